@@ -1,0 +1,1 @@
+//! Business profile limits. (STUB: replaced by the validators work.)

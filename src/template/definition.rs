@@ -1,0 +1,1 @@
+//! Template definitions. (STUB: replaced by the templates work.)

@@ -1,0 +1,1 @@
+//! Webhook parsing. (STUB: replaced by the webhook work.)
