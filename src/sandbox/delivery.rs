@@ -115,7 +115,8 @@ fn failure_status(code: &str) -> &'static ReceiptStatus {
 
 /// Starts the background task that posts a message's receipts.
 pub(crate) fn spawn_receipts(shared: &Arc<Shared>, plan: ReceiptPlan) {
-    let span = tracing::debug_span!("sandbox_receipts", transid = %plan.transid, waid = %mask(&plan.waid));
+    let span =
+        tracing::debug_span!("sandbox_receipts", transid = %plan.transid, waid = %mask(&plan.waid));
     let task_shared = Arc::clone(shared);
     shared.spawn(run_receipts(task_shared, plan).instrument(span));
 }

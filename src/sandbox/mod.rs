@@ -102,8 +102,7 @@ use url::Url;
 
 pub use clock::{ClockRateError, SandboxClock};
 pub use faults::{
-    FAULT_CORRELATION_PREFIX, FAULT_HEADER, Fault, FaultParseError, RandomFaults,
-    RandomFaultsError,
+    FAULT_CORRELATION_PREFIX, FAULT_HEADER, Fault, FaultParseError, RandomFaults, RandomFaultsError,
 };
 pub use state::{
     MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, SentWebhook, WebhookKind,
@@ -133,7 +132,9 @@ pub enum SandboxError {
     #[error("the service secret is not valid base64; Webex Connect shows it base64-encoded")]
     InvalidServiceSecret,
     /// A customer's WhatsApp id was empty or held characters other than digits.
-    #[error("waid {masked:?} is not a WhatsApp id; use the digits of the number, like 919900012345")]
+    #[error(
+        "waid {masked:?} is not a WhatsApp id; use the digits of the number, like 919900012345"
+    )]
     InvalidWaid {
         /// The value, masked but for its last four characters.
         masked: String,
@@ -141,7 +142,9 @@ pub enum SandboxError {
     /// The inbound webhook was not accepted by its receiver, even after the retries.
     ///
     /// The customer's message still counts: the 24-hour window is open.
-    #[error("the inbound webhook was not accepted after {attempts} attempts (last status {status:?})")]
+    #[error(
+        "the inbound webhook was not accepted after {attempts} attempts (last status {status:?})"
+    )]
     InboundNotDelivered {
         /// How many times it was posted.
         attempts: u32,
@@ -655,7 +658,12 @@ impl SandboxBuilder {
 
     /// Sandbox-time delays: from queueing to Submitted (or to the Failed receipt), then to
     /// Delivered, then to Read.
-    pub fn receipt_delays(mut self, submitted: Duration, delivered: Duration, read: Duration) -> Self {
+    pub fn receipt_delays(
+        mut self,
+        submitted: Duration,
+        delivered: Duration,
+        read: Duration,
+    ) -> Self {
         self.delays = Some(ReceiptDelays {
             submitted,
             delivered,

@@ -109,13 +109,27 @@ pub(crate) fn receipt(r: &Receipt<'_>) -> Value {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Inbound {
     Text(String),
-    Image { url: String, mime_type: String },
-    Location { latitude: f64, longitude: f64, name: String, address: String },
+    Image {
+        url: String,
+        mime_type: String,
+    },
+    Location {
+        latitude: f64,
+        longitude: f64,
+        name: String,
+        address: String,
+    },
 }
 
 /// An inbound (MO) event, as in the FAQ's samples: `attachments` and `location` are JSON
 /// encoded as strings.
-pub(crate) fn inbound(app_id: &str, waid: &str, tid: &str, at: OffsetDateTime, content: &Inbound) -> Value {
+pub(crate) fn inbound(
+    app_id: &str,
+    waid: &str,
+    tid: &str,
+    at: OffsetDateTime,
+    content: &Inbound,
+) -> Value {
     let (message, attachments, location) = match content {
         Inbound::Text(text) => (text.clone(), "[]".to_owned(), String::new()),
         Inbound::Image { url, mime_type } => (
@@ -123,7 +137,12 @@ pub(crate) fn inbound(app_id: &str, waid: &str, tid: &str, at: OffsetDateTime, c
             json!([{ "mime_type": mime_type, "url": url }]).to_string(),
             String::new(),
         ),
-        Inbound::Location { latitude, longitude, name, address } => (
+        Inbound::Location {
+            latitude,
+            longitude,
+            name,
+            address,
+        } => (
             String::new(),
             "[]".to_owned(),
             json!({

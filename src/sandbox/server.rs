@@ -334,7 +334,9 @@ async fn messaging(
         conn.cut();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    finish(&shared, record, answer, latency).await_latency().await
+    finish(&shared, record, answer, latency)
+        .await_latency()
+        .await
 }
 
 /// Records the request, then answers (after the injected latency, if any).
@@ -383,7 +385,11 @@ fn draw_fault(shared: &Shared) -> Drawn {
     if let Some(fault) = state.fault_queue.pop_front() {
         return Drawn::Queue(fault);
     }
-    match state.random_faults.as_mut().and_then(super::faults::RandomFaultState::draw) {
+    match state
+        .random_faults
+        .as_mut()
+        .and_then(super::faults::RandomFaultState::draw)
+    {
         Some(fault) => Drawn::Random(fault),
         None => Drawn::None,
     }
@@ -467,16 +473,20 @@ fn handle(
     };
     let content = Inspected::from_raw(raw);
     let registered = match &content.template_id {
-        Some(id) => match shared.state().templates.get(id) {
-            Some(vars) => Some(vars.clone()),
-            None => {
-                return Answer::reject(
-                    shared,
-                    ResponseCode::InvalidTemplateId,
-                    Some(format!("template {id:?} is not registered in the sandbox")),
-                );
+        Some(id) => {
+            // Bound first: the state lock must be released before `reject` takes it again.
+            let found = shared.state().templates.get(id).cloned();
+            match found {
+                Some(vars) => Some(vars),
+                None => {
+                    return Answer::reject(
+                        shared,
+                        ResponseCode::InvalidTemplateId,
+                        Some(format!("template {id:?} is not registered in the sandbox")),
+                    );
+                }
             }
-        },
+        }
         None => None,
     };
     queue(shared, &request, &content, registered.as_ref(), faults)
@@ -706,11 +716,18 @@ fn verify_jwt(token: &str, service_id: &str, secret: &[u8]) -> Result<(), Respon
         return Err(fail);
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let iat = claims.get("iat").and_then(number).ok_or_else(|| fail.clone())?;
+    let iat = claims
+        .get("iat")
+        .and_then(number)
+        .ok_or_else(|| fail.clone())?;
     if now - iat > JWT_MAX_AGE_SECS || iat - now > JWT_SKEW_SECS {
         return Err(fail);
     }
-    if claims.get("exp").and_then(number).is_some_and(|exp| exp <= now) {
+    if claims
+        .get("exp")
+        .and_then(number)
+        .is_some_and(|exp| exp <= now)
+    {
         return Err(fail);
     }
     Ok(())
