@@ -126,13 +126,23 @@ fn text_body(app: &str, text: &str) -> Value {
     })
 }
 
-fn template_body(app: &str, template: &str, parameters: Value) -> Value {
+fn template_body(app: &str, template: &str, parameters: &Value) -> Value {
     json!({
         "deliverychannel": "whatsapp",
         "appid": app,
         "destination": [{ "waid": [WAID] }],
         "message": { "template": template, "parameters": parameters }
     })
+}
+
+thread_local! {
+    // One client per test thread: building one loads TLS roots, which is slow in debug builds,
+    // and each test has its own runtime, which a client's pooled connections belong to.
+    static CLIENT: reqwest::Client = reqwest::Client::new();
+}
+
+fn client() -> reqwest::Client {
+    CLIENT.with(Clone::clone)
 }
 
 struct Answer {
@@ -142,7 +152,7 @@ struct Answer {
 }
 
 async fn post_raw(sandbox: &Sandbox, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
-    let mut request = reqwest::Client::new()
+    let mut request = client()
         .post(sandbox.messaging_url())
         .header("content-type", "application/json")
         .body(body);
@@ -434,7 +444,7 @@ async fn envelope_errors_get_their_codes() {
         400,
     );
 
-    let body = template_body(&app, "404", json!({}));
+    let body = template_body(&app, "404", &json!({}));
     let answer = send(&sandbox, &body).await;
     assert_rejected(&answer, &ResponseCode::InvalidTemplateId, 400);
     assert!(answer.raw["response"]["transid"].is_string());
@@ -705,7 +715,7 @@ async fn session_window_opens_with_inbound_and_closes_after_24_hours() {
     sandbox.register_template("t1", ["name"]);
     send(
         &sandbox,
-        &template_body(&app, "t1", json!({ "name": "Ann" })),
+        &template_body(&app, "t1", &json!({ "name": "Ann" })),
     )
     .await;
     assert_eq!(
@@ -742,7 +752,7 @@ async fn templates_must_be_registered_with_matching_parameters() {
 
     let unknown = send(
         &sandbox,
-        &template_body(&app, "999", json!({ "movie": "x" })),
+        &template_body(&app, "999", &json!({ "movie": "x" })),
     )
     .await;
     assert_rejected(&unknown, &ResponseCode::InvalidTemplateId, 400);
@@ -752,7 +762,7 @@ async fn templates_must_be_registered_with_matching_parameters() {
         &template_body(
             &app,
             "5139722425",
-            json!({ "movie": "joker", "time": "8pm" }),
+            &json!({ "movie": "joker", "time": "8pm" }),
         ),
     )
     .await;
@@ -764,7 +774,7 @@ async fn templates_must_be_registered_with_matching_parameters() {
 
     let missing = send(
         &sandbox,
-        &template_body(&app, "5139722425", json!({ "movie": "x" })),
+        &template_body(&app, "5139722425", &json!({ "movie": "x" })),
     )
     .await;
     assert_eq!(code(&missing), ResponseCode::Queued);
@@ -774,7 +784,7 @@ async fn templates_must_be_registered_with_matching_parameters() {
     assert_eq!(info["deliveryStatus"], "Failed");
 
     let extra = json!({ "movie": "x", "time": "y", "seat": "z" });
-    send(&sandbox, &template_body(&app, "5139722425", extra)).await;
+    send(&sandbox, &template_body(&app, "5139722425", &extra)).await;
     assert_eq!(codes(&collector.wait_for(5).await)[4], "7804");
     let messages = sandbox.messages();
     assert_eq!(messages[0].kind, "template");

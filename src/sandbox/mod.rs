@@ -5,7 +5,8 @@
 //!
 //! - **Auth**: the `key` header, or `Authorization: Bearer <JWT>` (HS256, `iss` = the service
 //!   id, signed with the base64-decoded service secret, `iat` at most 60 minutes old; the JWT
-//!   wins when both are sent). A missing key answers `7002`, a wrong key or token `7001`.
+//!   wins when both are sent). A missing key answers `7002`, a wrong key or token `7001`. The
+//!   bare key in `Authorization` (the channel APIs' form) is accepted too.
 //! - **Validation** with the crate's own [`SendRequest::from_slice`](crate::send::SendRequest::from_slice):
 //!   `7000` bad JSON, `7003` missing field, `7004` invalid value, `7009` over 1000 destinations,
 //!   `7104` another app id, `7108` a template id not registered with
@@ -114,6 +115,9 @@ use state::{Config, ReceiptDelays, Shared, State, mask, normalize_waid};
 
 /// The header that carries a webhook's signature.
 pub const SIGNATURE_HEADER: &str = payload::SIGNATURE_HEADER;
+
+/// How long [`Sandbox::shutdown`] waits for requests in progress.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The path of the send API, relative to [`Sandbox::base_url`].
 pub const MESSAGING_PATH: &str = server::MESSAGING_PATH;
@@ -558,14 +562,22 @@ impl Sandbox {
         let _ = pending.wait_for(|n| *n == 0).await;
     }
 
-    /// Stops accepting connections, lets requests in progress finish, and stops every
-    /// background delivery.
+    /// Stops accepting connections, lets requests in progress finish (for up to 5 seconds),
+    /// and stops every background delivery.
     pub async fn shutdown(self) {
         self.stop.notify_one();
-        // The server task only ends by the signal or abort; either way it is done.
-        while !self.server.is_finished() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        let finished = async {
+            while !self.server.is_finished() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, finished)
+            .await
+            .is_err()
+        {
+            tracing::debug!("requests still running at shutdown; aborting them");
         }
+        // Dropping `self` aborts the server task and the background deliveries.
     }
 }
 
@@ -678,7 +690,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// The sandbox-time wait before each webhook retry (Webex Connect: 60 s).
+    /// The sandbox-time wait before each webhook retry (Webex Connect: 60 s). With a manual
+    /// clock a retry waits until the clock is advanced past it.
     pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
         self.webhook_retry_delay = Some(delay);
         self
