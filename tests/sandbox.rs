@@ -1,3 +1,4 @@
+//! The sandbox as a test would use it: plain HTTP in, webhooks out to a local collector.
 #![cfg(feature = "sandbox")]
 #![allow(
     clippy::unwrap_used,
@@ -5,7 +6,6 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-//! The sandbox as a test would use it: plain HTTP in, webhooks out to a local collector.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
