@@ -30,6 +30,9 @@ pub mod ids;
 pub mod media;
 pub mod phone;
 pub mod profile;
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+pub mod sandbox;
 pub mod send;
 pub mod session;
 pub mod template;

@@ -1,0 +1,841 @@
+//! An in-process imitation of Webex Connect, for offline examples and tests.
+//!
+//! [`Sandbox::start`] binds `127.0.0.1` on a free port and serves
+//! `POST /resources/v1/messaging` the way Webex Connect does:
+//!
+//! - **Auth**: the `key` header, or `Authorization: Bearer <JWT>` (HS256, `iss` = the service
+//!   id, signed with the base64-decoded service secret, `iat` at most 60 minutes old; the JWT
+//!   wins when both are sent). A missing key answers `7002`, a wrong key or token `7001`. The
+//!   bare key in `Authorization` (the channel APIs' form) is accepted too.
+//! - **Validation** with the crate's own [`SendRequest::from_slice`](crate::send::SendRequest::from_slice):
+//!   `7000` bad JSON, `7003` missing field, `7004` invalid value, `7009` over 1000 destinations,
+//!   `7104` another app id, `7108` a template id not registered with
+//!   [`Sandbox::register_template`]. Rejections are answered with `response` as an object.
+//! - **Accepted** requests get `{"response":[{"code":"1001","transid":..,"description":"Queued"}]}`,
+//!   one entry per destination `waid`, each with its own transid.
+//!
+//! HTTP statuses: the docs disagree on what real rejections carry (200 or 400), so the sandbox
+//! picks the most telling: 200 accepted, 401 for `7001`/`7002`, 429 for `7020`, 500 for
+//! `7006`, 400 for every other rejection. Clients should decide from the body's `code`.
+//!
+//! Then it plays the conversation. Every queued message gets delivery receipts in the FAQ's
+//! exact JSON, posted to the request's `notifyurl` (or the [`SandboxBuilder::delivery_url`]):
+//! `7501` Submitted, `7500` Delivered and `7502` Read, after [`SandboxBuilder::receipt_delays`],
+//! echoing `correlationid` (the destination's, else the request's, else `""`) and
+//! `callbackData`. Or one Failed receipt:
+//! - `7710` for a session message when the customer's last message (injected with
+//!   [`Sandbox::inbound_text`]) is 24 hours old or more, or never came;
+//! - `7714` for a text over 4096 characters;
+//! - `7804` when a template's parameter names differ from its registered variables.
+//!
+//! Webhooks carry `x-hub-signature` (lowercase hex HMAC-SHA256 of the raw body) when a
+//! [`SandboxBuilder::webhook_secret`] is set, and are retried 3 times after a failure (a
+//! connection error or a status other than 2xx), but not after 400 and the other statuses
+//! Webex Connect does not retry.
+//!
+//! Time comes from a [`SandboxClock`] the test can move; faults come from [`Fault`]; every
+//! request, webhook and queued message can be read back ([`Sandbox::requests`],
+//! [`Sandbox::webhooks`], [`Sandbox::messages`]).
+//!
+//! # Example: in your own test
+//!
+//! ```
+//! use std::time::Duration;
+//! use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, MessageFate};
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let clock = SandboxClock::manual();
+//! let sandbox = Sandbox::builder().clock(clock.clone()).start().await?;
+//!
+//! // The customer writes first, which opens the 24-hour window.
+//! sandbox.inbound_text("919900012345", "hi").await?;
+//!
+//! // Your code sends a reply (here with plain reqwest; normally through the crate's client).
+//! let body = serde_json::json!({
+//!     "deliverychannel": "whatsapp",
+//!     "appid": sandbox.app_id(),
+//!     "destination": [{ "waid": ["919900012345"] }],
+//!     "channels": { "OTT-Messaging": { "wa": { "type": "text", "text": { "body": "Hello!" } } } }
+//! });
+//! let answer: serde_json::Value = reqwest::Client::new()
+//!     .post(sandbox.messaging_url())
+//!     .header("key", sandbox.service_key())
+//!     .json(&body)
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! assert_eq!(answer["response"][0]["code"], "1001");
+//! assert_eq!(sandbox.messages()[0].fate, MessageFate::Read);
+//!
+//! // A day later the window is closed: the same message ends with a 7710 Failed receipt.
+//! clock.advance(Duration::from_secs(24 * 60 * 60));
+//! reqwest::Client::new()
+//!     .post(sandbox.messaging_url())
+//!     .header("key", sandbox.service_key())
+//!     .json(&body)
+//!     .send()
+//!     .await?;
+//! assert_eq!(sandbox.messages()[1].fate, MessageFate::Failed { code: "7710".into() });
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod clock;
+mod delivery;
+mod faults;
+mod payload;
+mod server;
+mod state;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use time::OffsetDateTime;
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use url::Url;
+
+pub use clock::{ClockRateError, SandboxClock};
+pub use faults::{
+    FAULT_CORRELATION_PREFIX, FAULT_HEADER, Fault, FaultParseError, RandomFaults, RandomFaultsError,
+};
+pub use state::{
+    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, SentWebhook, WebhookKind,
+};
+
+use crate::ids::{AppId, TransactionId};
+use payload::Inbound;
+use state::{Config, ReceiptDelays, Shared, State, mask, normalize_waid};
+
+/// The header that carries a webhook's signature.
+pub const SIGNATURE_HEADER: &str = payload::SIGNATURE_HEADER;
+
+/// How long [`Sandbox::shutdown`] waits for requests in progress.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The path of the send API, relative to [`Sandbox::base_url`].
+pub const MESSAGING_PATH: &str = server::MESSAGING_PATH;
+
+/// Why the sandbox could not start or do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// No port could be bound on 127.0.0.1.
+    #[error("could not listen on 127.0.0.1")]
+    Bind(#[source] std::io::Error),
+    /// The HTTP client that posts webhooks could not be built.
+    #[error("could not build the webhook HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    /// The service secret given to the builder is not base64.
+    #[error("the service secret is not valid base64; Webex Connect shows it base64-encoded")]
+    InvalidServiceSecret,
+    /// A customer's WhatsApp id was empty or held characters other than digits.
+    #[error(
+        "waid {masked:?} is not a WhatsApp id; use the digits of the number, like 919900012345"
+    )]
+    InvalidWaid {
+        /// The value, masked but for its last four characters.
+        masked: String,
+    },
+    /// The inbound webhook was not accepted by its receiver, even after the retries.
+    ///
+    /// The customer's message still counts: the 24-hour window is open.
+    #[error(
+        "the inbound webhook was not accepted after {attempts} attempts (last status {status:?})"
+    )]
+    InboundNotDelivered {
+        /// How many times it was posted.
+        attempts: u32,
+        /// The last HTTP status, `None` if the receiver never answered.
+        status: Option<u16>,
+    },
+}
+
+/// A running sandbox. It stops when dropped (or with [`Sandbox::shutdown`]).
+///
+/// Share it between tasks with `Arc<Sandbox>`: every method takes `&self`.
+///
+/// ```
+/// use webex_connect_whatsapp::sandbox::Sandbox;
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let sandbox = Sandbox::start().await?;
+/// assert_eq!(sandbox.base_url().host_str(), Some("127.0.0.1"));
+/// assert_eq!(sandbox.messaging_url().path(), "/resources/v1/messaging");
+/// sandbox.shutdown().await;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: Url,
+    messaging_url: Url,
+    server: JoinHandle<()>,
+    stop: Arc<Notify>,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .field("app_id", &self.shared.config.app_id)
+            .field("service_id", &self.shared.config.service_id)
+            .field("service_key", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.server.abort();
+        self.shared
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .abort_all();
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox with the defaults (see [`SandboxBuilder`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Bind`] when no local port can be bound.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// assert!(sandbox.app_id().as_str().starts_with("a_"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn start() -> Result<Self, SandboxError> {
+        Self::builder().start().await
+    }
+
+    /// Starts configuring a sandbox.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::builder()
+    ///     .webhook_secret("hub-secret")
+    ///     .receipt_delays(Duration::ZERO, Duration::from_millis(5), Duration::from_millis(5))
+    ///     .template("5139722425", ["name", "order"])
+    ///     .start()
+    ///     .await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The base URL, `http://127.0.0.1:<port>/`: give it to the client as its API host.
+    pub fn base_url(&self) -> Url {
+        self.base_url.clone()
+    }
+
+    /// The full send URL, `http://127.0.0.1:<port>/resources/v1/messaging`.
+    pub fn messaging_url(&self) -> Url {
+        self.messaging_url.clone()
+    }
+
+    /// The socket address the sandbox listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The service key to send in the `key` header.
+    pub fn service_key(&self) -> &str {
+        &self.shared.config.service_key
+    }
+
+    /// The service id: the `iss` of a valid JWT.
+    pub fn service_id(&self) -> &str {
+        &self.shared.config.service_id
+    }
+
+    /// The service secret, base64-encoded as Webex Connect shows it; JWTs are signed with its
+    /// decoded bytes.
+    pub fn service_secret(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.shared.config.service_secret)
+    }
+
+    /// The WhatsApp app id requests must carry (others get `7104`).
+    pub fn app_id(&self) -> AppId {
+        self.shared.config.app_id.clone()
+    }
+
+    /// The sandbox clock.
+    pub fn clock(&self) -> &SandboxClock {
+        &self.shared.config.clock
+    }
+
+    /// A JWT the sandbox accepts, issued now (wall-clock time), for `Authorization: Bearer`.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// assert_eq!(sandbox.jwt().split('.').count(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn jwt(&self) -> String {
+        self.jwt_issued_at(OffsetDateTime::now_utc())
+    }
+
+    /// A JWT signed with the sandbox's secret and issued at `iat`; older than 60 minutes, it
+    /// is refused with `7001`.
+    pub fn jwt_issued_at(&self, iat: OffsetDateTime) -> String {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let head = engine.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let claims = serde_json::json!({
+            "iss": self.shared.config.service_id,
+            "iat": iat.unix_timestamp(),
+        });
+        let claims = engine.encode(claims.to_string());
+        let signing_input = format!("{head}.{claims}");
+        let signature = payload::sign(&self.shared.config.service_secret, signing_input.as_bytes());
+        let signature = hex::decode(signature).unwrap_or_default();
+        format!("{signing_input}.{}", engine.encode(signature))
+    }
+
+    /// Registers a template id with its variable names: sends with another id get `7108`, and
+    /// sends whose `parameters` keys differ from `variables` end with a `7804` receipt.
+    ///
+    /// Registering an id again replaces its variables.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// sandbox.register_template("5139722425", ["movie", "time"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register_template<I, S>(&self, id: impl Into<String>, variables: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let variables = variables.into_iter().map(Into::into).collect();
+        self.shared.state().templates.insert(id.into(), variables);
+    }
+
+    /// Sets (or clears) the service-level URL for receipts of requests without `notifyurl`.
+    pub fn set_delivery_url(&self, url: Option<Url>) {
+        self.shared.state().delivery_url = url;
+    }
+
+    /// Sets (or clears) the URL that receives inbound (MO) messages.
+    pub fn set_inbound_url(&self, url: Option<Url>) {
+        self.shared.state().inbound_url = url;
+    }
+
+    /// A customer sends a text: opens the 24-hour window for `waid` and posts the MO webhook
+    /// (FAQ format) to the inbound URL, if one is set. Returns the message's `tid`.
+    ///
+    /// It returns once the webhook was accepted or its retries ran out.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidWaid`] for a `waid` that is not digits (a leading `+` is fine);
+    /// [`SandboxError::InboundNotDelivered`] when the receiver never accepted the webhook.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// let tid = sandbox.inbound_text("919900012345", "hi").await?;
+    /// assert!(tid.ends_with("_0"));
+    /// assert!(sandbox.inbound_text("not a number", "hi").await.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn inbound_text(
+        &self,
+        waid: &str,
+        text: impl Into<String>,
+    ) -> Result<String, SandboxError> {
+        self.inbound(waid, Inbound::Text(text.into())).await
+    }
+
+    /// A customer sends an image (`attachments` holds its URL and MIME type); see
+    /// [`Sandbox::inbound_text`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::inbound_text`].
+    pub async fn inbound_image(
+        &self,
+        waid: &str,
+        url: &Url,
+        mime_type: &str,
+    ) -> Result<String, SandboxError> {
+        let content = Inbound::Image {
+            url: url.to_string(),
+            mime_type: mime_type.to_owned(),
+        };
+        self.inbound(waid, content).await
+    }
+
+    /// A customer shares a location (`location` holds it, JSON in a string); see
+    /// [`Sandbox::inbound_text`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::inbound_text`].
+    pub async fn inbound_location(
+        &self,
+        waid: &str,
+        latitude: f64,
+        longitude: f64,
+        name: &str,
+        address: &str,
+    ) -> Result<String, SandboxError> {
+        let content = Inbound::Location {
+            latitude,
+            longitude,
+            name: name.to_owned(),
+            address: address.to_owned(),
+        };
+        self.inbound(waid, content).await
+    }
+
+    async fn inbound(&self, waid: &str, content: Inbound) -> Result<String, SandboxError> {
+        let waid = normalize_waid(waid);
+        if waid.is_empty() || !waid.chars().all(|c| c.is_ascii_digit()) {
+            return Err(SandboxError::InvalidWaid {
+                masked: mask(&waid),
+            });
+        }
+        let now = self.shared.config.clock.now();
+        let tid = format!("{}_0", self.shared.next_uuid());
+        let url = {
+            let mut state = self.shared.state();
+            state.last_inbound.insert(waid.clone(), now);
+            state.inbound_url.clone()
+        };
+        tracing::debug!(waid = %mask(&waid), tid = %tid, "inbound message");
+        let Some(url) = url else {
+            return Ok(tid);
+        };
+        let body = payload::inbound(
+            self.shared.config.app_id.as_str(),
+            &waid,
+            &tid,
+            now,
+            &content,
+        );
+        let _pending = state::PendingGuard::new(Arc::clone(&self.shared));
+        let sent = delivery::deliver(
+            &self.shared,
+            &url,
+            body.to_string().into_bytes(),
+            WebhookKind::Inbound { tid: tid.clone() },
+        )
+        .await;
+        if sent.delivered {
+            Ok(tid)
+        } else {
+            Err(SandboxError::InboundNotDelivered {
+                attempts: sent.attempts,
+                status: sent.status,
+            })
+        }
+    }
+
+    /// Injects `fault` into the next request that names none itself; queued faults are used
+    /// in order.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::{Fault, Sandbox};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// sandbox.push_fault(Fault::DropAfterQueue);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push_fault(&self, fault: Fault) {
+        self.shared.state().fault_queue.push_back(fault);
+    }
+
+    /// Sets (or clears) random faults.
+    pub fn set_random_faults(&self, faults: Option<RandomFaults>) {
+        self.shared.state().random_faults = faults.map(faults::RandomFaultState::new);
+    }
+
+    /// Clears queued and random faults.
+    pub fn clear_faults(&self) {
+        let mut state = self.shared.state();
+        state.fault_queue.clear();
+        state.random_faults = None;
+    }
+
+    /// Sets (or clears) the transactions-per-second limit; requests above it get `7020`.
+    /// Seconds are sandbox seconds, so a manual clock keeps the count until advanced.
+    pub fn set_tps_limit(&self, limit: Option<u32>) {
+        let mut state = self.shared.state();
+        state.tps_limit = limit;
+        state.recent.clear();
+    }
+
+    /// Every request received so far, in order of arrival.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.state().requests.clone()
+    }
+
+    /// Every webhook posted so far, in order of completion (after its last attempt).
+    pub fn webhooks(&self) -> Vec<SentWebhook> {
+        self.shared.state().webhooks.clone()
+    }
+
+    /// Every message queued so far, in order.
+    pub fn messages(&self) -> Vec<QueuedMessage> {
+        self.shared.state().messages.clone()
+    }
+
+    /// The queued message with this transid.
+    pub fn message(&self, transid: &TransactionId) -> Option<QueuedMessage> {
+        let state = self.shared.state();
+        state
+            .message_index
+            .get(transid)
+            .and_then(|i| state.messages.get(*i))
+            .cloned()
+    }
+
+    /// Correlation ids under which more than one message was queued for the same `waid`:
+    /// each one is a message a client sent twice. Empty when nothing was duplicated.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// assert!(sandbox.duplicate_correlation_ids().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn duplicate_correlation_ids(&self) -> Vec<String> {
+        let state = self.shared.state();
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        for m in &state.messages {
+            if let Some(id) = &m.correlation_id {
+                *seen.entry((id.as_str(), m.waid.as_str())).or_default() += 1;
+            }
+        }
+        let mut dups: Vec<String> = seen
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|((id, _), _)| id.to_owned())
+            .collect();
+        dups.sort();
+        dups.dedup();
+        dups
+    }
+
+    /// Waits until no receipt or webhook is still on its way (including retries).
+    ///
+    /// With a manual clock, receipts waiting on a delay only move when the clock is advanced.
+    pub async fn settled(&self) {
+        let mut pending = self.shared.pending.subscribe();
+        // The sender lives as long as `self`, so this cannot fail while we wait.
+        let _ = pending.wait_for(|n| *n == 0).await;
+    }
+
+    /// Stops accepting connections, lets requests in progress finish (for up to 5 seconds),
+    /// and stops every background delivery.
+    pub async fn shutdown(self) {
+        self.stop.notify_one();
+        let finished = async {
+            while !self.server.is_finished() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, finished)
+            .await
+            .is_err()
+        {
+            tracing::debug!("requests still running at shutdown; aborting them");
+        }
+        // Dropping `self` aborts the server task and the background deliveries.
+    }
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Sandbox>();
+    assert_send_sync::<SandboxClock>();
+};
+
+/// Configures a [`Sandbox`]; every setting has a default.
+///
+/// | setting | default |
+/// |---|---|
+/// | app id | random `a_…` |
+/// | service key, id, secret | random |
+/// | clock | [`SandboxClock::real`] |
+/// | receipt delays | 0 ms to Submitted, 10 ms more to Delivered, 10 ms more to Read |
+/// | webhook retries | 3, 100 ms apart (sandbox time; the platform waits 60 s) |
+/// | session window | 24 hours |
+/// | TPS limit, faults, webhook secret, URLs | none |
+#[derive(Debug, Default)]
+#[must_use]
+pub struct SandboxBuilder {
+    app_id: Option<AppId>,
+    service_key: Option<String>,
+    service_id: Option<String>,
+    service_secret: Option<String>,
+    webhook_secret: Option<Vec<u8>>,
+    clock: Option<SandboxClock>,
+    delivery_url: Option<Url>,
+    inbound_url: Option<Url>,
+    delays: Option<ReceiptDelays>,
+    webhook_retries: Option<u32>,
+    webhook_retry_delay: Option<Duration>,
+    window: Option<Duration>,
+    tps_limit: Option<u32>,
+    random_faults: Option<RandomFaults>,
+    templates: HashMap<String, BTreeSet<String>>,
+    seed: Option<u64>,
+}
+
+impl SandboxBuilder {
+    /// The app id requests must carry.
+    pub fn app_id(mut self, app_id: AppId) -> Self {
+        self.app_id = Some(app_id);
+        self
+    }
+
+    /// The service key accepted in the `key` header.
+    pub fn service_key(mut self, key: impl Into<String>) -> Self {
+        self.service_key = Some(key.into());
+        self
+    }
+
+    /// The service id a JWT's `iss` must name.
+    pub fn service_id(mut self, id: impl Into<String>) -> Self {
+        self.service_id = Some(id.into());
+        self
+    }
+
+    /// The service secret, base64-encoded (checked by [`SandboxBuilder::start`]).
+    pub fn service_secret(mut self, secret: impl Into<String>) -> Self {
+        self.service_secret = Some(secret.into());
+        self
+    }
+
+    /// Signs every webhook with `x-hub-signature` using this secret.
+    pub fn webhook_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.webhook_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// The clock; keep a clone to move it.
+    pub fn clock(mut self, clock: SandboxClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The service-level receipt URL, for requests without `notifyurl`.
+    pub fn delivery_url(mut self, url: Url) -> Self {
+        self.delivery_url = Some(url);
+        self
+    }
+
+    /// The URL that receives inbound (MO) messages.
+    pub fn inbound_url(mut self, url: Url) -> Self {
+        self.inbound_url = Some(url);
+        self
+    }
+
+    /// Sandbox-time delays: from queueing to Submitted (or to the Failed receipt), then to
+    /// Delivered, then to Read.
+    pub fn receipt_delays(
+        mut self,
+        submitted: Duration,
+        delivered: Duration,
+        read: Duration,
+    ) -> Self {
+        self.delays = Some(ReceiptDelays {
+            submitted,
+            delivered,
+            read,
+        });
+        self
+    }
+
+    /// How many times a failed webhook is posted again (Webex Connect: 3).
+    pub fn webhook_retries(mut self, retries: u32) -> Self {
+        self.webhook_retries = Some(retries);
+        self
+    }
+
+    /// The sandbox-time wait before each webhook retry (Webex Connect: 60 s). With a manual
+    /// clock a retry waits until the clock is advanced past it.
+    pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
+        self.webhook_retry_delay = Some(delay);
+        self
+    }
+
+    /// How long after a customer's message session messages are allowed (24 h).
+    pub fn session_window(mut self, window: Duration) -> Self {
+        self.window = Some(window);
+        self
+    }
+
+    /// Rejects requests above this many per (sandbox) second with `7020`.
+    pub fn tps_limit(mut self, limit: u32) -> Self {
+        self.tps_limit = Some(limit);
+        self
+    }
+
+    /// Injects random faults (see [`Fault`]).
+    pub fn random_faults(mut self, faults: RandomFaults) -> Self {
+        self.random_faults = Some(faults);
+        self
+    }
+
+    /// Registers a template (see [`Sandbox::register_template`]).
+    pub fn template<I, S>(mut self, id: impl Into<String>, variables: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.templates
+            .insert(id.into(), variables.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Seeds the generator of transids, keys and tids, for repeatable runs.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Binds 127.0.0.1 on a free port and starts serving on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Bind`] when no port can be bound, [`SandboxError::InvalidServiceSecret`]
+    /// for a secret that is not base64, [`SandboxError::HttpClient`] when the webhook client
+    /// cannot be built.
+    pub async fn start(self) -> Result<Sandbox, SandboxError> {
+        let mut rng = match self.seed {
+            Some(seed) => fastrand::Rng::with_seed(seed),
+            None => fastrand::Rng::new(),
+        };
+        let service_secret = match self.service_secret {
+            Some(secret) => base64::engine::general_purpose::STANDARD
+                .decode(secret.trim())
+                .map_err(|_| SandboxError::InvalidServiceSecret)?,
+            None => (0..32).map(|_| rng.u8(..)).collect(),
+        };
+        let app_id = match self.app_id {
+            Some(app_id) => app_id,
+            None => AppId::new(format!("a_{}", rng.u64(10_u64.pow(17)..10_u64.pow(18))))
+                .map_err(|_| SandboxError::InvalidServiceSecret)?,
+        };
+        let service_key = self
+            .service_key
+            .unwrap_or_else(|| hex::encode((0..16).map(|_| rng.u8(..)).collect::<Vec<_>>()));
+        let service_id = self
+            .service_id
+            .unwrap_or_else(|| format!("s_{}", rng.u64(10_u64.pow(11)..10_u64.pow(12))));
+        let config = Config {
+            app_id,
+            service_key,
+            service_id,
+            service_secret,
+            webhook_secret: self.webhook_secret,
+            clock: self.clock.unwrap_or_default(),
+            delays: self.delays.unwrap_or(ReceiptDelays {
+                submitted: Duration::ZERO,
+                delivered: Duration::from_millis(10),
+                read: Duration::from_millis(10),
+            }),
+            webhook_retries: self.webhook_retries.unwrap_or(3),
+            webhook_retry_delay: self
+                .webhook_retry_delay
+                .unwrap_or(Duration::from_millis(100)),
+            window: self.window.unwrap_or(Duration::from_secs(24 * 60 * 60)),
+        };
+        let state = State {
+            requests: Vec::new(),
+            webhooks: Vec::new(),
+            messages: Vec::new(),
+            message_index: HashMap::new(),
+            last_inbound: HashMap::new(),
+            templates: self.templates,
+            fault_queue: VecDeque::new(),
+            random_faults: self.random_faults.map(faults::RandomFaultState::new),
+            tps_limit: self.tps_limit,
+            recent: VecDeque::new(),
+            delivery_url: self.delivery_url,
+            inbound_url: self.inbound_url,
+            rng,
+        };
+        let http = delivery::http_client().map_err(SandboxError::HttpClient)?;
+        let (pending, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(state),
+            http,
+            tasks: Mutex::new(JoinSet::new()),
+            pending,
+        });
+
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(SandboxError::Bind)?;
+        let addr = listener.local_addr().map_err(SandboxError::Bind)?;
+        let base_url = Url::parse(&format!("http://{addr}/"))
+            .map_err(|e| SandboxError::Bind(std::io::Error::other(e)))?;
+        let messaging_url = base_url
+            .join(MESSAGING_PATH.trim_start_matches('/'))
+            .map_err(|e| SandboxError::Bind(std::io::Error::other(e)))?;
+        let app = server::router(Arc::clone(&shared))
+            .into_make_service_with_connect_info::<server::Conn>();
+        let stop = Arc::new(Notify::new());
+        let signal = Arc::clone(&stop);
+        let span = tracing::info_span!("sandbox", %addr);
+        let server = tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let serve = axum::serve(server::CuttableListener::new(listener), app)
+                    .with_graceful_shutdown(async move { signal.notified().await });
+                if let Err(e) = serve.await {
+                    tracing::warn!(error = %e, "sandbox server stopped");
+                }
+            },
+            span,
+        ));
+        tracing::info!(%addr, "sandbox listening");
+        Ok(Sandbox {
+            shared,
+            addr,
+            base_url,
+            messaging_url,
+            server,
+            stop,
+        })
+    }
+}

@@ -1,0 +1,743 @@
+//! The HTTP side: `POST /resources/v1/messaging` on a listener whose connections a handler can
+//! cut, to imitate an answer lost on the way back.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::serve::{IncomingStream, Listener};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::delivery::{ReceiptPlan, spawn_receipts};
+use super::faults::{self, FAULT_HEADER, Fault};
+use super::state::{
+    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, Shared, mask, normalize_waid,
+};
+use crate::ids::TransactionId;
+use crate::send::{ResponseCode, ResponseEntry, SendRequest, SendRequestError, SendResponse};
+
+/// The send path Webex Connect serves.
+pub(crate) const MESSAGING_PATH: &str = "/resources/v1/messaging";
+
+/// The longest body read; far above 1000 destinations of real JSON.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The longest session text, in characters (code 7714 above it).
+const MAX_TEXT_CHARS: usize = 4096;
+
+/// How old a JWT's `iat` may be.
+const JWT_MAX_AGE_SECS: i64 = 60 * 60;
+
+/// Clock skew allowed for a JWT issued "in the future".
+const JWT_SKEW_SECS: i64 = 60;
+
+/// Accepts TCP connections and hands each one a switch that cuts it.
+#[derive(Debug)]
+pub(crate) struct CuttableListener {
+    inner: TcpListener,
+}
+
+impl CuttableListener {
+    pub(crate) fn new(inner: TcpListener) -> Self {
+        Self { inner }
+    }
+}
+
+/// The connect info of one connection: its peer and its cut switch.
+#[derive(Debug, Clone)]
+pub(crate) struct Conn {
+    peer: SocketAddr,
+    cut: Arc<AtomicBool>,
+}
+
+impl Conn {
+    fn cut(&self) {
+        tracing::debug!(peer = %self.peer, "cutting the connection");
+        self.cut.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Listener for CuttableListener {
+    type Io = CuttableIo;
+    type Addr = Conn;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, peer)) => {
+                    let cut = Arc::new(AtomicBool::new(false));
+                    let io = CuttableIo {
+                        inner: stream,
+                        cut: Arc::clone(&cut),
+                    };
+                    return (io, Conn { peer, cut });
+                }
+                Err(e) => {
+                    // Out of file descriptors and similar: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(Conn {
+            peer: self.inner.local_addr()?,
+            cut: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
+
+impl Connected<IncomingStream<'_, CuttableListener>> for Conn {
+    fn connect_info(stream: IncomingStream<'_, CuttableListener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+/// A TCP stream that fails every read and write once cut, so hyper closes it without
+/// writing the answer.
+#[derive(Debug)]
+pub(crate) struct CuttableIo {
+    inner: TcpStream,
+    cut: Arc<AtomicBool>,
+}
+
+fn cut_error() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, "cut by the sandbox")
+}
+
+impl AsyncRead for CuttableIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.cut.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(cut_error()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for CuttableIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.cut.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(cut_error()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.cut.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(cut_error()));
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(MESSAGING_PATH, post(messaging))
+        .with_state(shared)
+}
+
+/// Where the faults of a request came from; a queued fault not used goes back to the queue.
+enum Drawn {
+    None,
+    Queue(Fault),
+    Random(Fault),
+}
+
+impl Drawn {
+    fn fault(&self) -> Option<Fault> {
+        match self {
+            Self::None => None,
+            Self::Queue(f) | Self::Random(f) => Some(*f),
+        }
+    }
+}
+
+/// An answer in the making, recorded before it is sent.
+struct Answer {
+    status: StatusCode,
+    response: Option<SendResponse>,
+    plain: Option<&'static str>,
+    queued: Vec<TransactionId>,
+}
+
+impl Answer {
+    fn reject(shared: &Shared, code: ResponseCode, detail: Option<String>) -> Self {
+        let status = match code {
+            ResponseCode::AuthenticationFailed | ResponseCode::ServiceKeyMissing => {
+                StatusCode::UNAUTHORIZED
+            }
+            ResponseCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ResponseCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let description = match (description(&code), detail) {
+            (base, Some(detail)) => format!("{base} {detail}"),
+            (base, None) => base.to_owned(),
+        };
+        let entry = ResponseEntry::new(code)
+            .with_transid(shared.next_uuid())
+            .with_description(description);
+        Self {
+            status,
+            response: Some(SendResponse::Object(entry)),
+            plain: None,
+            queued: Vec::new(),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        match (self.response, self.plain) {
+            (Some(body), _) => (self.status, axum::Json(body)).into_response(),
+            (None, text) => (self.status, text.unwrap_or_default()).into_response(),
+        }
+    }
+}
+
+/// The descriptions Webex Connect writes, from the docs' samples where there is one.
+fn description(code: &ResponseCode) -> &'static str {
+    match code {
+        ResponseCode::InvalidJson => "Invalid JSON.",
+        ResponseCode::AuthenticationFailed => "Authentication failed.",
+        ResponseCode::ServiceKeyMissing => "Service Key Missing.",
+        ResponseCode::MandatoryParametersMissing => "Mandatory parameters missing.",
+        ResponseCode::InvalidParameters => "Invalid parameters/values.",
+        ResponseCode::InternalError => "Internal error occurred.",
+        ResponseCode::TooManyDestinations => "Max number of destination addresses limited to 1000.",
+        ResponseCode::RateLimited => "You have reached the maximum transaction limit.",
+        ResponseCode::InvalidAppId => "Invalid app id.",
+        ResponseCode::InvalidTemplateId => "Invalid template ID.",
+        _ => "Error.",
+    }
+}
+
+async fn messaging(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<Conn>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let received_at = shared.config.clock.now();
+    let headers = redacted(&parts.headers);
+    let mut record = RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        headers,
+        body: String::new(),
+        faults: Vec::new(),
+        outcome: RequestOutcome::Dropped { queued: Vec::new() },
+        received_at,
+    };
+
+    // Faults named in the header win; otherwise one is drawn now, so that drop-before-body
+    // can act before the body is read.
+    let header_faults = match parts.headers.get(FAULT_HEADER).map(|v| {
+        v.to_str()
+            .map_err(|_| "the x-sandbox-fault header is not text".to_owned())
+            .and_then(|s| faults::parse_list(s).map_err(|e| e.to_string()))
+    }) {
+        None => Vec::new(),
+        Some(Ok(list)) => list,
+        Some(Err(reason)) => {
+            let answer = Answer::reject(&shared, ResponseCode::InvalidParameters, Some(reason));
+            return finish(&shared, record, answer, None).into_response();
+        }
+    };
+    let drawn = if header_faults.is_empty() {
+        draw_fault(&shared)
+    } else {
+        Drawn::None
+    };
+    let early = if header_faults.is_empty() {
+        drawn.fault().into_iter().collect()
+    } else {
+        header_faults.clone()
+    };
+    if early.contains(&Fault::DropBeforeBody) {
+        record.faults = early;
+        shared.state().requests.push(record);
+        conn.cut();
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+
+    let bytes = match axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not read the request body");
+            record.faults = early;
+            let answer = Answer::reject(
+                &shared,
+                ResponseCode::InvalidParameters,
+                Some(format!("the body could not be read: {e}")),
+            );
+            return finish(&shared, record, answer, None).into_response();
+        }
+    };
+    record.body = String::from_utf8_lossy(&bytes).into_owned();
+    let raw: Option<Value> = serde_json::from_slice(&bytes).ok();
+
+    let faults = if header_faults.is_empty() {
+        match raw.as_ref().and_then(correlation_fault) {
+            Some(fault) => {
+                if let Drawn::Queue(unused) = drawn {
+                    shared.state().fault_queue.push_front(unused);
+                }
+                vec![fault]
+            }
+            None => early,
+        }
+    } else {
+        header_faults
+    };
+    record.faults.clone_from(&faults);
+    let latency = faults.iter().find_map(|f| match f {
+        Fault::Latency(d) => Some(*d),
+        _ => None,
+    });
+
+    let answer = handle(&shared, &parts.headers, &bytes, raw.as_ref(), &faults);
+    if faults.contains(&Fault::DropAfterQueue) && !answer.queued.is_empty() {
+        record.outcome = RequestOutcome::Dropped {
+            queued: answer.queued,
+        };
+        shared.state().requests.push(record);
+        conn.cut();
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    finish(&shared, record, answer, latency)
+        .await_latency()
+        .await
+}
+
+/// Records the request, then answers (after the injected latency, if any).
+fn finish(
+    shared: &Shared,
+    mut record: RecordedRequest,
+    answer: Answer,
+    latency: Option<Duration>,
+) -> Delayed {
+    record.outcome = RequestOutcome::Answered {
+        status: answer.status.as_u16(),
+        response: answer.response.clone(),
+        queued: answer.queued.clone(),
+    };
+    shared.state().requests.push(record);
+    Delayed {
+        response: answer.into_response(),
+        latency,
+    }
+}
+
+/// A response held back by a latency fault.
+struct Delayed {
+    response: Response,
+    latency: Option<Duration>,
+}
+
+impl Delayed {
+    async fn await_latency(self) -> Response {
+        if let Some(latency) = self.latency {
+            // Wall-clock time: the point is to make a real client wait or time out.
+            tokio::time::sleep(latency).await;
+        }
+        self.response
+    }
+}
+
+impl IntoResponse for Delayed {
+    fn into_response(self) -> Response {
+        self.response
+    }
+}
+
+fn draw_fault(shared: &Shared) -> Drawn {
+    let mut state = shared.state();
+    if let Some(fault) = state.fault_queue.pop_front() {
+        return Drawn::Queue(fault);
+    }
+    match state
+        .random_faults
+        .as_mut()
+        .and_then(super::faults::RandomFaultState::draw)
+    {
+        Some(fault) => Drawn::Random(fault),
+        None => Drawn::None,
+    }
+}
+
+/// The fault named by the request's correlation id, else by its first destination's.
+fn correlation_fault(raw: &Value) -> Option<Fault> {
+    let top = raw.get("correlationid").and_then(Value::as_str);
+    let first = raw
+        .get("destination")
+        .and_then(|d| d.get(0))
+        .and_then(|d| d.get("correlationid"))
+        .and_then(Value::as_str);
+    top.and_then(faults::from_correlation_id)
+        .or_else(|| first.and_then(faults::from_correlation_id))
+}
+
+fn redacted(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = if name == header::AUTHORIZATION || name.as_str() == "key" {
+                "***".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
+}
+
+/// Everything after the body is read: status faults, auth, limits, validation, queueing.
+fn handle(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    raw: Option<&Value>,
+    faults: &[Fault],
+) -> Answer {
+    if let Some(status) = faults.iter().find_map(|f| match f {
+        Fault::HttpStatus(s) => StatusCode::from_u16(*s).ok(),
+        _ => None,
+    }) {
+        return Answer {
+            status,
+            response: None,
+            plain: Some(status.canonical_reason().unwrap_or("error")),
+            queued: Vec::new(),
+        };
+    }
+    if let Err(code) = authenticate(shared, headers) {
+        return Answer::reject(shared, code, None);
+    }
+    if faults.contains(&Fault::RateLimited) || over_tps(shared) {
+        return Answer::reject(shared, ResponseCode::RateLimited, None);
+    }
+    if faults.contains(&Fault::InternalError) {
+        return Answer::reject(shared, ResponseCode::InternalError, None);
+    }
+    let request = match SendRequest::from_slice(bytes) {
+        Ok(request) => request,
+        Err(e) => {
+            let code = match &e {
+                SendRequestError::NotJson(_) => ResponseCode::InvalidJson,
+                SendRequestError::Missing { .. } => ResponseCode::MandatoryParametersMissing,
+                SendRequestError::TooManyDestinations { .. } => ResponseCode::TooManyDestinations,
+                _ => ResponseCode::InvalidParameters,
+            };
+            return Answer::reject(shared, code, Some(e.to_string()));
+        }
+    };
+    if request.app_id() != &shared.config.app_id {
+        return Answer::reject(
+            shared,
+            ResponseCode::InvalidAppId,
+            Some(format!("{} is not this sandbox's app", request.app_id())),
+        );
+    }
+    let Some(raw) = raw else {
+        return Answer::reject(shared, ResponseCode::InvalidJson, None);
+    };
+    let content = Inspected::from_raw(raw);
+    let registered = match &content.template_id {
+        Some(id) => {
+            // Bound first: the state lock must be released before `reject` takes it again.
+            let found = shared.state().templates.get(id).cloned();
+            match found {
+                Some(vars) => Some(vars),
+                None => {
+                    return Answer::reject(
+                        shared,
+                        ResponseCode::InvalidTemplateId,
+                        Some(format!("template {id:?} is not registered in the sandbox")),
+                    );
+                }
+            }
+        }
+        None => None,
+    };
+    queue(shared, &request, &content, registered.as_ref(), faults)
+}
+
+/// The parts of the content the sandbox acts on, read from the raw JSON.
+struct Inspected {
+    kind: String,
+    text_chars: Option<usize>,
+    template_id: Option<String>,
+    parameters: BTreeSet<String>,
+}
+
+impl Inspected {
+    fn from_raw(raw: &Value) -> Self {
+        let message = raw.get("message").filter(|m| !m.is_null());
+        if let Some(message) = message {
+            return Self {
+                kind: "template".to_owned(),
+                text_chars: None,
+                template_id: message
+                    .get("template")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                parameters: message
+                    .get("parameters")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default(),
+            };
+        }
+        let wa = raw.pointer("/channels/OTT-Messaging/wa");
+        Self {
+            kind: wa
+                .and_then(|wa| wa.get("type"))
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_owned(),
+            text_chars: wa
+                .and_then(|wa| wa.pointer("/text/body"))
+                .and_then(Value::as_str)
+                .map(|body| body.chars().count()),
+            template_id: None,
+            parameters: BTreeSet::new(),
+        }
+    }
+}
+
+fn queue(
+    shared: &Arc<Shared>,
+    request: &SendRequest,
+    content: &Inspected,
+    registered: Option<&BTreeSet<String>>,
+    faults: &[Fault],
+) -> Answer {
+    let now = shared.config.clock.now();
+    let mut entries = Vec::new();
+    let mut plans = Vec::new();
+    let mut queued = Vec::new();
+    {
+        let mut state = shared.state();
+        let url = request
+            .notify_url()
+            .cloned()
+            .or_else(|| state.delivery_url.clone());
+        for destination in request.destinations() {
+            let correlation_id = destination
+                .correlation_id()
+                .or(request.correlation_id())
+                .map(|c| c.as_str().to_owned());
+            for waid in destination.waids() {
+                let waid = normalize_waid(waid);
+                let fate = fate(shared, &state, &waid, content, registered, now);
+                let transid = TransactionId::from(super::payload::uuid(&mut state.rng));
+                tracing::debug!(transid = %transid, waid = %mask(&waid), kind = %content.kind, "queued");
+                let message = QueuedMessage {
+                    transid: transid.clone(),
+                    waid: waid.clone(),
+                    correlation_id: correlation_id.clone(),
+                    callback_data: request.callback_data().map(|c| c.as_str().to_owned()),
+                    kind: content.kind.clone(),
+                    template_id: content.template_id.clone(),
+                    notify_url: url.clone(),
+                    fate: fate.clone(),
+                    receipts: Vec::new(),
+                    queued_at: now,
+                };
+                let index = state.messages.len();
+                state.messages.push(message);
+                state.message_index.insert(transid.clone(), index);
+                entries.push(
+                    ResponseEntry::new(ResponseCode::Queued)
+                        .with_transid(transid.clone())
+                        .with_description("Queued"),
+                );
+                plans.push(ReceiptPlan {
+                    transid: transid.clone(),
+                    waid,
+                    correlation_id: correlation_id.clone().unwrap_or_default(),
+                    callback_data: request
+                        .callback_data()
+                        .map(|c| c.as_str().to_owned())
+                        .unwrap_or_default(),
+                    fate,
+                    url: url.clone(),
+                    duplicate: faults.contains(&Fault::DuplicateReceipts),
+                    out_of_order: faults.contains(&Fault::ReceiptsOutOfOrder),
+                });
+                queued.push(transid);
+            }
+        }
+    }
+    for plan in plans {
+        spawn_receipts(shared, plan);
+    }
+    Answer {
+        status: StatusCode::OK,
+        response: Some(SendResponse::Array(entries)),
+        plain: None,
+        queued,
+    }
+}
+
+/// How a message will end: the window, the text length and the template parameters decide.
+fn fate(
+    shared: &Shared,
+    state: &super::state::State,
+    waid: &str,
+    content: &Inspected,
+    registered: Option<&BTreeSet<String>>,
+    now: time::OffsetDateTime,
+) -> MessageFate {
+    let failed = |code: &str| MessageFate::Failed {
+        code: code.to_owned(),
+    };
+    if let Some(vars) = registered {
+        if vars != &content.parameters {
+            return failed("7804");
+        }
+        return MessageFate::Read;
+    }
+    let in_window = state
+        .last_inbound
+        .get(waid)
+        .is_some_and(|last| now - *last < shared.config.window);
+    if !in_window {
+        return failed("7710");
+    }
+    if content.text_chars.is_some_and(|n| n > MAX_TEXT_CHARS) {
+        return failed("7714");
+    }
+    MessageFate::Read
+}
+
+fn over_tps(shared: &Shared) -> bool {
+    let now = shared.config.clock.now();
+    let mut state = shared.state();
+    let Some(limit) = state.tps_limit else {
+        return false;
+    };
+    let second_ago = now - time::Duration::SECOND;
+    while state.recent.front().is_some_and(|t| *t <= second_ago) {
+        state.recent.pop_front();
+    }
+    if state.recent.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+        return true;
+    }
+    state.recent.push_back(now);
+    false
+}
+
+/// Checks the JWT (which wins when both are sent) or the service key.
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<(), ResponseCode> {
+    let config = &shared.config;
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| ResponseCode::AuthenticationFailed)?;
+        return match value.strip_prefix("Bearer ") {
+            Some(token) => verify_jwt(token.trim(), &config.service_id, &config.service_secret),
+            // The channel APIs also take the bare key in `Authorization`.
+            None if constant_time_eq(value.as_bytes(), config.service_key.as_bytes()) => Ok(()),
+            None => Err(ResponseCode::AuthenticationFailed),
+        };
+    }
+    match headers.get("key") {
+        None => Err(ResponseCode::ServiceKeyMissing),
+        Some(key) if constant_time_eq(key.as_bytes(), config.service_key.as_bytes()) => Ok(()),
+        Some(_) => Err(ResponseCode::AuthenticationFailed),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// HS256, `iss` = the service id, signed with the decoded service secret, `iat` at most 60
+/// minutes old (wall-clock time: the client stamps it with the real time), `exp` honoured.
+fn verify_jwt(token: &str, service_id: &str, secret: &[u8]) -> Result<(), ResponseCode> {
+    let fail = ResponseCode::AuthenticationFailed;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = token.split('.');
+    let (Some(head), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(fail);
+    };
+    let decode = |part: &str| engine.decode(part.trim_end_matches('='));
+    let header: Value = decode(head)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| fail.clone())?;
+    if header.get("alg").and_then(Value::as_str) != Some("HS256") {
+        return Err(fail);
+    }
+    let signature = decode(signature).map_err(|_| fail.clone())?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| fail.clone())?;
+    mac.update(head.as_bytes());
+    mac.update(b".");
+    mac.update(claims.as_bytes());
+    mac.verify_slice(&signature).map_err(|_| fail.clone())?;
+    let claims: Value = decode(claims)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| fail.clone())?;
+    if claims.get("iss").and_then(Value::as_str) != Some(service_id) {
+        return Err(fail);
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let iat = claims
+        .get("iat")
+        .and_then(number)
+        .ok_or_else(|| fail.clone())?;
+    if now - iat > JWT_MAX_AGE_SECS || iat - now > JWT_SKEW_SECS {
+        return Err(fail);
+    }
+    if claims
+        .get("exp")
+        .and_then(number)
+        .is_some_and(|exp| exp <= now)
+    {
+        return Err(fail);
+    }
+    Ok(())
+}
+
+/// A Unix time claim, as a number or a numeric string.
+fn number(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
