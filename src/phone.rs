@@ -32,7 +32,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use phonenumber::metadata::{DATABASE, Database, Descriptor, Metadata};
 use regex::Regex;
@@ -738,7 +738,10 @@ fn java_to_regex_replacement(rule: &str) -> String {
 }
 
 /// Compiled metadata patterns; `None` marks one the `regex` crate cannot compile.
-type PatternCache = Mutex<HashMap<(String, Anchor), Option<Regex>>>;
+///
+/// Held in an `Arc` because cloning a `Regex` gives it a fresh matching cache, which would be
+/// rebuilt on every call.
+type PatternCache = Mutex<HashMap<String, Option<Arc<Regex>>>>;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Anchor {
@@ -748,14 +751,18 @@ enum Anchor {
 
 /// Compiles a metadata pattern anchored at the start (or at both ends), once per pattern.
 /// The metadata is written for Java's `matches()`/`lookingAt()`, which anchor implicitly.
-fn anchored(pattern: &str, anchor: Anchor) -> Option<Regex> {
-    static CACHE: OnceLock<PatternCache> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let key = (pattern.to_owned(), anchor);
+fn anchored(pattern: &str, anchor: Anchor) -> Option<Arc<Regex>> {
+    static START: OnceLock<PatternCache> = OnceLock::new();
+    static FULL: OnceLock<PatternCache> = OnceLock::new();
+    let cache = match anchor {
+        Anchor::Start => &START,
+        Anchor::Full => &FULL,
+    }
+    .get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(found) = cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
+        .get(pattern)
     {
         return found.clone();
     }
@@ -768,10 +775,11 @@ fn anchored(pattern: &str, anchor: Anchor) -> Option<Regex> {
     let compiled = regex::RegexBuilder::new(&source)
         .ignore_whitespace(true)
         .build()
-        .ok();
+        .ok()
+        .map(Arc::new);
     cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, compiled.clone());
+        .insert(pattern.to_owned(), compiled.clone());
     compiled
 }
