@@ -1,4 +1,4 @@
-//! Template messages. (STUB: replaced by the templates work.)
+//! Template messages. (in progress)
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +10,14 @@ pub struct TemplateMessage {
     template: TemplateId,
     parameters: serde_json::Map<String, serde_json::Value>,
 }
+
+/// x
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("x")]
+pub struct TemplateMessageError;
+/// x
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateParameter;
 
 impl TemplateMessage {
     /// The template id.
