@@ -610,21 +610,21 @@ impl TemplateDefinition {
             .iter()
             .rposition(|c| !c.is_whitespace())
             .map(|p| p + 1);
-        if let (Some(first), Some(p)) = (first_text, placeholders.first()) {
-            if p.start == first {
-                warnings.push(Warning::new(
+        if let (Some(first), Some(p)) = (first_text, placeholders.first())
+            && p.start == first
+        {
+            warnings.push(Warning::new(
                     "template_body.variable_at_start",
                     format!("body starts with the variable {{{{{}}}}}; WhatsApp rejects templates whose body starts or ends with a variable", p.name),
                 ));
-            }
         }
-        if let (Some(last), Some(p)) = (last_text, placeholders.last()) {
-            if p.end == last {
-                warnings.push(Warning::new(
+        if let (Some(last), Some(p)) = (last_text, placeholders.last())
+            && p.end == last
+        {
+            warnings.push(Warning::new(
                     "template_body.variable_at_end",
                     format!("body ends with the variable {{{{{}}}}}; WhatsApp rejects templates whose body starts or ends with a variable", p.name),
                 ));
-            }
         }
         for pair in placeholders.windows(2) {
             if let [a, b] = pair {
@@ -819,6 +819,62 @@ fn count_check(
     Ok(())
 }
 
+fn validate_buttons(
+    raw: Vec<ButtonWire>,
+    all: &mut Vec<(TemplatePart, Vec<Placeholder>)>,
+) -> Result<Vec<TemplateButton>, TemplateDefinitionError> {
+    let count = |f: fn(&ButtonWire) -> bool| raw.iter().filter(|b| f(b)).count();
+    count_check("buttons", raw.len(), MAX_BUTTONS)?;
+    count_check(
+        "quick reply buttons",
+        count(|b| matches!(b, ButtonWire::QuickReply { .. })),
+        MAX_QUICK_REPLY_BUTTONS,
+    )?;
+    count_check(
+        "URL buttons",
+        count(|b| matches!(b, ButtonWire::Url { .. })),
+        MAX_URL_BUTTONS,
+    )?;
+    count_check(
+        "phone number buttons",
+        count(|b| matches!(b, ButtonWire::PhoneNumber { .. })),
+        MAX_PHONE_BUTTONS,
+    )?;
+    count_check(
+        "copy code buttons",
+        count(|b| matches!(b, ButtonWire::CopyCode { .. })),
+        MAX_COPY_CODE_BUTTONS,
+    )?;
+    let mut buttons = Vec::with_capacity(raw.len());
+    for (index, button) in raw.into_iter().enumerate() {
+        buttons.push(match button {
+            ButtonWire::QuickReply { text } => TemplateButton::QuickReply {
+                text: ButtonLabel::new(text)?,
+            },
+            ButtonWire::Url { text, url } => {
+                let text = ButtonLabel::new(text)?;
+                let found = check_url_button(index, &url)?;
+                all.push((TemplatePart::Button(index), found));
+                TemplateButton::Url { text, url }
+            }
+            ButtonWire::PhoneNumber { text, phone_number } => TemplateButton::PhoneNumber {
+                text: ButtonLabel::new(text)?,
+                phone_number: PhoneNumber::parse(&phone_number).map_err(|e| {
+                    TemplateDefinitionError::InvalidButtonPhone {
+                        index,
+                        reason: e.to_string(),
+                    }
+                })?,
+            },
+            ButtonWire::CopyCode { text } => TemplateButton::CopyCode {
+                text: ButtonLabel::new(text)?,
+            },
+        });
+    }
+
+    Ok(buttons)
+}
+
 impl Wire {
     fn validate(self) -> Result<TemplateDefinition, TemplateDefinitionError> {
         check_language(&self.language)?;
@@ -865,54 +921,7 @@ impl Wire {
             }
         };
 
-        let count = |f: fn(&ButtonWire) -> bool| self.buttons.iter().filter(|b| f(b)).count();
-        count_check("buttons", self.buttons.len(), MAX_BUTTONS)?;
-        count_check(
-            "quick reply buttons",
-            count(|b| matches!(b, ButtonWire::QuickReply { .. })),
-            MAX_QUICK_REPLY_BUTTONS,
-        )?;
-        count_check(
-            "URL buttons",
-            count(|b| matches!(b, ButtonWire::Url { .. })),
-            MAX_URL_BUTTONS,
-        )?;
-        count_check(
-            "phone number buttons",
-            count(|b| matches!(b, ButtonWire::PhoneNumber { .. })),
-            MAX_PHONE_BUTTONS,
-        )?;
-        count_check(
-            "copy code buttons",
-            count(|b| matches!(b, ButtonWire::CopyCode { .. })),
-            MAX_COPY_CODE_BUTTONS,
-        )?;
-        let mut buttons = Vec::with_capacity(self.buttons.len());
-        for (index, button) in self.buttons.into_iter().enumerate() {
-            buttons.push(match button {
-                ButtonWire::QuickReply { text } => TemplateButton::QuickReply {
-                    text: ButtonLabel::new(text)?,
-                },
-                ButtonWire::Url { text, url } => {
-                    let text = ButtonLabel::new(text)?;
-                    let found = check_url_button(index, &url)?;
-                    all.push((TemplatePart::Button(index), found));
-                    TemplateButton::Url { text, url }
-                }
-                ButtonWire::PhoneNumber { text, phone_number } => TemplateButton::PhoneNumber {
-                    text: ButtonLabel::new(text)?,
-                    phone_number: PhoneNumber::parse(&phone_number).map_err(|e| {
-                        TemplateDefinitionError::InvalidButtonPhone {
-                            index,
-                            reason: e.to_string(),
-                        }
-                    })?,
-                },
-                ButtonWire::CopyCode { text } => TemplateButton::CopyCode {
-                    text: ButtonLabel::new(text)?,
-                },
-            });
-        }
+        let buttons = validate_buttons(self.buttons, &mut all)?;
 
         let first_of = |style: PlaceholderStyle| {
             all.iter()
