@@ -490,10 +490,25 @@ fn check_parameter(name: &str, value: &TemplateParameter) -> Result<(), Template
 }
 
 /// A checked template message; build it with [`TemplateMessage::builder`].
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Parameters keep the order they were given in (and serialize in it), but equality ignores
+/// the order, as for any JSON object.
+#[derive(Debug, Clone)]
 pub struct TemplateMessage {
     template: TemplateId,
     parameters: Vec<(String, TemplateParameter)>,
+}
+
+impl PartialEq for TemplateMessage {
+    fn eq(&self, other: &Self) -> bool {
+        // Names are unique, so equal lengths plus every lookup matching means equal sets.
+        self.template == other.template
+            && self.parameters.len() == other.parameters.len()
+            && self
+                .parameters
+                .iter()
+                .all(|(name, value)| other.parameter(name) == Some(value))
+    }
 }
 
 impl TemplateMessage {
