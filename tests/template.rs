@@ -20,7 +20,9 @@ use webex_connect_whatsapp::template::definition::{
 use webex_connect_whatsapp::template::message::{
     TemplateMessage, TemplateMessageError, TemplateParameter,
 };
-use webex_connect_whatsapp::template::{TemplateCategory, TemplateId, TemplateName, TemplateStatus};
+use webex_connect_whatsapp::template::{
+    TemplateCategory, TemplateId, TemplateName, TemplateStatus,
+};
 use webex_connect_whatsapp::text::TextError;
 use webex_connect_whatsapp::{AppId, PhoneNumber};
 
@@ -90,7 +92,8 @@ fn reference_example_inside_a_send_request() {
 fn each_parameter_type_has_its_exact_json() {
     let build = |b: fn(
         webex_connect_whatsapp::template::message::TemplateMessageBuilder,
-    ) -> webex_connect_whatsapp::template::message::TemplateMessageBuilder| {
+    )
+        -> webex_connect_whatsapp::template::message::TemplateMessageBuilder| {
         let m = b(TemplateMessage::builder(id())).build().unwrap();
         serde_json::to_value(&m).unwrap()["parameters"].clone()
     };
@@ -169,11 +172,17 @@ fn parameter_values_are_checked() {
         TemplateMessageError::TooManyQuickReplies { actual: 4, max: 3 }
     ));
     assert!(matches!(
-        fail(|b| b.media_header(MediaKind::Image, Url::parse("http://example.com/a.jpg").unwrap())),
+        fail(|b| b.media_header(
+            MediaKind::Image,
+            Url::parse("http://example.com/a.jpg").unwrap()
+        )),
         TemplateMessageError::InvalidMediaLink { .. }
     ));
     assert!(matches!(
-        fail(|b| b.media_header(MediaKind::Audio, Url::parse("https://example.com/a.mp3").unwrap())),
+        fail(|b| b.media_header(
+            MediaKind::Audio,
+            Url::parse("https://example.com/a.mp3").unwrap()
+        )),
         TemplateMessageError::InvalidMediaKind {
             kind: MediaKind::Audio
         }
@@ -237,8 +246,14 @@ fn reading_keeps_unknown_shapes_and_checks_known_ones() {
         "image": {"link": "https://e.com/a.jpg"}
     }});
     let m: TemplateMessage = serde_json::from_value(raw.clone()).unwrap();
-    assert!(matches!(m.parameter("n"), Some(TemplateParameter::Unknown(_))));
-    assert!(matches!(m.parameter("future"), Some(TemplateParameter::Unknown(_))));
+    assert!(matches!(
+        m.parameter("n"),
+        Some(TemplateParameter::Unknown(_))
+    ));
+    assert!(matches!(
+        m.parameter("future"),
+        Some(TemplateParameter::Unknown(_))
+    ));
     assert!(matches!(
         m.parameter("image"),
         Some(TemplateParameter::Media {
@@ -267,7 +282,10 @@ fn reading_keeps_unknown_shapes_and_checks_known_ones() {
         json!({"template": "", "parameters": {}}),
         json!({"parameters": {}}),
     ] {
-        assert!(serde_json::from_value::<TemplateMessage>(bad.clone()).is_err(), "{bad}");
+        assert!(
+            serde_json::from_value::<TemplateMessage>(bad.clone()).is_err(),
+            "{bad}"
+        );
     }
 }
 
@@ -275,7 +293,10 @@ fn reading_keeps_unknown_shapes_and_checks_known_ones() {
 
 #[test]
 fn template_name_rules_and_errors() {
-    assert_eq!(TemplateName::new("order_update").unwrap().as_str(), "order_update");
+    assert_eq!(
+        TemplateName::new("order_update").unwrap().as_str(),
+        "order_update"
+    );
     let err = TemplateName::new("order-update").unwrap_err();
     assert_eq!(
         err,
@@ -376,7 +397,10 @@ fn media_header_and_named_variables() {
     assert_eq!(names, ["first_name", "item"]);
     let json = serde_json::to_value(&d).unwrap();
     assert_eq!(json["header"], json!({"type": "document"}));
-    assert_eq!(serde_json::from_value::<TemplateDefinition>(json).unwrap(), d);
+    assert_eq!(
+        serde_json::from_value::<TemplateDefinition>(json).unwrap(),
+        d
+    );
     assert_eq!(
         def("x").header_media(MediaKind::Sticker).build(),
         Err(TemplateDefinitionError::InvalidHeaderMedia {
