@@ -195,6 +195,15 @@ fn parameter_values_are_checked() {
             ..
         }
     ));
+}
+
+#[test]
+fn names_text_and_duplicates_are_checked() {
+    let fail = |f: fn(
+        webex_connect_whatsapp::template::message::TemplateMessageBuilder,
+    ) -> webex_connect_whatsapp::template::message::TemplateMessageBuilder| {
+        f(TemplateMessage::builder(id())).build().unwrap_err()
+    };
     assert!(matches!(
         fail(|b| b.text("a b", "x")),
         TemplateMessageError::InvalidName { .. }
@@ -393,7 +402,11 @@ fn media_header_and_named_variables() {
         .build()
         .unwrap();
     assert_eq!(d.media_header(), Some(MediaKind::Document));
-    let names: Vec<_> = d.variables().iter().map(|v| v.name()).collect();
+    let names: Vec<_> = d
+        .variables()
+        .iter()
+        .map(webex_connect_whatsapp::template::definition::Variable::name)
+        .collect();
     assert_eq!(names, ["first_name", "item"]);
     let json = serde_json::to_value(&d).unwrap();
     assert_eq!(json["header"], json!({"type": "document"}));
@@ -542,7 +555,10 @@ fn placeholder_rules_across_parts() {
 #[test]
 fn definition_warnings() {
     let rules = |d: TemplateDefinition| -> Vec<&'static str> {
-        d.warnings().iter().map(|w| w.rule()).collect()
+        d.warnings()
+            .iter()
+            .map(webex_connect_whatsapp::warning::Warning::rule)
+            .collect()
     };
     assert!(rules(def("Hi {{1}}, thanks.").build().unwrap()).is_empty());
     assert_eq!(
