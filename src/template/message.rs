@@ -1,19 +1,1020 @@
-//! Template messages. (STUB: replaced by the templates work.)
+//! The template message you send: the `message` object of a send request,
+//! `{"template": "<template id>", "parameters": {...}}`.
+//!
+//! Parameter keys are the variable names given when the template was created, so they are
+//! strings; values are typed (text, date-time, currency, URL suffix, media header, quick
+//! replies, OTP) and checked when the message is built.
+//!
+//! ```
+//! use webex_connect_whatsapp::template::message::TemplateMessage;
+//! use webex_connect_whatsapp::TemplateId;
+//!
+//! let message = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
+//!     .text("movie", "joker")
+//!     .currency("purchase_value", "USD", 150_000, "EUR 300")
+//!     .quick_reply("Button 1", "BUTTON 1 PAYLOAD")
+//!     .build()?;
+//! assert_eq!(
+//!     serde_json::to_string(&message)?,
+//!     r#"{"template":"5139722425xxxxx","parameters":{"movie":"joker","purchase_value":{"type":"currency","currency_code":"USD","amount_1000":"150000","fallback_value":"EUR 300"},"quickReply":[{"button_text":"Button 1","payload":"BUTTON 1 PAYLOAD"}]}}"#
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Reading a message back (as the sandbox does with incoming requests) runs the same checks on
+//! the parameter types it knows; a value of another shape is kept as raw JSON in
+//! [`TemplateParameter::Unknown`].
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::media::MediaKind;
+use crate::send::is_loopback;
 
 use super::TemplateId;
 
-/// A template message: the `message` object of a send request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The longest text value for a body variable, in characters.
+pub const MAX_TEXT_VALUE_CHARS: usize = 1024;
+/// The longest text value for a header variable, in characters.
+pub const MAX_HEADER_VALUE_CHARS: usize = 60;
+/// The most consecutive spaces a text value may hold.
+pub const MAX_CONSECUTIVE_SPACES: usize = 4;
+/// The most quick replies one send may carry on Webex Connect.
+pub const MAX_QUICK_REPLIES: usize = 3;
+/// The longest quick-reply button text, in characters (the button label limit).
+pub const MAX_QUICK_REPLY_TEXT_CHARS: usize = 25;
+/// The longest OTP value, in characters.
+pub const MAX_OTP_CHARS: usize = 15;
+/// The longest URL-button suffix, in characters (the URL limit).
+pub const MAX_URL_SUFFIX_CHARS: usize = 2000;
+/// The longest parameter name, in characters.
+pub const MAX_NAME_CHARS: usize = 512;
+/// The key under which quick replies are sent.
+pub const QUICK_REPLY_KEY: &str = "quickReply";
+
+/// Why a template message (or one of its parameters) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateMessageError {
+    /// A parameter name was empty, too long or held whitespace.
+    #[error("parameter name {name:?} is invalid: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The same parameter name was given twice.
+    #[error("parameter {name:?} is given twice; each variable takes one value")]
+    DuplicateParameter {
+        /// The repeated name.
+        name: String,
+    },
+    /// A value was empty.
+    #[error("parameter {name:?} must not be empty")]
+    EmptyValue {
+        /// The parameter (or field, e.g. `quickReply[0].payload`).
+        name: String,
+    },
+    /// A value held a character WhatsApp refuses there (newline, tab, or a space in an OTP).
+    #[error("parameter {name:?} contains {found:?} at character {position}, which is not allowed")]
+    InvalidCharacter {
+        /// The parameter.
+        name: String,
+        /// The character.
+        found: char,
+        /// Its position, counted from 0.
+        position: usize,
+    },
+    /// A text value held more than four consecutive spaces.
+    #[error("parameter {name:?} has more than {max} consecutive spaces at character {position}")]
+    TooManySpaces {
+        /// The parameter.
+        name: String,
+        /// Where the run of spaces starts.
+        position: usize,
+        /// The limit, [`MAX_CONSECUTIVE_SPACES`].
+        max: usize,
+    },
+    /// A value was longer than allowed.
+    #[error("parameter {name:?} is {actual} characters long, but the max is {max}")]
+    TooLong {
+        /// The parameter.
+        name: String,
+        /// Its length in characters.
+        actual: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A currency code was not three uppercase letters (ISO 4217).
+    #[error(
+        "parameter {name:?} has currency code {value:?}, but an ISO 4217 code is three uppercase letters such as \"USD\""
+    )]
+    InvalidCurrencyCode {
+        /// The parameter.
+        name: String,
+        /// The code given.
+        value: String,
+    },
+    /// A currency amount was zero.
+    #[error("parameter {name:?} has amount_1000 0, but it must be greater than 0")]
+    ZeroAmount {
+        /// The parameter.
+        name: String,
+    },
+    /// A media header was given for a kind templates do not take.
+    #[error("media header is {kind:?}, but only image, video and document are allowed")]
+    InvalidMediaKind {
+        /// The kind given.
+        kind: MediaKind,
+    },
+    /// A media link was not https (or http on a loopback address).
+    #[error("parameter {name:?} has link {link:?}: {reason}")]
+    InvalidMediaLink {
+        /// The parameter.
+        name: String,
+        /// The link given.
+        link: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// More quick replies than a send may carry.
+    #[error("message has {actual} quick replies, but the max is {max}")]
+    TooManyQuickReplies {
+        /// How many were given.
+        actual: usize,
+        /// The limit, [`MAX_QUICK_REPLIES`].
+        max: usize,
+    },
+    /// A value of a known parameter type had the wrong shape (when reading JSON).
+    #[error("parameter {name:?} of type {kind:?} is malformed: {reason}")]
+    Malformed {
+        /// The parameter.
+        name: String,
+        /// Its `type`.
+        kind: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// One quick reply of a send: the button text and the payload returned when it is tapped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct QuickReply {
+    button_text: String,
+    payload: String,
+}
+
+impl QuickReply {
+    /// The button text.
+    pub fn button_text(&self) -> &str {
+        &self.button_text
+    }
+
+    /// The payload, echoed as `buttonPayload` in the postback webhook.
+    pub fn payload(&self) -> &str {
+        &self.payload
+    }
+}
+
+/// The value of one template parameter.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TemplateParameter {
+    /// A text variable: `"movie": "joker"`.
+    Text(String),
+    /// A localized date and time: `{"type":"date_time","fallback_value","timestamp"}`.
+    DateTime {
+        /// Shown where the date cannot be localized.
+        fallback_value: String,
+        /// Unix time in seconds (sent as a string).
+        timestamp: i64,
+    },
+    /// A localized amount: `{"type":"currency","currency_code","amount_1000","fallback_value"}`.
+    Currency {
+        /// ISO 4217 code, e.g. `USD`.
+        currency_code: String,
+        /// The amount times 1000 (`150000` is 150.00); sent as a string.
+        amount_1000: u64,
+        /// Shown where the amount cannot be localized.
+        fallback_value: String,
+    },
+    /// The dynamic suffix of a URL button: `{"type":"url","payload"}`.
+    Url {
+        /// Appended to the button's URL.
+        payload: String,
+    },
+    /// A media header: key `image`, `video` or `document`, value `{"link"}` (+ `filename`).
+    Media {
+        /// Image, video or document.
+        kind: MediaKind,
+        /// Where Webex Connect fetches the media.
+        link: Url,
+        /// The file name shown for a document.
+        filename: Option<String>,
+    },
+    /// Quick replies (key `quickReply`), at most three.
+    QuickReplies(Vec<QuickReply>),
+    /// A one-time passcode: `{"type":"otp","value"}`.
+    Otp {
+        /// The code: at most 15 characters, no spaces.
+        value: String,
+    },
+    /// A value of a shape this crate does not know, kept exactly as received.
+    Unknown(Value),
+}
+
+impl TemplateParameter {
+    /// A short name for the value's type: `text`, `date_time`, `currency`, `url`, `image`,
+    /// `video`, `document`, `quick_reply`, `otp` or `unknown`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Text(_) => "text",
+            Self::DateTime { .. } => "date_time",
+            Self::Currency { .. } => "currency",
+            Self::Url { .. } => "url",
+            Self::Media { kind, .. } => media_key(*kind).unwrap_or("media"),
+            Self::QuickReplies(_) => "quick_reply",
+            Self::Otp { .. } => "otp",
+            Self::Unknown(_) => "unknown",
+        }
+    }
+
+    /// The text of a [`Text`](Self::Text) value.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for TemplateParameter {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(text) => serializer.serialize_str(text),
+            Self::DateTime {
+                fallback_value,
+                timestamp,
+            } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("type", "date_time")?;
+                map.serialize_entry("fallback_value", fallback_value)?;
+                map.serialize_entry("timestamp", &timestamp.to_string())?;
+                map.end()
+            }
+            Self::Currency {
+                currency_code,
+                amount_1000,
+                fallback_value,
+            } => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("type", "currency")?;
+                map.serialize_entry("currency_code", currency_code)?;
+                map.serialize_entry("amount_1000", &amount_1000.to_string())?;
+                map.serialize_entry("fallback_value", fallback_value)?;
+                map.end()
+            }
+            Self::Url { payload } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("type", "url")?;
+                map.serialize_entry("payload", payload)?;
+                map.end()
+            }
+            Self::Media { link, filename, .. } => {
+                let mut map = serializer.serialize_map(None)?;
+                map.serialize_entry("link", link.as_str())?;
+                if let Some(filename) = filename {
+                    map.serialize_entry("filename", filename)?;
+                }
+                map.end()
+            }
+            Self::QuickReplies(replies) => replies.serialize(serializer),
+            Self::Otp { value } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("type", "otp")?;
+                map.serialize_entry("value", value)?;
+                map.end()
+            }
+            Self::Unknown(raw) => raw.serialize(serializer),
+        }
+    }
+}
+
+fn media_key(kind: MediaKind) -> Option<&'static str> {
+    match kind {
+        MediaKind::Image => Some("image"),
+        MediaKind::Video => Some("video"),
+        MediaKind::Document => Some("document"),
+        _ => None,
+    }
+}
+
+fn check_name(name: &str) -> Result<(), TemplateMessageError> {
+    let reason = if name.is_empty() {
+        "it is empty"
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "it holds whitespace or a control character"
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        "it is longer than 512 characters"
+    } else {
+        return Ok(());
+    };
+    Err(TemplateMessageError::InvalidName {
+        name: name.to_owned(),
+        reason,
+    })
+}
+
+fn check_length(name: &str, value: &str, max: usize) -> Result<(), TemplateMessageError> {
+    if value.is_empty() {
+        return Err(TemplateMessageError::EmptyValue {
+            name: name.to_owned(),
+        });
+    }
+    let actual = value.chars().count();
+    if actual > max {
+        return Err(TemplateMessageError::TooLong {
+            name: name.to_owned(),
+            actual,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// The send-time rules for text values: non-empty, no newline or tab, at most four
+/// consecutive spaces, at most `max` characters.
+fn check_text(name: &str, value: &str, max: usize) -> Result<(), TemplateMessageError> {
+    check_length(name, value, max)?;
+    let mut run = 0;
+    for (position, c) in value.chars().enumerate() {
+        if matches!(c, '\n' | '\r' | '\t') {
+            return Err(TemplateMessageError::InvalidCharacter {
+                name: name.to_owned(),
+                found: c,
+                position,
+            });
+        }
+        run = if c == ' ' { run + 1 } else { 0 };
+        if run > MAX_CONSECUTIVE_SPACES {
+            return Err(TemplateMessageError::TooManySpaces {
+                name: name.to_owned(),
+                position: position - MAX_CONSECUTIVE_SPACES,
+                max: MAX_CONSECUTIVE_SPACES,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Values that must not hold whitespace at all (OTP codes, URL suffixes).
+fn check_no_whitespace(name: &str, value: &str, max: usize) -> Result<(), TemplateMessageError> {
+    check_length(name, value, max)?;
+    if let Some((position, found)) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        return Err(TemplateMessageError::InvalidCharacter {
+            name: name.to_owned(),
+            found,
+            position,
+        });
+    }
+    Ok(())
+}
+
+fn check_currency_code(name: &str, code: &str) -> Result<(), TemplateMessageError> {
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(TemplateMessageError::InvalidCurrencyCode {
+            name: name.to_owned(),
+            value: code.to_owned(),
+        })
+    }
+}
+
+fn check_link(name: &str, link: &Url) -> Result<(), TemplateMessageError> {
+    let reason = match link.scheme() {
+        "https" => return Ok(()),
+        "http" if is_loopback(link) => return Ok(()),
+        "http" => "it uses http; only https is allowed, except on a loopback address".to_owned(),
+        other => format!("scheme {other:?} is not allowed; use https"),
+    };
+    Err(TemplateMessageError::InvalidMediaLink {
+        name: name.to_owned(),
+        link: link.to_string(),
+        reason,
+    })
+}
+
+fn check_quick_reply(index: usize, reply: &QuickReply) -> Result<(), TemplateMessageError> {
+    check_text(
+        &format!("{QUICK_REPLY_KEY}[{index}].button_text"),
+        &reply.button_text,
+        MAX_QUICK_REPLY_TEXT_CHARS,
+    )?;
+    check_length(
+        &format!("{QUICK_REPLY_KEY}[{index}].payload"),
+        &reply.payload,
+        MAX_TEXT_VALUE_CHARS,
+    )
+}
+
+/// Checks one parameter as a whole; shared by the builder and by deserialization.
+fn check_parameter(name: &str, value: &TemplateParameter) -> Result<(), TemplateMessageError> {
+    check_name(name)?;
+    match value {
+        TemplateParameter::Text(text) => check_text(name, text, MAX_TEXT_VALUE_CHARS),
+        TemplateParameter::DateTime { fallback_value, .. } => {
+            check_text(name, fallback_value, MAX_TEXT_VALUE_CHARS)
+        }
+        TemplateParameter::Currency {
+            currency_code,
+            amount_1000,
+            fallback_value,
+        } => {
+            check_currency_code(name, currency_code)?;
+            if *amount_1000 == 0 {
+                return Err(TemplateMessageError::ZeroAmount {
+                    name: name.to_owned(),
+                });
+            }
+            check_text(name, fallback_value, MAX_TEXT_VALUE_CHARS)
+        }
+        TemplateParameter::Url { payload } => {
+            check_no_whitespace(name, payload, MAX_URL_SUFFIX_CHARS)
+        }
+        TemplateParameter::Media {
+            kind,
+            link,
+            filename,
+        } => {
+            if media_key(*kind) != Some(name) {
+                return Err(TemplateMessageError::InvalidMediaKind { kind: *kind });
+            }
+            check_link(name, link)?;
+            match filename {
+                Some(f) => check_text(name, f, MAX_TEXT_VALUE_CHARS),
+                None => Ok(()),
+            }
+        }
+        TemplateParameter::QuickReplies(replies) => {
+            if replies.is_empty() {
+                return Err(TemplateMessageError::EmptyValue {
+                    name: name.to_owned(),
+                });
+            }
+            if replies.len() > MAX_QUICK_REPLIES {
+                return Err(TemplateMessageError::TooManyQuickReplies {
+                    actual: replies.len(),
+                    max: MAX_QUICK_REPLIES,
+                });
+            }
+            replies
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, r)| check_quick_reply(i, r))
+        }
+        TemplateParameter::Otp { value } => check_no_whitespace(name, value, MAX_OTP_CHARS),
+        TemplateParameter::Unknown(_) => Ok(()),
+    }
+}
+
+/// A checked template message; build it with [`TemplateMessage::builder`].
+///
+/// Parameters keep the order they were given in (and serialize in it), but equality ignores
+/// the order, as for any JSON object.
+#[derive(Debug, Clone)]
 pub struct TemplateMessage {
     template: TemplateId,
-    parameters: serde_json::Map<String, serde_json::Value>,
+    parameters: Vec<(String, TemplateParameter)>,
+}
+
+impl PartialEq for TemplateMessage {
+    fn eq(&self, other: &Self) -> bool {
+        // Names are unique, so equal lengths plus every lookup matching means equal sets.
+        self.template == other.template
+            && self.parameters.len() == other.parameters.len()
+            && self
+                .parameters
+                .iter()
+                .all(|(name, value)| other.parameter(name) == Some(value))
+    }
 }
 
 impl TemplateMessage {
-    /// The template id.
+    /// Starts a message for the template with this id.
+    pub fn builder(template_id: TemplateId) -> TemplateMessageBuilder {
+        TemplateMessageBuilder {
+            message: Self {
+                template: template_id,
+                parameters: Vec::new(),
+            },
+            error: None,
+        }
+    }
+
+    /// The template id (`message.template`).
     pub fn template_id(&self) -> &TemplateId {
         &self.template
+    }
+
+    /// The parameters, in the order given.
+    pub fn parameters(&self) -> &[(String, TemplateParameter)] {
+        &self.parameters
+    }
+
+    /// The parameter with this name.
+    pub fn parameter(&self, name: &str) -> Option<&TemplateParameter> {
+        self.parameters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The quick replies, if any.
+    pub fn quick_replies(&self) -> &[QuickReply] {
+        match self.parameter(QUICK_REPLY_KEY) {
+            Some(TemplateParameter::QuickReplies(replies)) => replies,
+            _ => &[],
+        }
+    }
+}
+
+/// Builds a [`TemplateMessage`]. Each setter checks its value; the first error is returned by
+/// [`build`](Self::build).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TemplateMessageBuilder {
+    message: TemplateMessage,
+    error: Option<TemplateMessageError>,
+}
+
+impl TemplateMessageBuilder {
+    fn push(mut self, name: &str, value: TemplateParameter, max_text: Option<usize>) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        let checked = match (max_text, &value) {
+            (Some(max), TemplateParameter::Text(text)) => {
+                check_name(name).and_then(|()| check_text(name, text, max))
+            }
+            _ => check_parameter(name, &value),
+        };
+        let result = checked.and_then(|()| {
+            if self.message.parameter(name).is_some() {
+                Err(TemplateMessageError::DuplicateParameter {
+                    name: name.to_owned(),
+                })
+            } else {
+                Ok(())
+            }
+        });
+        match result {
+            Ok(()) => self.message.parameters.push((name.to_owned(), value)),
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+
+    /// Adds a body text variable: non-empty, no newline or tab, at most four consecutive
+    /// spaces, at most 1024 characters.
+    pub fn text(self, name: &str, value: impl Into<String>) -> Self {
+        self.push(name, TemplateParameter::Text(value.into()), None)
+    }
+
+    /// Adds the header text variable: the text rules, at most 60 characters.
+    pub fn header_text(self, name: &str, value: impl Into<String>) -> Self {
+        self.push(
+            name,
+            TemplateParameter::Text(value.into()),
+            Some(MAX_HEADER_VALUE_CHARS),
+        )
+    }
+
+    /// Adds a date-time variable. WhatsApp takes whole seconds, so any fraction of a second
+    /// in `at` is not sent.
+    pub fn date_time(
+        self,
+        name: &str,
+        fallback_value: impl Into<String>,
+        at: OffsetDateTime,
+    ) -> Self {
+        self.push(
+            name,
+            TemplateParameter::DateTime {
+                fallback_value: fallback_value.into(),
+                timestamp: at.unix_timestamp(),
+            },
+            None,
+        )
+    }
+
+    /// Adds a currency variable: an ISO 4217 code, the amount times 1000 (greater than 0) and
+    /// a fallback text.
+    pub fn currency(
+        self,
+        name: &str,
+        currency_code: impl Into<String>,
+        amount_1000: u64,
+        fallback_value: impl Into<String>,
+    ) -> Self {
+        self.push(
+            name,
+            TemplateParameter::Currency {
+                currency_code: currency_code.into(),
+                amount_1000,
+                fallback_value: fallback_value.into(),
+            },
+            None,
+        )
+    }
+
+    /// Adds the dynamic suffix of a URL button (no whitespace, at most 2000 characters).
+    pub fn url_suffix(self, name: &str, payload: impl Into<String>) -> Self {
+        self.push(
+            name,
+            TemplateParameter::Url {
+                payload: payload.into(),
+            },
+            None,
+        )
+    }
+
+    /// Adds a media header (image, video or document) by link; the key is the kind's name.
+    /// The link must be https (http only on a loopback address).
+    pub fn media_header(self, kind: MediaKind, link: Url) -> Self {
+        self.media(kind, link, None)
+    }
+
+    /// Adds a document header with the file name shown to the customer.
+    pub fn document_header(self, link: Url, filename: impl Into<String>) -> Self {
+        self.media(MediaKind::Document, link, Some(filename.into()))
+    }
+
+    fn media(mut self, kind: MediaKind, link: Url, filename: Option<String>) -> Self {
+        let Some(key) = media_key(kind) else {
+            self.error
+                .get_or_insert(TemplateMessageError::InvalidMediaKind { kind });
+            return self;
+        };
+        self.push(
+            key,
+            TemplateParameter::Media {
+                kind,
+                link,
+                filename,
+            },
+            None,
+        )
+    }
+
+    /// Adds a quick reply (sent under `quickReply`; at most three).
+    pub fn quick_reply(
+        mut self,
+        button_text: impl Into<String>,
+        payload: impl Into<String>,
+    ) -> Self {
+        if self.error.is_some() {
+            return self;
+        }
+        let reply = QuickReply {
+            button_text: button_text.into(),
+            payload: payload.into(),
+        };
+        let existing = self
+            .message
+            .parameters
+            .iter_mut()
+            .find(|(n, _)| n == QUICK_REPLY_KEY);
+        let result = match existing {
+            None => {
+                let value = TemplateParameter::QuickReplies(vec![reply]);
+                check_parameter(QUICK_REPLY_KEY, &value).map(|()| {
+                    self.message
+                        .parameters
+                        .push((QUICK_REPLY_KEY.to_owned(), value));
+                })
+            }
+            Some((_, TemplateParameter::QuickReplies(replies))) => {
+                let index = replies.len();
+                if index >= MAX_QUICK_REPLIES {
+                    Err(TemplateMessageError::TooManyQuickReplies {
+                        actual: index + 1,
+                        max: MAX_QUICK_REPLIES,
+                    })
+                } else {
+                    check_quick_reply(index, &reply).map(|()| replies.push(reply))
+                }
+            }
+            Some(_) => Err(TemplateMessageError::DuplicateParameter {
+                name: QUICK_REPLY_KEY.to_owned(),
+            }),
+        };
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    /// Adds a one-time passcode (at most 15 characters, no spaces).
+    pub fn otp(self, name: &str, value: impl Into<String>) -> Self {
+        self.push(
+            name,
+            TemplateParameter::Otp {
+                value: value.into(),
+            },
+            None,
+        )
+    }
+
+    /// Returns the message, or the first error a setter found.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateMessageError`]: a bad name or value, a name given twice, more than three
+    /// quick replies.
+    pub fn build(self) -> Result<TemplateMessage, TemplateMessageError> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.message),
+        }
+    }
+}
+
+impl Serialize for TemplateMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Parameters<'a>(&'a [(String, TemplateParameter)]);
+        impl Serialize for Parameters<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for (name, value) in self.0 {
+                    map.serialize_entry(name, value)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("template", &self.template)?;
+        map.serialize_entry("parameters", &Parameters(&self.parameters))?;
+        map.end()
+    }
+}
+
+/// The `parameters` object read in document order, duplicates refused.
+struct OrderedParameters(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for OrderedParameters {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedParameters;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of template parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut out: Vec<(String, Value)> = Vec::new();
+                while let Some((name, value)) = access.next_entry::<String, Value>()? {
+                    if out.iter().any(|(n, _)| *n == name) {
+                        return Err(de::Error::custom(
+                            TemplateMessageError::DuplicateParameter { name },
+                        ));
+                    }
+                    out.push((name, value));
+                }
+                Ok(OrderedParameters(out))
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+#[derive(Deserialize)]
+struct MessageWire {
+    template: TemplateId,
+    #[serde(default)]
+    parameters: Option<OrderedParameters>,
+}
+
+fn malformed(name: &str, kind: &str, reason: impl Into<String>) -> TemplateMessageError {
+    TemplateMessageError::Malformed {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn take_string(
+    map: &Map<String, Value>,
+    name: &str,
+    kind: &str,
+    field: &str,
+) -> Result<String, TemplateMessageError> {
+    match map.get(field) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(malformed(
+            name,
+            kind,
+            format!("{field} must be a string, got {other}"),
+        )),
+        None => Err(malformed(name, kind, format!("{field} is missing"))),
+    }
+}
+
+/// Reads an integer sent as a string (`"150000"`), as the reference does, or as a number.
+fn take_integer<T: std::str::FromStr + TryFrom<i64> + TryFrom<u64>>(
+    map: &Map<String, Value>,
+    name: &str,
+    kind: &str,
+    field: &str,
+) -> Result<T, TemplateMessageError> {
+    let bad = || malformed(name, kind, format!("{field} must be a whole number"));
+    match map.get(field) {
+        Some(Value::String(s)) => s.parse().map_err(|_| bad()),
+        Some(Value::Number(n)) => {
+            if let Some(u) = n.as_u64() {
+                T::try_from(u).map_err(|_| bad())
+            } else if let Some(i) = n.as_i64() {
+                T::try_from(i).map_err(|_| bad())
+            } else {
+                Err(bad())
+            }
+        }
+        Some(_) => Err(bad()),
+        None => Err(malformed(name, kind, format!("{field} is missing"))),
+    }
+}
+
+/// Classifies one wire value; known shapes are checked, anything else is kept raw.
+fn read_parameter(name: &str, value: Value) -> Result<TemplateParameter, TemplateMessageError> {
+    let parameter = match value {
+        Value::String(text) => TemplateParameter::Text(text),
+        Value::Array(items) if name == QUICK_REPLY_KEY => {
+            let mut replies = Vec::with_capacity(items.len());
+            for item in &items {
+                let Value::Object(map) = item else {
+                    return Err(malformed(
+                        name,
+                        "quickReply",
+                        "each entry must be an object",
+                    ));
+                };
+                replies.push(QuickReply {
+                    button_text: take_string(map, name, "quickReply", "button_text")?,
+                    payload: take_string(map, name, "quickReply", "payload")?,
+                });
+            }
+            TemplateParameter::QuickReplies(replies)
+        }
+        Value::Object(map) => match map.get("type").and_then(Value::as_str) {
+            Some(kind @ "date_time") => TemplateParameter::DateTime {
+                fallback_value: take_string(&map, name, kind, "fallback_value")?,
+                timestamp: take_integer(&map, name, kind, "timestamp")?,
+            },
+            Some(kind @ "currency") => TemplateParameter::Currency {
+                currency_code: take_string(&map, name, kind, "currency_code")?,
+                amount_1000: take_integer(&map, name, kind, "amount_1000")?,
+                fallback_value: take_string(&map, name, kind, "fallback_value")?,
+            },
+            Some(kind @ "url") => TemplateParameter::Url {
+                payload: take_string(&map, name, kind, "payload")?,
+            },
+            Some(kind @ "otp") => TemplateParameter::Otp {
+                value: take_string(&map, name, kind, "value")?,
+            },
+            None if map.contains_key("link") => {
+                let kind = match name {
+                    "image" => MediaKind::Image,
+                    "video" => MediaKind::Video,
+                    "document" => MediaKind::Document,
+                    _ => return Ok(TemplateParameter::Unknown(Value::Object(map))),
+                };
+                let link = take_string(&map, name, name, "link")?;
+                let link =
+                    Url::parse(&link).map_err(|e| TemplateMessageError::InvalidMediaLink {
+                        name: name.to_owned(),
+                        link: link.clone(),
+                        reason: e.to_string(),
+                    })?;
+                let filename = match map.get("filename") {
+                    None | Some(Value::Null) => None,
+                    Some(_) => Some(take_string(&map, name, name, "filename")?),
+                };
+                TemplateParameter::Media {
+                    kind,
+                    link,
+                    filename,
+                }
+            }
+            _ => TemplateParameter::Unknown(Value::Object(map)),
+        },
+        other => TemplateParameter::Unknown(other),
+    };
+    check_parameter(name, &parameter)?;
+    Ok(parameter)
+}
+
+impl<'de> Deserialize<'de> for TemplateMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = MessageWire::deserialize(deserializer)?;
+        let mut parameters = Vec::new();
+        for (name, value) in wire.parameters.map(|p| p.0).unwrap_or_default() {
+            let parameter = read_parameter(&name, value).map_err(de::Error::custom)?;
+            parameters.push((name, parameter));
+        }
+        Ok(Self {
+            template: wire.template,
+            parameters,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn id() -> TemplateId {
+        TemplateId::new("5139722425xxxxx").unwrap()
+    }
+
+    #[test]
+    fn text_rules() {
+        let err = |v: &str| {
+            TemplateMessage::builder(id())
+                .text("v", v)
+                .build()
+                .unwrap_err()
+        };
+        assert!(matches!(err(""), TemplateMessageError::EmptyValue { .. }));
+        assert!(matches!(
+            err("a\nb"),
+            TemplateMessageError::InvalidCharacter {
+                found: '\n',
+                position: 1,
+                ..
+            }
+        ));
+        assert!(matches!(
+            err("a     b"),
+            TemplateMessageError::TooManySpaces { position: 1, .. }
+        ));
+        assert!(
+            TemplateMessage::builder(id())
+                .text("v", "a    b")
+                .build()
+                .is_ok()
+        );
+        assert!(
+            TemplateMessage::builder(id())
+                .text("v", "é".repeat(1024))
+                .build()
+                .is_ok()
+        );
+        assert!(matches!(
+            err(&"é".repeat(1025)),
+            TemplateMessageError::TooLong {
+                actual: 1025,
+                max: 1024,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn duplicates_are_errors() {
+        let err = TemplateMessage::builder(id())
+            .text("movie", "a")
+            .text("movie", "b")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            TemplateMessageError::DuplicateParameter {
+                name: "movie".into()
+            }
+        );
+        let json = r#"{"template":"1","parameters":{"a":"x","a":"y"}}"#;
+        assert!(serde_json::from_str::<TemplateMessage>(json).is_err());
+    }
+
+    #[test]
+    fn unknown_shapes_are_kept() {
+        let raw = json!({"template":"1","parameters":{"n":5,"x":{"type":"new","v":1},"y":{"a":1}}});
+        let m: TemplateMessage = serde_json::from_value(raw.clone()).unwrap();
+        assert!(matches!(
+            m.parameter("n"),
+            Some(TemplateParameter::Unknown(_))
+        ));
+        assert_eq!(serde_json::to_value(&m).unwrap(), raw);
     }
 }
