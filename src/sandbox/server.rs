@@ -449,7 +449,7 @@ fn handle(
     if faults.contains(&Fault::InternalError) {
         return Answer::reject(shared, ResponseCode::InternalError, None);
     }
-    let request = match SendRequest::from_slice(bytes) {
+    let request = match read_request(bytes, raw) {
         Ok(request) => request,
         Err(e) => {
             let code = match &e {
@@ -490,6 +490,25 @@ fn handle(
         None => None,
     };
     queue(shared, &request, &content, registered.as_ref(), faults)
+}
+
+/// Reads the envelope as Webex Connect does: structure is checked now, but an over-long text
+/// is accepted and fails later with a 7714 receipt, so the length check is left to `fate`.
+fn read_request(bytes: &[u8], raw: Option<&Value>) -> Result<SendRequest, SendRequestError> {
+    let long_text = raw
+        .and_then(|r| r.pointer("/channels/OTT-Messaging/wa/text/body"))
+        .and_then(Value::as_str)
+        .is_some_and(|body| body.chars().count() > MAX_TEXT_CHARS);
+    match raw {
+        Some(raw) if long_text => {
+            let mut shortened = raw.clone();
+            if let Some(body) = shortened.pointer_mut("/channels/OTT-Messaging/wa/text/body") {
+                *body = Value::String("(longer than the limit; checked at delivery)".to_owned());
+            }
+            SendRequest::from_value(shortened)
+        }
+        _ => SendRequest::from_slice(bytes),
+    }
 }
 
 /// The parts of the content the sandbox acts on, read from the raw JSON.
