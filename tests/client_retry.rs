@@ -74,7 +74,7 @@ async fn rate_limited_then_queued_is_one_receipt_after_two_requests() {
     assert_eq!(receipt.transid.unwrap().as_str(), "t-2");
     assert_eq!(receipt.attempts, 2);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].0, 1);
     assert_eq!(

@@ -5,7 +5,12 @@
     unreachable_pub,
     reason = "each test file uses a different subset of these helpers"
 )]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,8 +55,9 @@ pub fn fast_retries() -> RetryPolicy {
 
 /// A session message from its exact `channels.OTT-Messaging.wa` wire JSON.
 pub fn session(wire: Value) -> SessionMessage {
-    serde_json::from_value(wire.clone())
-        .unwrap_or_else(|e| panic!("SessionMessage cannot read {wire}: {e}"))
+    let shown = wire.to_string();
+    serde_json::from_value(wire)
+        .unwrap_or_else(|e| panic!("SessionMessage cannot read {shown}: {e}"))
 }
 
 /// A text session message.
@@ -61,8 +67,9 @@ pub fn text(body: &str) -> SessionMessage {
 
 /// A template message from its exact `message` wire JSON.
 pub fn template(wire: Value) -> TemplateMessage {
-    serde_json::from_value(wire.clone())
-        .unwrap_or_else(|e| panic!("TemplateMessage cannot read {wire}: {e}"))
+    let shown = wire.to_string();
+    serde_json::from_value(wire)
+        .unwrap_or_else(|e| panic!("TemplateMessage cannot read {shown}: {e}"))
 }
 
 /// A valid UK mobile number, `+447400` followed by six digits of `n`.
