@@ -13,7 +13,8 @@ use tokio::net::TcpListener;
 use webex_connect_whatsapp::client::{Client, RetryPolicy};
 use webex_connect_whatsapp::{AppId, SessionMessage};
 
-const ANSWER: &str = r#"{"response":[{"code":"1001","transid":"3f09295d","description":"Queued"}]}"#;
+const ANSWER: &str =
+    r#"{"response":[{"code":"1001","transid":"3f09295d","description":"Queued"}]}"#;
 
 fn peak_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -36,7 +37,8 @@ async fn serve(listener: TcpListener) {
                     }
                     continue;
                 };
-                let head = String::from_utf8_lossy(buf.get(..end).unwrap_or_default()).to_ascii_lowercase();
+                let head = String::from_utf8_lossy(buf.get(..end).unwrap_or_default())
+                    .to_ascii_lowercase();
                 let len: usize = head
                     .lines()
                     .find_map(|l| l.strip_prefix("content-length:"))
@@ -79,7 +81,11 @@ async fn main() -> ExitCode {
     let client = Client::builder()
         .service_key("local-key")
         .app_id(AppId::new("a_155054536910425280").unwrap_or_else(|_| unreachable!()))
-        .base_url(format!("http://{addr}").parse().unwrap_or_else(|_| unreachable!()))
+        .base_url(
+            format!("http://{addr}")
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+        )
         .retry_policy(RetryPolicy::none())
         .build();
     let Ok(client) = client else {

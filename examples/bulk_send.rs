@@ -100,10 +100,17 @@ async fn main() -> ExitCode {
                 r.index + 1,
                 r.recipient,
                 receipt.transid.as_ref().map_or("(none)", |t| t.as_str()),
-                receipt.correlation_id.as_ref().map_or("(none)", |c| c.as_str()),
+                receipt
+                    .correlation_id
+                    .as_ref()
+                    .map_or("(none)", |c| c.as_str()),
             ),
             Err(e) if e.is_outcome_unknown() => {
-                println!("line {}: {}: OUTCOME UNKNOWN: {e}", r.index + 1, r.recipient);
+                println!(
+                    "line {}: {}: OUTCOME UNKNOWN: {e}",
+                    r.index + 1,
+                    r.recipient
+                );
             }
             Err(e) => println!("line {}: {}: not queued: {e}", r.index + 1, r.recipient),
         }

@@ -83,7 +83,10 @@ async fn main() -> ExitCode {
                 "{}: queued, transid {}, correlation id {}",
                 to.e164(),
                 receipt.transid.as_ref().map_or("(none)", |t| t.as_str()),
-                receipt.correlation_id.as_ref().map_or("(none)", |c| c.as_str()),
+                receipt
+                    .correlation_id
+                    .as_ref()
+                    .map_or("(none)", |c| c.as_str()),
             );
             ExitCode::SUCCESS
         }

@@ -65,22 +65,24 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let message: SessionMessage = match serde_json::from_value(
-        serde_json::json!({"type": "text", "text": {"body": text}}),
-    ) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: invalid text: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let message: SessionMessage =
+        match serde_json::from_value(serde_json::json!({"type": "text", "text": {"body": text}})) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: invalid text: {e}");
+                return ExitCode::from(2);
+            }
+        };
     match client.send(&to, message).await {
         Ok(receipt) => {
             println!(
                 "{}: queued, transid {}, correlation id {}",
                 to.e164(),
                 receipt.transid.as_ref().map_or("(none)", |t| t.as_str()),
-                receipt.correlation_id.as_ref().map_or("(none)", |c| c.as_str()),
+                receipt
+                    .correlation_id
+                    .as_ref()
+                    .map_or("(none)", |c| c.as_str()),
             );
             ExitCode::SUCCESS
         }

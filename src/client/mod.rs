@@ -904,6 +904,12 @@ fn entry_error(
             retry_after,
             correlation_id: None,
         },
+        // A gateway or overload answer that did not queue the message, whatever the body says.
+        _ if matches!(status, 502 | 503) => Error::Unavailable {
+            status,
+            retry_after,
+            correlation_id: None,
+        },
         code => Error::rejected(
             code.clone(),
             entry.description.clone(),
