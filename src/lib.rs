@@ -26,6 +26,8 @@
 //! With `default-features = false` only the models, validators and webhook parsing are built.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod ids;
 pub mod media;
 pub mod phone;

@@ -1,0 +1,128 @@
+//! Sends one template to every phone number of a file (one per line) and prints each outcome.
+//!
+//! ```text
+//! WEBEX_CONNECT_SERVICE_KEY=... WEBEX_CONNECT_APP_ID=a_... WEBEX_CONNECT_REGION=eu \
+//!   cargo run --example bulk_send -- numbers.txt 5139722425 name=Customer
+//! ```
+//! Set `WEBEX_CONNECT_TPS` to the tenant's transactions per second to pace the send.
+//! `WEBEX_CONNECT_BASE_URL` (https, or http on a loopback address) replaces the region.
+
+use std::io::BufRead as _;
+use std::process::ExitCode;
+
+use futures_util::StreamExt as _;
+use webex_connect_whatsapp::client::{Client, Region};
+use webex_connect_whatsapp::{AppId, TemplateMessage};
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| format!("environment variable {name} is not set"))
+}
+
+/// Builds the client from `WEBEX_CONNECT_*` variables, naming the one that is missing.
+fn client_from_env() -> Result<Client, String> {
+    let key = env("WEBEX_CONNECT_SERVICE_KEY")?;
+    let app = AppId::new(env("WEBEX_CONNECT_APP_ID")?)
+        .map_err(|e| format!("WEBEX_CONNECT_APP_ID: {e}"))?;
+    let mut builder = Client::builder().service_key(key).app_id(app);
+    builder = match (env("WEBEX_CONNECT_BASE_URL"), env("WEBEX_CONNECT_REGION")) {
+        (Ok(url), _) => builder.base_url(
+            url.parse()
+                .map_err(|e| format!("WEBEX_CONNECT_BASE_URL {url:?}: {e}"))?,
+        ),
+        (Err(_), Ok(region)) => builder.region(
+            region
+                .parse::<Region>()
+                .map_err(|e| format!("WEBEX_CONNECT_REGION: {e}"))?,
+        ),
+        (Err(_), Err(_)) => {
+            return Err(
+                "set WEBEX_CONNECT_REGION (us, us1, eu, uk, ca, au, in) or WEBEX_CONNECT_BASE_URL"
+                    .to_owned(),
+            );
+        }
+    };
+    if let Ok(tps) = env("WEBEX_CONNECT_TPS") {
+        let tps: u32 = tps
+            .parse()
+            .map_err(|e| format!("WEBEX_CONNECT_TPS {tps:?}: {e}"))?;
+        builder = builder.rate_limit(tps);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// Reads `name=value` pairs into template parameters.
+fn template_from_args(id: &str, params: &[String]) -> Result<TemplateMessage, String> {
+    let mut parameters = serde_json::Map::new();
+    for p in params {
+        let Some((name, value)) = p.split_once('=') else {
+            return Err(format!("parameter {p:?} is not name=value"));
+        };
+        parameters.insert(name.to_owned(), serde_json::Value::String(value.to_owned()));
+    }
+    serde_json::from_value(serde_json::json!({"template": id, "parameters": parameters}))
+        .map_err(|e| format!("invalid template message: {e}"))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [file, template_id, params @ ..] = args.as_slice() else {
+        eprintln!("usage: bulk_send <file with one phone per line> <template-id> [name=value ...]");
+        return ExitCode::from(2);
+    };
+    let prepared = client_from_env().and_then(|client| {
+        let message = template_from_args(template_id, params)?;
+        let reader = std::fs::File::open(file)
+            .map(std::io::BufReader::new)
+            .map_err(|e| format!("cannot open {file}: {e}"))?;
+        Ok((client, message, reader))
+    });
+    let (client, message, reader) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Lines are read lazily, as batches are needed; blank lines are skipped.
+    let lines = reader
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| !l.trim().is_empty());
+    let mut results = client.bulk(message).send(lines);
+    while let Some(r) = results.next().await {
+        match &r.result {
+            Ok(receipt) => println!(
+                "line {}: {}: queued, transid {}, correlation id {}",
+                r.index + 1,
+                r.recipient,
+                receipt.transid.as_ref().map_or("(none)", |t| t.as_str()),
+                receipt
+                    .correlation_id
+                    .as_ref()
+                    .map_or("(none)", |c| c.as_str()),
+            ),
+            Err(e) if e.is_outcome_unknown() => {
+                println!(
+                    "line {}: {}: OUTCOME UNKNOWN: {e}",
+                    r.index + 1,
+                    r.recipient
+                );
+            }
+            Err(e) => println!("line {}: {}: not queued: {e}", r.index + 1, r.recipient),
+        }
+    }
+    let p = results.progress();
+    println!(
+        "total {}, queued {}, failed {}, outcome unknown {}",
+        p.total, p.queued, p.failed, p.outcome_unknown
+    );
+    if p.failed == 0 && p.outcome_unknown == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,656 @@
+//! The send client against a local mock server: exact requests, every response shape, errors.
+#![cfg(feature = "client")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{APP, KEY, PATH, builder, client, phone, queued, rejected, session, template, text};
+use webex_connect_whatsapp::client::{Client, Error, Region, RetryPolicy, ServiceKey};
+use webex_connect_whatsapp::send::{Content, ResponseCode, SendRequest};
+use webex_connect_whatsapp::{AppId, CallbackData, CorrelationId};
+use wiremock::matchers::{body_json, header, header_exists, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The envelope a single send of `content` to `+447400000001` must produce.
+fn envelope(content: Value, correlation_id: &str) -> Value {
+    let mut body = json!({
+        "deliverychannel": "whatsapp",
+        "appid": APP,
+        "destination": [{"waid": ["447400000001"], "correlationid": correlation_id}],
+    });
+    let obj = body.as_object_mut().unwrap();
+    if content.get("template").is_some() {
+        obj.insert("message".into(), content);
+    } else {
+        obj.insert("channels".into(), json!({"OTT-Messaging": {"wa": content}}));
+    }
+    body
+}
+
+/// Sends `content` with a fixed correlation id and checks the exact request on the wire.
+async fn assert_wire(content: impl Into<Content>, wire: Value) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PATH))
+        .and(header("key", KEY))
+        .and(header("content-type", "application/json"))
+        .and(body_json(envelope(wire, "corr-1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let receipt = client(&server.uri())
+        .message(&phone(1), content)
+        .correlation_id(CorrelationId::new("corr-1").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(receipt.transid.unwrap().as_str(), "t-1");
+    assert_eq!(receipt.correlation_id.unwrap().as_str(), "corr-1");
+    assert_eq!(receipt.destination, "447400000001");
+    assert_eq!(receipt.attempts, 1);
+}
+
+#[tokio::test]
+async fn text_message_request_is_exact() {
+    let wire = json!({"type": "text", "text": {"body": "Hello"}});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn text_with_preview_url_request_is_exact() {
+    let wire =
+        json!({"type": "text", "text": {"body": "see https://example.com"}, "preview_url": true});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn image_request_is_exact() {
+    let wire = json!({"type": "image", "image": {"url": "https://example.com/a.jpg", "mimeType": "image/jpeg", "caption": "A cat"}});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn video_request_is_exact() {
+    let wire = json!({"type": "video", "video": {"url": "https://example.com/a.mp4", "mimeType": "video/mp4", "caption": "Clip"}});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn audio_request_is_exact() {
+    let wire = json!({"type": "audio", "audio": {"url": "https://example.com/a.mp3", "mimeType": "audio/mpeg"}});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn document_request_is_exact() {
+    let wire = json!({"type": "document", "document": {"url": "https://example.com/a.pdf", "mimeType": "application/pdf", "caption": "Invoice", "filename": "invoice.pdf"}});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn sticker_request_is_exact() {
+    let wire = json!({"type": "sticker", "sticker": {"url": "https://example.com/a.webp", "mimeType": "image/webp"}});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn location_request_is_exact() {
+    let wire = json!({"type": "location", "location": {"longitude": -0.1276, "latitude": 51.5072, "name": "Office", "address": "1 Main St, London"}});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn contacts_request_is_exact() {
+    let wire = json!({"type": "contacts", "contacts": [{
+        "addresses": [{"street": "1 Main St", "city": "London", "country": "United Kingdom", "country_code": "GB", "type": "WORK"}],
+        "birthday": "1990-01-31",
+        "emails": [{"email": "jane@example.com", "type": "WORK"}],
+        "name": {"formatted_name": "Jane Doe", "first_name": "Jane", "last_name": "Doe"},
+        "org": {"company": "Acme", "department": "Sales", "title": "Manager"},
+        "phones": [{"phone": "+447400123456", "type": "CELL", "wa_id": "447400123456"}],
+        "urls": [{"url": "https://example.com", "type": "WORK"}]
+    }]});
+    assert_wire(session(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn template_with_every_parameter_type_request_is_exact() {
+    let wire = json!({"template": "5139722425", "parameters": {
+        "image": {"link": "https://example.com/header.jpg"},
+        "movie": "joker",
+        "time": {"type": "date_time", "fallback_value": "Feb 20th, 2023 8:45pm", "timestamp": "1782231500"},
+        "purchase_value": {"type": "currency", "currency_code": "USD", "amount_1000": "150000", "fallback_value": "EUR 300"},
+        "ctaVariable": {"type": "url", "payload": "url_extension"},
+        "quickReply": [{"button_text": "Button 1", "payload": "BUTTON 1 PAYLOAD"}],
+        "otp": {"type": "otp", "value": "123456"}
+    }});
+    assert_wire(template(wire.clone()), wire).await;
+}
+
+#[tokio::test]
+async fn template_with_text_header_and_document_request_is_exact() {
+    for wire in [
+        json!({"template": "51397", "parameters": {"headerText": "Hi", "name": "Jane"}}),
+        json!({"template": "51398", "parameters": {"document": {"link": "https://example.com/a.pdf", "filename": "a.pdf"}}}),
+        json!({"template": "51399", "parameters": {"video": {"link": "https://example.com/a.mp4"}}}),
+    ] {
+        assert_wire(template(wire.clone()), wire).await;
+    }
+}
+
+#[tokio::test]
+async fn options_go_on_the_wire() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PATH))
+        .and(body_json(json!({
+            "deliverychannel": "whatsapp",
+            "appid": APP,
+            "destination": [{"waid": ["447400000001"], "correlationid": "order-7"}],
+            "channels": {"OTT-Messaging": {"wa": {"type": "text", "text": {"body": "Hi"}}}},
+            "callbackData": "{\"order\":7}",
+            "notifyurl": "https://example.com/dlr",
+            "notifyurlAuthId": "auth-1",
+            "expiry": "2030-01-01T00:00:00.000Z"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-7")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server.uri())
+        .message(&phone(1), text("Hi"))
+        .correlation_id(CorrelationId::new("order-7").unwrap())
+        .callback_data(CallbackData::new("{\"order\":7}").unwrap())
+        .notify_url("https://example.com/dlr".parse().unwrap())
+        .notify_url_auth_id("auth-1")
+        .expiry(time::macros::datetime!(2030-01-01 00:00 UTC))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_correlation_id_is_generated_when_none_is_given() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-1")))
+        .mount(&server)
+        .await;
+    let receipt = client(&server.uri())
+        .send(&phone(1), text("Hi"))
+        .await
+        .unwrap();
+    let sent: Value = server.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    let on_wire = sent["destination"][0]["correlationid"].as_str().unwrap();
+    assert_eq!(receipt.correlation_id.unwrap().as_str(), on_wire);
+    assert_eq!(on_wire.len(), 36);
+}
+
+#[tokio::test]
+async fn send_request_keeps_the_callers_envelope() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PATH))
+        .and(body_json(json!({
+            "deliverychannel": "whatsapp",
+            "appid": "a_other",
+            "destination": [{"waid": ["447400000001"]}, {"waid": ["447400000002"]}],
+            "channels": {"OTT-Messaging": {"wa": {"type": "text", "text": {"body": "Hi"}}}},
+            "correlationid": "batch-1"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-9")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = SendRequest::builder(AppId::new("a_other").unwrap(), text("Hi"))
+        .to(&phone(1))
+        .to(&phone(2))
+        .correlation_id(CorrelationId::new("batch-1").unwrap())
+        .build()
+        .unwrap();
+    let outcome = client(&server.uri()).send_request(&request).await.unwrap();
+    let receipts: Vec<_> = outcome.receipts().collect();
+    assert_eq!(receipts.len(), 2);
+    for r in receipts {
+        assert_eq!(r.transid.as_ref().unwrap().as_str(), "t-9");
+        assert_eq!(r.correlation_id.as_ref().unwrap().as_str(), "batch-1");
+    }
+}
+
+#[tokio::test]
+async fn a_base_url_with_a_path_prefix_keeps_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/proxy/resources/v1/messaging"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/proxy", server.uri()));
+    c.send(&phone(1), text("Hi")).await.unwrap();
+}
+
+// ---- response shapes -------------------------------------------------------------------
+
+async fn answer(response: ResponseTemplate) -> (Result<(), Error>, usize) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    let c = builder(&server.uri())
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let result = c
+        .message(&phone(1), text("Hi"))
+        .correlation_id(CorrelationId::new("corr-9").unwrap())
+        .send()
+        .await
+        .map(|_| ());
+    (result, server.received_requests().await.unwrap().len())
+}
+
+#[tokio::test]
+async fn array_success_is_a_receipt() {
+    let body = json!({"response": [{"code": "1001", "transid": "3f09295d", "description": "Queued in burst mode"}]});
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let r = client(&server.uri())
+        .send(&phone(1), text("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(r.transid.unwrap().as_str(), "3f09295d");
+    assert_eq!(r.description.as_deref(), Some("Queued in burst mode"));
+}
+
+#[tokio::test]
+async fn object_rejection_with_http_200_is_rejected() {
+    let (r, n) =
+        answer(ResponseTemplate::new(200).set_body_json(rejected("7108", "Invalid template ID")))
+            .await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, Error::Rejected { .. }), "{e:?}");
+    assert_eq!(e.code(), Some(&ResponseCode::InvalidTemplateId));
+    assert_eq!(e.status(), Some(200));
+    assert_eq!(e.transid().unwrap().as_str(), "rej-1");
+    assert_eq!(e.correlation_id().unwrap().as_str(), "corr-9");
+    assert!(!e.is_retryable());
+    assert!(!e.is_outcome_unknown());
+    assert!(e.to_string().contains("7108"), "{e}");
+    assert!(e.to_string().contains("not queued"), "{e}");
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn object_rejection_with_http_400_is_rejected() {
+    let (r, _) =
+        answer(ResponseTemplate::new(400).set_body_json(rejected("7004", "Invalid parameters")))
+            .await;
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), Some(&ResponseCode::InvalidParameters));
+    assert_eq!(e.status(), Some(400));
+    assert!(!e.is_retryable());
+}
+
+#[tokio::test]
+async fn auth_failures_are_authentication_errors() {
+    let (r, _) = answer(
+        ResponseTemplate::new(400).set_body_json(rejected("7001", "Authentication failed.")),
+    )
+    .await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, Error::Authentication { .. }), "{e:?}");
+    assert_eq!(e.code(), Some(&ResponseCode::AuthenticationFailed));
+
+    let (r, _) = answer(ResponseTemplate::new(401).set_body_string("Unauthorized")).await;
+    let e = r.unwrap_err();
+    assert!(
+        matches!(e, Error::Authentication { status: 401, .. }),
+        "{e:?}"
+    );
+    assert!(!e.is_retryable());
+    assert!(!e.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn http_429_with_retry_after_is_rate_limited() {
+    let (r, _) = answer(
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "7")
+            .set_body_string("slow down"),
+    )
+    .await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+    assert!(e.is_retryable());
+    assert!(e.to_string().contains("7000 ms"), "{e}");
+}
+
+#[tokio::test]
+async fn code_7020_is_rate_limited() {
+    let (r, _) = answer(ResponseTemplate::new(200).set_body_json(rejected(
+        "7020",
+        "You have reached the maximum transaction limit",
+    )))
+    .await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+    assert_eq!(e.code(), Some(&ResponseCode::RateLimited));
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn http_500_with_garbage_is_undecodable_and_unknown() {
+    let (r, _) = answer(ResponseTemplate::new(500).set_body_string("<html>oops</html>")).await;
+    let e = r.unwrap_err();
+    match &e {
+        Error::Undecodable {
+            status,
+            body,
+            truncated,
+            ..
+        } => {
+            assert_eq!(*status, 500);
+            assert_eq!(body, "<html>oops</html>");
+            assert!(!truncated);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.is_outcome_unknown());
+    assert!(!e.is_retryable());
+    assert_eq!(e.correlation_id().unwrap().as_str(), "corr-9");
+}
+
+#[tokio::test]
+async fn http_500_with_7006_is_a_retryable_rejection() {
+    let (r, _) = answer(
+        ResponseTemplate::new(500).set_body_json(rejected("7006", "Internal error occurred")),
+    )
+    .await;
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), Some(&ResponseCode::InternalError));
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn http_503_without_body_is_unavailable() {
+    let (r, _) = answer(ResponseTemplate::new(503)).await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { status: 503, .. }), "{e:?}");
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn garbage_200_body_is_truncated_and_unknown() {
+    let garbage = "x".repeat(5000);
+    let (r, _) = answer(ResponseTemplate::new(200).set_body_string(garbage)).await;
+    let e = r.unwrap_err();
+    match &e {
+        Error::Undecodable {
+            body, truncated, ..
+        } => {
+            assert_eq!(
+                body.chars().count(),
+                webex_connect_whatsapp::client::MAX_RAW_BODY_CHARS
+            );
+            assert!(truncated);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.is_outcome_unknown());
+    assert!(e.to_string().contains("truncated"), "{e}");
+}
+
+#[tokio::test]
+async fn a_timeout_is_outcome_unknown_and_sent_once() {
+    let (r, n) = answer(
+        ResponseTemplate::new(200)
+            .set_body_json(queued("late"))
+            .set_delay(Duration::from_secs(3)),
+    )
+    .await;
+    let e = r.unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e:?}");
+    assert!(e.is_timeout());
+    assert!(!e.is_retryable());
+    assert_eq!(e.correlation_id().unwrap().as_str(), "corr-9");
+    assert!(e.to_string().contains("corr-9"), "{e}");
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_timeout_is_not_retried_even_with_retries_on() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(queued("late"))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+    let c = builder(&server.uri())
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let e = c.send(&phone(1), text("Hi")).await.unwrap_err();
+    assert!(e.is_outcome_unknown());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+// ---- validation, configuration and secrets ----------------------------------------------
+
+#[tokio::test]
+async fn an_invalid_request_costs_no_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t")))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let e = client(&server.uri())
+        .message(&phone(1), text("Hi"))
+        .notify_url("http://example.com/dlr".parse().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e:?}");
+    assert!(!e.is_retryable());
+    let source = std::error::Error::source(&e).unwrap().to_string();
+    assert!(source.contains("notifyurl"), "{source}");
+}
+
+#[test]
+fn http_is_refused_except_on_loopback() {
+    let build = |url: &str| {
+        Client::builder()
+            .service_key(KEY)
+            .app_id(AppId::new(APP).unwrap())
+            .base_url(url.parse().unwrap())
+            .build()
+    };
+    let e = build("http://api.example.com").unwrap_err();
+    assert!(matches!(e, Error::Config { .. }));
+    assert!(e.to_string().contains("only https"), "{e}");
+    assert!(build("ftp://127.0.0.1").is_err());
+    assert!(build("http://127.0.0.1:9").is_ok());
+    assert!(build("http://localhost:9").is_ok());
+    assert!(build("http://[::1]:9").is_ok());
+    assert!(build("https://api.example.com").is_ok());
+}
+
+#[test]
+fn builder_reports_missing_settings_and_the_first_error() {
+    let e = Client::builder()
+        .app_id(AppId::new(APP).unwrap())
+        .region(Region::Us)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("no credentials"), "{e}");
+    let e = Client::builder()
+        .service_key(KEY)
+        .region(Region::Us)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("no app id"), "{e}");
+    let e = Client::builder()
+        .service_key("")
+        .rate_limit(0)
+        .app_id(AppId::new(APP).unwrap())
+        .region(Region::Us)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("service key is empty"), "{e}");
+    let e = Client::builder()
+        .jwt("svc", "not base64 !!")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("base64"), "{e}");
+}
+
+#[test]
+fn regions_map_to_hosts() {
+    let c = Client::builder()
+        .service_key(KEY)
+        .app_id(AppId::new(APP).unwrap())
+        .region("uk".parse().unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(
+        c.endpoint().as_str(),
+        "https://api.uk.webexconnect.io/resources/v1/messaging"
+    );
+    for (name, host) in [
+        ("us", "api.us.webexconnect.io"),
+        ("us1", "api.us1.webexconnect.io"),
+        ("eu", "api.eu.webexconnect.io"),
+        ("ca", "api.ca.webexconnect.io"),
+        ("au", "api.au.webexconnect.io"),
+        ("in", "api.in.webexconnect.io"),
+        ("legacy-emea", "api.imiconnect.io"),
+        ("legacy-us", "api-us.imiconnect.io"),
+        ("api.imiconnect.com", "api.imiconnect.com"),
+    ] {
+        assert_eq!(name.parse::<Region>().unwrap().host(), host);
+    }
+    let e = "mars".parse::<Region>().unwrap_err();
+    assert!(e.to_string().contains("us, us1, eu"), "{e}");
+}
+
+#[tokio::test]
+async fn secrets_never_show_in_debug_or_errors() {
+    let key = ServiceKey::new(KEY).unwrap();
+    assert_eq!(format!("{key:?}"), "ServiceKey(***)");
+    assert_eq!(key.to_string(), "ServiceKey(***)");
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header_exists("key"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let debug = format!("{c:?}");
+    assert!(!debug.contains(KEY), "{debug}");
+    assert!(debug.contains("ServiceKey(***)"), "{debug}");
+    let e = c.send(&phone(1), text("Hi")).await.unwrap_err();
+    for shown in [format!("{e:?}"), e.to_string()] {
+        assert!(!shown.contains(KEY), "{shown}");
+    }
+
+    let jwt = Client::builder()
+        .jwt("service-1", "c3VwZXItc2VjcmV0LXZhbHVl")
+        .app_id(AppId::new(APP).unwrap())
+        .region(Region::Eu)
+        .build()
+        .unwrap();
+    let debug = format!("{jwt:?}");
+    assert!(!debug.contains("c3VwZXItc2VjcmV0LXZhbHVl"), "{debug}");
+    assert!(!debug.contains("super-secret-value"), "{debug}");
+}
+
+#[tokio::test]
+async fn receipts_mask_the_destination_in_debug() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-1")))
+        .mount(&server)
+        .await;
+    let r = client(&server.uri())
+        .send(&phone(123_456), text("Hi"))
+        .await
+        .unwrap();
+    let debug = format!("{r:?}");
+    assert!(!debug.contains("447400123456"), "{debug}");
+    assert!(debug.contains("4474****3456"), "{debug}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_mask_numbers_and_never_show_the_key() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(rejected("7004", "Invalid")))
+        .mount(&server)
+        .await;
+    let _ = client(&server.uri())
+        .send(&phone(123_456), text("Hi"))
+        .await
+        .unwrap_err();
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("webex_connect.send"), "{logs}");
+    assert!(logs.contains("4474****3456"), "{logs}");
+    assert!(logs.contains(APP), "{logs}");
+    assert!(!logs.contains("447400123456"), "{logs}");
+    assert!(!logs.contains(KEY), "{logs}");
+}
+
+#[tokio::test]
+async fn http_503_with_a_rejection_body_is_still_retryable() {
+    let (r, _) =
+        answer(ResponseTemplate::new(503).set_body_json(rejected("7004", "Invalid parameters")))
+            .await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
+    assert!(e.is_retryable());
+}

@@ -1,0 +1,174 @@
+//! Shared helpers for the client tests: a configured client, messages from wire JSON, and raw
+//! TCP servers that misbehave in ways wiremock cannot.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses a different subset of these helpers"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
+use webex_connect_whatsapp::client::{Client, ClientBuilder, RetryPolicy};
+use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage, TemplateMessage};
+
+/// The service key every test client sends.
+pub const KEY: &str = "test-service-key-0123456789";
+/// The app id every test client sends.
+pub const APP: &str = "a_155054536910425280";
+/// The path of the send endpoint.
+pub const PATH: &str = "/resources/v1/messaging";
+
+/// A builder for a client of `base` with the test key and app id, and fast retries.
+pub fn builder(base: &str) -> ClientBuilder {
+    Client::builder()
+        .service_key(KEY)
+        .app_id(AppId::new(APP).unwrap())
+        .base_url(base.parse().unwrap())
+        .request_timeout(Duration::from_secs(5))
+        .retry_policy(fast_retries())
+}
+
+/// A client of `base` (a wiremock `uri()` or `http://127.0.0.1:port`).
+pub fn client(base: &str) -> Client {
+    builder(base).build().unwrap()
+}
+
+/// Retries with millisecond delays, so tests stay fast.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
+}
+
+/// A session message from its exact `channels.OTT-Messaging.wa` wire JSON.
+pub fn session(wire: Value) -> SessionMessage {
+    let shown = wire.to_string();
+    serde_json::from_value(wire)
+        .unwrap_or_else(|e| panic!("SessionMessage cannot read {shown}: {e}"))
+}
+
+/// A text session message.
+pub fn text(body: &str) -> SessionMessage {
+    session(json!({"type": "text", "text": {"body": body}}))
+}
+
+/// A template message from its exact `message` wire JSON.
+pub fn template(wire: Value) -> TemplateMessage {
+    let shown = wire.to_string();
+    serde_json::from_value(wire)
+        .unwrap_or_else(|e| panic!("TemplateMessage cannot read {shown}: {e}"))
+}
+
+/// A valid UK mobile number, `+447400` followed by six digits of `n`.
+pub fn phone(n: u32) -> PhoneNumber {
+    PhoneNumber::parse(&format!("+447400{:06}", n % 1_000_000)).unwrap()
+}
+
+/// The accepted response for one transid.
+pub fn queued(transid: &str) -> Value {
+    json!({"response": [{"code": "1001", "transid": transid, "description": "Queued"}]})
+}
+
+/// The rejected response shape.
+pub fn rejected(code: &str, description: &str) -> Value {
+    json!({"response": {"code": code, "description": description, "transid": "rej-1"}})
+}
+
+/// A server that reads each request completely (headers and body), then closes the connection
+/// without answering. Returns its address and the number of requests it read.
+pub async fn swallowing_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                if read_request(&mut socket).await.is_some() {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                drop(socket);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// A server answering every request with `body` (HTTP 200, keep-alive).
+pub async fn answering_server(body: &'static str) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                while read_request(&mut socket).await.is_some() {
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Reads one HTTP/1.1 request (headers, then `content-length` bytes of body); returns the body.
+pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0_u8; 8192];
+    let header_end = loop {
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap_or(0));
+    while buf.len() < header_end + length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some(buf[header_end..header_end + length].to_vec())
+}
+
+/// A port on 127.0.0.1 with nothing listening (bound, then released).
+pub async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr
+}
