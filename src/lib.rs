@@ -26,16 +26,20 @@
 //! With `default-features = false` only the models, validators and webhook parsing are built.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod dedupe;
 pub mod ids;
 pub mod media;
+pub mod optin;
 pub mod phone;
 pub mod profile;
 pub mod send;
 pub mod session;
+pub mod store;
 pub mod template;
 pub mod text;
 pub mod warning;
 pub mod webhook;
+pub mod window;
 
 pub use ids::{AppId, CallbackData, CorrelationId, TransactionId};
 pub use phone::{PhoneNumber, PhoneNumberError};
@@ -43,6 +47,7 @@ pub use send::{SendRequest, SendResponse};
 pub use session::SessionMessage;
 pub use template::{TemplateCategory, TemplateId, TemplateMessage, TemplateName};
 pub use text::MessageText;
+pub use window::{SessionWindows, WindowStatus};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "sandbox"))]
