@@ -18,8 +18,10 @@ pub struct RedisServer {
 }
 
 fn find_binary() -> Option<PathBuf> {
+    // An explicit path (also how to test the "missing" branch) wins over the search.
     if let Ok(path) = std::env::var("REDIS_SERVER_BIN") {
-        return Some(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -44,7 +46,7 @@ impl RedisServer {
                 return None;
             }
             panic!(
-                "redis-server was not found on PATH (nor in /usr/bin, /usr/local/bin); the \
+                "redis-server was not found (REDIS_SERVER_BIN, PATH, /usr/bin, /usr/local/bin); the \
                  `redis` feature's tests need it: install it (`apt-get install redis-server`, \
                  as .ci/run does) or set WEBEX_SKIP_REDIS_TESTS=1 to skip these tests"
             );
