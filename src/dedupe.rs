@@ -467,11 +467,7 @@ impl<S: SeenStore> Deduplicator<S> {
     /// anyway risks a duplicate, refusing it (answering 5xx) makes Webex Connect retry.
     pub async fn first_seen(&self, key: &DedupeKey) -> Result<bool, StoreError> {
         let first = self.store.first_seen(key.as_str(), self.ttl).await?;
-        let counter = if first {
-            &self.first
-        } else {
-            &self.duplicates
-        };
+        let counter = if first { &self.first } else { &self.duplicates };
         counter.fetch_add(1, Ordering::Relaxed);
         Ok(first)
     }

@@ -634,9 +634,16 @@ impl OptInStore for InMemoryOptInStore {
 /// let ledger = OptInLedger::new(InMemoryOptInStore::default());
 /// # let _ = ledger;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OptInLedger<S = InMemoryOptInStore> {
     store: S,
+}
+
+impl Default for OptInLedger {
+    /// A ledger in memory ([`InMemoryOptInStore`]).
+    fn default() -> Self {
+        Self::new(InMemoryOptInStore::default())
+    }
 }
 
 impl<S: OptInStore> OptInLedger<S> {
@@ -788,7 +795,10 @@ pub fn parse_json_lines(text: &str) -> Result<Vec<ConsentEvent>, ExportParseErro
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| {
-            serde_json::from_str(line).map_err(|source| ExportParseError { line: i + 1, source })
+            serde_json::from_str(line).map_err(|source| ExportParseError {
+                line: i + 1,
+                source,
+            })
         })
         .collect()
 }

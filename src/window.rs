@@ -316,7 +316,9 @@ impl InMemoryWindowStore {
         }
         inner.next_seq = inner.next_seq.wrapping_add(1);
         let name: Arc<str> = Arc::from(waid);
-        inner.by_expiry.insert((keep_until, inner.next_seq), Arc::clone(&name));
+        inner
+            .by_expiry
+            .insert((keep_until, inner.next_seq), Arc::clone(&name));
         inner.slots.insert(
             name,
             Slot {
@@ -538,10 +540,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         let keep_until = at
             .saturating_add(SESSION_WINDOW)
             .saturating_add(self.retention);
-        let latest = self
-            .store
-            .record_inbound(waid, at, keep_until, now)
-            .await?;
+        let latest = self.store.record_inbound(waid, at, keep_until, now).await?;
         Ok(WindowStatus::from_last_inbound(latest, now))
     }
 

@@ -1,6 +1,11 @@
 //! Duplicate suppression on the in-memory store: the shared behaviour suite (also run
-//! against Redis in tests/redis_store.rs) plus the bounded store and the keys.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+//! against Redis in `tests/redis_store.rs`) plus the bounded store and the keys.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod store_suite;
 
@@ -54,7 +59,10 @@ async fn the_store_forgets_the_oldest_key_when_full() {
     assert_eq!(store.len(), 10);
     // The newest ten are remembered...
     for i in 15..25 {
-        assert!(!store.first_seen(&format!("i:{i}"), ttl).await.unwrap(), "{i}");
+        assert!(
+            !store.first_seen(&format!("i:{i}"), ttl).await.unwrap(),
+            "{i}"
+        );
     }
     // ...the oldest were forgotten (so they would count as new).
     assert!(store.first_seen("i:0", ttl).await.unwrap());
@@ -67,8 +75,17 @@ async fn expired_keys_are_dropped_first() {
     assert!(store.first_seen("a", Duration::from_secs(1)).await.unwrap());
     assert!(store.first_seen("b", Duration::from_secs(1)).await.unwrap());
     clock.advance(time::Duration::seconds(2));
-    assert!(store.first_seen("c", Duration::from_secs(60)).await.unwrap());
-    assert_eq!(store.len(), 1, "the expired keys went when the next key came");
+    assert!(
+        store
+            .first_seen("c", Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.len(),
+        1,
+        "the expired keys went when the next key came"
+    );
     // Re-seeing an expired key many times never grows the store past its bound.
     for _ in 0..100 {
         clock.advance(time::Duration::seconds(2));
@@ -99,7 +116,9 @@ fn keys_are_checked() {
     );
     assert!(matches!(
         DedupeKey::receipt("t", ""),
-        Err(DedupeKeyError::Empty { part: "receipt code" })
+        Err(DedupeKeyError::Empty {
+            part: "receipt code"
+        })
     ));
     let err = DedupeKey::inbound("x".repeat(257)).unwrap_err();
     assert_eq!(

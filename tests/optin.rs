@@ -1,6 +1,11 @@
 //! The opt-in ledger on the in-memory store: the shared behaviour suite (also run against
-//! Redis in tests/redis_store.rs) plus the models.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+//! Redis in `tests/redis_store.rs`) plus the models.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod store_suite;
 
@@ -44,13 +49,35 @@ async fn whole_suite_on_one_shared_store() {
 #[test]
 fn stop_keywords() {
     for yes in [
-        "STOP", "stop", " Stop ", "STOP ALL", "stop  all", "StopAll", "UNSUBSCRIBE",
-        "unsubscribe", "Cancel", "END", "quit", "opt out", "OPT-OUT", "optout", "stop!", "Stop.",
+        "STOP",
+        "stop",
+        " Stop ",
+        "STOP ALL",
+        "stop  all",
+        "StopAll",
+        "UNSUBSCRIBE",
+        "unsubscribe",
+        "Cancel",
+        "END",
+        "quit",
+        "opt out",
+        "OPT-OUT",
+        "optout",
+        "stop!",
+        "Stop.",
         "\tSTOP\n",
     ] {
         assert!(is_stop_keyword(yes), "{yes:?}");
     }
-    for no in ["", "stopp", "please stop", "don't stop", "STOP IT NOW", "start", "unsubscribe me"] {
+    for no in [
+        "",
+        "stopp",
+        "please stop",
+        "don't stop",
+        "STOP IT NOW",
+        "start",
+        "unsubscribe me",
+    ] {
         assert!(!is_stop_keyword(no), "{no:?}");
     }
 }
@@ -69,7 +96,12 @@ fn opt_in_needs_wording_and_a_valid_waid() {
         "the opt-in wording is 4097 characters long, but the max is 4096"
     );
     assert!(matches!(
-        OptIn::new("447400123456", OptInSource::Other(" ".into()), t, "WhatsApp"),
+        OptIn::new(
+            "447400123456",
+            OptInSource::Other(" ".into()),
+            t,
+            "WhatsApp"
+        ),
         Err(OptInError::EmptySource)
     ));
     assert!(matches!(
@@ -77,7 +109,13 @@ fn opt_in_needs_wording_and_a_valid_waid() {
         Err(OptInError::Waid(StoreError::InvalidWaid { .. }))
     ));
     let err = OptOut::new("447400123456", t, "r".repeat(1025)).unwrap_err();
-    assert!(matches!(err, OptInError::ReasonTooLong { chars: 1025, max: 1024 }));
+    assert!(matches!(
+        err,
+        OptInError::ReasonTooLong {
+            chars: 1025,
+            max: 1024
+        }
+    ));
 }
 
 #[test]
@@ -93,7 +131,13 @@ fn wording_that_names_whatsapp_has_no_warning() {
 fn events_serialize_with_an_event_tag_and_validate_when_read() {
     let t = datetime!(2026-01-01 09:00:00.5 UTC);
     let event = ConsentEvent::OptIn(
-        OptIn::new("447400123456", OptInSource::Email, t, "Receive news on WhatsApp").unwrap(),
+        OptIn::new(
+            "447400123456",
+            OptInSource::Email,
+            t,
+            "Receive news on WhatsApp",
+        )
+        .unwrap(),
     );
     let json = serde_json::to_value(&event).unwrap();
     assert_eq!(
@@ -112,5 +156,8 @@ fn events_serialize_with_an_event_tag_and_validate_when_read() {
     assert!(serde_json::from_value::<ConsentEvent>(bad).is_err());
     let mut unknown_field = json;
     unknown_field["extra"] = 1.into();
-    assert_eq!(serde_json::from_value::<ConsentEvent>(unknown_field).unwrap(), event);
+    assert_eq!(
+        serde_json::from_value::<ConsentEvent>(unknown_field).unwrap(),
+        event
+    );
 }

@@ -1,6 +1,11 @@
 //! Session windows on the in-memory store: the shared behaviour suite (also run against
-//! Redis in tests/redis_store.rs) plus what is specific to the bounded in-memory store.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+//! Redis in `tests/redis_store.rs`) plus what is specific to the bounded in-memory store.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod store_suite;
 
@@ -53,7 +58,10 @@ async fn the_store_never_grows_past_its_capacity() {
     let windows = SessionWindows::with_clock(store(100), clock.clone());
     for i in 0..1_000 {
         clock.advance(Duration::seconds(1));
-        windows.record_inbound_now(&format!("9199{i:08}")).await.unwrap();
+        windows
+            .record_inbound_now(&format!("9199{i:08}"))
+            .await
+            .unwrap();
         assert!(windows.store().len() <= 100);
     }
     assert_eq!(windows.store().len(), 100);
@@ -69,7 +77,8 @@ async fn the_store_never_grows_past_its_capacity() {
 #[tokio::test]
 async fn expired_entries_are_evicted_before_live_ones() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let windows = SessionWindows::with_clock(store(3), clock.clone()).with_retention(Duration::ZERO);
+    let windows =
+        SessionWindows::with_clock(store(3), clock.clone()).with_retention(Duration::ZERO);
     // An old recipient whose entry expires first...
     windows.record_inbound_now("1000").await.unwrap();
     clock.advance(Duration::hours(23));
@@ -135,7 +144,11 @@ async fn concurrent_updates_keep_the_latest_time() {
         task.await.unwrap();
     }
     assert_eq!(
-        windows.store().last_inbound("919900000001", t).await.unwrap(),
+        windows
+            .store()
+            .last_inbound("919900000001", t)
+            .await
+            .unwrap(),
         Some(t + Duration::seconds(199))
     );
 }

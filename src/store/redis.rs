@@ -355,8 +355,7 @@ where
                         .arg(0)
                         .arg(-1);
                 }
-                let lists: Vec<Vec<String>> =
-                    pipe.query_async(&mut conn).await.map_err(backend)?;
+                let lists: Vec<Vec<String>> = pipe.query_async(&mut conn).await.map_err(backend)?;
                 for list in &lists {
                     all.extend(parse_events(list)?);
                 }

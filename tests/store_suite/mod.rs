@@ -1,6 +1,6 @@
 //! The behaviour every store must show, written once and run against each implementation
-//! (the in-memory defaults in tests/window.rs, tests/optin.rs, tests/dedupe.rs, and Redis in
-//! tests/redis_store.rs).
+//! (the in-memory defaults in `tests/window.rs`, `tests/optin.rs`, `tests/dedupe.rs`, and Redis in
+//! `tests/redis_store.rs`).
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
@@ -51,7 +51,10 @@ pub async fn window_boundaries<S: WindowStore>(store: S) {
     );
     // status_at with an explicit `now` agrees with the clock.
     assert_eq!(
-        windows.status_at(waid, t + Duration::seconds(86_399)).await.unwrap(),
+        windows
+            .status_at(waid, t + Duration::seconds(86_399))
+            .await
+            .unwrap(),
         WindowStatus::Open { until: end }
     );
     assert_eq!(
@@ -65,7 +68,9 @@ pub async fn window_boundaries<S: WindowStore>(store: S) {
     windows.record_inbound_now(waid).await.unwrap();
     assert_eq!(
         windows.status(waid).await.unwrap(),
-        WindowStatus::Open { until: t2 + Duration::hours(24) }
+        WindowStatus::Open {
+            until: t2 + Duration::hours(24)
+        }
     );
 }
 
@@ -79,13 +84,20 @@ pub async fn window_out_of_order<S: WindowStore>(store: S) {
         .record_inbound(waid, t - Duration::hours(5))
         .await
         .unwrap();
-    assert_eq!(status, WindowStatus::Open { until: t + Duration::hours(24) });
+    assert_eq!(
+        status,
+        WindowStatus::Open {
+            until: t + Duration::hours(24)
+        }
+    );
     // The same message again changes nothing.
     windows.record_inbound(waid, t).await.unwrap();
     clock.set(t + Duration::hours(20));
     assert_eq!(
         windows.status(waid).await.unwrap(),
-        WindowStatus::Open { until: t + Duration::hours(24) },
+        WindowStatus::Open {
+            until: t + Duration::hours(24)
+        },
         "a late inbound must not move the window backwards"
     );
     // A later one moves it forwards.
@@ -95,7 +107,9 @@ pub async fn window_out_of_order<S: WindowStore>(store: S) {
         .unwrap();
     assert_eq!(
         windows.status(waid).await.unwrap(),
-        WindowStatus::Open { until: t + Duration::hours(25) }
+        WindowStatus::Open {
+            until: t + Duration::hours(25)
+        }
     );
 }
 
@@ -145,8 +159,17 @@ pub async fn window_keys<S: WindowStore>(store: S) {
     windows.record_inbound_now(&phone).await.unwrap();
     assert!(windows.status("447400123456").await.unwrap().is_open());
     // Business-scoped ids are kept as received.
-    windows.record_inbound_now("IN.2149372115xxxxxx").await.unwrap();
-    assert!(windows.status("IN.2149372115xxxxxx").await.unwrap().is_open());
+    windows
+        .record_inbound_now("IN.2149372115xxxxxx")
+        .await
+        .unwrap();
+    assert!(
+        windows
+            .status("IN.2149372115xxxxxx")
+            .await
+            .unwrap()
+            .is_open()
+    );
     // Malformed ids are refused when recording and unknown when asked.
     for bad in ["", "91 99", "91\n99", &"9".repeat(65)] {
         let err = windows.record_inbound_now(bad).await.unwrap_err();
@@ -203,7 +226,10 @@ pub async fn optin_lifecycle<S: OptInStore>(store: S) {
 
     let again = opt_in(waid, t + Duration::days(2));
     ledger.record_opt_in(again.clone()).await.unwrap();
-    assert_eq!(ledger.status(waid).await.unwrap(), ConsentStatus::OptedIn(again));
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedIn(again)
+    );
     assert_eq!(ledger.store().events(waid).await.unwrap().len(), 3);
 }
 
@@ -215,11 +241,17 @@ pub async fn optin_latest_time_wins<S: OptInStore>(store: S) {
     let stop = OptOut::new(waid, t + Duration::hours(1), "asked by phone").unwrap();
     ledger.record_opt_out(stop.clone()).await.unwrap();
     ledger.record_opt_in(opt_in(waid, t)).await.unwrap();
-    assert_eq!(ledger.status(waid).await.unwrap(), ConsentStatus::OptedOut(stop));
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedOut(stop)
+    );
     // At the same instant, the one recorded last wins.
     let same = opt_in(waid, t + Duration::hours(1));
     ledger.record_opt_in(same.clone()).await.unwrap();
-    assert_eq!(ledger.status(waid).await.unwrap(), ConsentStatus::OptedIn(same));
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedIn(same)
+    );
 }
 
 pub async fn optin_warns_and_erases<S: OptInStore>(store: S) {
@@ -235,19 +267,31 @@ pub async fn optin_warns_and_erases<S: OptInStore>(store: S) {
     let warnings = ledger.record_opt_in(vague).await.unwrap();
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].rule(), "opt_in.mentions_whatsapp");
-    assert!(ledger.status(waid).await.unwrap().is_opted_in(), "recorded anyway");
+    assert!(
+        ledger.status(waid).await.unwrap().is_opted_in(),
+        "recorded anyway"
+    );
 
     assert_eq!(ledger.erase(waid).await.unwrap(), 1);
     assert_eq!(ledger.erase(waid).await.unwrap(), 0);
     assert_eq!(ledger.status(waid).await.unwrap(), ConsentStatus::Never);
-    assert!(ledger.export().await.unwrap().iter().all(|e| e.waid() != waid));
+    assert!(
+        ledger
+            .export()
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.waid() != waid)
+    );
     // Malformed ids are simply never opted in.
     assert_eq!(ledger.status("").await.unwrap(), ConsentStatus::Never);
 }
 
 pub async fn optin_export_round_trips<S: OptInStore>(store: S) {
     let ledger = OptInLedger::new(store);
-    let t = OffsetDateTime::now_utc().replace_nanosecond(123_456_789).unwrap();
+    let t = OffsetDateTime::now_utc()
+        .replace_nanosecond(123_456_789)
+        .unwrap();
     let sources = [
         OptInSource::WebForm,
         OptInSource::Sms,
@@ -284,13 +328,16 @@ pub async fn optin_export_round_trips<S: OptInStore>(store: S) {
     assert_eq!(parse_json_lines(&lines).unwrap(), exported);
 
     // Per recipient, events stay in recorded order and sub-second times survive.
-    let first: Vec<_> = exported.iter().filter(|e| e.waid() == "447400000100").collect();
+    let first: Vec<_> = exported
+        .iter()
+        .filter(|e| e.waid() == "447400000100")
+        .collect();
     assert!(matches!(first[0], ConsentEvent::OptIn(o) if o.at() == t));
     assert!(matches!(first[1], ConsentEvent::OptOut(_)));
 
     // A line that is not a valid event is named.
-    let err = parse_json_lines(&format!("{lines}{{\"event\":\"opt_in\",\"waid\":\"\"}}\n"))
-        .unwrap_err();
+    let err =
+        parse_json_lines(&format!("{lines}{{\"event\":\"opt_in\",\"waid\":\"\"}}\n")).unwrap_err();
     assert_eq!(err.line(), 10);
 }
 
@@ -333,8 +380,14 @@ pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
 }
 
 pub async fn dedupe_zero_ttl_is_refused<S: SeenStore>(store: S) {
-    let err = store.first_seen("c:zero", StdDuration::ZERO).await.unwrap_err();
-    assert!(matches!(err, StoreError::InvalidTtl { millis: 0, .. }), "{err}");
+    let err = store
+        .first_seen("c:zero", StdDuration::ZERO)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::InvalidTtl { millis: 0, .. }),
+        "{err}"
+    );
 }
 
 /// `advance` lets the TTL pass: a manual clock for the in-memory store, a real sleep for
