@@ -105,7 +105,7 @@ impl DedupeKey {
     ///
     /// ```
     /// use webex_connect_whatsapp::{TransactionId, dedupe::DedupeKey};
-    /// let transid = TransactionId::new("108dd36b-9bca-48e5-ae8b-5f59c64b40a3")?;
+    /// let transid = TransactionId::from("108dd36b-9bca-48e5-ae8b-5f59c64b40a3");
     /// let key = DedupeKey::receipt(&transid, "7501")?;
     /// # let _ = key;
     /// # Ok::<(), Box<dyn std::error::Error>>(())

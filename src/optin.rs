@@ -3,8 +3,8 @@
 //!
 //! WhatsApp requires an active opt-in through a third-party channel (your website, app, SMS,
 //! email, a retail location...) before you message someone, with wording that says what they
-//! will receive, from whom, on which number (the FAQ's required language: "receive [noun],
-//! [logo and name], on [number]"). Messaging people who did not opt in gets the number
+//! will receive, from whom, on which number (the FAQ's required language: "receive \[noun\],
+//! \[logo and name\], on \[number\]"). Messaging people who did not opt in gets the number
 //! banned. The ledger keeps the evidence and answers [`ConsentStatus`] per recipient: the
 //! latest event wins, so an opt-in after a STOP counts again.
 //!
@@ -251,7 +251,8 @@ impl OptIn {
     }
 
     /// Advice on the wording: WhatsApp requires it to say the messages come on WhatsApp
-    /// (rule `opt_in.mentions_whatsapp`).
+    /// (rule `opt_in.mentions_whatsapp`; the FAQ's "receive \[noun\], \[logo and name\], on
+    /// \[number\]").
     ///
     /// ```
     /// use time::macros::datetime;

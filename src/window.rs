@@ -24,9 +24,9 @@
 //!
 //! # Time
 //!
-//! The tracker reads "now" from a [`Clock`]: [`SystemClock`] by default, a [`ManualClock`] in
-//! tests ([`SessionWindows::with_clock`]). [`SessionWindows::status_at`] takes `now`
-//! explicitly when you already have it.
+//! The tracker reads "now" from a [`Clock`]: [`SystemClock`] by default, a
+//! [`ManualClock`](crate::store::ManualClock) in tests ([`SessionWindows::with_clock`]).
+//! [`SessionWindows::status_at`] takes `now` explicitly when you already have it.
 //!
 //! # Storage
 //!
