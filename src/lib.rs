@@ -28,8 +28,10 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod dedupe;
 pub mod ids;
 pub mod media;
+pub mod optin;
 pub mod phone;
 pub mod profile;
 #[cfg(feature = "sandbox")]
@@ -37,10 +39,12 @@ pub mod profile;
 pub mod sandbox;
 pub mod send;
 pub mod session;
+pub mod store;
 pub mod template;
 pub mod text;
 pub mod warning;
 pub mod webhook;
+pub mod window;
 
 pub use ids::{AppId, CallbackData, CorrelationId, TransactionId};
 pub use phone::{PhoneNumber, PhoneNumberError};
@@ -48,6 +52,7 @@ pub use send::{SendRequest, SendResponse};
 pub use session::SessionMessage;
 pub use template::{TemplateCategory, TemplateId, TemplateMessage, TemplateName};
 pub use text::MessageText;
+pub use window::{SessionWindows, WindowStatus};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "sandbox"))]

@@ -1,0 +1,493 @@
+//! Duplicate suppression for webhooks.
+//!
+//! The same delivery receipt or inbound message can reach your receiver more than once:
+//! Webex Connect retries a delivery that failed or timed out (3 times, 60 s apart), and the
+//! sandbox can duplicate them on purpose. Handle each event once by asking a [`Deduplicator`]
+//! first:
+//!
+//! ```
+//! use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator};
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! # block_on(async {
+//! let dedupe = Deduplicator::default();
+//! let key = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "7500")?;
+//! assert!(dedupe.first_seen(&key).await?);
+//! assert!(!dedupe.first_seen(&key).await?); // the retry: skip it
+//! assert_eq!(dedupe.stats().duplicates, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`SeenStore`] is the pluggable backend: [`InMemorySeenStore`] (bounded) by default, or
+//! [`RedisStore`](crate::store::redis::RedisStore) (feature `redis`) when several receivers
+//! share the work.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::store::{Clock, StoreError, SystemClock, ttl_millis};
+
+/// How long a key is remembered unless set with [`Deduplicator::with_ttl`]: one hour, well
+/// beyond Webex Connect's retries (3 attempts, 60 s apart, 10 s timeout each).
+pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// How many keys [`InMemorySeenStore::default`] remembers before evicting the oldest.
+pub const DEFAULT_SEEN_CAPACITY: usize = 100_000;
+
+/// The longest part (transid, code or tid) of a [`DedupeKey`], in characters.
+pub const MAX_KEY_PART_CHARS: usize = 256;
+
+/// Why a [`DedupeKey`] could not be built.
+///
+/// ```
+/// use webex_connect_whatsapp::dedupe::{DedupeKey, DedupeKeyError};
+/// let err = DedupeKey::inbound("").unwrap_err();
+/// assert_eq!(err.to_string(), "the inbound tid is empty");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DedupeKeyError {
+    /// A part of the key is empty.
+    #[error("the {part} is empty")]
+    Empty {
+        /// Which part, e.g. `receipt transid`.
+        part: &'static str,
+    },
+    /// A part of the key is too long.
+    #[error("the {part} is {chars} characters long, but the max is {max}")]
+    TooLong {
+        /// Which part, e.g. `receipt transid`.
+        part: &'static str,
+        /// Its length in characters.
+        chars: usize,
+        /// [`MAX_KEY_PART_CHARS`].
+        max: usize,
+    },
+}
+
+/// What identifies one webhook event for duplicate suppression.
+///
+/// Delivery receipts are keyed on `(transid, code)`, so the Submitted, Delivered and Read
+/// receipts of one message are three distinct events while a retried Delivered is a
+/// duplicate. Inbound messages are keyed on their `tid`. The key holds no personal data
+/// (no phone number, no message text).
+///
+/// ```
+/// use webex_connect_whatsapp::dedupe::DedupeKey;
+///
+/// let delivered = DedupeKey::receipt("108dd36b", "7500")?;
+/// let read = DedupeKey::receipt("108dd36b", "7502")?;
+/// assert_ne!(delivered, read);
+/// assert_eq!(delivered.as_str(), "r:8:108dd36b:7500");
+/// assert_eq!(DedupeKey::inbound("a1b2")?.as_str(), "i:a1b2");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DedupeKey(String);
+
+impl DedupeKey {
+    /// The key of a delivery receipt: its `transid` and status `code` (e.g. `7500`).
+    ///
+    /// # Errors
+    ///
+    /// [`DedupeKeyError`] when a part is empty or longer than [`MAX_KEY_PART_CHARS`].
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::{TransactionId, dedupe::DedupeKey};
+    /// let transid = TransactionId::from("108dd36b-9bca-48e5-ae8b-5f59c64b40a3");
+    /// let key = DedupeKey::receipt(&transid, "7501")?;
+    /// # let _ = key;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn receipt(
+        transid: impl AsRef<str>,
+        code: impl AsRef<str>,
+    ) -> Result<Self, DedupeKeyError> {
+        let transid = check_part("receipt transid", transid.as_ref())?;
+        let code = check_part("receipt code", code.as_ref())?;
+        // The length prefix keeps the key unambiguous even if a transid contains `:`.
+        Ok(Self(format!("r:{}:{transid}:{code}", transid.len())))
+    }
+
+    /// The key of an inbound (MO) message: its `tid`.
+    ///
+    /// # Errors
+    ///
+    /// [`DedupeKeyError`] when the tid is empty or longer than [`MAX_KEY_PART_CHARS`].
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// let key = DedupeKey::inbound("1615219932466")?;
+    /// assert_eq!(key.to_string(), "i:1615219932466");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inbound(tid: impl AsRef<str>) -> Result<Self, DedupeKeyError> {
+        let tid = check_part("inbound tid", tid.as_ref())?;
+        Ok(Self(format!("i:{tid}")))
+    }
+
+    /// A key of your own, for events this crate does not model.
+    ///
+    /// # Errors
+    ///
+    /// [`DedupeKeyError`] when the value is empty or longer than [`MAX_KEY_PART_CHARS`].
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// assert_eq!(DedupeKey::custom("order-42")?.as_str(), "c:order-42");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn custom(value: impl AsRef<str>) -> Result<Self, DedupeKeyError> {
+        let value = check_part("custom key", value.as_ref())?;
+        Ok(Self(format!("c:{value}")))
+    }
+
+    /// The key as stored (`r:<len>:<transid>:<code>`, `i:<tid>` or `c:<value>`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DedupeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for DedupeKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+fn check_part<'a>(part: &'static str, value: &'a str) -> Result<&'a str, DedupeKeyError> {
+    if value.is_empty() {
+        return Err(DedupeKeyError::Empty { part });
+    }
+    let chars = value.chars().count();
+    if chars > MAX_KEY_PART_CHARS {
+        return Err(DedupeKeyError::TooLong {
+            part,
+            chars,
+            max: MAX_KEY_PART_CHARS,
+        });
+    }
+    Ok(value)
+}
+
+/// Remembers which keys were seen, for [`Deduplicator`].
+///
+/// ```
+/// use std::time::Duration;
+/// use webex_connect_whatsapp::dedupe::{InMemorySeenStore, SeenStore};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let store = InMemorySeenStore::new(1000);
+/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
+/// assert!(!store.first_seen("i:1", Duration::from_secs(60)).await?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait SeenStore: Send + Sync {
+    /// Returns `true` exactly once per `key` within `ttl`: the first call marks the key as
+    /// seen for `ttl`, and every call until it expires returns `false`. Implementations must
+    /// make the check-and-mark atomic, across instances for a shared store. A duplicate does
+    /// not extend the `ttl`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidTtl`] for a zero `ttl`; other [`StoreError`]s when the backend
+    /// fails.
+    fn first_seen(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
+    fn first_seen(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).first_seen(key, ttl)
+    }
+}
+
+#[derive(Debug, Default)]
+struct SeenInner {
+    /// Key -> (expires at, insertion number).
+    keys: HashMap<Arc<str>, (OffsetDateTime, u64)>,
+    /// Keys in insertion order; entries whose number no longer matches are stale.
+    order: VecDeque<(u64, Arc<str>)>,
+    next_seq: u64,
+}
+
+/// The default [`SeenStore`]: a bounded set in this process.
+///
+/// Keys expire after their TTL; when the store is full, the oldest key is forgotten to make
+/// room (a duplicate arriving after that would be delivered again, so size the capacity for
+/// your peak rate times the TTL). Each call holds one lock for a map update; no scan runs
+/// under it.
+///
+/// ```
+/// use webex_connect_whatsapp::dedupe::InMemorySeenStore;
+/// let store = InMemorySeenStore::new(50_000);
+/// assert_eq!(store.capacity(), 50_000);
+/// ```
+pub struct InMemorySeenStore<C = SystemClock> {
+    capacity: usize,
+    clock: C,
+    inner: Mutex<SeenInner>,
+}
+
+impl InMemorySeenStore<SystemClock> {
+    /// A store that remembers at most `capacity` keys (at least 1), on the system clock.
+    pub fn new(capacity: usize) -> Self {
+        Self::with_clock(capacity, SystemClock)
+    }
+}
+
+impl Default for InMemorySeenStore<SystemClock> {
+    /// A store for [`DEFAULT_SEEN_CAPACITY`] keys.
+    fn default() -> Self {
+        Self::new(DEFAULT_SEEN_CAPACITY)
+    }
+}
+
+impl<C: Clock> InMemorySeenStore<C> {
+    /// A store that reads expiry times from `clock` (a
+    /// [`ManualClock`](crate::store::ManualClock) in tests).
+    ///
+    /// ```
+    /// use time::macros::datetime;
+    /// use webex_connect_whatsapp::{dedupe::InMemorySeenStore, store::ManualClock};
+    /// let store = InMemorySeenStore::with_clock(10, ManualClock::new(datetime!(2026-01-01 0:00 UTC)));
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn with_clock(capacity: usize, clock: C) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            clock,
+            inner: Mutex::new(SeenInner::default()),
+        }
+    }
+
+    /// The most keys kept at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many keys are remembered (including expired ones not yet dropped).
+    pub fn len(&self) -> usize {
+        self.lock().keys.len()
+    }
+
+    /// True when no key is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SeenInner> {
+        // The maps stay consistent enough after a panic elsewhere (a stale order entry at
+        // worst), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn first_seen_sync(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let millis = ttl_millis(ttl)?;
+        let now = self.clock.now();
+        let ttl = time::Duration::milliseconds(i64::try_from(millis).unwrap_or(i64::MAX));
+        let expires_at = now.saturating_add(ttl);
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        if let Some(&(until, _)) = inner.keys.get(key)
+            && until > now
+        {
+            return Ok(false);
+        }
+        // Drop expired and stale keys at the front while they are cheap to find.
+        while let Some((seq, front)) = inner.order.front() {
+            let live = inner.keys.get(front).is_some_and(|&(_, s)| s == *seq);
+            let past_ttl = inner
+                .keys
+                .get(front)
+                .is_some_and(|&(until, _)| until <= now);
+            if live && !past_ttl {
+                break;
+            }
+            if live {
+                inner.keys.remove(front);
+            }
+            inner.order.pop_front();
+        }
+        while inner.keys.len() >= self.capacity && !inner.keys.contains_key(key) {
+            let Some((seq, oldest)) = inner.order.pop_front() else {
+                break;
+            };
+            if inner.keys.get(&oldest).is_some_and(|&(_, s)| s == seq) {
+                inner.keys.remove(&oldest);
+            }
+        }
+        inner.next_seq = inner.next_seq.wrapping_add(1);
+        let seq = inner.next_seq;
+        let name: Arc<str> = Arc::from(key);
+        inner.keys.insert(Arc::clone(&name), (expires_at, seq));
+        inner.order.push_back((seq, name));
+        if inner.order.len() > self.capacity.saturating_mul(2) {
+            // Only re-seen expired keys leave stale entries; compact rarely.
+            let keys = &inner.keys;
+            inner
+                .order
+                .retain(|(seq, k)| keys.get(k).is_some_and(|&(_, s)| s == *seq));
+        }
+        Ok(true)
+    }
+}
+
+impl<C> fmt::Debug for InMemorySeenStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InMemorySeenStore")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Clock> SeenStore for InMemorySeenStore<C> {
+    fn first_seen(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        std::future::ready(self.first_seen_sync(key, ttl))
+    }
+}
+
+/// Counts of what a [`Deduplicator`] has seen.
+///
+/// ```
+/// use webex_connect_whatsapp::dedupe::Deduplicator;
+/// let stats = Deduplicator::default().stats();
+/// assert_eq!((stats.first, stats.duplicates), (0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct DedupeStats {
+    /// Events seen for the first time (to be handled).
+    pub first: u64,
+    /// Duplicates suppressed.
+    pub duplicates: u64,
+}
+
+/// Suppresses duplicate webhook events and counts them.
+///
+/// ```
+/// use std::time::Duration;
+/// use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator, InMemorySeenStore};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let dedupe = Deduplicator::new(InMemorySeenStore::new(10_000))
+///     .with_ttl(Duration::from_secs(600));
+/// let key = DedupeKey::inbound("1615219932466")?;
+/// assert!(dedupe.first_seen(&key).await?);
+/// assert!(!dedupe.first_seen(&key).await?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Deduplicator<S = InMemorySeenStore> {
+    store: S,
+    ttl: Duration,
+    first: AtomicU64,
+    duplicates: AtomicU64,
+}
+
+impl Default for Deduplicator {
+    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`]).
+    fn default() -> Self {
+        Self::new(InMemorySeenStore::default())
+    }
+}
+
+impl<S: SeenStore> Deduplicator<S> {
+    /// A deduplicator on `store` remembering keys for [`DEFAULT_DEDUPE_TTL`].
+    pub fn new(store: S) -> Self {
+        Self {
+            store,
+            ttl: DEFAULT_DEDUPE_TTL,
+            first: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+        }
+    }
+
+    /// How long a key is remembered.
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// How long a key is remembered.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The store the keys are kept in.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// True when the event is new (handle it), false for a duplicate (skip it, and answer
+    /// the webhook with 200 so it is not retried again). Updates the counters.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails. Then nothing is known: handling the event
+    /// anyway risks a duplicate, refusing it (answering 5xx) makes Webex Connect retry.
+    pub async fn first_seen(&self, key: &DedupeKey) -> Result<bool, StoreError> {
+        let first = self.store.first_seen(key.as_str(), self.ttl).await?;
+        let counter = if first { &self.first } else { &self.duplicates };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(first)
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> DedupeStats {
+        DedupeStats {
+            first: self.first.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for Deduplicator<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deduplicator")
+            .field("store", &self.store)
+            .field("ttl", &self.ttl)
+            .field("first", &self.first.load(Ordering::Relaxed))
+            .field("duplicates", &self.duplicates.load(Ordering::Relaxed))
+            .finish()
+    }
+}

@@ -1,0 +1,420 @@
+//! Redis-backed stores (feature `redis`): one [`RedisStore`] implements [`WindowStore`],
+//! [`OptInStore`] and [`SeenStore`], so several webhook receivers and senders behind a load
+//! balancer agree on every session window, every consent and every duplicate.
+//!
+//! ```no_run
+//! use webex_connect_whatsapp::dedupe::Deduplicator;
+//! use webex_connect_whatsapp::optin::OptInLedger;
+//! use webex_connect_whatsapp::store::redis::RedisStore;
+//! use webex_connect_whatsapp::window::SessionWindows;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::connect("redis://127.0.0.1:6379/").await?.with_prefix("shop:wa:");
+//! let windows = SessionWindows::new(store.clone());
+//! let ledger = OptInLedger::new(store.clone());
+//! let dedupe = Deduplicator::new(store);
+//! # let _ = (windows, ledger, dedupe);
+//! # Ok(()) }
+//! ```
+//!
+//! # Keys and what they hold
+//!
+//! Every key starts with the [prefix](RedisStore::with_prefix) (default [`DEFAULT_PREFIX`]):
+//!
+//! | key | value | expiry |
+//! |---|---|---|
+//! | `<prefix>window:<waid>` | `"<last inbound µs> <keep until µs>"` (Unix microseconds) | at *keep until* (window end + retention) |
+//! | `<prefix>optin:<waid>` | list of JSON [`ConsentEvent`]s, oldest first | none: consent evidence is kept until [erased](OptInStore::erase) |
+//! | `<prefix>optin:index` | set of waids with a consent list | none |
+//! | `<prefix>seen:<dedupe key>` | `1` | the deduplication TTL |
+//!
+//! Nothing else is stored: no message text, no names. Window updates run as one Lua script
+//! (`EVAL`) so a late inbound never moves a window backwards even when two instances record
+//! at once; first-seen checks are one `SET key 1 NX PX ttl`. Needs Redis 2.6.12 or later.
+//!
+//! The store works on any [`ConnectionLike`] connection that can be cloned: the
+//! [`MultiplexedConnection`] that [`RedisStore::connect`] opens, or a `ConnectionManager`
+//! (enable redis's `connection-manager` feature in your own `Cargo.toml`) for automatic
+//! reconnection, passed to [`RedisStore::with_connection`].
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use time::OffsetDateTime;
+
+use crate::dedupe::SeenStore;
+use crate::optin::{ConsentEvent, OptInStore};
+use crate::store::{StoreError, check_waid, ttl_millis};
+use crate::window::WindowStore;
+
+/// The key prefix unless set with [`RedisStore::with_prefix`].
+pub const DEFAULT_PREFIX: &str = "wcwa:";
+
+/// Keeps the later of the stored and the new inbound time, atomically.
+/// KEYS[1] window key; ARGV[1] new time (µs); ARGV[2] TTL (ms); ARGV[3] new value.
+const RECORD_WINDOW_LUA: &str = r"
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local at = tonumber(string.match(cur, '^(%-?%d+)'))
+  if at and at >= tonumber(ARGV[1]) then return cur end
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+return ARGV[3]
+";
+
+/// Session windows, opt-in ledger and seen-keys in one Redis database.
+///
+/// Clones share the connection. See the [module docs](self) for the keys it writes.
+///
+/// ```no_run
+/// use webex_connect_whatsapp::store::redis::RedisStore;
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
+/// assert_eq!(store.prefix(), "wcwa:");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore<C = MultiplexedConnection> {
+    conn: C,
+    prefix: Arc<str>,
+}
+
+impl RedisStore<MultiplexedConnection> {
+    /// Connects to the Redis server at `url` (`redis://[:password@]host:port/db`, or
+    /// `rediss://` with redis's TLS features) over one multiplexed connection.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the URL is malformed or the server cannot be reached.
+    /// The message never contains the URL (it may hold a password).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(backend)?;
+        let conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(backend)?;
+        Ok(Self::with_connection(conn))
+    }
+}
+
+impl<C> RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// A store on a connection you opened (a `MultiplexedConnection` or a
+    /// `ConnectionManager`).
+    ///
+    /// ```no_run
+    /// use webex_connect_whatsapp::store::redis::RedisStore;
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let conn = client.get_multiplexed_async_connection().await?;
+    /// let store = RedisStore::with_connection(conn);
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_connection(conn: C) -> Self {
+        Self {
+            conn,
+            prefix: Arc::from(DEFAULT_PREFIX),
+        }
+    }
+
+    /// Puts every key under `prefix` (e.g. `"shop:wa:"`), so several apps or test runs can
+    /// share one database.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
+        self
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}{kind}:{id}", self.prefix)
+    }
+
+    fn optin_index(&self) -> String {
+        format!("{}optin:index", self.prefix)
+    }
+}
+
+impl<C> fmt::Debug for RedisStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The connection is left out: its address may carry credentials.
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend(err: redis::RedisError) -> StoreError {
+    StoreError::Backend {
+        store: "redis",
+        source: Box::new(err),
+    }
+}
+
+fn corrupt(what: &'static str, detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        store: "redis",
+        what,
+        detail: detail.into(),
+    }
+}
+
+fn micros(t: OffsetDateTime) -> i128 {
+    t.unix_timestamp_nanos() / 1_000
+}
+
+fn from_micros(value: &str) -> Result<OffsetDateTime, StoreError> {
+    let n: i128 = value
+        .parse()
+        .map_err(|_| corrupt("session window timestamp", "not an integer"))?;
+    OffsetDateTime::from_unix_timestamp_nanos(n.saturating_mul(1_000))
+        .map_err(|e| corrupt("session window timestamp", e.to_string()))
+}
+
+/// Parses `"<at µs> <keep until µs>"`.
+fn parse_window(value: &str) -> Result<(OffsetDateTime, OffsetDateTime), StoreError> {
+    let mut parts = value.split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(at), Some(keep), None) => Ok((from_micros(at)?, from_micros(keep)?)),
+        _ => Err(corrupt(
+            "session window",
+            "expected two timestamps separated by a space",
+        )),
+    }
+}
+
+impl<C> WindowStore for RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn record_inbound(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
+        let checked = check_waid(waid);
+        let key = self.key("window", waid);
+        let mut conn = self.conn.clone();
+        async move {
+            checked?;
+            let ttl_ms = (keep_until - now).whole_milliseconds();
+            if ttl_ms <= 0 {
+                // Past its retention already: report the later of the two, store nothing.
+                let current: Option<String> = redis::cmd("GET")
+                    .arg(&key)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(backend)?;
+                if let Some(current) = current {
+                    let (stored_at, stored_keep) = parse_window(&current)?;
+                    if stored_keep > now && stored_at >= at {
+                        return Ok(stored_at);
+                    }
+                }
+                return Ok(at);
+            }
+            let value = format!("{} {}", micros(at), micros(keep_until));
+            let stored: String = redis::cmd("EVAL")
+                .arg(RECORD_WINDOW_LUA)
+                .arg(1)
+                .arg(&key)
+                .arg(micros(at).to_string())
+                .arg(ttl_ms.to_string())
+                .arg(value)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            Ok(parse_window(&stored)?.0)
+        }
+    }
+
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
+        let checked = check_waid(waid);
+        let key = self.key("window", waid);
+        let mut conn = self.conn.clone();
+        async move {
+            checked?;
+            let value: Option<String> = redis::cmd("GET")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            match value {
+                Some(value) => {
+                    let (at, keep_until) = parse_window(&value)?;
+                    Ok((keep_until > now).then_some(at))
+                }
+                None => Ok(None),
+            }
+        }
+    }
+
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let checked = check_waid(waid);
+        let key = self.key("window", waid);
+        let mut conn = self.conn.clone();
+        async move {
+            checked?;
+            let deleted: i64 = redis::cmd("DEL")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            Ok(deleted > 0)
+        }
+    }
+}
+
+fn parse_events(values: &[String]) -> Result<Vec<ConsentEvent>, StoreError> {
+    values
+        .iter()
+        .map(|v| serde_json::from_str(v).map_err(|e| corrupt("consent event", e.to_string())))
+        .collect()
+}
+
+impl<C> OptInStore for RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let key = self.key("optin", event.waid());
+        let index = self.optin_index();
+        let mut conn = self.conn.clone();
+        async move {
+            check_waid(event.waid())?;
+            let json = serde_json::to_string(&event)
+                .map_err(|e| corrupt("consent event", e.to_string()))?;
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("RPUSH")
+                .arg(&key)
+                .arg(json)
+                .ignore()
+                .cmd("SADD")
+                .arg(&index)
+                .arg(event.waid())
+                .ignore();
+            pipe.query_async::<()>(&mut conn).await.map_err(backend)
+        }
+    }
+
+    fn events(
+        &self,
+        waid: &str,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        let checked = check_waid(waid);
+        let key = self.key("optin", waid);
+        let mut conn = self.conn.clone();
+        async move {
+            checked?;
+            let values: Vec<String> = redis::cmd("LRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            parse_events(&values)
+        }
+    }
+
+    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        let index = self.optin_index();
+        let prefix = Arc::clone(&self.prefix);
+        let mut conn = self.conn.clone();
+        async move {
+            let mut waids: Vec<String> = redis::cmd("SMEMBERS")
+                .arg(&index)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            // Sorted by recipient, as the in-memory store does, so exports are stable.
+            waids.sort_unstable();
+            let mut all = Vec::new();
+            for chunk in waids.chunks(500) {
+                let mut pipe = redis::pipe();
+                for waid in chunk {
+                    pipe.cmd("LRANGE")
+                        .arg(format!("{prefix}optin:{waid}"))
+                        .arg(0)
+                        .arg(-1);
+                }
+                let lists: Vec<Vec<String>> = pipe.query_async(&mut conn).await.map_err(backend)?;
+                for list in &lists {
+                    all.extend(parse_events(list)?);
+                }
+            }
+            Ok(all)
+        }
+    }
+
+    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        let checked = check_waid(waid);
+        let key = self.key("optin", waid);
+        let index = self.optin_index();
+        let waid = waid.to_owned();
+        let mut conn = self.conn.clone();
+        async move {
+            checked?;
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("LLEN")
+                .arg(&key)
+                .cmd("DEL")
+                .arg(&key)
+                .ignore()
+                .cmd("SREM")
+                .arg(&index)
+                .arg(&waid)
+                .ignore();
+            let (len,): (usize,) = pipe.query_async(&mut conn).await.map_err(backend)?;
+            Ok(len)
+        }
+    }
+}
+
+impl<C> SeenStore for RedisStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn first_seen(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let key = self.key("seen", key);
+        let ttl = ttl_millis(ttl);
+        let mut conn = self.conn.clone();
+        async move {
+            let ttl = ttl?;
+            // SET NX is atomic on the server: of any number of racing instances, exactly one
+            // gets "OK", the rest nil.
+            let set: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend)?;
+            Ok(set.is_some())
+        }
+    }
+}

@@ -1,0 +1,676 @@
+//! The 24-hour customer-service window: session messages (text, media, interactive...) may be
+//! sent to a recipient only within 24 hours of that recipient's last inbound message (FAQ:
+//! "Session messages ... can be sent to the customer only within 24 hours of the last customer
+//! message"). Outside it the send fails minutes later with receipt code 7710 (Meta 131047),
+//! and only a template may be sent.
+//!
+//! [`SessionWindows`] tracks the time of each recipient's last inbound message and answers
+//! [`WindowStatus::Open`] (until when), [`WindowStatus::Closed`] (since when) or
+//! [`WindowStatus::Unknown`]. Feed it from your inbound webhook handler with one line:
+//!
+//! ```
+//! # use webex_connect_whatsapp::window::SessionWindows;
+//! # async fn handler(windows: &SessionWindows, waid: &str, received_at: time::OffsetDateTime)
+//! # -> Result<(), webex_connect_whatsapp::store::StoreError> {
+//! windows.record_inbound(waid, received_at).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # The boundary
+//!
+//! A message received at `t` opens the window for the half-open interval `[t, t + 24 h)`:
+//! at `t + 23:59:59.999999` it is open, at exactly `t + 24:00:00` it is closed. Times are kept
+//! to the microsecond (finer parts are dropped when recorded), so every store agrees.
+//!
+//! # Time
+//!
+//! The tracker reads "now" from a [`Clock`]: [`SystemClock`] by default, a
+//! [`ManualClock`](crate::store::ManualClock) in tests ([`SessionWindows::with_clock`]).
+//! [`SessionWindows::status_at`] takes `now` explicitly when you already have it.
+//!
+//! # Storage
+//!
+//! [`WindowStore`] is the pluggable backend. [`InMemoryWindowStore`] (the default) is bounded;
+//! with the `redis` feature, [`RedisStore`](crate::store::redis::RedisStore) shares windows
+//! between instances. Only the recipient id and one timestamp are stored, and each entry is
+//! dropped [`retention`](SessionWindows::with_retention) after its window closed (24 hours by
+//! default, so "closed since" stays known for a day).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use time::OffsetDateTime;
+
+use crate::store::{AsWaid, Clock, StoreError, SystemClock, check_waid};
+
+/// How long a session window stays open after the customer's last inbound message.
+pub const SESSION_WINDOW: time::Duration = time::Duration::hours(24);
+
+/// How long an entry is kept after its window closed, unless set with
+/// [`SessionWindows::with_retention`].
+pub const DEFAULT_RETENTION: time::Duration = time::Duration::hours(24);
+
+/// How many recipients [`InMemoryWindowStore::default`] tracks before evicting.
+pub const DEFAULT_WINDOW_CAPACITY: usize = 1_000_000;
+
+/// Whether a session message may be sent to a recipient now.
+///
+/// ```
+/// use time::macros::datetime;
+/// use webex_connect_whatsapp::window::WindowStatus;
+///
+/// let status = WindowStatus::Open { until: datetime!(2026-01-02 09:00 UTC) };
+/// assert!(status.is_open());
+/// assert!(!WindowStatus::Unknown.is_open());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WindowStatus {
+    /// Session messages may be sent until (not including) `until`.
+    Open {
+        /// When the window closes: 24 hours after the last inbound message.
+        until: OffsetDateTime,
+    },
+    /// The window closed at `since`; only templates may be sent (a session message would
+    /// fail with 7710).
+    Closed {
+        /// When the window closed: 24 hours after the last inbound message.
+        since: OffsetDateTime,
+    },
+    /// No inbound message from this recipient is known (never received, dropped after the
+    /// retention period, or evicted from a full in-memory store). Treat it as closed unless
+    /// you know better.
+    Unknown,
+}
+
+impl WindowStatus {
+    /// The status at `now` of a window opened by an inbound message at `last_inbound`.
+    ///
+    /// ```
+    /// use time::{Duration, macros::datetime};
+    /// use webex_connect_whatsapp::window::WindowStatus;
+    ///
+    /// let t = datetime!(2026-01-01 09:00 UTC);
+    /// let open = WindowStatus::from_last_inbound(t, t + Duration::seconds(86_399));
+    /// assert_eq!(open, WindowStatus::Open { until: t + Duration::hours(24) });
+    /// let closed = WindowStatus::from_last_inbound(t, t + Duration::hours(24));
+    /// assert_eq!(closed, WindowStatus::Closed { since: t + Duration::hours(24) });
+    /// ```
+    pub fn from_last_inbound(last_inbound: OffsetDateTime, now: OffsetDateTime) -> Self {
+        let end = last_inbound.saturating_add(SESSION_WINDOW);
+        if now < end {
+            Self::Open { until: end }
+        } else {
+            Self::Closed { since: end }
+        }
+    }
+
+    /// True for [`WindowStatus::Open`].
+    pub fn is_open(&self) -> bool {
+        matches!(self, Self::Open { .. })
+    }
+
+    /// True for [`WindowStatus::Closed`] (not for [`WindowStatus::Unknown`]).
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Self::Closed { .. })
+    }
+}
+
+/// Where [`SessionWindows`] keeps each recipient's last inbound time.
+///
+/// Implement it to back the windows with your own database. Implementations must keep the
+/// latest time atomically: a late, out-of-order inbound must never replace a later one, even
+/// when two instances record at once.
+///
+/// ```
+/// use time::{Duration, macros::datetime};
+/// use webex_connect_whatsapp::window::{InMemoryWindowStore, WindowStore};
+///
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let store = InMemoryWindowStore::new(10);
+/// let t = datetime!(2026-01-01 09:00 UTC);
+/// let keep = t + Duration::hours(48);
+/// store.record_inbound("9199xxxxxxxx", t, keep, t).await?;
+/// assert_eq!(store.last_inbound("9199xxxxxxxx", t).await?, Some(t));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait WindowStore: Send + Sync {
+    /// Records an inbound message from `waid` at `at`, unless a later one is already stored,
+    /// and returns the time now stored. The entry may be dropped once `keep_until` has
+    /// passed; `now` is the caller's clock (stores use it for expiry instead of their own).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn record_inbound(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send;
+
+    /// The time of the last inbound message from `waid`, if one is stored and its
+    /// `keep_until` is after `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails or holds an unreadable value.
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send;
+
+    /// Deletes what is stored for `waid` (for example on a GDPR erasure request) and says
+    /// whether anything was.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
+    fn record_inbound(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
+        (**self).record_inbound(waid, at, keep_until, now)
+    }
+
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
+        (**self).last_inbound(waid, now)
+    }
+
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).forget(waid)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    at: OffsetDateTime,
+    keep_until: OffsetDateTime,
+    seq: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    slots: HashMap<Arc<str>, Slot>,
+    /// Every slot, ordered by when it may be dropped; the first entries are the expired ones
+    /// and, after them, the ones whose last inbound message is oldest.
+    by_expiry: BTreeMap<(OffsetDateTime, u64), Arc<str>>,
+    next_seq: u64,
+}
+
+/// The default [`WindowStore`]: a bounded map in this process.
+///
+/// When full, a new recipient first displaces an entry whose `keep_until` has passed, and
+/// otherwise the entry whose last inbound message is oldest (its window closes first), so
+/// memory stays bounded under any load. Each operation holds a lock for one map update and
+/// one ordered-index update (`O(log n)`); no scan ever runs under the lock.
+///
+/// It needs no async runtime and no optional dependency. It is per process: behind a load
+/// balancer use a shared store such as [`RedisStore`](crate::store::redis::RedisStore).
+///
+/// ```
+/// use webex_connect_whatsapp::window::InMemoryWindowStore;
+/// let store = InMemoryWindowStore::new(100_000);
+/// assert_eq!(store.capacity(), 100_000);
+/// assert!(store.is_empty());
+/// ```
+pub struct InMemoryWindowStore {
+    capacity: usize,
+    inner: RwLock<Inner>,
+}
+
+impl InMemoryWindowStore {
+    /// A store that keeps at most `capacity` recipients (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            inner: RwLock::new(Inner::default()),
+        }
+    }
+
+    /// The most recipients kept at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many recipients are stored (including entries past `keep_until` that were not
+    /// displaced yet).
+    pub fn len(&self) -> usize {
+        self.read().slots.len()
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // A panic elsewhere cannot leave the maps half-updated in a way that matters here
+        // (at worst one index entry is stale), so a poisoned lock is still usable.
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record_sync(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<OffsetDateTime, StoreError> {
+        check_waid(waid)?;
+        let mut inner = self.write();
+        let inner = &mut *inner;
+        if let Some(slot) = inner.slots.get_mut(waid) {
+            if slot.keep_until > now && slot.at >= at {
+                return Ok(slot.at);
+            }
+            if keep_until <= now {
+                return Ok(at);
+            }
+            let old_key = (slot.keep_until, slot.seq);
+            inner.next_seq = inner.next_seq.wrapping_add(1);
+            slot.at = at;
+            slot.keep_until = keep_until;
+            slot.seq = inner.next_seq;
+            if let Some(name) = inner.by_expiry.remove(&old_key) {
+                inner.by_expiry.insert((keep_until, inner.next_seq), name);
+            }
+            return Ok(at);
+        }
+        if keep_until <= now {
+            // Already past its retention: storing it would only hold personal data longer.
+            return Ok(at);
+        }
+        while inner.slots.len() >= self.capacity {
+            // The first index entry is either expired or, if none is, the oldest window.
+            let Some((_, victim)) = inner.by_expiry.pop_first() else {
+                break;
+            };
+            inner.slots.remove(&victim);
+        }
+        inner.next_seq = inner.next_seq.wrapping_add(1);
+        let name: Arc<str> = Arc::from(waid);
+        inner
+            .by_expiry
+            .insert((keep_until, inner.next_seq), Arc::clone(&name));
+        inner.slots.insert(
+            name,
+            Slot {
+                at,
+                keep_until,
+                seq: inner.next_seq,
+            },
+        );
+        Ok(at)
+    }
+
+    fn last_sync(&self, waid: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        let inner = self.read();
+        inner
+            .slots
+            .get(waid)
+            .filter(|slot| slot.keep_until > now)
+            .map(|slot| slot.at)
+    }
+
+    fn forget_sync(&self, waid: &str) -> bool {
+        let mut inner = self.write();
+        match inner.slots.remove(waid) {
+            Some(slot) => {
+                inner.by_expiry.remove(&(slot.keep_until, slot.seq));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Default for InMemoryWindowStore {
+    /// A store for [`DEFAULT_WINDOW_CAPACITY`] recipients.
+    fn default() -> Self {
+        Self::new(DEFAULT_WINDOW_CAPACITY)
+    }
+}
+
+impl fmt::Debug for InMemoryWindowStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never list the recipients: they are phone numbers.
+        f.debug_struct("InMemoryWindowStore")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WindowStore for InMemoryWindowStore {
+    fn record_inbound(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
+        std::future::ready(self.record_sync(waid, at, keep_until, now))
+    }
+
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
+        std::future::ready(Ok(self.last_sync(waid, now)))
+    }
+
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        std::future::ready(Ok(self.forget_sync(waid)))
+    }
+}
+
+/// Tracks each recipient's 24-hour session window.
+///
+/// Cheap to share: wrap it in an `Arc` (or share the store with `Arc<S>`) to use it from
+/// your webhook handler and your senders at once.
+///
+/// ```
+/// use time::{Duration, macros::datetime};
+/// use webex_connect_whatsapp::store::ManualClock;
+/// use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows, WindowStatus};
+///
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let clock = ManualClock::new(datetime!(2026-01-01 09:00 UTC));
+/// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(1000), clock.clone());
+/// assert_eq!(windows.status("9199xxxxxxxx").await?, WindowStatus::Unknown);
+///
+/// windows.record_inbound_now("9199xxxxxxxx").await?;
+/// clock.advance(Duration::seconds(86_399));
+/// assert!(windows.status("9199xxxxxxxx").await?.is_open());
+/// clock.advance(Duration::seconds(1));
+/// assert_eq!(
+///     windows.status("9199xxxxxxxx").await?,
+///     WindowStatus::Closed { since: datetime!(2026-01-02 09:00 UTC) },
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionWindows<S = InMemoryWindowStore, C = SystemClock> {
+    store: S,
+    clock: C,
+    retention: time::Duration,
+}
+
+impl Default for SessionWindows {
+    /// An in-memory tracker ([`DEFAULT_WINDOW_CAPACITY`] recipients) on the system clock.
+    fn default() -> Self {
+        Self::new(InMemoryWindowStore::default())
+    }
+}
+
+impl<S: WindowStore> SessionWindows<S, SystemClock> {
+    /// A tracker on `store` that reads the system clock.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows};
+    /// let windows = SessionWindows::new(InMemoryWindowStore::new(10_000));
+    /// assert_eq!(windows.store().capacity(), 10_000);
+    /// ```
+    pub fn new(store: S) -> Self {
+        Self::with_clock(store, SystemClock)
+    }
+}
+
+impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
+    /// A tracker on `store` that reads `clock` (a [`ManualClock`](crate::store::ManualClock)
+    /// in tests).
+    ///
+    /// ```
+    /// use time::macros::datetime;
+    /// use webex_connect_whatsapp::store::ManualClock;
+    /// use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows};
+    ///
+    /// let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    /// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(10), clock);
+    /// # let _ = windows;
+    /// ```
+    pub fn with_clock(store: S, clock: C) -> Self {
+        Self {
+            store,
+            clock,
+            retention: DEFAULT_RETENTION,
+        }
+    }
+
+    /// How long an entry is kept after its window closed (default [`DEFAULT_RETENTION`]).
+    /// During that time [`status`](Self::status) answers [`WindowStatus::Closed`]; after it,
+    /// [`WindowStatus::Unknown`]. Negative values count as zero.
+    ///
+    /// ```
+    /// use time::Duration;
+    /// use webex_connect_whatsapp::window::SessionWindows;
+    /// let windows = SessionWindows::default().with_retention(Duration::hours(1));
+    /// assert_eq!(windows.retention(), Duration::hours(1));
+    /// ```
+    #[must_use]
+    pub fn with_retention(mut self, retention: time::Duration) -> Self {
+        self.retention = retention.max(time::Duration::ZERO);
+        self
+    }
+
+    /// How long an entry is kept after its window closed.
+    pub fn retention(&self) -> time::Duration {
+        self.retention
+    }
+
+    /// The store the windows are kept in.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The clock "now" is read from.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Records an inbound message from `waid` received at `at` (the webhook's timestamp) and
+    /// returns the window's status now. A late or repeated webhook with an older time never
+    /// moves the window backwards.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidWaid`] for an empty or malformed id; other [`StoreError`]s when
+    /// the store fails.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::window::{SessionWindows, WindowStatus};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let windows = SessionWindows::default();
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let status = windows.record_inbound("9199xxxxxxxx", now).await?;
+    /// assert!(status.is_open());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn record_inbound<W: AsWaid + ?Sized>(
+        &self,
+        waid: &W,
+        at: OffsetDateTime,
+    ) -> Result<WindowStatus, StoreError> {
+        let waid = waid.as_waid();
+        check_waid(waid)?;
+        let at = truncate_to_micros(at);
+        let now = self.clock.now();
+        let keep_until = at
+            .saturating_add(SESSION_WINDOW)
+            .saturating_add(self.retention);
+        let latest = self.store.record_inbound(waid, at, keep_until, now).await?;
+        Ok(WindowStatus::from_last_inbound(latest, now))
+    }
+
+    /// Records an inbound message from `waid` received now (by the clock).
+    ///
+    /// # Errors
+    ///
+    /// As [`record_inbound`](Self::record_inbound).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::window::SessionWindows;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let windows = SessionWindows::default();
+    /// assert!(windows.record_inbound_now("9199xxxxxxxx").await?.is_open());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn record_inbound_now<W: AsWaid + ?Sized>(
+        &self,
+        waid: &W,
+    ) -> Result<WindowStatus, StoreError> {
+        let now = self.clock.now();
+        self.record_inbound(waid, now).await
+    }
+
+    /// The window's status now (by the clock).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails. A malformed id is simply
+    /// [`WindowStatus::Unknown`].
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::window::{SessionWindows, WindowStatus};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let windows = SessionWindows::default();
+    /// assert_eq!(windows.status("9199xxxxxxxx").await?, WindowStatus::Unknown);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn status<W: AsWaid + ?Sized>(&self, waid: &W) -> Result<WindowStatus, StoreError> {
+        let now = self.clock.now();
+        self.status_at(waid, now).await
+    }
+
+    /// The window's status at `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails. A malformed id is simply
+    /// [`WindowStatus::Unknown`].
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::window::{SessionWindows, WindowStatus};
+    /// use time::{Duration, OffsetDateTime};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let windows = SessionWindows::default();
+    /// let t = OffsetDateTime::now_utc();
+    /// windows.record_inbound("9199xxxxxxxx", t).await?;
+    /// let later = windows.status_at("9199xxxxxxxx", t + Duration::hours(25)).await?;
+    /// assert!(later.is_closed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn status_at<W: AsWaid + ?Sized>(
+        &self,
+        waid: &W,
+        now: OffsetDateTime,
+    ) -> Result<WindowStatus, StoreError> {
+        let waid = waid.as_waid();
+        if check_waid(waid).is_err() {
+            return Ok(WindowStatus::Unknown);
+        }
+        Ok(match self.store.last_inbound(waid, now).await? {
+            Some(last) => WindowStatus::from_last_inbound(last, now),
+            None => WindowStatus::Unknown,
+        })
+    }
+
+    /// Deletes what is stored for `waid` (for a GDPR erasure request) and says whether
+    /// anything was.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::window::SessionWindows;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let windows = SessionWindows::default();
+    /// windows.record_inbound_now("9199xxxxxxxx").await?;
+    /// assert!(windows.forget("9199xxxxxxxx").await?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn forget<W: AsWaid + ?Sized>(&self, waid: &W) -> Result<bool, StoreError> {
+        let waid = waid.as_waid();
+        if check_waid(waid).is_err() {
+            return Ok(false);
+        }
+        self.store.forget(waid).await
+    }
+}
+
+/// Drops the sub-microsecond part, so the in-memory and Redis stores hold the same value.
+fn truncate_to_micros(at: OffsetDateTime) -> OffsetDateTime {
+    let nanos = at.nanosecond();
+    at.replace_nanosecond(nanos - nanos % 1_000).unwrap_or(at)
+}

@@ -1,0 +1,423 @@
+//! The Redis stores (feature `redis`) against a real `redis-server` that each test starts on
+//! 127.0.0.1: the same behaviour suite as the in-memory stores, plus two instances (two
+//! connections) sharing one server.
+//!
+//! Without `redis-server` installed these tests fail with a message saying how to install it,
+//! unless `WEBEX_SKIP_REDIS_TESTS=1` is set.
+#![cfg(feature = "redis")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod redis_server;
+mod store_suite;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use redis_server::RedisServer;
+use time::Duration;
+use webex_connect_whatsapp::dedupe::SeenStore;
+use webex_connect_whatsapp::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut};
+use webex_connect_whatsapp::store::redis::{DEFAULT_PREFIX, RedisStore};
+use webex_connect_whatsapp::store::{Clock, ManualClock, StoreError};
+use webex_connect_whatsapp::window::{SessionWindows, WindowStatus, WindowStore};
+
+/// Starts a server and opens one store on it; `None` when skipping (see the module docs).
+async fn setup() -> Option<(RedisServer, RedisStore)> {
+    let server = RedisServer::start()?;
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    Some((server, store))
+}
+
+async fn raw(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+// ------------------------------------------------ the shared behaviour suite, on Redis
+
+#[tokio::test]
+async fn window_boundaries_23_59_59_open_24_00_00_closed() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::window_boundaries(store).await;
+}
+
+#[tokio::test]
+async fn window_late_inbound_never_moves_backwards() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::window_out_of_order(store).await;
+}
+
+#[tokio::test]
+async fn window_times_are_kept_to_the_microsecond() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::window_sub_microsecond_is_dropped(store).await;
+}
+
+#[tokio::test]
+async fn window_retention_and_forget() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::window_retention_and_forget(store).await;
+}
+
+#[tokio::test]
+async fn window_keys() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::window_keys(store).await;
+}
+
+#[tokio::test]
+async fn window_whole_suite_on_one_store() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::window_all(store).await;
+}
+
+#[tokio::test]
+async fn optin_no_opt_in_refuses_then_stop_refuses_again_then_opt_in_again() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::optin_lifecycle(store).await;
+}
+
+#[tokio::test]
+async fn optin_latest_event_wins() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::optin_latest_time_wins(store).await;
+}
+
+#[tokio::test]
+async fn optin_warns_and_erases() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::optin_warns_and_erases(store).await;
+}
+
+#[tokio::test]
+async fn optin_export_round_trips() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::optin_export_round_trips(store).await;
+}
+
+#[tokio::test]
+async fn optin_whole_suite_on_one_store() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::optin_all(store).await;
+}
+
+#[tokio::test]
+async fn dedupe_second_delivery_is_a_duplicate_other_code_is_not() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::dedupe_duplicates(store).await;
+}
+
+#[tokio::test]
+async fn dedupe_zero_ttl_is_refused() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::dedupe_zero_ttl_is_refused(store).await;
+}
+
+#[tokio::test]
+async fn dedupe_keys_expire_after_their_ttl() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    // Redis expires keys by its own clock, so the TTL really has to pass.
+    store_suite::dedupe_ttl_expiry(store, async |by| tokio::time::sleep(by).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dedupe_racing_tasks_on_one_key_exactly_one_is_first() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::dedupe_race(vec![Arc::new(store)], "i:race").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dedupe_whole_suite_on_one_store() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::dedupe_all(store).await;
+}
+
+// ------------------------------------------------ two instances on one Redis
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_agree_on_every_window() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = RedisStore::connect(&server.url()).await.unwrap();
+    let b = RedisStore::connect(&server.url()).await.unwrap();
+    let clock = ManualClock::starting_now();
+    let t = clock.now();
+    let wa = Arc::new(SessionWindows::with_clock(a, clock.clone()));
+    let wb = Arc::new(SessionWindows::with_clock(b, clock.clone()));
+
+    // Both instances record inbound messages for 20 recipients, racing and out of order.
+    let mut tasks = Vec::new();
+    for r in 0..20 {
+        for i in 0..20i64 {
+            let windows = if (r + i) % 2 == 0 {
+                Arc::clone(&wa)
+            } else {
+                Arc::clone(&wb)
+            };
+            // Seconds in a scrambled order, so the latest is often written first.
+            let secs = (i * 7) % 20;
+            tasks.push(tokio::spawn(async move {
+                windows
+                    .record_inbound(&format!("9199000{r:05}"), t + Duration::seconds(secs))
+                    .await
+                    .unwrap()
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for r in 0..20 {
+        let waid = format!("9199000{r:05}");
+        let expected = WindowStatus::Open {
+            until: t + Duration::seconds(19) + Duration::hours(24),
+        };
+        assert_eq!(wa.status(&waid).await.unwrap(), expected, "{waid} on a");
+        assert_eq!(wb.status(&waid).await.unwrap(), expected, "{waid} on b");
+    }
+    // Both see the boundary at the same instant.
+    clock.set(t + Duration::seconds(19) + Duration::hours(24));
+    assert!(wa.status("919900000000").await.unwrap().is_closed());
+    assert!(wb.status("919900000000").await.unwrap().is_closed());
+    // A recipient forgotten on one is gone on the other.
+    assert!(wa.forget("919900000001").await.unwrap());
+    assert_eq!(
+        wb.status("919900000001").await.unwrap(),
+        WindowStatus::Unknown
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_never_report_a_seen_key_as_first_twice() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
+    let b = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
+    // Racing on single keys, across both connections.
+    for n in 0..10 {
+        store_suite::dedupe_race(vec![Arc::clone(&a), Arc::clone(&b)], &format!("r:{n}")).await;
+    }
+    // Many keys, each delivered to both instances: each is first exactly once.
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        for store in [Arc::clone(&a), Arc::clone(&b), Arc::clone(&a)] {
+            tasks.push(tokio::spawn(async move {
+                store
+                    .first_seen(&format!("i:{n}"), StdDuration::from_secs(60))
+                    .await
+                    .unwrap()
+            }));
+        }
+    }
+    let mut firsts = 0;
+    for task in tasks {
+        firsts += usize::from(task.await.unwrap());
+    }
+    assert_eq!(firsts, 200);
+}
+
+#[tokio::test]
+async fn two_instances_share_the_opt_in_ledger() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = OptInLedger::new(RedisStore::connect(&server.url()).await.unwrap());
+    let b = OptInLedger::new(RedisStore::connect(&server.url()).await.unwrap());
+    let t = time::OffsetDateTime::now_utc();
+    let opt_in = OptIn::new("447400123456", OptInSource::App, t, "News on WhatsApp").unwrap();
+    a.record_opt_in(opt_in.clone()).await.unwrap();
+    assert_eq!(
+        b.status("447400123456").await.unwrap(),
+        ConsentStatus::OptedIn(opt_in)
+    );
+    let stop = OptOut::stop_keyword("447400123456", t + Duration::minutes(1)).unwrap();
+    b.record_opt_out(stop.clone()).await.unwrap();
+    assert_eq!(
+        a.status("447400123456").await.unwrap(),
+        ConsentStatus::OptedOut(stop)
+    );
+    assert_eq!(a.export().await.unwrap(), b.export().await.unwrap());
+}
+
+// ------------------------------------------------ what is stored, and for how long
+
+#[tokio::test]
+async fn keys_carry_ttls_and_the_prefix() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url())
+        .await
+        .unwrap()
+        .with_prefix("test:wa:");
+    assert_eq!(store.prefix(), "test:wa:");
+    let windows = SessionWindows::new(store.clone());
+    windows.record_inbound_now("919900000001").await.unwrap();
+    store
+        .first_seen("i:1", StdDuration::from_secs(60))
+        .await
+        .unwrap();
+    OptInLedger::new(store.clone())
+        .record_opt_in(
+            OptIn::new(
+                "919900000001",
+                OptInSource::Sms,
+                time::OffsetDateTime::now_utc(),
+                "WhatsApp",
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let mut conn = raw(&server).await;
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "test:wa:optin:919900000001",
+            "test:wa:optin:index",
+            "test:wa:seen:i:1",
+            "test:wa:window:919900000001",
+        ]
+    );
+    let pttl = |key: &'static str| {
+        let mut conn = conn.clone();
+        async move {
+            redis::cmd("PTTL")
+                .arg(key)
+                .query_async::<i64>(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    // Window: 24 h window + 24 h default retention.
+    let window_ttl = pttl("test:wa:window:919900000001").await;
+    assert!(
+        window_ttl > 47 * 3_600_000 && window_ttl <= 48 * 3_600_000,
+        "{window_ttl}"
+    );
+    let seen_ttl = pttl("test:wa:seen:i:1").await;
+    assert!(seen_ttl > 0 && seen_ttl <= 60_000, "{seen_ttl}");
+    // Consent evidence does not expire.
+    assert_eq!(pttl("test:wa:optin:919900000001").await, -1);
+
+    // Another prefix sees nothing of it.
+    let other = SessionWindows::new(RedisStore::connect(&server.url()).await.unwrap());
+    assert_eq!(other.store().prefix(), DEFAULT_PREFIX);
+    assert_eq!(
+        other.status("919900000001").await.unwrap(),
+        WindowStatus::Unknown
+    );
+}
+
+#[tokio::test]
+async fn unreadable_values_are_typed_errors() {
+    let Some((server, store)) = setup().await else {
+        return;
+    };
+    let mut conn = raw(&server).await;
+    let _: () = redis::cmd("SET")
+        .arg(format!("{DEFAULT_PREFIX}window:919900000001"))
+        .arg("yesterday")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("RPUSH")
+        .arg(format!("{DEFAULT_PREFIX}optin:919900000001"))
+        .arg("{not json")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let err = store
+        .last_inbound("919900000001", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Corrupt { store: "redis", .. }),
+        "{err}"
+    );
+    let err = OptInLedger::new(store)
+        .status("919900000001")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Corrupt {
+                what: "consent event",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_backend_error_without_the_url() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let url = format!("redis://:hunter2@127.0.0.1:{}/", server.port());
+    drop(server);
+    let err = RedisStore::connect(&url).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Backend { store: "redis", .. }),
+        "{err}"
+    );
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    assert!(!chain.contains("hunter2"), "{chain}");
+    assert!(!format!("{err:?}").contains("hunter2"));
+}

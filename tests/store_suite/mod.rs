@@ -1,0 +1,433 @@
+//! The behaviour every store must show, written once and run against each implementation
+//! (the in-memory defaults in `tests/window.rs`, `tests/optin.rs`, `tests/dedupe.rs`, and Redis in
+//! `tests/redis_store.rs`).
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use time::{Duration, OffsetDateTime};
+use webex_connect_whatsapp::PhoneNumber;
+use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator, SeenStore};
+use webex_connect_whatsapp::optin::{
+    ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptInStore, OptOut,
+    parse_json_lines,
+};
+use webex_connect_whatsapp::store::{Clock, ManualClock, StoreError};
+use webex_connect_whatsapp::window::{SessionWindows, WindowStatus, WindowStore};
+
+// ---------------------------------------------------------------- session windows
+
+/// A tracker on `store` with a manual clock starting at the real time (so a Redis TTL
+/// computed from it is sensible).
+pub fn windows<S: WindowStore>(store: S) -> (SessionWindows<S, ManualClock>, ManualClock) {
+    let clock = ManualClock::starting_now();
+    (SessionWindows::with_clock(store, clock.clone()), clock)
+}
+
+pub async fn window_boundaries<S: WindowStore>(store: S) {
+    let (windows, clock) = windows(store);
+    let waid = "919900000001";
+    let t = clock.now();
+    assert_eq!(windows.status(waid).await.unwrap(), WindowStatus::Unknown);
+
+    let status = windows.record_inbound(waid, t).await.unwrap();
+    let end = t + Duration::hours(24);
+    assert_eq!(status, WindowStatus::Open { until: end });
+
+    clock.set(t + Duration::hours(23) + Duration::minutes(59) + Duration::seconds(59));
+    assert_eq!(
+        windows.status(waid).await.unwrap(),
+        WindowStatus::Open { until: end },
+        "23:59:59 after the last inbound the window is open"
+    );
+    clock.set(end - Duration::microseconds(1));
+    assert!(windows.status(waid).await.unwrap().is_open());
+    clock.set(end);
+    assert_eq!(
+        windows.status(waid).await.unwrap(),
+        WindowStatus::Closed { since: end },
+        "exactly 24:00:00 after the last inbound the window is closed"
+    );
+    // status_at with an explicit `now` agrees with the clock.
+    assert_eq!(
+        windows
+            .status_at(waid, t + Duration::seconds(86_399))
+            .await
+            .unwrap(),
+        WindowStatus::Open { until: end }
+    );
+    assert_eq!(
+        windows.status_at(waid, end).await.unwrap(),
+        WindowStatus::Closed { since: end }
+    );
+
+    // A new inbound reopens it for another 24 hours.
+    clock.advance(Duration::hours(2));
+    let t2 = clock.now();
+    windows.record_inbound_now(waid).await.unwrap();
+    assert_eq!(
+        windows.status(waid).await.unwrap(),
+        WindowStatus::Open {
+            until: t2 + Duration::hours(24)
+        }
+    );
+}
+
+pub async fn window_out_of_order<S: WindowStore>(store: S) {
+    let (windows, clock) = windows(store);
+    let waid = "919900000002";
+    let t = clock.now();
+    windows.record_inbound(waid, t).await.unwrap();
+    // A late webhook for an older message (retried delivery, out of order).
+    let status = windows
+        .record_inbound(waid, t - Duration::hours(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        WindowStatus::Open {
+            until: t + Duration::hours(24)
+        }
+    );
+    // The same message again changes nothing.
+    windows.record_inbound(waid, t).await.unwrap();
+    clock.set(t + Duration::hours(20));
+    assert_eq!(
+        windows.status(waid).await.unwrap(),
+        WindowStatus::Open {
+            until: t + Duration::hours(24)
+        },
+        "a late inbound must not move the window backwards"
+    );
+    // A later one moves it forwards.
+    windows
+        .record_inbound(waid, t + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        windows.status(waid).await.unwrap(),
+        WindowStatus::Open {
+            until: t + Duration::hours(25)
+        }
+    );
+}
+
+pub async fn window_sub_microsecond_is_dropped<S: WindowStore>(store: S) {
+    let (windows, clock) = windows(store);
+    let waid = "919900000003";
+    let t = clock.now() + Duration::nanoseconds(1_999);
+    let status = windows.record_inbound(waid, t).await.unwrap();
+    let expected = clock.now() + Duration::microseconds(1) + Duration::hours(24);
+    assert_eq!(status, WindowStatus::Open { until: expected });
+}
+
+pub async fn window_retention_and_forget<S: WindowStore>(store: S) {
+    let (windows, clock) = windows(store);
+    let windows = windows.with_retention(Duration::hours(1));
+    let waid = "919900000004";
+    let t = clock.now();
+    windows.record_inbound(waid, t).await.unwrap();
+    clock.set(t + Duration::hours(24) + Duration::minutes(59));
+    assert!(windows.status(waid).await.unwrap().is_closed());
+    clock.set(t + Duration::hours(25));
+    assert_eq!(
+        windows.status(waid).await.unwrap(),
+        WindowStatus::Unknown,
+        "dropped once the retention after the window's end has passed"
+    );
+
+    // A webhook so late that its retention is over is not stored.
+    let stale = windows
+        .record_inbound(waid, t - Duration::hours(30))
+        .await
+        .unwrap();
+    assert!(stale.is_closed());
+    assert_eq!(windows.status(waid).await.unwrap(), WindowStatus::Unknown);
+
+    let other = "919900000005";
+    windows.record_inbound_now(other).await.unwrap();
+    assert!(windows.forget(other).await.unwrap());
+    assert!(!windows.forget(other).await.unwrap());
+    assert_eq!(windows.status(other).await.unwrap(), WindowStatus::Unknown);
+}
+
+pub async fn window_keys<S: WindowStore>(store: S) {
+    let (windows, _clock) = windows(store);
+    // A PhoneNumber and its waid name the same recipient.
+    let phone = PhoneNumber::parse("+447400123456").unwrap();
+    windows.record_inbound_now(&phone).await.unwrap();
+    assert!(windows.status("447400123456").await.unwrap().is_open());
+    // Business-scoped ids are kept as received.
+    windows
+        .record_inbound_now("IN.2149372115xxxxxx")
+        .await
+        .unwrap();
+    assert!(
+        windows
+            .status("IN.2149372115xxxxxx")
+            .await
+            .unwrap()
+            .is_open()
+    );
+    // Malformed ids are refused when recording and unknown when asked.
+    for bad in ["", "91 99", "91\n99", &"9".repeat(65)] {
+        let err = windows.record_inbound_now(bad).await.unwrap_err();
+        assert!(matches!(err, StoreError::InvalidWaid { .. }), "{err}");
+        assert!(!err.to_string().contains("91"), "no personal data: {err}");
+        assert_eq!(windows.status(bad).await.unwrap(), WindowStatus::Unknown);
+    }
+}
+
+pub async fn window_all<S: WindowStore + Clone>(store: S) {
+    window_boundaries(store.clone()).await;
+    window_out_of_order(store.clone()).await;
+    window_sub_microsecond_is_dropped(store.clone()).await;
+    window_retention_and_forget(store.clone()).await;
+    window_keys(store).await;
+}
+
+// ---------------------------------------------------------------- opt-in ledger
+
+fn opt_in(waid: &str, at: OffsetDateTime) -> OptIn {
+    OptIn::new(
+        waid,
+        OptInSource::WebForm,
+        at,
+        "Receive order updates from Acme on WhatsApp at +44 7400 123456",
+    )
+    .unwrap()
+}
+
+pub async fn optin_lifecycle<S: OptInStore>(store: S) {
+    let ledger = OptInLedger::new(store);
+    let waid = "447400000001";
+    let t = OffsetDateTime::now_utc();
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::Never,
+        "no opt-in: refuse"
+    );
+
+    let warnings = ledger.record_opt_in(opt_in(waid, t)).await.unwrap();
+    assert!(warnings.is_empty());
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedIn(opt_in(waid, t))
+    );
+
+    let stop = OptOut::stop_keyword(waid, t + Duration::days(1)).unwrap();
+    ledger.record_opt_out(stop.clone()).await.unwrap();
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedOut(stop),
+        "opt-in then STOP refuses again"
+    );
+
+    let again = opt_in(waid, t + Duration::days(2));
+    ledger.record_opt_in(again.clone()).await.unwrap();
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedIn(again)
+    );
+    assert_eq!(ledger.store().events(waid).await.unwrap().len(), 3);
+}
+
+pub async fn optin_latest_time_wins<S: OptInStore>(store: S) {
+    let ledger = OptInLedger::new(store);
+    let waid = "447400000002";
+    let t = OffsetDateTime::now_utc();
+    // Recorded out of order: the opt-out happened after the opt-in.
+    let stop = OptOut::new(waid, t + Duration::hours(1), "asked by phone").unwrap();
+    ledger.record_opt_out(stop.clone()).await.unwrap();
+    ledger.record_opt_in(opt_in(waid, t)).await.unwrap();
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedOut(stop)
+    );
+    // At the same instant, the one recorded last wins.
+    let same = opt_in(waid, t + Duration::hours(1));
+    ledger.record_opt_in(same.clone()).await.unwrap();
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedIn(same)
+    );
+}
+
+pub async fn optin_warns_and_erases<S: OptInStore>(store: S) {
+    let ledger = OptInLedger::new(store);
+    let waid = "447400000003";
+    let vague = OptIn::new(
+        waid,
+        OptInSource::Other("call centre".into()),
+        OffsetDateTime::now_utc(),
+        "I agree to receive offers",
+    )
+    .unwrap();
+    let warnings = ledger.record_opt_in(vague).await.unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].rule(), "opt_in.mentions_whatsapp");
+    assert!(
+        ledger.status(waid).await.unwrap().is_opted_in(),
+        "recorded anyway"
+    );
+
+    assert_eq!(ledger.erase(waid).await.unwrap(), 1);
+    assert_eq!(ledger.erase(waid).await.unwrap(), 0);
+    assert_eq!(ledger.status(waid).await.unwrap(), ConsentStatus::Never);
+    assert!(
+        ledger
+            .export()
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.waid() != waid)
+    );
+    // Malformed ids are simply never opted in.
+    assert_eq!(ledger.status("").await.unwrap(), ConsentStatus::Never);
+}
+
+pub async fn optin_export_round_trips<S: OptInStore>(store: S) {
+    let ledger = OptInLedger::new(store);
+    let t = OffsetDateTime::now_utc()
+        .replace_nanosecond(123_456_789)
+        .unwrap();
+    let sources = [
+        OptInSource::WebForm,
+        OptInSource::Sms,
+        OptInSource::App,
+        OptInSource::Store,
+        OptInSource::Email,
+        OptInSource::Other("kiosk \"B\" — Zürich".into()),
+    ];
+    for (i, source) in sources.into_iter().enumerate() {
+        let waid = format!("4474000001{i:02}");
+        let wording = format!("Receive receipts from Acme on WhatsApp at {waid}\nline two");
+        ledger
+            .record_opt_in(OptIn::new(&waid, source, t, wording).unwrap())
+            .await
+            .unwrap();
+        if i % 2 == 0 {
+            ledger
+                .record_opt_out(OptOut::stop_keyword(&waid, t + Duration::minutes(5)).unwrap())
+                .await
+                .unwrap();
+        }
+    }
+    let exported = ledger.export().await.unwrap();
+    assert_eq!(exported.len(), 9);
+
+    // As a serde Vec.
+    let json = serde_json::to_string(&exported).unwrap();
+    let back: Vec<ConsentEvent> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, exported);
+
+    // As JSON lines.
+    let lines = ledger.export_json_lines().await.unwrap();
+    assert_eq!(lines.lines().count(), 9);
+    assert_eq!(parse_json_lines(&lines).unwrap(), exported);
+
+    // Per recipient, events stay in recorded order and sub-second times survive.
+    let first: Vec<_> = exported
+        .iter()
+        .filter(|e| e.waid() == "447400000100")
+        .collect();
+    assert!(matches!(first[0], ConsentEvent::OptIn(o) if o.at() == t));
+    assert!(matches!(first[1], ConsentEvent::OptOut(_)));
+
+    // A line that is not a valid event is named.
+    let err =
+        parse_json_lines(&format!("{lines}{{\"event\":\"opt_in\",\"waid\":\"\"}}\n")).unwrap_err();
+    assert_eq!(err.line(), 10);
+}
+
+pub async fn optin_all<S: OptInStore + Clone>(store: S) {
+    optin_lifecycle(store.clone()).await;
+    optin_latest_time_wins(store.clone()).await;
+    optin_warns_and_erases(store).await;
+}
+
+// ---------------------------------------------------------------- duplicate suppression
+
+pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
+    let dedupe = Deduplicator::new(store).with_ttl(StdDuration::from_secs(600));
+    let delivered = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "7500").unwrap();
+    let read = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "7502").unwrap();
+    let inbound = DedupeKey::inbound("1615219932466").unwrap();
+
+    assert!(dedupe.first_seen(&delivered).await.unwrap());
+    assert!(
+        !dedupe.first_seen(&delivered).await.unwrap(),
+        "a second delivery of the same receipt is a duplicate"
+    );
+    assert!(
+        dedupe.first_seen(&read).await.unwrap(),
+        "another code of the same transid is not a duplicate"
+    );
+    assert!(dedupe.first_seen(&inbound).await.unwrap());
+    assert!(!dedupe.first_seen(&inbound).await.unwrap());
+    assert!(!dedupe.first_seen(&delivered).await.unwrap());
+
+    let stats = dedupe.stats();
+    assert_eq!((stats.first, stats.duplicates), (3, 3));
+
+    // A transid containing the separator cannot collide with another (transid, code).
+    let a = DedupeKey::receipt("x:1", "2").unwrap();
+    let b = DedupeKey::receipt("x", "1:2").unwrap();
+    assert_ne!(a, b);
+    assert!(dedupe.first_seen(&a).await.unwrap());
+    assert!(dedupe.first_seen(&b).await.unwrap());
+}
+
+pub async fn dedupe_zero_ttl_is_refused<S: SeenStore>(store: S) {
+    let err = store
+        .first_seen("c:zero", StdDuration::ZERO)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::InvalidTtl { millis: 0, .. }),
+        "{err}"
+    );
+}
+
+/// `advance` lets the TTL pass: a manual clock for the in-memory store, a real sleep for
+/// Redis (which expires keys by its own clock).
+pub async fn dedupe_ttl_expiry<S: SeenStore>(store: S, advance: impl AsyncFn(StdDuration)) {
+    let ttl = StdDuration::from_millis(100);
+    assert!(store.first_seen("i:ttl-1", ttl).await.unwrap());
+    assert!(!store.first_seen("i:ttl-1", ttl).await.unwrap());
+    advance(StdDuration::from_millis(300)).await;
+    assert!(
+        store.first_seen("i:ttl-1", ttl).await.unwrap(),
+        "after the TTL the key counts as new again"
+    );
+    assert!(!store.first_seen("i:ttl-1", ttl).await.unwrap());
+}
+
+/// Many tasks race on one key: exactly one wins.
+pub async fn dedupe_race<S: SeenStore + 'static>(stores: Vec<Arc<S>>, key: &str) {
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = Arc::clone(&stores[i % stores.len()]);
+        let key = key.to_owned();
+        tasks.push(tokio::spawn(async move {
+            store
+                .first_seen(&key, StdDuration::from_secs(60))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one of 64 racing deliveries is first");
+}
+
+pub async fn dedupe_all<S: SeenStore + Clone + 'static>(store: S) {
+    dedupe_duplicates(store.clone()).await;
+    dedupe_zero_ttl_is_refused(store.clone()).await;
+    dedupe_race(vec![Arc::new(store)], "i:race").await;
+}

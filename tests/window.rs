@@ -1,0 +1,161 @@
+//! Session windows on the in-memory store: the shared behaviour suite (also run against
+//! Redis in `tests/redis_store.rs`) plus what is specific to the bounded in-memory store.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod store_suite;
+
+use std::sync::Arc;
+
+use time::Duration;
+use time::macros::datetime;
+use webex_connect_whatsapp::store::{Clock, ManualClock, SystemClock};
+use webex_connect_whatsapp::window::{
+    InMemoryWindowStore, SESSION_WINDOW, SessionWindows, WindowStatus, WindowStore,
+};
+
+fn store(capacity: usize) -> Arc<InMemoryWindowStore> {
+    Arc::new(InMemoryWindowStore::new(capacity))
+}
+
+#[tokio::test]
+async fn boundaries_23_59_59_open_24_00_00_closed() {
+    store_suite::window_boundaries(store(100)).await;
+}
+
+#[tokio::test]
+async fn late_inbound_never_moves_the_window_backwards() {
+    store_suite::window_out_of_order(store(100)).await;
+}
+
+#[tokio::test]
+async fn times_are_kept_to_the_microsecond() {
+    store_suite::window_sub_microsecond_is_dropped(store(100)).await;
+}
+
+#[tokio::test]
+async fn entries_are_dropped_after_retention_and_on_forget() {
+    store_suite::window_retention_and_forget(store(100)).await;
+}
+
+#[tokio::test]
+async fn recipients_are_named_by_waid_or_phone_number() {
+    store_suite::window_keys(store(100)).await;
+}
+
+#[tokio::test]
+async fn whole_suite_on_one_shared_store() {
+    store_suite::window_all(store(1000)).await;
+}
+
+#[tokio::test]
+async fn the_store_never_grows_past_its_capacity() {
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let windows = SessionWindows::with_clock(store(100), clock.clone());
+    for i in 0..1_000 {
+        clock.advance(Duration::seconds(1));
+        windows
+            .record_inbound_now(&format!("9199{i:08}"))
+            .await
+            .unwrap();
+        assert!(windows.store().len() <= 100);
+    }
+    assert_eq!(windows.store().len(), 100);
+    // The newest 100 are kept; the oldest were evicted.
+    assert!(windows.status("919900000999").await.unwrap().is_open());
+    assert!(windows.status("919900000900").await.unwrap().is_open());
+    assert_eq!(
+        windows.status("919900000899").await.unwrap(),
+        WindowStatus::Unknown
+    );
+}
+
+#[tokio::test]
+async fn expired_entries_are_evicted_before_live_ones() {
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let windows =
+        SessionWindows::with_clock(store(3), clock.clone()).with_retention(Duration::ZERO);
+    // An old recipient whose entry expires first...
+    windows.record_inbound_now("1000").await.unwrap();
+    clock.advance(Duration::hours(23));
+    windows.record_inbound_now("2000").await.unwrap();
+    windows.record_inbound_now("3000").await.unwrap();
+    clock.advance(Duration::hours(2));
+    // ...then a refresh of "1000" after it expired moves it to the back of the queue.
+    windows.record_inbound_now("1000").await.unwrap();
+    windows.record_inbound_now("4000").await.unwrap();
+    assert_eq!(windows.store().len(), 3);
+    // "2000" had the oldest live window, so it made room.
+    assert_eq!(windows.status("2000").await.unwrap(), WindowStatus::Unknown);
+    for kept in ["1000", "3000", "4000"] {
+        assert!(windows.status(kept).await.unwrap().is_open(), "{kept}");
+    }
+}
+
+#[tokio::test]
+async fn expired_entry_is_evicted_rather_than_the_oldest_live_one() {
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let store = store(2);
+    let windows = SessionWindows::with_clock(Arc::clone(&store), clock.clone())
+        .with_retention(Duration::ZERO);
+    windows.record_inbound_now("1000").await.unwrap();
+    clock.advance(Duration::hours(1));
+    windows.record_inbound_now("2000").await.unwrap();
+    clock.advance(Duration::hours(24)); // "1000" expired, "2000" too
+    windows.record_inbound_now("3000").await.unwrap();
+    assert_eq!(store.len(), 2);
+    assert_eq!(windows.status("1000").await.unwrap(), WindowStatus::Unknown);
+    assert!(windows.status("3000").await.unwrap().is_open());
+}
+
+#[tokio::test]
+async fn default_tracker_uses_the_system_clock() {
+    let windows = SessionWindows::default();
+    assert_eq!(*windows.clock(), SystemClock);
+    assert_eq!(windows.store().capacity(), 1_000_000);
+    let status = windows.record_inbound_now("919900000001").await.unwrap();
+    let WindowStatus::Open { until } = status else {
+        panic!("expected open, got {status:?}");
+    };
+    let now = time::OffsetDateTime::now_utc();
+    assert!(until > now && until <= now + SESSION_WINDOW);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_updates_keep_the_latest_time() {
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let t = clock.now();
+    let windows = Arc::new(SessionWindows::with_clock(store(10), clock));
+    let mut tasks = Vec::new();
+    for i in 0..200i64 {
+        let windows = Arc::clone(&windows);
+        tasks.push(tokio::spawn(async move {
+            windows
+                .record_inbound("919900000001", t + Duration::seconds(i))
+                .await
+                .unwrap()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        windows
+            .store()
+            .last_inbound("919900000001", t)
+            .await
+            .unwrap(),
+        Some(t + Duration::seconds(199))
+    );
+}
+
+#[test]
+fn debug_output_does_not_list_recipients() {
+    let store = InMemoryWindowStore::new(10);
+    let debug = format!("{store:?}");
+    assert!(debug.contains("capacity: 10"), "{debug}");
+}
