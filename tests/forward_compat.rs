@@ -1,5 +1,10 @@
 //! Forward compatibility: unknown fields are kept, odd input never panics, models round-trip.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -25,7 +30,11 @@ const FIXTURES: &[&str] = &[
 ];
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -48,12 +57,24 @@ fn receipt_keeps_unknown_fields_at_every_level() {
             "/x-wx-gtrid",
         ]
     );
-    assert_eq!(extra["/deliveryInfoNotification/pricing"], json!({"billable": true, "model": "PMP"}));
-    assert_eq!(r.pointer("/dataIntegration/context/serviceId"), Some(json!("1234")));
+    assert_eq!(
+        extra["/deliveryInfoNotification/pricing"],
+        json!({"billable": true, "model": "PMP"})
+    );
+    assert_eq!(
+        r.pointer("/dataIntegration/context/serviceId"),
+        Some(json!("1234"))
+    );
     assert_eq!(r.pointer("/nope"), None);
     let written: Value = serde_json::to_value(&r).unwrap();
-    assert_eq!(written["x-wx-gtrid"], "6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13");
-    assert_eq!(written["deliveryInfoNotification"]["pricing"]["model"], "PMP");
+    assert_eq!(
+        written["x-wx-gtrid"],
+        "6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13"
+    );
+    assert_eq!(
+        written["deliveryInfoNotification"]["pricing"]["model"],
+        "PMP"
+    );
 }
 
 #[test]
@@ -63,12 +84,18 @@ fn inbound_keeps_unknown_fields() {
     assert_eq!(m.text(), Some("hello"));
     assert_eq!(m.username(), None);
     assert_eq!(m.datetime_raw(), Some("2022-01-11 15:52:12"));
-    assert_eq!(m.attachments().unwrap()[0].caption.as_deref(), Some("Attachment text"));
+    assert_eq!(
+        m.attachments().unwrap()[0].caption.as_deref(),
+        Some("Attachment text")
+    );
     assert!(m.contacts().unwrap().is_empty());
     let extra = m.extra();
     assert_eq!(extra.len(), 2);
     assert_eq!(extra["/dataIntegration"]["appContext"]["flowId"], "77");
-    assert_eq!(m.pointer("/x-wx-gtrid"), Some(json!("6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13")));
+    assert_eq!(
+        m.pointer("/x-wx-gtrid"),
+        Some(json!("6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13"))
+    );
 }
 
 #[test]
@@ -95,11 +122,26 @@ fn error_kinds() {
     use webhook::WebhookError as E;
     assert!(matches!(webhook::parse(b""), Err(E::NotJson { .. })));
     assert!(matches!(webhook::parse(b"{\"a\":"), Err(E::NotJson { .. })));
-    assert!(matches!(webhook::parse(&[0x7b, 0xff, 0x7d]), Err(E::NotJson { .. })));
-    assert_eq!(webhook::parse(b"[1]"), Err(E::NotAnObject { found: "array" }));
-    assert_eq!(webhook::parse(b" 5"), Err(E::NotAnObject { found: "number" }));
-    assert_eq!(webhook::parse(b"null"), Err(E::NotAnObject { found: "null" }));
-    assert_eq!(webhook::parse(b"\"x\""), Err(E::NotAnObject { found: "string" }));
+    assert!(matches!(
+        webhook::parse(&[0x7b, 0xff, 0x7d]),
+        Err(E::NotJson { .. })
+    ));
+    assert_eq!(
+        webhook::parse(b"[1]"),
+        Err(E::NotAnObject { found: "array" })
+    );
+    assert_eq!(
+        webhook::parse(b" 5"),
+        Err(E::NotAnObject { found: "number" })
+    );
+    assert_eq!(
+        webhook::parse(b"null"),
+        Err(E::NotAnObject { found: "null" })
+    );
+    assert_eq!(
+        webhook::parse(b"\"x\""),
+        Err(E::NotAnObject { found: "string" })
+    );
     assert!(matches!(
         webhook::parse(br#"{"deliveryInfoNotification":{"deliveryInfo":"x"}}"#),
         Err(E::UnexpectedShape { .. })
@@ -109,24 +151,77 @@ fn error_kinds() {
         Err(E::UnexpectedShape { .. })
     ));
     let err = webhook::parse(b"[1]").unwrap_err();
-    assert_eq!(err.to_string(), "webhook body is a JSON array, but a JSON object is expected");
+    assert_eq!(
+        err.to_string(),
+        "webhook body is a JSON array, but a JSON object is expected"
+    );
 }
 
 /// Calls every accessor, so a panic anywhere in them shows up.
 fn touch(event: &WebhookEvent) {
     match event {
         WebhookEvent::DeliveryReceipt(r) => {
-            let _ = (r.status(), r.code(), r.code().number(), r.code().fix(), r.code().is_retryable());
-            let _ = (r.description(), r.additional_info(), r.meta_error_code(), r.destination());
-            let _ = (r.destination_type(), r.timestamp(), r.timestamp_raw(), r.transaction_id());
-            let _ = (r.sub_transaction_id(), r.correlation_id(), r.callback_data(), r.channel());
-            let _ = (r.identity_key_hash(), r.extra(), r.pointer("/a"), format!("{r:?}"));
+            let _ = (
+                r.status(),
+                r.code(),
+                r.code().number(),
+                r.code().fix(),
+                r.code().is_retryable(),
+            );
+            let _ = (
+                r.description(),
+                r.additional_info(),
+                r.meta_error_code(),
+                r.destination(),
+            );
+            let _ = (
+                r.destination_type(),
+                r.timestamp(),
+                r.timestamp_raw(),
+                r.transaction_id(),
+            );
+            let _ = (
+                r.sub_transaction_id(),
+                r.correlation_id(),
+                r.callback_data(),
+                r.channel(),
+            );
+            let _ = (
+                r.identity_key_hash(),
+                r.extra(),
+                r.pointer("/a"),
+                format!("{r:?}"),
+            );
         }
         WebhookEvent::Inbound(m) => {
-            let _ = (m.waid(), m.event(), m.app_id(), m.user_id(), m.username(), m.channel());
-            let _ = (m.text(), m.tid(), m.transaction_id(), m.timestamp(), m.datetime_raw());
-            let _ = (m.attachments(), m.location(), m.contacts(), m.system(), m.errors());
-            let _ = (m.identity_key_hash(), m.button_text(), m.button_payload(), m.client_uuid());
+            let _ = (
+                m.waid(),
+                m.event(),
+                m.app_id(),
+                m.user_id(),
+                m.username(),
+                m.channel(),
+            );
+            let _ = (
+                m.text(),
+                m.tid(),
+                m.transaction_id(),
+                m.timestamp(),
+                m.datetime_raw(),
+            );
+            let _ = (
+                m.attachments(),
+                m.location(),
+                m.contacts(),
+                m.system(),
+                m.errors(),
+            );
+            let _ = (
+                m.identity_key_hash(),
+                m.button_text(),
+                m.button_payload(),
+                m.client_uuid(),
+            );
             let _ = (m.extra(), m.pointer("/a"), format!("{m:?}"));
             if let Ok(Some(l)) = m.location() {
                 let _ = (l.latitude(), l.longitude(), l.name(), l.address(), l.url());

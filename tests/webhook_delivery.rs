@@ -1,5 +1,10 @@
 //! Delivery receipts: every FAQ sample and the reference-derived ones, field by field.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use serde_json::Value;
 use time::macros::datetime;
@@ -8,7 +13,11 @@ use webex_connect_whatsapp::webhook::{
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn receipt(name: &str) -> DeliveryReceipt {
@@ -105,7 +114,11 @@ fn failed_7200_carries_the_meta_code() {
     assert_eq!(r.status(), &DeliveryStatus::Failed);
     assert_eq!(r.code(), &DeliveryCode::UnknownStatus);
     assert_eq!(r.meta_error_code(), Some(131_049));
-    assert!(r.additional_info().unwrap().starts_with("(#131049) | In order"));
+    assert!(
+        r.additional_info()
+            .unwrap()
+            .starts_with("(#131049) | In order")
+    );
     assert_eq!(r.description(), Some("Unknown status"));
     assert_eq!(r.code().retryability(), Retryability::Unknown);
 }
@@ -126,7 +139,10 @@ fn failed_7737_keeps_the_platform_typo() {
 #[test]
 fn offset_timestamp_and_echoed_ids() {
     let r = receipt("delivery_delivered_offset.json");
-    assert_eq!(r.timestamp(), Some(datetime!(2019-03-04 15:19:21.157 +05:30)));
+    assert_eq!(
+        r.timestamp(),
+        Some(datetime!(2019-03-04 15:19:21.157 +05:30))
+    );
     assert_eq!(r.timestamp(), Some(datetime!(2019-03-04 09:49:21.157 UTC)));
     assert_eq!(r.timestamp_raw(), Some("2019-03-04T15:19:21.157+05:30"));
     assert_eq!(r.identity_key_hash(), Some("z2XXXXXXbBA="));
@@ -221,7 +237,11 @@ fn retry_hints_follow_the_reference() {
         assert!(code.is_permanent(), "{n}");
         assert!(!code.is_retryable(), "{n}");
     }
-    for code in [DeliveryCode::Delivered, DeliveryCode::Submitted, DeliveryCode::Read] {
+    for code in [
+        DeliveryCode::Delivered,
+        DeliveryCode::Submitted,
+        DeliveryCode::Read,
+    ] {
         assert_eq!(code.retryability(), Retryability::NotAnError);
         assert!(!code.is_error());
     }
@@ -229,8 +249,18 @@ fn retry_hints_follow_the_reference() {
 
 #[test]
 fn fix_advice() {
-    assert!(DeliveryCode::ReEngagement.fix().unwrap().contains("send a template"));
-    assert!(DeliveryCode::MessageTooLong.fix().unwrap().starts_with("shorten"));
+    assert!(
+        DeliveryCode::ReEngagement
+            .fix()
+            .unwrap()
+            .contains("send a template")
+    );
+    assert!(
+        DeliveryCode::MessageTooLong
+            .fix()
+            .unwrap()
+            .starts_with("shorten")
+    );
     assert!(
         DeliveryCode::TemplateParamCountMismatch
             .fix()
@@ -265,16 +295,32 @@ fn as_value(bytes: &[u8]) -> Value {
 #[test]
 fn builder_reproduces_the_faq_samples() {
     let cases = [
-        ("delivery_submitted.json", DeliveryStatus::Submitted, datetime!(2019-03-04 09:49:20.429 UTC)),
-        ("delivery_delivered.json", DeliveryStatus::Delivered, datetime!(2019-03-04 09:49:21.157 UTC)),
-        ("delivery_read.json", DeliveryStatus::Read, datetime!(2019-03-04 09:49:24.849 UTC)),
+        (
+            "delivery_submitted.json",
+            DeliveryStatus::Submitted,
+            datetime!(2019-03-04 09:49:20.429 UTC),
+        ),
+        (
+            "delivery_delivered.json",
+            DeliveryStatus::Delivered,
+            datetime!(2019-03-04 09:49:21.157 UTC),
+        ),
+        (
+            "delivery_read.json",
+            DeliveryStatus::Read,
+            datetime!(2019-03-04 09:49:24.849 UTC),
+        ),
     ];
     for (name, status, at) in cases {
         let built = DeliveryReceipt::builder(FAQ_TRANSID, status)
             .destination("9199xxxxxxxx")
             .timestamp(at)
             .build();
-        assert_eq!(as_value(built.raw().as_bytes()), as_value(&fixture(name)), "{name}");
+        assert_eq!(
+            as_value(built.raw().as_bytes()),
+            as_value(&fixture(name)),
+            "{name}"
+        );
         assert_eq!(built, receipt(name));
     }
     let built = DeliveryReceipt::builder("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", DeliveryStatus::Failed)
@@ -325,7 +371,11 @@ fn serde_round_trip_of_every_receipt_fixture() {
     ] {
         let r = receipt(name);
         let json = serde_json::to_string(&r).unwrap();
-        assert_eq!(as_value(json.as_bytes()), as_value(&fixture(name)), "{name}");
+        assert_eq!(
+            as_value(json.as_bytes()),
+            as_value(&fixture(name)),
+            "{name}"
+        );
         let back: DeliveryReceipt = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
         assert_eq!(back.status(), r.status());

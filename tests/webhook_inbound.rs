@@ -1,5 +1,10 @@
 //! Inbound messages and button replies: every FAQ sample, field by field.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use serde_json::Value;
 use time::macros::datetime;
@@ -8,7 +13,11 @@ use webex_connect_whatsapp::webhook::{
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn inbound(name: &str) -> InboundMessage {
@@ -78,7 +87,11 @@ fn faq_video() {
     check_faq_common(&m, "a_154623235593581600", "9187xxxxxxxx");
     let a = single_attachment(&m);
     assert_eq!(a.mime_type.essence_str(), "video/mp4");
-    assert!(a.url.path().ends_with("aa9b851f-94b6-49f6-878c-ea8a8d7b3098.mp4"));
+    assert!(
+        a.url
+            .path()
+            .ends_with("aa9b851f-94b6-49f6-878c-ea8a8d7b3098.mp4")
+    );
     assert_eq!(m.timestamp(), Some(datetime!(2019-01-03 09:23:26.386 UTC)));
     assert_eq!(m.tid(), Some("ff0f3e02-e812-22f7-dc15-dba71dabde53_0"));
 }
@@ -145,11 +158,17 @@ fn postback() {
         Some("5c9f6594-a371-4e78-8561-b695f9647472")
     );
     assert_eq!(m.tid(), Some("5c9f6594-a371-4e78-8561-b695f9647472_0"));
-    assert_eq!(m.client_uuid(), Some("0f6e2d1c-3b4a-4c5d-8e9f-a0b1c2d3e4f5"));
+    assert_eq!(
+        m.client_uuid(),
+        Some("0f6e2d1c-3b4a-4c5d-8e9f-a0b1c2d3e4f5")
+    );
     assert_eq!(m.identity_key_hash(), None);
     assert_eq!(m.errors(), None);
     assert_eq!(m.text(), None);
-    assert_eq!(m.timestamp(), Some(datetime!(2022-01-11 21:22:12.980 +05:30)));
+    assert_eq!(
+        m.timestamp(),
+        Some(datetime!(2022-01-11 21:22:12.980 +05:30))
+    );
     assert_eq!(m.timestamp(), Some(datetime!(2022-01-11 15:52:12.980 UTC)));
     let extra = m.extra();
     assert_eq!(extra.len(), 1);
@@ -171,17 +190,32 @@ fn malformed_embedded_json_fails_only_its_accessor() {
     };
     assert_eq!(m.text(), Some("hi"));
     let err = m.attachments().unwrap_err();
-    assert!(matches!(err, WebhookError::InvalidEmbeddedJson { field: "attachments", .. }));
-    assert!(err.to_string().starts_with("`attachments` does not hold valid a JSON array"));
+    assert!(matches!(
+        err,
+        WebhookError::InvalidEmbeddedJson {
+            field: "attachments",
+            ..
+        }
+    ));
+    assert!(
+        err.to_string()
+            .starts_with("`attachments` does not hold valid a JSON array")
+    );
     assert_eq!(m.attachments_raw(), Some(r#"[{"mime_type":"image/jpeg""#));
     assert!(matches!(
         m.location(),
-        Err(WebhookError::InvalidEmbeddedJson { field: "location", .. })
+        Err(WebhookError::InvalidEmbeddedJson {
+            field: "location",
+            ..
+        })
     ));
     assert_eq!(m.location_raw(), Some(r#"{"latitude":"#));
     assert!(matches!(
         m.contacts(),
-        Err(WebhookError::InvalidEmbeddedJson { field: "contacts", .. })
+        Err(WebhookError::InvalidEmbeddedJson {
+            field: "contacts",
+            ..
+        })
     ));
 }
 
@@ -191,7 +225,12 @@ fn invalid_mime_or_url_is_an_accessor_error() {
     let m = InboundMessage::from_slice(body).unwrap();
     assert!(m.attachments().is_err());
     let body = br#"{"event":"MO","waid":"1","attachments":"[{\"mime_type\":\"image/png\",\"url\":\"relative/path\"}]"}"#;
-    assert!(InboundMessage::from_slice(body).unwrap().attachments().is_err());
+    assert!(
+        InboundMessage::from_slice(body)
+            .unwrap()
+            .attachments()
+            .is_err()
+    );
 }
 
 #[test]
@@ -208,8 +247,13 @@ fn attachments_sent_as_a_real_array_also_decode() {
 
 #[test]
 fn location_with_bad_coordinates_keeps_the_text() {
-    let body = br#"{"event":"MO","waid":"1","location":"{\"latitude\":\"north\",\"longitude\":\"\"}"}"#;
-    let l = InboundMessage::from_slice(body).unwrap().location().unwrap().unwrap();
+    let body =
+        br#"{"event":"MO","waid":"1","location":"{\"latitude\":\"north\",\"longitude\":\"\"}"}"#;
+    let l = InboundMessage::from_slice(body)
+        .unwrap()
+        .location()
+        .unwrap()
+        .unwrap();
     assert_eq!(l.latitude(), None);
     assert_eq!(l.latitude_raw(), Some("north"));
     assert_eq!(l.longitude(), None);
@@ -319,7 +363,8 @@ fn builder_location_and_postback() {
         .unwrap();
     assert_eq!(built.location().unwrap(), Some(location));
     let faq = inbound("inbound_location.json");
-    let embedded = |m: &InboundMessage| -> Value { serde_json::from_str(m.location_raw().unwrap()).unwrap() };
+    let embedded =
+        |m: &InboundMessage| -> Value { serde_json::from_str(m.location_raw().unwrap()).unwrap() };
     assert_eq!(embedded(&built), embedded(&faq));
     assert_eq!(built, faq);
 
@@ -328,7 +373,10 @@ fn builder_location_and_postback() {
         .transaction_id("5c9f6594-a371-4e78-8561-b695f9647472")
         .build()
         .unwrap();
-    assert!(matches!(webhook::parse(reply.raw().as_bytes()).unwrap(), WebhookEvent::Inbound(_)));
+    assert!(matches!(
+        webhook::parse(reply.raw().as_bytes()).unwrap(),
+        WebhookEvent::Inbound(_)
+    ));
     assert_eq!(reply.event(), &InboundEvent::Postback);
     assert_eq!(reply.button_text(), Some("Track order"));
     assert_eq!(reply.button_payload(), Some("TRACK_ORDER_1234"));
@@ -363,18 +411,24 @@ fn serde_round_trip_of_every_inbound_fixture() {
     ] {
         let m = inbound(name);
         let json = serde_json::to_string(&m).unwrap();
-        assert_eq!(as_value(json.as_bytes()), as_value(&fixture(name)), "{name}");
+        assert_eq!(
+            as_value(json.as_bytes()),
+            as_value(&fixture(name)),
+            "{name}"
+        );
         let back: InboundMessage = serde_json::from_str(&json).unwrap();
         assert_eq!(back, m);
         assert_eq!(back.waid(), m.waid());
         assert_eq!(back.attachments(), m.attachments());
         assert_eq!(back.location(), m.location());
         for a in m.attachments().unwrap() {
-            let again: Attachment = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+            let again: Attachment =
+                serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
             assert_eq!(again, a);
         }
         if let Some(l) = m.location().unwrap() {
-            let again: Location = serde_json::from_str(&serde_json::to_string(&l).unwrap()).unwrap();
+            let again: Location =
+                serde_json::from_str(&serde_json::to_string(&l).unwrap()).unwrap();
             assert_eq!(again, l);
         }
         let event: WebhookEvent = serde_json::from_str(&json).unwrap();

@@ -1,5 +1,10 @@
 //! `x-hub-signature` checks against RFC 4231 HMAC vectors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use webex_connect_whatsapp::webhook::signature::{
@@ -19,8 +24,14 @@ fn secret() -> WebhookSecret {
 
 #[test]
 fn sign_matches_rfc_4231() {
-    assert_eq!(signature::sign(SignatureAlgorithm::Sha256, &secret(), DATA), SHA256);
-    assert_eq!(signature::sign(SignatureAlgorithm::Sha512, &secret(), DATA), SHA512);
+    assert_eq!(
+        signature::sign(SignatureAlgorithm::Sha256, &secret(), DATA),
+        SHA256
+    );
+    assert_eq!(
+        signature::sign(SignatureAlgorithm::Sha512, &secret(), DATA),
+        SHA512
+    );
 }
 
 /// RFC 4231 test case 1: a 20-byte key of 0x0b over "Hi There".
@@ -36,14 +47,29 @@ fn sign_matches_rfc_4231_binary_key() {
 #[test]
 fn verify_value_accepts_every_documented_form() {
     let s = secret();
-    assert_eq!(signature::verify_value(SHA256, DATA, &s), Ok(SignatureAlgorithm::Sha256));
-    assert_eq!(signature::verify_value(SHA512, DATA, &s), Ok(SignatureAlgorithm::Sha512));
+    assert_eq!(
+        signature::verify_value(SHA256, DATA, &s),
+        Ok(SignatureAlgorithm::Sha256)
+    );
+    assert_eq!(
+        signature::verify_value(SHA512, DATA, &s),
+        Ok(SignatureAlgorithm::Sha512)
+    );
     let prefixed = format!("sha256={SHA256}");
-    assert_eq!(signature::verify_value(&prefixed, DATA, &s), Ok(SignatureAlgorithm::Sha256));
+    assert_eq!(
+        signature::verify_value(&prefixed, DATA, &s),
+        Ok(SignatureAlgorithm::Sha256)
+    );
     let prefixed = format!("SHA512={}", SHA512.to_uppercase());
-    assert_eq!(signature::verify_value(&prefixed, DATA, &s), Ok(SignatureAlgorithm::Sha512));
+    assert_eq!(
+        signature::verify_value(&prefixed, DATA, &s),
+        Ok(SignatureAlgorithm::Sha512)
+    );
     let spaced = format!("  {SHA256}\t");
-    assert_eq!(signature::verify_value(spaced.as_bytes(), DATA, &s), Ok(SignatureAlgorithm::Sha256));
+    assert_eq!(
+        signature::verify_value(spaced.as_bytes(), DATA, &s),
+        Ok(SignatureAlgorithm::Sha256)
+    );
 }
 
 #[test]
@@ -57,14 +83,20 @@ fn verify_finds_the_header_in_any_case() {
         ("content-type".to_owned(), b"application/json".to_vec()),
         (HEADER.to_uppercase(), SHA512.as_bytes().to_vec()),
     ];
-    assert_eq!(signature::verify(headers, DATA, &s), Ok(SignatureAlgorithm::Sha512));
+    assert_eq!(
+        signature::verify(headers, DATA, &s),
+        Ok(SignatureAlgorithm::Sha512)
+    );
 }
 
 #[test]
 fn verify_works_with_an_http_header_map() {
     let mut headers = HeaderMap::new();
     headers.insert("x-hub-signature", HeaderValue::from_static(SHA256));
-    assert_eq!(signature::verify(&headers, DATA, &secret()), Ok(SignatureAlgorithm::Sha256));
+    assert_eq!(
+        signature::verify(&headers, DATA, &secret()),
+        Ok(SignatureAlgorithm::Sha256)
+    );
     assert_eq!(
         signature::verify(&HeaderMap::new(), DATA, &secret()),
         Err(SignatureError::Missing)
@@ -74,12 +106,21 @@ fn verify_works_with_an_http_header_map() {
 #[test]
 fn mismatches() {
     let s = secret();
-    assert_eq!(signature::verify_value(SHA256, b"what do ya want for nothing!", &s), Err(SignatureError::Mismatch));
+    assert_eq!(
+        signature::verify_value(SHA256, b"what do ya want for nothing!", &s),
+        Err(SignatureError::Mismatch)
+    );
     let other = WebhookSecret::new("jefe").unwrap();
-    assert_eq!(signature::verify_value(SHA256, DATA, &other), Err(SignatureError::Mismatch));
+    assert_eq!(
+        signature::verify_value(SHA256, DATA, &other),
+        Err(SignatureError::Mismatch)
+    );
     let mut flipped = SHA256.to_owned();
     flipped.replace_range(0..1, "6");
-    assert_eq!(signature::verify_value(&flipped, DATA, &s), Err(SignatureError::Mismatch));
+    assert_eq!(
+        signature::verify_value(&flipped, DATA, &s),
+        Err(SignatureError::Mismatch)
+    );
 }
 
 #[test]
@@ -95,7 +136,10 @@ fn malformed_values() {
         &SHA256.replace('5', "g"),
     ] {
         let err = signature::verify_value(bad, DATA, &s).unwrap_err();
-        assert!(matches!(err, SignatureError::Malformed { .. }), "{bad:?}: {err:?}");
+        assert!(
+            matches!(err, SignatureError::Malformed { .. }),
+            "{bad:?}: {err:?}"
+        );
     }
     let err = signature::verify_value("abc", DATA, &s).unwrap_err();
     assert_eq!(
@@ -135,8 +179,14 @@ fn signing_a_fixture_round_trips() {
     for algorithm in [SignatureAlgorithm::Sha256, SignatureAlgorithm::Sha512] {
         let sig = signature::sign(algorithm, &s, &body);
         assert_eq!(sig.len(), algorithm.hex_len());
-        assert!(sig.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(
+            sig.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
         let header = format!("{}{sig}", algorithm.prefix());
-        assert_eq!(signature::verify([(HEADER, header)], &body, &s), Ok(algorithm));
+        assert_eq!(
+            signature::verify([(HEADER, header)], &body, &s),
+            Ok(algorithm)
+        );
     }
 }
