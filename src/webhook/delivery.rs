@@ -164,16 +164,16 @@ impl DeliveryReceipt {
             raw: body.into(),
             status: info
                 .and_then(|i| i.status.as_ref())
-                .map(|f| DeliveryStatus::from_wire(f.as_str())),
+                .map(|f| DeliveryStatus::from_wire(&f.as_str())),
             code: info
                 .and_then(|i| i.code.as_ref())
-                .map(|f| DeliveryCode::from_code(f.as_str())),
+                .map(|f| DeliveryCode::from_code(&f.as_str())),
             transaction_id: n
                 .transid
                 .as_ref()
                 .map(Field::as_str)
                 .filter(|s| !s.is_empty())
-                .map(TransactionId::from),
+                .map(|s| TransactionId::from(s.into_owned())),
             description: t(info.and_then(|i| i.description.as_ref())),
             additional_info: t(info.and_then(|i| i.additional_info.as_ref())),
             destination: t(info.and_then(|i| i.destination.as_ref())),

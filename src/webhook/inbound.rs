@@ -99,7 +99,7 @@ impl InboundMessage {
                 .event
                 .as_ref()
                 .map_or(InboundEvent::Unknown(String::new()), |e| {
-                    InboundEvent::from_wire(e.as_str())
+                    InboundEvent::from_wire(&e.as_str())
                 }),
             waid: t(w.waid.as_ref()).ok_or(WebhookError::MissingField {
                 what: "inbound message",
@@ -110,9 +110,9 @@ impl InboundMessage {
             channel: t(w.channel.as_ref()),
             app_id: t(w.app_id.as_ref()),
             message: t(w.message.as_ref()),
-            attachments: t(w.attachments.as_ref()),
-            contacts: t(w.contacts.as_ref()),
-            location: t(w.location.as_ref()),
+            attachments: Text::literal_from_field(body, w.attachments.as_ref()),
+            contacts: Text::literal_from_field(body, w.contacts.as_ref()),
+            location: Text::literal_from_field(body, w.location.as_ref()),
             system: t(w.system.as_ref()),
             ts: t(w.ts.as_ref()),
             datetime: t(w.datetime.as_ref()),
@@ -150,6 +150,11 @@ impl InboundMessage {
             tid: String::new(),
             timestamp: None,
         }
+    }
+
+    /// The undecoded JSON text of a field kept with [`Text::literal_from_field`].
+    fn literal<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
+        super::text(&self.raw, field)
     }
 
     fn text_of<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
@@ -320,10 +325,10 @@ impl InboundMessage {
     /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON array of attachments
     /// (each with a valid `mime_type` and `url`); [`Self::attachments_raw`] still has it.
     pub fn attachments(&self) -> Result<Vec<Attachment>, WebhookError> {
-        match self.attachments_raw() {
+        match self.literal(self.attachments.as_ref()) {
             None => Ok(Vec::new()),
             Some(text) => {
-                serde_json::from_str(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
+                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
                     field: "attachments",
                     expected: "a JSON array of attachments",
                     reason: e.to_string(),
@@ -332,16 +337,16 @@ impl InboundMessage {
         }
     }
 
-    /// The `attachments` text as received (JSON encoded in a string).
+    /// The `attachments` JSON text, taken out of its string (or as sent, if it was not one).
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
     /// let m = InboundMessage::from_slice(br#"{"waid":"1","attachments":"[]"}"#)?;
-    /// assert_eq!(m.attachments_raw(), Some("[]"));
+    /// assert_eq!(m.attachments_raw().as_deref(), Some("[]"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn attachments_raw(&self) -> Option<&str> {
-        self.text_of(self.attachments.as_ref())
+    pub fn attachments_raw(&self) -> Option<Cow<'_, str>> {
+        self.literal(self.attachments.as_ref()).map(super::unescape)
     }
 
     /// The location the user shared, decoded from the `location` JSON string.
@@ -360,9 +365,9 @@ impl InboundMessage {
     /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON object;
     /// [`Self::location_raw`] still has it.
     pub fn location(&self) -> Result<Option<Location>, WebhookError> {
-        match self.location_raw() {
+        match self.literal(self.location.as_ref()) {
             None => Ok(None),
-            Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
+            Some(text) => super::decode_embedded(text).map(Some).map_err(|e| {
                 WebhookError::InvalidEmbeddedJson {
                     field: "location",
                     expected: "a JSON location object",
@@ -372,7 +377,7 @@ impl InboundMessage {
         }
     }
 
-    /// The `location` text as received (JSON encoded in a string).
+    /// The `location` JSON text, taken out of its string (or as sent, if it was not one).
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
@@ -380,8 +385,8 @@ impl InboundMessage {
     /// assert_eq!(m.location_raw(), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn location_raw(&self) -> Option<&str> {
-        self.text_of(self.location.as_ref())
+    pub fn location_raw(&self) -> Option<Cow<'_, str>> {
+        self.literal(self.location.as_ref()).map(super::unescape)
     }
 
     /// Contact cards the user shared, decoded from the `contacts` JSON string.
@@ -400,10 +405,10 @@ impl InboundMessage {
     /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON array;
     /// [`Self::contacts_raw`] still has it.
     pub fn contacts(&self) -> Result<Vec<Value>, WebhookError> {
-        match self.contacts_raw() {
+        match self.literal(self.contacts.as_ref()) {
             None => Ok(Vec::new()),
             Some(text) => {
-                serde_json::from_str(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
+                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
                     field: "contacts",
                     expected: "a JSON array of contacts",
                     reason: e.to_string(),
@@ -412,16 +417,16 @@ impl InboundMessage {
         }
     }
 
-    /// The `contacts` text as received (JSON encoded in a string).
+    /// The `contacts` JSON text, taken out of its string (or as sent, if it was not one).
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
     /// let m = InboundMessage::from_slice(br#"{"waid":"1","contacts":"[]"}"#)?;
-    /// assert_eq!(m.contacts_raw(), Some("[]"));
+    /// assert_eq!(m.contacts_raw().as_deref(), Some("[]"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn contacts_raw(&self) -> Option<&str> {
-        self.text_of(self.contacts.as_ref())
+    pub fn contacts_raw(&self) -> Option<Cow<'_, str>> {
+        self.literal(self.contacts.as_ref()).map(super::unescape)
     }
 
     /// The `system` field as received (undocumented; usually empty).

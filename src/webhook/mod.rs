@@ -32,10 +32,11 @@
 //! malformed one never fails the whole parse: its accessor returns the error instead, and the
 //! raw text stays available.
 
-use std::fmt;
+use std::borrow::Cow;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -219,7 +220,7 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let event = wire
         .event
         .as_ref()
-        .map(|e| InboundEvent::from_wire(e.as_str()));
+        .map(|e| InboundEvent::from_wire(&e.as_str()));
     match event {
         Some(InboundEvent::Mo | InboundEvent::Postback) => Ok(WebhookEvent::Inbound(
             InboundMessage::from_wire(text, &wire)?,
@@ -335,79 +336,52 @@ pub(crate) const INBOUND_KEYS: &[&str] = &[
     "clientUUID",
 ];
 
-/// A leaf value as read from the body: borrowed when it needs no unescaping.
+/// A leaf value as read from the body: its JSON text, borrowed, not yet unescaped.
 ///
 /// Any JSON type is accepted, so a provider that starts sending a number or an object where a
 /// string was expected does not break parsing: non-strings are kept as their JSON text.
-pub(crate) enum Field<'a> {
-    Borrowed(&'a str),
-    Owned(String),
-}
+/// Skipping a value this way costs what skipping an ignored value costs.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Field<'a>(#[serde(borrow)] &'a RawValue);
 
-impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(FieldVisitor(std::marker::PhantomData))
+impl<'a> Field<'a> {
+    /// The JSON text of the value, e.g. `"abc"` with its quotes, or `12`.
+    fn literal(&self) -> &'a str {
+        self.0.get()
+    }
+
+    /// The value as text: a string unescaped, anything else as its JSON text.
+    pub(crate) fn as_str(&self) -> Cow<'a, str> {
+        unescape(self.literal())
     }
 }
 
-struct FieldVisitor<'a>(std::marker::PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
-    type Value = Field<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Field::Borrowed(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Field::Owned(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Field::Owned(v))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Field::Owned(v.to_string()))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Field::Owned(v.to_string()))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Field::Owned(v.to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Field::Owned(Value::from(v).to_string()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Field::Owned("null".to_owned()))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let value = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        Ok(Field::Owned(value.to_string()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let value = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Field::Owned(value.to_string()))
-    }
-}
-
-impl Field<'_> {
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            Self::Borrowed(s) => s,
-            Self::Owned(s) => s,
+/// A JSON string literal's content (unescaped), or other JSON text as it is.
+pub(crate) fn unescape(literal: &str) -> Cow<'_, str> {
+    match string_content(literal) {
+        Some(inner) if !inner.contains('\\') => Cow::Borrowed(inner),
+        Some(_) => {
+            serde_json::from_str::<String>(literal).map_or(Cow::Borrowed(literal), Cow::Owned)
         }
+        None => Cow::Borrowed(literal),
+    }
+}
+
+/// The text between the quotes of a JSON string literal (`None` for other JSON).
+fn string_content(literal: &str) -> Option<&str> {
+    literal.strip_prefix('"')?.strip_suffix('"')
+}
+
+/// Decodes JSON that arrives encoded inside a JSON string (or, leniently, as plain JSON).
+pub(crate) fn decode_embedded<T: serde::de::DeserializeOwned>(
+    literal: &str,
+) -> Result<T, serde_json::Error> {
+    if literal.starts_with('"') {
+        let inner: String = serde_json::from_str(literal)?;
+        serde_json::from_str(&inner)
+    } else {
+        serde_json::from_str(literal)
     }
 }
 
@@ -420,22 +394,30 @@ pub(crate) enum Text {
 }
 
 impl Text {
-    /// Converts a parsed field; empty strings become `None`, as the platform sends `""` for
-    /// "not set".
+    /// Converts a parsed field to its text; empty strings become `None`, as the platform
+    /// sends `""` for "not set".
     pub(crate) fn from_field(body: &str, field: Option<&Field<'_>>) -> Option<Self> {
-        match field? {
-            Field::Borrowed("") => None,
-            Field::Borrowed(s) => {
-                let start = s.as_ptr().addr().checked_sub(body.as_ptr().addr())?;
-                let end = start.checked_add(s.len())?;
-                if body.get(start..end).is_some() {
-                    Some(Self::Span(start, end))
-                } else {
-                    Some(Self::Owned((*s).into()))
-                }
-            }
-            Field::Owned(s) if s.is_empty() => None,
-            Field::Owned(s) => Some(Self::Owned(s.as_str().into())),
+        match field?.as_str() {
+            Cow::Borrowed("") => None,
+            Cow::Borrowed(s) => Some(Self::span(body, s)),
+            Cow::Owned(s) if s.is_empty() => None,
+            Cow::Owned(s) => Some(Self::Owned(s.into())),
+        }
+    }
+
+    /// Keeps a field's JSON text undecoded (for JSON encoded in a string, decoded on demand);
+    /// `""` and `null` become `None`.
+    pub(crate) fn literal_from_field(body: &str, field: Option<&Field<'_>>) -> Option<Self> {
+        let literal = field?.literal();
+        (literal != "\"\"").then(|| Self::span(body, literal))
+    }
+
+    /// The position of `s` inside `body` (it is a slice of it), or a copy if it is not.
+    fn span(body: &str, s: &str) -> Self {
+        let start = s.as_ptr().addr().wrapping_sub(body.as_ptr().addr());
+        match start.checked_add(s.len()) {
+            Some(end) if body.get(start..end).is_some() => Self::Span(start, end),
+            _ => Self::Owned(s.into()),
         }
     }
 
