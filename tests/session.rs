@@ -205,8 +205,8 @@ fn media_rules() {
     ));
 }
 
-/// Each kind takes only its own MIME types (media::check), not any type of the same top-level
-/// family; the MediaError is reachable as the source.
+/// Each kind takes only its own MIME types (`media::check`), not any type of the same top-level
+/// family; the `MediaError` is reachable as the source.
 #[test]
 fn media_types_follow_the_per_kind_rules() {
     let refused = |kind: MediaKind, mime: &str| -> MediaError {

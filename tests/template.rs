@@ -294,7 +294,7 @@ fn reading_keeps_unknown_shapes_and_checks_known_ones() {
     }
 }
 
-/// Media links are MediaUrls: reading JSON refuses what MediaUrl refuses, and says why.
+/// Media links are `MediaUrl`s: reading JSON refuses what `MediaUrl` refuses, and says why.
 #[test]
 fn media_links_are_media_urls() {
     for (link, why) in [
