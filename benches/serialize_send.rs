@@ -5,8 +5,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use time::OffsetDateTime;
-use url::Url;
-use webex_connect_whatsapp::media::MediaKind;
+use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
 use webex_connect_whatsapp::template::definition::TemplateDefinition;
 use webex_connect_whatsapp::template::{TemplateId, TemplateMessage};
 use webex_connect_whatsapp::{SessionMessage, TemplateCategory, TemplateName};
@@ -15,7 +14,7 @@ fn template_message() -> TemplateMessage {
     TemplateMessage::builder(TemplateId::new("5139722425xxxxx").unwrap())
         .media_header(
             MediaKind::Image,
-            Url::parse("https://example.com/x.jpg").unwrap(),
+            MediaUrl::new("https://example.com/x.jpg").unwrap(),
         )
         .text("movie", "joker")
         .date_time(

@@ -92,9 +92,7 @@ async fn main() -> ExitCode {
         eprintln!("cannot build the client");
         return ExitCode::FAILURE;
     };
-    let Ok(text) = serde_json::from_value::<SessionMessage>(
-        serde_json::json!({"type": "text", "text": {"body": "Your order has shipped"}}),
-    ) else {
+    let Ok(text) = SessionMessage::text("Your order has shipped") else {
         return ExitCode::FAILURE;
     };
     let recipients = (0..n).map(move |i| format!("+447400{:06}", i % 1_000_000));

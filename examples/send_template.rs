@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use webex_connect_whatsapp::client::{Client, Region};
-use webex_connect_whatsapp::{AppId, PhoneNumber, TemplateMessage};
+use webex_connect_whatsapp::{AppId, PhoneNumber, TemplateId, TemplateMessage};
 
 fn env(name: &str) -> Result<String, String> {
     std::env::var(name)
@@ -45,16 +45,18 @@ fn client_from_env() -> Result<Client, String> {
     builder.build().map_err(|e| e.to_string())
 }
 
-/// Reads `name=value` pairs into template parameters.
+/// Reads `name=value` pairs into the template's text variables.
 fn template_from_args(id: &str, params: &[String]) -> Result<TemplateMessage, String> {
-    let mut parameters = serde_json::Map::new();
+    let id = TemplateId::new(id).map_err(|e| format!("template id {id:?}: {e}"))?;
+    let mut builder = TemplateMessage::builder(id);
     for p in params {
         let Some((name, value)) = p.split_once('=') else {
             return Err(format!("parameter {p:?} is not name=value"));
         };
-        parameters.insert(name.to_owned(), serde_json::Value::String(value.to_owned()));
+        builder = builder.text(name, value);
     }
-    serde_json::from_value(serde_json::json!({"template": id, "parameters": parameters}))
+    builder
+        .build()
         .map_err(|e| format!("invalid template message: {e}"))
 }
 

@@ -65,14 +65,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let message: SessionMessage =
-        match serde_json::from_value(serde_json::json!({"type": "text", "text": {"body": text}})) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("error: invalid text: {e}");
-                return ExitCode::from(2);
-            }
-        };
+    let message = match SessionMessage::text(text.as_str()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: invalid text: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match client.send(&to, message).await {
         Ok(receipt) => {
             println!(

@@ -4,16 +4,99 @@
 //! [Cisco Webex Connect](https://developers.webexconnect.io/reference/whatsapp-apis), plus an
 //! async send client that never sends a message twice and an in-process sandbox.
 //!
+//! Every value is checked when it is built, so a message that exists can be sent: a bad
+//! number, an over-long text or a GIF sent as an image is an error before any request.
+//!
+//! ## A short tour
+//!
+//! Validate the recipient's number; Webex Connect addresses WhatsApp users by their number
+//! without the `+` (the WhatsApp id):
+//!
 //! ```
-//! use webex_connect_whatsapp::{PhoneNumber, TemplateName};
+//! use webex_connect_whatsapp::PhoneNumber;
 //!
 //! let to = PhoneNumber::parse("+44 7400 123456")?;
 //! assert_eq!(to.e164(), "+447400123456");
 //! assert_eq!(to.waid(), "447400123456");
-//! let name = TemplateName::new("order_update")?;
-//! assert_eq!(name.as_str(), "order_update");
+//! assert!(PhoneNumber::parse("+44 123").is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Build a session message, which may be sent inside the 24-hour customer service window:
+//!
+//! ```
+//! use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+//!
+//! let text = SessionMessage::text("Your order has shipped")?;
+//! let receipt = SessionMessage::image(MediaUrl::new("https://cdn.example.com/r.png")?, "image/png")
+//!     .caption("Your receipt")
+//!     .build()?;
+//! assert_eq!(
+//!     serde_json::to_string(&receipt)?,
+//!     r#"{"type":"image","image":{"url":"https://cdn.example.com/r.png","mimeType":"image/png","caption":"Your receipt"}}"#
+//! );
+//! // Only JPEG and PNG images are taken.
+//! let gif = MediaUrl::new("https://cdn.example.com/r.gif")?;
+//! assert!(SessionMessage::image(gif, "image/gif").build().is_err());
+//! # let _ = text;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Outside the window, send an approved template, filling in its variables:
+//!
+//! ```
+//! use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+//!
+//! let message = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
+//!     .text("order", "A-1042")
+//!     .quick_reply("Track", "TRACK_A1042")
+//!     .build()?;
+//! assert_eq!(
+//!     serde_json::to_string(&message)?,
+//!     r#"{"template":"5139722425xxxxx","parameters":{"order":"A-1042","quickReply":[{"button_text":"Track","payload":"TRACK_A1042"}]}}"#
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Address either kind of message in a [`SendRequest`], the exact JSON of
+//! `POST /resources/v1/messaging`:
+//!
+//! ```
+//! use webex_connect_whatsapp::{AppId, CorrelationId, PhoneNumber, SendRequest, SessionMessage};
+//!
+//! let request = SendRequest::builder(
+//!     AppId::new("a_155054536910425280")?,
+//!     SessionMessage::text("Your order has shipped")?,
+//! )
+//! .to(&PhoneNumber::parse("+91 99000 12345")?)
+//! .correlation_id(CorrelationId::new("order-1042")?)
+//! .build()?;
+//! let json = serde_json::to_value(&request)?;
+//! assert_eq!(json["deliverychannel"], "whatsapp");
+//! assert_eq!(json["destination"][0]["waid"][0], "919900012345");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! With the `client` feature, `client::Client` builds such a request and sends it
+//! (`client.send(&to, message).await`), retrying only what was certainly not queued; with
+//! `sandbox`, `sandbox::Sandbox` answers like Webex Connect on a local port.
+//!
+//! ## Modules
+//!
+//! - [`phone`]: phone numbers and WhatsApp ids.
+//! - [`text`]: message texts and captions, counted in characters.
+//! - [`media`]: media kinds, their MIME types and size limits, media URLs.
+//! - [`profile`]: the business profile, profile image and display name.
+//! - [`session`]: session messages (text, media, location, contacts).
+//! - [`template`]: template names, definitions and template messages.
+//! - [`send`]: the send request and its response.
+//! - [`webhook`]: inbound messages and delivery reports.
+//! - [`window`]: the 24-hour customer service window, per recipient.
+//! - [`optin`]: the opt-in and opt-out ledger.
+//! - [`dedupe`]: dropping webhooks delivered twice.
+//! - [`store`]: the storage behind windows, opt-ins and dedupe (in memory or Redis).
+//! - `client` (feature `client`): the async send client.
+//! - `sandbox` (feature `sandbox`): an in-process imitation of Webex Connect.
 //!
 //! ## Optional features
 //!
@@ -46,12 +129,19 @@ pub mod warning;
 pub mod webhook;
 pub mod window;
 
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub use client::Client;
 pub use ids::{AppId, CallbackData, CorrelationId, TransactionId};
+pub use media::{MediaKind, MediaUrl};
 pub use phone::{PhoneNumber, PhoneNumberError};
+pub use profile::{BusinessProfile, DisplayName};
 pub use send::{SendRequest, SendResponse};
 pub use session::SessionMessage;
-pub use template::{TemplateCategory, TemplateId, TemplateMessage, TemplateName};
-pub use text::MessageText;
+pub use template::{
+    TemplateCategory, TemplateDefinition, TemplateId, TemplateMessage, TemplateName,
+};
+pub use text::{Caption, MessageText};
 pub use window::{SessionWindows, WindowStatus};
 
 /// The README's examples, compiled and run as doctests.

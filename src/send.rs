@@ -8,7 +8,7 @@
 //! use webex_connect_whatsapp::send::{SendRequest, SendResponse};
 //! use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
 //!
-//! # let text: SessionMessage = serde_json::from_str(r#"{"type":"text","text":{"body":"Hello"}}"#)?;
+//! let text = SessionMessage::text("Hello")?;
 //! let request = SendRequest::builder(AppId::new("a_155054536910425280")?, text)
 //!     .to(&PhoneNumber::parse("+91 99000 12345")?)
 //!     .build()?;
@@ -849,7 +849,7 @@ mod tests {
     use serde_json::json;
 
     fn text() -> SessionMessage {
-        serde_json::from_value(json!({"type":"text","text":{"body":"Hello"}})).unwrap()
+        SessionMessage::text("Hello").unwrap()
     }
 
     fn app() -> AppId {

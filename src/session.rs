@@ -4,8 +4,7 @@
 //! request, and reads back from it (the sandbox checks incoming requests this way).
 //!
 //! ```
-//! use url::Url;
-//! use webex_connect_whatsapp::SessionMessage;
+//! use webex_connect_whatsapp::{MediaUrl, SessionMessage};
 //! use webex_connect_whatsapp::session::SessionKind;
 //!
 //! let text = SessionMessage::text("Your order has shipped")?;
@@ -14,7 +13,7 @@
 //!     r#"{"type":"text","text":{"body":"Your order has shipped"}}"#
 //! );
 //!
-//! let image = SessionMessage::image(Url::parse("https://example.com/a.jpg")?, "image/jpeg")
+//! let image = SessionMessage::image(MediaUrl::new("https://example.com/a.jpg")?, "image/jpeg")
 //!     .caption("Your receipt")
 //!     .build()?;
 //! assert_eq!(image.kind(), SessionKind::Image);
@@ -28,10 +27,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use url::Url;
 
-use crate::media::MediaKind;
-use crate::send::is_loopback;
+use crate::media::{self, MediaError, MediaKind, MediaUrl, MediaUrlError};
 use crate::text::{Caption, MessageText, TextError};
 
 /// The most contacts one message may carry.
@@ -106,23 +103,29 @@ pub enum SessionMessageError {
         /// The wire name of the field.
         field: &'static str,
     },
-    /// The media URL was not https (or http on a loopback address), or not a URL.
-    #[error("media URL {url:?} is invalid: {reason}")]
+    /// A media URL read from JSON was not a URL, or not https (http only on a loopback
+    /// address); the source is the [`MediaUrlError`]. Builders take a checked [`MediaUrl`], so
+    /// only reading a message back can fail this way.
+    #[error("media url {url:?} is refused")]
     InvalidUrl {
         /// The URL given.
         url: String,
-        /// What is wrong.
-        reason: String,
+        /// Why [`MediaUrl`] refused it.
+        #[source]
+        source: MediaUrlError,
     },
-    /// The MIME type was not a MIME type, or not one of this media kind.
-    #[error("MIME type {value:?} does not fit a {kind:?} message: {reason}")]
+    /// The MIME type is not one WhatsApp takes for this kind (`image/gif` for an image,
+    /// `audio/ogg` without the opus codec, ...); the source is the [`MediaError`] from
+    /// [`media::check`], which lists what is allowed.
+    #[error("{kind} message cannot carry media of type {mime:?}")]
     InvalidMimeType {
         /// The media kind.
         kind: MediaKind,
         /// The MIME type given.
-        value: String,
-        /// What is wrong.
-        reason: &'static str,
+        mime: String,
+        /// Why [`media::check`] refused it.
+        #[source]
+        source: MediaError,
     },
     /// A coordinate was out of range or not finite.
     #[error("{field} is {value}, but it must be between {min} and {max}")]
@@ -163,7 +166,7 @@ pub enum SessionMessageError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaMessage {
     kind: MediaKind,
-    url: Url,
+    url: MediaUrl,
     mime_type: String,
     caption: Option<Caption>,
     filename: Option<String>,
@@ -176,7 +179,7 @@ impl MediaMessage {
     }
 
     /// Where Webex Connect fetches the media.
-    pub fn url(&self) -> &Url {
+    pub fn url(&self) -> &MediaUrl {
         &self.url
     }
 
@@ -579,7 +582,11 @@ impl SessionMessage {
     }
 
     /// Starts a media message of any kind; see [`image`](Self::image) for an example.
-    pub fn media(kind: MediaKind, url: Url, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn media(
+        kind: MediaKind,
+        url: MediaUrl,
+        mime_type: impl Into<String>,
+    ) -> MediaMessageBuilder {
         MediaMessageBuilder {
             kind,
             url,
@@ -592,45 +599,43 @@ impl SessionMessage {
     /// Starts an image message (JPEG or PNG); it may have a caption.
     ///
     /// ```
-    /// use url::Url;
-    /// use webex_connect_whatsapp::SessionMessage;
-    /// let m = SessionMessage::image(Url::parse("https://example.com/a.png")?, "image/png")
+    /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+    /// let m = SessionMessage::image(MediaUrl::new("https://example.com/a.png")?, "image/png")
     ///     .caption("A chart")
     ///     .build()?;
     /// assert_eq!(m.as_media().unwrap().caption().unwrap().as_str(), "A chart");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn image(url: Url, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn image(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
         Self::media(MediaKind::Image, url, mime_type)
     }
 
     /// Starts an audio message; audio takes no caption.
-    pub fn audio(url: Url, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn audio(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
         Self::media(MediaKind::Audio, url, mime_type)
     }
 
     /// Starts a video message; it may have a caption.
-    pub fn video(url: Url, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn video(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
         Self::media(MediaKind::Video, url, mime_type)
     }
 
     /// Starts a document message; it may have a caption and a file name.
     ///
     /// ```
-    /// use url::Url;
-    /// use webex_connect_whatsapp::SessionMessage;
-    /// let m = SessionMessage::document(Url::parse("https://example.com/i.pdf")?, "application/pdf")
+    /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+    /// let m = SessionMessage::document(MediaUrl::new("https://example.com/i.pdf")?, "application/pdf")
     ///     .filename("invoice.pdf")
     ///     .build()?;
     /// assert_eq!(m.as_media().unwrap().filename(), Some("invoice.pdf"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn document(url: Url, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn document(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
         Self::media(MediaKind::Document, url, mime_type)
     }
 
     /// Starts a sticker message (`image/webp`); stickers take no caption.
-    pub fn sticker(url: Url, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn sticker(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
         Self::media(MediaKind::Sticker, url, mime_type)
     }
 
@@ -762,7 +767,7 @@ impl From<MessageText> for SessionMessage {
 #[must_use]
 pub struct MediaMessageBuilder {
     kind: MediaKind,
-    url: Url,
+    url: MediaUrl,
     mime_type: String,
     caption: Option<String>,
     filename: Option<String>,
@@ -781,16 +786,24 @@ impl MediaMessageBuilder {
         self
     }
 
-    /// Checks the message: an https URL (http only on loopback), a MIME type of the kind
-    /// (`image/*` for images, `image/webp` for stickers, `audio/*`, `video/*`; any for
-    /// documents), a caption only on image, video and document, a file name only on documents.
+    /// Checks the message: a MIME type WhatsApp takes for the kind (see [`media::check`]:
+    /// JPEG or PNG images, opus-only Ogg audio, WEBP stickers, ...), a caption only on image,
+    /// video and document, a file name only on documents. The URL is already checked, being a
+    /// [`MediaUrl`].
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+    /// use webex_connect_whatsapp::session::SessionMessageError;
+    /// let gif = SessionMessage::image(MediaUrl::new("https://example.com/a.gif")?, "image/gif");
+    /// assert!(matches!(gif.build(), Err(SessionMessageError::InvalidMimeType { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
     /// [`SessionMessageError`] naming the first rule broken; nothing is dropped silently.
     pub fn build(self) -> Result<SessionMessage, SessionMessageError> {
         let kind = self.kind;
-        check_url(&self.url)?;
         check_mime(kind, &self.mime_type)?;
         let caption = match self.caption {
             None => None,
@@ -824,40 +837,22 @@ impl MediaMessageBuilder {
     }
 }
 
-fn check_url(url: &Url) -> Result<(), SessionMessageError> {
-    let reason = match url.scheme() {
-        "https" => return Ok(()),
-        "http" if is_loopback(url) => return Ok(()),
-        "http" => "it uses http; only https is allowed, except on a loopback address".to_owned(),
-        other => format!("scheme {other:?} is not allowed; use https"),
-    };
-    Err(SessionMessageError::InvalidUrl {
-        url: url.to_string(),
-        reason,
-    })
-}
-
+/// The MIME type is kept as given (it goes on the wire unchanged); only the check parses it.
 fn check_mime(kind: MediaKind, value: &str) -> Result<(), SessionMessageError> {
-    let invalid = |reason| SessionMessageError::InvalidMimeType {
+    let refused = |source| SessionMessageError::InvalidMimeType {
         kind,
-        value: value.to_owned(),
-        reason,
+        mime: value.to_owned(),
+        source,
     };
-    let mime: mime::Mime = value
-        .parse()
-        .map_err(|_| invalid("it is not a MIME type such as \"image/jpeg\""))?;
-    let fits = match kind {
-        MediaKind::Image => mime.type_() == mime::IMAGE,
-        MediaKind::Audio => mime.type_() == mime::AUDIO,
-        MediaKind::Video => mime.type_() == mime::VIDEO,
-        MediaKind::Sticker => mime.type_() == mime::IMAGE && mime.subtype() == "webp",
-        _ => true,
-    };
-    if fits {
-        Ok(())
-    } else {
-        Err(invalid("the type is not one WhatsApp takes for this kind"))
-    }
+    // Something that does not parse as a MIME type is no type the kind takes either.
+    let mime: mime::Mime = value.parse().map_err(|_| {
+        refused(MediaError::UnsupportedMimeType {
+            kind,
+            mime: value.to_owned(),
+            allowed: kind.allowed_mime_types(),
+        })
+    })?;
+    media::check(kind, &mime, None, false).map_err(refused)
 }
 
 /// Builds a location [`SessionMessage`]; checks run in [`build`](Self::build).
@@ -1020,6 +1015,18 @@ fn lenient_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Err
     }
 }
 
+/// Serde errors carry only text, so the source chain is folded into it.
+pub(crate) fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Empty optional strings in samples (`"name": ""`) mean "not given".
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|s| !s.is_empty())
@@ -1027,9 +1034,9 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 impl MediaWire {
     fn into_message(self, kind: MediaKind) -> Result<SessionMessage, SessionMessageError> {
-        let url = Url::parse(&self.url).map_err(|e| SessionMessageError::InvalidUrl {
+        let url = MediaUrl::new(&self.url).map_err(|source| SessionMessageError::InvalidUrl {
             url: self.url.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         let mut builder = SessionMessage::media(kind, url, self.mime_type);
         builder.caption = non_empty(self.caption);
@@ -1039,7 +1046,7 @@ impl MediaWire {
 
     fn from_message(m: &MediaMessage) -> Self {
         Self {
-            url: m.url.to_string(),
+            url: m.url.as_str().to_owned(),
             mime_type: m.mime_type.clone(),
             caption: m.caption.as_ref().map(|c| c.as_str().to_owned()),
             filename: m.filename.clone(),
@@ -1113,7 +1120,7 @@ impl<'de> Deserialize<'de> for SessionMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Wire::deserialize(deserializer)?
             .into_message()
-            .map_err(serde::de::Error::custom)
+            .map_err(|e| serde::de::Error::custom(with_sources(&e)))
     }
 }
 
@@ -1137,7 +1144,7 @@ mod tests {
 
     #[test]
     fn caption_on_audio_is_an_error() {
-        let url = Url::parse("https://example.com/a.mp3").unwrap();
+        let url = MediaUrl::new("https://example.com/a.mp3").unwrap();
         assert_eq!(
             SessionMessage::audio(url, "audio/mpeg")
                 .caption("no")

@@ -13,8 +13,9 @@ use std::collections::HashSet;
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use support::{builder, client, phone, queued, rejected, template, text};
+use support::{builder, client, phone, queued, rejected, text};
 use webex_connect_whatsapp::client::{BulkResult, Error, RetryPolicy};
+use webex_connect_whatsapp::{TemplateId, TemplateMessage};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -35,8 +36,12 @@ async fn ten_thousand_recipients_make_ten_requests_of_a_thousand() {
         .mount(&server)
         .await;
     let c = client(&server.uri());
+    let message = TemplateMessage::builder(TemplateId::new("5139722425").unwrap())
+        .text("name", "Jane")
+        .build()
+        .unwrap();
     let wire = json!({"template": "5139722425", "parameters": {"name": "Jane"}});
-    let mut stream = c.bulk(template(wire.clone())).send(numbers(10_000));
+    let mut stream = c.bulk(message).send(numbers(10_000));
     let mut results = Vec::new();
     while let Some(r) = stream.next().await {
         results.push(r);

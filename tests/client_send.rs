@@ -12,10 +12,17 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{APP, KEY, PATH, builder, client, phone, queued, rejected, session, template, text};
+use support::{APP, KEY, PATH, builder, client, phone, queued, rejected, text};
+use time::OffsetDateTime;
 use webex_connect_whatsapp::client::{Client, Error, Region, RetryPolicy, ServiceKey};
 use webex_connect_whatsapp::send::{Content, ResponseCode, SendRequest};
-use webex_connect_whatsapp::{AppId, CallbackData, CorrelationId};
+use webex_connect_whatsapp::session::{
+    Contact, ContactAddress, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl,
+};
+use webex_connect_whatsapp::{
+    AppId, CallbackData, CorrelationId, MediaKind, MediaUrl, SessionMessage, TemplateId,
+    TemplateMessage,
+};
 use wiremock::matchers::{body_json, header, header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -33,6 +40,10 @@ fn envelope(content: Value, correlation_id: &str) -> Value {
         obj.insert("channels".into(), json!({"OTT-Messaging": {"wa": content}}));
     }
     body
+}
+
+fn media_url(s: &str) -> MediaUrl {
+    MediaUrl::new(s).unwrap()
 }
 
 /// Sends `content` with a fixed correlation id and checks the exact request on the wire.
@@ -61,55 +72,111 @@ async fn assert_wire(content: impl Into<Content>, wire: Value) {
 
 #[tokio::test]
 async fn text_message_request_is_exact() {
+    let message = SessionMessage::text("Hello").unwrap();
     let wire = json!({"type": "text", "text": {"body": "Hello"}});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn text_with_preview_url_request_is_exact() {
+    let message = SessionMessage::text_with_preview("see https://example.com").unwrap();
     let wire =
         json!({"type": "text", "text": {"body": "see https://example.com"}, "preview_url": true});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn image_request_is_exact() {
+    let message = SessionMessage::image(media_url("https://example.com/a.jpg"), "image/jpeg")
+        .caption("A cat")
+        .build()
+        .unwrap();
     let wire = json!({"type": "image", "image": {"url": "https://example.com/a.jpg", "mimeType": "image/jpeg", "caption": "A cat"}});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn video_request_is_exact() {
+    let message = SessionMessage::video(media_url("https://example.com/a.mp4"), "video/mp4")
+        .caption("Clip")
+        .build()
+        .unwrap();
     let wire = json!({"type": "video", "video": {"url": "https://example.com/a.mp4", "mimeType": "video/mp4", "caption": "Clip"}});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn audio_request_is_exact() {
+    let message = SessionMessage::audio(media_url("https://example.com/a.mp3"), "audio/mpeg")
+        .build()
+        .unwrap();
     let wire = json!({"type": "audio", "audio": {"url": "https://example.com/a.mp3", "mimeType": "audio/mpeg"}});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn document_request_is_exact() {
+    let message =
+        SessionMessage::document(media_url("https://example.com/a.pdf"), "application/pdf")
+            .caption("Invoice")
+            .filename("invoice.pdf")
+            .build()
+            .unwrap();
     let wire = json!({"type": "document", "document": {"url": "https://example.com/a.pdf", "mimeType": "application/pdf", "caption": "Invoice", "filename": "invoice.pdf"}});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn sticker_request_is_exact() {
+    let message = SessionMessage::sticker(media_url("https://example.com/a.webp"), "image/webp")
+        .build()
+        .unwrap();
     let wire = json!({"type": "sticker", "sticker": {"url": "https://example.com/a.webp", "mimeType": "image/webp"}});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn location_request_is_exact() {
+    let message = SessionMessage::location(51.5072, -0.1276)
+        .name("Office")
+        .address("1 Main St, London")
+        .build()
+        .unwrap();
     let wire = json!({"type": "location", "location": {"longitude": -0.1276, "latitude": 51.5072, "name": "Office", "address": "1 Main St, London"}});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn contacts_request_is_exact() {
+    let mut address = ContactAddress::default();
+    address.street = Some("1 Main St".into());
+    address.city = Some("London".into());
+    address.country = Some("United Kingdom".into());
+    address.country_code = Some("GB".into());
+    address.kind = Some("WORK".into());
+    let mut email = ContactEmail::new("jane@example.com");
+    email.kind = Some("WORK".into());
+    let mut org = ContactOrg::default();
+    org.company = Some("Acme".into());
+    org.department = Some("Sales".into());
+    org.title = Some("Manager".into());
+    let mut contact_phone = ContactPhone::new("+447400123456");
+    contact_phone.kind = Some("CELL".into());
+    contact_phone.wa_id = Some("447400123456".into());
+    let mut url = ContactUrl::new("https://example.com");
+    url.kind = Some("WORK".into());
+    let contact = Contact::new(
+        ContactName::new("Jane Doe")
+            .first_name("Jane")
+            .last_name("Doe"),
+    )
+    .address(address)
+    .birthday("1990-01-31")
+    .email(email)
+    .org(org)
+    .phone(contact_phone)
+    .url(url);
+    let message = SessionMessage::contacts(vec![contact]).unwrap();
     let wire = json!({"type": "contacts", "contacts": [{
         "addresses": [{"street": "1 Main St", "city": "London", "country": "United Kingdom", "country_code": "GB", "type": "WORK"}],
         "birthday": "1990-01-31",
@@ -119,11 +186,28 @@ async fn contacts_request_is_exact() {
         "phones": [{"phone": "+447400123456", "type": "CELL", "wa_id": "447400123456"}],
         "urls": [{"url": "https://example.com", "type": "WORK"}]
     }]});
-    assert_wire(session(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn template_with_every_parameter_type_request_is_exact() {
+    let message = TemplateMessage::builder(TemplateId::new("5139722425").unwrap())
+        .media_header(
+            MediaKind::Image,
+            media_url("https://example.com/header.jpg"),
+        )
+        .text("movie", "joker")
+        .date_time(
+            "time",
+            "Feb 20th, 2023 8:45pm",
+            OffsetDateTime::from_unix_timestamp(1_782_231_500).unwrap(),
+        )
+        .currency("purchase_value", "USD", 150_000, "EUR 300")
+        .url_suffix("ctaVariable", "url_extension")
+        .quick_reply("Button 1", "BUTTON 1 PAYLOAD")
+        .otp("otp", "123456")
+        .build()
+        .unwrap();
     let wire = json!({"template": "5139722425", "parameters": {
         "image": {"link": "https://example.com/header.jpg"},
         "movie": "joker",
@@ -133,17 +217,31 @@ async fn template_with_every_parameter_type_request_is_exact() {
         "quickReply": [{"button_text": "Button 1", "payload": "BUTTON 1 PAYLOAD"}],
         "otp": {"type": "otp", "value": "123456"}
     }});
-    assert_wire(template(wire.clone()), wire).await;
+    assert_wire(message, wire).await;
 }
 
 #[tokio::test]
 async fn template_with_text_header_and_document_request_is_exact() {
-    for wire in [
-        json!({"template": "51397", "parameters": {"headerText": "Hi", "name": "Jane"}}),
-        json!({"template": "51398", "parameters": {"document": {"link": "https://example.com/a.pdf", "filename": "a.pdf"}}}),
-        json!({"template": "51399", "parameters": {"video": {"link": "https://example.com/a.mp4"}}}),
+    let id = |s: &str| TemplateId::new(s).unwrap();
+    for (message, wire) in [
+        (
+            TemplateMessage::builder(id("51397"))
+                .header_text("headerText", "Hi")
+                .text("name", "Jane"),
+            json!({"template": "51397", "parameters": {"headerText": "Hi", "name": "Jane"}}),
+        ),
+        (
+            TemplateMessage::builder(id("51398"))
+                .document_header(media_url("https://example.com/a.pdf"), "a.pdf"),
+            json!({"template": "51398", "parameters": {"document": {"link": "https://example.com/a.pdf", "filename": "a.pdf"}}}),
+        ),
+        (
+            TemplateMessage::builder(id("51399"))
+                .media_header(MediaKind::Video, media_url("https://example.com/a.mp4")),
+            json!({"template": "51399", "parameters": {"video": {"link": "https://example.com/a.mp4"}}}),
+        ),
     ] {
-        assert_wire(template(wire.clone()), wire).await;
+        assert_wire(message.build().unwrap(), wire).await;
     }
 }
 

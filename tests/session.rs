@@ -8,8 +8,9 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use url::Url;
-use webex_connect_whatsapp::media::MediaKind;
+use std::error::Error as _;
+
+use webex_connect_whatsapp::media::{MediaError, MediaKind, MediaUrl, MediaUrlError};
 use webex_connect_whatsapp::send::{Content, SendRequest};
 use webex_connect_whatsapp::session::{
     Contact, ContactAddress, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl,
@@ -18,8 +19,8 @@ use webex_connect_whatsapp::session::{
 use webex_connect_whatsapp::text::{MessageText, TextError};
 use webex_connect_whatsapp::{AppId, PhoneNumber};
 
-fn url(s: &str) -> Url {
-    Url::parse(s).unwrap()
+fn url(s: &str) -> MediaUrl {
+    MediaUrl::new(s).unwrap()
 }
 
 fn wire(m: &SessionMessage) -> Value {
@@ -158,10 +159,18 @@ fn media_rules() {
             kind: MediaKind::Image
         })
     );
+    // Builders take a checked MediaUrl, so plain http cannot even reach them; read from JSON,
+    // it is refused with the MediaUrlError as the source.
     assert!(matches!(
-        SessionMessage::image(url("http://e.com/a.jpg"), "image/jpeg").build(),
-        Err(SessionMessageError::InvalidUrl { .. })
+        MediaUrl::new("http://e.com/a.jpg"),
+        Err(MediaUrlError::NotHttps { .. })
     ));
+    let err = serde_json::from_value::<SessionMessage>(json!(
+        {"type": "image", "image": {"url": "http://e.com/a.jpg", "mimeType": "image/jpeg"}}
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("http://e.com/a.jpg"), "{err}");
+    assert!(err.to_string().contains("only https is allowed"), "{err}");
     assert!(
         SessionMessage::image(url("http://localhost:9000/a.jpg"), "image/jpeg")
             .build()
@@ -194,6 +203,114 @@ fn media_rules() {
             ..
         }))
     ));
+}
+
+/// Each kind takes only its own MIME types (`media::check`), not any type of the same top-level
+/// family; the `MediaError` is reachable as the source.
+#[test]
+fn media_types_follow_the_per_kind_rules() {
+    let refused = |kind: MediaKind, mime: &str| -> MediaError {
+        let err = SessionMessage::media(kind, url("https://e.com/x"), mime)
+            .build()
+            .unwrap_err();
+        match &err {
+            SessionMessageError::InvalidMimeType {
+                kind: k,
+                mime: m,
+                source,
+            } => {
+                assert_eq!((*k, m.as_str()), (kind, mime));
+                let from_source = err.source().unwrap().downcast_ref::<MediaError>().unwrap();
+                assert_eq!(from_source, source);
+                source.clone()
+            }
+            other => panic!("{kind} {mime}: expected InvalidMimeType, got {other:?}"),
+        }
+    };
+    // All of these passed the old top-level-only check.
+    assert!(matches!(
+        refused(MediaKind::Image, "image/gif"),
+        MediaError::UnsupportedMimeType {
+            kind: MediaKind::Image,
+            allowed: ["image/jpeg", "image/png"],
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(MediaKind::Image, "image/webp"),
+        MediaError::UnsupportedMimeType { .. }
+    ));
+    assert!(matches!(
+        refused(MediaKind::Audio, "audio/ogg"),
+        MediaError::OggWithoutOpus { .. }
+    ));
+    assert!(matches!(
+        refused(MediaKind::Audio, "audio/ogg; codecs=vorbis"),
+        MediaError::OggWithoutOpus { .. }
+    ));
+    assert!(matches!(
+        refused(MediaKind::Audio, "audio/wav"),
+        MediaError::UnsupportedMimeType { .. }
+    ));
+    assert!(matches!(
+        refused(MediaKind::Video, "video/quicktime"),
+        MediaError::UnsupportedMimeType { .. }
+    ));
+    assert!(matches!(
+        refused(MediaKind::Document, "application/zip"),
+        MediaError::UnsupportedMimeType { .. }
+    ));
+    assert!(matches!(
+        refused(MediaKind::Document, "image/jpeg"),
+        MediaError::UnsupportedMimeType { .. }
+    ));
+    // Not a MIME type at all: refused the same way, listing what the kind takes.
+    assert!(matches!(
+        refused(MediaKind::Image, "jpeg"),
+        MediaError::UnsupportedMimeType { .. }
+    ));
+    let err = SessionMessage::image(url("https://e.com/a.gif"), "image/gif")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "image message cannot carry media of type \"image/gif\""
+    );
+    assert_eq!(
+        err.source().unwrap().to_string(),
+        "image media cannot be of type image/gif; allowed: image/jpeg, image/png"
+    );
+
+    // Every allowed type of every kind still builds, and goes on the wire exactly as given.
+    for kind in MediaKind::ALL {
+        for mime in kind.allowed_mime_types() {
+            let mime = if *mime == "audio/ogg" {
+                "audio/ogg; codecs=opus"
+            } else {
+                mime
+            };
+            let m = SessionMessage::media(kind, url("https://e.com/x"), mime)
+                .build()
+                .unwrap_or_else(|e| panic!("{kind} {mime}: {e}"));
+            assert_eq!(wire(&m)[kind.as_str()]["mimeType"], mime);
+        }
+    }
+
+    // Reading JSON runs the same rule.
+    let err = serde_json::from_value::<SessionMessage>(json!(
+        {"type": "image", "image": {"url": "https://e.com/a.gif", "mimeType": "image/gif"}}
+    ))
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("allowed: image/jpeg, image/png"),
+        "{err}"
+    );
+    assert!(
+        serde_json::from_value::<SessionMessage>(json!(
+            {"type": "audio", "audio": {"url": "https://e.com/a.ogg", "mimeType": "audio/ogg"}}
+        ))
+        .is_err()
+    );
 }
 
 #[test]

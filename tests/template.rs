@@ -8,10 +8,11 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use std::error::Error as _;
 use time::OffsetDateTime;
-use url::Url;
+
 use webex_connect_whatsapp::ids::IdError;
-use webex_connect_whatsapp::media::MediaKind;
+use webex_connect_whatsapp::media::{MediaKind, MediaUrl, MediaUrlError};
 use webex_connect_whatsapp::send::SendRequest;
 use webex_connect_whatsapp::template::definition::{
     PlaceholderStyle, TemplateButton, TemplateDefinition, TemplateDefinitionError, TemplateHeader,
@@ -30,8 +31,8 @@ fn id() -> TemplateId {
     TemplateId::new("5139722425xxxxx").unwrap()
 }
 
-fn url(s: &str) -> Url {
-    Url::parse(s).unwrap()
+fn url(s: &str) -> MediaUrl {
+    MediaUrl::new(s).unwrap()
 }
 
 // ---------- template message: the reference's §3.2 example ----------
@@ -99,11 +100,11 @@ fn each_parameter_type_has_its_exact_json() {
     };
     assert_eq!(build(|b| b.text("name", "Ada")), json!({"name": "Ada"}));
     assert_eq!(
-        build(|b| b.document_header(Url::parse("https://e.com/i.pdf").unwrap(), "invoice.pdf")),
+        build(|b| b.document_header(url("https://e.com/i.pdf"), "invoice.pdf")),
         json!({"document": {"link": "https://e.com/i.pdf", "filename": "invoice.pdf"}})
     );
     assert_eq!(
-        build(|b| b.media_header(MediaKind::Video, Url::parse("https://e.com/v.mp4").unwrap())),
+        build(|b| b.media_header(MediaKind::Video, url("https://e.com/v.mp4"))),
         json!({"video": {"link": "https://e.com/v.mp4"}})
     );
     assert_eq!(
@@ -171,18 +172,13 @@ fn parameter_values_are_checked() {
             .quick_reply("d", "4")),
         TemplateMessageError::TooManyQuickReplies { actual: 4, max: 3 }
     ));
+    // The builder takes a checked MediaUrl, so plain http cannot reach it.
     assert!(matches!(
-        fail(|b| b.media_header(
-            MediaKind::Image,
-            Url::parse("http://example.com/a.jpg").unwrap()
-        )),
-        TemplateMessageError::InvalidMediaLink { .. }
+        MediaUrl::new("http://example.com/a.jpg"),
+        Err(MediaUrlError::NotHttps { .. })
     ));
     assert!(matches!(
-        fail(|b| b.media_header(
-            MediaKind::Audio,
-            Url::parse("https://example.com/a.mp3").unwrap()
-        )),
+        fail(|b| b.media_header(MediaKind::Audio, url("https://example.com/a.mp3"))),
         TemplateMessageError::InvalidMediaKind {
             kind: MediaKind::Audio
         }
@@ -296,6 +292,52 @@ fn reading_keeps_unknown_shapes_and_checks_known_ones() {
             "{bad}"
         );
     }
+}
+
+/// Media links are `MediaUrl`s: reading JSON refuses what `MediaUrl` refuses, and says why.
+#[test]
+fn media_links_are_media_urls() {
+    for (link, why) in [
+        (
+            "http://e.com/a.jpg",
+            "only https is allowed (http only on loopback hosts)",
+        ),
+        ("ftp://e.com/a.jpg", "media url scheme is \"ftp\""),
+        ("not a url", "media url is not a valid url"),
+    ] {
+        let err = serde_json::from_value::<TemplateMessage>(
+            json!({"template": "t1", "parameters": {"image": {"link": link}}}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(&format!("has media link {link:?}, which is refused")),
+            "{err}"
+        );
+        assert!(err.contains(why), "{err}");
+    }
+    let m: TemplateMessage = serde_json::from_value(
+        json!({"template": "t1", "parameters": {"video": {"link": "http://127.0.0.1:9/v.mp4"}}}),
+    )
+    .unwrap();
+    match m.parameter("video") {
+        Some(TemplateParameter::Media { link, .. }) => {
+            assert_eq!(link, &url("http://127.0.0.1:9/v.mp4"));
+        }
+        other => panic!("expected a media header, got {other:?}"),
+    }
+    let source = TemplateMessageError::InvalidMediaLink {
+        name: "image".into(),
+        link: "http://e.com/a.jpg".into(),
+        source: MediaUrl::new("http://e.com/a.jpg").unwrap_err(),
+    };
+    assert!(
+        source
+            .source()
+            .unwrap()
+            .downcast_ref::<MediaUrlError>()
+            .is_some()
+    );
 }
 
 // ---------- names, ids, categories ----------

@@ -15,7 +15,7 @@
 //!     .region(Region::Eu)
 //!     .rate_limit(10)
 //!     .build()?;
-//! let text: SessionMessage = serde_json::from_str(r#"{"type":"text","text":{"body":"Hello"}}"#)?;
+//! let text = SessionMessage::text("Hello")?;
 //! let receipt = client.send(&PhoneNumber::parse("+44 7400 123456")?, text).await?;
 //! println!("queued as {:?}", receipt.transid);
 //! # Ok(()) }

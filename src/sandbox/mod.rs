@@ -42,6 +42,7 @@
 //! ```
 //! use std::time::Duration;
 //! use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, MessageFate};
+//! use webex_connect_whatsapp::{PhoneNumber, SendRequest, SessionMessage};
 //!
 //! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let clock = SandboxClock::manual();
@@ -51,12 +52,9 @@
 //! sandbox.inbound_text("919900012345", "hi").await?;
 //!
 //! // Your code sends a reply (here with plain reqwest; normally through the crate's client).
-//! let body = serde_json::json!({
-//!     "deliverychannel": "whatsapp",
-//!     "appid": sandbox.app_id(),
-//!     "destination": [{ "waid": ["919900012345"] }],
-//!     "channels": { "OTT-Messaging": { "wa": { "type": "text", "text": { "body": "Hello!" } } } }
-//! });
+//! let body = SendRequest::builder(sandbox.app_id(), SessionMessage::text("Hello!")?)
+//!     .to(&PhoneNumber::parse("+91 99000 12345")?)
+//!     .build()?;
 //! let answer: serde_json::Value = reqwest::Client::new()
 //!     .post(sandbox.messaging_url())
 //!     .header("key", sandbox.service_key())

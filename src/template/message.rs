@@ -32,10 +32,8 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use url::Url;
 
-use crate::media::MediaKind;
-use crate::send::is_loopback;
+use crate::media::{MediaKind, MediaUrl, MediaUrlError};
 
 use super::TemplateId;
 
@@ -134,15 +132,18 @@ pub enum TemplateMessageError {
         /// The kind given.
         kind: MediaKind,
     },
-    /// A media link was not https (or http on a loopback address).
-    #[error("parameter {name:?} has link {link:?}: {reason}")]
+    /// A media link read from JSON was not a URL, or not https (http only on a loopback
+    /// address); the source is the [`MediaUrlError`]. The builder takes a checked [`MediaUrl`],
+    /// so only reading a message back can fail this way.
+    #[error("parameter {name:?} has media link {link:?}, which is refused")]
     InvalidMediaLink {
         /// The parameter.
         name: String,
         /// The link given.
         link: String,
-        /// What is wrong.
-        reason: String,
+        /// Why [`MediaUrl`] refused it.
+        #[source]
+        source: MediaUrlError,
     },
     /// More quick replies than a send may carry.
     #[error("message has {actual} quick replies, but the max is {max}")]
@@ -215,7 +216,7 @@ pub enum TemplateParameter {
         /// Image, video or document.
         kind: MediaKind,
         /// Where Webex Connect fetches the media.
-        link: Url,
+        link: MediaUrl,
         /// The file name shown for a document.
         filename: Option<String>,
     },
@@ -402,20 +403,6 @@ fn check_currency_code(name: &str, code: &str) -> Result<(), TemplateMessageErro
     }
 }
 
-fn check_link(name: &str, link: &Url) -> Result<(), TemplateMessageError> {
-    let reason = match link.scheme() {
-        "https" => return Ok(()),
-        "http" if is_loopback(link) => return Ok(()),
-        "http" => "it uses http; only https is allowed, except on a loopback address".to_owned(),
-        other => format!("scheme {other:?} is not allowed; use https"),
-    };
-    Err(TemplateMessageError::InvalidMediaLink {
-        name: name.to_owned(),
-        link: link.to_string(),
-        reason,
-    })
-}
-
 fn check_quick_reply(index: usize, reply: &QuickReply) -> Result<(), TemplateMessageError> {
     check_text(
         &format!("{QUICK_REPLY_KEY}[{index}].button_text"),
@@ -453,15 +440,10 @@ fn check_parameter(name: &str, value: &TemplateParameter) -> Result<(), Template
         TemplateParameter::Url { payload } => {
             check_no_whitespace(name, payload, MAX_URL_SUFFIX_CHARS)
         }
-        TemplateParameter::Media {
-            kind,
-            link,
-            filename,
-        } => {
+        TemplateParameter::Media { kind, filename, .. } => {
             if media_key(*kind) != Some(name) {
                 return Err(TemplateMessageError::InvalidMediaKind { kind: *kind });
             }
-            check_link(name, link)?;
             match filename {
                 Some(f) => check_text(name, f, MAX_TEXT_VALUE_CHARS),
                 None => Ok(()),
@@ -651,17 +633,17 @@ impl TemplateMessageBuilder {
     }
 
     /// Adds a media header (image, video or document) by link; the key is the kind's name.
-    /// The link must be https (http only on a loopback address).
-    pub fn media_header(self, kind: MediaKind, link: Url) -> Self {
+    /// The link is a [`MediaUrl`], so it is https (http only on a loopback address).
+    pub fn media_header(self, kind: MediaKind, link: MediaUrl) -> Self {
         self.media(kind, link, None)
     }
 
     /// Adds a document header with the file name shown to the customer.
-    pub fn document_header(self, link: Url, filename: impl Into<String>) -> Self {
+    pub fn document_header(self, link: MediaUrl, filename: impl Into<String>) -> Self {
         self.media(MediaKind::Document, link, Some(filename.into()))
     }
 
-    fn media(mut self, kind: MediaKind, link: Url, filename: Option<String>) -> Self {
+    fn media(mut self, kind: MediaKind, link: MediaUrl, filename: Option<String>) -> Self {
         let Some(key) = media_key(kind) else {
             self.error
                 .get_or_insert(TemplateMessageError::InvalidMediaKind { kind });
@@ -899,12 +881,13 @@ fn read_parameter(name: &str, value: Value) -> Result<TemplateParameter, Templat
                     _ => return Ok(TemplateParameter::Unknown(Value::Object(map))),
                 };
                 let link = take_string(&map, name, name, "link")?;
-                let link =
-                    Url::parse(&link).map_err(|e| TemplateMessageError::InvalidMediaLink {
+                let link = MediaUrl::new(&link).map_err(|source| {
+                    TemplateMessageError::InvalidMediaLink {
                         name: name.to_owned(),
                         link: link.clone(),
-                        reason: e.to_string(),
-                    })?;
+                        source,
+                    }
+                })?;
                 let filename = match map.get("filename") {
                     None | Some(Value::Null) => None,
                     Some(_) => Some(take_string(&map, name, name, "filename")?),
@@ -928,7 +911,8 @@ impl<'de> Deserialize<'de> for TemplateMessage {
         let wire = MessageWire::deserialize(deserializer)?;
         let mut parameters = Vec::new();
         for (name, value) in wire.parameters.map(|p| p.0).unwrap_or_default() {
-            let parameter = read_parameter(&name, value).map_err(de::Error::custom)?;
+            let parameter = read_parameter(&name, value)
+                .map_err(|e| de::Error::custom(crate::session::with_sources(&e)))?;
             parameters.push((name, parameter));
         }
         Ok(Self {

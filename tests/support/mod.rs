@@ -1,4 +1,4 @@
-//! Shared helpers for the client tests: a configured client, messages from wire JSON, and raw
+//! Shared helpers for the client tests: a configured client, text messages, and raw
 //! TCP servers that misbehave in ways wiremock cannot.
 #![allow(
     dead_code,
@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use webex_connect_whatsapp::client::{Client, ClientBuilder, RetryPolicy};
-use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage, TemplateMessage};
+use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
 
 /// The service key every test client sends.
 pub const KEY: &str = "test-service-key-0123456789";
@@ -53,23 +53,9 @@ pub fn fast_retries() -> RetryPolicy {
         .max_delay(Duration::from_millis(20))
 }
 
-/// A session message from its exact `channels.OTT-Messaging.wa` wire JSON.
-pub fn session(wire: Value) -> SessionMessage {
-    let shown = wire.to_string();
-    serde_json::from_value(wire)
-        .unwrap_or_else(|e| panic!("SessionMessage cannot read {shown}: {e}"))
-}
-
 /// A text session message.
 pub fn text(body: &str) -> SessionMessage {
-    session(json!({"type": "text", "text": {"body": body}}))
-}
-
-/// A template message from its exact `message` wire JSON.
-pub fn template(wire: Value) -> TemplateMessage {
-    let shown = wire.to_string();
-    serde_json::from_value(wire)
-        .unwrap_or_else(|e| panic!("TemplateMessage cannot read {shown}: {e}"))
+    SessionMessage::text(body).unwrap()
 }
 
 /// A valid UK mobile number, `+447400` followed by six digits of `n`.
