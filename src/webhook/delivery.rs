@@ -1,0 +1,1147 @@
+//! Delivery receipts (`deliveryInfoNotification`): the status of a message you sent.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
+//!
+//! let body = std::fs::read("tests/fixtures/delivery_failed_7710.json")?;
+//! let receipt = DeliveryReceipt::from_slice(&body)?;
+//! assert_eq!(receipt.status(), &DeliveryStatus::Failed);
+//! assert_eq!(receipt.code(), &DeliveryCode::ReEngagement);
+//! assert!(receipt.code().is_permanent());
+//! assert_eq!(receipt.code().fix(), Some(DeliveryCode::ReEngagement.fix().unwrap_or_default()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::{Field, Text, WebhookError};
+use crate::ids::TransactionId;
+
+/// The `deliveryInfoNotification` object of a receipt body.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct WireNotification<'a> {
+    #[serde(rename = "deliveryInfo", borrow)]
+    info: Option<WireInfo<'a>>,
+    #[serde(borrow)]
+    subtid: Option<Field<'a>>,
+    #[serde(borrow)]
+    transid: Option<Field<'a>>,
+    #[serde(rename = "callbackData", borrow)]
+    callback_data: Option<Field<'a>>,
+    #[serde(borrow)]
+    correlationid: Option<Field<'a>>,
+}
+
+const NOTIFICATION_KEYS: &[&str] = &[
+    "deliveryInfo",
+    "subtid",
+    "transid",
+    "callbackData",
+    "correlationid",
+];
+
+/// The `deliveryInfo` object of a receipt body.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireInfo<'a> {
+    #[serde(rename = "deliveryChannel", borrow)]
+    channel: Option<Field<'a>>,
+    #[serde(rename = "Description", borrow)]
+    description: Option<Field<'a>>,
+    #[serde(rename = "destinationType", borrow)]
+    destination_type: Option<Field<'a>>,
+    #[serde(rename = "timeStamp", borrow)]
+    timestamp: Option<Field<'a>>,
+    #[serde(borrow)]
+    code: Option<Field<'a>>,
+    #[serde(rename = "additionalInfo", borrow)]
+    additional_info: Option<Field<'a>>,
+    #[serde(rename = "deliveryStatus", borrow)]
+    status: Option<Field<'a>>,
+    #[serde(borrow)]
+    destination: Option<Field<'a>>,
+    #[serde(rename = "identityKeyHash", borrow)]
+    identity_key_hash: Option<Field<'a>>,
+}
+
+const INFO_KEYS: &[&str] = &[
+    "deliveryChannel",
+    "Description",
+    "destinationType",
+    "timeStamp",
+    "code",
+    "additionalInfo",
+    "deliveryStatus",
+    "destination",
+    "identityKeyHash",
+];
+
+/// Returned by [`DeliveryReceipt::status`] when the receipt has no `deliveryStatus`.
+static MISSING_STATUS: DeliveryStatus = DeliveryStatus::Unknown(String::new());
+/// Returned by [`DeliveryReceipt::code`] when the receipt has no `code`.
+static MISSING_CODE: DeliveryCode = DeliveryCode::Unknown(String::new());
+
+/// A delivery receipt (DLR): Webex Connect reporting what happened to a message you sent.
+///
+/// Read-only: every field comes from the body, which is kept as received ([`Self::raw`]).
+/// The platform sends `""` for fields that are not set; the accessors return `None` for those.
+/// Serializing writes the kept body back (unknown fields included); two receipts are equal when
+/// their bodies hold the same JSON.
+///
+/// ```
+/// use time::macros::datetime;
+/// use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
+///
+/// let body = std::fs::read("tests/fixtures/delivery_delivered.json")?;
+/// let receipt = DeliveryReceipt::from_slice(&body)?;
+/// assert_eq!(receipt.status(), &DeliveryStatus::Delivered);
+/// assert_eq!(receipt.code(), &DeliveryCode::Delivered);
+/// assert_eq!(receipt.destination(), Some("9199xxxxxxxx"));
+/// assert_eq!(receipt.timestamp(), Some(datetime!(2019-03-04 09:49:21.157 UTC)));
+/// assert_eq!(receipt.correlation_id(), None); // "" on the wire
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct DeliveryReceipt {
+    raw: Box<str>,
+    status: Option<DeliveryStatus>,
+    code: Option<DeliveryCode>,
+    transaction_id: Option<TransactionId>,
+    description: Option<Text>,
+    additional_info: Option<Text>,
+    destination: Option<Text>,
+    destination_type: Option<Text>,
+    timestamp: Option<Text>,
+    sub_transaction_id: Option<Text>,
+    correlation_id: Option<Text>,
+    callback_data: Option<Text>,
+    channel: Option<Text>,
+    identity_key_hash: Option<Text>,
+}
+
+impl DeliveryReceipt {
+    /// Parses a receipt body (`{"deliveryInfoNotification": {...}}`).
+    ///
+    /// Use [`crate::webhook::parse`] when the body may also be an inbound message.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"transid":"t1"}}"#)?;
+    /// assert_eq!(r.transaction_id().map(|t| t.as_str()), Some("t1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::NotJson`], [`WebhookError::NotAnObject`] or
+    /// [`WebhookError::UnexpectedShape`] as for [`crate::webhook::parse`], and
+    /// [`WebhookError::MissingField`] when there is no `deliveryInfoNotification` object.
+    pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
+        #[derive(Deserialize)]
+        struct Wrapper<'a> {
+            #[serde(rename = "deliveryInfoNotification", borrow)]
+            notification: Option<WireNotification<'a>>,
+        }
+        let text = super::body_str(body)?;
+        let wrapper: Wrapper<'_> = super::from_str(text)?;
+        let notification = wrapper.notification.ok_or(WebhookError::MissingField {
+            what: "delivery receipt",
+            field: "deliveryInfoNotification",
+        })?;
+        Ok(Self::from_wire(text, &notification))
+    }
+
+    pub(crate) fn from_wire(body: &str, n: &WireNotification<'_>) -> Self {
+        let t = |f: Option<&Field<'_>>| Text::from_field(body, f);
+        let info = n.info.as_ref();
+        Self {
+            raw: body.into(),
+            status: info
+                .and_then(|i| i.status.as_ref())
+                .map(|f| DeliveryStatus::from_wire(&f.as_str())),
+            code: info
+                .and_then(|i| i.code.as_ref())
+                .map(|f| DeliveryCode::from_code(&f.as_str())),
+            transaction_id: n
+                .transid
+                .as_ref()
+                .map(Field::as_str)
+                .filter(|s| !s.is_empty())
+                .map(|s| TransactionId::from(s.into_owned())),
+            description: t(info.and_then(|i| i.description.as_ref())),
+            additional_info: t(info.and_then(|i| i.additional_info.as_ref())),
+            destination: t(info.and_then(|i| i.destination.as_ref())),
+            destination_type: t(info.and_then(|i| i.destination_type.as_ref())),
+            timestamp: t(info.and_then(|i| i.timestamp.as_ref())),
+            channel: t(info.and_then(|i| i.channel.as_ref())),
+            identity_key_hash: t(info.and_then(|i| i.identity_key_hash.as_ref())),
+            sub_transaction_id: t(n.subtid.as_ref()),
+            correlation_id: t(n.correlationid.as_ref()),
+            callback_data: t(n.callback_data.as_ref()),
+        }
+    }
+
+    /// Starts a receipt for a message, for the sandbox and for testing your own handlers.
+    ///
+    /// The built receipt has the FAQ's exact wire shape (every field present, `""` when unset).
+    ///
+    /// ```
+    /// use time::macros::datetime;
+    /// use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
+    ///
+    /// let receipt = DeliveryReceipt::builder("5c9f6594-a371-4e78-8561-b695f9647472", DeliveryStatus::Failed)
+    ///     .code(DeliveryCode::MessageTooLong)
+    ///     .destination("447400123456")
+    ///     .timestamp(datetime!(2024-01-02 03:04:05.678 UTC))
+    ///     .build();
+    /// assert_eq!(receipt.description(), Some("Message too long"));
+    /// assert!(receipt.raw().contains(r#""timeStamp":"2024-01-02T03:04:05.678Z""#));
+    /// ```
+    pub fn builder(
+        transaction_id: impl Into<TransactionId>,
+        status: DeliveryStatus,
+    ) -> DeliveryReceiptBuilder {
+        DeliveryReceiptBuilder {
+            transaction_id: transaction_id.into(),
+            status,
+            code: None,
+            description: None,
+            additional_info: String::new(),
+            destination: String::new(),
+            destination_type: "waid".to_owned(),
+            channel: "whatsapp".to_owned(),
+            timestamp: None,
+            sub_transaction_id: String::new(),
+            correlation_id: String::new(),
+            callback_data: String::new(),
+            identity_key_hash: None,
+        }
+    }
+
+    fn text<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
+        super::text(&self.raw, field)
+    }
+
+    /// The delivery status (`deliveryStatus`): Submitted, Delivered, Read or Failed.
+    ///
+    /// A receipt without one reads as `DeliveryStatus::Unknown("")`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryStatus":"Read"}}}"#)?;
+    /// assert_eq!(r.status(), &DeliveryStatus::Read);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn status(&self) -> &DeliveryStatus {
+        self.status.as_ref().unwrap_or(&MISSING_STATUS)
+    }
+
+    /// The WhatsApp status code (`code`), e.g. 7500 delivered, 7710 re-engagement.
+    ///
+    /// A receipt without one reads as `DeliveryCode::Unknown("")`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt};
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"code":"7714"}}}"#)?;
+    /// assert_eq!(r.code(), &DeliveryCode::MessageTooLong);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn code(&self) -> &DeliveryCode {
+        self.code.as_ref().unwrap_or(&MISSING_CODE)
+    }
+
+    /// The platform's description (`Description`, capital D), as sent (typos included).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"Description":"Read"}}}"#)?;
+    /// assert_eq!(r.description(), Some("Read"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn description(&self) -> Option<&str> {
+        self.text(self.description.as_ref())
+    }
+
+    /// More detail on a failure (`additionalInfo`), often `"(#<Meta code>) | <details>"`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"additionalInfo":"(#131049) | x"}}}"#)?;
+    /// assert_eq!(r.additional_info(), Some("(#131049) | x"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn additional_info(&self) -> Option<&str> {
+        self.text(self.additional_info.as_ref())
+    }
+
+    /// The Meta (WhatsApp Cloud API) error code from an `additionalInfo` of the form
+    /// `"(#131049) | ..."`, if there is one.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"additionalInfo":"(#131049) | x"}}}"#)?;
+    /// assert_eq!(r.meta_error_code(), Some(131_049));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn meta_error_code(&self) -> Option<u32> {
+        let info = self.additional_info()?.trim_start();
+        let rest = info.strip_prefix("(#")?;
+        let (digits, _) = rest.split_once(')')?;
+        let digits = digits.trim();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
+
+    /// The recipient (`destination`), as sent (the platform may mask it: `9199xxxxxxxx`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"destination":"9199xxxxxxxx"}}}"#)?;
+    /// assert_eq!(r.destination(), Some("9199xxxxxxxx"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn destination(&self) -> Option<&str> {
+        self.text(self.destination.as_ref())
+    }
+
+    /// What kind of address [`Self::destination`] is (`destinationType`), e.g. `waid`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"destinationType":"waid"}}}"#)?;
+    /// assert_eq!(r.destination_type(), Some("waid"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn destination_type(&self) -> Option<&str> {
+        self.text(self.destination_type.as_ref())
+    }
+
+    /// When the status changed (`timeStamp`, RFC 3339; the tenant's time zone may give it an
+    /// offset such as `+05:30`).
+    ///
+    /// `None` when absent or not RFC 3339; the text is still in [`Self::timestamp_raw`].
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// use time::macros::datetime;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"timeStamp":"2019-03-04T15:19:21.157+05:30"}}}"#)?;
+    /// assert_eq!(r.timestamp(), Some(datetime!(2019-03-04 09:49:21.157 UTC)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timestamp(&self) -> Option<OffsetDateTime> {
+        self.timestamp_raw().and_then(super::parse_timestamp)
+    }
+
+    /// The `timeStamp` text as received.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"timeStamp":"yesterday"}}}"#)?;
+    /// assert_eq!((r.timestamp(), r.timestamp_raw()), (None, Some("yesterday")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timestamp_raw(&self) -> Option<&str> {
+        self.text(self.timestamp.as_ref())
+    }
+
+    /// The platform's id of the message (`transid`), as returned when you sent it.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"transid":"5c9f"}}"#)?;
+    /// assert_eq!(r.transaction_id().map(|t| t.as_str()), Some("5c9f"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transaction_id(&self) -> Option<&TransactionId> {
+        self.transaction_id.as_ref()
+    }
+
+    /// The sub-transaction id (`subtid`); usually empty.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"subtid":"1"}}"#)?;
+    /// assert_eq!(r.sub_transaction_id(), Some("1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sub_transaction_id(&self) -> Option<&str> {
+        self.text(self.sub_transaction_id.as_ref())
+    }
+
+    /// Your `correlationid` from the send request, echoed back.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"correlationid":"order-1"}}"#)?;
+    /// assert_eq!(r.correlation_id(), Some("order-1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.text(self.correlation_id.as_ref())
+    }
+
+    /// Your `callbackData` from the send request, echoed back.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"callbackData":"{\"o\":1}"}}"#)?;
+    /// assert_eq!(r.callback_data(), Some(r#"{"o":1}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn callback_data(&self) -> Option<&str> {
+        self.text(self.callback_data.as_ref())
+    }
+
+    /// The channel (`deliveryChannel`), `whatsapp` for this crate.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryChannel":"whatsapp"}}}"#)?;
+    /// assert_eq!(r.channel(), Some("whatsapp"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn channel(&self) -> Option<&str> {
+        self.text(self.channel.as_ref())
+    }
+
+    /// The recipient's identity key hash (`identityKeyHash`), when identity checks are on.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"identityKeyHash":"z2XXXXXXbBA="}}}"#)?;
+    /// assert_eq!(r.identity_key_hash(), Some("z2XXXXXXbBA="));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn identity_key_hash(&self) -> Option<&str> {
+        self.text(self.identity_key_hash.as_ref())
+    }
+
+    /// The body exactly as received (or as built).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let body = r#"{"deliveryInfoNotification":{}}"#;
+    /// assert_eq!(DeliveryReceipt::from_slice(body.as_bytes())?.raw(), body);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// Fields this crate does not read, at any level of the body, keyed by JSON Pointer
+    /// (`/x-wx-gtrid`, `/deliveryInfoNotification/deliveryInfo/conversationCategory`).
+    ///
+    /// Parses the kept body again, so call it only when you need it.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"x-wx-gtrid":"g1","deliveryInfoNotification":{"carrier":"c"}}"#)?;
+    /// let extra = r.extra();
+    /// assert_eq!(extra["/x-wx-gtrid"], "g1");
+    /// assert_eq!(extra["/deliveryInfoNotification/carrier"], "c");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn extra(&self) -> Map<String, Value> {
+        let root = super::raw_value(&self.raw);
+        let mut out = Map::new();
+        super::collect_extra(
+            "",
+            root.as_object(),
+            &["deliveryInfoNotification"],
+            &mut out,
+        );
+        let notification = root.get("deliveryInfoNotification");
+        super::collect_extra(
+            "/deliveryInfoNotification",
+            notification.and_then(Value::as_object),
+            NOTIFICATION_KEYS,
+            &mut out,
+        );
+        super::collect_extra(
+            "/deliveryInfoNotification/deliveryInfo",
+            notification
+                .and_then(|n| n.get("deliveryInfo"))
+                .and_then(Value::as_object),
+            INFO_KEYS,
+            &mut out,
+        );
+        out
+    }
+
+    /// Any value of the body by JSON Pointer (RFC 6901), e.g. `/dataIntegration/context`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{},"dataIntegration":{"context":{"serviceId":"1"}}}"#)?;
+    /// assert_eq!(r.pointer("/dataIntegration/context/serviceId"), Some("1".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pointer(&self, pointer: &str) -> Option<Value> {
+        super::raw_value(&self.raw).pointer(pointer).cloned()
+    }
+}
+
+impl fmt::Debug for DeliveryReceipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeliveryReceipt")
+            .field("status", self.status())
+            .field("code", self.code())
+            .field("transaction_id", &self.transaction_id)
+            .field("description", &self.description())
+            .field("additional_info", &self.additional_info())
+            .field("destination", &self.destination())
+            .field("timestamp", &self.timestamp_raw())
+            .field("correlation_id", &self.correlation_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for DeliveryReceipt {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw || super::raw_value(&self.raw) == super::raw_value(&other.raw)
+    }
+}
+
+impl Serialize for DeliveryReceipt {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        super::serialize_raw(&self.raw, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for DeliveryReceipt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::from_slice(value.to_string().as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Builds a [`DeliveryReceipt`] in the FAQ's exact wire shape (see
+/// [`DeliveryReceipt::builder`]).
+///
+/// Defaults: the code follows the status (Submitted 7501, Delivered 7500, Read 7502, Failed
+/// 7011), the description is the code's, the channel `whatsapp`, the destination type `waid`,
+/// the time now; other fields are `""`.
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+/// let r = DeliveryReceipt::builder("t1", DeliveryStatus::Read).correlation_id("order-1").build();
+/// assert_eq!(r.code().as_str(), "7502");
+/// assert_eq!(r.correlation_id(), Some("order-1"));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "call .build() to get the receipt"]
+pub struct DeliveryReceiptBuilder {
+    transaction_id: TransactionId,
+    status: DeliveryStatus,
+    code: Option<DeliveryCode>,
+    description: Option<String>,
+    additional_info: String,
+    destination: String,
+    destination_type: String,
+    channel: String,
+    timestamp: Option<OffsetDateTime>,
+    sub_transaction_id: String,
+    correlation_id: String,
+    callback_data: String,
+    identity_key_hash: Option<String>,
+}
+
+impl DeliveryReceiptBuilder {
+    /// Sets the status code (default: from the status).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).code(DeliveryCode::ReEngagement).build();
+    /// assert_eq!(r.description(), Some("Re-engagement message"));
+    /// ```
+    pub fn code(mut self, code: DeliveryCode) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// Sets `Description` (default: [`DeliveryCode::description`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).description("Oops").build();
+    /// assert_eq!(r.description(), Some("Oops"));
+    /// ```
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets `additionalInfo`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).additional_info("(#131049) | x").build();
+    /// assert_eq!(r.meta_error_code(), Some(131_049));
+    /// ```
+    pub fn additional_info(mut self, info: impl Into<String>) -> Self {
+        self.additional_info = info.into();
+        self
+    }
+
+    /// Sets `destination` (a WhatsApp id: digits with country code, no `+`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).destination("447400123456").build();
+    /// assert_eq!(r.destination(), Some("447400123456"));
+    /// ```
+    pub fn destination(mut self, destination: impl Into<String>) -> Self {
+        self.destination = destination.into();
+        self
+    }
+
+    /// Sets `destinationType` (default `waid`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).destination_type("bsuid").build();
+    /// assert_eq!(r.destination_type(), Some("bsuid"));
+    /// ```
+    pub fn destination_type(mut self, destination_type: impl Into<String>) -> Self {
+        self.destination_type = destination_type.into();
+        self
+    }
+
+    /// Sets `timeStamp` (default: now). Written with milliseconds, `Z` for UTC, else the
+    /// offset (`+05:30`), as the platform does.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// use time::macros::datetime;
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read)
+    ///     .timestamp(datetime!(2019-03-04 15:19:21.157 +05:30)).build();
+    /// assert_eq!(r.timestamp_raw(), Some("2019-03-04T15:19:21.157+05:30"));
+    /// ```
+    pub fn timestamp(mut self, at: OffsetDateTime) -> Self {
+        self.timestamp = Some(at);
+        self
+    }
+
+    /// Sets `subtid`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).sub_transaction_id("1").build();
+    /// assert_eq!(r.sub_transaction_id(), Some("1"));
+    /// ```
+    pub fn sub_transaction_id(mut self, subtid: impl Into<String>) -> Self {
+        self.sub_transaction_id = subtid.into();
+        self
+    }
+
+    /// Sets `correlationid` (echo of the send request's).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).correlation_id("c").build();
+    /// assert_eq!(r.correlation_id(), Some("c"));
+    /// ```
+    pub fn correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
+        self.correlation_id = correlation_id.into();
+        self
+    }
+
+    /// Sets `callbackData` (echo of the send request's).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).callback_data("d").build();
+    /// assert_eq!(r.callback_data(), Some("d"));
+    /// ```
+    pub fn callback_data(mut self, callback_data: impl Into<String>) -> Self {
+        self.callback_data = callback_data.into();
+        self
+    }
+
+    /// Adds `identityKeyHash` to `deliveryInfo` (absent by default, as in the FAQ samples).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).identity_key_hash("z2X=").build();
+    /// assert_eq!(r.identity_key_hash(), Some("z2X="));
+    /// ```
+    pub fn identity_key_hash(mut self, hash: impl Into<String>) -> Self {
+        self.identity_key_hash = Some(hash.into());
+        self
+    }
+
+    /// Finishes the receipt.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Submitted).build();
+    /// assert_eq!(r.description(), Some("Submitted"));
+    /// ```
+    pub fn build(self) -> DeliveryReceipt {
+        let code = self.code.unwrap_or(match self.status {
+            DeliveryStatus::Submitted => DeliveryCode::Submitted,
+            DeliveryStatus::Delivered => DeliveryCode::Delivered,
+            DeliveryStatus::Read => DeliveryCode::Read,
+            DeliveryStatus::Failed | DeliveryStatus::Unknown(_) => DeliveryCode::UnknownException,
+        });
+        let description = self
+            .description
+            .unwrap_or_else(|| code.description().unwrap_or_default().to_owned());
+        let timestamp =
+            super::format_timestamp(self.timestamp.unwrap_or_else(OffsetDateTime::now_utc));
+        let q = |s: &str| super::json_string(s);
+        let mut info = vec![
+            ("deliveryChannel", q(&self.channel)),
+            ("Description", q(&description)),
+            ("destinationType", q(&self.destination_type)),
+            ("timeStamp", q(&timestamp)),
+            ("code", q(code.as_str())),
+            ("additionalInfo", q(&self.additional_info)),
+            ("deliveryStatus", q(self.status.as_str())),
+            ("destination", q(&self.destination)),
+        ];
+        if let Some(hash) = &self.identity_key_hash {
+            info.push(("identityKeyHash", q(hash)));
+        }
+        let notification = super::ordered_object(&[
+            ("subtid", q(&self.sub_transaction_id)),
+            ("deliveryInfo", super::ordered_object(&info)),
+            ("correlationid", q(&self.correlation_id)),
+            ("callbackData", q(&self.callback_data)),
+            ("transid", q(self.transaction_id.as_str())),
+        ]);
+        let raw = super::ordered_object(&[("deliveryInfoNotification", notification)]);
+        let owned = |s: &str| (!s.is_empty()).then(|| Text::Owned(s.into()));
+        DeliveryReceipt {
+            description: owned(&description),
+            additional_info: owned(&self.additional_info),
+            destination: owned(&self.destination),
+            destination_type: owned(&self.destination_type),
+            timestamp: owned(&timestamp),
+            sub_transaction_id: owned(&self.sub_transaction_id),
+            correlation_id: owned(&self.correlation_id),
+            callback_data: owned(&self.callback_data),
+            channel: owned(&self.channel),
+            identity_key_hash: self.identity_key_hash.as_deref().and_then(owned),
+            transaction_id: (!self.transaction_id.as_str().is_empty())
+                .then_some(self.transaction_id),
+            status: Some(self.status),
+            code: Some(code),
+            raw: raw.into(),
+        }
+    }
+}
+
+/// The delivery status of a message (`deliveryStatus`).
+///
+/// Unknown values are kept in [`DeliveryStatus::Unknown`]; known ones match in any letter case.
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::DeliveryStatus;
+/// assert_eq!("Delivered".parse::<DeliveryStatus>()?, DeliveryStatus::Delivered);
+/// assert_eq!(DeliveryStatus::Read.as_str(), "Read");
+/// assert_eq!("Clicked".parse::<DeliveryStatus>()?, DeliveryStatus::Unknown("Clicked".into()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeliveryStatus {
+    /// Handed to WhatsApp.
+    Submitted,
+    /// Delivered to the recipient's phone.
+    Delivered,
+    /// Read by the recipient.
+    Read,
+    /// Not delivered; see [`DeliveryReceipt::code`].
+    Failed,
+    /// A status this crate does not know, as received.
+    Unknown(String),
+}
+
+impl DeliveryStatus {
+    fn from_wire(value: &str) -> Self {
+        if value.eq_ignore_ascii_case("Submitted") {
+            Self::Submitted
+        } else if value.eq_ignore_ascii_case("Delivered") {
+            Self::Delivered
+        } else if value.eq_ignore_ascii_case("Read") {
+            Self::Read
+        } else if value.eq_ignore_ascii_case("Failed") {
+            Self::Failed
+        } else {
+            Self::Unknown(value.to_owned())
+        }
+    }
+
+    /// The wire form (`Submitted`, `Delivered`, `Read`, `Failed`, or the unknown value).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryStatus;
+    /// assert_eq!(DeliveryStatus::Failed.as_str(), "Failed");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Submitted => "Submitted",
+            Self::Delivered => "Delivered",
+            Self::Read => "Read",
+            Self::Failed => "Failed",
+            Self::Unknown(s) => s,
+        }
+    }
+
+    /// Whether no further status will follow (Read or Failed).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryStatus;
+    /// assert!(DeliveryStatus::Failed.is_final());
+    /// assert!(!DeliveryStatus::Delivered.is_final());
+    /// ```
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Read | Self::Failed)
+    }
+}
+
+impl FromStr for DeliveryStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from_wire(s))
+    }
+}
+
+impl fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for DeliveryStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeliveryStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// Whether resending a failed message could succeed, inferred from the code's description.
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::{DeliveryCode, Retryability};
+/// assert_eq!(DeliveryCode::RateLimitHit.retryability(), Retryability::Transient);
+/// assert_eq!(DeliveryCode::ReEngagement.retryability(), Retryability::Permanent);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Retryability {
+    /// Not a failure (7500, 7501, 7502).
+    NotAnError,
+    /// Temporary (rate limits, overload): the same message may succeed later.
+    Transient,
+    /// Resending the same message will fail again; change it (or its recipient) first.
+    Permanent,
+    /// No hint for this code.
+    Unknown,
+}
+
+macro_rules! delivery_codes {
+    ($( $variant:ident = $code:literal, $desc:literal, $retry:ident, $fix:expr; )*) => {
+        /// A WhatsApp status code from a delivery receipt (`code`), as listed in the Webex
+        /// Connect channel-specific status codes.
+        ///
+        /// Codes this crate does not know are kept in [`DeliveryCode::Unknown`]. Where the
+        /// platform gives two codes the same meaning, the second variant carries its number.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::webhook::DeliveryCode;
+        /// let code: DeliveryCode = "7804".parse()?;
+        /// assert_eq!(code, DeliveryCode::TemplateParamCountMismatch);
+        /// assert_eq!(code.number(), Some(7804));
+        /// assert!(code.is_permanent());
+        /// assert!(code.fix().is_some_and(|f| f.contains("check parameters")));
+        /// assert_eq!("1234".parse::<DeliveryCode>()?, DeliveryCode::Unknown("1234".into()));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum DeliveryCode {
+            $(
+                #[doc = concat!("`", $code, "`: ", $desc, ".")]
+                $variant,
+            )*
+            /// A code this crate does not know, as received.
+            Unknown(String),
+        }
+
+        impl DeliveryCode {
+            /// Reads a wire code; unknown codes are kept in [`DeliveryCode::Unknown`].
+            ///
+            /// ```
+            /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+            /// assert_eq!(DeliveryCode::from_code("7710"), DeliveryCode::ReEngagement);
+            /// ```
+            pub fn from_code(code: &str) -> Self {
+                match code {
+                    $( $code => Self::$variant, )*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+
+            /// The wire form, e.g. `"7500"`.
+            ///
+            /// ```
+            /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+            /// assert_eq!(DeliveryCode::Delivered.as_str(), "7500");
+            /// ```
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $code, )*
+                    Self::Unknown(s) => s,
+                }
+            }
+
+            /// What the code means, per the platform's table (`None` for unknown codes).
+            ///
+            /// ```
+            /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+            /// assert_eq!(DeliveryCode::MessageTooLong.description(), Some("Message too long"));
+            /// ```
+            pub fn description(&self) -> Option<&'static str> {
+                match self {
+                    $( Self::$variant => Some($desc), )*
+                    Self::Unknown(_) => None,
+                }
+            }
+
+            /// Whether resending could help (see [`Retryability`]).
+            ///
+            /// ```
+            /// # use webex_connect_whatsapp::webhook::{DeliveryCode, Retryability};
+            /// assert_eq!(DeliveryCode::Read.retryability(), Retryability::NotAnError);
+            /// ```
+            pub fn retryability(&self) -> Retryability {
+                match self {
+                    $( Self::$variant => Retryability::$retry, )*
+                    Self::Unknown(_) => Retryability::Unknown,
+                }
+            }
+
+            /// What to do about the failure, when there is clear advice.
+            ///
+            /// ```
+            /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+            /// assert!(DeliveryCode::MessageTooLong.fix().is_some_and(|f| f.starts_with("shorten")));
+            /// ```
+            pub fn fix(&self) -> Option<&'static str> {
+                match self {
+                    $( Self::$variant => $fix, )*
+                    Self::Unknown(_) => None,
+                }
+            }
+        }
+    };
+}
+
+const RETRY_LATER: Option<&str> = Some("retry later, with backoff");
+const CHECK_RECIPIENT: Option<&str> =
+    Some("check the destination is a WhatsApp number with its country code, and do not resend");
+const CHECK_TOKEN: Option<&str> =
+    Some("check the WhatsApp app's access token and permissions in Webex Connect");
+const CONTACT_POLICY: Option<&str> = Some(
+    "the contact policy blocked the message: check the contact's consent and the policy settings",
+);
+const READ_INFO: Option<&str> = Some("read additionalInfo for the provider's error");
+const TEMPLATE_FORMAT: Option<&str> =
+    Some("remove newlines, tabs and runs of more than 4 spaces from the template parameters");
+
+delivery_codes! {
+    Delivered = "7500", "Delivered", NotAnError, None;
+    Submitted = "7501", "Submitted", NotAnError, None;
+    Read = "7502", "Read", NotAnError, None;
+    UnknownStatus = "7200", "Unknown status (see additionalInfo)", Unknown, READ_INFO;
+    ServiceProviderException = "7010", "Service provider exception (see additionalInfo)", Unknown, READ_INFO;
+    UnknownException = "7011", "Unknown exception", Unknown, None;
+    MediaDownloadError = "7701", "Media download error", Unknown,
+        Some("make the media URL public, reachable from US servers and ending in the extension of its MIME type");
+    BusinessEligibilityPayment = "7703", "Business eligibility: payment issue", Unknown,
+        Some("fix the WhatsApp Business account's payment method in Meta Business Manager");
+    MessageNotValid = "7704", "Message not valid (pending too long)", Unknown, None;
+    MessageExpired = "7705", "Message expired (TTL)", Unknown, None;
+    RateLimitHit = "7706", "Rate limit hit", Transient, RETRY_LATER;
+    UnsignedCertificate = "7707", "Unsigned certificate", Unknown, None;
+    ReEngagement = "7710", "Re-engagement message", Permanent,
+        Some("send a template: more than 24 hours have passed since the customer's last message, so session messages are refused");
+    SpamRateLimitHit = "7711", "Spam rate limit hit", Unknown, None;
+    UserInExperiment = "7712", "User's number is part of an experiment", Unknown, None;
+    UserInExperiment7872 = "7872", "User's number is part of an experiment", Unknown, None;
+    GenericError = "7713", "Generic error", Unknown, None;
+    GenericError7736 = "7736", "Generic error", Unknown, None;
+    MessageTooLong = "7714", "Message too long", Permanent,
+        Some("shorten the text to at most 4096 characters");
+    InvalidRecipientType = "7715", "Invalid recipient type", Unknown, None;
+    ResourceAlreadyExists = "7717", "Resource already exists (media UUID)", Unknown, None;
+    RequiredParameterMissing = "7721", "Required parameter missing", Unknown,
+        Some("add the missing parameter to the request");
+    ParameterValueNotValid = "7722", "Parameter value not valid (namespace does not match the WABA)", Unknown, None;
+    ParameterNotRequired = "7723", "Parameter not required", Unknown,
+        Some("remove the parameter the message does not take");
+    UserNotValid = "7726", "User is not valid", Unknown, CHECK_RECIPIENT;
+    InternalError = "7727", "Internal error or bad media", Unknown, None;
+    SystemOverloaded = "7729", "System overloaded", Transient, RETRY_LATER;
+    NotPrimaryMaster = "7730", "Not primary master", Transient, RETRY_LATER;
+    NotPrimaryCoreapp = "7731", "Not primary coreapp", Transient, RETRY_LATER;
+    BadUser = "7733", "Bad user (sender is the recipient)", Unknown,
+        Some("do not send to the business's own number");
+    InvalidDestination = "7737", "Invalid WhatsApp destination", Unknown, CHECK_RECIPIENT;
+    UserIdentityChanged = "7802", "User identity changed; needs acknowledgement", Unknown,
+        Some("confirm the customer's new identity, then resend with the new identity_key_hash");
+    AccountLocked = "7803", "Account locked", Unknown, None;
+    AccountLocked7860 = "7860", "Account locked", Unknown, None;
+    TemplateParamCountMismatch = "7804", "Template parameter count mismatch", Permanent,
+        Some("check parameters: send exactly one value for each variable of the template");
+    TemplateMissing = "7805", "Template missing", Permanent,
+        Some("check the template id and that the template is approved");
+    TemplateMissingForLanguage = "7849", "Template does not exist for the language", Permanent,
+        Some("check the template is approved in the language you send");
+    TemplateParamTooLong = "7808", "Template parameter too long", Permanent,
+        Some("shorten the template parameter values");
+    HydratedTextTooLong = "7809", "Hydrated text too long", Permanent,
+        Some("shorten the template parameters so the final text fits");
+    FormatCharacterPolicy = "7811", "Format character policy violated", Permanent, TEMPLATE_FORMAT;
+    FormatCharacterPolicy7821 = "7821", "Format character policy violated", Permanent, TEMPLATE_FORMAT;
+    RequiredComponentMissing = "7812", "Required component missing", Permanent,
+        Some("add the header, body or button parameters the template requires");
+    InvalidHydratedUrl = "7813", "Invalid hydrated URL", Permanent,
+        Some("check the URL built from the template's dynamic URL button");
+    TemplateMediaFormatUnsupported = "7814", "Template media format unsupported", Permanent,
+        Some("use a media type the template's header accepts");
+    TemplateInvalidPhoneNumber = "7815", "Template invalid phone number", Permanent,
+        Some("check the phone number in the template");
+    ParameterFormatMismatch = "7816", "Parameter format mismatch", Permanent,
+        Some("match each parameter's type to the template (text, currency, date_time)");
+    InvalidListSections = "7819", "Invalid number of list sections", Unknown,
+        Some("send 1 to 10 list sections");
+    InvalidListRows = "7820", "Invalid number of rows", Unknown,
+        Some("send at most 10 rows across all sections");
+    InvalidHeaderStructure = "7830", "Invalid header structure", Unknown, None;
+    AuthException = "7832", "Auth exception (app token)", Unknown, CHECK_TOKEN;
+    ApiUnknown = "7833", "API unknown", Unknown, None;
+    ApiService = "7834", "API service", Transient, RETRY_LATER;
+    ApiMethod = "7835", "API method", Unknown, None;
+    ApiTooManyCalls = "7836", "API too many calls", Transient, RETRY_LATER;
+    ApiPermissionDenied = "7837", "API permission denied", Unknown, CHECK_TOKEN;
+    InvalidParameter = "7838", "Invalid parameter", Unknown, None;
+    AccessTokenExpired = "7839", "Access token expired", Unknown, CHECK_TOKEN;
+    ApiPermission = "7840", "API permission", Unknown, CHECK_TOKEN;
+    TemporarilyBlocked = "7842", "Temporarily blocked for policy violations", Unknown, None;
+    ThroughputReached = "7845", "Cloud API throughput reached", Transient, RETRY_LATER;
+    ServiceOverloaded = "7846", "Service overloaded", Transient, RETRY_LATER;
+    ServiceUnavailable = "7854", "Service temporarily unavailable", Transient, RETRY_LATER;
+    UnsupportedMimeType = "7861", "Unsupported MIME type", Unknown,
+        Some("send a MIME type WhatsApp supports for that kind of media");
+    IdentityHashMismatch = "7862", "Identity hash mismatch", Unknown,
+        Some("confirm the customer's new identity, then resend with the new identity_key_hash");
+    GenericUserError = "7863", "Generic user error", Unknown, None;
+    PhoneNumberNotRegistered = "7865", "Phone number not registered", Permanent, CHECK_RECIPIENT;
+    TemplateDisabled = "7868", "Template disabled", Permanent,
+        Some("use another template, or fix this one and have it approved again");
+    TemplatePaused = "7869", "Template paused", Permanent,
+        Some("use another template, or wait until this one is unpaused");
+    WabaMaintenance = "7870", "WhatsApp Business account in maintenance", Unknown, RETRY_LATER;
+    MessageUndeliverable = "7871", "Message undeliverable", Permanent,
+        Some("do not resend: the number is not on WhatsApp or cannot receive this message");
+    PairRateLimit = "7874", "Pair rate limit hit", Transient,
+        Some("send fewer messages to this recipient, then retry later");
+    ContactPolicy9000 = "9000", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9001 = "9001", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9002 = "9002", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9003 = "9003", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9004 = "9004", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9005 = "9005", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9006 = "9006", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9007 = "9007", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9008 = "9008", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9009 = "9009", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+    ContactPolicy9010 = "9010", "Blocked by contact policy", Unknown, CONTACT_POLICY;
+}
+
+impl DeliveryCode {
+    /// The code as a number, when it is one.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+    /// assert_eq!(DeliveryCode::ReEngagement.number(), Some(7710));
+    /// assert_eq!(DeliveryCode::Unknown("x".into()).number(), None);
+    /// ```
+    pub fn number(&self) -> Option<u32> {
+        self.as_str().parse().ok()
+    }
+
+    /// Whether the platform may accept the same message later (see [`Retryability`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+    /// assert!(DeliveryCode::PairRateLimit.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        self.retryability() == Retryability::Transient
+    }
+
+    /// Whether resending the same message will fail again (see [`Retryability`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+    /// assert!(DeliveryCode::MessageTooLong.is_permanent());
+    /// ```
+    pub fn is_permanent(&self) -> bool {
+        self.retryability() == Retryability::Permanent
+    }
+
+    /// Whether the code reports a failure (anything but 7500, 7501 and 7502).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryCode;
+    /// assert!(!DeliveryCode::Delivered.is_error());
+    /// assert!(DeliveryCode::GenericError.is_error());
+    /// ```
+    pub fn is_error(&self) -> bool {
+        self.retryability() != Retryability::NotAnError
+    }
+}
+
+impl FromStr for DeliveryCode {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from_code(s))
+    }
+}
+
+impl fmt::Display for DeliveryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for DeliveryCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeliveryCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(Self::from_code(&value))
+    }
+}

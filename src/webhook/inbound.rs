@@ -1,0 +1,1152 @@
+//! Inbound messages (`MO`) and button replies (`postback`) from WhatsApp users.
+//!
+//! The body is flat JSON, and `attachments`, `location` and `contacts` hold JSON encoded inside
+//! a string. Those are decoded by their accessors, so a malformed one never fails the parse:
+//! the accessor returns [`WebhookError::InvalidEmbeddedJson`] and the text stays reachable.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::InboundMessage;
+//!
+//! let body = std::fs::read("tests/fixtures/inbound_image.json")?;
+//! let message = InboundMessage::from_slice(&body)?;
+//! assert_eq!(message.waid(), "9187xxxxxxxx");
+//! let attachments = message.attachments()?;
+//! assert_eq!(attachments[0].mime_type, mime::IMAGE_JPEG);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use mime::Mime;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use url::Url;
+
+use super::{Text, WebhookError, WireBody};
+
+/// A message or button reply from a WhatsApp user, as posted to your inbound webhook.
+///
+/// Read-only: every field comes from the body, which is kept as received ([`Self::raw`]).
+/// The platform sends `""` for fields that are not set; the accessors return `None` for those.
+/// Serializing writes the kept body back (unknown fields included); two messages are equal
+/// when their bodies hold the same JSON.
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
+///
+/// let body = std::fs::read("tests/fixtures/inbound_text.json")?;
+/// let message = InboundMessage::from_slice(&body)?;
+/// assert_eq!(message.event(), &InboundEvent::Mo);
+/// assert_eq!(message.text(), Some("Hello"));
+/// assert_eq!(message.app_id(), Some("a_155054536910425280"));
+/// assert!(message.attachments()?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct InboundMessage {
+    raw: Box<str>,
+    event: InboundEvent,
+    waid: Text,
+    user_id: Option<Text>,
+    username: Option<Text>,
+    channel: Option<Text>,
+    app_id: Option<Text>,
+    message: Option<Text>,
+    attachments: Option<Text>,
+    contacts: Option<Text>,
+    location: Option<Text>,
+    system: Option<Text>,
+    ts: Option<Text>,
+    datetime: Option<Text>,
+    tid: Option<Text>,
+    transid: Option<Text>,
+    identity_key_hash: Option<Text>,
+    errors: Option<Text>,
+    button_text: Option<Text>,
+    button_payload: Option<Text>,
+    client_uuid: Option<Text>,
+}
+
+impl InboundMessage {
+    /// Parses an inbound body, whatever its `event` (unknown events read as
+    /// [`InboundEvent::Unknown`]; [`crate::webhook::parse`] refuses those).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
+    /// let m = InboundMessage::from_slice(br#"{"event":"reaction","waid":"9199"}"#)?;
+    /// assert_eq!(m.event(), &InboundEvent::Unknown("reaction".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::NotJson`], [`WebhookError::NotAnObject`] or
+    /// [`WebhookError::UnexpectedShape`] as for [`crate::webhook::parse`];
+    /// [`WebhookError::MissingField`] when `waid` is absent or empty.
+    pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
+        let text = super::body_str(body)?;
+        let wire: WireBody<'_> = super::from_str(text)?;
+        Self::from_wire(text, &wire)
+    }
+
+    pub(crate) fn from_wire(body: &str, w: &WireBody<'_>) -> Result<Self, WebhookError> {
+        let t = |f: Option<&super::Field<'_>>| Text::from_field(body, f);
+        Ok(Self {
+            event: w
+                .event
+                .as_ref()
+                .map_or(InboundEvent::Unknown(String::new()), |e| {
+                    InboundEvent::from_wire(&e.as_str())
+                }),
+            waid: t(w.waid.as_ref()).ok_or(WebhookError::MissingField {
+                what: "inbound message",
+                field: "waid",
+            })?,
+            user_id: t(w.user_id.as_ref()),
+            username: t(w.username.as_ref()),
+            channel: t(w.channel.as_ref()),
+            app_id: t(w.app_id.as_ref()),
+            message: t(w.message.as_ref()),
+            attachments: Text::literal_from_field(body, w.attachments.as_ref()),
+            contacts: Text::literal_from_field(body, w.contacts.as_ref()),
+            location: Text::literal_from_field(body, w.location.as_ref()),
+            system: t(w.system.as_ref()),
+            ts: t(w.ts.as_ref()),
+            datetime: t(w.datetime.as_ref()),
+            tid: t(w.tid.as_ref()),
+            transid: t(w.transid.as_ref()),
+            identity_key_hash: t(w.identity_key_hash.as_ref()),
+            errors: t(w.errors.as_ref()),
+            button_text: t(w.button_text.as_ref()),
+            button_payload: t(w.button_payload.as_ref()),
+            client_uuid: t(w.client_uuid.as_ref()),
+            raw: body.into(),
+        })
+    }
+
+    /// Starts an inbound message (an `MO` text by default), for the sandbox and for testing
+    /// your own handlers. The result has the FAQ's wire shape, all values strings.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::builder("a_155054536910425280", "9199xxxxxxxx").text("Hello").build()?;
+    /// assert_eq!(m.text(), Some("Hello"));
+    /// assert!(m.raw().contains(r#""attachments":"[]""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(app_id: impl Into<String>, waid: impl Into<String>) -> InboundMessageBuilder {
+        InboundMessageBuilder {
+            app_id: app_id.into(),
+            waid: waid.into(),
+            user_id: String::new(),
+            text: String::new(),
+            attachments: Vec::new(),
+            location: None,
+            postback: None,
+            transaction_id: None,
+            tid: String::new(),
+            timestamp: None,
+        }
+    }
+
+    /// The undecoded JSON text of a field kept with [`Text::literal_from_field`].
+    fn literal<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
+        super::text(&self.raw, field)
+    }
+
+    fn text_of<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
+        super::text(&self.raw, field)
+    }
+
+    /// The sender's WhatsApp id (`waid`), as received (it may be masked: `9199xxxxxxxx`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx"}"#)?;
+    /// assert_eq!(m.waid(), "9199xxxxxxxx");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn waid(&self) -> &str {
+        self.waid.get(&self.raw)
+    }
+
+    /// What happened (`event`): a message (`MO`) or a button reply (`postback`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
+    /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1"}"#)?;
+    /// assert_eq!(m.event(), &InboundEvent::Postback);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn event(&self) -> &InboundEvent {
+        &self.event
+    }
+
+    /// The WhatsApp app (asset) that received it (`appId`), e.g. `a_155054536910425280`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","appId":"a_1"}"#)?;
+    /// assert_eq!(m.app_id(), Some("a_1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn app_id(&self) -> Option<&str> {
+        self.text_of(self.app_id.as_ref())
+    }
+
+    /// The Webex Connect user id (`userId`); usually empty.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","userId":""}"#)?;
+    /// assert_eq!(m.user_id(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn user_id(&self) -> Option<&str> {
+        self.text_of(self.user_id.as_ref())
+    }
+
+    /// The sender's profile name (`username`), when the platform sends one.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","username":"Asha"}"#)?;
+    /// assert_eq!(m.username(), Some("Asha"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn username(&self) -> Option<&str> {
+        self.text_of(self.username.as_ref())
+    }
+
+    /// The channel (`channel`), `WhatsApp` for this crate.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","channel":"WhatsApp"}"#)?;
+    /// assert_eq!(m.channel(), Some("WhatsApp"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn channel(&self) -> Option<&str> {
+        self.text_of(self.channel.as_ref())
+    }
+
+    /// The message text (`message`); `None` when empty (media, location, button replies).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","message":"Hi"}"#)?;
+    /// assert_eq!(m.text(), Some("Hi"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn text(&self) -> Option<&str> {
+        self.text_of(self.message.as_ref())
+    }
+
+    /// The platform's id of this message (`tid`), e.g. `0cab6280-..._0`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","tid":"abc_0"}"#)?;
+    /// assert_eq!(m.tid(), Some("abc_0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tid(&self) -> Option<&str> {
+        self.text_of(self.tid.as_ref())
+    }
+
+    /// For a button reply, the `transid` of the message whose button was pressed.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","transid":"5c9f"}"#)?;
+    /// assert_eq!(m.transaction_id(), Some("5c9f"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transaction_id(&self) -> Option<&str> {
+        self.text_of(self.transid.as_ref())
+    }
+
+    /// When the user sent it (`ts`, RFC 3339, possibly with an offset such as `+05:30`).
+    ///
+    /// `None` when absent or not RFC 3339; the text is still in [`Self::timestamp_raw`].
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// use time::macros::datetime;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","ts":"2019-03-03T07:40:51.297Z"}"#)?;
+    /// assert_eq!(m.timestamp(), Some(datetime!(2019-03-03 07:40:51.297 UTC)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timestamp(&self) -> Option<OffsetDateTime> {
+        self.timestamp_raw().and_then(super::parse_timestamp)
+    }
+
+    /// The `ts` text as received.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","ts":"soon"}"#)?;
+    /// assert_eq!((m.timestamp(), m.timestamp_raw()), (None, Some("soon")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timestamp_raw(&self) -> Option<&str> {
+        self.text_of(self.ts.as_ref())
+    }
+
+    /// The `datetime` field as received (its format is not documented).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","datetime":"2022-01-11 15:52:12"}"#)?;
+    /// assert_eq!(m.datetime_raw(), Some("2022-01-11 15:52:12"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn datetime_raw(&self) -> Option<&str> {
+        self.text_of(self.datetime.as_ref())
+    }
+
+    /// The media the user sent, decoded from the `attachments` JSON string (empty when none).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let body = std::fs::read("tests/fixtures/inbound_document.json")?;
+    /// let m = InboundMessage::from_slice(&body)?;
+    /// let doc = &m.attachments()?[0];
+    /// assert_eq!(doc.mime_type.essence_str(), "application/msword");
+    /// assert_eq!(doc.caption.as_deref(), Some("This is PPT-1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON array of attachments
+    /// (each with a valid `mime_type` and `url`); [`Self::attachments_raw`] still has it.
+    pub fn attachments(&self) -> Result<Vec<Attachment>, WebhookError> {
+        match self.literal(self.attachments.as_ref()) {
+            None => Ok(Vec::new()),
+            Some(text) => {
+                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
+                    field: "attachments",
+                    expected: "a JSON array of attachments",
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// The `attachments` JSON text, taken out of its string (or as sent, if it was not one).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","attachments":"[]"}"#)?;
+    /// assert_eq!(m.attachments_raw().as_deref(), Some("[]"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attachments_raw(&self) -> Option<Cow<'_, str>> {
+        self.literal(self.attachments.as_ref()).map(super::unescape)
+    }
+
+    /// The location the user shared, decoded from the `location` JSON string.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let body = std::fs::read("tests/fixtures/inbound_location.json")?;
+    /// let location = InboundMessage::from_slice(&body)?.location()?.expect("a location");
+    /// assert_eq!(location.latitude(), Some(17.434901060022));
+    /// assert_eq!(location.name(), Some("Imimobile"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON object;
+    /// [`Self::location_raw`] still has it.
+    pub fn location(&self) -> Result<Option<Location>, WebhookError> {
+        match self.literal(self.location.as_ref()) {
+            None => Ok(None),
+            Some(text) => super::decode_embedded(text).map(Some).map_err(|e| {
+                WebhookError::InvalidEmbeddedJson {
+                    field: "location",
+                    expected: "a JSON location object",
+                    reason: e.to_string(),
+                }
+            }),
+        }
+    }
+
+    /// The `location` JSON text, taken out of its string (or as sent, if it was not one).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","location":""}"#)?;
+    /// assert_eq!(m.location_raw(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn location_raw(&self) -> Option<Cow<'_, str>> {
+        self.literal(self.location.as_ref()).map(super::unescape)
+    }
+
+    /// Contact cards the user shared, decoded from the `contacts` JSON string.
+    ///
+    /// Their inbound shape is not documented, so each is a [`serde_json::Value`].
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","contacts":"[{\"name\":{\"formatted_name\":\"Asha\"}}]"}"#)?;
+    /// assert_eq!(m.contacts()?[0]["name"]["formatted_name"], "Asha");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON array;
+    /// [`Self::contacts_raw`] still has it.
+    pub fn contacts(&self) -> Result<Vec<Value>, WebhookError> {
+        match self.literal(self.contacts.as_ref()) {
+            None => Ok(Vec::new()),
+            Some(text) => {
+                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
+                    field: "contacts",
+                    expected: "a JSON array of contacts",
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// The `contacts` JSON text, taken out of its string (or as sent, if it was not one).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","contacts":"[]"}"#)?;
+    /// assert_eq!(m.contacts_raw().as_deref(), Some("[]"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn contacts_raw(&self) -> Option<Cow<'_, str>> {
+        self.literal(self.contacts.as_ref()).map(super::unescape)
+    }
+
+    /// The `system` field as received (undocumented; usually empty).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","system":""}"#)?;
+    /// assert_eq!(m.system(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn system(&self) -> Option<&str> {
+        self.text_of(self.system.as_ref())
+    }
+
+    /// The `errors` field as received (usually empty).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","errors":"bad media"}"#)?;
+    /// assert_eq!(m.errors(), Some("bad media"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn errors(&self) -> Option<&str> {
+        self.text_of(self.errors.as_ref())
+    }
+
+    /// The sender's identity key hash (`identityKeyHash`), when identity checks are on.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","identityKeyHash":"z2X="}"#)?;
+    /// assert_eq!(m.identity_key_hash(), Some("z2X="));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn identity_key_hash(&self) -> Option<&str> {
+        self.text_of(self.identity_key_hash.as_ref())
+    }
+
+    /// For a button reply, the button's label (`buttonText`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1","buttonText":"Yes"}"#)?;
+    /// assert_eq!(m.button_text(), Some("Yes"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn button_text(&self) -> Option<&str> {
+        self.text_of(self.button_text.as_ref())
+    }
+
+    /// For a button reply, the payload you gave the quick-reply button (`buttonPayload`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1","buttonPayload":"YES_1"}"#)?;
+    /// assert_eq!(m.button_payload(), Some("YES_1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn button_payload(&self) -> Option<&str> {
+        self.text_of(self.button_payload.as_ref())
+    }
+
+    /// The `clientUUID` of a button reply, as received.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","clientUUID":"0f6e"}"#)?;
+    /// assert_eq!(m.client_uuid(), Some("0f6e"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn client_uuid(&self) -> Option<&str> {
+        self.text_of(self.client_uuid.as_ref())
+    }
+
+    /// The body exactly as received (or as built).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let body = r#"{"waid":"1"}"#;
+    /// assert_eq!(InboundMessage::from_slice(body.as_bytes())?.raw(), body);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// Fields this crate does not read, keyed by JSON Pointer (`/x-wx-gtrid`,
+    /// `/dataIntegration`).
+    ///
+    /// Parses the kept body again, so call it only when you need it.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","x-wx-gtrid":"g1"}"#)?;
+    /// assert_eq!(m.extra()["/x-wx-gtrid"], "g1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn extra(&self) -> Map<String, Value> {
+        let root = super::raw_value(&self.raw);
+        let mut out = Map::new();
+        super::collect_extra("", root.as_object(), super::INBOUND_KEYS, &mut out);
+        out
+    }
+
+    /// Any value of the body by JSON Pointer (RFC 6901), e.g. `/dataIntegration/context`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","dataIntegration":{"context":{"serviceId":"7"}}}"#)?;
+    /// assert_eq!(m.pointer("/dataIntegration/context/serviceId"), Some("7".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pointer(&self, pointer: &str) -> Option<Value> {
+        super::raw_value(&self.raw).pointer(pointer).cloned()
+    }
+}
+
+impl fmt::Debug for InboundMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboundMessage")
+            .field("event", &self.event)
+            .field("waid", &self.waid())
+            .field("app_id", &self.app_id())
+            .field("text", &self.text())
+            .field("attachments", &self.attachments_raw())
+            .field("location", &self.location_raw())
+            .field("button_payload", &self.button_payload())
+            .field("tid", &self.tid())
+            .field("timestamp", &self.timestamp_raw())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for InboundMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw || super::raw_value(&self.raw) == super::raw_value(&other.raw)
+    }
+}
+
+impl Serialize for InboundMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        super::serialize_raw(&self.raw, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for InboundMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::from_slice(value.to_string().as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Builds an [`InboundMessage`] in the FAQ's wire shape (see [`InboundMessage::builder`]).
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::{Attachment, InboundMessage};
+/// let image = Attachment::new(mime::IMAGE_JPEG, "https://example.com/a.jpg".parse()?);
+/// let m = InboundMessage::builder("a_1", "9199xxxxxxxx").attachment(image.clone()).build()?;
+/// assert_eq!(m.attachments()?, vec![image]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "call .build() to get the message"]
+pub struct InboundMessageBuilder {
+    app_id: String,
+    waid: String,
+    user_id: String,
+    text: String,
+    attachments: Vec<Attachment>,
+    location: Option<Location>,
+    postback: Option<(String, String)>,
+    transaction_id: Option<String>,
+    tid: String,
+    timestamp: Option<OffsetDateTime>,
+}
+
+impl InboundMessageBuilder {
+    /// Sets the message text (`message`).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::builder("a_1", "1").text("Hi").build()?;
+    /// assert_eq!(m.text(), Some("Hi"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = text.into();
+        self
+    }
+
+    /// Adds an attachment (encoded into the `attachments` JSON string).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{Attachment, InboundMessage};
+    /// let a = Attachment::new(mime::IMAGE_PNG, "https://example.com/a.png".parse()?).with_caption("A");
+    /// let m = InboundMessage::builder("a_1", "1").attachment(a).build()?;
+    /// assert_eq!(m.attachments()?[0].caption.as_deref(), Some("A"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attachment(mut self, attachment: Attachment) -> Self {
+        self.attachments.push(attachment);
+        self
+    }
+
+    /// Sets the shared location (encoded into the `location` JSON string).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{InboundMessage, Location};
+    /// let m = InboundMessage::builder("a_1", "1").location(Location::new(17.4, 78.3)?).build()?;
+    /// assert_eq!(m.location()?.and_then(|l| l.longitude()), Some(78.3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn location(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Makes it a button reply (`event: "postback"`) with `buttonText` and `buttonPayload`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
+    /// let m = InboundMessage::builder("a_1", "1").postback("Yes", "YES_1").build()?;
+    /// assert_eq!(m.event(), &InboundEvent::Postback);
+    /// assert_eq!(m.button_payload(), Some("YES_1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn postback(mut self, button_text: impl Into<String>, payload: impl Into<String>) -> Self {
+        self.postback = Some((button_text.into(), payload.into()));
+        self
+    }
+
+    /// Sets `transid` (for a button reply: the message whose button was pressed).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::builder("a_1", "1").transaction_id("t1").build()?;
+    /// assert_eq!(m.transaction_id(), Some("t1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transaction_id(mut self, transid: impl Into<String>) -> Self {
+        self.transaction_id = Some(transid.into());
+        self
+    }
+
+    /// Sets `userId`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::builder("a_1", "1").user_id("u1").build()?;
+    /// assert_eq!(m.user_id(), Some("u1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = user_id.into();
+        self
+    }
+
+    /// Sets `tid`, the platform's id of the inbound message.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::builder("a_1", "1").tid("abc_0").build()?;
+    /// assert_eq!(m.tid(), Some("abc_0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tid(mut self, tid: impl Into<String>) -> Self {
+        self.tid = tid.into();
+        self
+    }
+
+    /// Sets `ts` (default: now), written with milliseconds and `Z` or the offset.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// use time::macros::datetime;
+    /// let m = InboundMessage::builder("a_1", "1").timestamp(datetime!(2019-03-03 07:40:51.297 UTC)).build()?;
+    /// assert_eq!(m.timestamp_raw(), Some("2019-03-03T07:40:51.297Z"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timestamp(mut self, at: OffsetDateTime) -> Self {
+        self.timestamp = Some(at);
+        self
+    }
+
+    /// Finishes the message.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// assert!(InboundMessage::builder("a_1", "").build().is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::MissingField`] when the WhatsApp id is empty.
+    pub fn build(self) -> Result<InboundMessage, WebhookError> {
+        if self.waid.is_empty() {
+            return Err(WebhookError::MissingField {
+                what: "inbound message",
+                field: "waid",
+            });
+        }
+        let q = |s: &str| super::json_string(s);
+        let embedded = |field: &'static str, value: Result<String, serde_json::Error>| {
+            value.map_err(|e| WebhookError::InvalidEmbeddedJson {
+                field,
+                expected: "serializable JSON",
+                reason: e.to_string(),
+            })
+        };
+        let ts = super::format_timestamp(self.timestamp.unwrap_or_else(OffsetDateTime::now_utc));
+        let event = if self.postback.is_some() {
+            "postback"
+        } else {
+            "MO"
+        };
+        let mut members = vec![
+            ("userId", q(&self.user_id)),
+            ("channel", q("WhatsApp")),
+            ("appId", q(&self.app_id)),
+            ("event", q(event)),
+            ("waid", q(&self.waid)),
+        ];
+        if let Some((text, payload)) = &self.postback {
+            members.push(("buttonText", q(text)));
+            members.push(("buttonPayload", q(payload)));
+        } else {
+            let attachments = embedded("attachments", serde_json::to_string(&self.attachments))?;
+            let location = match &self.location {
+                Some(l) => embedded("location", serde_json::to_string(l))?,
+                None => String::new(),
+            };
+            members.push(("message", q(&self.text)));
+            members.push(("attachments", q(&attachments)));
+            members.push(("system", q("")));
+            members.push(("location", q(&location)));
+        }
+        if let Some(transid) = &self.transaction_id {
+            members.push(("transid", q(transid)));
+        }
+        members.push(("ts", q(&ts)));
+        members.push(("tid", q(&self.tid)));
+        let raw = super::ordered_object(&members);
+        InboundMessage::from_slice(raw.as_bytes())
+    }
+}
+
+/// What an inbound webhook reports (`event`).
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::InboundEvent;
+/// assert_eq!("MO".parse::<InboundEvent>()?, InboundEvent::Mo);
+/// assert_eq!(InboundEvent::Postback.as_str(), "postback");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InboundEvent {
+    /// A message from the user (mobile originated).
+    Mo,
+    /// A reply-button press.
+    Postback,
+    /// An event this crate does not know, as received (`""` when absent).
+    Unknown(String),
+}
+
+impl InboundEvent {
+    pub(crate) fn from_wire(value: &str) -> Self {
+        if value.eq_ignore_ascii_case("MO") {
+            Self::Mo
+        } else if value.eq_ignore_ascii_case("postback") {
+            Self::Postback
+        } else {
+            Self::Unknown(value.to_owned())
+        }
+    }
+
+    /// The wire form: `MO`, `postback`, or the unknown value.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundEvent;
+    /// assert_eq!(InboundEvent::Mo.as_str(), "MO");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Mo => "MO",
+            Self::Postback => "postback",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+
+impl FromStr for InboundEvent {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from_wire(s))
+    }
+}
+
+impl fmt::Display for InboundEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for InboundEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for InboundEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(Self::from_wire(&value))
+    }
+}
+
+/// A media file the user sent (one entry of the `attachments` JSON string).
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::Attachment;
+/// let a: Attachment = serde_json::from_str(
+///     r#"{"mime_type":"audio/mpeg","url":"https://example.com/ef484891"}"#)?;
+/// assert_eq!(a.mime_type.type_(), mime::AUDIO);
+/// assert_eq!(a.caption, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Attachment {
+    /// The media type (`mime_type`), e.g. `image/jpeg`.
+    #[serde(with = "mime_serde")]
+    pub mime_type: Mime,
+    /// The caption the user typed (image, video and document only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Where to download the file. Audio URLs may have no file extension.
+    pub url: Url,
+    /// Fields this crate does not know, as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Attachment {
+    /// An attachment with no caption.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::Attachment;
+    /// let a = Attachment::new(mime::IMAGE_JPEG, "https://example.com/a.jpg".parse()?);
+    /// assert_eq!(a.url.as_str(), "https://example.com/a.jpg");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(mime_type: Mime, url: Url) -> Self {
+        Self {
+            mime_type,
+            caption: None,
+            url,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets the caption.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::Attachment;
+    /// let a = Attachment::new(mime::IMAGE_JPEG, "https://example.com/a.jpg".parse()?).with_caption("Hi");
+    /// assert_eq!(a.caption.as_deref(), Some("Hi"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_caption(mut self, caption: impl Into<String>) -> Self {
+        self.caption = Some(caption.into());
+        self
+    }
+}
+
+mod mime_serde {
+    use std::borrow::Cow;
+
+    use mime::Mime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(value: &Mime, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.as_ref())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Mime, D::Error> {
+        let value = Cow::<'de, str>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|e| serde::de::Error::custom(format_args!("invalid MIME type {value:?}: {e}")))
+    }
+}
+
+/// A coordinate as the platform sends it: a string (`"17.434901060022"`); numbers are accepted.
+fn coordinate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(
+        Option::<Raw>::deserialize(deserializer)?.map(|raw| match raw {
+            Raw::Text(s) => s,
+            Raw::Number(n) => n.to_string(),
+        }),
+    )
+}
+
+/// A location the user shared (the `location` JSON string).
+///
+/// Latitude and longitude arrive as strings; [`Location::latitude`] parses them and
+/// [`Location::latitude_raw`] keeps the text.
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::Location;
+/// let l: Location = serde_json::from_str(r#"{"latitude":"17.4349","longitude":"78.3984","name":"Office"}"#)?;
+/// assert_eq!(l.latitude(), Some(17.4349));
+/// assert_eq!(l.longitude_raw(), Some("78.3984"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "coordinate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    latitude: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "coordinate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    longitude: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+impl Location {
+    /// A location at the given point.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::Location;
+    /// let l = Location::new(51.5, -0.12)?.with_name("Office").with_address("1 Main St");
+    /// assert_eq!(l.latitude_raw(), Some("51.5"));
+    /// assert!(Location::new(91.0, 0.0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::InvalidCoordinate`] when the latitude is outside -90..=90, the
+    /// longitude outside -180..=180, or either is not finite.
+    pub fn new(latitude: f64, longitude: f64) -> Result<Self, WebhookError> {
+        for (field, value, limit) in [
+            ("latitude", latitude, 90.0),
+            ("longitude", longitude, 180.0),
+        ] {
+            if !value.is_finite() || value.abs() > limit {
+                return Err(WebhookError::InvalidCoordinate {
+                    field,
+                    value,
+                    min: -limit,
+                    max: limit,
+                });
+            }
+        }
+        Ok(Self {
+            address: None,
+            latitude: Some(latitude.to_string()),
+            name: None,
+            url: None,
+            longitude: Some(longitude.to_string()),
+            extra: Map::new(),
+        })
+    }
+
+    /// Sets the place's name.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(0.0, 0.0)?.with_name("Here").name(), Some("Here"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the address.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(0.0, 0.0)?.with_address("1 Main St").address(), Some("1 Main St"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    /// Sets the place's URL.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(0.0, 0.0)?.with_url("https://example.com").url(), Some("https://example.com"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// The latitude in degrees; `None` when absent or not a number (see
+    /// [`Self::latitude_raw`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(17.5, 78.0)?.latitude(), Some(17.5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn latitude(&self) -> Option<f64> {
+        parse_degrees(self.latitude.as_deref())
+    }
+
+    /// The latitude text as received.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// let l: Location = serde_json::from_str(r#"{"latitude":"north"}"#)?;
+    /// assert_eq!((l.latitude(), l.latitude_raw()), (None, Some("north")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn latitude_raw(&self) -> Option<&str> {
+        self.latitude.as_deref()
+    }
+
+    /// The longitude in degrees; `None` when absent or not a number (see
+    /// [`Self::longitude_raw`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(17.5, 78.0)?.longitude(), Some(78.0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn longitude(&self) -> Option<f64> {
+        parse_degrees(self.longitude.as_deref())
+    }
+
+    /// The longitude text as received.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(17.5, 78.25)?.longitude_raw(), Some("78.25"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn longitude_raw(&self) -> Option<&str> {
+        self.longitude.as_deref()
+    }
+
+    /// The place's name, if given.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(0.0, 0.0)?.name(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The address, if given.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(0.0, 0.0)?.address(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The place's URL as received (not checked: the platform sends page links).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// assert_eq!(Location::new(0.0, 0.0)?.url(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// Fields this crate does not know, as received.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::Location;
+    /// let l: Location = serde_json::from_str(r#"{"latitude":"1","longitude":"2","floor":"3"}"#)?;
+    /// assert_eq!(l.extra()["floor"], "3");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+}
+
+fn parse_degrees(text: Option<&str>) -> Option<f64> {
+    text?.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}

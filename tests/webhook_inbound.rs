@@ -1,0 +1,443 @@
+//! Inbound messages and button replies: every FAQ sample, field by field.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use serde_json::Value;
+use time::macros::datetime;
+use webex_connect_whatsapp::webhook::{
+    self, Attachment, InboundEvent, InboundMessage, Location, WebhookError, WebhookEvent,
+};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn inbound(name: &str) -> InboundMessage {
+    match webhook::parse(&fixture(name)).unwrap() {
+        WebhookEvent::Inbound(m) => m,
+        other => panic!("{name} parsed as {other:?}"),
+    }
+}
+
+fn as_value(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+/// Fields every FAQ inbound sample shares.
+fn check_faq_common(m: &InboundMessage, app: &str, waid: &str) {
+    assert_eq!(m.event(), &InboundEvent::Mo);
+    assert_eq!(m.channel(), Some("WhatsApp"));
+    assert_eq!(m.app_id(), Some(app));
+    assert_eq!(m.waid(), waid);
+    assert_eq!(m.user_id(), None);
+    assert_eq!(m.system(), None);
+    assert_eq!(m.button_text(), None);
+    assert_eq!(m.button_payload(), None);
+    assert_eq!(m.contacts().unwrap(), Vec::<Value>::new());
+    assert!(m.extra().is_empty(), "{:?}", m.extra());
+}
+
+#[test]
+fn faq_text() {
+    let m = inbound("inbound_text.json");
+    check_faq_common(&m, "a_155054536910425280", "9199xxxxxxxx");
+    assert_eq!(m.text(), Some("Hello"));
+    assert_eq!(m.attachments_raw().as_deref(), Some("[]"));
+    assert!(m.attachments().unwrap().is_empty());
+    assert_eq!(m.location().unwrap(), None);
+    assert_eq!(m.location_raw(), None);
+    assert_eq!(m.timestamp(), Some(datetime!(2019-03-03 07:40:51.297 UTC)));
+    assert_eq!(m.tid(), Some("0cab6280-9d98-0041-4877-0bde6515b15a_0"));
+}
+
+fn single_attachment(m: &InboundMessage) -> Attachment {
+    let mut all = m.attachments().unwrap();
+    assert_eq!(all.len(), 1);
+    all.remove(0)
+}
+
+#[test]
+fn faq_image() {
+    let m = inbound("inbound_image.json");
+    check_faq_common(&m, "a_154623235593581600", "9187xxxxxxxx");
+    assert_eq!(m.text(), None);
+    let a = single_attachment(&m);
+    assert_eq!(a.mime_type, mime::IMAGE_JPEG);
+    assert_eq!(
+        a.url.as_str(),
+        "https://stgrtmedia.s3.amazonaws.com/a_154623235593581600/d3aa15e8-93ee-4e79-bb31-0ad3f0fe7430.jpg"
+    );
+    assert_eq!(a.caption, None);
+    assert!(a.extra.is_empty());
+    assert_eq!(m.timestamp(), Some(datetime!(2019-01-03 09:04:42.726 UTC)));
+    assert_eq!(m.tid(), Some("5b11ed3b-36fb-9336-bb58-11429b0b78aa_0"));
+}
+
+#[test]
+fn faq_video() {
+    let m = inbound("inbound_video.json");
+    check_faq_common(&m, "a_154623235593581600", "9187xxxxxxxx");
+    let a = single_attachment(&m);
+    assert_eq!(a.mime_type.essence_str(), "video/mp4");
+    assert!(
+        a.url
+            .path()
+            .ends_with("aa9b851f-94b6-49f6-878c-ea8a8d7b3098.mp4")
+    );
+    assert_eq!(m.timestamp(), Some(datetime!(2019-01-03 09:23:26.386 UTC)));
+    assert_eq!(m.tid(), Some("ff0f3e02-e812-22f7-dc15-dba71dabde53_0"));
+}
+
+#[test]
+fn faq_audio_without_extension() {
+    let m = inbound("inbound_audio.json");
+    check_faq_common(&m, "a_154623235593581600", "9187xxxxxxxx");
+    let a = single_attachment(&m);
+    assert_eq!(a.mime_type.essence_str(), "audio/mpeg");
+    assert_eq!(
+        a.url.as_str(),
+        "https://stgrtmedia.s3.amazonaws.com/a_154623235593581600/ef484891-d99c-45b9-af97-c5ad0e7abef6"
+    );
+    assert_eq!(m.timestamp(), Some(datetime!(2019-01-03 08:03:04.866 UTC)));
+    assert_eq!(m.tid(), Some("88be8081-8579-2a56-3e03-cee8b01afdb2_0"));
+}
+
+#[test]
+fn faq_document_with_caption() {
+    let m = inbound("inbound_document.json");
+    check_faq_common(&m, "a_154623235593581600", "9187xxxxxxxx");
+    let a = single_attachment(&m);
+    assert_eq!(a.mime_type.essence_str(), "application/msword");
+    assert_eq!(a.caption.as_deref(), Some("This is PPT-1"));
+    assert_eq!(
+        a.url.path().rsplit_once('.').map(|(_, ext)| ext),
+        Some("ppt")
+    );
+    assert_eq!(m.timestamp(), Some(datetime!(2019-01-03 08:59:16.192 UTC)));
+    assert_eq!(m.tid(), Some("5a7898e0-d80b-7316-dd80-7849f84fa304_0"));
+}
+
+#[test]
+fn faq_location() {
+    let m = inbound("inbound_location.json");
+    check_faq_common(&m, "a_154529859479452060", "9187xxxxxxxx");
+    assert!(m.attachments().unwrap().is_empty());
+    let l = m.location().unwrap().unwrap();
+    assert_eq!(l.latitude(), Some(17.434_901_060_022));
+    assert_eq!(l.latitude_raw(), Some("17.434901060022"));
+    assert_eq!(l.longitude(), Some(78.398_435_572_505));
+    assert_eq!(l.longitude_raw(), Some("78.398435572505"));
+    assert_eq!(l.name(), Some("Imimobile"));
+    assert_eq!(
+        l.address(),
+        Some("Plot No. 770, Road No. 44, Jubilee Hills, Hyderabad")
+    );
+    assert_eq!(
+        l.url(),
+        Some("https://www.facebook.com/pages/Imimobile/204627936239899")
+    );
+    assert!(l.extra().is_empty());
+    assert_eq!(m.timestamp(), Some(datetime!(2019-01-08 08:59:02.717 UTC)));
+    assert_eq!(m.tid(), Some("3beecbfb-73fd-803e-a27f-4e797fb22ffd_0"));
+}
+
+#[test]
+fn postback() {
+    let m = inbound("inbound_postback.json");
+    assert_eq!(m.event(), &InboundEvent::Postback);
+    assert_eq!(m.username(), Some("Asha"));
+    assert_eq!(m.button_text(), Some("Track order"));
+    assert_eq!(m.button_payload(), Some("TRACK_ORDER_1234"));
+    assert_eq!(
+        m.transaction_id(),
+        Some("5c9f6594-a371-4e78-8561-b695f9647472")
+    );
+    assert_eq!(m.tid(), Some("5c9f6594-a371-4e78-8561-b695f9647472_0"));
+    assert_eq!(
+        m.client_uuid(),
+        Some("0f6e2d1c-3b4a-4c5d-8e9f-a0b1c2d3e4f5")
+    );
+    assert_eq!(m.identity_key_hash(), None);
+    assert_eq!(m.errors(), None);
+    assert_eq!(m.text(), None);
+    assert_eq!(
+        m.timestamp(),
+        Some(datetime!(2022-01-11 21:22:12.980 +05:30))
+    );
+    assert_eq!(m.timestamp(), Some(datetime!(2022-01-11 15:52:12.980 UTC)));
+    let extra = m.extra();
+    assert_eq!(extra.len(), 1);
+    assert_eq!(extra["/x-wx-gtrid"], "6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13");
+}
+
+#[test]
+fn masked_waid_is_kept_as_received() {
+    let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx"}"#).unwrap();
+    assert_eq!(m.waid(), "9199xxxxxxxx");
+}
+
+#[test]
+fn malformed_embedded_json_fails_only_its_accessor() {
+    let body = br#"{"event":"MO","waid":"1","message":"hi","attachments":"[{\"mime_type\":\"image/jpeg\"","location":"{\"latitude\":","contacts":"nope"}"#;
+    let m = match webhook::parse(body).unwrap() {
+        WebhookEvent::Inbound(m) => m,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(m.text(), Some("hi"));
+    let err = m.attachments().unwrap_err();
+    assert!(matches!(
+        err,
+        WebhookError::InvalidEmbeddedJson {
+            field: "attachments",
+            ..
+        }
+    ));
+    assert!(
+        err.to_string()
+            .starts_with("`attachments` does not hold valid a JSON array")
+    );
+    assert_eq!(
+        m.attachments_raw().as_deref(),
+        Some(r#"[{"mime_type":"image/jpeg""#)
+    );
+    assert!(matches!(
+        m.location(),
+        Err(WebhookError::InvalidEmbeddedJson {
+            field: "location",
+            ..
+        })
+    ));
+    assert_eq!(m.location_raw().as_deref(), Some(r#"{"latitude":"#));
+    assert!(matches!(
+        m.contacts(),
+        Err(WebhookError::InvalidEmbeddedJson {
+            field: "contacts",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn invalid_mime_or_url_is_an_accessor_error() {
+    let body = br#"{"event":"MO","waid":"1","attachments":"[{\"mime_type\":\"not a mime\",\"url\":\"https://e.com/a\"}]"}"#;
+    let m = InboundMessage::from_slice(body).unwrap();
+    assert!(m.attachments().is_err());
+    let body = br#"{"event":"MO","waid":"1","attachments":"[{\"mime_type\":\"image/png\",\"url\":\"relative/path\"}]"}"#;
+    assert!(
+        InboundMessage::from_slice(body)
+            .unwrap()
+            .attachments()
+            .is_err()
+    );
+}
+
+#[test]
+fn attachments_sent_as_a_real_array_also_decode() {
+    let body = br#"{"event":"MO","waid":"1","attachments":[{"mime_type":"image/png","url":"https://e.com/a.png","sha256":"abc"}],"location":{"latitude":1.5,"longitude":-2}}"#;
+    let m = InboundMessage::from_slice(body).unwrap();
+    let a = &m.attachments().unwrap()[0];
+    assert_eq!(a.mime_type, mime::IMAGE_PNG);
+    assert_eq!(a.extra["sha256"], "abc");
+    let l = m.location().unwrap().unwrap();
+    assert_eq!(l.latitude(), Some(1.5));
+    assert_eq!(l.longitude(), Some(-2.0));
+}
+
+#[test]
+fn location_with_bad_coordinates_keeps_the_text() {
+    let body =
+        br#"{"event":"MO","waid":"1","location":"{\"latitude\":\"north\",\"longitude\":\"\"}"}"#;
+    let l = InboundMessage::from_slice(body)
+        .unwrap()
+        .location()
+        .unwrap()
+        .unwrap();
+    assert_eq!(l.latitude(), None);
+    assert_eq!(l.latitude_raw(), Some("north"));
+    assert_eq!(l.longitude(), None);
+}
+
+#[test]
+fn missing_waid_is_an_error() {
+    let err = webhook::parse(br#"{"event":"MO","message":"hi"}"#).unwrap_err();
+    assert_eq!(
+        err,
+        WebhookError::MissingField {
+            what: "inbound message",
+            field: "waid"
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "inbound message has no `waid` field (or it is empty)"
+    );
+}
+
+#[test]
+fn event_matching_ignores_case_and_unknown_events_are_refused() {
+    let m = InboundMessage::from_slice(br#"{"event":"mo","waid":"1"}"#).unwrap();
+    assert_eq!(m.event(), &InboundEvent::Mo);
+    let err = webhook::parse(br#"{"event":"reaction","waid":"1"}"#).unwrap_err();
+    assert_eq!(
+        err,
+        WebhookError::UnknownEvent {
+            event: Some("reaction".into())
+        }
+    );
+    assert!(err.to_string().contains(r#""event" is "reaction""#));
+    assert_eq!(
+        webhook::parse(b"{}").unwrap_err(),
+        WebhookError::UnknownEvent { event: None }
+    );
+}
+
+#[test]
+fn builder_reproduces_the_faq_text_sample() {
+    let built = InboundMessage::builder("a_155054536910425280", "9199xxxxxxxx")
+        .text("Hello")
+        .tid("0cab6280-9d98-0041-4877-0bde6515b15a_0")
+        .timestamp(datetime!(2019-03-03 07:40:51.297 UTC))
+        .build()
+        .unwrap();
+    assert_eq!(
+        as_value(built.raw().as_bytes()),
+        as_value(&fixture("inbound_text.json"))
+    );
+    assert_eq!(built, inbound("inbound_text.json"));
+}
+
+#[test]
+fn builder_reproduces_the_faq_media_samples() {
+    let doc = Attachment::new(
+        "application/msword".parse().unwrap(),
+        "https://stgrtmedia.s3.amazonaws.com/a_154623235593581600/21bb5a4a-fd0e-47d3-a02d-b1af0eddbe88.ppt"
+            .parse()
+            .unwrap(),
+    )
+    .with_caption("This is PPT-1");
+    let built = InboundMessage::builder("a_154623235593581600", "9187xxxxxxxx")
+        .attachment(doc)
+        .tid("5a7898e0-d80b-7316-dd80-7849f84fa304_0")
+        .timestamp(datetime!(2019-01-03 08:59:16.192 UTC))
+        .build()
+        .unwrap();
+    assert_eq!(
+        as_value(built.raw().as_bytes()),
+        as_value(&fixture("inbound_document.json"))
+    );
+    // The JSON inside the string has the FAQ's key order too.
+    assert_eq!(
+        built.attachments_raw(),
+        inbound("inbound_document.json").attachments_raw()
+    );
+
+    let image = Attachment::new(
+        mime::IMAGE_JPEG,
+        "https://stgrtmedia.s3.amazonaws.com/a_154623235593581600/d3aa15e8-93ee-4e79-bb31-0ad3f0fe7430.jpg"
+            .parse()
+            .unwrap(),
+    );
+    let built = InboundMessage::builder("a_154623235593581600", "9187xxxxxxxx")
+        .attachment(image)
+        .tid("5b11ed3b-36fb-9336-bb58-11429b0b78aa_0")
+        .timestamp(datetime!(2019-01-03 09:04:42.726 UTC))
+        .build()
+        .unwrap();
+    assert_eq!(built, inbound("inbound_image.json"));
+}
+
+#[test]
+fn builder_location_and_postback() {
+    let location = Location::new(17.434_901_060_022, 78.398_435_572_505)
+        .unwrap()
+        .with_name("Imimobile")
+        .with_address("Plot No. 770, Road No. 44, Jubilee Hills, Hyderabad")
+        .with_url("https://www.facebook.com/pages/Imimobile/204627936239899");
+    let built = InboundMessage::builder("a_154529859479452060", "9187xxxxxxxx")
+        .location(location.clone())
+        .tid("3beecbfb-73fd-803e-a27f-4e797fb22ffd_0")
+        .timestamp(datetime!(2019-01-08 08:59:02.717 UTC))
+        .build()
+        .unwrap();
+    assert_eq!(built.location().unwrap(), Some(location));
+    let faq = inbound("inbound_location.json");
+    let embedded =
+        |m: &InboundMessage| -> Value { serde_json::from_str(&m.location_raw().unwrap()).unwrap() };
+    assert_eq!(embedded(&built), embedded(&faq));
+    assert_eq!(built, faq);
+
+    let reply = InboundMessage::builder("a_155054536910425280", "9199xxxxxxxx")
+        .postback("Track order", "TRACK_ORDER_1234")
+        .transaction_id("5c9f6594-a371-4e78-8561-b695f9647472")
+        .build()
+        .unwrap();
+    assert!(matches!(
+        webhook::parse(reply.raw().as_bytes()).unwrap(),
+        WebhookEvent::Inbound(_)
+    ));
+    assert_eq!(reply.event(), &InboundEvent::Postback);
+    assert_eq!(reply.button_text(), Some("Track order"));
+    assert_eq!(reply.button_payload(), Some("TRACK_ORDER_1234"));
+    let raw = as_value(reply.raw().as_bytes());
+    for value in raw.as_object().unwrap().values() {
+        assert!(value.is_string(), "all values are strings: {raw}");
+    }
+}
+
+#[test]
+fn location_new_checks_ranges() {
+    let err = Location::new(0.0, 181.0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "longitude is 181, but it must be a finite number from -180 to 180"
+    );
+    assert!(Location::new(f64::NAN, 0.0).is_err());
+    assert!(Location::new(-90.0, -180.0).is_ok());
+}
+
+#[test]
+fn serde_round_trip_of_every_inbound_fixture() {
+    for name in [
+        "inbound_text.json",
+        "inbound_image.json",
+        "inbound_video.json",
+        "inbound_location.json",
+        "inbound_audio.json",
+        "inbound_document.json",
+        "inbound_postback.json",
+        "inbound_extra_fields.json",
+    ] {
+        let m = inbound(name);
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            as_value(json.as_bytes()),
+            as_value(&fixture(name)),
+            "{name}"
+        );
+        let back: InboundMessage = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.waid(), m.waid());
+        assert_eq!(back.attachments(), m.attachments());
+        assert_eq!(back.location(), m.location());
+        for a in m.attachments().unwrap() {
+            let again: Attachment =
+                serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+            assert_eq!(again, a);
+        }
+        if let Some(l) = m.location().unwrap() {
+            let again: Location =
+                serde_json::from_str(&serde_json::to_string(&l).unwrap()).unwrap();
+            assert_eq!(again, l);
+        }
+        let event: WebhookEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(event, WebhookEvent::Inbound(m));
+    }
+}
