@@ -36,8 +36,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::store::{Clock, StoreError, SystemClock, ttl_millis};
 use crate::ids::TransactionId;
+use crate::store::{Clock, StoreError, SystemClock, ttl_millis};
 use crate::webhook::WebhookEvent;
 
 /// How long a key is remembered unless set with [`Deduplicator::with_ttl`]: one hour, well

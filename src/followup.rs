@@ -152,9 +152,8 @@ impl DeliveryFollowUp {
     /// pending; returns how many were dropped.
     pub fn forget_settled(&mut self) -> usize {
         let before = self.messages.len();
-        self.messages.retain(|_, m| {
-            !matches!(m.status, DeliveryStatus::Delivered | DeliveryStatus::Read)
-        });
+        self.messages
+            .retain(|_, m| !matches!(m.status, DeliveryStatus::Delivered | DeliveryStatus::Read));
         before - self.messages.len()
     }
 

@@ -89,13 +89,13 @@ use serde::{Deserialize, Serialize};
 use crate::media::MediaKind;
 use crate::warning::Warning;
 
+use super::TemplateId;
 use super::definition::{TemplateButton, TemplateDefinition, TemplatePart};
 use super::message::{
     MAX_CONSECUTIVE_SPACES, MAX_HEADER_VALUE_CHARS, MAX_OTP_CHARS, MAX_QUICK_REPLIES,
     MAX_TEXT_VALUE_CHARS, MAX_URL_SUFFIX_CHARS, QUICK_REPLY_KEY, TemplateMessage,
     TemplateParameter,
 };
-use super::TemplateId;
 
 /// The key under which the code of a copy-code (OTP) button is sent, as in the FAQ's sample.
 pub const OTP_KEY: &str = "otp";
@@ -115,9 +115,7 @@ pub enum RegistryError {
         id: TemplateId,
     },
     /// A variable of the template has no value in the message (the send would fail with 7804).
-    #[error(
-        "template {template} needs a value for {slot} {key:?}, but the message has none"
-    )]
+    #[error("template {template} needs a value for {slot} {key:?}, but the message has none")]
     MissingParameter {
         /// The template, as `name (id)`.
         template: String,
@@ -222,9 +220,7 @@ pub enum RegistryError {
         actual: MediaKind,
     },
     /// More quick replies than the template has quick-reply buttons (or than a send takes).
-    #[error(
-        "template {template}: the message has {actual} quick replies, but the max is {max}"
-    )]
+    #[error("template {template}: the message has {actual} quick replies, but the max is {max}")]
     TooManyQuickReplies {
         /// The template, as `name (id)`.
         template: String,
@@ -473,9 +469,10 @@ impl RegisteredTemplate {
                 TemplatePart::Header => SlotKind::HeaderText,
                 TemplatePart::Button(index) => {
                     let fixed_chars = match def.buttons().get(index) {
-                        Some(TemplateButton::Url { url, .. }) => {
-                            url.chars().count().saturating_sub(variable.name().len() + 4)
-                        }
+                        Some(TemplateButton::Url { url, .. }) => url
+                            .chars()
+                            .count()
+                            .saturating_sub(variable.name().len() + 4),
                         _ => 0,
                     };
                     SlotKind::UrlSuffix { fixed_chars }
@@ -896,7 +893,9 @@ impl TemplateRegistry {
                     keys: t
                         .renames
                         .iter()
-                        .map(|(part, name, key)| (format!("{}.{name}", part_prefix(*part)), key.clone()))
+                        .map(|(part, name, key)| {
+                            (format!("{}.{name}", part_prefix(*part)), key.clone())
+                        })
                         .collect(),
                     definition: t.definition.clone(),
                 })
