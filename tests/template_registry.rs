@@ -38,7 +38,11 @@ fn file_keys_and_fixed_keys() {
 
 #[test]
 fn warnings_for_legacy_categories_and_vague_names() {
-    let rules: Vec<_> = registry().warnings().iter().map(|w| w.rule()).collect();
+    let rules: Vec<_> = registry()
+        .warnings()
+        .iter()
+        .map(webex_connect_whatsapp::warning::Warning::rule)
+        .collect();
     assert!(rules.contains(&"template_name.descriptive"), "{rules:?}");
     assert!(rules.contains(&"template_category.legacy"), "{rules:?}");
 }

@@ -73,6 +73,9 @@ use super::{Client, Error, SendReceipt};
 /// How many session messages with a pending template fallback are remembered by default.
 pub const DEFAULT_MAX_PENDING_FALLBACKS: usize = 100_000;
 
+/// How many 7710 receipts that arrived before their send's response are remembered.
+const MAX_EARLY_FAILURES: usize = 1024;
+
 /// Why a guarded send was refused (before any request) or failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -223,7 +226,9 @@ pub enum EventOutcome {
         /// Why the template did not go.
         error: GuardError,
     },
-    /// Any other receipt (including a repeated `7710` whose fallback was already sent).
+    /// Any other receipt (including a repeated `7710` whose fallback was already sent, and a
+    /// `7710` that overtook its send's response: that send then sends the template itself and
+    /// returns [`FallbackReason::SessionRaced`]).
     Receipt,
 }
 
@@ -238,6 +243,9 @@ struct Pending {
 struct PendingFallbacks {
     by_transid: HashMap<TransactionId, Pending>,
     order: VecDeque<TransactionId>,
+    /// 7710 receipts for ids not (yet) pending: a receipt can overtake the send's own
+    /// response, so the send looks here once it knows its transid.
+    early_failures: VecDeque<TransactionId>,
 }
 
 impl PendingFallbacks {
@@ -254,6 +262,22 @@ impl PendingFallbacks {
         if self.by_transid.insert(transid.clone(), pending).is_none() {
             self.order.push_back(transid);
         }
+    }
+
+    fn remember_early_failure(&mut self, transid: &TransactionId, max: usize) {
+        if max == 0 || self.early_failures.contains(transid) {
+            return;
+        }
+        if self.early_failures.len() >= max.min(MAX_EARLY_FAILURES) {
+            self.early_failures.pop_front();
+        }
+        self.early_failures.push_back(transid.clone());
+    }
+
+    fn take_early_failure(&mut self, transid: &TransactionId) -> bool {
+        let before = self.early_failures.len();
+        self.early_failures.retain(|t| t != transid);
+        before != self.early_failures.len()
     }
 
     fn take(&mut self, transid: &TransactionId) -> Option<Pending> {
@@ -552,8 +576,11 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     /// The template is checked against the registry first, whichever is sent, so a later
     /// fallback cannot fail on it. When the session message goes, it is remembered by its
     /// transaction id: a `7710` receipt for it, given to [`handle_event`](Self::handle_event),
-    /// sends the template then. An unknown window sends the template (it is always allowed;
-    /// the session message would probably fail).
+    /// sends the template then. If that receipt was handled before this call got its
+    /// response (receipts can overtake responses), the template is sent here and the outcome
+    /// is a [`FallbackOutcome::Template`] with [`FallbackReason::SessionRaced`]. An unknown
+    /// window sends the template (it is always allowed; the session message would probably
+    /// fail).
     ///
     /// # Errors
     ///
@@ -568,17 +595,29 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         let reason = match self.inner.windows.status(to).await? {
             WindowStatus::Open { until } => {
                 let receipt = self.inner.client.send(to, session).await?;
-                if let Some(transid) = &receipt.transid {
-                    self.pending().insert(
-                        transid.clone(),
-                        Pending {
-                            to: to.clone(),
-                            template,
-                        },
-                        self.inner.max_pending,
-                    );
+                let Some(transid) = receipt.transid.clone() else {
+                    return Ok(FallbackOutcome::Session { receipt, until });
+                };
+                let raced = {
+                    let mut pending = self.pending();
+                    let raced = pending.take_early_failure(&transid);
+                    if !raced {
+                        pending.insert(
+                            transid.clone(),
+                            Pending {
+                                to: to.clone(),
+                                template: template.clone(),
+                            },
+                            self.inner.max_pending,
+                        );
+                    }
+                    raced
+                };
+                if !raced {
+                    return Ok(FallbackOutcome::Session { receipt, until });
                 }
-                return Ok(FallbackOutcome::Session { receipt, until });
+                // Its 7710 receipt overtook the response: the fallback is due now.
+                FallbackReason::SessionRaced { original: transid }
             }
             WindowStatus::Closed { since } => FallbackReason::WindowClosed { since },
             _ => FallbackReason::WindowUnknown,
@@ -628,7 +667,15 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                 };
                 let status = receipt.status();
                 if *receipt.code() == DeliveryCode::ReEngagement {
-                    let Some(pending) = self.pending().take(transid) else {
+                    let taken = {
+                        let mut pending = self.pending();
+                        let taken = pending.take(transid);
+                        if taken.is_none() {
+                            pending.remember_early_failure(transid, self.inner.max_pending);
+                        }
+                        taken
+                    };
+                    let Some(pending) = taken else {
                         return Ok(EventOutcome::Receipt);
                     };
                     let original = transid.clone();
