@@ -36,7 +36,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::ids::TransactionId;
 use crate::store::{Clock, StoreError, SystemClock, ttl_millis};
+use crate::webhook::WebhookEvent;
 
 /// How long a key is remembered unless set with [`Deduplicator::with_ttl`]: one hour, well
 /// beyond Webex Connect's retries (3 attempts, 60 s apart, 10 s timeout each).
@@ -151,6 +153,37 @@ impl DedupeKey {
     pub fn custom(value: impl AsRef<str>) -> Result<Self, DedupeKeyError> {
         let value = check_part("custom key", value.as_ref())?;
         Ok(Self(format!("c:{value}")))
+    }
+
+    /// The key of a parsed webhook event: a receipt's `(transid, code)`, an inbound
+    /// message's `tid`.
+    ///
+    /// # Errors
+    ///
+    /// [`DedupeKeyError::Empty`] when the event lacks the part its key needs (a receipt
+    /// without `transid` or `code`, an inbound message without `tid`): such an event cannot be
+    /// recognized when it comes again, so handle it without suppression.
+    /// [`DedupeKeyError::TooLong`] for a part over [`MAX_KEY_PART_CHARS`].
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// use webex_connect_whatsapp::webhook;
+    ///
+    /// let receipt = webhook::parse(br#"{"deliveryInfoNotification":{"deliveryInfo":
+    ///     {"deliveryStatus":"Read","code":"7502"},"transid":"5c9f6594"}}"#)?;
+    /// assert_eq!(DedupeKey::from_event(&receipt)?, DedupeKey::receipt("5c9f6594", "7502")?);
+    /// let inbound = webhook::parse(br#"{"event":"MO","waid":"9199xxxxxxxx","tid":"a1b2"}"#)?;
+    /// assert_eq!(DedupeKey::from_event(&inbound)?.as_str(), "i:a1b2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_event(event: &WebhookEvent) -> Result<Self, DedupeKeyError> {
+        match event {
+            WebhookEvent::DeliveryReceipt(receipt) => Self::receipt(
+                receipt.transaction_id().map_or("", TransactionId::as_str),
+                receipt.code().as_str(),
+            ),
+            WebhookEvent::Inbound(message) => Self::inbound(message.tid().unwrap_or_default()),
+        }
     }
 
     /// The key as stored (`r:<len>:<transid>:<code>`, `i:<tid>` or `c:<value>`).

@@ -112,6 +112,7 @@
 #[cfg(feature = "client")]
 pub mod client;
 pub mod dedupe;
+pub mod followup;
 pub mod ids;
 pub mod media;
 pub mod optin;

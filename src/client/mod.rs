@@ -24,6 +24,7 @@
 mod auth;
 mod bulk;
 mod error;
+pub mod guard;
 mod mask;
 mod retry;
 mod throttle;
@@ -46,6 +47,7 @@ pub use bulk::{
     BulkBuilder, BulkProgress, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY, Recipient,
 };
 pub use error::{Error, MAX_RAW_BODY_CHARS};
+pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
 
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};

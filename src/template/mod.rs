@@ -25,6 +25,7 @@
 
 pub mod definition;
 pub mod message;
+pub mod registry;
 
 use std::fmt;
 
@@ -35,6 +36,7 @@ use crate::warning::Warning;
 
 pub use definition::{TemplateDefinition, TemplateDefinitionError};
 pub use message::{TemplateMessage, TemplateMessageError, TemplateParameter};
+pub use registry::{RegisteredTemplate, RegistryError, TemplateRegistry};
 
 /// A template name as registered with WhatsApp: lowercase ASCII letters, digits and `_`,
 /// 1 to 512 characters.

@@ -1,0 +1,577 @@
+//! The guarded client against the sandbox: window fast-fail, template registry checks, opt-in
+//! enforcement, send with fallback and the 7710 race.
+#![cfg(feature = "sandbox")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::post;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use url::Url;
+use webex_connect_whatsapp::client::Client;
+use webex_connect_whatsapp::client::guard::{
+    EventOutcome, FallbackOutcome, FallbackReason, GuardError, GuardedClient,
+};
+use webex_connect_whatsapp::media::MediaKind;
+use webex_connect_whatsapp::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource};
+use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, WebhookKind};
+use webex_connect_whatsapp::store::ManualClock;
+use webex_connect_whatsapp::template::definition::TemplateDefinition;
+use webex_connect_whatsapp::template::registry::{RegistryError, TemplateRegistry};
+use webex_connect_whatsapp::webhook::{self, WebhookEvent};
+use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows, WindowStatus};
+use webex_connect_whatsapp::{
+    PhoneNumber, SessionMessage, TemplateCategory, TemplateId, TemplateMessage, TemplateName,
+};
+
+const WAID: &str = "447400123456";
+const START: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
+const TEMPLATE_ID: &str = "5139722425xxxxx";
+const MEDIA_TEMPLATE_ID: &str = "5139722425media";
+
+fn to() -> PhoneNumber {
+    PhoneNumber::parse("+447400123456").unwrap()
+}
+
+/// An HTTP receiver that accepts every webhook (the sandbox keeps the bodies).
+async fn receiver() -> Url {
+    let app = axum::Router::new().route("/{*path}", post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Url::parse(&format!("http://{addr}/")).unwrap()
+}
+
+fn registry() -> TemplateRegistry {
+    let mut registry = TemplateRegistry::new();
+    let order = TemplateDefinition::builder(
+        TemplateName::new("order_shipped").unwrap(),
+        TemplateCategory::Utility,
+        "en_US",
+        "Hi {{1}}, your order {{2}} has shipped.",
+    )
+    .header_text("Order {{1}}")
+    .build()
+    .unwrap();
+    registry
+        .register(TemplateId::new(TEMPLATE_ID).unwrap(), order)
+        .unwrap();
+    let media = TemplateDefinition::builder(
+        TemplateName::new("invoice_ready").unwrap(),
+        TemplateCategory::Utility,
+        "en_US",
+        "Your invoice {{1}} is attached.",
+    )
+    .header_media(MediaKind::Document)
+    .build()
+    .unwrap();
+    registry
+        .register(TemplateId::new(MEDIA_TEMPLATE_ID).unwrap(), media)
+        .unwrap();
+    registry
+}
+
+fn order_template() -> TemplateMessage {
+    TemplateMessage::builder(TemplateId::new(TEMPLATE_ID).unwrap())
+        .text("1", "Ana")
+        .text("2", "A-1042")
+        .build()
+        .unwrap()
+}
+
+struct World {
+    sandbox: Sandbox,
+    sandbox_clock: SandboxClock,
+    clock: ManualClock,
+    guard: GuardedClient<InMemoryWindowStore, ManualClock>,
+}
+
+impl World {
+    async fn start(configure: impl FnOnce(GuardBuilder) -> GuardBuilder) -> Self {
+        let hooks = receiver().await;
+        let sandbox_clock = SandboxClock::manual_at(START);
+        let sandbox = Sandbox::builder()
+            .clock(sandbox_clock.clone())
+            .delivery_url(hooks.join("dlr").unwrap())
+            .inbound_url(hooks.join("mo").unwrap())
+            .receipt_delays(Duration::ZERO, Duration::ZERO, Duration::ZERO)
+            .start()
+            .await
+            .unwrap();
+        let registry = registry();
+        for template in registry.iter() {
+            sandbox.register_template(template.id().as_str(), template.parameter_keys());
+        }
+        let client = Client::builder()
+            .service_key(sandbox.service_key())
+            .app_id(sandbox.app_id())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap();
+        let clock = ManualClock::new(START);
+        let windows = SessionWindows::with_clock(InMemoryWindowStore::new(100), clock.clone());
+        let builder = GuardedClient::builder(client, windows).registry(registry);
+        Self {
+            sandbox,
+            sandbox_clock,
+            clock,
+            guard: configure(builder).build(),
+        }
+    }
+
+    /// Advances both clocks.
+    fn advance(&self, by: Duration) {
+        self.sandbox_clock.advance(by);
+        self.clock.advance(time::Duration::try_from(by).unwrap());
+    }
+
+    /// Feeds every webhook the sandbox posted since `from` to the guard, as a webhook
+    /// handler would; returns the outcomes and the new position.
+    async fn deliver_webhooks(&self, from: usize) -> (Vec<EventOutcome>, usize) {
+        self.sandbox.settled().await;
+        let hooks = self.sandbox.webhooks();
+        let mut outcomes = Vec::new();
+        for hook in &hooks[from..] {
+            let event = webhook::parse(hook.body.as_bytes()).unwrap();
+            outcomes.push(self.guard.handle_event(&event).await.unwrap());
+        }
+        (outcomes, hooks.len())
+    }
+
+    async fn customer_writes(&self, text: &str) -> Vec<EventOutcome> {
+        self.sandbox.settled().await;
+        let from = self.sandbox.webhooks().len();
+        self.sandbox.inbound_text(WAID, text).await.unwrap();
+        self.deliver_webhooks(from).await.0
+    }
+
+    fn requests(&self) -> usize {
+        self.sandbox.requests().len()
+    }
+}
+
+type GuardBuilder = webex_connect_whatsapp::client::guard::GuardedClientBuilder<
+    InMemoryWindowStore,
+    ManualClock,
+    webex_connect_whatsapp::optin::InMemoryOptInStore,
+>;
+
+fn text(body: &str) -> SessionMessage {
+    SessionMessage::text(body).unwrap()
+}
+
+#[tokio::test]
+async fn open_window_sends_the_text() {
+    let world = World::start(|b| b).await;
+    let outcomes = world.customer_writes("where is my order?").await;
+    assert!(matches!(
+        outcomes[..],
+        [EventOutcome::Inbound {
+            window: WindowStatus::Open { .. },
+            opted_out: false
+        }]
+    ));
+    let outcome = world
+        .guard
+        .send_with_fallback(&to(), text("It ships today"), order_template())
+        .await
+        .unwrap();
+    let FallbackOutcome::Session { receipt, until } = outcome else {
+        panic!("expected the session message, got {outcome:?}");
+    };
+    assert_eq!(until, START + time::Duration::hours(24));
+    let queued = world
+        .sandbox
+        .message(receipt.transid.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(queued.kind, "text");
+    assert_eq!(queued.template_id, None);
+    assert_eq!(world.guard.pending_fallbacks(), 1);
+    // The message is read: the pending fallback is forgotten, no template goes.
+    world.deliver_webhooks(1).await;
+    assert_eq!(world.guard.pending_fallbacks(), 0);
+    assert_eq!(world.requests(), 1);
+}
+
+#[tokio::test]
+async fn closed_window_sends_the_template() {
+    let world = World::start(|b| b).await;
+    world.customer_writes("hi").await;
+    world.advance(Duration::from_secs(24 * 3600));
+    let outcome = world
+        .guard
+        .send_with_fallback(&to(), text("It ships today"), order_template())
+        .await
+        .unwrap();
+    let FallbackOutcome::Template { receipt, reason } = outcome else {
+        panic!("expected the template, got {outcome:?}");
+    };
+    assert_eq!(
+        reason,
+        FallbackReason::WindowClosed {
+            since: START + time::Duration::hours(24)
+        }
+    );
+    let queued = world
+        .sandbox
+        .message(receipt.transid.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(queued.template_id.as_deref(), Some(TEMPLATE_ID));
+    assert_eq!(world.requests(), 1);
+}
+
+#[tokio::test]
+async fn unknown_window_sends_the_template() {
+    let world = World::start(|b| b).await;
+    let outcome = world
+        .guard
+        .send_with_fallback(&to(), text("hello"), order_template())
+        .await
+        .unwrap();
+    assert!(matches!(
+        outcome,
+        FallbackOutcome::Template {
+            reason: FallbackReason::WindowUnknown,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_7710_for_a_raced_window_sends_the_template_once() {
+    let world = World::start(|b| b).await;
+    world.customer_writes("hi").await;
+    // Our view: one second before the window ends. The platform's: the window has just
+    // ended, so the session message will fail with 7710.
+    world.clock.advance(time::Duration::seconds(24 * 3600 - 1));
+    world.sandbox_clock.advance(Duration::from_secs(24 * 3600));
+    let from = world.sandbox.webhooks().len();
+    let outcome = world
+        .guard
+        .send_with_fallback(&to(), text("It ships today"), order_template())
+        .await
+        .unwrap();
+    let FallbackOutcome::Session { receipt, .. } = outcome else {
+        panic!("expected the session message, got {outcome:?}");
+    };
+    let original = receipt.transid.clone().unwrap();
+
+    world.sandbox.settled().await;
+    let hooks = world.sandbox.webhooks();
+    let failed = hooks[from..]
+        .iter()
+        .find(|h| matches!(&h.kind, WebhookKind::Receipt { code, .. } if code == "7710"))
+        .expect("a 7710 receipt");
+    let event = webhook::parse(failed.body.as_bytes()).unwrap();
+    let WebhookEvent::DeliveryReceipt(dlr) = &event else {
+        panic!("not a receipt")
+    };
+    assert_eq!(dlr.transaction_id(), Some(&original));
+
+    let first = world.guard.handle_event(&event).await.unwrap();
+    let EventOutcome::FallbackSent {
+        original: failed_id,
+        receipt: template_receipt,
+    } = first
+    else {
+        panic!("expected the fallback, got {first:?}");
+    };
+    assert_eq!(failed_id, original);
+    let template = world
+        .sandbox
+        .message(template_receipt.transid.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(template.template_id.as_deref(), Some(TEMPLATE_ID));
+
+    // Webex Connect retries webhooks: the same receipt again sends nothing.
+    let again = world.guard.handle_event(&event).await.unwrap();
+    assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
+    assert_eq!(world.requests(), 2);
+    assert_eq!(world.guard.pending_fallbacks(), 0);
+}
+
+#[tokio::test]
+async fn closed_window_session_send_fails_fast_without_a_request() {
+    let world = World::start(|b| b).await;
+    world.customer_writes("hi").await;
+    world.advance(Duration::from_secs(24 * 3600));
+    let err = world
+        .guard
+        .send_session(&to(), text("too late"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GuardError::WindowClosed { since, .. } if since == START + time::Duration::hours(24))
+    );
+    assert!(err.is_refusal());
+    assert!(err.to_string().contains("+44********56"), "{err}");
+    assert_eq!(world.requests(), 0);
+
+    // Callers who know better can switch the guard off.
+    let world = World::start(|b| b.allow_closed_window(true)).await;
+    world.customer_writes("hi").await;
+    world.advance(Duration::from_secs(24 * 3600));
+    world
+        .guard
+        .send_session(&to(), text("anyway"))
+        .await
+        .unwrap();
+    assert_eq!(world.requests(), 1);
+}
+
+#[tokio::test]
+async fn unknown_windows_are_allowed_unless_refused() {
+    let world = World::start(|b| b).await;
+    world
+        .guard
+        .send_session(&to(), text("hello"))
+        .await
+        .unwrap();
+    assert_eq!(world.requests(), 1);
+
+    let world = World::start(|b| b.allow_unknown_window(false)).await;
+    let err = world
+        .guard
+        .send_session(&to(), text("hello"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GuardError::WindowUnknown { .. }));
+    assert_eq!(world.requests(), 0);
+}
+
+async fn registry_refuses(message: TemplateMessage) -> RegistryError {
+    let world = World::start(|b| b).await;
+    let err = world.guard.send_template(&to(), message).await.unwrap_err();
+    assert_eq!(world.requests(), 0, "a refused template must not be sent");
+    match err {
+        GuardError::Template(e) => e,
+        other => panic!("expected a registry error, got {other:?}"),
+    }
+}
+
+fn order() -> webex_connect_whatsapp::template::message::TemplateMessageBuilder {
+    TemplateMessage::builder(TemplateId::new(TEMPLATE_ID).unwrap())
+}
+
+#[tokio::test]
+async fn registry_missing_variable_is_refused() {
+    let err = registry_refuses(order().text("1", "Ana").build().unwrap()).await;
+    assert!(matches!(&err, RegistryError::MissingParameter { key, .. } if key == "2"));
+    let shown = err.to_string();
+    assert!(
+        shown.contains("order_shipped") && shown.contains("\"2\""),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn registry_extra_variable_is_refused() {
+    let message = order()
+        .text("1", "Ana")
+        .text("2", "A-1042")
+        .text("3", "extra")
+        .build()
+        .unwrap();
+    let err = registry_refuses(message).await;
+    assert!(matches!(&err, RegistryError::ExtraParameter { key, .. } if key == "3"));
+}
+
+#[tokio::test]
+async fn registry_too_long_value_is_refused() {
+    // "1" is the header variable too, so it must fit the header's 60 characters.
+    let message = order()
+        .text("1", "a".repeat(61))
+        .text("2", "A-1042")
+        .build()
+        .unwrap();
+    let err = registry_refuses(message).await;
+    assert!(
+        matches!(&err, RegistryError::TooLong { key, actual: 61, max: 60, .. } if key == "1"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("header variable"), "{err}");
+
+    let message = order().text("1", "Ana").text("2", "é".repeat(1025)).build();
+    // The builder already refuses a body value over 1024; JSON-read messages too.
+    assert!(message.is_err());
+}
+
+#[tokio::test]
+async fn registry_newline_in_value_is_refused_before_sending() {
+    let world = World::start(|b| b).await;
+    // The message builder refuses it first...
+    assert!(
+        order()
+            .text("1", "Ana\nMaria")
+            .text("2", "x")
+            .build()
+            .is_err()
+    );
+    // ...and so does reading one from JSON; neither reaches the client.
+    let json =
+        format!(r#"{{"template":"{TEMPLATE_ID}","parameters":{{"1":"Ana\nMaria","2":"x"}}}}"#);
+    assert!(serde_json::from_str::<TemplateMessage>(&json).is_err());
+    // The registry checks again, with the template's name in the error.
+    let spaced = order()
+        .text("1", "Ana")
+        .text("2", "a    b")
+        .build()
+        .unwrap();
+    world.guard.check_template(&spaced).unwrap();
+    assert_eq!(world.requests(), 0);
+}
+
+#[tokio::test]
+async fn registry_wrong_header_media_is_refused() {
+    let link = Url::parse("https://example.com/invoice.jpg").unwrap();
+    let message = TemplateMessage::builder(TemplateId::new(MEDIA_TEMPLATE_ID).unwrap())
+        .media_header(MediaKind::Image, link)
+        .text("1", "INV-7")
+        .build()
+        .unwrap();
+    let err = registry_refuses(message).await;
+    assert!(
+        matches!(
+            err,
+            RegistryError::WrongMedia {
+                expected: Some(MediaKind::Document),
+                actual: MediaKind::Image,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "template invoice_ready (5139722425media) has a document header, but the message sends a image header"
+    );
+}
+
+#[tokio::test]
+async fn registry_unknown_template_is_refused() {
+    let message = TemplateMessage::builder(TemplateId::new("999").unwrap())
+        .text("1", "x")
+        .build()
+        .unwrap();
+    let err = registry_refuses(message).await;
+    assert!(matches!(err, RegistryError::UnknownTemplate { .. }));
+}
+
+#[tokio::test]
+async fn registry_accepts_a_matching_template_and_the_sandbox_agrees() {
+    let world = World::start(|b| b).await;
+    let receipt = world
+        .guard
+        .send_template(&to(), order_template())
+        .await
+        .unwrap();
+    world.sandbox.settled().await;
+    let message = world
+        .sandbox
+        .message(receipt.transid.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(
+        message.fate,
+        webex_connect_whatsapp::sandbox::MessageFate::Read
+    );
+}
+
+fn opt_in() -> OptIn {
+    OptIn::new(
+        WAID,
+        OptInSource::WebForm,
+        START,
+        "Receive order updates from Acme on WhatsApp at +44 7400 123456",
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn opt_in_is_enforced_for_templates() {
+    let ledger = Arc::new(OptInLedger::default());
+    let shared = Arc::clone(&ledger);
+    let world = World::start(move |b| {
+        let b: GuardBuilder = b.opt_in_ledger(shared);
+        b
+    })
+    .await;
+
+    // Never opted in: refused before any request.
+    let err = world
+        .guard
+        .send_template(&to(), order_template())
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, GuardError::NoOptIn { consent, .. } if consent == "never opted in"));
+    assert_eq!(world.requests(), 0);
+
+    // Opted in: sent.
+    ledger.record_opt_in(opt_in()).await.unwrap();
+    world
+        .guard
+        .send_template(&to(), order_template())
+        .await
+        .unwrap();
+    assert_eq!(world.requests(), 1);
+
+    // The customer writes STOP: recorded through handle_event, refused again.
+    let outcomes = world.customer_writes("STOP").await;
+    assert!(matches!(
+        outcomes[..],
+        [EventOutcome::Inbound {
+            opted_out: true,
+            ..
+        }]
+    ));
+    assert!(matches!(
+        ledger.status(WAID).await.unwrap(),
+        ConsentStatus::OptedOut(_)
+    ));
+    let err = world
+        .guard
+        .send_template(&to(), order_template())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, GuardError::NoOptIn { consent, .. } if consent.starts_with("opted out"))
+    );
+    assert_eq!(world.requests(), 1);
+
+    // The fallback path is guarded the same way: the window is open (STOP opened it), so
+    // the session message goes; a closed window would need the template and is refused.
+    world.advance(Duration::from_secs(24 * 3600));
+    let err = world
+        .guard
+        .send_with_fallback(&to(), text("hello"), order_template())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GuardError::NoOptIn { .. }));
+    assert_eq!(world.requests(), 1);
+}
+
+#[tokio::test]
+async fn opt_in_ledger_export_round_trips() {
+    let ledger = OptInLedger::default();
+    ledger.record_opt_in(opt_in()).await.unwrap();
+    ledger
+        .record_opt_out(
+            webex_connect_whatsapp::optin::OptOut::stop_keyword(
+                WAID,
+                START + time::Duration::days(1),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let exported = ledger.export_json_lines().await.unwrap();
+    let events = webex_connect_whatsapp::optin::parse_json_lines(&exported).unwrap();
+    assert_eq!(events, ledger.export().await.unwrap());
+    assert_eq!(events.len(), 2);
+}
