@@ -19,7 +19,7 @@ use webex_connect_whatsapp::client::Client;
 use webex_connect_whatsapp::client::guard::{
     EventOutcome, FallbackOutcome, FallbackReason, GuardError, GuardedClient,
 };
-use webex_connect_whatsapp::media::MediaKind;
+use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
 use webex_connect_whatsapp::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, WebhookKind};
 use webex_connect_whatsapp::store::ManualClock;
@@ -430,7 +430,7 @@ async fn registry_newline_in_value_is_refused_before_sending() {
 
 #[tokio::test]
 async fn registry_wrong_header_media_is_refused() {
-    let link = Url::parse("https://example.com/invoice.jpg").unwrap();
+    let link = MediaUrl::new("https://example.com/invoice.jpg").unwrap();
     let message = TemplateMessage::builder(TemplateId::new(MEDIA_TEMPLATE_ID).unwrap())
         .media_header(MediaKind::Image, link)
         .text("1", "INV-7")
