@@ -596,6 +596,15 @@ impl Sandbox {
     }
 }
 
+fn webhook_secret(
+    secret: Option<Vec<u8>>,
+) -> Result<Option<crate::webhook::WebhookSecret>, SandboxError> {
+    secret
+        .map(crate::webhook::WebhookSecret::from_bytes)
+        .transpose()
+        .map_err(|_| SandboxError::EmptyWebhookSecret)
+}
+
 /// The HS256 signature of a JWT. Not [`crate::webhook::signature::sign`]: a service secret
 /// may be any bytes, even none, and the JWT wants the raw MAC rather than hex.
 fn hs256(secret: &[u8], input: &[u8]) -> Vec<u8> {
@@ -796,11 +805,7 @@ impl SandboxBuilder {
             service_key,
             service_id,
             service_secret,
-            webhook_secret: self
-                .webhook_secret
-                .map(crate::webhook::WebhookSecret::from_bytes)
-                .transpose()
-                .map_err(|_| SandboxError::EmptyWebhookSecret)?,
+            webhook_secret: webhook_secret(self.webhook_secret)?,
             clock: self.clock.unwrap_or_default(),
             delays: self.delays.unwrap_or(ReceiptDelays {
                 submitted: Duration::ZERO,
