@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 use webex_connect_whatsapp::client::{Client, Region};
 use webex_connect_whatsapp::receiver::{DeliveryState, Receiver, axum::router};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock};
-use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
 use webex_connect_whatsapp::{
     AppId, PhoneNumber, SessionMessage, TemplateId, TemplateMessage, TransactionId,
 };
@@ -77,24 +77,33 @@ async fn main() -> ExitCode {
 
 /// What the offline run saw, for the test that runs it.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// The transids of the four messages that should be read, in send order.
-    pub read: Vec<TransactionId>,
+    pub(crate) read: Vec<TransactionId>,
     /// The transid of the message sent after the window closed.
-    pub failed: Option<TransactionId>,
+    pub(crate) failed: Option<TransactionId>,
     /// Delivery receipts handed to the handler (duplicates excluded).
-    pub receipts: usize,
+    pub(crate) receipts: usize,
     /// Inbound messages handed to the handler.
-    pub inbound: usize,
+    pub(crate) inbound: usize,
 }
 
-/// The offline tour: sandbox, receiver, sends, receipts. Fails if anything expected is
-/// missing.
-pub async fn run_offline() -> Result<Summary, BoxError> {
-    // 1. The receiver: checks signatures with the same secret the "platform" signs with.
+/// The sandbox, the receiver and a client pointed at the sandbox.
+struct World {
+    sandbox: Sandbox,
+    clock: SandboxClock,
+    receiver: Arc<Receiver>,
+    arrivals: mpsc::UnboundedReceiver<WebhookEvent>,
+    client: Client,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the receiver (which checks signatures with the secret the "platform" signs with),
+/// the sandbox (which posts receipts and inbound messages to it) and the client.
+async fn start() -> Result<World, BoxError> {
     let secret = WebhookSecret::new("quickstart-hub-secret")?;
     let receiver = Arc::new(Receiver::builder().secret(secret).build());
-    let (events, mut arrivals) = mpsc::unbounded_channel();
+    let (events, arrivals) = mpsc::unbounded_channel();
     let app = axum::Router::new().nest_service(
         "/webhooks",
         router(Arc::clone(&receiver), move |event: WebhookEvent| {
@@ -110,7 +119,6 @@ pub async fn run_offline() -> Result<Summary, BoxError> {
     let base = format!("http://{}/webhooks", listener.local_addr()?);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    // 2. The sandbox: posts receipts and inbound messages to the receiver, signed.
     let clock = SandboxClock::real();
     let sandbox = Sandbox::builder()
         .clock(clock.clone())
@@ -124,33 +132,50 @@ pub async fn run_offline() -> Result<Summary, BoxError> {
         )
         .start()
         .await?;
-    sandbox.register_template(TEMPLATE_ID, ["name", "order"]);
     println!("sandbox  listening on {}", sandbox.base_url());
     println!("receiver listening on {base}");
 
-    // 3. The client, pointed at the sandbox exactly as it would be at Webex Connect.
+    // The client, pointed at the sandbox exactly as it would be at Webex Connect.
     let client = Client::builder()
         .service_key(sandbox.service_key())
         .app_id(sandbox.app_id())
         .base_url(sandbox.base_url())
         .build()?;
+    Ok(World {
+        sandbox,
+        clock,
+        receiver,
+        arrivals,
+        client,
+        server,
+    })
+}
+
+/// The offline tour: sandbox, receiver, sends, receipts.
+///
+/// # Errors
+///
+/// When anything expected does not happen within a few seconds.
+pub(crate) async fn run_offline() -> Result<Summary, BoxError> {
+    let mut w = start().await?;
     let to = PhoneNumber::parse(CUSTOMER)?;
     let mut summary = Summary::default();
 
     println!("\n== a template message (allowed any time)");
+    w.sandbox.register_template(TEMPLATE_ID, ["name", "order"]);
     let template = TemplateMessage::builder(TemplateId::new(TEMPLATE_ID)?)
         .text("name", "Ana")
         .text("order", "#1042")
         .build()?;
-    let transid = send(&client, &to, template, "template 5139722425").await?;
-    wait_for(&mut arrivals, &receiver, &transid, DeliveryState::is_read).await?;
+    let transid = send(&w.client, &to, template, "template 5139722425").await?;
+    wait_for(&mut w, &transid, DeliveryState::is_read).await?;
     summary.read.push(transid);
 
     println!("\n== the customer replies, which opens the 24-hour window");
-    sandbox
+    w.sandbox
         .inbound_text(to.waid(), "Hi! When will order #1042 arrive?")
         .await?;
-    wait_inbound(&mut arrivals).await?;
+    wait_inbound(&mut w.arrivals).await?;
 
     println!("\n== session messages inside the window");
     let messages = [
@@ -173,37 +198,34 @@ pub async fn run_offline() -> Result<Summary, BoxError> {
         ),
     ];
     for (message, what) in messages {
-        let transid = send(&client, &to, message, what).await?;
-        wait_for(&mut arrivals, &receiver, &transid, DeliveryState::is_read).await?;
+        let transid = send(&w.client, &to, message, what).await?;
+        wait_for(&mut w, &transid, DeliveryState::is_read).await?;
         summary.read.push(transid);
     }
 
     println!("\n== a day later: the window has closed");
-    clock.advance(Duration::from_secs(25 * 60 * 60));
+    w.clock.advance(Duration::from_secs(25 * 60 * 60));
     let late = SessionMessage::text("Did the parcel arrive?")?;
-    let transid = send(&client, &to, late, "text").await?;
-    let state = wait_for(&mut arrivals, &receiver, &transid, |s| {
-        s.failure_code().is_some()
-    })
-    .await?;
-    let code = state.failure_code().map(|c| c.as_str().to_owned());
-    if code.as_deref() != Some("7710") {
+    let transid = send(&w.client, &to, late, "text").await?;
+    let state = wait_for(&mut w, &transid, |s| s.failure_code().is_some()).await?;
+    if state.failure_code().map(DeliveryCode::as_str) != Some("7710") {
         return Err(format!("expected a 7710 failure, got {state}").into());
     }
     println!("   -> outside the 24-hour window only templates are delivered (7710)");
     summary.failed = Some(transid);
 
-    sandbox.settled().await;
-    let stats = receiver.stats();
-    summary.receipts = usize::try_from(stats.new_events).unwrap_or(usize::MAX);
+    w.sandbox.settled().await;
+    let counts = w.receiver.stats();
     summary.inbound = 1;
-    summary.receipts = summary.receipts.saturating_sub(summary.inbound);
+    summary.receipts = usize::try_from(counts.new_events)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(summary.inbound);
     println!(
         "\ndone: {} receipts and {} inbound message received, {} duplicates suppressed",
-        summary.receipts, summary.inbound, stats.duplicates
+        summary.receipts, summary.inbound, counts.duplicates
     );
-    sandbox.shutdown().await;
-    server.abort();
+    w.sandbox.shutdown().await;
+    w.server.abort();
     Ok(summary)
 }
 
@@ -224,21 +246,20 @@ async fn send(
 
 /// Waits until the tracker's state for `transid` satisfies `done`.
 async fn wait_for(
-    arrivals: &mut mpsc::UnboundedReceiver<WebhookEvent>,
-    receiver: &Receiver,
+    w: &mut World,
     transid: &TransactionId,
     done: impl Fn(&DeliveryState) -> bool,
 ) -> Result<DeliveryState, BoxError> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        if let Some(state) = receiver.tracker().get(transid).filter(|s| done(s)) {
+        if let Some(state) = w.receiver.tracker().get(transid).filter(|s| done(s)) {
             return Ok(state);
         }
-        match tokio::time::timeout_at(deadline, arrivals.recv()).await {
+        match tokio::time::timeout_at(deadline, w.arrivals.recv()).await {
             Ok(Some(_)) => {}
             Ok(None) => return Err("the receiver stopped".into()),
             Err(_) => {
-                let state = receiver.tracker().get(transid);
+                let state = w.receiver.tracker().get(transid);
                 return Err(format!(
                     "no final receipt for {transid} within {WAIT:?} (state: {state:?})"
                 )
