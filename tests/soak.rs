@@ -38,6 +38,10 @@ struct Counts {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario, read top to bottom: set up, send, check the logs"
+)]
 async fn ten_thousand_sends_with_twenty_percent_faults() {
     // The receiver: counts every event its handler gets, per (transid, code).
     let receiver = Arc::new(
