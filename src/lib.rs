@@ -118,6 +118,7 @@ pub mod media;
 pub mod optin;
 pub mod phone;
 pub mod profile;
+pub mod receiver;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;

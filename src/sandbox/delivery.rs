@@ -10,6 +10,7 @@ use url::Url;
 use super::payload::{self, Receipt, ReceiptStatus};
 use super::state::{MessageFate, SentWebhook, Shared, WebhookKind, mask};
 use crate::ids::TransactionId;
+use crate::webhook::signature::{self as hub, SignatureAlgorithm};
 
 /// How long one webhook attempt may take, as on the platform.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,8 +39,8 @@ pub(crate) async fn deliver(
     let signature = shared
         .config
         .webhook_secret
-        .as_deref()
-        .map(|secret| payload::sign(secret, &body));
+        .as_ref()
+        .map(|secret| hub::sign(SignatureAlgorithm::Sha256, secret, &body));
     let mut attempts = 0_u32;
     let (status, error, delivered) = loop {
         attempts += 1;
@@ -49,7 +50,7 @@ pub(crate) async fn deliver(
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.clone());
         if let Some(signature) = &signature {
-            request = request.header(payload::SIGNATURE_HEADER, signature.as_str());
+            request = request.header(hub::HEADER, signature.as_str());
         }
         let (status, error) = match request.send().await {
             Ok(response) => {
@@ -138,7 +139,7 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
     };
     for (delay, status) in steps {
         shared.config.clock.sleep(delay).await;
-        let body = payload::receipt(&Receipt {
+        let receipt = payload::receipt(&Receipt {
             transid: plan.transid.as_str(),
             destination: &plan.waid,
             correlation_id: &plan.correlation_id,
@@ -146,7 +147,7 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
             status,
             at: shared.config.clock.now(),
         });
-        let body = body.to_string().into_bytes();
+        let body = receipt.raw().as_bytes().to_vec();
         let copies = if plan.duplicate { 2 } else { 1 };
         for _ in 0..copies {
             {
@@ -157,13 +158,13 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
                     .copied()
                     .and_then(|i| state.messages.get_mut(i))
                 {
-                    message.receipts.push(status.code.to_owned());
+                    message.receipts.push(status.code().to_owned());
                 }
             }
             if let Some(url) = &plan.url {
                 let kind = WebhookKind::Receipt {
                     transid: plan.transid.clone(),
-                    code: status.code.to_owned(),
+                    code: status.code().to_owned(),
                 };
                 deliver(&shared, url, body.clone(), kind).await;
             }

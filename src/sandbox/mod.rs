@@ -112,7 +112,7 @@ use payload::Inbound;
 use state::{Config, ReceiptDelays, Shared, State, mask, normalize_waid};
 
 /// The header that carries a webhook's signature.
-pub const SIGNATURE_HEADER: &str = payload::SIGNATURE_HEADER;
+pub const SIGNATURE_HEADER: &str = crate::webhook::signature::HEADER;
 
 /// How long [`Sandbox::shutdown`] waits for requests in progress.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -141,6 +141,15 @@ pub enum SandboxError {
         /// The value, masked but for its last four characters.
         masked: String,
     },
+    /// An injected inbound message could not be built (a bad MIME type or coordinate).
+    #[error("the inbound message is invalid: {reason}")]
+    InvalidInbound {
+        /// What was wrong and what is allowed.
+        reason: String,
+    },
+    /// The webhook secret given to the builder is empty.
+    #[error("the webhook secret is empty; give a non-empty secret or none")]
+    EmptyWebhookSecret,
     /// The inbound webhook was not accepted by its receiver, even after the retries.
     ///
     /// The customer's message still counts: the 24-hour window is open.
@@ -308,8 +317,7 @@ impl Sandbox {
         });
         let claims = engine.encode(claims.to_string());
         let signing_input = format!("{head}.{claims}");
-        let signature = payload::sign(&self.shared.config.service_secret, signing_input.as_bytes());
-        let signature = hex::decode(signature).unwrap_or_default();
+        let signature = hs256(&self.shared.config.service_secret, signing_input.as_bytes());
         format!("{signing_input}.{}", engine.encode(signature))
     }
 
@@ -380,17 +388,20 @@ impl Sandbox {
     ///
     /// # Errors
     ///
-    /// As [`Sandbox::inbound_text`].
+    /// As [`Sandbox::inbound_text`], and [`SandboxError::InvalidInbound`] for a MIME type
+    /// that does not parse.
     pub async fn inbound_image(
         &self,
         waid: &str,
         url: &Url,
         mime_type: &str,
     ) -> Result<String, SandboxError> {
-        let content = Inbound::Image {
-            url: url.to_string(),
-            mime_type: mime_type.to_owned(),
-        };
+        let mime_type = mime_type
+            .parse()
+            .map_err(|_| SandboxError::InvalidInbound {
+                reason: format!("{mime_type:?} is not a MIME type, like image/jpeg"),
+            })?;
+        let content = Inbound::Image(crate::webhook::Attachment::new(mime_type, url.clone()));
         self.inbound(waid, content).await
     }
 
@@ -399,7 +410,8 @@ impl Sandbox {
     ///
     /// # Errors
     ///
-    /// As [`Sandbox::inbound_text`].
+    /// As [`Sandbox::inbound_text`], and [`SandboxError::InvalidInbound`] for a latitude
+    /// outside -90..=90 or a longitude outside -180..=180.
     pub async fn inbound_location(
         &self,
         waid: &str,
@@ -408,13 +420,13 @@ impl Sandbox {
         name: &str,
         address: &str,
     ) -> Result<String, SandboxError> {
-        let content = Inbound::Location {
-            latitude,
-            longitude,
-            name: name.to_owned(),
-            address: address.to_owned(),
-        };
-        self.inbound(waid, content).await
+        let location = crate::webhook::Location::new(latitude, longitude)
+            .map_err(|e| SandboxError::InvalidInbound {
+                reason: e.to_string(),
+            })?
+            .with_name(name)
+            .with_address(address);
+        self.inbound(waid, Inbound::Location(location)).await
     }
 
     async fn inbound(&self, waid: &str, content: Inbound) -> Result<String, SandboxError> {
@@ -435,18 +447,21 @@ impl Sandbox {
         let Some(url) = url else {
             return Ok(tid);
         };
-        let body = payload::inbound(
+        let message = payload::inbound(
             self.shared.config.app_id.as_str(),
             &waid,
             &tid,
             now,
             &content,
-        );
+        )
+        .map_err(|e| SandboxError::InvalidInbound {
+            reason: e.to_string(),
+        })?;
         let _pending = state::PendingGuard::new(Arc::clone(&self.shared));
         let sent = delivery::deliver(
             &self.shared,
             &url,
-            body.to_string().into_bytes(),
+            message.raw().as_bytes().to_vec(),
             WebhookKind::Inbound { tid: tid.clone() },
         )
         .await;
@@ -577,6 +592,29 @@ impl Sandbox {
         }
         // Dropping `self` aborts the server task and the background deliveries.
     }
+}
+
+fn webhook_secret(
+    secret: Option<Vec<u8>>,
+) -> Result<Option<crate::webhook::WebhookSecret>, SandboxError> {
+    secret
+        .map(crate::webhook::WebhookSecret::from_bytes)
+        .transpose()
+        .map_err(|_| SandboxError::EmptyWebhookSecret)
+}
+
+/// The HS256 signature of a JWT. Not [`crate::webhook::signature::sign`]: a service secret
+/// may be any bytes, even none, and the JWT wants the raw MAC rather than hex.
+fn hs256(secret: &[u8], input: &[u8]) -> Vec<u8> {
+    use hmac::Mac as _;
+    // HMAC takes keys of any length, so this never fails; an empty signature would be
+    // refused by any verifier, so a failure could not go unnoticed.
+    hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
+        .map(|mut mac| {
+            mac.update(input);
+            mac.finalize().into_bytes().to_vec()
+        })
+        .unwrap_or_default()
 }
 
 const _: () = {
@@ -735,7 +773,8 @@ impl SandboxBuilder {
     /// # Errors
     ///
     /// [`SandboxError::Bind`] when no port can be bound, [`SandboxError::InvalidServiceSecret`]
-    /// for a secret that is not base64, [`SandboxError::HttpClient`] when the webhook client
+    /// for a secret that is not base64, [`SandboxError::EmptyWebhookSecret`] for an empty
+    /// webhook secret, [`SandboxError::HttpClient`] when the webhook client
     /// cannot be built.
     pub async fn start(self) -> Result<Sandbox, SandboxError> {
         let mut rng = match self.seed {
@@ -764,7 +803,7 @@ impl SandboxBuilder {
             service_key,
             service_id,
             service_secret,
-            webhook_secret: self.webhook_secret,
+            webhook_secret: webhook_secret(self.webhook_secret)?,
             clock: self.clock.unwrap_or_default(),
             delays: self.delays.unwrap_or(ReceiptDelays {
                 submitted: Duration::ZERO,

@@ -1,24 +1,12 @@
-//! The JSON bodies the sandbox posts, in the FAQ's exact format, and their signature.
-//!
-//! Kept in one place so they can later be built from the crate's webhook models.
+//! The JSON bodies the sandbox posts, built with the crate's own webhook models so the
+//! sandbox and the parser can never disagree on the FAQ's format.
 
-use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
-use sha2::Sha256;
 use time::OffsetDateTime;
 
-/// The header that carries the webhook signature.
-pub(crate) const SIGNATURE_HEADER: &str = "x-hub-signature";
-
-/// The platform's timestamp form: UTC with milliseconds (`2019-03-04T09:49:20.429Z`).
-pub(crate) fn timestamp(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    at.format(time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    ))
-    // Formatting a UTC date with this description only fails for years beyond 9999.
-    .unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
+use crate::webhook::{
+    Attachment, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, Location,
+    WebhookError,
+};
 
 /// One delivery receipt's variable parts.
 #[derive(Debug, Clone)]
@@ -31,94 +19,88 @@ pub(crate) struct Receipt<'a> {
     pub(crate) at: OffsetDateTime,
 }
 
-/// What a receipt reports: the code, its `Description`, `deliveryStatus` and `additionalInfo`.
+/// What a receipt reports: its status, code, and the texts the platform sends with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReceiptStatus {
-    pub(crate) code: &'static str,
-    pub(crate) description: &'static str,
-    pub(crate) delivery_status: &'static str,
+    pub(crate) status: DeliveryStatus,
+    pub(crate) code: DeliveryCode,
+    /// `Description`, when the platform's differs from [`DeliveryCode::description`].
+    pub(crate) description: Option<&'static str>,
     pub(crate) additional_info: &'static str,
 }
 
+impl ReceiptStatus {
+    /// The wire code, e.g. `7500`.
+    pub(crate) fn code(&self) -> &str {
+        self.code.as_str()
+    }
+}
+
 pub(crate) const SUBMITTED: ReceiptStatus = ReceiptStatus {
-    code: "7501",
-    description: "Submitted",
-    delivery_status: "Submitted",
+    status: DeliveryStatus::Submitted,
+    code: DeliveryCode::Submitted,
+    description: None,
     additional_info: "",
 };
 
 pub(crate) const DELIVERED: ReceiptStatus = ReceiptStatus {
-    code: "7500",
-    description: "Delivered",
-    delivery_status: "Delivered",
+    status: DeliveryStatus::Delivered,
+    code: DeliveryCode::Delivered,
+    description: None,
     additional_info: "",
 };
 
 pub(crate) const READ: ReceiptStatus = ReceiptStatus {
-    code: "7502",
-    description: "Read",
-    delivery_status: "Read",
+    status: DeliveryStatus::Read,
+    code: DeliveryCode::Read,
+    description: None,
     additional_info: "",
 };
 
 /// Texts of the FAQ's 7710 sample.
 pub(crate) const REENGAGEMENT: ReceiptStatus = ReceiptStatus {
-    code: "7710",
-    description: "Re-engagement message",
-    delivery_status: "Failed",
+    status: DeliveryStatus::Failed,
+    code: DeliveryCode::ReEngagement,
+    description: None,
     additional_info: "Message failed to send because more than 24 hours have passed since the customer last replied to this number",
 };
 
 pub(crate) const TOO_LONG: ReceiptStatus = ReceiptStatus {
-    code: "7714",
-    description: "Message too long",
-    delivery_status: "Failed",
+    status: DeliveryStatus::Failed,
+    code: DeliveryCode::MessageTooLong,
+    description: None,
     additional_info: "(#100) | Param text['body'] must be at most 4096 characters long",
 };
 
+/// The reference's code table spells this description shorter than the crate's.
 pub(crate) const PARAM_MISMATCH: ReceiptStatus = ReceiptStatus {
-    code: "7804",
-    description: "Template param count mismatch",
-    delivery_status: "Failed",
+    status: DeliveryStatus::Failed,
+    code: DeliveryCode::TemplateParamCountMismatch,
+    description: Some("Template param count mismatch"),
     additional_info: "(#132000) | Number of parameters does not match the expected number of params",
 };
 
 /// A `deliveryInfoNotification`, as in the FAQ's samples.
-pub(crate) fn receipt(r: &Receipt<'_>) -> Value {
-    json!({
-        "deliveryInfoNotification": {
-            "subtid": "",
-            "deliveryInfo": {
-                "deliveryChannel": "whatsapp",
-                "Description": r.status.description,
-                "destinationType": "waid",
-                "timeStamp": timestamp(r.at),
-                "code": r.status.code,
-                "additionalInfo": r.status.additional_info,
-                "deliveryStatus": r.status.delivery_status,
-                "destination": r.destination,
-            },
-            "correlationid": r.correlation_id,
-            "callbackData": r.callback_data,
-            "transid": r.transid,
-        }
-    })
+pub(crate) fn receipt(r: &Receipt<'_>) -> DeliveryReceipt {
+    let mut builder = DeliveryReceipt::builder(r.transid, r.status.status.clone())
+        .code(r.status.code.clone())
+        .additional_info(r.status.additional_info)
+        .destination(r.destination)
+        .correlation_id(r.correlation_id)
+        .callback_data(r.callback_data)
+        .timestamp(r.at.to_offset(time::UtcOffset::UTC));
+    if let Some(description) = r.status.description {
+        builder = builder.description(description);
+    }
+    builder.build()
 }
 
 /// What a customer sends in an inbound (MO) message.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Inbound {
     Text(String),
-    Image {
-        url: String,
-        mime_type: String,
-    },
-    Location {
-        latitude: f64,
-        longitude: f64,
-        name: String,
-        address: String,
-    },
+    Image(Attachment),
+    Location(Location),
 }
 
 /// An inbound (MO) event, as in the FAQ's samples: `attachments` and `location` are JSON
@@ -129,58 +111,16 @@ pub(crate) fn inbound(
     tid: &str,
     at: OffsetDateTime,
     content: &Inbound,
-) -> Value {
-    let (message, attachments, location) = match content {
-        Inbound::Text(text) => (text.clone(), "[]".to_owned(), String::new()),
-        Inbound::Image { url, mime_type } => (
-            String::new(),
-            json!([{ "mime_type": mime_type, "url": url }]).to_string(),
-            String::new(),
-        ),
-        Inbound::Location {
-            latitude,
-            longitude,
-            name,
-            address,
-        } => (
-            String::new(),
-            "[]".to_owned(),
-            json!({
-                "address": address,
-                "latitude": latitude.to_string(),
-                "name": name,
-                "url": "",
-                "longitude": longitude.to_string(),
-            })
-            .to_string(),
-        ),
-    };
-    json!({
-        "userId": "",
-        "channel": "WhatsApp",
-        "appId": app_id,
-        "event": "MO",
-        "waid": waid,
-        "message": message,
-        "attachments": attachments,
-        "system": "",
-        "location": location,
-        "ts": timestamp(at),
-        "tid": tid,
-    })
-}
-
-/// Lowercase hex HMAC-SHA256 of the raw body, the value of `x-hub-signature`.
-pub(crate) fn sign(secret: &[u8], body: &[u8]) -> String {
-    // HMAC takes keys of any length, so this never fails; an empty string is never a valid
-    // signature, so a failure could not go unnoticed.
-    match Hmac::<Sha256>::new_from_slice(secret) {
-        Ok(mut mac) => {
-            mac.update(body);
-            hex::encode(mac.finalize().into_bytes())
-        }
-        Err(_) => String::new(),
+) -> Result<InboundMessage, WebhookError> {
+    let builder = InboundMessage::builder(app_id, waid)
+        .tid(tid)
+        .timestamp(at.to_offset(time::UtcOffset::UTC));
+    match content {
+        Inbound::Text(text) => builder.text(text.clone()),
+        Inbound::Image(attachment) => builder.attachment(attachment.clone()),
+        Inbound::Location(location) => builder.location(location.clone()),
     }
+    .build()
 }
 
 /// A random version-4 UUID in its usual text form, the shape of real `transid`s.
@@ -206,14 +146,17 @@ pub(crate) fn uuid(rng: &mut fastrand::Rng) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap_or_default()
+    }
 
     #[test]
     fn receipt_matches_the_faq_sample() {
-        let sample: Value = serde_json::from_str(
-            r#"{"deliveryInfoNotification":{"subtid":"","deliveryInfo":{"deliveryChannel":"whatsapp","Description":"Submitted","destinationType":"waid","timeStamp":"2019-03-04T09:49:20.429Z","code":"7501","additionalInfo":"","deliveryStatus":"Submitted","destination":"9199xxxxxxxx"},"correlationid":"","callbackData":"","transid":"5c9f6594-a371-4e78-8561-b695f9647472"}}"#,
-        )
-        .unwrap_or_default();
+        let sample = r#"{"deliveryInfoNotification":{"subtid":"","deliveryInfo":{"deliveryChannel":"whatsapp","Description":"Submitted","destinationType":"waid","timeStamp":"2019-03-04T09:49:20.429Z","code":"7501","additionalInfo":"","deliveryStatus":"Submitted","destination":"9199xxxxxxxx"},"correlationid":"","callbackData":"","transid":"5c9f6594-a371-4e78-8561-b695f9647472"}}"#;
         let built = receipt(&Receipt {
             transid: "5c9f6594-a371-4e78-8561-b695f9647472",
             destination: "9199xxxxxxxx",
@@ -222,15 +165,29 @@ mod tests {
             status: &SUBMITTED,
             at: time::macros::datetime!(2019-03-04 09:49:20.429 UTC),
         });
-        assert_eq!(built, sample);
+        // Byte for byte, key order included.
+        assert_eq!(built.raw(), sample);
+    }
+
+    #[test]
+    fn failure_receipts_keep_the_platform_texts() {
+        let built = receipt(&Receipt {
+            transid: "t",
+            destination: "1",
+            correlation_id: "c",
+            callback_data: "d",
+            status: &PARAM_MISMATCH,
+            at: time::macros::datetime!(2019-03-04 09:49:20.429 UTC),
+        });
+        assert_eq!(built.description(), Some("Template param count mismatch"));
+        assert_eq!(built.code().as_str(), "7804");
+        assert_eq!(built.status(), &DeliveryStatus::Failed);
+        assert_eq!(built.meta_error_code(), Some(132_000));
     }
 
     #[test]
     fn inbound_text_matches_the_faq_sample() {
-        let sample: Value = serde_json::from_str(
-            r#"{"userId":"","channel":"WhatsApp","appId":"a_155054536910425280","event":"MO","waid":"9199xxxxxxxx","message":"Hello","attachments":"[]","system":"","location":"","ts":"2019-03-03T07:40:51.297Z","tid":"0cab6280-9d98-0041-4877-0bde6515b15a_0"}"#,
-        )
-        .unwrap_or_default();
+        let sample = r#"{"userId":"","channel":"WhatsApp","appId":"a_155054536910425280","event":"MO","waid":"9199xxxxxxxx","message":"Hello","attachments":"[]","system":"","location":"","ts":"2019-03-03T07:40:51.297Z","tid":"0cab6280-9d98-0041-4877-0bde6515b15a_0"}"#;
         let built = inbound(
             "a_155054536910425280",
             "9199xxxxxxxx",
@@ -238,16 +195,28 @@ mod tests {
             time::macros::datetime!(2019-03-03 07:40:51.297 UTC),
             &Inbound::Text("Hello".to_owned()),
         );
+        let built = built.map(|m| m.raw().to_owned()).unwrap_or_default();
         assert_eq!(built, sample);
+        assert_eq!(json(&built), json(sample));
     }
 
     #[test]
-    fn signature_is_lowercase_hex_hmac_sha256() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            sign(b"Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    fn inbound_location_is_json_in_a_string() {
+        let location = Location::new(17.434_901, 78.398_4)
+            .map(|l| l.with_name("Office").with_address("1 Main St"));
+        let Ok(location) = location else {
+            return assert!(location.is_ok());
+        };
+        let built = inbound(
+            "a_1",
+            "919900012345",
+            "t_0",
+            time::macros::datetime!(2019-03-03 07:40:51.297 UTC),
+            &Inbound::Location(location),
         );
+        let read = built.ok().and_then(|m| m.location().ok().flatten());
+        assert_eq!(read.as_ref().and_then(Location::latitude), Some(17.434_901));
+        assert_eq!(read.as_ref().and_then(Location::name), Some("Office"));
     }
 
     #[test]

@@ -1,0 +1,297 @@
+//! End to end: the crate's client sends through the sandbox, and the sandbox's signed
+//! webhooks come back through the crate's axum receiver.
+#![cfg(feature = "sandbox")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use webex_connect_whatsapp::client::{Client, RetryPolicy};
+use webex_connect_whatsapp::receiver::{DeliveryState, Receiver, axum::router};
+use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock};
+use webex_connect_whatsapp::send::ResponseCode;
+use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::{PhoneNumber, SessionMessage, TemplateMessage, TransactionId};
+
+#[path = "../examples/quickstart.rs"]
+#[allow(dead_code, reason = "main and the live mode are not run by the test")]
+mod quickstart;
+
+const SECRET: &str = "e2e-hub-secret";
+const CUSTOMER: &str = "+447400123456";
+const TEMPLATE: &str = "5139722425";
+
+struct Harness {
+    sandbox: Sandbox,
+    clock: SandboxClock,
+    receiver: Arc<Receiver>,
+    events: Arc<Mutex<Vec<WebhookEvent>>>,
+    client: Client,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let receiver = Arc::new(
+            Receiver::builder()
+                .secret(WebhookSecret::new(SECRET).unwrap())
+                .build(),
+        );
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&events);
+        let app = router(Arc::clone(&receiver), move |event| {
+            let sink = Arc::clone(&sink);
+            async move { sink.lock().unwrap().push(event) }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url: url::Url = format!("http://{}/hook", listener.local_addr().unwrap())
+            .parse()
+            .unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let clock = SandboxClock::manual();
+        let sandbox = Sandbox::builder()
+            .clock(clock.clone())
+            .webhook_secret(SECRET)
+            .delivery_url(url.clone())
+            .inbound_url(url)
+            .receipt_delays(Duration::ZERO, Duration::ZERO, Duration::ZERO)
+            .template(TEMPLATE, ["name", "order"])
+            .start()
+            .await
+            .unwrap();
+        let client = client(&sandbox, sandbox.service_key());
+        Self {
+            sandbox,
+            clock,
+            receiver,
+            events,
+            client,
+        }
+    }
+
+    /// Waits for the sandbox to post everything, then for the spawned handlers to run.
+    async fn settle(&self, handled: usize) -> Vec<WebhookEvent> {
+        self.sandbox.settled().await;
+        for _ in 0..500 {
+            if self.events.lock().unwrap().len() >= handled {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.events.lock().unwrap().clone()
+    }
+}
+
+fn client(sandbox: &Sandbox, key: &str) -> Client {
+    Client::builder()
+        .service_key(key)
+        .app_id(sandbox.app_id())
+        .base_url(sandbox.base_url())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn session(value: serde_json::Value) -> SessionMessage {
+    serde_json::from_value(value).unwrap()
+}
+
+fn template(id: &str) -> TemplateMessage {
+    serde_json::from_value(json!({
+        "template": id,
+        "parameters": { "name": "Ana", "order": "#1042" }
+    }))
+    .unwrap()
+}
+
+fn every_session_type() -> Vec<(&'static str, SessionMessage)> {
+    let media = |kind: &str, url: &str, mime: &str| {
+        session(json!({ "type": kind, kind: { "url": url, "mimeType": mime } }))
+    };
+    vec![
+        (
+            "text",
+            session(json!({"type": "text", "text": {"body": "Hello"}})),
+        ),
+        (
+            "image",
+            media("image", "https://example.com/a.jpg", "image/jpeg"),
+        ),
+        (
+            "audio",
+            media(
+                "audio",
+                "https://example.com/a.ogg",
+                "audio/ogg; codecs=opus",
+            ),
+        ),
+        (
+            "video",
+            media("video", "https://example.com/a.mp4", "video/mp4"),
+        ),
+        (
+            "document",
+            media("document", "https://example.com/a.pdf", "application/pdf"),
+        ),
+        (
+            "sticker",
+            media("sticker", "https://example.com/a.webp", "image/webp"),
+        ),
+        (
+            "location",
+            session(json!({"type": "location", "location": {
+                "longitude": -0.1196, "latitude": 51.5033, "name": "Pickup", "address": "London"
+            }})),
+        ),
+        (
+            "contacts",
+            session(json!({"type": "contacts", "contacts": [{
+                "name": {"formatted_name": "Ana Silva", "first_name": "Ana"},
+                "phones": [{"phone": "+447400123456", "type": "CELL"}]
+            }]})),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_message_type_is_sent_and_its_receipts_arrive_verified() {
+    let h = Harness::start().await;
+    let to = PhoneNumber::parse(CUSTOMER).unwrap();
+    h.sandbox.inbound_text(to.waid(), "hi").await.unwrap();
+
+    let mut sent: Vec<(&str, TransactionId)> = Vec::new();
+    for (kind, message) in every_session_type() {
+        let receipt = h.client.send(&to, message).await.unwrap();
+        sent.push((kind, receipt.transid.unwrap()));
+    }
+    let receipt = h.client.send(&to, template(TEMPLATE)).await.unwrap();
+    sent.push(("template", receipt.transid.unwrap()));
+    assert_eq!(sent.len(), 9);
+
+    // 1 inbound message + 3 receipts per message.
+    let events = h.settle(1 + 3 * sent.len()).await;
+    let mut codes: HashMap<String, Vec<String>> = HashMap::new();
+    let mut inbound = 0;
+    for event in &events {
+        match event {
+            WebhookEvent::DeliveryReceipt(r) => {
+                assert_eq!(r.destination(), Some(to.waid()));
+                assert!(r.correlation_id().is_some(), "the client's id is echoed");
+                codes
+                    .entry(r.transaction_id().unwrap().to_string())
+                    .or_default()
+                    .push(r.code().as_str().to_owned());
+            }
+            WebhookEvent::Inbound(m) => {
+                assert_eq!(m.text(), Some("hi"));
+                inbound += 1;
+            }
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    assert_eq!(inbound, 1);
+    for (kind, transid) in &sent {
+        let mut got = codes.remove(transid.as_str()).unwrap_or_default();
+        got.sort();
+        assert_eq!(
+            got,
+            ["7500", "7501", "7502"],
+            "receipts of the {kind} message"
+        );
+        assert_eq!(
+            h.receiver.tracker().get(transid),
+            Some(DeliveryState::Read),
+            "{kind}"
+        );
+    }
+    assert!(codes.is_empty(), "receipts for unknown messages: {codes:?}");
+
+    // Every webhook was signed and accepted at the first attempt.
+    let stats = h.receiver.stats();
+    assert_eq!(stats.bad_signature, 0);
+    assert_eq!(stats.duplicates, 0);
+    assert_eq!(stats.new_events, 28);
+    for webhook in h.sandbox.webhooks() {
+        assert!(webhook.signature.is_some());
+        assert!(webhook.delivered);
+        assert_eq!((webhook.attempts, webhook.status), (1, Some(200)));
+    }
+}
+
+#[tokio::test]
+async fn a_session_message_after_the_window_fails_with_7710() {
+    let h = Harness::start().await;
+    let to = PhoneNumber::parse(CUSTOMER).unwrap();
+    h.sandbox.inbound_text(to.waid(), "hi").await.unwrap();
+    h.clock.advance(Duration::from_secs(24 * 60 * 60 + 1));
+
+    let text = session(json!({"type": "text", "text": {"body": "too late"}}));
+    let transid = h.client.send(&to, text).await.unwrap().transid.unwrap();
+    let events = h.settle(2).await;
+
+    assert_eq!(
+        h.receiver.tracker().get(&transid),
+        Some(DeliveryState::Failed(DeliveryCode::ReEngagement))
+    );
+    let failed = events
+        .iter()
+        .find_map(|e| match e {
+            WebhookEvent::DeliveryReceipt(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(failed.code().as_str(), "7710");
+    assert!(failed.code().is_permanent());
+
+    // A template is still allowed outside the window.
+    let transid = h
+        .client
+        .send(&to, template(TEMPLATE))
+        .await
+        .unwrap()
+        .transid
+        .unwrap();
+    h.settle(5).await;
+    assert_eq!(
+        h.receiver.tracker().get(&transid),
+        Some(DeliveryState::Read)
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_template_is_rejected_with_7108() {
+    let h = Harness::start().await;
+    let to = PhoneNumber::parse(CUSTOMER).unwrap();
+    let err = h.client.send(&to, template("999")).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ResponseCode::InvalidTemplateId));
+    assert!(!err.is_outcome_unknown());
+    assert!(h.sandbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_service_key_is_rejected_with_7001() {
+    let h = Harness::start().await;
+    let to = PhoneNumber::parse(CUSTOMER).unwrap();
+    let bad = client(&h.sandbox, "not-the-key");
+    let text = session(json!({"type": "text", "text": {"body": "hi"}}));
+    let err = bad.send(&to, text).await.unwrap_err();
+    assert_eq!(err.code(), Some(&ResponseCode::AuthenticationFailed));
+    assert!(!err.is_outcome_unknown());
+    assert!(h.sandbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn the_quickstart_runs_offline() {
+    let summary = quickstart::run_offline().await.unwrap();
+    assert_eq!(summary.read.len(), 4);
+    assert!(summary.failed.is_some());
+    // 4 messages with 3 receipts each, then one Failed receipt.
+    assert_eq!(summary.receipts, 13);
+    assert_eq!(summary.inbound, 1);
+}
