@@ -23,6 +23,7 @@
 
 mod auth;
 mod bulk;
+mod env;
 mod error;
 pub mod guard;
 mod mask;
@@ -46,6 +47,7 @@ pub use auth::{JWT_LIFETIME, JWT_REFRESH_MARGIN, JwtCredentials, ServiceKey};
 pub use bulk::{
     BulkBuilder, BulkProgress, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY, Recipient,
 };
+pub use env::{APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_KEY_VAR, TPS_VAR};
 pub use error::{Error, MAX_RAW_BODY_CHARS};
 pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
@@ -282,6 +284,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
     rate_limit: Option<NonZeroU32>,
+    /// Whether [`ClientBuilder::from_env`] started it, so a missing setting names its variable.
+    from_env: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -398,35 +402,43 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] for the first invalid setting, missing credentials, a missing app id
-    /// or base URL, or a base URL that is not https (http is allowed on loopback only).
+    /// or base URL, or a base URL that is not https (http is allowed on loopback only);
+    /// [`Error::Env`] instead for a builder from [`ClientBuilder::from_env`] whose variable is
+    /// missing or invalid.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(error) = self.error {
             return Err(error);
         }
+        let from_env = self.from_env;
+        let missing = |variable: &'static str, problem: &str, otherwise: &str| {
+            if from_env {
+                Error::env(variable, problem)
+            } else {
+                Error::config(otherwise)
+            }
+        };
         let credentials = self.credentials.ok_or_else(|| {
-            Error::config("no credentials; call service_key(...) or jwt(service_id, secret)")
+            missing(
+                SERVICE_KEY_VAR,
+                "is not set",
+                "no credentials; call service_key(...) or jwt(service_id, secret)",
+            )
         })?;
-        let app_id = self
-            .app_id
-            .ok_or_else(|| Error::config("no app id; call app_id(AppId::new(\"a_...\")?)"))?;
+        let app_id = self.app_id.ok_or_else(|| {
+            missing(
+                APP_ID_VAR,
+                "is not set",
+                "no app id; call app_id(AppId::new(\"a_...\")?)",
+            )
+        })?;
         let base = self.base_url.ok_or_else(|| {
-            Error::config("no API host; call region(Region::...) or base_url(...)")
+            missing(
+                REGION_VAR,
+                "is not set (nor WEBEX_CONNECT_BASE_URL); set it to us, us1, eu, uk, ca, au or in",
+                "no API host; call region(Region::...) or base_url(...)",
+            )
         })?;
-        match base.scheme() {
-            "https" => {}
-            "http" if crate::send::is_loopback(&base) => {}
-            "http" => {
-                return Err(Error::config(format!(
-                    "base url {base} uses http; only https is allowed, except on a loopback \
-                     address (127.0.0.0/8, ::1, localhost)"
-                )));
-            }
-            other => {
-                return Err(Error::config(format!(
-                    "base url {base} has scheme {other:?}; only https is allowed"
-                )));
-            }
-        }
+        check_base_url(&base)?;
         let endpoint = endpoint_for(&base)?;
         let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
             Error::config(format!(
@@ -454,6 +466,21 @@ impl ClientBuilder {
                 user_agent,
             }),
         })
+    }
+}
+
+/// Refuses a base URL that would send the service key in clear text over the network.
+fn check_base_url(base: &Url) -> Result<(), Error> {
+    match base.scheme() {
+        "https" => Ok(()),
+        "http" if crate::send::is_loopback(base) => Ok(()),
+        "http" => Err(Error::config(format!(
+            "base url {base} uses http; only https is allowed, except on a loopback \
+             address (127.0.0.0/8, ::1, localhost)"
+        ))),
+        other => Err(Error::config(format!(
+            "base url {base} has scheme {other:?}; only https is allowed"
+        ))),
     }
 }
 
@@ -619,6 +646,7 @@ impl Client {
             http: None,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            from_env: false,
         }
     }
 
