@@ -54,7 +54,9 @@ pub use retry::{RetryEvent, RetryPolicy};
 
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::phone::PhoneNumber;
-use crate::send::{Content, Destination, ResponseCode, SendRequest, SendResponse};
+use crate::send::{
+    Content, Destination, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
+};
 use throttle::Throttle;
 
 /// The path of the send endpoint under the API host.
@@ -551,10 +553,35 @@ pub struct MessageBuilder<'c> {
     to: PhoneNumber,
     content: Content,
     correlation_id: Option<CorrelationId>,
+    options: RequestOptions,
+}
+
+/// The request-level options that [`MessageBuilder`] and [`BulkBuilder`] both offer, so that
+/// one message and a bulk send carry them into the request the same way.
+#[derive(Debug, Clone, Default)]
+struct RequestOptions {
     callback_data: Option<CallbackData>,
     notify_url: Option<Url>,
     notify_url_auth_id: Option<String>,
     expiry: Option<OffsetDateTime>,
+}
+
+impl RequestOptions {
+    fn apply(&self, mut builder: SendRequestBuilder) -> SendRequestBuilder {
+        if let Some(data) = &self.callback_data {
+            builder = builder.callback_data(data.clone());
+        }
+        if let Some(url) = &self.notify_url {
+            builder = builder.notify_url(url.clone());
+        }
+        if let Some(id) = &self.notify_url_auth_id {
+            builder = builder.notify_url_auth_id(id.clone());
+        }
+        if let Some(at) = self.expiry {
+            builder = builder.expiry(at);
+        }
+        builder
+    }
 }
 
 impl MessageBuilder<'_> {
@@ -566,25 +593,25 @@ impl MessageBuilder<'_> {
 
     /// Data echoed in delivery receipts.
     pub fn callback_data(mut self, data: CallbackData) -> Self {
-        self.callback_data = Some(data);
+        self.options.callback_data = Some(data);
         self
     }
 
     /// The URL that receives this message's delivery receipts.
     pub fn notify_url(mut self, url: Url) -> Self {
-        self.notify_url = Some(url);
+        self.options.notify_url = Some(url);
         self
     }
 
     /// The authorization profile Webex Connect applies when calling the notify URL.
     pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
-        self.notify_url_auth_id = Some(id.into());
+        self.options.notify_url_auth_id = Some(id.into());
         self
     }
 
     /// The time after which the message must not be sent.
     pub fn expiry(mut self, at: OffsetDateTime) -> Self {
-        self.expiry = Some(at);
+        self.options.expiry = Some(at);
         self
     }
 
@@ -598,22 +625,9 @@ impl MessageBuilder<'_> {
             .correlation_id
             .clone()
             .unwrap_or_else(generate_correlation_id);
-        let mut builder =
-            SendRequest::builder(self.client.inner.app_id.clone(), self.content.clone())
-                .destination(Destination::new(&self.to).with_correlation_id(id));
-        if let Some(data) = &self.callback_data {
-            builder = builder.callback_data(data.clone());
-        }
-        if let Some(url) = &self.notify_url {
-            builder = builder.notify_url(url.clone());
-        }
-        if let Some(id) = &self.notify_url_auth_id {
-            builder = builder.notify_url_auth_id(id.clone());
-        }
-        if let Some(at) = self.expiry {
-            builder = builder.expiry(at);
-        }
-        Ok(builder.build()?)
+        let builder = SendRequest::builder(self.client.inner.app_id.clone(), self.content.clone())
+            .destination(Destination::new(&self.to).with_correlation_id(id));
+        Ok(self.options.apply(builder).build()?)
     }
 
     /// Sends the message.
@@ -685,10 +699,7 @@ impl Client {
             to: to.clone(),
             content: content.into(),
             correlation_id: None,
-            callback_data: None,
-            notify_url: None,
-            notify_url_auth_id: None,
-            expiry: None,
+            options: RequestOptions::default(),
         }
     }
 
