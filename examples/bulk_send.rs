@@ -11,59 +11,21 @@ use std::io::BufRead as _;
 use std::process::ExitCode;
 
 use futures_util::StreamExt as _;
-use webex_connect_whatsapp::client::{Client, Region};
-use webex_connect_whatsapp::{AppId, TemplateId, TemplateMessage};
-
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| format!("environment variable {name} is not set"))
-}
-
-/// Builds the client from `WEBEX_CONNECT_*` variables, naming the one that is missing.
-fn client_from_env() -> Result<Client, String> {
-    let key = env("WEBEX_CONNECT_SERVICE_KEY")?;
-    let app = AppId::new(env("WEBEX_CONNECT_APP_ID")?)
-        .map_err(|e| format!("WEBEX_CONNECT_APP_ID: {e}"))?;
-    let mut builder = Client::builder().service_key(key).app_id(app);
-    builder = match (env("WEBEX_CONNECT_BASE_URL"), env("WEBEX_CONNECT_REGION")) {
-        (Ok(url), _) => builder.base_url(
-            url.parse()
-                .map_err(|e| format!("WEBEX_CONNECT_BASE_URL {url:?}: {e}"))?,
-        ),
-        (Err(_), Ok(region)) => builder.region(
-            region
-                .parse::<Region>()
-                .map_err(|e| format!("WEBEX_CONNECT_REGION: {e}"))?,
-        ),
-        (Err(_), Err(_)) => {
-            return Err(
-                "set WEBEX_CONNECT_REGION (us, us1, eu, uk, ca, au, in) or WEBEX_CONNECT_BASE_URL"
-                    .to_owned(),
-            );
-        }
-    };
-    if let Ok(tps) = env("WEBEX_CONNECT_TPS") {
-        let tps: u32 = tps
-            .parse()
-            .map_err(|e| format!("WEBEX_CONNECT_TPS {tps:?}: {e}"))?;
-        builder = builder.rate_limit(tps);
-    }
-    builder.build().map_err(|e| e.to_string())
-}
+use webex_connect_whatsapp::client::ClientBuilder;
+use webex_connect_whatsapp::{TemplateId, TemplateMessage};
 
 /// Reads `name=value` pairs into the template's text variables.
 fn template_from_args(id: &str, params: &[String]) -> Result<TemplateMessage, String> {
     let id = TemplateId::new(id).map_err(|e| format!("template id {id:?}: {e}"))?;
-    let mut builder = TemplateMessage::builder(id);
-    for p in params {
-        let Some((name, value)) = p.split_once('=') else {
-            return Err(format!("parameter {p:?} is not name=value"));
-        };
-        builder = builder.text(name, value);
-    }
-    builder
+    let pairs = params
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .ok_or(format!("parameter {p:?} is not name=value"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    TemplateMessage::builder(id)
+        .texts(pairs)
         .build()
         .map_err(|e| format!("invalid template message: {e}"))
 }
@@ -75,13 +37,16 @@ async fn main() -> ExitCode {
         eprintln!("usage: bulk_send <file with one phone per line> <template-id> [name=value ...]");
         return ExitCode::from(2);
     };
-    let prepared = client_from_env().and_then(|client| {
-        let message = template_from_args(template_id, params)?;
-        let reader = std::fs::File::open(file)
-            .map(std::io::BufReader::new)
-            .map_err(|e| format!("cannot open {file}: {e}"))?;
-        Ok((client, message, reader))
-    });
+    let prepared = ClientBuilder::from_env()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|client| {
+            let message = template_from_args(template_id, params)?;
+            let reader = std::fs::File::open(file)
+                .map(std::io::BufReader::new)
+                .map_err(|e| format!("cannot open {file}: {e}"))?;
+            Ok((client, message, reader))
+        });
     let (client, message, reader) = match prepared {
         Ok(p) => p,
         Err(e) => {

@@ -24,6 +24,7 @@
 //! | `WEBEX_CONNECT_APP_ID` | the WhatsApp app id (`a_…`) |
 //! | `WEBEX_CONNECT_TO` | the recipient, e.g. `+447400123456` |
 //! | `WEBEX_CONNECT_REGION` | optional: `us` (default), `us1`, `eu`, `uk`, `ca`, `au`, `in` |
+//! | `WEBEX_CONNECT_BASE_URL` | optional: replaces the region (https, or http on loopback) |
 //! | `WEBEX_CONNECT_TEMPLATE_ID` | optional: an approved template without variables to send first |
 //!
 //! The text only arrives if the recipient wrote to your number in the last 24 hours.
@@ -35,12 +36,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use webex_connect_whatsapp::client::{Client, Region};
+use webex_connect_whatsapp::client::{
+    APP_ID_VAR, BASE_URL_VAR, Client, ClientBuilder, REGION_VAR, Region, SERVICE_KEY_VAR,
+};
 use webex_connect_whatsapp::receiver::{DeliveryState, Receiver, axum::router};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock};
 use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
 use webex_connect_whatsapp::{
-    AppId, PhoneNumber, SessionMessage, TemplateId, TemplateMessage, TransactionId,
+    PhoneNumber, SessionMessage, TemplateId, TemplateMessage, TransactionId,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -54,13 +57,9 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let live = [
-        "WEBEX_CONNECT_SERVICE_KEY",
-        "WEBEX_CONNECT_APP_ID",
-        "WEBEX_CONNECT_TO",
-    ]
-    .iter()
-    .all(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
+    let live = [SERVICE_KEY_VAR, APP_ID_VAR, "WEBEX_CONNECT_TO"]
+        .into_iter()
+        .all(is_set);
     let result = if live {
         run_live().await
     } else {
@@ -326,19 +325,25 @@ fn mask(waid: &str) -> String {
         .collect()
 }
 
+/// Whether an environment variable holds more than blanks.
+fn is_set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.trim().is_empty())
+}
+
 /// Sends to a real tenant: an optional template, then a text.
 async fn run_live() -> Result<(), BoxError> {
     let var = |name: &str| std::env::var(name).map(|v| v.trim().to_owned());
-    let region: Region = var("WEBEX_CONNECT_REGION")
-        .unwrap_or_else(|_| "us".to_owned())
-        .parse()?;
-    let client = Client::builder()
-        .service_key(var("WEBEX_CONNECT_SERVICE_KEY")?)
-        .app_id(AppId::new(var("WEBEX_CONNECT_APP_ID")?)?)
-        .region(region)
-        .build()?;
+    let mut builder = ClientBuilder::from_env();
+    if !is_set(REGION_VAR) && !is_set(BASE_URL_VAR) {
+        builder = builder.region(Region::Us);
+    }
+    let client = builder.build()?;
     let to = PhoneNumber::parse(&var("WEBEX_CONNECT_TO")?)?;
-    println!("sending to {} through {}", mask(to.waid()), region.host());
+    println!(
+        "sending to {} through {}",
+        mask(to.waid()),
+        client.endpoint().host_str().unwrap_or("?")
+    );
     if let Ok(id) = var("WEBEX_CONNECT_TEMPLATE_ID") {
         let template = TemplateMessage::builder(TemplateId::new(id)?).build()?;
         send(&client, &to, template, "template").await?;

@@ -8,41 +8,8 @@
 
 use std::process::ExitCode;
 
-use webex_connect_whatsapp::client::{Client, Region};
-use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
-
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| format!("environment variable {name} is not set"))
-}
-
-/// Builds the client from `WEBEX_CONNECT_*` variables, naming the one that is missing.
-fn client_from_env() -> Result<Client, String> {
-    let key = env("WEBEX_CONNECT_SERVICE_KEY")?;
-    let app = AppId::new(env("WEBEX_CONNECT_APP_ID")?)
-        .map_err(|e| format!("WEBEX_CONNECT_APP_ID: {e}"))?;
-    let builder = Client::builder().service_key(key).app_id(app);
-    let builder = match (env("WEBEX_CONNECT_BASE_URL"), env("WEBEX_CONNECT_REGION")) {
-        (Ok(url), _) => builder.base_url(
-            url.parse()
-                .map_err(|e| format!("WEBEX_CONNECT_BASE_URL {url:?}: {e}"))?,
-        ),
-        (Err(_), Ok(region)) => builder.region(
-            region
-                .parse::<Region>()
-                .map_err(|e| format!("WEBEX_CONNECT_REGION: {e}"))?,
-        ),
-        (Err(_), Err(_)) => {
-            return Err(
-                "set WEBEX_CONNECT_REGION (us, us1, eu, uk, ca, au, in) or WEBEX_CONNECT_BASE_URL"
-                    .to_owned(),
-            );
-        }
-    };
-    builder.build().map_err(|e| e.to_string())
-}
+use webex_connect_whatsapp::client::ClientBuilder;
+use webex_connect_whatsapp::{PhoneNumber, SessionMessage};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,7 +18,7 @@ async fn main() -> ExitCode {
         eprintln!("usage: send_text <phone, e.g. +447400123456> <text>");
         return ExitCode::from(2);
     };
-    let client = match client_from_env() {
+    let client = match ClientBuilder::from_env().build() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

@@ -124,6 +124,61 @@ pub enum IdError {
     },
 }
 
+impl IdError {
+    /// Refuses an empty value.
+    pub(crate) fn check_not_empty(what: &'static str, value: &str) -> Result<(), Self> {
+        if value.is_empty() {
+            return Err(Self::Empty { what });
+        }
+        Ok(())
+    }
+
+    /// Refuses a value of more than `max` characters.
+    pub(crate) fn check_max_chars(what: &'static str, value: &str, max: usize) -> Result<(), Self> {
+        let actual = value.chars().count();
+        if actual > max {
+            return Err(Self::TooLong {
+                what,
+                actual,
+                max,
+                unit: "characters",
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a value of more than `max` bytes of UTF-8.
+    pub(crate) fn check_max_bytes(what: &'static str, value: &str, max: usize) -> Result<(), Self> {
+        if value.len() > max {
+            return Err(Self::TooLong {
+                what,
+                actual: value.len(),
+                max,
+                unit: "bytes",
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses the first character for which `ok` is false, naming it and its position.
+    pub(crate) fn check_chars(
+        what: &'static str,
+        value: &str,
+        allowed: &'static str,
+        ok: impl Fn(char) -> bool,
+    ) -> Result<(), Self> {
+        if let Some((position, found)) = value.chars().enumerate().find(|(_, c)| !ok(*c)) {
+            return Err(Self::InvalidCharacter {
+                what,
+                found,
+                position,
+                allowed,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The id of a WhatsApp app (asset) in Webex Connect, e.g. `a_155054536910425280`.
 ///
 /// Sent as `appid` on every request; inbound messages carry it as `appId`.
@@ -135,7 +190,7 @@ pub enum IdError {
 /// assert!(AppId::new("a 1").is_err());
 /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct AppId(String);
 
@@ -152,37 +207,15 @@ impl AppId {
     pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
         const WHAT: &str = "app id";
         let value = value.into();
-        if value.is_empty() {
-            return Err(IdError::Empty { what: WHAT });
-        }
-        let len = value.chars().count();
-        if len > Self::MAX_CHARS {
-            return Err(IdError::TooLong {
-                what: WHAT,
-                actual: len,
-                max: Self::MAX_CHARS,
-                unit: "characters",
-            });
-        }
-        if let Some((position, found)) = value
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-        {
-            return Err(IdError::InvalidCharacter {
-                what: WHAT,
-                found,
-                position,
-                allowed: "ASCII letters, digits, '_', '-' and '.'",
-            });
-        }
+        IdError::check_not_empty(WHAT, &value)?;
+        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
+        IdError::check_chars(
+            WHAT,
+            &value,
+            "ASCII letters, digits, '_', '-' and '.'",
+            |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'),
+        )?;
         Ok(Self(value))
-    }
-}
-
-impl fmt::Debug for AppId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AppId").field(&self.0).finish()
     }
 }
 
@@ -198,7 +231,7 @@ string_newtype_parse!(AppId, IdError);
 /// assert!(CorrelationId::new("x".repeat(51)).is_err());
 /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CorrelationId(String);
 
@@ -214,32 +247,10 @@ impl CorrelationId {
     pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
         const WHAT: &str = "correlation id";
         let value = value.into();
-        if value.is_empty() {
-            return Err(IdError::Empty { what: WHAT });
-        }
-        if value.len() > Self::MAX_BYTES {
-            return Err(IdError::TooLong {
-                what: WHAT,
-                actual: value.len(),
-                max: Self::MAX_BYTES,
-                unit: "bytes",
-            });
-        }
-        if let Some((position, found)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
-            return Err(IdError::InvalidCharacter {
-                what: WHAT,
-                found,
-                position,
-                allowed: "printable characters",
-            });
-        }
+        IdError::check_not_empty(WHAT, &value)?;
+        IdError::check_max_bytes(WHAT, &value, Self::MAX_BYTES)?;
+        IdError::check_chars(WHAT, &value, "printable characters", |c| !c.is_control())?;
         Ok(Self(value))
-    }
-}
-
-impl fmt::Debug for CorrelationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CorrelationId").field(&self.0).finish()
     }
 }
 
@@ -254,7 +265,7 @@ string_newtype_parse!(CorrelationId, IdError);
 /// assert_eq!(data.as_str(), r#"{"order":1234}"#);
 /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CallbackData(String);
 
@@ -270,25 +281,9 @@ impl CallbackData {
     pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
         const WHAT: &str = "callback data";
         let value = value.into();
-        if value.is_empty() {
-            return Err(IdError::Empty { what: WHAT });
-        }
-        let len = value.chars().count();
-        if len > Self::MAX_CHARS {
-            return Err(IdError::TooLong {
-                what: WHAT,
-                actual: len,
-                max: Self::MAX_CHARS,
-                unit: "characters",
-            });
-        }
+        IdError::check_not_empty(WHAT, &value)?;
+        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
         Ok(Self(value))
-    }
-}
-
-impl fmt::Debug for CallbackData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CallbackData").field(&self.0).finish()
     }
 }
 

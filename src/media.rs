@@ -566,29 +566,7 @@ impl AsRef<str> for MediaUrl {
     }
 }
 
-impl FromStr for MediaUrl {
-    type Err = MediaUrlError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::new(s)
-    }
-}
-
-impl TryFrom<&str> for MediaUrl {
-    type Error = MediaUrlError;
-
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl TryFrom<String> for MediaUrl {
-    type Error = MediaUrlError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
+crate::ids::string_newtype_parse!(MediaUrl, MediaUrlError);
 
 impl TryFrom<Url> for MediaUrl {
     type Error = MediaUrlError;

@@ -13,11 +13,12 @@ use std::collections::HashSet;
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use support::{builder, client, phone, queued, rejected, text};
+use support::{
+    builder, client, mock_answering, mock_answering_times, phone, queued, rejected, text,
+};
 use webex_connect_whatsapp::client::{BulkResult, Error, RetryPolicy};
 use webex_connect_whatsapp::{TemplateId, TemplateMessage};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 fn numbers(n: u32) -> impl Iterator<Item = String> + Send + 'static {
     (0..n).map(|i| phone(i).e164().to_owned())
@@ -29,12 +30,11 @@ async fn collect(stream: webex_connect_whatsapp::client::BulkStream) -> Vec<Bulk
 
 #[tokio::test]
 async fn ten_thousand_recipients_make_ten_requests_of_a_thousand() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("batch-t")))
-        .expect(10)
-        .mount(&server)
-        .await;
+    let server = mock_answering_times(
+        ResponseTemplate::new(200).set_body_json(queued("batch-t")),
+        10,
+    )
+    .await;
     let c = client(&server.uri());
     let message = TemplateMessage::builder(TemplateId::new("5139722425").unwrap())
         .text("name", "Jane")
@@ -87,11 +87,7 @@ async fn ten_thousand_recipients_make_ten_requests_of_a_thousand() {
 
 #[tokio::test]
 async fn one_invalid_number_is_reported_and_the_rest_are_sent() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t")))
-        .mount(&server)
-        .await;
+    let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t"))).await;
     let c = client(&server.uri());
     let inputs = numbers(10_000).enumerate().map(|(i, n)| {
         if i == 4321 {
@@ -127,11 +123,7 @@ async fn one_invalid_number_is_reported_and_the_rest_are_sent() {
 
 #[tokio::test]
 async fn the_rate_limit_caps_the_batch_size() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t")))
-        .mount(&server)
-        .await;
+    let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t"))).await;
     let c = builder(&server.uri()).rate_limit(400).build().unwrap();
     let bulk = c.bulk(text("Hi"));
     assert_eq!(bulk.effective_batch_size(), 400);
@@ -152,56 +144,34 @@ async fn the_rate_limit_caps_the_batch_size() {
 
 #[tokio::test]
 async fn per_destination_entries_are_mapped() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"response": [
-                {"code": "1001", "transid": "t-a", "description": "Queued"},
-                {"code": "7004", "transid": "t-b", "description": "Invalid parameters"},
-                {"code": "1001", "transid": "t-c", "description": "Queued"}
-            ]})),
-        )
-        .mount(&server)
-        .await;
+    let server = mock_answering(
+        ResponseTemplate::new(200).set_body_json(json!({"response": [
+            {"code": "1001", "transid": "t-a", "description": "Queued"},
+            {"code": "7004", "transid": "t-b", "description": "Invalid parameters"},
+            {"code": "1001", "transid": "t-c", "description": "Queued"}
+        ]})),
+    )
+    .await;
     let c = client(&server.uri());
     let mut results = collect(c.bulk(text("Hi")).send(numbers(3))).await;
     results.sort_by_key(|r| r.index);
-    assert_eq!(
-        results[0]
-            .result
-            .as_ref()
-            .unwrap()
-            .transid
-            .as_ref()
-            .unwrap()
-            .as_str(),
-        "t-a"
-    );
+    let transid = |i: usize| {
+        let receipt = results[i].result.as_ref().unwrap();
+        receipt.transid.as_ref().unwrap().as_str()
+    };
+    assert_eq!(transid(0), "t-a");
     let e = results[1].result.as_ref().unwrap_err();
     assert_eq!(e.code().unwrap().as_str(), "7004");
     assert!(e.correlation_id().is_some());
-    assert_eq!(
-        results[2]
-            .result
-            .as_ref()
-            .unwrap()
-            .transid
-            .as_ref()
-            .unwrap()
-            .as_str(),
-        "t-c"
-    );
+    assert_eq!(transid(2), "t-c");
 }
 
 #[tokio::test]
 async fn a_rejected_batch_fails_each_of_its_recipients() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(rejected("7108", "Invalid template ID")),
-        )
-        .mount(&server)
-        .await;
+    let server = mock_answering(
+        ResponseTemplate::new(200).set_body_json(rejected("7108", "Invalid template ID")),
+    )
+    .await;
     let c = builder(&server.uri())
         .retry_policy(RetryPolicy::none())
         .build()
@@ -223,12 +193,8 @@ async fn a_rejected_batch_fails_each_of_its_recipients() {
 
 #[tokio::test]
 async fn an_all_garbage_input_streams_without_requests() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t")))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server =
+        mock_answering_times(ResponseTemplate::new(200).set_body_json(queued("t")), 0).await;
     let c = client(&server.uri());
     let inputs = (0..2500).map(|i| format!("junk{i}"));
     let results = collect(c.bulk(text("Hi")).send(inputs)).await;

@@ -13,7 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{builder, closed_port, phone, queued, rejected, swallowing_server, text};
+use support::{
+    builder, closed_port, mock_answering, phone, queued, rejected, swallowing_server, text,
+};
 use webex_connect_whatsapp::CorrelationId;
 use webex_connect_whatsapp::client::{Error, RetryPolicy};
 use wiremock::matchers::method;
@@ -124,11 +126,8 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_deadline_is_returned_not_waited() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
-        .mount(&server)
-        .await;
+    let server =
+        mock_answering(ResponseTemplate::new(429).insert_header("retry-after", "3600")).await;
     let client = builder(&server.uri())
         .retry_policy(RetryPolicy::default().deadline(Duration::from_secs(10)))
         .build()
@@ -140,11 +139,7 @@ async fn a_retry_after_beyond_the_deadline_is_returned_not_waited() {
 
 #[tokio::test]
 async fn internal_error_and_503_are_retried_up_to_max_attempts() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&server)
-        .await;
+    let server = mock_answering(ResponseTemplate::new(503)).await;
     let client = builder(&server.uri())
         .retry_policy(support::fast_retries().max_attempts(3))
         .build()
@@ -170,11 +165,10 @@ async fn internal_error_and_503_are_retried_up_to_max_attempts() {
 
 #[tokio::test]
 async fn permanent_rejections_are_not_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(rejected("7104", "Invalid app id")))
-        .mount(&server)
-        .await;
+    let server = mock_answering(
+        ResponseTemplate::new(200).set_body_json(rejected("7104", "Invalid app id")),
+    )
+    .await;
     let client = builder(&server.uri()).build().unwrap();
     let e = client.send(&phone(1), text("Hi")).await.unwrap_err();
     assert!(!e.is_retryable());

@@ -12,7 +12,10 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{APP, KEY, PATH, builder, client, phone, queued, rejected, text};
+use support::{
+    APP, KEY, PATH, builder, client, mock_answering, mock_answering_times, phone, queued, rejected,
+    text,
+};
 use time::OffsetDateTime;
 use webex_connect_whatsapp::client::{Client, Error, Region, RetryPolicy, ServiceKey};
 use webex_connect_whatsapp::send::{Content, ResponseCode, SendRequest};
@@ -278,11 +281,7 @@ async fn options_go_on_the_wire() {
 
 #[tokio::test]
 async fn a_correlation_id_is_generated_when_none_is_given() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-1")))
-        .mount(&server)
-        .await;
+    let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t-1"))).await;
     let receipt = client(&server.uri())
         .send(&phone(1), text("Hi"))
         .await
@@ -342,11 +341,7 @@ async fn a_base_url_with_a_path_prefix_keeps_it() {
 // ---- response shapes -------------------------------------------------------------------
 
 async fn answer(response: ResponseTemplate) -> (Result<(), Error>, usize) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(response)
-        .mount(&server)
-        .await;
+    let server = mock_answering(response).await;
     let c = builder(&server.uri())
         .retry_policy(RetryPolicy::none())
         .request_timeout(Duration::from_millis(300))
@@ -364,11 +359,7 @@ async fn answer(response: ResponseTemplate) -> (Result<(), Error>, usize) {
 #[tokio::test]
 async fn array_success_is_a_receipt() {
     let body = json!({"response": [{"code": "1001", "transid": "3f09295d", "description": "Queued in burst mode"}]});
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(&server)
-        .await;
+    let server = mock_answering(ResponseTemplate::new(200).set_body_json(body)).await;
     let r = client(&server.uri())
         .send(&phone(1), text("Hi"))
         .await
@@ -535,15 +526,12 @@ async fn a_timeout_is_outcome_unknown_and_sent_once() {
 
 #[tokio::test]
 async fn a_timeout_is_not_retried_even_with_retries_on() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(queued("late"))
-                .set_delay(Duration::from_secs(3)),
-        )
-        .mount(&server)
-        .await;
+    let server = mock_answering(
+        ResponseTemplate::new(200)
+            .set_body_json(queued("late"))
+            .set_delay(Duration::from_secs(3)),
+    )
+    .await;
     let c = builder(&server.uri())
         .request_timeout(Duration::from_millis(200))
         .build()
@@ -557,12 +545,8 @@ async fn a_timeout_is_not_retried_even_with_retries_on() {
 
 #[tokio::test]
 async fn an_invalid_request_costs_no_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t")))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server =
+        mock_answering_times(ResponseTemplate::new(200).set_body_json(queued("t")), 0).await;
     let e = client(&server.uri())
         .message(&phone(1), text("Hi"))
         .notify_url("http://example.com/dlr".parse().unwrap())
@@ -686,11 +670,7 @@ async fn secrets_never_show_in_debug_or_errors() {
 
 #[tokio::test]
 async fn receipts_mask_the_destination_in_debug() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-1")))
-        .mount(&server)
-        .await;
+    let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t-1"))).await;
     let r = client(&server.uri())
         .send(&phone(123_456), text("Hi"))
         .await
@@ -726,11 +706,8 @@ async fn logs_mask_numbers_and_never_show_the_key() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(rejected("7004", "Invalid")))
-        .mount(&server)
-        .await;
+    let server =
+        mock_answering(ResponseTemplate::new(200).set_body_json(rejected("7004", "Invalid"))).await;
     let _ = client(&server.uri())
         .send(&phone(123_456), text("Hi"))
         .await

@@ -224,6 +224,26 @@ fn names_text_and_duplicates_are_checked() {
         fail(|b| b.text("quickReply", "x").quick_reply("a", "b")),
         TemplateMessageError::DuplicateParameter { .. }
     ));
+    // texts() is text() per pair: same order, same checks, the first error wins.
+    assert_eq!(
+        TemplateMessage::builder(id())
+            .texts([("a", "1"), ("b", "2")])
+            .build()
+            .unwrap(),
+        TemplateMessage::builder(id())
+            .text("a", "1")
+            .text("b", "2")
+            .build()
+            .unwrap()
+    );
+    assert!(matches!(
+        fail(|b| b.texts([("a", "1"), ("a", "2")])),
+        TemplateMessageError::DuplicateParameter { .. }
+    ));
+    assert!(matches!(
+        fail(|b| b.texts(vec![("v".to_owned(), "tab\there".to_owned())])),
+        TemplateMessageError::InvalidCharacter { found: '\t', .. }
+    ));
     // http on loopback is for the sandbox and tests.
     assert!(
         TemplateMessage::builder(id())

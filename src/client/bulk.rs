@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::mask::mask_phone;
-use super::{Client, Error, SendReceipt};
+use super::{Client, Error, RequestOptions, SendReceipt};
 use crate::ids::{CallbackData, CorrelationId};
 use crate::phone::PhoneNumber;
 use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
@@ -157,10 +157,7 @@ pub struct BulkBuilder {
     content: Content,
     batch_size: usize,
     concurrency: usize,
-    callback_data: Option<CallbackData>,
-    notify_url: Option<Url>,
-    notify_url_auth_id: Option<String>,
-    expiry: Option<OffsetDateTime>,
+    options: RequestOptions,
 }
 
 impl BulkBuilder {
@@ -170,10 +167,7 @@ impl BulkBuilder {
             content,
             batch_size: MAX_DESTINATIONS,
             concurrency: DEFAULT_BULK_CONCURRENCY,
-            callback_data: None,
-            notify_url: None,
-            notify_url_auth_id: None,
-            expiry: None,
+            options: RequestOptions::default(),
         }
     }
 
@@ -192,25 +186,25 @@ impl BulkBuilder {
 
     /// Data echoed in every delivery receipt of this send.
     pub fn callback_data(mut self, data: CallbackData) -> Self {
-        self.callback_data = Some(data);
+        self.options.callback_data = Some(data);
         self
     }
 
     /// The URL that receives this send's delivery receipts.
     pub fn notify_url(mut self, url: Url) -> Self {
-        self.notify_url = Some(url);
+        self.options.notify_url = Some(url);
         self
     }
 
     /// The authorization profile applied when calling the notify URL.
     pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
-        self.notify_url_auth_id = Some(id.into());
+        self.options.notify_url_auth_id = Some(id.into());
         self
     }
 
     /// The time after which the messages must not be sent.
     pub fn expiry(mut self, at: OffsetDateTime) -> Self {
-        self.expiry = Some(at);
+        self.options.expiry = Some(at);
         self
     }
 
@@ -249,10 +243,7 @@ impl BulkBuilder {
         let template = Arc::new(Template {
             client: self.client,
             content: self.content,
-            callback_data: self.callback_data,
-            notify_url: self.notify_url,
-            notify_url_auth_id: self.notify_url_auth_id,
-            expiry: self.expiry,
+            options: self.options,
             run,
         });
         let input = recipients.map(Into::into).boxed();
@@ -289,10 +280,7 @@ impl BulkBuilder {
 struct Template {
     client: Client,
     content: Content,
-    callback_data: Option<CallbackData>,
-    notify_url: Option<Url>,
-    notify_url_auth_id: Option<String>,
-    expiry: Option<OffsetDateTime>,
+    options: RequestOptions,
     run: String,
 }
 
@@ -364,21 +352,9 @@ impl Template {
                 None => d,
             }
         });
-        let mut builder = SendRequest::builder(self.client.app_id().clone(), self.content.clone())
+        let builder = SendRequest::builder(self.client.app_id().clone(), self.content.clone())
             .destinations(destinations);
-        if let Some(data) = &self.callback_data {
-            builder = builder.callback_data(data.clone());
-        }
-        if let Some(url) = &self.notify_url {
-            builder = builder.notify_url(url.clone());
-        }
-        if let Some(id) = &self.notify_url_auth_id {
-            builder = builder.notify_url_auth_id(id.clone());
-        }
-        if let Some(at) = self.expiry {
-            builder = builder.expiry(at);
-        }
-        Ok(builder.build()?)
+        Ok(self.options.apply(builder).build()?)
     }
 
     async fn run(&self, work: Work, counters: &Counters) -> Vec<BulkResult> {

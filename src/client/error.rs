@@ -38,6 +38,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// An environment variable read by [`ClientBuilder::from_env`](super::ClientBuilder::from_env)
+    /// is missing or invalid; nothing was sent. The message never repeats the service key.
+    #[error("environment variable {variable} {problem}")]
+    Env {
+        /// The variable, e.g. [`APP_ID_VAR`](super::APP_ID_VAR).
+        variable: &'static str,
+        /// What is wrong and what is allowed ("is not set", "is invalid: ...").
+        problem: String,
+    },
+
     /// The message or request is invalid; nothing was sent, and resending it fails the same way.
     #[error("the message is invalid, so nothing was sent (resending it will fail the same way)")]
     InvalidRequest {
@@ -178,6 +188,26 @@ impl Error {
     pub(crate) fn config(reason: impl Into<String>) -> Self {
         Self::Config {
             reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn env(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self::Env {
+            variable,
+            problem: problem.into(),
+        }
+    }
+
+    /// `variable` holds a value that `reason` refuses.
+    pub(crate) fn env_invalid(variable: &'static str, reason: impl std::fmt::Display) -> Self {
+        Self::env(variable, format!("is invalid: {reason}"))
+    }
+
+    /// The bare reason of a [`Error::Config`], so that wrapping it does not say "invalid" twice.
+    pub(crate) fn into_reason(self) -> String {
+        match self {
+            Self::Config { reason } => reason,
+            other => other.to_string(),
         }
     }
 

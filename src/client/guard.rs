@@ -289,14 +289,8 @@ impl PendingFallbacks {
 }
 
 struct Inner<W, C, O> {
-    client: Client,
-    windows: Arc<SessionWindows<W, C>>,
-    ledger: Option<Arc<OptInLedger<O>>>,
-    enforce_opt_in: bool,
-    registry: Option<Arc<TemplateRegistry>>,
-    allow_closed_window: bool,
-    allow_unknown_window: bool,
-    max_pending: usize,
+    /// The settings as built; the builder holds exactly what the client needs.
+    config: GuardedClientBuilder<W, C, O>,
     pending: Mutex<PendingFallbacks>,
 }
 
@@ -319,12 +313,21 @@ impl<W, C, O> Clone for GuardedClient<W, C, O> {
 impl<W, C, O> fmt::Debug for GuardedClient<W, C, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GuardedClient")
-            .field("client", &self.inner.client)
-            .field("opt_in_ledger", &self.inner.ledger.is_some())
-            .field("enforce_opt_in", &self.inner.enforce_opt_in)
-            .field("registry", &self.inner.registry.as_ref().map(|r| r.len()))
-            .field("allow_closed_window", &self.inner.allow_closed_window)
-            .field("allow_unknown_window", &self.inner.allow_unknown_window)
+            .field("client", &self.inner.config.client)
+            .field("opt_in_ledger", &self.inner.config.ledger.is_some())
+            .field("enforce_opt_in", &self.inner.config.enforce_opt_in)
+            .field(
+                "registry",
+                &self.inner.config.registry.as_ref().map(|r| r.len()),
+            )
+            .field(
+                "allow_closed_window",
+                &self.inner.config.allow_closed_window,
+            )
+            .field(
+                "allow_unknown_window",
+                &self.inner.config.allow_unknown_window,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -430,14 +433,7 @@ impl<W, C, O> GuardedClientBuilder<W, C, O> {
     pub fn build(self) -> GuardedClient<W, C, O> {
         GuardedClient {
             inner: Arc::new(Inner {
-                client: self.client,
-                windows: self.windows,
-                ledger: self.ledger,
-                enforce_opt_in: self.enforce_opt_in,
-                registry: self.registry,
-                allow_closed_window: self.allow_closed_window,
-                allow_unknown_window: self.allow_unknown_window,
-                max_pending: self.max_pending,
+                config: self,
                 pending: Mutex::new(PendingFallbacks::default()),
             }),
         }
@@ -447,22 +443,22 @@ impl<W, C, O> GuardedClientBuilder<W, C, O> {
 impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     /// The wrapped client, for sends that need no guard.
     pub fn client(&self) -> &Client {
-        &self.inner.client
+        &self.inner.config.client
     }
 
     /// The session windows.
     pub fn windows(&self) -> &SessionWindows<W, C> {
-        &self.inner.windows
+        &self.inner.config.windows
     }
 
     /// The opt-in ledger, if one is set.
     pub fn opt_in_ledger(&self) -> Option<&OptInLedger<O>> {
-        self.inner.ledger.as_deref()
+        self.inner.config.ledger.as_deref()
     }
 
     /// The template registry, if one is set.
     pub fn registry(&self) -> Option<&TemplateRegistry> {
-        self.inner.registry.as_deref()
+        self.inner.config.registry.as_deref()
     }
 
     /// How many session messages wait for a possible `7710` fallback.
@@ -489,21 +485,21 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         to: &PhoneNumber,
         message: SessionMessage,
     ) -> Result<SendReceipt, GuardError> {
-        match self.inner.windows.status(to).await? {
-            WindowStatus::Closed { since } if !self.inner.allow_closed_window => {
+        match self.inner.config.windows.status(to).await? {
+            WindowStatus::Closed { since } if !self.inner.config.allow_closed_window => {
                 return Err(GuardError::WindowClosed {
                     recipient: to.masked(),
                     since,
                 });
             }
-            WindowStatus::Unknown if !self.inner.allow_unknown_window => {
+            WindowStatus::Unknown if !self.inner.config.allow_unknown_window => {
                 return Err(GuardError::WindowUnknown {
                     recipient: to.masked(),
                 });
             }
             _ => {}
         }
-        Ok(self.inner.client.send(to, message).await?)
+        Ok(self.inner.config.client.send(to, message).await?)
     }
 
     /// Sends a template message after checking it against the registry (when set) and the
@@ -520,7 +516,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     ) -> Result<SendReceipt, GuardError> {
         self.check_template(&message)?;
         self.check_opt_in(to).await?;
-        Ok(self.inner.client.send(to, message).await?)
+        Ok(self.inner.config.client.send(to, message).await?)
     }
 
     /// Sends either kind of content through its guard.
@@ -545,7 +541,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     ///
     /// [`GuardError::Template`] naming the template, the parameter and the rule.
     pub fn check_template(&self, message: &TemplateMessage) -> Result<(), GuardError> {
-        if let Some(registry) = &self.inner.registry {
+        if let Some(registry) = &self.inner.config.registry {
             registry.check(message)?;
         }
         Ok(())
@@ -554,9 +550,10 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     async fn check_opt_in(&self, to: &PhoneNumber) -> Result<(), GuardError> {
         let Some(ledger) = self
             .inner
+            .config
             .ledger
             .as_deref()
-            .filter(|_| self.inner.enforce_opt_in)
+            .filter(|_| self.inner.config.enforce_opt_in)
         else {
             return Ok(());
         };
@@ -592,9 +589,9 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         template: TemplateMessage,
     ) -> Result<FallbackOutcome, GuardError> {
         self.check_template(&template)?;
-        let reason = match self.inner.windows.status(to).await? {
+        let reason = match self.inner.config.windows.status(to).await? {
             WindowStatus::Open { until } => {
-                let receipt = self.inner.client.send(to, session).await?;
+                let receipt = self.inner.config.client.send(to, session).await?;
                 let Some(transid) = receipt.transid.clone() else {
                     return Ok(FallbackOutcome::Session { receipt, until });
                 };
@@ -608,7 +605,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                                 to: to.clone(),
                                 template: template.clone(),
                             },
-                            self.inner.max_pending,
+                            self.inner.config.max_pending,
                         );
                     }
                     raced
@@ -647,11 +644,11 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
             WebhookEvent::Inbound(message) => {
                 let at = message
                     .timestamp()
-                    .unwrap_or_else(|| self.inner.windows.clock().now());
+                    .unwrap_or_else(|| self.inner.config.windows.clock().now());
                 let waid = message.waid();
-                let window = self.inner.windows.record_inbound(waid, at).await?;
+                let window = self.inner.config.windows.record_inbound(waid, at).await?;
                 let mut opted_out = false;
-                if let Some(ledger) = &self.inner.ledger
+                if let Some(ledger) = &self.inner.config.ledger
                     && message.text().is_some_and(is_stop_keyword)
                 {
                     ledger
@@ -671,7 +668,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                         let mut pending = self.pending();
                         let taken = pending.take(transid);
                         if taken.is_none() {
-                            pending.remember_early_failure(transid, self.inner.max_pending);
+                            pending.remember_early_failure(transid, self.inner.config.max_pending);
                         }
                         taken
                     };

@@ -23,6 +23,7 @@
 
 mod auth;
 mod bulk;
+mod env;
 mod error;
 pub mod guard;
 mod mask;
@@ -46,13 +47,16 @@ pub use auth::{JWT_LIFETIME, JWT_REFRESH_MARGIN, JwtCredentials, ServiceKey};
 pub use bulk::{
     BulkBuilder, BulkProgress, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY, Recipient,
 };
+pub use env::{APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_KEY_VAR, TPS_VAR};
 pub use error::{Error, MAX_RAW_BODY_CHARS};
 pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
 
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::phone::PhoneNumber;
-use crate::send::{Content, Destination, ResponseCode, SendRequest, SendResponse};
+use crate::send::{
+    Content, Destination, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
+};
 use throttle::Throttle;
 
 /// The path of the send endpoint under the API host.
@@ -282,6 +286,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
     rate_limit: Option<NonZeroU32>,
+    /// Whether [`ClientBuilder::from_env`] started it, so a missing setting names its variable.
+    from_env: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -398,35 +404,43 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] for the first invalid setting, missing credentials, a missing app id
-    /// or base URL, or a base URL that is not https (http is allowed on loopback only).
+    /// or base URL, or a base URL that is not https (http is allowed on loopback only);
+    /// [`Error::Env`] instead for a builder from [`ClientBuilder::from_env`] whose variable is
+    /// missing or invalid.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(error) = self.error {
             return Err(error);
         }
+        let from_env = self.from_env;
+        let missing = |variable: &'static str, problem: &str, otherwise: &str| {
+            if from_env {
+                Error::env(variable, problem)
+            } else {
+                Error::config(otherwise)
+            }
+        };
         let credentials = self.credentials.ok_or_else(|| {
-            Error::config("no credentials; call service_key(...) or jwt(service_id, secret)")
+            missing(
+                SERVICE_KEY_VAR,
+                "is not set",
+                "no credentials; call service_key(...) or jwt(service_id, secret)",
+            )
         })?;
-        let app_id = self
-            .app_id
-            .ok_or_else(|| Error::config("no app id; call app_id(AppId::new(\"a_...\")?)"))?;
+        let app_id = self.app_id.ok_or_else(|| {
+            missing(
+                APP_ID_VAR,
+                "is not set",
+                "no app id; call app_id(AppId::new(\"a_...\")?)",
+            )
+        })?;
         let base = self.base_url.ok_or_else(|| {
-            Error::config("no API host; call region(Region::...) or base_url(...)")
+            missing(
+                REGION_VAR,
+                "is not set (nor WEBEX_CONNECT_BASE_URL); set it to us, us1, eu, uk, ca, au or in",
+                "no API host; call region(Region::...) or base_url(...)",
+            )
         })?;
-        match base.scheme() {
-            "https" => {}
-            "http" if crate::send::is_loopback(&base) => {}
-            "http" => {
-                return Err(Error::config(format!(
-                    "base url {base} uses http; only https is allowed, except on a loopback \
-                     address (127.0.0.0/8, ::1, localhost)"
-                )));
-            }
-            other => {
-                return Err(Error::config(format!(
-                    "base url {base} has scheme {other:?}; only https is allowed"
-                )));
-            }
-        }
+        check_base_url(&base)?;
         let endpoint = endpoint_for(&base)?;
         let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
             Error::config(format!(
@@ -454,6 +468,21 @@ impl ClientBuilder {
                 user_agent,
             }),
         })
+    }
+}
+
+/// Refuses a base URL that would send the service key in clear text over the network.
+fn check_base_url(base: &Url) -> Result<(), Error> {
+    match base.scheme() {
+        "https" => Ok(()),
+        "http" if crate::send::is_loopback(base) => Ok(()),
+        "http" => Err(Error::config(format!(
+            "base url {base} uses http; only https is allowed, except on a loopback \
+             address (127.0.0.0/8, ::1, localhost)"
+        ))),
+        other => Err(Error::config(format!(
+            "base url {base} has scheme {other:?}; only https is allowed"
+        ))),
     }
 }
 
@@ -524,10 +553,35 @@ pub struct MessageBuilder<'c> {
     to: PhoneNumber,
     content: Content,
     correlation_id: Option<CorrelationId>,
+    options: RequestOptions,
+}
+
+/// The request-level options that [`MessageBuilder`] and [`BulkBuilder`] both offer, so that
+/// one message and a bulk send carry them into the request the same way.
+#[derive(Debug, Clone, Default)]
+struct RequestOptions {
     callback_data: Option<CallbackData>,
     notify_url: Option<Url>,
     notify_url_auth_id: Option<String>,
     expiry: Option<OffsetDateTime>,
+}
+
+impl RequestOptions {
+    fn apply(&self, mut builder: SendRequestBuilder) -> SendRequestBuilder {
+        if let Some(data) = &self.callback_data {
+            builder = builder.callback_data(data.clone());
+        }
+        if let Some(url) = &self.notify_url {
+            builder = builder.notify_url(url.clone());
+        }
+        if let Some(id) = &self.notify_url_auth_id {
+            builder = builder.notify_url_auth_id(id.clone());
+        }
+        if let Some(at) = self.expiry {
+            builder = builder.expiry(at);
+        }
+        builder
+    }
 }
 
 impl MessageBuilder<'_> {
@@ -539,25 +593,25 @@ impl MessageBuilder<'_> {
 
     /// Data echoed in delivery receipts.
     pub fn callback_data(mut self, data: CallbackData) -> Self {
-        self.callback_data = Some(data);
+        self.options.callback_data = Some(data);
         self
     }
 
     /// The URL that receives this message's delivery receipts.
     pub fn notify_url(mut self, url: Url) -> Self {
-        self.notify_url = Some(url);
+        self.options.notify_url = Some(url);
         self
     }
 
     /// The authorization profile Webex Connect applies when calling the notify URL.
     pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
-        self.notify_url_auth_id = Some(id.into());
+        self.options.notify_url_auth_id = Some(id.into());
         self
     }
 
     /// The time after which the message must not be sent.
     pub fn expiry(mut self, at: OffsetDateTime) -> Self {
-        self.expiry = Some(at);
+        self.options.expiry = Some(at);
         self
     }
 
@@ -571,22 +625,9 @@ impl MessageBuilder<'_> {
             .correlation_id
             .clone()
             .unwrap_or_else(generate_correlation_id);
-        let mut builder =
-            SendRequest::builder(self.client.inner.app_id.clone(), self.content.clone())
-                .destination(Destination::new(&self.to).with_correlation_id(id));
-        if let Some(data) = &self.callback_data {
-            builder = builder.callback_data(data.clone());
-        }
-        if let Some(url) = &self.notify_url {
-            builder = builder.notify_url(url.clone());
-        }
-        if let Some(id) = &self.notify_url_auth_id {
-            builder = builder.notify_url_auth_id(id.clone());
-        }
-        if let Some(at) = self.expiry {
-            builder = builder.expiry(at);
-        }
-        Ok(builder.build()?)
+        let builder = SendRequest::builder(self.client.inner.app_id.clone(), self.content.clone())
+            .destination(Destination::new(&self.to).with_correlation_id(id));
+        Ok(self.options.apply(builder).build()?)
     }
 
     /// Sends the message.
@@ -619,6 +660,7 @@ impl Client {
             http: None,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            from_env: false,
         }
     }
 
@@ -657,10 +699,7 @@ impl Client {
             to: to.clone(),
             content: content.into(),
             correlation_id: None,
-            callback_data: None,
-            notify_url: None,
-            notify_url_auth_id: None,
-            expiry: None,
+            options: RequestOptions::default(),
         }
     }
 

@@ -574,6 +574,28 @@ impl TemplateMessageBuilder {
         self.push(name, TemplateParameter::Text(value.into()), None)
     }
 
+    /// Adds several body text variables, as [`TemplateMessageBuilder::text`] does for each
+    /// `(name, value)` pair, in order (from a map, a config file or command-line arguments).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+    ///
+    /// let message = TemplateMessage::builder(TemplateId::new("5139722425")?)
+    ///     .texts([("name", "Jane"), ("order", "1234")])
+    ///     .build()?;
+    /// assert_eq!(message.parameter("order").and_then(|p| p.as_text()), Some("1234"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn texts<N, V>(self, pairs: impl IntoIterator<Item = (N, V)>) -> Self
+    where
+        N: AsRef<str>,
+        V: Into<String>,
+    {
+        pairs.into_iter().fold(self, |builder, (name, value)| {
+            builder.text(name.as_ref(), value)
+        })
+    }
+
     /// Adds the header text variable: the text rules, at most 60 characters.
     pub fn header_text(self, name: &str, value: impl Into<String>) -> Self {
         self.push(

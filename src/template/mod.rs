@@ -51,7 +51,7 @@ pub use registry::{RegisteredTemplate, RegistryError, TemplateRegistry};
 /// assert!(matches!(err, IdError::InvalidCharacter { position: 0, found: 'O', .. }));
 /// # Ok::<(), IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TemplateName(String);
 
@@ -90,30 +90,14 @@ impl TemplateName {
     pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
         const WHAT: &str = "template name";
         let value = value.into();
-        if value.is_empty() {
-            return Err(IdError::Empty { what: WHAT });
-        }
-        if let Some((position, found)) = value
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
-        {
-            return Err(IdError::InvalidCharacter {
-                what: WHAT,
-                found,
-                position,
-                allowed: "lowercase ASCII letters, digits and '_'",
-            });
-        }
-        // Only ASCII remains, so bytes equal characters.
-        if value.len() > Self::MAX_CHARS {
-            return Err(IdError::TooLong {
-                what: WHAT,
-                actual: value.len(),
-                max: Self::MAX_CHARS,
-                unit: "characters",
-            });
-        }
+        IdError::check_not_empty(WHAT, &value)?;
+        IdError::check_chars(
+            WHAT,
+            &value,
+            "lowercase ASCII letters, digits and '_'",
+            |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
+        )?;
+        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
         Ok(Self(value))
     }
 
@@ -150,12 +134,6 @@ impl TemplateName {
     }
 }
 
-impl fmt::Debug for TemplateName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TemplateName").field(&self.0).finish()
-    }
-}
-
 string_newtype_common!(TemplateName);
 string_newtype_parse!(TemplateName, IdError);
 
@@ -170,7 +148,7 @@ string_newtype_parse!(TemplateName, IdError);
 /// assert!(TemplateId::new("513 972").is_err());
 /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TemplateId(String);
 
@@ -187,37 +165,15 @@ impl TemplateId {
     pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
         const WHAT: &str = "template id";
         let value = value.into();
-        if value.is_empty() {
-            return Err(IdError::Empty { what: WHAT });
-        }
-        if let Some((position, found)) = value
-            .chars()
-            .enumerate()
-            .find(|(_, c)| c.is_whitespace() || c.is_control())
-        {
-            return Err(IdError::InvalidCharacter {
-                what: WHAT,
-                found,
-                position,
-                allowed: "printable characters other than whitespace",
-            });
-        }
-        let len = value.chars().count();
-        if len > Self::MAX_CHARS {
-            return Err(IdError::TooLong {
-                what: WHAT,
-                actual: len,
-                max: Self::MAX_CHARS,
-                unit: "characters",
-            });
-        }
+        IdError::check_not_empty(WHAT, &value)?;
+        IdError::check_chars(
+            WHAT,
+            &value,
+            "printable characters other than whitespace",
+            |c| !(c.is_whitespace() || c.is_control()),
+        )?;
+        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
         Ok(Self(value))
-    }
-}
-
-impl fmt::Debug for TemplateId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TemplateId").field(&self.0).finish()
     }
 }
 

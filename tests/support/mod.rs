@@ -22,6 +22,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use webex_connect_whatsapp::client::{Client, ClientBuilder, RetryPolicy};
 use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The service key every test client sends.
 pub const KEY: &str = "test-service-key-0123456789";
@@ -43,6 +45,28 @@ pub fn builder(base: &str) -> ClientBuilder {
 /// A client of `base` (a wiremock `uri()` or `http://127.0.0.1:port`).
 pub fn client(base: &str) -> Client {
     builder(base).build().unwrap()
+}
+
+/// A wiremock server that answers every POST with `response`.
+pub async fn mock_answering(response: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// [`mock_answering`], which also fails the test (when the server drops) unless exactly
+/// `requests` requests came.
+pub async fn mock_answering_times(response: ResponseTemplate, requests: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(response)
+        .expect(requests)
+        .mount(&server)
+        .await;
+    server
 }
 
 /// Retries with millisecond delays, so tests stay fast.
