@@ -15,27 +15,21 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{Field, Text, WebhookError};
+use super::{Key, KeySeed, Kind, Text, WebhookError, Wire, take, take_text};
 use crate::ids::TransactionId;
 
-/// The `deliveryInfoNotification` object of a receipt body.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct WireNotification<'a> {
-    #[serde(rename = "deliveryInfo", borrow)]
-    info: Option<WireInfo<'a>>,
-    #[serde(borrow)]
-    subtid: Option<Field<'a>>,
-    #[serde(borrow)]
-    transid: Option<Field<'a>>,
-    #[serde(rename = "callbackData", borrow)]
-    callback_data: Option<Field<'a>>,
-    #[serde(borrow)]
-    correlationid: Option<Field<'a>>,
+/// The `deliveryInfoNotification` object of a receipt body, as read by [`NotificationSeed`].
+#[derive(Default)]
+pub(crate) struct WireNotification {
+    /// Indexed like [`NOTIFICATION_KEYS`] minus `deliveryInfo`.
+    fields: [Option<Text>; 4],
+    /// The `deliveryInfo` object, indexed like [`INFO_KEYS`] (all `None` when absent).
+    info: [Option<Text>; 9],
 }
 
 const NOTIFICATION_KEYS: &[&str] = &[
@@ -46,28 +40,22 @@ const NOTIFICATION_KEYS: &[&str] = &[
     "correlationid",
 ];
 
-/// The `deliveryInfo` object of a receipt body.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WireInfo<'a> {
-    #[serde(rename = "deliveryChannel", borrow)]
-    channel: Option<Field<'a>>,
-    #[serde(rename = "Description", borrow)]
-    description: Option<Field<'a>>,
-    #[serde(rename = "destinationType", borrow)]
-    destination_type: Option<Field<'a>>,
-    #[serde(rename = "timeStamp", borrow)]
-    timestamp: Option<Field<'a>>,
-    #[serde(borrow)]
-    code: Option<Field<'a>>,
-    #[serde(rename = "additionalInfo", borrow)]
-    additional_info: Option<Field<'a>>,
-    #[serde(rename = "deliveryStatus", borrow)]
-    status: Option<Field<'a>>,
-    #[serde(borrow)]
-    destination: Option<Field<'a>>,
-    #[serde(rename = "identityKeyHash", borrow)]
-    identity_key_hash: Option<Field<'a>>,
+const SUBTID: usize = 0;
+const TRANSID: usize = 1;
+const CALLBACK_DATA: usize = 2;
+const CORRELATIONID: usize = 3;
+/// Slot number of `deliveryInfo` in the notification's seen-set.
+const INFO_BIT: usize = 4;
+
+fn notification_key(key: &str) -> Key {
+    match key {
+        "deliveryInfo" => Key::Object("deliveryInfo"),
+        "subtid" => Key::Field(SUBTID, "subtid", Kind::Text),
+        "transid" => Key::Field(TRANSID, "transid", Kind::Text),
+        "callbackData" => Key::Field(CALLBACK_DATA, "callbackData", Kind::Text),
+        "correlationid" => Key::Field(CORRELATIONID, "correlationid", Kind::Text),
+        _ => Key::Unknown,
+    }
 }
 
 const INFO_KEYS: &[&str] = &[
@@ -81,6 +69,193 @@ const INFO_KEYS: &[&str] = &[
     "destination",
     "identityKeyHash",
 ];
+
+const CHANNEL: usize = 0;
+const DESCRIPTION: usize = 1;
+const DESTINATION_TYPE: usize = 2;
+const TIMESTAMP: usize = 3;
+const CODE: usize = 4;
+const ADDITIONAL_INFO: usize = 5;
+const STATUS: usize = 6;
+const DESTINATION: usize = 7;
+const IDENTITY_KEY_HASH: usize = 8;
+
+fn info_key(key: &str) -> Key {
+    let field = |slot, name| Key::Field(slot, name, Kind::Text);
+    match key {
+        "deliveryChannel" => field(CHANNEL, "deliveryChannel"),
+        "Description" => field(DESCRIPTION, "Description"),
+        "destinationType" => field(DESTINATION_TYPE, "destinationType"),
+        "timeStamp" => field(TIMESTAMP, "timeStamp"),
+        "code" => field(CODE, "code"),
+        "additionalInfo" => field(ADDITIONAL_INFO, "additionalInfo"),
+        "deliveryStatus" => field(STATUS, "deliveryStatus"),
+        "destination" => field(DESTINATION, "destination"),
+        "identityKeyHash" => field(IDENTITY_KEY_HASH, "identityKeyHash"),
+        _ => Key::Unknown,
+    }
+}
+
+/// Reads an optional `deliveryInfoNotification` value into `slot` (`null` leaves it `None`).
+pub(crate) struct NotificationSeed<'w, 'de> {
+    pub(crate) body: &'de str,
+    pub(crate) slot: &'w mut Option<WireNotification>,
+    pub(crate) fast: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for NotificationSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NotificationSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let notification = self.slot.insert(WireNotification::default());
+        deserializer.deserialize_struct(
+            "WireNotification",
+            NOTIFICATION_KEYS,
+            NotificationVisitor {
+                body: self.body,
+                notification,
+                fast: self.fast,
+            },
+        )
+    }
+}
+
+struct NotificationVisitor<'w, 'de> {
+    body: &'de str,
+    notification: &'w mut WireNotification,
+    fast: bool,
+}
+
+impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct WireNotification")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = 0_u32;
+        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(notification_key))? {
+            match key {
+                Key::Object(name) => {
+                    super::mark_seen(&mut seen, INFO_BIT, name)?;
+                    map.next_value_seed(InfoSeed {
+                        body: self.body,
+                        info: &mut self.notification.info,
+                        fast: self.fast,
+                    })?;
+                }
+                Key::Field(slot, name, kind) => super::read_slot(
+                    &mut map,
+                    self.body,
+                    &mut self.notification.fields,
+                    &mut seen,
+                    (slot, name, kind),
+                    borrowed.filter(|_| self.fast),
+                )?,
+                Key::Unknown => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let info = seq.next_element_seed(InfoSeed {
+            body: self.body,
+            info: &mut self.notification.info,
+            fast: self.fast,
+        })?;
+        if info.is_some() {
+            super::read_seq_slots(&mut seq, self.body, &mut self.notification.fields, |_| {
+                Kind::Text
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads an optional `deliveryInfo` value into `info` (`null` leaves it empty).
+struct InfoSeed<'w, 'de> {
+    body: &'de str,
+    info: &'w mut [Option<Text>; 9],
+    fast: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for InfoSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for InfoSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_struct("WireInfo", INFO_KEYS, InfoVisitor(self))
+    }
+}
+
+struct InfoVisitor<'w, 'de>(InfoSeed<'w, 'de>);
+
+impl<'de> Visitor<'de> for InfoVisitor<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct WireInfo")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let InfoSeed { body, info, fast } = self.0;
+        let mut seen = 0_u32;
+        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(info_key))? {
+            match key {
+                Key::Field(slot, name, kind) => {
+                    super::read_slot(
+                        &mut map,
+                        body,
+                        info,
+                        &mut seen,
+                        (slot, name, kind),
+                        borrowed.filter(|_| fast),
+                    )?;
+                }
+                Key::Object(_) | Key::Unknown => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let InfoSeed { body, info, .. } = self.0;
+        super::read_seq_slots(&mut seq, body, info, |_| Kind::Text)
+    }
+}
 
 /// Returned by [`DeliveryReceipt::status`] when the receipt has no `deliveryStatus`.
 static MISSING_STATUS: DeliveryStatus = DeliveryStatus::Unknown(String::new());
@@ -143,47 +318,39 @@ impl DeliveryReceipt {
     /// [`WebhookError::UnexpectedShape`] as for [`crate::webhook::parse`], and
     /// [`WebhookError::MissingField`] when there is no `deliveryInfoNotification` object.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
-        #[derive(Deserialize)]
-        struct Wrapper<'a> {
-            #[serde(rename = "deliveryInfoNotification", borrow)]
-            notification: Option<WireNotification<'a>>,
-        }
         let text = super::body_str(body)?;
-        let wrapper: Wrapper<'_> = super::from_str(text)?;
-        let notification = wrapper.notification.ok_or(WebhookError::MissingField {
-            what: "delivery receipt",
-            field: "deliveryInfoNotification",
-        })?;
-        Ok(Self::from_wire(text, &notification))
+        let mut wire = Wire::default();
+        super::read_wire(text, &mut wire, true)?;
+        let notification = wire
+            .notification
+            .as_mut()
+            .ok_or(WebhookError::MissingField {
+                what: "delivery receipt",
+                field: "deliveryInfoNotification",
+            })?;
+        Ok(Self::from_wire(text, notification))
     }
 
-    pub(crate) fn from_wire(body: &str, n: &WireNotification<'_>) -> Self {
-        let t = |f: Option<&Field<'_>>| Text::from_field(body, f);
-        let info = n.info.as_ref();
+    pub(crate) fn from_wire(body: &str, n: &mut WireNotification) -> Self {
+        let info = &mut n.info;
+        let fields = &mut n.fields;
         Self {
             raw: body.into(),
-            status: info
-                .and_then(|i| i.status.as_ref())
-                .map(|f| DeliveryStatus::from_wire(&f.as_str())),
-            code: info
-                .and_then(|i| i.code.as_ref())
-                .map(|f| DeliveryCode::from_code(&f.as_str())),
-            transaction_id: n
-                .transid
-                .as_ref()
-                .map(Field::as_str)
-                .filter(|s| !s.is_empty())
-                .map(|s| TransactionId::from(s.into_owned())),
-            description: t(info.and_then(|i| i.description.as_ref())),
-            additional_info: t(info.and_then(|i| i.additional_info.as_ref())),
-            destination: t(info.and_then(|i| i.destination.as_ref())),
-            destination_type: t(info.and_then(|i| i.destination_type.as_ref())),
-            timestamp: t(info.and_then(|i| i.timestamp.as_ref())),
-            channel: t(info.and_then(|i| i.channel.as_ref())),
-            identity_key_hash: t(info.and_then(|i| i.identity_key_hash.as_ref())),
-            sub_transaction_id: t(n.subtid.as_ref()),
-            correlation_id: t(n.correlationid.as_ref()),
-            callback_data: t(n.callback_data.as_ref()),
+            status: take(info, STATUS).map(|t| DeliveryStatus::from_wire(t.get(body))),
+            code: take(info, CODE).map(|t| DeliveryCode::from_code(t.get(body))),
+            transaction_id: take(fields, TRANSID)
+                .and_then(Text::non_empty)
+                .map(|t| TransactionId::from(t.into_string(body))),
+            description: take_text(info, DESCRIPTION),
+            additional_info: take_text(info, ADDITIONAL_INFO),
+            destination: take_text(info, DESTINATION),
+            destination_type: take_text(info, DESTINATION_TYPE),
+            timestamp: take_text(info, TIMESTAMP),
+            channel: take_text(info, CHANNEL),
+            identity_key_hash: take_text(info, IDENTITY_KEY_HASH),
+            sub_transaction_id: take_text(fields, SUBTID),
+            correlation_id: take_text(fields, CORRELATIONID),
+            callback_data: take_text(fields, CALLBACK_DATA),
         }
     }
 

@@ -25,7 +25,29 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{Text, WebhookError, WireBody};
+use super::{Text, WebhookError, Wire, take_text};
+
+// Slots of the inbound fields in `Wire::top`, in the order of `super::INBOUND_KEYS`.
+pub(crate) const USER_ID: usize = 0;
+pub(crate) const USERNAME: usize = 1;
+pub(crate) const CHANNEL: usize = 2;
+pub(crate) const APP_ID: usize = 3;
+pub(crate) const EVENT: usize = 4;
+pub(crate) const WAID: usize = 5;
+pub(crate) const MESSAGE: usize = 6;
+pub(crate) const ATTACHMENTS: usize = 7;
+pub(crate) const CONTACTS: usize = 8;
+pub(crate) const LOCATION: usize = 9;
+pub(crate) const SYSTEM: usize = 10;
+pub(crate) const TS: usize = 11;
+pub(crate) const DATETIME: usize = 12;
+pub(crate) const TID: usize = 13;
+pub(crate) const TRANSID: usize = 14;
+pub(crate) const IDENTITY_KEY_HASH: usize = 15;
+pub(crate) const ERRORS: usize = 16;
+pub(crate) const BUTTON_TEXT: usize = 17;
+pub(crate) const BUTTON_PAYLOAD: usize = 18;
+pub(crate) const CLIENT_UUID: usize = 19;
 
 /// A message or button reply from a WhatsApp user, as posted to your inbound webhook.
 ///
@@ -88,41 +110,48 @@ impl InboundMessage {
     /// [`WebhookError::MissingField`] when `waid` is absent or empty.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
         let text = super::body_str(body)?;
-        let wire: WireBody<'_> = super::from_str(text)?;
-        Self::from_wire(text, &wire)
+        let mut wire = Wire::default();
+        super::read_wire(text, &mut wire, false)?;
+        let event = wire
+            .top
+            .get(EVENT)
+            .and_then(Option::as_ref)
+            .map_or(InboundEvent::Unknown(String::new()), |e| {
+                InboundEvent::from_wire(e.get(text))
+            });
+        Self::from_wire(text, event, &mut wire.top)
     }
 
-    pub(crate) fn from_wire(body: &str, w: &WireBody<'_>) -> Result<Self, WebhookError> {
-        let t = |f: Option<&super::Field<'_>>| Text::from_field(body, f);
+    pub(crate) fn from_wire(
+        body: &str,
+        event: InboundEvent,
+        top: &mut [Option<Text>],
+    ) -> Result<Self, WebhookError> {
+        let mut t = |slot| take_text(top, slot);
         Ok(Self {
-            event: w
-                .event
-                .as_ref()
-                .map_or(InboundEvent::Unknown(String::new()), |e| {
-                    InboundEvent::from_wire(&e.as_str())
-                }),
-            waid: t(w.waid.as_ref()).ok_or(WebhookError::MissingField {
+            event,
+            waid: t(WAID).ok_or(WebhookError::MissingField {
                 what: "inbound message",
                 field: "waid",
             })?,
-            user_id: t(w.user_id.as_ref()),
-            username: t(w.username.as_ref()),
-            channel: t(w.channel.as_ref()),
-            app_id: t(w.app_id.as_ref()),
-            message: t(w.message.as_ref()),
-            attachments: Text::literal_from_field(body, w.attachments.as_ref()),
-            contacts: Text::literal_from_field(body, w.contacts.as_ref()),
-            location: Text::literal_from_field(body, w.location.as_ref()),
-            system: t(w.system.as_ref()),
-            ts: t(w.ts.as_ref()),
-            datetime: t(w.datetime.as_ref()),
-            tid: t(w.tid.as_ref()),
-            transid: t(w.transid.as_ref()),
-            identity_key_hash: t(w.identity_key_hash.as_ref()),
-            errors: t(w.errors.as_ref()),
-            button_text: t(w.button_text.as_ref()),
-            button_payload: t(w.button_payload.as_ref()),
-            client_uuid: t(w.client_uuid.as_ref()),
+            user_id: t(USER_ID),
+            username: t(USERNAME),
+            channel: t(CHANNEL),
+            app_id: t(APP_ID),
+            message: t(MESSAGE),
+            attachments: t(ATTACHMENTS),
+            contacts: t(CONTACTS),
+            location: t(LOCATION),
+            system: t(SYSTEM),
+            ts: t(TS),
+            datetime: t(DATETIME),
+            tid: t(TID),
+            transid: t(TRANSID),
+            identity_key_hash: t(IDENTITY_KEY_HASH),
+            errors: t(ERRORS),
+            button_text: t(BUTTON_TEXT),
+            button_payload: t(BUTTON_PAYLOAD),
+            client_uuid: t(CLIENT_UUID),
             raw: body.into(),
         })
     }
@@ -152,7 +181,7 @@ impl InboundMessage {
         }
     }
 
-    /// The undecoded JSON text of a field kept with [`Text::literal_from_field`].
+    /// The undecoded JSON text of a field kept with `Kind::Literal`.
     fn literal<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
         super::text(&self.raw, field)
     }
