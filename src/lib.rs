@@ -105,6 +105,7 @@
 //! - `sandbox`: a local imitation of Webex Connect for offline examples and tests.
 //! - `axum`: a webhook receiver for axum.
 //! - `redis`: Redis-backed stores for multi-instance deployments.
+//! - `toml`: template registry files in TOML as well as JSON.
 //!
 //! With `default-features = false` only the models, validators and webhook parsing are built.
 #![cfg_attr(docsrs, feature(doc_cfg))]

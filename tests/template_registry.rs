@@ -147,3 +147,25 @@ fn bad_files_are_refused() {
         registry()
     );
 }
+
+#[cfg(feature = "toml")]
+#[test]
+fn toml_files_read_like_json_files() {
+    let from_toml = TemplateRegistry::from_file("tests/fixtures/template_registry.toml").unwrap();
+    let from_json = TemplateRegistry::from_file("tests/fixtures/template_registry.json").unwrap();
+    assert_eq!(from_toml.len(), 2);
+    assert_eq!(
+        from_toml.to_json_string().unwrap(),
+        from_json.to_json_string().unwrap()
+    );
+    assert!(matches!(
+        TemplateRegistry::from_toml_str("[[templates]]\nid = "),
+        Err(RegistryError::Toml { .. })
+    ));
+    // An invalid definition is refused in TOML as in JSON.
+    let bad_name = "[[templates]]\nid = \"1\"\n[templates.definition]\nname = \"Bad Name\"\ncategory = \"UTILITY\"\nlanguage = \"en\"\nbody = \"Hi\"\n";
+    assert!(matches!(
+        TemplateRegistry::from_toml_str(bad_name),
+        Err(RegistryError::Toml { .. })
+    ));
+}

@@ -275,6 +275,15 @@ pub enum RegistryError {
         #[source]
         source: serde_json::Error,
     },
+    /// A registry file is not valid TOML of the expected shape (or holds an invalid definition).
+    #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
+    #[error("the template registry TOML is invalid")]
+    Toml {
+        /// The parse error, with its position.
+        #[source]
+        source: toml::de::Error,
+    },
 }
 
 /// What a parameter key is for, and so which values it takes.
@@ -876,6 +885,61 @@ impl TemplateRegistry {
             source,
         })?;
         Self::from_json_str(&text)
+    }
+
+    /// Reads a registry from TOML: the same shape as the JSON file, as `[[templates]]` tables.
+    /// Every definition is checked as it is read.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::Toml`] for malformed TOML or an invalid definition; otherwise as
+    /// [`from_json_str`](Self::from_json_str).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::template::registry::TemplateRegistry;
+    /// let registry = TemplateRegistry::from_toml_str(r#"
+    ///     [[templates]]
+    ///     id = "5139722425xxxxx"
+    ///     [templates.definition]
+    ///     name = "welcome"
+    ///     category = "UTILITY"
+    ///     language = "en"
+    ///     body = "Welcome, {{1}}!"
+    /// "#)?;
+    /// assert_eq!(registry.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
+    pub fn from_toml_str(text: &str) -> Result<Self, RegistryError> {
+        let file: FileWire =
+            toml::from_str(text).map_err(|source| RegistryError::Toml { source })?;
+        Self::from_wire(file)
+    }
+
+    /// Reads a registry from a file kept beside your app: TOML when the name ends in `.toml`,
+    /// JSON otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::Io`] when the file cannot be read; otherwise as
+    /// [`from_toml_str`](Self::from_toml_str) or [`from_json_str`](Self::from_json_str).
+    #[cfg(feature = "toml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| RegistryError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        {
+            Self::from_toml_str(&text)
+        } else {
+            Self::from_json_str(&text)
+        }
     }
 
     /// Writes the registry in the file format, pretty-printed.
