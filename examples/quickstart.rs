@@ -39,6 +39,7 @@ use tokio::sync::mpsc;
 use webex_connect_whatsapp::client::{
     APP_ID_VAR, BASE_URL_VAR, Client, ClientBuilder, REGION_VAR, Region, SERVICE_KEY_VAR,
 };
+use webex_connect_whatsapp::phone::mask;
 use webex_connect_whatsapp::receiver::{DeliveryState, Receiver, axum::router};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock};
 use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
@@ -306,23 +307,6 @@ fn print_event(event: &WebhookEvent) {
         }
         other => println!("<- event {}", other.raw()),
     }
-}
-
-/// Hides the middle of a phone number, as logs should.
-fn mask(waid: &str) -> String {
-    let digits: Vec<char> = waid.chars().collect();
-    let keep = 4.min(digits.len() / 3);
-    digits
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep || i + keep >= digits.len() {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
 }
 
 /// Whether an environment variable holds more than blanks.

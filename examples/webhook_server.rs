@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use webex_connect_whatsapp::phone::mask;
 use webex_connect_whatsapp::receiver::{DEFAULT_MAX_BODY_BYTES, Receiver, axum::router};
 use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
 
@@ -59,15 +60,6 @@ fn receiver_from_env() -> Result<Receiver, String> {
         builder = builder.max_body_bytes(max);
     }
     Ok(builder.build())
-}
-
-/// Masks the middle of a phone number for the logs.
-fn mask(waid: &str) -> String {
-    let n = waid.chars().count();
-    waid.chars()
-        .enumerate()
-        .map(|(i, c)| if i < 4 || i + 4 >= n { c } else { '*' })
-        .collect()
 }
 
 /// Your business logic goes here; this one only logs.

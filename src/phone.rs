@@ -328,6 +328,32 @@ impl PhoneNumber {
     }
 }
 
+/// Masks a phone number or WhatsApp id as received (any string) for logs and error messages:
+/// the first and last four characters stay, the middle becomes `****`. Shorter inputs, which
+/// are not valid numbers anyway, keep at most their last two characters.
+///
+/// Use it for raw `waid`s from webhooks and requests; a parsed [`PhoneNumber`] has
+/// [`PhoneNumber::masked`], which keeps the country code instead.
+///
+/// ```
+/// use webex_connect_whatsapp::phone::mask;
+/// assert_eq!(mask("447400123456"), "4474****3456");
+/// assert_eq!(mask("+447400123456"), "+447****3456");
+/// assert_eq!(mask("12345"), "****45");
+/// ```
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let n = chars.len();
+    if n >= 9 {
+        let head: String = chars.iter().take(4).collect();
+        let tail: String = chars.iter().skip(n - 4).collect();
+        format!("{head}****{tail}")
+    } else {
+        let tail: String = chars.iter().skip(n.saturating_sub(2)).collect();
+        format!("****{tail}")
+    }
+}
+
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("PhoneNumber").field(&self.masked()).finish()

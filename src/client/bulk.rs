@@ -11,10 +11,10 @@ use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::mask::mask_phone;
 use super::{Client, Error, RequestOptions, SendReceipt};
 use crate::ids::{CallbackData, CorrelationId};
 use crate::phone::PhoneNumber;
+use crate::phone::mask as mask_phone;
 use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
 
 /// The default number of requests in flight during a bulk send.

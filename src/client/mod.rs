@@ -26,7 +26,6 @@ mod bulk;
 mod env;
 mod error;
 pub mod guard;
-mod mask;
 mod retry;
 mod throttle;
 
@@ -521,7 +520,7 @@ impl fmt::Debug for SendReceipt {
         f.debug_struct("SendReceipt")
             .field("transid", &self.transid)
             .field("correlation_id", &self.correlation_id)
-            .field("destination", &mask::mask_phone(&self.destination))
+            .field("destination", &crate::phone::mask(&self.destination))
             .field("description", &self.description)
             .field("attempts", &self.attempts)
             .finish()
@@ -742,7 +741,7 @@ impl Client {
                 .first()
                 .and_then(|d| d.waids().first())
             {
-                span.record("to", mask::mask_phone(waid).as_str());
+                span.record("to", crate::phone::mask(waid).as_str());
             }
         }
         self.execute(&request, body).instrument(span).await

@@ -8,8 +8,9 @@ use tracing::Instrument as _;
 use url::Url;
 
 use super::payload::{self, Receipt, ReceiptStatus};
-use super::state::{MessageFate, SentWebhook, Shared, WebhookKind, mask};
+use super::state::{MessageFate, SentWebhook, Shared, WebhookKind};
 use crate::ids::TransactionId;
+use crate::phone::mask;
 use crate::webhook::signature::{self as hub, SignatureAlgorithm};
 
 /// How long one webhook attempt may take, as on the platform.

@@ -108,8 +108,9 @@ pub use state::{
 };
 
 use crate::ids::{AppId, TransactionId};
+use crate::phone::mask;
 use payload::Inbound;
-use state::{Config, ReceiptDelays, Shared, State, mask, normalize_waid};
+use state::{Config, ReceiptDelays, Shared, State, normalize_waid};
 
 /// The header that carries a webhook's signature.
 pub const SIGNATURE_HEADER: &str = crate::webhook::signature::HEADER;

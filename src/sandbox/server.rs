@@ -11,6 +11,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+
+use crate::phone::mask;
 use axum::body::Body;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
@@ -28,7 +30,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::delivery::{ReceiptPlan, spawn_receipts};
 use super::faults::{self, FAULT_HEADER, Fault};
 use super::state::{
-    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, Shared, mask, normalize_waid,
+    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, Shared, normalize_waid,
 };
 use crate::ids::TransactionId;
 use crate::send::{ResponseCode, ResponseEntry, SendRequest, SendRequestError, SendResponse};

@@ -267,12 +267,3 @@ impl Drop for PendingGuard {
 pub(crate) fn normalize_waid(waid: &str) -> String {
     waid.trim().trim_start_matches('+').to_owned()
 }
-
-/// Keeps only the last four characters of a phone number, for logs.
-pub(crate) fn mask(waid: &str) -> String {
-    let n = waid.chars().count();
-    waid.chars()
-        .enumerate()
-        .map(|(i, c)| if i + 4 < n { '*' } else { c })
-        .collect()
-}
