@@ -861,7 +861,11 @@ fn list_rules() {
             .unwrap_err(),
         SessionMessageError::SectionTitleRequired { index: 1 }
     );
+}
 
+#[test]
+fn list_row_rules() {
+    let list = || SessionMessage::list("Body", "Open");
     // Rows: title ≤24, description ≤72, id ≤200, ids unique.
     assert!(ListRow::new("i".repeat(200), "t".repeat(24)).is_ok());
     assert_eq!(
