@@ -214,6 +214,9 @@ pub enum SessionMessageError {
         /// The section's index, from 0.
         index: usize,
     },
+    /// A list message was read with a media header; lists take only a text header.
+    #[error("list messages take only a text header")]
+    MediaHeaderNotAllowed,
     /// Two reply buttons or two list rows share an id, or two reply buttons share a title.
     #[error("{what} {value:?} is used twice; it must be unique")]
     Duplicate {
@@ -706,6 +709,35 @@ impl ListMessage {
     }
 }
 
+/// The header of a reply-buttons message: a text, or an image, video or document by URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplyHeader {
+    /// A text of 1 to 60 characters.
+    Text(HeaderText),
+    /// An image.
+    Image(MediaUrl),
+    /// A video.
+    Video(MediaUrl),
+    /// A document, with the file name shown for it.
+    Document {
+        /// Where Webex Connect fetches the document.
+        url: MediaUrl,
+        /// The file name shown.
+        filename: Option<String>,
+    },
+}
+
+impl ReplyHeader {
+    /// The text of a text header.
+    pub fn as_text(&self) -> Option<&HeaderText> {
+        match self {
+            Self::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 /// One interactive reply button.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyButton {
@@ -728,15 +760,15 @@ impl ReplyButton {
 /// An interactive reply-buttons message: a body with 1 to 3 buttons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyButtonsMessage {
-    header: Option<HeaderText>,
+    header: Option<ReplyHeader>,
     body: BodyText,
     footer: Option<FooterText>,
     buttons: Vec<ReplyButton>,
 }
 
 impl ReplyButtonsMessage {
-    /// The text header.
-    pub fn header(&self) -> Option<&HeaderText> {
+    /// The header: text or media.
+    pub fn header(&self) -> Option<&ReplyHeader> {
         self.header.as_ref()
     }
 
@@ -1031,6 +1063,7 @@ impl SessionMessage {
     pub fn reply_buttons(body: impl Into<String>) -> ReplyButtonsBuilder {
         ReplyButtonsBuilder {
             header: None,
+            media_header: None,
             body: body.into(),
             footer: None,
             buttons: Vec::new(),
@@ -1317,15 +1350,38 @@ impl ListMessageBuilder {
 #[must_use]
 pub struct ReplyButtonsBuilder {
     header: Option<String>,
+    media_header: Option<ReplyHeader>,
     body: String,
     footer: Option<String>,
     buttons: Vec<(String, String)>,
 }
 
 impl ReplyButtonsBuilder {
-    /// Sets a text header of 1 to 60 characters.
+    /// Sets a text header of 1 to 60 characters (replacing a media header).
     pub fn header(mut self, header: impl Into<String>) -> Self {
         self.header = Some(header.into());
+        self.media_header = None;
+        self
+    }
+
+    /// Sets an image header (replacing a text header).
+    pub fn image_header(mut self, url: MediaUrl) -> Self {
+        self.header = None;
+        self.media_header = Some(ReplyHeader::Image(url));
+        self
+    }
+
+    /// Sets a video header (replacing a text header).
+    pub fn video_header(mut self, url: MediaUrl) -> Self {
+        self.header = None;
+        self.media_header = Some(ReplyHeader::Video(url));
+        self
+    }
+
+    /// Sets a document header with an optional file name (replacing a text header).
+    pub fn document_header(mut self, url: MediaUrl, filename: Option<String>) -> Self {
+        self.header = None;
+        self.media_header = Some(ReplyHeader::Document { url, filename });
         self
     }
 
@@ -1342,13 +1398,22 @@ impl ReplyButtonsBuilder {
         self
     }
 
-    /// Checks the message: the texts' lengths, 1 to 3 buttons, unique ids and unique titles.
+    /// Checks the message: the texts' lengths, a non-empty document file name when given,
+    /// 1 to 3 buttons, unique ids and unique titles.
     ///
     /// # Errors
     ///
     /// [`SessionMessageError`] naming the first rule broken.
     pub fn build(self) -> Result<SessionMessage, SessionMessageError> {
-        let (header, body, footer) = check_frame(self.header, self.body, self.footer)?;
+        let (text_header, body, footer) = check_frame(self.header, self.body, self.footer)?;
+        if let Some(ReplyHeader::Document {
+            filename: Some(f), ..
+        }) = &self.media_header
+            && f.trim().is_empty()
+        {
+            return Err(SessionMessageError::EmptyField { field: "filename" });
+        }
+        let header = text_header.map(ReplyHeader::Text).or(self.media_header);
         let count = self.buttons.len();
         if count == 0 || count > MAX_REPLY_BUTTONS {
             return Err(SessionMessageError::ReplyButtonCount {
@@ -1447,6 +1512,47 @@ enum Wire {
 #[serde(tag = "type", rename_all = "lowercase")]
 enum HeaderWire {
     Text { text: String },
+    Image { image: MediaHeaderWire },
+    Video { video: MediaHeaderWire },
+    Document { document: MediaHeaderWire },
+}
+
+#[derive(Serialize, Deserialize)]
+struct MediaHeaderWire {
+    url: String,
+    // `provider: {name}` is read and dropped; the SDK never sends one.
+    #[serde(default, skip_serializing)]
+    #[allow(dead_code)]
+    provider: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    filename: Option<String>,
+}
+
+impl MediaHeaderWire {
+    fn new(url: &MediaUrl, filename: Option<&String>) -> Self {
+        Self {
+            url: url.as_str().to_owned(),
+            provider: None,
+            filename: filename.cloned(),
+        }
+    }
+
+    fn url(&self) -> Result<MediaUrl, SessionMessageError> {
+        MediaUrl::new(&self.url).map_err(|source| SessionMessageError::InvalidUrl {
+            url: self.url.clone(),
+            source,
+        })
+    }
+}
+
+impl HeaderWire {
+    /// Lists take only a text header.
+    fn into_text(self) -> Result<String, SessionMessageError> {
+        match self {
+            Self::Text { text } => Ok(text),
+            _ => Err(SessionMessageError::MediaHeaderNotAllowed),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -1512,6 +1618,23 @@ struct ButtonReplyWire {
     title: String,
 }
 
+fn reply_header_wire(header: Option<&ReplyHeader>) -> Option<HeaderWire> {
+    header.map(|h| match h {
+        ReplyHeader::Text(t) => HeaderWire::Text {
+            text: t.as_str().to_owned(),
+        },
+        ReplyHeader::Image(url) => HeaderWire::Image {
+            image: MediaHeaderWire::new(url, None),
+        },
+        ReplyHeader::Video(url) => HeaderWire::Video {
+            video: MediaHeaderWire::new(url, None),
+        },
+        ReplyHeader::Document { url, filename } => HeaderWire::Document {
+            document: MediaHeaderWire::new(url, filename.as_ref()),
+        },
+    })
+}
+
 fn header_wire(header: Option<&HeaderText>) -> Option<HeaderWire> {
     header.map(|h| HeaderWire::Text {
         text: h.as_str().to_owned(),
@@ -1527,7 +1650,7 @@ fn footer_wire(footer: Option<&FooterText>) -> Option<TextOnlyWire> {
 impl ListWire {
     fn into_message(self) -> Result<SessionMessage, SessionMessageError> {
         let mut builder = SessionMessage::list(self.body.text, self.action.button);
-        builder.header = self.header.map(|HeaderWire::Text { text }| text);
+        builder.header = self.header.map(HeaderWire::into_text).transpose()?;
         builder.footer = self.footer.map(|f| f.text);
         for section in self.action.sections {
             let rows = section
@@ -1579,7 +1702,22 @@ impl ListWire {
 impl ReplyWire {
     fn into_message(self) -> Result<SessionMessage, SessionMessageError> {
         let mut builder = SessionMessage::reply_buttons(self.body.text);
-        builder.header = self.header.map(|HeaderWire::Text { text }| text);
+        match self.header {
+            None => {}
+            Some(HeaderWire::Text { text }) => builder.header = Some(text),
+            Some(HeaderWire::Image { image }) => {
+                builder.media_header = Some(ReplyHeader::Image(image.url()?));
+            }
+            Some(HeaderWire::Video { video }) => {
+                builder.media_header = Some(ReplyHeader::Video(video.url()?));
+            }
+            Some(HeaderWire::Document { document }) => {
+                builder.media_header = Some(ReplyHeader::Document {
+                    url: document.url()?,
+                    filename: non_empty(document.filename),
+                });
+            }
+        }
         builder.footer = self.footer.map(|f| f.text);
         builder.buttons = self
             .action
@@ -1592,7 +1730,7 @@ impl ReplyWire {
 
     fn from_message(r: &ReplyButtonsMessage) -> Self {
         Self {
-            header: header_wire(r.header.as_ref()),
+            header: reply_header_wire(r.header.as_ref()),
             body: TextOnlyWire {
                 text: r.body.as_str().to_owned(),
             },

@@ -14,8 +14,8 @@ use webex_connect_whatsapp::media::{MediaError, MediaKind, MediaUrl, MediaUrlErr
 use webex_connect_whatsapp::send::{Content, SendRequest};
 use webex_connect_whatsapp::session::{
     Contact, ContactAddress, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl,
-    ListRow, MAX_LIST_ROWS, MAX_LIST_SECTIONS, MAX_REPLY_BUTTONS, SessionKind, SessionMessage,
-    SessionMessageError,
+    ListRow, MAX_LIST_ROWS, MAX_LIST_SECTIONS, MAX_REPLY_BUTTONS, ReplyHeader, SessionKind,
+    SessionMessage, SessionMessageError,
 };
 use webex_connect_whatsapp::text::{MessageText, TextError};
 use webex_connect_whatsapp::{AppId, PhoneNumber};
@@ -618,7 +618,10 @@ fn reply_buttons_json() {
     assert_eq!(m.kind().as_str(), "reply");
     let r = m.as_reply_buttons().unwrap();
     assert_eq!(r.body().as_str(), "Confirm your visit?");
-    assert_eq!(r.header().unwrap().as_str(), "Appointment");
+    assert_eq!(
+        r.header().unwrap().as_text().unwrap().as_str(),
+        "Appointment"
+    );
     assert_eq!(r.footer().unwrap().as_str(), "Clinic");
     assert_eq!(r.buttons().len(), 2);
     assert_eq!(r.buttons()[0].id().as_str(), "yes");
@@ -636,6 +639,87 @@ fn reply_buttons_json() {
             "action": {"buttons": [{"type": "reply", "reply": {"id": "1", "title": "One"}}]}}})
     );
     round_trip(&m);
+}
+
+#[test]
+fn reply_buttons_media_headers() {
+    let build = |b: webex_connect_whatsapp::session::ReplyButtonsBuilder| {
+        b.button("1", "One").build().unwrap()
+    };
+    let image =
+        build(SessionMessage::reply_buttons("Body").image_header(url("https://e.com/a.jpg")));
+    assert_eq!(
+        wire(&image)["reply"]["header"],
+        json!({"type": "image", "image": {"url": "https://e.com/a.jpg"}})
+    );
+    round_trip(&image);
+    let video =
+        build(SessionMessage::reply_buttons("Body").video_header(url("https://e.com/a.mp4")));
+    assert_eq!(
+        wire(&video)["reply"]["header"],
+        json!({"type": "video", "video": {"url": "https://e.com/a.mp4"}})
+    );
+    round_trip(&video);
+    let doc = build(
+        SessionMessage::reply_buttons("Body")
+            .document_header(url("https://e.com/a.pdf"), Some("invoice.pdf".into())),
+    );
+    assert_eq!(
+        wire(&doc)["reply"]["header"],
+        json!({"type": "document", "document": {"url": "https://e.com/a.pdf", "filename": "invoice.pdf"}})
+    );
+    assert_eq!(
+        doc.as_reply_buttons().unwrap().header(),
+        Some(&ReplyHeader::Document {
+            url: url("https://e.com/a.pdf"),
+            filename: Some("invoice.pdf".into())
+        })
+    );
+    round_trip(&doc);
+    // The last header set wins.
+    let text = build(
+        SessionMessage::reply_buttons("Body")
+            .image_header(url("https://e.com/a.jpg"))
+            .header("Text"),
+    );
+    assert_eq!(
+        wire(&text)["reply"]["header"],
+        json!({"type": "text", "text": "Text"})
+    );
+    assert_eq!(
+        SessionMessage::reply_buttons("Body")
+            .document_header(url("https://e.com/a.pdf"), Some(" ".into()))
+            .button("1", "One")
+            .build()
+            .unwrap_err(),
+        SessionMessageError::EmptyField { field: "filename" }
+    );
+    // The reference's media header shape, with a provider, is read.
+    let read: SessionMessage = serde_json::from_value(json!({"type": "reply", "reply": {
+        "header": {"type": "document", "document": {"url": "https://e.com/a.pdf", "provider": {"name": "p"}, "filename": "a.pdf"}},
+        "body": {"text": "Body"},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": "1", "title": "One"}}]}
+    }}))
+    .unwrap();
+    assert_eq!(
+        read,
+        build(
+            SessionMessage::reply_buttons("Body")
+                .document_header(url("https://e.com/a.pdf"), Some("a.pdf".into()))
+        )
+    );
+    // Lists take only a text header; media URLs are checked when read.
+    for bad in [
+        json!({"type": "list", "list": {"header": {"type": "image", "image": {"url": "https://e.com/a.jpg"}},
+            "body": {"text": "B"}, "action": {"button": "Open", "sections": [{"rows": [{"id": "a", "title": "A"}]}]}}}),
+        json!({"type": "reply", "reply": {"header": {"type": "image", "image": {"url": "http://e.com/a.jpg"}},
+            "body": {"text": "B"}, "action": {"buttons": [{"type": "reply", "reply": {"id": "1", "title": "A"}}]}}}),
+    ] {
+        assert!(
+            serde_json::from_value::<SessionMessage>(bad.clone()).is_err(),
+            "{bad}"
+        );
+    }
 }
 
 #[test]
