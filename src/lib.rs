@@ -87,7 +87,8 @@
 //! - [`text`]: message texts and captions, counted in characters.
 //! - [`media`]: media kinds, their MIME types and size limits, media URLs.
 //! - [`profile`]: the business profile, profile image and display name.
-//! - [`session`]: session messages (text, media, location, contacts).
+//! - [`session`]: session messages (text, media, location, contacts, interactive list and
+//!   reply buttons).
 //! - [`template`]: template names, definitions and template messages.
 //! - [`send`]: the send request and its response.
 //! - [`webhook`]: inbound messages and delivery reports.

@@ -155,6 +155,41 @@ limited_text! {
     ButtonLabel, what = "button label", max = 25, example = "Track order"
 }
 
+limited_text! {
+    /// The title of an interactive reply button: 1 to 20 characters.
+    ReplyButtonTitle, what = "reply button title", max = 20, example = "Yes"
+}
+
+limited_text! {
+    /// The id of an interactive reply button, sent back when it is tapped: 1 to 256 characters.
+    ReplyButtonId, what = "reply button id", max = 256, example = "confirm-42"
+}
+
+limited_text! {
+    /// The label of the button that opens an interactive list: 1 to 20 characters.
+    ListButtonText, what = "list button label", max = 20, example = "Choose a slot"
+}
+
+limited_text! {
+    /// The title of an interactive list section: 1 to 24 characters.
+    SectionTitle, what = "section title", max = 24, example = "Morning"
+}
+
+limited_text! {
+    /// The title of an interactive list row: 1 to 24 characters.
+    RowTitle, what = "row title", max = 24, example = "9:00 to 10:00"
+}
+
+limited_text! {
+    /// The description of an interactive list row: 1 to 72 characters.
+    RowDescription, what = "row description", max = 72, example = "With Dr Rao"
+}
+
+limited_text! {
+    /// The id of an interactive list row, sent back when it is picked: 1 to 200 characters.
+    RowId, what = "row id", max = 200, example = "slot-0900"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,6 +89,16 @@ async fn text_with_preview_url_request_is_exact() {
 }
 
 #[tokio::test]
+async fn reply_buttons_request_is_exact() {
+    let message = SessionMessage::reply_buttons("Confirm?")
+        .button("yes", "Yes")
+        .build()
+        .unwrap();
+    let wire = json!({"type": "reply", "reply": {"body": {"text": "Confirm?"}, "action": {"buttons": [{"type": "reply", "reply": {"id": "yes", "title": "Yes"}}]}}});
+    assert_wire(message, wire).await;
+}
+
+#[tokio::test]
 async fn image_request_is_exact() {
     let message = SessionMessage::image(media_url("https://example.com/a.jpg"), "image/jpeg")
         .caption("A cat")

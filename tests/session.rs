@@ -14,7 +14,8 @@ use webex_connect_whatsapp::media::{MediaError, MediaKind, MediaUrl, MediaUrlErr
 use webex_connect_whatsapp::send::{Content, SendRequest};
 use webex_connect_whatsapp::session::{
     Contact, ContactAddress, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl,
-    SessionKind, SessionMessage, SessionMessageError,
+    ListRow, MAX_LIST_ROWS, MAX_LIST_SECTIONS, MAX_REPLY_BUTTONS, ReplyHeader, SessionKind,
+    SessionMessage, SessionMessageError,
 };
 use webex_connect_whatsapp::text::{MessageText, TextError};
 use webex_connect_whatsapp::{AppId, PhoneNumber};
@@ -521,5 +522,592 @@ proptest! {
             let back: SessionMessage = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
             prop_assert_eq!(back, m);
         }
+    }
+}
+
+// ---- interactive: list and reply buttons ----
+
+fn row(id: &str, title: &str) -> ListRow {
+    ListRow::new(id, title).unwrap()
+}
+
+fn too_long(what: &'static str, actual: usize, max: usize) -> SessionMessageError {
+    SessionMessageError::Text(TextError::TooLong { what, actual, max })
+}
+
+#[test]
+fn list_json() {
+    let m = SessionMessage::list("Pick a time", "Choose a slot")
+        .header("Appointments")
+        .footer("Reply STOP to opt out")
+        .section(
+            "Morning",
+            [
+                row("slot-0900", "9:00")
+                    .with_description("With Dr Rao")
+                    .unwrap(),
+                row("slot-1000", "10:00"),
+            ],
+        )
+        .section("Afternoon", [row("slot-1400", "14:00")])
+        .build()
+        .unwrap();
+    assert_eq!(
+        wire(&m),
+        json!({"type": "list", "list": {
+            "header": {"type": "text", "text": "Appointments"},
+            "body": {"text": "Pick a time"},
+            "footer": {"text": "Reply STOP to opt out"},
+            "action": {"button": "Choose a slot", "sections": [
+                {"title": "Morning", "rows": [
+                    {"id": "slot-0900", "title": "9:00", "description": "With Dr Rao"},
+                    {"id": "slot-1000", "title": "10:00"}
+                ]},
+                {"title": "Afternoon", "rows": [{"id": "slot-1400", "title": "14:00"}]}
+            ]}
+        }})
+    );
+    // Key order on the wire follows the reference.
+    assert_eq!(
+        serde_json::to_string(&m).unwrap(),
+        r#"{"type":"list","list":{"header":{"type":"text","text":"Appointments"},"body":{"text":"Pick a time"},"footer":{"text":"Reply STOP to opt out"},"action":{"button":"Choose a slot","sections":[{"title":"Morning","rows":[{"id":"slot-0900","title":"9:00","description":"With Dr Rao"},{"id":"slot-1000","title":"10:00"}]},{"title":"Afternoon","rows":[{"id":"slot-1400","title":"14:00"}]}]}}}"#
+    );
+    assert_eq!(m.kind(), SessionKind::List);
+    assert_eq!(m.kind().as_str(), "list");
+    let list = m.as_list().unwrap();
+    assert_eq!(list.button().as_str(), "Choose a slot");
+    assert_eq!(list.body().as_str(), "Pick a time");
+    assert_eq!(list.header().unwrap().as_str(), "Appointments");
+    assert_eq!(list.footer().unwrap().as_str(), "Reply STOP to opt out");
+    assert_eq!(list.sections()[0].title().unwrap().as_str(), "Morning");
+    assert_eq!(
+        list.sections()[0].rows()[0].description().unwrap().as_str(),
+        "With Dr Rao"
+    );
+    assert!(m.as_reply_buttons().is_none());
+    assert!(m.text_body().is_none());
+    round_trip(&m);
+
+    // Minimal: one untitled section, no header or footer.
+    let m = SessionMessage::list("Body", "Open")
+        .untitled_section([row("a", "A")])
+        .build()
+        .unwrap();
+    assert_eq!(
+        wire(&m),
+        json!({"type": "list", "list": {"body": {"text": "Body"},
+            "action": {"button": "Open", "sections": [{"rows": [{"id": "a", "title": "A"}]}]}}})
+    );
+    round_trip(&m);
+}
+
+#[test]
+fn reply_buttons_json() {
+    let m = SessionMessage::reply_buttons("Confirm your visit?")
+        .header("Appointment")
+        .footer("Clinic")
+        .button("yes", "Confirm")
+        .button("no", "Reschedule")
+        .build()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&m).unwrap(),
+        r#"{"type":"reply","reply":{"header":{"type":"text","text":"Appointment"},"body":{"text":"Confirm your visit?"},"footer":{"text":"Clinic"},"action":{"buttons":[{"type":"reply","reply":{"id":"yes","title":"Confirm"}},{"type":"reply","reply":{"id":"no","title":"Reschedule"}}]}}}"#
+    );
+    assert_eq!(m.kind(), SessionKind::ReplyButtons);
+    assert_eq!(m.kind().as_str(), "reply");
+    let r = m.as_reply_buttons().unwrap();
+    assert_eq!(r.body().as_str(), "Confirm your visit?");
+    assert_eq!(
+        r.header().unwrap().as_text().unwrap().as_str(),
+        "Appointment"
+    );
+    assert_eq!(r.footer().unwrap().as_str(), "Clinic");
+    assert_eq!(r.buttons().len(), 2);
+    assert_eq!(r.buttons()[0].id().as_str(), "yes");
+    assert_eq!(r.buttons()[1].title().as_str(), "Reschedule");
+    assert!(m.as_list().is_none());
+    round_trip(&m);
+
+    let m = SessionMessage::reply_buttons("Body")
+        .button("1", "One")
+        .build()
+        .unwrap();
+    assert_eq!(
+        wire(&m),
+        json!({"type": "reply", "reply": {"body": {"text": "Body"},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": "1", "title": "One"}}]}}})
+    );
+    round_trip(&m);
+}
+
+#[test]
+fn reply_buttons_media_headers() {
+    let build = |b: webex_connect_whatsapp::session::ReplyButtonsBuilder| {
+        b.button("1", "One").build().unwrap()
+    };
+    let image =
+        build(SessionMessage::reply_buttons("Body").image_header(url("https://e.com/a.jpg")));
+    assert_eq!(
+        wire(&image)["reply"]["header"],
+        json!({"type": "image", "image": {"url": "https://e.com/a.jpg"}})
+    );
+    round_trip(&image);
+    let video =
+        build(SessionMessage::reply_buttons("Body").video_header(url("https://e.com/a.mp4")));
+    assert_eq!(
+        wire(&video)["reply"]["header"],
+        json!({"type": "video", "video": {"url": "https://e.com/a.mp4"}})
+    );
+    round_trip(&video);
+    let doc = build(
+        SessionMessage::reply_buttons("Body")
+            .document_header(url("https://e.com/a.pdf"), Some("invoice.pdf".into())),
+    );
+    assert_eq!(
+        wire(&doc)["reply"]["header"],
+        json!({"type": "document", "document": {"url": "https://e.com/a.pdf", "filename": "invoice.pdf"}})
+    );
+    assert_eq!(
+        doc.as_reply_buttons().unwrap().header(),
+        Some(&ReplyHeader::Document {
+            url: url("https://e.com/a.pdf"),
+            filename: Some("invoice.pdf".into())
+        })
+    );
+    round_trip(&doc);
+    // The last header set wins.
+    let text = build(
+        SessionMessage::reply_buttons("Body")
+            .image_header(url("https://e.com/a.jpg"))
+            .header("Text"),
+    );
+    assert_eq!(
+        wire(&text)["reply"]["header"],
+        json!({"type": "text", "text": "Text"})
+    );
+    assert_eq!(
+        SessionMessage::reply_buttons("Body")
+            .document_header(url("https://e.com/a.pdf"), Some(" ".into()))
+            .button("1", "One")
+            .build()
+            .unwrap_err(),
+        SessionMessageError::EmptyField { field: "filename" }
+    );
+    // The reference's media header shape, with a provider, is read.
+    let read: SessionMessage = serde_json::from_value(json!({"type": "reply", "reply": {
+        "header": {"type": "document", "document": {"url": "https://e.com/a.pdf", "provider": {"name": "p"}, "filename": "a.pdf"}},
+        "body": {"text": "Body"},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": "1", "title": "One"}}]}
+    }}))
+    .unwrap();
+    assert_eq!(
+        read,
+        build(
+            SessionMessage::reply_buttons("Body")
+                .document_header(url("https://e.com/a.pdf"), Some("a.pdf".into()))
+        )
+    );
+    // Lists take only a text header; media URLs are checked when read.
+    for bad in [
+        json!({"type": "list", "list": {"header": {"type": "image", "image": {"url": "https://e.com/a.jpg"}},
+            "body": {"text": "B"}, "action": {"button": "Open", "sections": [{"rows": [{"id": "a", "title": "A"}]}]}}}),
+        json!({"type": "reply", "reply": {"header": {"type": "image", "image": {"url": "http://e.com/a.jpg"}},
+            "body": {"text": "B"}, "action": {"buttons": [{"type": "reply", "reply": {"id": "1", "title": "A"}}]}}}),
+    ] {
+        assert!(
+            serde_json::from_value::<SessionMessage>(bad.clone()).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn interactive_frame_limits() {
+    let ok = |header: usize, body: usize, footer: usize| {
+        (
+            SessionMessage::reply_buttons("b".repeat(body))
+                .header("h".repeat(header))
+                .footer("f".repeat(footer))
+                .button("1", "One")
+                .build(),
+            SessionMessage::list("b".repeat(body), "Open")
+                .header("h".repeat(header))
+                .footer("f".repeat(footer))
+                .untitled_section([row("a", "A")])
+                .build(),
+        )
+    };
+    let (r, l) = ok(60, 1024, 60);
+    assert!(r.is_ok() && l.is_ok());
+    // Characters, not bytes.
+    assert!(
+        SessionMessage::reply_buttons("é".repeat(1024))
+            .header("😀".repeat(60))
+            .button("1", "One")
+            .build()
+            .is_ok()
+    );
+    for (input, err) in [
+        ((61, 1, 1), too_long("header text", 61, 60)),
+        ((1, 1025, 1), too_long("body text", 1025, 1024)),
+        ((1, 1, 61), too_long("footer text", 61, 60)),
+    ] {
+        let (r, l) = ok(input.0, input.1, input.2);
+        assert_eq!(r.unwrap_err(), err);
+        assert_eq!(l.unwrap_err(), err);
+    }
+    // Body is required; empty header or footer is refused.
+    assert_eq!(
+        SessionMessage::reply_buttons("")
+            .button("1", "One")
+            .build()
+            .unwrap_err(),
+        SessionMessageError::Text(TextError::Empty { what: "body text" })
+    );
+    assert!(
+        SessionMessage::list("b", "Open")
+            .header("")
+            .untitled_section([row("a", "A")])
+            .build()
+            .is_err()
+    );
+    assert!(
+        SessionMessage::list("b", "Open")
+            .footer("")
+            .untitled_section([row("a", "A")])
+            .build()
+            .is_err()
+    );
+}
+
+#[test]
+fn reply_button_rules() {
+    let with = |n: usize| {
+        (0..n)
+            .fold(SessionMessage::reply_buttons("Body"), |b, i| {
+                b.button(format!("id{i}"), format!("t{i}"))
+            })
+            .build()
+    };
+    assert_eq!(MAX_REPLY_BUTTONS, 3);
+    assert!(with(1).is_ok());
+    assert!(with(3).is_ok());
+    assert_eq!(
+        with(0).unwrap_err(),
+        SessionMessageError::ReplyButtonCount { actual: 0, max: 3 }
+    );
+    assert_eq!(
+        with(4).unwrap_err(),
+        SessionMessageError::ReplyButtonCount { actual: 4, max: 3 }
+    );
+
+    let one = |id: String, title: String| {
+        SessionMessage::reply_buttons("Body")
+            .button(id, title)
+            .build()
+    };
+    assert!(one("i".repeat(256), "t".repeat(20)).is_ok());
+    assert!(one("é".repeat(256), "é".repeat(20)).is_ok());
+    assert_eq!(
+        one("i".repeat(257), "t".into()).unwrap_err(),
+        too_long("reply button id", 257, 256)
+    );
+    assert_eq!(
+        one("i".into(), "t".repeat(21)).unwrap_err(),
+        too_long("reply button title", 21, 20)
+    );
+    assert!(one(String::new(), "t".into()).is_err());
+    assert!(one("i".into(), String::new()).is_err());
+
+    let dup_id = SessionMessage::reply_buttons("Body")
+        .button("same", "One")
+        .button("same", "Two")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        dup_id,
+        SessionMessageError::Duplicate {
+            what: "reply button id",
+            value: "same".into()
+        }
+    );
+    assert_eq!(
+        dup_id.to_string(),
+        "reply button id \"same\" is used twice; it must be unique"
+    );
+    assert_eq!(
+        SessionMessage::reply_buttons("Body")
+            .button("1", "Same")
+            .button("2", "Same")
+            .build()
+            .unwrap_err(),
+        SessionMessageError::Duplicate {
+            what: "reply button title",
+            value: "Same".into()
+        }
+    );
+}
+
+#[test]
+fn list_rules() {
+    assert_eq!((MAX_LIST_SECTIONS, MAX_LIST_ROWS), (10, 10));
+    let list = || SessionMessage::list("Body", "Open");
+
+    // Button label.
+    assert!(
+        SessionMessage::list("Body", "b".repeat(20))
+            .untitled_section([row("a", "A")])
+            .build()
+            .is_ok()
+    );
+    assert_eq!(
+        SessionMessage::list("Body", "b".repeat(21))
+            .untitled_section([row("a", "A")])
+            .build()
+            .unwrap_err(),
+        too_long("list button label", 21, 20)
+    );
+    assert!(
+        SessionMessage::list("Body", "")
+            .untitled_section([row("a", "A")])
+            .build()
+            .is_err()
+    );
+
+    // Sections: 1 to 10, and 10 rows in all.
+    let sections = |n: usize| {
+        (0..n)
+            .fold(list(), |b, i| {
+                b.section(format!("S{i}"), [row(&format!("r{i}"), "Row")])
+            })
+            .build()
+    };
+    assert!(sections(10).is_ok());
+    assert_eq!(
+        sections(0).unwrap_err(),
+        SessionMessageError::SectionCount { actual: 0, max: 10 }
+    );
+    assert_eq!(
+        sections(11).unwrap_err(),
+        SessionMessageError::SectionCount {
+            actual: 11,
+            max: 10
+        }
+    );
+    let rows = |n: usize| {
+        (0..n)
+            .map(|i| row(&format!("r{i}"), "Row"))
+            .collect::<Vec<_>>()
+    };
+    assert!(list().untitled_section(rows(10)).build().is_ok());
+    assert_eq!(
+        list().untitled_section(rows(11)).build().unwrap_err(),
+        SessionMessageError::RowCount {
+            actual: 11,
+            max: 10
+        }
+    );
+    // Counted over all sections.
+    let mut second = rows(11).split_off(6);
+    second.truncate(5);
+    assert_eq!(
+        list()
+            .section("A", rows(6))
+            .section("B", second)
+            .build()
+            .unwrap_err(),
+        SessionMessageError::RowCount {
+            actual: 11,
+            max: 10
+        }
+    );
+    assert_eq!(
+        list()
+            .section("A", rows(1))
+            .section("B", [])
+            .build()
+            .unwrap_err(),
+        SessionMessageError::EmptySection { index: 1 }
+    );
+
+    // Section titles: ≤24, required with more than one section.
+    assert!(list().section("s".repeat(24), rows(1)).build().is_ok());
+    assert_eq!(
+        list().section("s".repeat(25), rows(1)).build().unwrap_err(),
+        too_long("section title", 25, 24)
+    );
+    assert_eq!(
+        list()
+            .section("A", [row("a", "A")])
+            .untitled_section([row("b", "B")])
+            .build()
+            .unwrap_err(),
+        SessionMessageError::SectionTitleRequired { index: 1 }
+    );
+}
+
+#[test]
+fn list_row_rules() {
+    let list = || SessionMessage::list("Body", "Open");
+    // Rows: title ≤24, description ≤72, id ≤200, ids unique.
+    assert!(ListRow::new("i".repeat(200), "t".repeat(24)).is_ok());
+    assert_eq!(
+        ListRow::new("i".repeat(201), "t").unwrap_err(),
+        too_long("row id", 201, 200)
+    );
+    assert_eq!(
+        ListRow::new("i", "t".repeat(25)).unwrap_err(),
+        too_long("row title", 25, 24)
+    );
+    assert!(row("i", "t").with_description("d".repeat(72)).is_ok());
+    assert_eq!(
+        row("i", "t").with_description("d".repeat(73)).unwrap_err(),
+        too_long("row description", 73, 72)
+    );
+    assert!(ListRow::new("", "t").is_err());
+    assert!(ListRow::new("i", "").is_err());
+    assert!(row("i", "t").with_description("").is_err());
+    assert_eq!(
+        list()
+            .section("A", [row("same", "One")])
+            .section("B", [row("same", "Two")])
+            .build()
+            .unwrap_err(),
+        SessionMessageError::Duplicate {
+            what: "row id",
+            value: "same".into()
+        }
+    );
+    // Row titles may repeat.
+    assert!(
+        list()
+            .untitled_section([row("1", "Same"), row("2", "Same")])
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn interactive_wire_is_checked_when_read() {
+    for bad in [
+        // No buttons.
+        json!({"type": "reply", "reply": {"body": {"text": "B"}, "action": {"buttons": []}}}),
+        // Duplicate ids.
+        json!({"type": "reply", "reply": {"body": {"text": "B"}, "action": {"buttons": [
+            {"type": "reply", "reply": {"id": "1", "title": "A"}},
+            {"type": "reply", "reply": {"id": "1", "title": "B"}}]}}}),
+        // Title too long.
+        json!({"type": "reply", "reply": {"body": {"text": "B"}, "action": {"buttons": [
+            {"type": "reply", "reply": {"id": "1", "title": "x".repeat(21)}}]}}}),
+        // No body.
+        json!({"type": "reply", "reply": {"action": {"buttons": [
+            {"type": "reply", "reply": {"id": "1", "title": "A"}}]}}}),
+        // Two untitled sections.
+        json!({"type": "list", "list": {"body": {"text": "B"}, "action": {"button": "Open", "sections": [
+            {"rows": [{"id": "a", "title": "A"}]}, {"rows": [{"id": "b", "title": "B"}]}]}}}),
+        // No sections.
+        json!({"type": "list", "list": {"body": {"text": "B"}, "action": {"button": "Open", "sections": []}}}),
+        // Row description too long.
+        json!({"type": "list", "list": {"body": {"text": "B"}, "action": {"button": "Open", "sections": [
+            {"rows": [{"id": "a", "title": "A", "description": "d".repeat(73)}]}]}}}),
+    ] {
+        assert!(
+            serde_json::from_value::<SessionMessage>(bad.clone()).is_err(),
+            "{bad}"
+        );
+    }
+    // Empty optional strings read as absent.
+    let m: SessionMessage = serde_json::from_value(json!({"type": "list", "list": {
+        "body": {"text": "B"},
+        "action": {"button": "Open", "sections": [{"title": "", "rows": [{"id": "a", "title": "A", "description": ""}]}]}
+    }}))
+    .unwrap();
+    assert_eq!(
+        m,
+        SessionMessage::list("B", "Open")
+            .untitled_section([row("a", "A")])
+            .build()
+            .unwrap()
+    );
+}
+
+#[test]
+fn interactive_request_envelope() {
+    let to = PhoneNumber::parse("+91 99000 12345").unwrap();
+    let m = SessionMessage::reply_buttons("Confirm?")
+        .button("yes", "Yes")
+        .build()
+        .unwrap();
+    let request = SendRequest::builder(AppId::new("a_155054536910425280").unwrap(), m.clone())
+        .to(&to)
+        .build()
+        .unwrap();
+    let json = serde_json::to_value(&request).unwrap();
+    assert_eq!(
+        json["channels"]["OTT-Messaging"]["wa"]["reply"]["action"]["buttons"][0],
+        json!({"type": "reply", "reply": {"id": "yes", "title": "Yes"}})
+    );
+    let back = SendRequest::from_slice(&serde_json::to_vec(&request).unwrap()).unwrap();
+    assert_eq!(back.content(), &Content::Session(m));
+}
+
+proptest! {
+    #[test]
+    fn reply_buttons_round_trip(
+        body in any::<String>(),
+        header in proptest::option::of(any::<String>()),
+        footer in proptest::option::of(any::<String>()),
+        buttons in proptest::collection::vec((any::<String>(), any::<String>()), 0..=4),
+    ) {
+        let mut b = SessionMessage::reply_buttons(body);
+        if let Some(h) = header { b = b.header(h); }
+        if let Some(f) = footer { b = b.footer(f); }
+        for (id, title) in buttons { b = b.button(id, title); }
+        if let Ok(m) = b.build() {
+            let back: SessionMessage = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+            prop_assert_eq!(back, m);
+        }
+    }
+
+    #[test]
+    fn list_round_trips(
+        body in "[^\u{0}]{1,40}",
+        button in "[A-Za-z ]{1,20}",
+        header in proptest::option::of("[A-Za-z ]{1,60}"),
+        sections in proptest::collection::vec(
+            (
+                proptest::option::of("[A-Za-z]{1,24}"),
+                proptest::collection::vec(
+                    ("[a-z0-9]{1,12}", "\\PC{1,24}", proptest::option::of("\\PC{1,72}")),
+                    0..=4,
+                ),
+            ),
+            0..=4,
+        ),
+    ) {
+        let mut b = SessionMessage::list(body, button);
+        if let Some(h) = header { b = b.header(h); }
+        for (title, rows) in sections {
+            let rows: Vec<ListRow> = rows
+                .into_iter()
+                .map(|(id, t, d)| {
+                    let r = ListRow::new(id, t).unwrap();
+                    match d { Some(d) => r.with_description(d).unwrap(), None => r }
+                })
+                .collect();
+            b = match title { Some(t) => b.section(t, rows), None => b.untitled_section(rows) };
+        }
+        if let Ok(m) = b.build() {
+            let back: SessionMessage = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+            prop_assert_eq!(back, m);
+        }
+    }
+
+    #[test]
+    fn interactive_never_panics(s in any::<String>()) {
+        let _ = SessionMessage::reply_buttons(s.clone()).header(s.clone()).footer(s.clone()).button(s.clone(), s.clone()).build();
+        let _ = ListRow::new(s.clone(), s.clone()).and_then(|r| r.with_description(s.clone()));
+        let _ = SessionMessage::list(s.clone(), s.clone()).section(s.clone(), []).build();
     }
 }
