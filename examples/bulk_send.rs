@@ -7,28 +7,13 @@
 //! Set `WEBEX_CONNECT_TPS` to the tenant's transactions per second to pace the send.
 //! `WEBEX_CONNECT_BASE_URL` (https, or http on a loopback address) replaces the region.
 
+mod cli;
+
 use std::io::BufRead as _;
 use std::process::ExitCode;
 
 use futures_util::StreamExt as _;
 use webex_connect_whatsapp::client::ClientBuilder;
-use webex_connect_whatsapp::{TemplateId, TemplateMessage};
-
-/// Reads `name=value` pairs into the template's text variables.
-fn template_from_args(id: &str, params: &[String]) -> Result<TemplateMessage, String> {
-    let id = TemplateId::new(id).map_err(|e| format!("template id {id:?}: {e}"))?;
-    let pairs = params
-        .iter()
-        .map(|p| {
-            p.split_once('=')
-                .ok_or(format!("parameter {p:?} is not name=value"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    TemplateMessage::builder(id)
-        .texts(pairs)
-        .build()
-        .map_err(|e| format!("invalid template message: {e}"))
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -41,7 +26,7 @@ async fn main() -> ExitCode {
         .build()
         .map_err(|e| e.to_string())
         .and_then(|client| {
-            let message = template_from_args(template_id, params)?;
+            let message = cli::template_from_args(template_id, params)?;
             let reader = std::fs::File::open(file)
                 .map(std::io::BufReader::new)
                 .map_err(|e| format!("cannot open {file}: {e}"))?;
@@ -62,24 +47,13 @@ async fn main() -> ExitCode {
     let mut results = client.bulk(message).send(lines);
     while let Some(r) = results.next().await {
         match &r.result {
-            Ok(receipt) => println!(
-                "line {}: {}: queued, transid {}, correlation id {}",
+            Ok(receipt) => println!("line {}: {}: {receipt}", r.index + 1, r.recipient),
+            Err(e) => println!(
+                "line {}: {}: {}: {e}",
                 r.index + 1,
                 r.recipient,
-                receipt.transid.as_ref().map_or("(none)", |t| t.as_str()),
-                receipt
-                    .correlation_id
-                    .as_ref()
-                    .map_or("(none)", |c| c.as_str()),
+                cli::verdict(e)
             ),
-            Err(e) if e.is_outcome_unknown() => {
-                println!(
-                    "line {}: {}: OUTCOME UNKNOWN: {e}",
-                    r.index + 1,
-                    r.recipient
-                );
-            }
-            Err(e) => println!("line {}: {}: not queued: {e}", r.index + 1, r.recipient),
         }
     }
     let p = results.progress();

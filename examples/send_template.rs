@@ -7,26 +7,12 @@
 //! Each `name=value` fills the template variable `name` with a text value.
 //! `WEBEX_CONNECT_BASE_URL` (https, or http on a loopback address) replaces the region.
 
+mod cli;
+
 use std::process::ExitCode;
 
+use webex_connect_whatsapp::PhoneNumber;
 use webex_connect_whatsapp::client::ClientBuilder;
-use webex_connect_whatsapp::{PhoneNumber, TemplateId, TemplateMessage};
-
-/// Reads `name=value` pairs into the template's text variables.
-fn template_from_args(id: &str, params: &[String]) -> Result<TemplateMessage, String> {
-    let id = TemplateId::new(id).map_err(|e| format!("template id {id:?}: {e}"))?;
-    let pairs = params
-        .iter()
-        .map(|p| {
-            p.split_once('=')
-                .ok_or(format!("parameter {p:?} is not name=value"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    TemplateMessage::builder(id)
-        .texts(pairs)
-        .build()
-        .map_err(|e| format!("invalid template message: {e}"))
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,7 +26,7 @@ async fn main() -> ExitCode {
         .map_err(|e| e.to_string())
         .and_then(|client| {
             let to = PhoneNumber::parse(phone).map_err(|e| format!("{phone:?}: {e}"))?;
-            let message = template_from_args(template_id, params)?;
+            let message = cli::template_from_args(template_id, params)?;
             Ok((client, to, message))
         });
     let (client, to, message) = match prepared {
@@ -52,27 +38,11 @@ async fn main() -> ExitCode {
     };
     match client.send(&to, message).await {
         Ok(receipt) => {
-            println!(
-                "{}: queued, transid {}, correlation id {}",
-                to.e164(),
-                receipt.transid.as_ref().map_or("(none)", |t| t.as_str()),
-                receipt
-                    .correlation_id
-                    .as_ref()
-                    .map_or("(none)", |c| c.as_str()),
-            );
+            println!("{}: {receipt}", to.e164());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let verdict = if e.is_outcome_unknown() {
-                "OUTCOME UNKNOWN"
-            } else {
-                "not queued"
-            };
-            eprintln!("{}: {verdict}: {e}", to.e164());
-            if let Some(source) = std::error::Error::source(&e) {
-                eprintln!("  caused by: {source}");
-            }
+            cli::print_error(to.e164(), &e);
             ExitCode::FAILURE
         }
     }

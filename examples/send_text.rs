@@ -6,6 +6,8 @@
 //! ```
 //! `WEBEX_CONNECT_BASE_URL` (https, or http on a loopback address) replaces the region.
 
+mod cli;
+
 use std::process::ExitCode;
 
 use webex_connect_whatsapp::client::ClientBuilder;
@@ -41,34 +43,12 @@ async fn main() -> ExitCode {
     };
     match client.send(&to, message).await {
         Ok(receipt) => {
-            println!(
-                "{}: queued, transid {}, correlation id {}",
-                to.e164(),
-                receipt.transid.as_ref().map_or("(none)", |t| t.as_str()),
-                receipt
-                    .correlation_id
-                    .as_ref()
-                    .map_or("(none)", |c| c.as_str()),
-            );
+            println!("{}: {receipt}", to.e164());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            print_error(to.e164(), &e);
+            cli::print_error(to.e164(), &e);
             ExitCode::FAILURE
         }
-    }
-}
-
-fn print_error(to: &str, e: &webex_connect_whatsapp::client::Error) {
-    let verdict = if e.is_outcome_unknown() {
-        "OUTCOME UNKNOWN"
-    } else {
-        "not queued"
-    };
-    eprintln!("{to}: {verdict}: {e}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        eprintln!("  caused by: {s}");
-        source = s.source();
     }
 }

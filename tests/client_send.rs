@@ -374,6 +374,16 @@ async fn array_success_is_a_receipt() {
         .send(&phone(1), text("Hi"))
         .await
         .unwrap();
+    let line = r.to_string();
+    let correlation = r.correlation_id.clone().unwrap();
+    assert_eq!(
+        line,
+        format!("queued, transid 3f09295d, correlation id {correlation}")
+    );
+    assert!(
+        !line.contains("447400"),
+        "the receipt line leaves the number out: {line}"
+    );
     assert_eq!(r.transid.unwrap().as_str(), "3f09295d");
     assert_eq!(r.description.as_deref(), Some("Queued in burst mode"));
 }

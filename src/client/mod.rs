@@ -515,6 +515,30 @@ pub struct SendReceipt {
     pub attempts: u32,
 }
 
+/// One line for people: `queued, transid …, correlation id …` (`(none)` where absent). The
+/// destination is left out, so the line can go to logs as it is.
+///
+/// ```
+/// # use webex_connect_whatsapp::client::SendReceipt;
+/// # fn show(receipt: &SendReceipt) {
+/// println!("+447400123456: {receipt}");
+/// # }
+/// ```
+impl fmt::Display for SendReceipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "queued, transid {}, correlation id {}",
+            self.transid
+                .as_ref()
+                .map_or("(none)", TransactionId::as_str),
+            self.correlation_id
+                .as_ref()
+                .map_or("(none)", CorrelationId::as_str),
+        )
+    }
+}
+
 impl fmt::Debug for SendReceipt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendReceipt")
