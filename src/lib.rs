@@ -84,6 +84,7 @@
 //! ## Modules
 //!
 //! - [`phone`]: phone numbers and WhatsApp ids.
+//! - [`recipient`]: who a message goes to, a phone number or a business-scoped user id.
 //! - [`text`]: message texts and captions, counted in characters.
 //! - [`media`]: media kinds, their MIME types and size limits, media URLs.
 //! - [`profile`]: the business profile, profile image and display name.
@@ -121,6 +122,7 @@ pub mod optin;
 pub mod phone;
 pub mod profile;
 pub mod receiver;
+pub mod recipient;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;
@@ -140,6 +142,7 @@ pub use ids::{AppId, CallbackData, CorrelationId, TransactionId};
 pub use media::{MediaKind, MediaUrl};
 pub use phone::{PhoneNumber, PhoneNumberError};
 pub use profile::{BusinessProfile, DisplayName};
+pub use recipient::{Bsuid, Recipient};
 pub use send::{SendRequest, SendResponse};
 pub use session::SessionMessage;
 pub use template::{

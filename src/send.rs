@@ -30,7 +30,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::ids::{AppId, CallbackData, CorrelationId, IdError, TransactionId};
-use crate::phone::PhoneNumber;
+use crate::recipient::Recipient;
 use crate::session::SessionMessage;
 use crate::template::TemplateMessage;
 
@@ -62,21 +62,30 @@ impl From<TemplateMessage> for Content {
     }
 }
 
-/// One recipient entry of `destination`: a WhatsApp id and an optional correlation id.
+/// One recipient entry of `destination`: a WhatsApp id (`waid`) or a business-scoped user id
+/// (`bsuid`), and an optional correlation id.
+///
+/// A phone number goes out as `{"waid":["447400123456"]}`, a BSUID as
+/// `{"bsuid":["US.13491208655302741918"]}` with no `waid`: the platform reads a BSUID put in
+/// `waid` as a normalized WAID, so each id goes in its own field.
 ///
 /// ```
 /// use webex_connect_whatsapp::send::Destination;
-/// use webex_connect_whatsapp::{CorrelationId, PhoneNumber};
+/// use webex_connect_whatsapp::{Bsuid, CorrelationId, PhoneNumber};
 ///
 /// let d = Destination::new(&PhoneNumber::parse("+44 7400 123456")?)
 ///     .with_correlation_id(CorrelationId::new("order-1")?);
 /// assert_eq!(d.waids(), ["447400123456"]);
+/// let d = Destination::new(Bsuid::new("US.13491208655302741918")?);
+/// assert_eq!(serde_json::to_string(&d)?, r#"{"bsuid":["US.13491208655302741918"]}"#);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Destination {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     waid: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    bsuid: Vec<String>,
     #[serde(
         rename = "correlationid",
         default,
@@ -86,10 +95,15 @@ pub struct Destination {
 }
 
 impl Destination {
-    /// A destination for one phone number; its `waid` is the number's digits.
-    pub fn new(to: &PhoneNumber) -> Self {
+    /// A destination for one recipient: a phone number's `waid` digits or a BSUID.
+    pub fn new(to: impl Into<Recipient>) -> Self {
+        let (waid, bsuid) = match to.into() {
+            Recipient::Phone(p) => (vec![p.waid().to_owned()], Vec::new()),
+            Recipient::Bsuid(b) => (Vec::new(), vec![b.into_string()]),
+        };
         Self {
-            waid: vec![to.waid().to_owned()],
+            waid,
+            bsuid,
             correlation_id: None,
         }
     }
@@ -101,9 +115,27 @@ impl Destination {
         self
     }
 
-    /// The WhatsApp ids of this destination, as sent.
+    /// The WhatsApp ids of this destination (`waid`), as sent.
     pub fn waids(&self) -> &[String] {
         &self.waid
+    }
+
+    /// The business-scoped user ids of this destination (`bsuid`), as sent.
+    pub fn bsuids(&self) -> &[String] {
+        &self.bsuid
+    }
+
+    /// The first id of this destination, `waid` before `bsuid`: the one receipts name.
+    pub fn id(&self) -> Option<&str> {
+        self.waid
+            .first()
+            .or_else(|| self.bsuid.first())
+            .map(String::as_str)
+    }
+
+    /// Every id of this destination, `waid`s then `bsuid`s.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.waid.iter().chain(&self.bsuid).map(String::as_str)
     }
 
     /// The destination's own correlation id.
@@ -370,8 +402,8 @@ pub struct SendRequestBuilder {
 }
 
 impl SendRequestBuilder {
-    /// Adds a recipient.
-    pub fn to(mut self, to: &PhoneNumber) -> Self {
+    /// Adds a recipient: a phone number (`&PhoneNumber` works) or a BSUID.
+    pub fn to(mut self, to: impl Into<Recipient>) -> Self {
         self.request.destinations.push(Destination::new(to));
         self
     }
@@ -424,7 +456,8 @@ impl SendRequestBuilder {
         self
     }
 
-    /// Checks the request: 1 to [`MAX_DESTINATIONS`] destinations, each with a WhatsApp id;
+    /// Checks the request: 1 to [`MAX_DESTINATIONS`] destinations, each with a `waid` or a
+    /// `bsuid`;
     /// a notify URL that is https (or http on a loopback address).
     ///
     /// # Errors
@@ -443,10 +476,14 @@ impl SendRequestBuilder {
                 max: MAX_DESTINATIONS,
             });
         }
-        if let Some(index) = request.destinations.iter().position(|d| d.waid.is_empty()) {
+        if let Some(index) = request
+            .destinations
+            .iter()
+            .position(|d| d.waid.is_empty() && d.bsuid.is_empty())
+        {
             return Err(SendRequestError::invalid(
                 "destination",
-                format!("entry {index} has no waid"),
+                format!("entry {index} has neither a waid nor a bsuid; give at least one"),
             ));
         }
         if let Some(url) = &request.notify_url {
@@ -846,6 +883,7 @@ impl From<IdError> for SendRequestError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::phone::PhoneNumber;
     use serde_json::json;
 
     fn text() -> SessionMessage {

@@ -29,7 +29,7 @@ async fn a_dropped_connection_after_the_body_is_outcome_unknown_and_never_resent
         .build()
         .unwrap();
     let e = client
-        .message(&phone(1), text("Hi"))
+        .message(phone(1), text("Hi"))
         .correlation_id(CorrelationId::new("reconcile-me").unwrap())
         .send()
         .await
@@ -187,7 +187,7 @@ async fn connection_refused_is_retried_then_reported_as_not_sent() {
         .build()
         .unwrap();
     let e = client
-        .message(&phone(1), text("Hi"))
+        .message(phone(1), text("Hi"))
         .correlation_id(CorrelationId::new("c-refused").unwrap())
         .send()
         .await

@@ -62,7 +62,7 @@ async fn assert_wire(content: impl Into<Content>, wire: Value) {
         .mount(&server)
         .await;
     let receipt = client(&server.uri())
-        .message(&phone(1), content)
+        .message(phone(1), content)
         .correlation_id(CorrelationId::new("corr-1").unwrap())
         .send()
         .await
@@ -278,7 +278,7 @@ async fn options_go_on_the_wire() {
         .mount(&server)
         .await;
     client(&server.uri())
-        .message(&phone(1), text("Hi"))
+        .message(phone(1), text("Hi"))
         .correlation_id(CorrelationId::new("order-7").unwrap())
         .callback_data(CallbackData::new("{\"order\":7}").unwrap())
         .notify_url("https://example.com/dlr".parse().unwrap())
@@ -321,8 +321,8 @@ async fn send_request_keeps_the_callers_envelope() {
         .mount(&server)
         .await;
     let request = SendRequest::builder(AppId::new("a_other").unwrap(), text("Hi"))
-        .to(&phone(1))
-        .to(&phone(2))
+        .to(phone(1))
+        .to(phone(2))
         .correlation_id(CorrelationId::new("batch-1").unwrap())
         .build()
         .unwrap();
@@ -358,7 +358,7 @@ async fn answer(response: ResponseTemplate) -> (Result<(), Error>, usize) {
         .build()
         .unwrap();
     let result = c
-        .message(&phone(1), text("Hi"))
+        .message(phone(1), text("Hi"))
         .correlation_id(CorrelationId::new("corr-9").unwrap())
         .send()
         .await
@@ -568,7 +568,7 @@ async fn an_invalid_request_costs_no_request() {
     let server =
         mock_answering_times(ResponseTemplate::new(200).set_body_json(queued("t")), 0).await;
     let e = client(&server.uri())
-        .message(&phone(1), text("Hi"))
+        .message(phone(1), text("Hi"))
         .notify_url("http://example.com/dlr".parse().unwrap())
         .send()
         .await

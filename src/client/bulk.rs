@@ -15,49 +15,70 @@ use super::{Client, Error, RequestOptions, SendReceipt};
 use crate::ids::{CallbackData, CorrelationId};
 use crate::phone::PhoneNumber;
 use crate::phone::mask as mask_phone;
+use crate::recipient::{Bsuid, Recipient};
 use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
 
 /// The default number of requests in flight during a bulk send.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 4;
 
-/// One bulk recipient: a parsed number, or raw text parsed (and reported if invalid) on the way.
+/// One bulk recipient: a checked [`Recipient`], or raw text read (and reported if invalid) on
+/// the way.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Recipient {
-    /// A checked phone number.
-    Phone(PhoneNumber),
-    /// Raw input, e.g. a line of a file, parsed with [`PhoneNumber::parse`].
+pub enum BulkRecipient {
+    /// A checked phone number or BSUID.
+    To(Recipient),
+    /// Raw input, e.g. a line of a file, read with [`Recipient::parse`]: a BSUID (`US.…`) or a
+    /// phone number.
     Raw(String),
 }
 
-impl fmt::Debug for Recipient {
+impl fmt::Debug for BulkRecipient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Phone(p) => f.debug_tuple("Phone").field(&mask_phone(p.e164())).finish(),
+            Self::To(r) => f.debug_tuple("To").field(r).finish(),
             Self::Raw(s) => f.debug_tuple("Raw").field(&mask_phone(s)).finish(),
         }
     }
 }
 
-impl From<PhoneNumber> for Recipient {
+impl From<Recipient> for BulkRecipient {
+    fn from(value: Recipient) -> Self {
+        Self::To(value)
+    }
+}
+
+impl From<&Recipient> for BulkRecipient {
+    fn from(value: &Recipient) -> Self {
+        Self::To(value.clone())
+    }
+}
+
+impl From<PhoneNumber> for BulkRecipient {
     fn from(value: PhoneNumber) -> Self {
-        Self::Phone(value)
+        Self::To(value.into())
     }
 }
 
-impl From<&PhoneNumber> for Recipient {
+impl From<&PhoneNumber> for BulkRecipient {
     fn from(value: &PhoneNumber) -> Self {
-        Self::Phone(value.clone())
+        Self::To(value.into())
     }
 }
 
-impl From<String> for Recipient {
+impl From<Bsuid> for BulkRecipient {
+    fn from(value: Bsuid) -> Self {
+        Self::To(value.into())
+    }
+}
+
+impl From<String> for BulkRecipient {
     fn from(value: String) -> Self {
         Self::Raw(value)
     }
 }
 
-impl From<&str> for Recipient {
+impl From<&str> for BulkRecipient {
     fn from(value: &str) -> Self {
         Self::Raw(value.to_owned())
     }
@@ -69,7 +90,7 @@ impl From<&str> for Recipient {
 pub struct BulkResult {
     /// The recipient's position in the input, from 0.
     pub index: u64,
-    /// The number in E.164 form, or the raw input when it was not a valid number.
+    /// The number in E.164 form or the BSUID, or the raw input when it was neither.
     pub recipient: String,
     /// Queued (with its receipt) or not, and why.
     pub result: Result<SendReceipt, Error>,
@@ -221,7 +242,7 @@ impl BulkBuilder {
     pub fn send<I>(self, recipients: I) -> BulkStream
     where
         I: IntoIterator,
-        I::Item: Into<Recipient>,
+        I::Item: Into<BulkRecipient>,
         I::IntoIter: Send + 'static,
     {
         self.send_stream(stream::iter(recipients))
@@ -234,7 +255,7 @@ impl BulkBuilder {
     pub fn send_stream<S>(self, recipients: S) -> BulkStream
     where
         S: Stream + Send + 'static,
-        S::Item: Into<Recipient>,
+        S::Item: Into<BulkRecipient>,
     {
         let batch_size = self.effective_batch_size();
         let concurrency = self.concurrency;
@@ -287,11 +308,11 @@ struct Template {
 /// What the reader hands to the senders: numbers to send, and inputs already refused.
 struct Work {
     invalid: Vec<BulkResult>,
-    batch: Vec<(u64, PhoneNumber)>,
+    batch: Vec<(u64, Recipient)>,
 }
 
 struct Reader {
-    input: BoxStream<'static, Recipient>,
+    input: BoxStream<'static, BulkRecipient>,
     next_index: u64,
     done: bool,
     counters: Arc<Counters>,
@@ -317,8 +338,8 @@ impl Reader {
             self.next_index += 1;
             self.counters.total.fetch_add(1, Ordering::Relaxed);
             match recipient {
-                Recipient::Phone(phone) => work.batch.push((index, phone)),
-                Recipient::Raw(raw) => match PhoneNumber::parse(&raw) {
+                BulkRecipient::To(to) => work.batch.push((index, to)),
+                BulkRecipient::Raw(raw) => match Recipient::parse(&raw) {
                     Ok(phone) => work.batch.push((index, phone)),
                     Err(source) => {
                         let result = Err(Error::InvalidRecipient {
@@ -344,7 +365,7 @@ impl Template {
         CorrelationId::new(format!("{}-{index}", self.run)).ok()
     }
 
-    fn request(&self, batch: &[(u64, PhoneNumber)]) -> Result<SendRequest, Error> {
+    fn request(&self, batch: &[(u64, Recipient)]) -> Result<SendRequest, Error> {
         let destinations = batch.iter().map(|(index, phone)| {
             let d = Destination::new(phone);
             match self.correlation_id(*index) {
@@ -381,7 +402,7 @@ impl Template {
                     counters.count(&result);
                     out.push(BulkResult {
                         index,
-                        recipient: phone.e164().to_owned(),
+                        recipient: phone.to_string(),
                         result,
                     });
                 }
@@ -394,7 +415,7 @@ impl Template {
                     counters.count(&result);
                     out.push(BulkResult {
                         index,
-                        recipient: phone.e164().to_owned(),
+                        recipient: phone.to_string(),
                         result,
                     });
                 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ids::{CorrelationId, TransactionId};
-use crate::phone::PhoneNumberError;
+use crate::recipient::RecipientError;
 use crate::send::{ResponseCode, SendRequestError};
 
 /// The most characters of an unreadable response body kept in [`Error::Undecodable`].
@@ -56,14 +56,14 @@ pub enum Error {
         source: SendRequestError,
     },
 
-    /// A bulk recipient is not a valid phone number; nothing was sent to it.
-    #[error("recipient {masked} is not a valid phone number, so nothing was sent to it")]
+    /// A bulk recipient is neither a valid phone number nor a valid BSUID; nothing was sent to it.
+    #[error("recipient {masked} is invalid, so nothing was sent to it")]
     InvalidRecipient {
         /// The input, masked for logs.
         masked: String,
         /// Why it was refused.
         #[source]
-        source: PhoneNumberError,
+        source: RecipientError,
     },
 
     /// Webex Connect rejected the request with a code other than `1001`; it was not queued.

@@ -170,6 +170,18 @@ impl AsWaid for PhoneNumber {
     }
 }
 
+impl AsWaid for crate::recipient::Bsuid {
+    fn as_waid(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsWaid for crate::recipient::Recipient {
+    fn as_waid(&self) -> &str {
+        self.key()
+    }
+}
+
 impl<T: AsWaid + ?Sized> AsWaid for &T {
     fn as_waid(&self) -> &str {
         (**self).as_waid()
