@@ -301,7 +301,7 @@ fn print_event(event: &WebhookEvent) {
         WebhookEvent::Inbound(m) => {
             println!(
                 "<- inbound from {}: {:?}",
-                mask(m.waid()),
+                m.sender_ids().next().map(mask).unwrap_or_default(),
                 m.text().unwrap_or("")
             );
         }

@@ -89,7 +89,7 @@ async fn handle(event: WebhookEvent, receiver: Arc<Receiver>) {
         WebhookEvent::Inbound(m) => {
             let attachments = m.attachments().map_or(0, |a| a.len());
             tracing::info!(
-                from = %mask(m.waid()),
+                from = %m.sender_ids().next().map(mask).unwrap_or_default(),
                 event = m.event().as_str(),
                 tid = m.tid().unwrap_or(""),
                 chars = m.text().map_or(0, |t| t.chars().count()),

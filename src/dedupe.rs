@@ -183,6 +183,8 @@ impl DedupeKey {
                 receipt.code().as_str(),
             ),
             WebhookEvent::Inbound(message) => Self::inbound(message.tid().unwrap_or_default()),
+            // An event the crate cannot type has no id it knows of: its exact body names it.
+            _ => Ok(Self(format!("u:{}", body_digest(event.raw())))),
         }
     }
 
@@ -190,6 +192,12 @@ impl DedupeKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The SHA-256 of a body, in hex: the identity of an event that carries no id we know.
+fn body_digest(raw: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(raw.as_bytes()))
 }
 
 impl fmt::Display for DedupeKey {

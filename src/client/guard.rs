@@ -230,6 +230,8 @@ pub enum EventOutcome {
     /// `7710` that overtook its send's response: that send then sends the template itself and
     /// returns [`FallbackReason::SessionRaced`]).
     Receipt,
+    /// An event the crate does not model ([`WebhookEvent::Unknown`]); nothing was changed.
+    Unknown,
 }
 
 struct Pending {
@@ -645,15 +647,19 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                 let at = message
                     .timestamp()
                     .unwrap_or_else(|| self.inner.config.windows.clock().now());
-                let waid = message.waid();
-                let window = self.inner.config.windows.record_inbound(waid, at).await?;
+                // A sender with both a phone number and a BSUID may be answered through either,
+                // so the window (and an opt-out) is kept under each id.
+                let mut window = WindowStatus::Unknown;
+                for id in message.sender_ids() {
+                    window = self.inner.config.windows.record_inbound(id, at).await?;
+                }
                 let mut opted_out = false;
                 if let Some(ledger) = &self.inner.config.ledger
                     && message.text().is_some_and(is_stop_keyword)
                 {
-                    ledger
-                        .record_opt_out(OptOut::stop_keyword(waid, at)?)
-                        .await?;
+                    for id in message.sender_ids() {
+                        ledger.record_opt_out(OptOut::stop_keyword(id, at)?).await?;
+                    }
                     opted_out = true;
                 }
                 Ok(EventOutcome::Inbound { window, opted_out })
@@ -691,6 +697,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                 }
                 Ok(EventOutcome::Receipt)
             }
+            _ => Ok(EventOutcome::Unknown),
         }
     }
 }

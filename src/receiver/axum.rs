@@ -123,6 +123,7 @@ async fn handle<S: SeenStore + 'static>(
         transid = tracing::field::Empty,
         code = tracing::field::Empty,
         tid = tracing::field::Empty,
+        event = tracing::field::Empty,
     );
     async move {
         let rx = &shared.receiver;
@@ -170,6 +171,14 @@ fn record(event: &WebhookEvent) {
             span.record("kind", m.event().as_str());
             if let Some(tid) = m.tid() {
                 span.record("tid", tid);
+            }
+        }
+        other => {
+            span.record("kind", "unknown");
+            if let WebhookEvent::Unknown(u) = other
+                && let Some(name) = u.event()
+            {
+                span.record("event", name);
             }
         }
     }

@@ -9,7 +9,7 @@
 //!
 //! let body = std::fs::read("tests/fixtures/inbound_image.json")?;
 //! let message = InboundMessage::from_slice(&body)?;
-//! assert_eq!(message.waid(), "9187xxxxxxxx");
+//! assert_eq!(message.waid(), Some("9187xxxxxxxx"));
 //! let attachments = message.attachments()?;
 //! assert_eq!(attachments[0].mime_type, mime::IMAGE_JPEG);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -26,6 +26,8 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::{Text, WebhookError, Wire, take_text};
+use crate::phone::PhoneNumber;
+use crate::recipient::{Bsuid, Recipient};
 
 // Slots of the inbound fields in `Wire::top`, in the order of `super::INBOUND_KEYS`.
 pub(crate) const USER_ID: usize = 0;
@@ -71,7 +73,9 @@ pub(crate) const CLIENT_UUID: usize = 19;
 pub struct InboundMessage {
     raw: Box<str>,
     event: InboundEvent,
-    waid: Text,
+    waid: Option<Text>,
+    /// `userId` read as a business-scoped user id, when it has that form.
+    bsuid: Option<Bsuid>,
     user_id: Option<Text>,
     username: Option<Text>,
     channel: Option<Text>,
@@ -107,7 +111,7 @@ impl InboundMessage {
     ///
     /// [`WebhookError::NotJson`], [`WebhookError::NotAnObject`] or
     /// [`WebhookError::UnexpectedShape`] as for [`crate::webhook::parse`];
-    /// [`WebhookError::MissingField`] when `waid` is absent or empty.
+    /// [`WebhookError::MissingField`] when both `waid` and `userId` are absent or empty.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
         let text = super::body_str(body)?;
         let mut wire = Wire::default();
@@ -128,13 +132,24 @@ impl InboundMessage {
         top: &mut [Option<Text>],
     ) -> Result<Self, WebhookError> {
         let mut t = |slot| take_text(top, slot);
+        let waid = t(WAID);
+        let user_id = t(USER_ID);
+        // A username user has no phone number: `userId` (a BSUID) is then the only id.
+        // UNVERIFIED: the docs name `userId` only; a BSUID is read from it when it has the form.
+        let bsuid = user_id
+            .as_ref()
+            .and_then(|id| Bsuid::new(id.get(body)).ok());
+        if waid.is_none() && user_id.is_none() {
+            return Err(WebhookError::MissingField {
+                what: "inbound message",
+                field: "waid (or userId)",
+            });
+        }
         Ok(Self {
             event,
-            waid: t(WAID).ok_or(WebhookError::MissingField {
-                what: "inbound message",
-                field: "waid",
-            })?,
-            user_id: t(USER_ID),
+            waid,
+            bsuid,
+            user_id,
             username: t(USERNAME),
             channel: t(CHANNEL),
             app_id: t(APP_ID),
@@ -190,16 +205,68 @@ impl InboundMessage {
         super::text(&self.raw, field)
     }
 
-    /// The sender's WhatsApp id (`waid`), as received (it may be masked: `9199xxxxxxxx`).
+    /// The sender's WhatsApp id (`waid`), exactly as received: digits (it may be masked:
+    /// `9199xxxxxxxx`) or a normalized WAID such as `IN.2149372115xxxxxx`. `None` for a
+    /// username user, who reaches the business with no phone number.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
     /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx"}"#)?;
-    /// assert_eq!(m.waid(), "9199xxxxxxxx");
+    /// assert_eq!(m.waid(), Some("9199xxxxxxxx"));
+    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"","userId":"US.1349"}"#)?;
+    /// assert_eq!(m.waid(), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn waid(&self) -> &str {
-        self.waid.get(&self.raw)
+    pub fn waid(&self) -> Option<&str> {
+        self.text_of(self.waid.as_ref())
+    }
+
+    /// The sender's business-scoped user id, read from `userId` when it has the BSUID form
+    /// (`US.13491208655302741918`), kept exactly as received.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"event":"MO","userId":"US.13491208655302741918","username":"asha"}"#)?;
+    /// assert_eq!(m.bsuid().map(|b| b.as_str()), Some("US.13491208655302741918"));
+    /// assert_eq!(m.waid(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bsuid(&self) -> Option<&Bsuid> {
+        self.bsuid.as_ref()
+    }
+
+    /// Every id the sender can be reached or looked up by, `waid` first, then the BSUID:
+    /// state (windows, opt-ins) is kept under each of them.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"9199xxxxxxxx","userId":"IN.77"}"#)?;
+    /// assert_eq!(m.sender_ids().collect::<Vec<_>>(), ["9199xxxxxxxx", "IN.77"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sender_ids(&self) -> impl Iterator<Item = &str> {
+        self.waid()
+            .into_iter()
+            .chain(self.bsuid.as_ref().map(Bsuid::as_str))
+    }
+
+    /// Who to answer: the phone number when `waid` is one, else the BSUID. `None` when the
+    /// sender has neither (a masked `waid` and no BSUID, as in documentation samples).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"waid":"447400123456"}"#)?;
+    /// assert_eq!(m.reply_to().map(|r| r.to_string()).as_deref(), Some("+447400123456"));
+    /// let m = InboundMessage::from_slice(br#"{"userId":"US.1349"}"#)?;
+    /// assert_eq!(m.reply_to().map(|r| r.to_string()).as_deref(), Some("US.1349"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reply_to(&self) -> Option<Recipient> {
+        self.waid()
+            .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|w| PhoneNumber::parse(&format!("+{w}")).ok())
+            .map(Recipient::from)
+            .or_else(|| self.bsuid.clone().map(Recipient::from))
     }
 
     /// What happened (`event`): a message (`MO`) or a button reply (`postback`).
@@ -226,7 +293,8 @@ impl InboundMessage {
         self.text_of(self.app_id.as_ref())
     }
 
-    /// The Webex Connect user id (`userId`); usually empty.
+    /// The user id (`userId`) exactly as received: a business-scoped user id for username
+    /// users (see [`Self::bsuid`]); empty in older samples.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
@@ -238,7 +306,7 @@ impl InboundMessage {
         self.text_of(self.user_id.as_ref())
     }
 
-    /// The sender's profile name (`username`), when the platform sends one.
+    /// The sender's WhatsApp username or profile name (`username`), when the platform sends one.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
@@ -577,7 +645,9 @@ impl fmt::Debug for InboundMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InboundMessage")
             .field("event", &self.event)
-            .field("waid", &self.waid())
+            .field("waid", &self.waid().map(crate::phone::mask))
+            .field("bsuid", &self.bsuid)
+            .field("username", &self.username().map(|_| "…"))
             .field("app_id", &self.app_id())
             .field("text", &self.text())
             .field("attachments", &self.attachments_raw())

@@ -57,10 +57,7 @@ pub use signature::{SignatureAlgorithm, SignatureError, WebhookSecret};
 /// use webex_connect_whatsapp::webhook::{self, WebhookError};
 ///
 /// assert!(matches!(webhook::parse(b"not json"), Err(WebhookError::NotJson { .. })));
-/// assert!(matches!(
-///     webhook::parse(br#"{"event":"reaction","waid":"1"}"#),
-///     Err(WebhookError::UnknownEvent { .. })
-/// ));
+/// assert!(matches!(webhook::parse(b"[1]"), Err(WebhookError::NotAnObject { .. })));
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -149,6 +146,82 @@ pub enum WebhookEvent {
     DeliveryReceipt(DeliveryReceipt),
     /// A message (`MO`) or button reply (`postback`) from a WhatsApp user.
     Inbound(InboundMessage),
+    /// An authentic event this crate does not model (a reaction, a link click,
+    /// `user_id_update`, typing, or a kind added later), kept raw so it is never lost.
+    Unknown(UnknownEvent),
+}
+
+/// A webhook event the crate cannot type, handed over raw: [`parse`] returns it for any JSON
+/// object that is neither a delivery receipt nor an inbound `MO`/`postback` message, so a
+/// receiver never refuses (and so never loses) an authentic event it does not know.
+///
+/// ```
+/// use webex_connect_whatsapp::webhook::{self, WebhookEvent};
+///
+/// let body = br#"{"event":"reaction","waid":"9199xxxxxxxx","emoji":"+1"}"#;
+/// let WebhookEvent::Unknown(event) = webhook::parse(body)? else { unreachable!() };
+/// assert_eq!(event.event(), Some("reaction"));
+/// assert_eq!(event.pointer("/waid"), Some(serde_json::json!("9199xxxxxxxx")));
+/// assert_eq!(event.raw(), std::str::from_utf8(body)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct UnknownEvent {
+    raw: Box<str>,
+    event: Option<String>,
+}
+
+impl UnknownEvent {
+    /// Wraps a body that is a JSON object; `event` is its `event` field, when a string.
+    fn from_object(raw: &str) -> Self {
+        let event = match raw_value(raw) {
+            Value::Object(map) => match map.get("event") {
+                Some(Value::String(e)) if !e.is_empty() => Some(e.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        Self {
+            raw: raw.into(),
+            event,
+        }
+    }
+
+    /// The `event` name, when the body has one (`reaction`, `user_id_update`, ...).
+    pub fn event(&self) -> Option<&str> {
+        self.event.as_deref()
+    }
+
+    /// The body exactly as received.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The body as a JSON value.
+    pub fn value(&self) -> Value {
+        raw_value(&self.raw)
+    }
+
+    /// The value at a JSON Pointer (RFC 6901), e.g. `/waid`.
+    pub fn pointer(&self, pointer: &str) -> Option<Value> {
+        raw_value(&self.raw).pointer(pointer).cloned()
+    }
+}
+
+impl std::fmt::Debug for UnknownEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The body may hold personal data; its kind and size are enough for logs.
+        f.debug_struct("UnknownEvent")
+            .field("event", &self.event)
+            .field("bytes", &self.raw.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for UnknownEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_raw(&self.raw, serializer)
+    }
 }
 
 impl WebhookEvent {
@@ -164,6 +237,7 @@ impl WebhookEvent {
         match self {
             Self::DeliveryReceipt(r) => r.raw(),
             Self::Inbound(m) => m.raw(),
+            Self::Unknown(u) => u.raw(),
         }
     }
 }
@@ -173,6 +247,7 @@ impl Serialize for WebhookEvent {
         match self {
             Self::DeliveryReceipt(r) => r.serialize(serializer),
             Self::Inbound(m) => m.serialize(serializer),
+            Self::Unknown(u) => u.serialize(serializer),
         }
     }
 }
@@ -184,10 +259,12 @@ impl<'de> Deserialize<'de> for WebhookEvent {
     }
 }
 
-/// Parses a webhook body into a delivery receipt or an inbound message.
+/// Parses a webhook body into a delivery receipt, an inbound message, or an unknown event.
 ///
 /// A body with a `deliveryInfoNotification` object is a receipt; a body whose `event` is `MO`
-/// or `postback` (any letter case) is an inbound message. Unknown fields are accepted and kept.
+/// or `postback` (any letter case) with a `waid` or `userId` is an inbound message. Any other
+/// JSON object is [`WebhookEvent::Unknown`], kept raw: an authentic event is never refused
+/// for being new. Unknown fields are accepted and kept.
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::{self, WebhookEvent};
@@ -196,20 +273,33 @@ impl<'de> Deserialize<'de> for WebhookEvent {
 /// let WebhookEvent::DeliveryReceipt(receipt) = webhook::parse(&body)? else { unreachable!() };
 /// assert_eq!(receipt.code().as_str(), "7710");
 /// assert_eq!(receipt.correlation_id(), Some("123456789"));
+/// assert!(matches!(webhook::parse(br#"{"event":"user_id_update"}"#)?, WebhookEvent::Unknown(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
 ///
+/// Only for a body that is not a JSON object (a receiver answers 400 to those):
 /// - [`WebhookError::NotJson`]: the bytes are not UTF-8 JSON.
 /// - [`WebhookError::NotAnObject`]: the JSON is not an object.
-/// - [`WebhookError::UnexpectedShape`]: a known object field (`deliveryInfoNotification`,
-///   `deliveryInfo`) is not an object, or a key is repeated.
-/// - [`WebhookError::UnknownEvent`]: neither a receipt nor an `MO`/`postback` event (a receiver
-///   answers 400).
-/// - [`WebhookError::MissingField`]: an inbound message without `waid`.
 pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let text = body_str(body)?;
+    match parse_typed(text) {
+        Ok(event) => Ok(event),
+        Err(error @ (WebhookError::NotJson { .. } | WebhookError::NotAnObject { .. })) => {
+            // The typed reader may refuse a JSON object it cannot type (a repeated key, say);
+            // a plain read tells those apart from bodies that are not objects at all.
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(_)) => Ok(WebhookEvent::Unknown(UnknownEvent::from_object(text))),
+                _ => Err(error),
+            }
+        }
+        Err(_) => Ok(WebhookEvent::Unknown(UnknownEvent::from_object(text))),
+    }
+}
+
+/// The typed classification: a receipt, an inbound message, or why it is neither.
+fn parse_typed(text: &str) -> Result<WebhookEvent, WebhookError> {
     let mut wire = Wire::default();
     read_wire(text, &mut wire, false)?;
     if let Some(notification) = wire.notification.as_mut() {
