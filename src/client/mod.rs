@@ -50,6 +50,8 @@ pub use env::{APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_KEY_VAR, TPS_VAR};
 pub use error::{Error, MAX_RAW_BODY_CHARS};
 pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
+#[cfg(feature = "redis")]
+pub use throttle::SharedRateLimit;
 
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
@@ -285,6 +287,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
     rate_limit: Option<NonZeroU32>,
+    #[cfg(feature = "redis")]
+    shared_rate_limit: Option<SharedRateLimit>,
     /// Whether [`ClientBuilder::from_env`] started it, so a missing setting names its variable.
     from_env: bool,
 }
@@ -398,6 +402,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares one rate limit with every process whose client uses the same Redis budget
+    /// (feature `redis`); it replaces [`ClientBuilder::rate_limit`]. Bulk batches are capped
+    /// at its size too.
+    #[cfg(feature = "redis")]
+    pub fn shared_rate_limit(mut self, limit: SharedRateLimit) -> Self {
+        self.rate_limit = Some(limit.per_second);
+        self.shared_rate_limit = Some(limit);
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// # Errors
@@ -407,6 +421,7 @@ impl ClientBuilder {
     /// [`Error::Env`] instead for a builder from [`ClientBuilder::from_env`] whose variable is
     /// missing or invalid.
     pub fn build(self) -> Result<Client, Error> {
+        let throttle = self.throttle();
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -462,11 +477,21 @@ impl ClientBuilder {
                 credentials,
                 app_id,
                 retry: self.retry,
-                throttle: self.rate_limit.map(Throttle::new),
+                throttle,
                 request_timeout: self.request_timeout,
                 user_agent,
             }),
         })
+    }
+}
+
+impl ClientBuilder {
+    fn throttle(&self) -> Option<Throttle> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared_rate_limit {
+            return Some(Throttle::shared(shared.clone()));
+        }
+        self.rate_limit.map(Throttle::new)
     }
 }
 
@@ -683,6 +708,8 @@ impl Client {
             http: None,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            #[cfg(feature = "redis")]
+            shared_rate_limit: None,
             from_env: false,
         }
     }
