@@ -437,7 +437,8 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] for the first invalid setting, missing credentials, a missing app id
-    /// or base URL, or a base URL that is not https (http is allowed on loopback only);
+    /// or base URL, a base URL that is not https (http is allowed on loopback only) or that
+    /// has a user name or password in it;
     /// [`Error::Env`] instead for a builder from [`ClientBuilder::from_env`] whose variable is
     /// missing or invalid.
     pub fn build(self) -> Result<Client, Error> {
@@ -821,6 +822,9 @@ impl Client {
     /// # Errors
     ///
     /// [`Error`] when the whole request failed: rejected, not sent, or with an unknown outcome.
+    /// The error carries a correlation id when the request has one for all its destinations
+    /// (a request-level id, or a single destination); otherwise every destination's id is in
+    /// `request` (and [`Client::bulk`] reports each destination with its own).
     pub async fn send_request(&self, request: &SendRequest) -> Result<RequestOutcome, Error> {
         let request = with_correlation_ids(request)?;
         let body = serde_json::to_vec(request.as_ref()).map_err(|e| {
