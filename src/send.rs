@@ -629,7 +629,8 @@ pub enum ResponseCode {
     InvalidParameters,
     /// 7005: the request expired.
     RequestExpired,
-    /// 7006: an internal error occurred; the message was not processed.
+    /// 7006: an internal error occurred. This does not prove the message was not processed,
+    /// so the client treats it as an unknown outcome and does not resend it.
     InternalError,
     /// 7007: the service is inactive.
     ServiceInactive,

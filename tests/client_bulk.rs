@@ -205,3 +205,31 @@ async fn an_all_garbage_input_streams_without_requests() {
             .all(|r| matches!(r.result, Err(Error::InvalidRecipient { .. })))
     );
 }
+
+#[tokio::test]
+async fn a_batch_with_an_unknown_outcome_marks_every_row_unknown_and_is_sent_once() {
+    for response in [
+        ResponseTemplate::new(502),
+        ResponseTemplate::new(200).set_body_json(rejected("7006", "Internal error occurred")),
+    ] {
+        let server = mock_answering(response).await;
+        // Retries on (the default policy): an unknown outcome must still not be resent.
+        let c = client(&server.uri());
+        let mut stream = c.bulk(text("Hi")).batch_size(10).send(numbers(10));
+        let mut ids = HashSet::new();
+        let mut n = 0;
+        while let Some(r) = stream.next().await {
+            let e = r.result.unwrap_err();
+            assert!(e.is_outcome_unknown(), "{e:?}");
+            assert!(!e.is_retryable(), "{e:?}");
+            ids.insert(e.correlation_id().unwrap().clone());
+            n += 1;
+        }
+        assert_eq!(n, 10);
+        // Each row names its own destination's correlation id, to reconcile with receipts.
+        assert_eq!(ids.len(), 10);
+        let progress = stream.progress();
+        assert_eq!((progress.outcome_unknown, progress.failed), (10, 0));
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+}

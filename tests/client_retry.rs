@@ -1,4 +1,7 @@
-//! Retries never duplicate: only failures that certainly did not queue the message are retried.
+//! Resends only on proof: by default only failures that certainly did not queue the message
+//! are resent (connection refused, 7020 / HTTP 429, HTTP 408); every ambiguous failure (5xx,
+//! 7006, timeout, lost connection) is sent once and reported as outcome-unknown, unless the
+//! caller opts in to `RetryPolicy::at_least_once`.
 #![cfg(feature = "client")]
 #![allow(
     clippy::unwrap_used,
@@ -17,7 +20,8 @@ use support::{
     builder, closed_port, mock_answering, phone, queued, rejected, swallowing_server, text,
 };
 use webex_connect_whatsapp::CorrelationId;
-use webex_connect_whatsapp::client::{Error, RetryPolicy};
+use webex_connect_whatsapp::client::{Error, OutcomeUnknownReason, RetryPolicy};
+use webex_connect_whatsapp::send::ResponseCode;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -137,30 +141,206 @@ async fn a_retry_after_beyond_the_deadline_is_returned_not_waited() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn internal_error_and_503_are_retried_up_to_max_attempts() {
-    let server = mock_answering(ResponseTemplate::new(503)).await;
+/// Sends one message with the correlation id `c-unknown` to a server answering `response`,
+/// with retries on; returns the error and how many requests the server received.
+async fn send_once_against(response: ResponseTemplate) -> (Error, usize) {
+    let server = mock_answering(response).await;
     let client = builder(&server.uri())
-        .retry_policy(support::fast_retries().max_attempts(3))
+        .retry_policy(support::fast_retries().max_attempts(4))
+        .build()
+        .unwrap();
+    let e = client
+        .message(phone(1), text("Hi"))
+        .correlation_id(CorrelationId::new("c-unknown").unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    (e, server.received_requests().await.unwrap().len())
+}
+
+fn assert_unknown(e: &Error, reason: OutcomeUnknownReason, status: u16) {
+    assert!(e.is_outcome_unknown(), "{e:?}");
+    assert!(!e.is_retryable(), "{e:?}");
+    assert_eq!(e.outcome_unknown_reason(), Some(reason), "{e:?}");
+    assert_eq!(e.status(), Some(status), "{e:?}");
+    assert_eq!(e.correlation_id().unwrap().as_str(), "c-unknown", "{e:?}");
+    let shown = e.to_string();
+    assert!(shown.contains("c-unknown"), "{shown}");
+    assert!(shown.contains("may have been queued"), "{shown}");
+    assert!(shown.contains(&status.to_string()), "{shown}");
+}
+
+#[tokio::test]
+async fn server_errors_are_sent_once_and_outcome_unknown_with_or_without_a_body() {
+    for status in [500, 502, 503, 504] {
+        let bodies = [
+            ResponseTemplate::new(status),
+            ResponseTemplate::new(status).set_body_string("<html>bad gateway</html>"),
+            ResponseTemplate::new(status).insert_header("retry-after", "0"),
+            ResponseTemplate::new(status).set_body_json(rejected("7004", "Invalid parameters")),
+        ];
+        for response in bodies {
+            let (e, requests) = send_once_against(response).await;
+            assert_eq!(requests, 1, "HTTP {status} was resent: {e:?}");
+            assert_unknown(&e, OutcomeUnknownReason::ServerError, status);
+        }
+    }
+}
+
+#[tokio::test]
+async fn code_7006_is_sent_once_and_outcome_unknown() {
+    for status in [200, 400, 500] {
+        let (e, requests) = send_once_against(
+            ResponseTemplate::new(status)
+                .set_body_json(rejected("7006", "Internal error occurred")),
+        )
+        .await;
+        assert_eq!(requests, 1, "7006 with HTTP {status} was resent: {e:?}");
+        assert_unknown(&e, OutcomeUnknownReason::InternalError, status);
+        assert_eq!(e.code(), Some(&ResponseCode::InternalError));
+        assert_eq!(e.transid().unwrap().as_str(), "rej-1");
+    }
+}
+
+#[tokio::test]
+async fn http_429_then_queued_is_two_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).set_body_string("slow down"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-429")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let receipt = builder(&server.uri())
+        .build()
+        .unwrap()
+        .send(&phone(1), text("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(receipt.transid.unwrap().as_str(), "t-429");
+    assert_eq!(receipt.attempts, 2);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+/// 408 is proof of "not processed": the server says it never had the whole request.
+#[tokio::test]
+async fn http_408_is_resent_because_the_request_was_not_received() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(408).set_body_string("request timeout"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-408")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&errors);
+    let receipt = builder(&server.uri())
+        .retry_policy(
+            support::fast_retries().on_retry(move |e| log.lock().unwrap().push(e.error.clone())),
+        )
+        .build()
+        .unwrap()
+        .send(&phone(1), text("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(receipt.attempts, 2);
+    let errors = errors.lock().unwrap();
+    assert!(
+        matches!(errors[0], Error::NotReceived { status: 408, .. }),
+        "{errors:?}"
+    );
+    assert!(errors[0].is_retryable());
+    assert!(!errors[0].is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn at_least_once_resends_a_502_and_says_so() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-again")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let unknown = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&unknown);
+    let client = builder(&server.uri())
+        .retry_policy(
+            RetryPolicy::at_least_once()
+                .base_delay(Duration::from_millis(5))
+                .on_retry(move |e| log.lock().unwrap().push(e.error.is_outcome_unknown())),
+        )
+        .build()
+        .unwrap();
+    let receipt = client.send(&phone(1), text("Hi")).await.unwrap();
+    assert_eq!(receipt.transid.unwrap().as_str(), "t-again");
+    assert_eq!(receipt.attempts, 2);
+    assert_eq!(*unknown.lock().unwrap(), vec![true]);
+    // Both attempts carried the same correlation id, so receipts can be deduplicated.
+    let bodies: Vec<serde_json::Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    assert_eq!(
+        bodies[0]["destination"][0]["correlationid"],
+        bodies[1]["destination"][0]["correlationid"]
+    );
+}
+
+#[tokio::test]
+async fn at_least_once_resends_7006_and_dropped_connections_up_to_max_attempts() {
+    let (e, requests) = {
+        let server = mock_answering(
+            ResponseTemplate::new(200).set_body_json(rejected("7006", "Internal error occurred")),
+        )
+        .await;
+        let client = builder(&server.uri())
+            .retry_policy(
+                RetryPolicy::at_least_once()
+                    .max_attempts(3)
+                    .base_delay(Duration::from_millis(5)),
+            )
+            .build()
+            .unwrap();
+        let e = client.send(&phone(1), text("Hi")).await.unwrap_err();
+        (e, server.received_requests().await.unwrap().len())
+    };
+    assert_eq!(requests, 3);
+    assert!(e.is_outcome_unknown());
+
+    let (addr, seen) = swallowing_server().await;
+    let client = builder(&format!("http://{addr}"))
+        .retry_policy(
+            RetryPolicy::at_least_once()
+                .max_attempts(3)
+                .base_delay(Duration::from_millis(5)),
+        )
         .build()
         .unwrap();
     let e = client.send(&phone(1), text("Hi")).await.unwrap_err();
-    assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 3);
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(rejected("7006", "Internal error")))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-4")))
-        .mount(&server)
-        .await;
-    let client = builder(&server.uri()).build().unwrap();
-    let r = client.send(&phone(1), text("Hi")).await.unwrap();
-    assert_eq!(r.attempts, 2);
+    assert_eq!(
+        e.outcome_unknown_reason(),
+        Some(OutcomeUnknownReason::ConnectionLost)
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]

@@ -17,7 +17,9 @@ use support::{
     text,
 };
 use time::OffsetDateTime;
-use webex_connect_whatsapp::client::{Client, Error, Region, RetryPolicy, ServiceKey};
+use webex_connect_whatsapp::client::{
+    Client, Error, OutcomeUnknownReason, Region, RetryPolicy, ServiceKey,
+};
 use webex_connect_whatsapp::send::{Content, ResponseCode, SendRequest};
 use webex_connect_whatsapp::session::{
     Contact, ContactAddress, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl,
@@ -466,8 +468,77 @@ async fn code_7020_is_rate_limited() {
 }
 
 #[tokio::test]
-async fn http_500_with_garbage_is_undecodable_and_unknown() {
-    let (r, _) = answer(ResponseTemplate::new(500).set_body_string("<html>oops</html>")).await;
+async fn http_500_with_garbage_is_a_server_error_with_an_unknown_outcome() {
+    let (r, n) = answer(ResponseTemplate::new(500).set_body_string("<html>oops</html>")).await;
+    let e = r.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::OutcomeUnknown {
+                reason: OutcomeUnknownReason::ServerError,
+                status: Some(500),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.is_outcome_unknown());
+    assert!(!e.is_retryable());
+    assert_eq!(e.correlation_id().unwrap().as_str(), "corr-9");
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn http_500_with_7006_is_an_unknown_outcome_not_a_rejection() {
+    let (r, _) = answer(
+        ResponseTemplate::new(500).set_body_json(rejected("7006", "Internal error occurred")),
+    )
+    .await;
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), Some(&ResponseCode::InternalError));
+    assert_eq!(
+        e.outcome_unknown_reason(),
+        Some(OutcomeUnknownReason::InternalError)
+    );
+    assert!(!e.is_retryable());
+    assert!(e.is_outcome_unknown());
+    assert!(!e.to_string().contains("not queued"), "{e}");
+}
+
+#[tokio::test]
+async fn http_503_without_body_is_an_unknown_outcome() {
+    let (r, _) = answer(ResponseTemplate::new(503).insert_header("retry-after", "2")).await;
+    let e = r.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::OutcomeUnknown {
+                status: Some(503),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.is_retryable());
+    assert!(e.is_outcome_unknown());
+    // Kept for a caller that decides to resend anyway.
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+}
+
+#[tokio::test]
+async fn http_408_is_not_received_and_retryable() {
+    let (r, n) = answer(ResponseTemplate::new(408)).await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, Error::NotReceived { status: 408, .. }), "{e:?}");
+    assert!(e.is_retryable());
+    assert!(!e.is_outcome_unknown());
+    assert_eq!(e.correlation_id().unwrap().as_str(), "corr-9");
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_non_5xx_unreadable_body_stays_undecodable() {
+    let (r, _) = answer(ResponseTemplate::new(404).set_body_string("<html>nope</html>")).await;
     let e = r.unwrap_err();
     match &e {
         Error::Undecodable {
@@ -476,34 +547,14 @@ async fn http_500_with_garbage_is_undecodable_and_unknown() {
             truncated,
             ..
         } => {
-            assert_eq!(*status, 500);
-            assert_eq!(body, "<html>oops</html>");
+            assert_eq!(*status, 404);
+            assert_eq!(body, "<html>nope</html>");
             assert!(!truncated);
         }
         other => panic!("{other:?}"),
     }
     assert!(e.is_outcome_unknown());
     assert!(!e.is_retryable());
-    assert_eq!(e.correlation_id().unwrap().as_str(), "corr-9");
-}
-
-#[tokio::test]
-async fn http_500_with_7006_is_a_retryable_rejection() {
-    let (r, _) = answer(
-        ResponseTemplate::new(500).set_body_json(rejected("7006", "Internal error occurred")),
-    )
-    .await;
-    let e = r.unwrap_err();
-    assert_eq!(e.code(), Some(&ResponseCode::InternalError));
-    assert!(e.is_retryable());
-}
-
-#[tokio::test]
-async fn http_503_without_body_is_unavailable() {
-    let (r, _) = answer(ResponseTemplate::new(503)).await;
-    let e = r.unwrap_err();
-    assert!(matches!(e, Error::Unavailable { status: 503, .. }), "{e:?}");
-    assert!(e.is_retryable());
 }
 
 #[tokio::test]
@@ -701,11 +752,23 @@ async fn receipts_mask_the_destination_in_debug() {
 }
 
 #[tokio::test]
-async fn http_503_with_a_rejection_body_is_still_retryable() {
+async fn http_503_with_a_rejection_body_is_still_an_unknown_outcome() {
     let (r, _) =
         answer(ResponseTemplate::new(503).set_body_json(rejected("7004", "Invalid parameters")))
             .await;
     let e = r.unwrap_err();
-    assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
-    assert!(e.is_retryable());
+    assert_eq!(
+        e.outcome_unknown_reason(),
+        Some(OutcomeUnknownReason::ServerError)
+    );
+    // The body's code is kept for diagnosis, but the 5xx decides.
+    assert_eq!(e.code(), Some(&ResponseCode::InvalidParameters));
+    assert!(!e.is_retryable());
+}
+
+#[tokio::test]
+async fn a_queued_answer_with_a_5xx_status_is_still_queued() {
+    let (r, n) = answer(ResponseTemplate::new(500).set_body_json(queued("t-odd"))).await;
+    r.unwrap();
+    assert_eq!(n, 1);
 }

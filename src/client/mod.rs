@@ -1,8 +1,15 @@
 //! The async send client for the Messaging API v1 (`POST {base}/resources/v1/messaging`).
 //!
-//! It never sends a message twice: it retries only failures where Webex Connect certainly did
-//! not queue the message, and hands every ambiguous outcome back as
+//! It never sends a message twice by itself: the API has no idempotency key, so by default it
+//! resends only with proof that the request was not processed (the connection failed before
+//! the request was written, or a rate limit: 7020 or HTTP 429), and hands every ambiguous
+//! outcome (HTTP 5xx, code 7006, a timeout, a connection lost after writing) back as
 //! [`Error::OutcomeUnknown`] with the correlation id to look for in delivery receipts.
+//! [`RetryPolicy::at_least_once`] opts in to resending those, at the risk of a duplicate.
+//!
+//! The service key stays with the configured host: redirects are never followed (a 3xx is
+//! [`Error::Redirected`]), non-loopback hosts are reached over https only, a loopback sandbox
+//! is reached without the system proxy, and a base URL with credentials in it is refused.
 //!
 //! ```no_run
 //! use webex_connect_whatsapp::client::{Client, Region};
@@ -36,7 +43,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, USER_AGENT};
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 use url::Url;
@@ -47,7 +54,7 @@ pub use bulk::{
     BulkBuilder, BulkProgress, BulkRecipient, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY,
 };
 pub use env::{APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_KEY_VAR, TPS_VAR};
-pub use error::{Error, MAX_RAW_BODY_CHARS};
+pub use error::{Error, MAX_RAW_BODY_CHARS, OutcomeUnknownReason};
 pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
 #[cfg(feature = "redis")]
@@ -55,9 +62,7 @@ pub use throttle::SharedRateLimit;
 
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
-use crate::send::{
-    Content, Destination, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
-};
+use crate::send::{Content, Destination, SendRequest, SendRequestBuilder, SendResponse};
 use throttle::Throttle;
 
 /// The path of the send endpoint under the API host.
@@ -299,7 +304,7 @@ impl fmt::Debug for ClientBuilder {
             .field("error", &self.error)
             .field("credentials", &self.credentials)
             .field("app_id", &self.app_id)
-            .field("base_url", &self.base_url.as_ref().map(Url::as_str))
+            .field("base_url", &self.base_url.as_ref().map(redacted))
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
@@ -352,8 +357,15 @@ impl ClientBuilder {
     }
 
     /// Sends to another base URL (a proxy, the sandbox); https, or http on a loopback address.
+    ///
+    /// A URL with a user name or password in it is refused (the error never repeats them): the
+    /// client authenticates with the service key or JWT, and credentials in a URL end up in
+    /// logs and `Debug` output.
     pub fn base_url(mut self, url: Url) -> Self {
-        self.base_url = Some(url);
+        match refuse_credentials(&url) {
+            Ok(()) => self.base_url = Some(url),
+            Err(e) => self.fail(e),
+        }
         self
     }
 
@@ -365,7 +377,7 @@ impl ClientBuilder {
     }
 
     /// The timeout for each request (default 30 s). A request that times out after being sent
-    /// ends in [`Error::OutcomeUnknown`].
+    /// ends in [`Error::OutcomeUnknown`] and is not resent (the default [`RetryPolicy`]).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -377,14 +389,36 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses your `reqwest::Client` (proxies, TLS roots, pools). Its own timeouts still apply.
+    /// Uses your `reqwest::Client` (proxies, TLS roots, pools). It keeps **its own settings**:
+    /// its timeouts still apply, and the protections the built-in client has are yours to set.
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())` (else a redirect is
+    /// followed with the `key` header to wherever it points; the client can only log it
+    /// afterwards), `.https_only(true)` for a real host, and `.no_proxy()` for a loopback
+    /// sandbox (else `HTTP_PROXY` and friends apply).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::client::Client;
+    /// use webex_connect_whatsapp::AppId;
+    ///
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .https_only(true)
+    ///     .build()?;
+    /// let client = Client::builder()
+    ///     .service_key("k-123")
+    ///     .app_id(AppId::new("a_1")?)
+    ///     .base_url("https://api.eu.webexconnect.io".parse()?)
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
     }
 
-    /// How failures that certainly did not queue a message are retried (default
-    /// [`RetryPolicy::default`]).
+    /// When failures are resent (default [`RetryPolicy::default`]: only with proof that the
+    /// message was not processed; [`RetryPolicy::at_least_once`] also resends ambiguous ones).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -417,7 +451,8 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] for the first invalid setting, missing credentials, a missing app id
-    /// or base URL, or a base URL that is not https (http is allowed on loopback only);
+    /// or base URL, a base URL that is not https (http is allowed on loopback only) or that
+    /// has a user name or password in it;
     /// [`Error::Env`] instead for a builder from [`ClientBuilder::from_env`] whose variable is
     /// missing or invalid.
     pub fn build(self) -> Result<Client, Error> {
@@ -464,9 +499,7 @@ impl ClientBuilder {
         })?;
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .tcp_nodelay(true)
+            None => http_builder(&base, self.connect_timeout)
                 .build()
                 .map_err(|e| Error::config(format!("could not set up HTTP: {e}")))?,
         };
@@ -495,17 +528,61 @@ impl ClientBuilder {
     }
 }
 
-/// Refuses a base URL that would send the service key in clear text over the network.
+/// The transport settings that keep the service key with the configured host.
+fn http_builder(base: &Url, connect_timeout: Duration) -> reqwest::ClientBuilder {
+    // reqwest follows up to 10 redirects by default, carrying the `key` header along to any
+    // host; the API never redirects, so any 3xx is reported instead (Error::Redirected).
+    let builder = reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if crate::send::is_loopback(base) {
+        // The sandbox on this machine: a system proxy (HTTP_PROXY, ALL_PROXY) would see the
+        // key and the messages in clear text, and could not reach our loopback anyway.
+        builder.no_proxy()
+    } else {
+        // check_base_url already insists on https; this holds for every request the client
+        // makes, whatever URL it is handed later.
+        builder.https_only(true)
+    }
+}
+
+/// Refuses a URL with a user name or password in it, without repeating either.
+fn refuse_credentials(base: &Url) -> Result<(), Error> {
+    if base.username().is_empty() && base.password().is_none() {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "base url {} has a user name or password in it; remove it: the client authenticates \
+         with the service key or JWT, and credentials in a URL end up in logs",
+        redacted(base)
+    )))
+}
+
+/// `scheme://host[:port]/path` of `url`: never its user name, password, query or fragment.
+fn redacted(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("(no host)");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}{}", url.scheme(), url.path()),
+        None => format!("{}://{host}{}", url.scheme(), url.path()),
+    }
+}
+
+/// Refuses a base URL that would send the service key in clear text over the network, or
+/// that carries credentials of its own.
 fn check_base_url(base: &Url) -> Result<(), Error> {
+    refuse_credentials(base)?;
     match base.scheme() {
         "https" => Ok(()),
         "http" if crate::send::is_loopback(base) => Ok(()),
         "http" => Err(Error::config(format!(
-            "base url {base} uses http; only https is allowed, except on a loopback \
-             address (127.0.0.0/8, ::1, localhost)"
+            "base url {} uses http; only https is allowed, except on a loopback \
+             address (127.0.0.0/8, ::1, localhost)",
+            redacted(base)
         ))),
         other => Err(Error::config(format!(
-            "base url {base} has scheme {other:?}; only https is allowed"
+            "base url {} has scheme {other:?}; only https is allowed",
+            redacted(base)
         ))),
     }
 }
@@ -772,6 +849,9 @@ impl Client {
     /// # Errors
     ///
     /// [`Error`] when the whole request failed: rejected, not sent, or with an unknown outcome.
+    /// The error carries a correlation id when the request has one for all its destinations
+    /// (a request-level id, or a single destination); otherwise every destination's id is in
+    /// `request` (and [`Client::bulk`] reports each destination with its own).
     pub async fn send_request(&self, request: &SendRequest) -> Result<RequestOutcome, Error> {
         let request = with_correlation_ids(request)?;
         let body = serde_json::to_vec(request.as_ref()).map_err(|e| {
@@ -819,7 +899,11 @@ impl Client {
                 tracing::warn!(attempt, error = %error, outcome_unknown = error.is_outcome_unknown(), "send failed");
                 return Err(error);
             };
-            tracing::warn!(attempt, delay_ms = delay.as_millis(), error = %error, "retrying; the message was not queued");
+            if error.is_outcome_unknown() {
+                tracing::warn!(attempt, delay_ms = delay.as_millis(), error = %error, "resending although the message may have been queued (at-least-once policy)");
+            } else {
+                tracing::warn!(attempt, delay_ms = delay.as_millis(), error = %error, "retrying; the message was not queued");
+            }
             inner.retry.notify(&RetryEvent {
                 attempt,
                 delay,
@@ -850,6 +934,19 @@ impl Client {
             .await;
         let mut response = sent.map_err(|e| classify_send_error(e, None))?;
         let status = response.status().as_u16();
+        if response.url() != &inner.endpoint {
+            // Only a caller's own http_client follows redirects; the key went along.
+            tracing::warn!(
+                status,
+                "the http client followed a redirect away from the endpoint; build it with \
+                 redirect::Policy::none() so the service key is not sent elsewhere"
+            );
+        }
+        if response.status().is_redirection() {
+            // Never followed, and never resent: the same request gets the same redirect.
+            let location = response.headers().get(LOCATION).map(HeaderValue::as_bytes);
+            return Err(Error::redirected(status, location));
+        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
@@ -865,7 +962,7 @@ impl Client {
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return Err(classify_send_error(e, Some(()))),
+                Err(e) => return Err(classify_send_error(e, Some(status))),
             }
         }
         tracing::debug!(status, bytes = raw.len(), "answer received");
@@ -873,24 +970,21 @@ impl Client {
     }
 }
 
-/// Maps a reqwest failure: only a failure to connect proves nothing was sent.
-fn classify_send_error(error: reqwest::Error, reading_body: Option<()>) -> Error {
-    if reading_body.is_none() && (error.is_connect() || error.is_builder()) {
+/// Maps a reqwest failure: only a failure to connect (or to build the request) proves that
+/// nothing was written; `status` is set when the answer had started.
+fn classify_send_error(error: reqwest::Error, status: Option<u16>) -> Error {
+    if status.is_none() && (error.is_connect() || error.is_builder()) {
         return Error::Transport {
             correlation_id: None,
             source: Arc::new(error),
         };
     }
     let reason = if error.is_timeout() {
-        error::TIMED_OUT
+        OutcomeUnknownReason::TimedOut
     } else {
-        error::CONNECTION_LOST
+        OutcomeUnknownReason::ConnectionLost
     };
-    Error::OutcomeUnknown {
-        reason,
-        correlation_id: None,
-        source: Arc::new(error),
-    }
+    Error::outcome_unknown(reason, status, None, Some(error))
 }
 
 /// Decides the outcome from the body first, then the status.
@@ -915,11 +1009,22 @@ fn decide(
                 retry_after,
                 correlation_id: None,
             },
-            502 | 503 => Error::Unavailable {
+            // RFC 9110 15.5.9: 408 means the server did not receive a complete request within
+            // the time it was prepared to wait, and "if the client has an outstanding request
+            // in transit, it MAY repeat that request". A request it never had whole cannot
+            // have been processed, and a proxy cannot have forwarded a whole request it did
+            // not receive, so this is proof of "not processed" and is resent.
+            408 => Error::NotReceived {
                 status,
                 retry_after,
                 correlation_id: None,
             },
+            s if error::is_server_error(s) => Error::outcome_unknown(
+                OutcomeUnknownReason::ServerError,
+                Some(s),
+                retry_after,
+                None,
+            ),
             _ => Error::undecodable(status, raw, None),
         });
     };
@@ -930,6 +1035,11 @@ fn decide(
             return Err(Error::undecodable(status, raw, None));
         };
         return Err(entry_error(entry, status, retry_after));
+    }
+    if error::is_server_error(status) {
+        // A 1001 is the platform's own word that it queued the message; a 5xx around it
+        // cannot unsend it, and calling it unknown would only lose the transid.
+        tracing::warn!(status, "a queued answer came with a server-error status");
     }
     let destinations = request.destinations();
     let default_id = request.correlation_id();
@@ -970,45 +1080,20 @@ fn decide(
     Ok(RequestOutcome { response, results })
 }
 
+/// The error for one answer entry that was not queued: see [`Error::rejected`] for how the
+/// code and the status decide.
 fn entry_error(
     entry: &crate::send::ResponseEntry,
     status: u16,
     retry_after: Option<Duration>,
 ) -> Error {
-    match &entry.code {
-        ResponseCode::RateLimited => Error::RateLimited {
-            code: Some(entry.code.clone()),
-            status,
-            retry_after,
-            correlation_id: None,
-        },
-        ResponseCode::AuthenticationFailed | ResponseCode::ServiceKeyMissing => {
-            Error::Authentication {
-                code: Some(entry.code.clone()),
-                status,
-                description: entry.description.clone(),
-                transid: entry.transid.clone(),
-            }
-        }
-        _ if status == 429 => Error::RateLimited {
-            code: Some(entry.code.clone()),
-            status,
-            retry_after,
-            correlation_id: None,
-        },
-        // A gateway or overload answer that did not queue the message, whatever the body says.
-        _ if matches!(status, 502 | 503) => Error::Unavailable {
-            status,
-            retry_after,
-            correlation_id: None,
-        },
-        code => Error::rejected(
-            code.clone(),
-            entry.description.clone(),
-            entry.transid.clone(),
-            status,
-        ),
-    }
+    Error::from_answer(
+        entry.code.clone(),
+        entry.description.clone(),
+        entry.transid.clone(),
+        status,
+        retry_after,
+    )
 }
 
 /// The correlation id that identifies the whole request in logs and errors.
@@ -1065,4 +1150,47 @@ pub fn generate_correlation_id() -> CorrelationId {
 )]
 fn fallback_correlation_id() -> CorrelationId {
     CorrelationId::new("generated").unwrap()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test set-up")]
+mod tests {
+    use super::*;
+
+    fn client_of(base: &str) -> Client {
+        Client::builder()
+            .service_key("k-123")
+            .app_id(AppId::new("a_1").unwrap())
+            .base_url(Url::parse(base).unwrap())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_remote_base_is_reached_over_https_only() {
+        let client = client_of("https://api.example.test");
+        // The built-in client refuses plain http before connecting: a builder error, where a
+        // client without https_only would try to connect and fail to.
+        let e = client
+            .inner
+            .http
+            .get("http://127.0.0.1:9/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(e.is_builder(), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_loopback_base_is_still_reached_over_http() {
+        let client = client_of("http://127.0.0.1:9");
+        let e = client
+            .inner
+            .http
+            .get("http://127.0.0.1:9/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(!e.is_builder(), "{e:?}");
+    }
 }

@@ -1,4 +1,5 @@
-//! When and how long to wait before resending a message that was certainly not queued.
+//! When and how long to wait before resending a message: by default only with proof that it
+//! was not processed.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,17 +15,25 @@ pub struct RetryEvent<'a> {
     pub attempt: u32,
     /// How long the client waits before the next attempt.
     pub delay: Duration,
-    /// Why the attempt failed; always an error that [`Error::is_retryable`].
+    /// Why the attempt failed: an error that [`Error::is_retryable`], or, under
+    /// [`RetryPolicy::at_least_once`] only, one that [`Error::is_outcome_unknown`] (this retry
+    /// may then deliver the message twice).
     pub error: &'a Error,
 }
 
 type Hook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 
-/// How the client retries requests that certainly did not queue a message.
+/// When the client resends a request by itself.
 ///
-/// Only failures where [`Error::is_retryable`] holds are retried (connection refused before
-/// sending, 7020 / HTTP 429, 7006, HTTP 502 / 503); an outcome-unknown failure is never
-/// retried. Delays grow exponentially from `base_delay` with jitter, capped at `max_delay`; a
+/// The messaging API has no idempotency key, so a resend after an answer that does not prove
+/// the request was dropped can deliver the message twice. By default only failures with proof
+/// that nothing was processed are resent ([`Error::is_retryable`]): the connection failed
+/// before the request was written, a rate limit (7020 or HTTP 429), or HTTP 408. An HTTP 5xx,
+/// code 7006, a timeout, a connection lost after writing or an unreadable body is
+/// [outcome-unknown](Error::is_outcome_unknown) and goes back to the caller, never resent;
+/// [`RetryPolicy::at_least_once`] opts in to resending those too.
+///
+/// Delays grow exponentially from `base_delay` with jitter, capped at `max_delay`; a
 /// `Retry-After` from the server wins. Retrying stops after `max_attempts` attempts in all, or
 /// when the next wait would end after `deadline` (counted from the first attempt).
 ///
@@ -39,6 +48,7 @@ type Hook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 ///     .deadline(Duration::from_secs(30))
 ///     .on_retry(|e| eprintln!("retry {} in {:?}: {}", e.attempt, e.delay, e.error));
 /// assert_eq!(policy.attempts(), 5);
+/// assert!(!policy.resends_when_outcome_unknown());
 /// assert_eq!(RetryPolicy::none().attempts(), 1);
 /// ```
 #[derive(Clone)]
@@ -48,6 +58,7 @@ pub struct RetryPolicy {
     base_delay: Duration,
     max_delay: Duration,
     deadline: Duration,
+    resend_unknown: bool,
     hook: Option<Hook>,
 }
 
@@ -59,6 +70,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
             deadline: Duration::from_secs(60),
+            resend_unknown: false,
             hook: None,
         }
     }
@@ -68,6 +80,37 @@ impl RetryPolicy {
     /// No retries: every failure goes straight back to the caller.
     pub fn none() -> Self {
         Self::default().max_attempts(1)
+    }
+
+    /// The default policy that **also resends when the outcome is unknown** (HTTP 5xx, code
+    /// 7006, timeouts, connections lost after writing, unreadable bodies), trading "at most
+    /// once" for "at least once".
+    ///
+    /// **This can deliver a message twice**: the API has no idempotency key, and each of those
+    /// failures may come after the message was queued. Choose it only where a duplicate costs
+    /// less than a lost message (a one-time code resent by the user anyway, say), and
+    /// deduplicate on the correlation id, which stays the same on every attempt.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::client::RetryPolicy;
+    /// let policy = RetryPolicy::at_least_once().max_attempts(3);
+    /// assert!(policy.resends_when_outcome_unknown());
+    /// ```
+    pub fn at_least_once() -> Self {
+        Self::default().resend_when_outcome_unknown(true)
+    }
+
+    /// Whether failures with an unknown outcome are resent too; see
+    /// [`RetryPolicy::at_least_once`] for what that risks (a message delivered twice).
+    pub fn resend_when_outcome_unknown(mut self, resend: bool) -> Self {
+        self.resend_unknown = resend;
+        self
+    }
+
+    /// Whether this policy resends failures with an unknown outcome (and so may deliver a
+    /// message twice).
+    pub fn resends_when_outcome_unknown(&self) -> bool {
+        self.resend_unknown
     }
 
     /// The most attempts in all, the first included (at least 1).
@@ -112,11 +155,22 @@ impl RetryPolicy {
         error: &Error,
         elapsed: Duration,
     ) -> Option<Duration> {
-        if !error.is_retryable() || attempt >= self.max_attempts {
+        if !self.resends(error) || attempt >= self.max_attempts {
             return None;
         }
         let delay = error.retry_after().unwrap_or_else(|| self.backoff(attempt));
         (elapsed.saturating_add(delay) <= self.deadline).then_some(delay)
+    }
+
+    /// Whether `error` may be resent under this policy.
+    pub(crate) fn resends(&self, error: &Error) -> bool {
+        if error.is_retryable() {
+            return true;
+        }
+        // A redirect answers the same way every time, so resending it only repeats it.
+        self.resend_unknown
+            && error.is_outcome_unknown()
+            && !matches!(error, Error::Redirected { .. })
     }
 
     /// Exponential backoff with "equal jitter": half fixed, half random, so clients that failed
@@ -145,6 +199,7 @@ impl fmt::Debug for RetryPolicy {
             .field("base_delay", &self.base_delay)
             .field("max_delay", &self.max_delay)
             .field("deadline", &self.deadline)
+            .field("resend_when_outcome_unknown", &self.resend_unknown)
             .field("hook", &self.hook.as_ref().map(|_| "Fn"))
             .finish()
     }
