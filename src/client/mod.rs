@@ -46,7 +46,10 @@ pub use auth::{JWT_LIFETIME, JWT_REFRESH_MARGIN, JwtCredentials, ServiceKey};
 pub use bulk::{
     BulkBuilder, BulkProgress, BulkRecipient, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY,
 };
-pub use env::{APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_KEY_VAR, TPS_VAR};
+pub use env::{
+    APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_ID_VAR, SERVICE_KEY_VAR, SERVICE_SECRET_VAR,
+    TPS_VAR,
+};
 pub use error::{Error, MAX_RAW_BODY_CHARS};
 pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
@@ -54,7 +57,8 @@ pub use retry::{RetryEvent, RetryPolicy};
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
 use crate::send::{
-    Content, Destination, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
+    Content, Destination, LinkOptions, ResponseCode, SendRequest, SendRequestBuilder,
+    SendResponse,
 };
 use throttle::Throttle;
 
@@ -587,6 +591,7 @@ struct RequestOptions {
     notify_url: Option<Url>,
     notify_url_auth_id: Option<String>,
     expiry: Option<OffsetDateTime>,
+    link_options: Option<LinkOptions>,
 }
 
 impl RequestOptions {
@@ -602,6 +607,9 @@ impl RequestOptions {
         }
         if let Some(at) = self.expiry {
             builder = builder.expiry(at);
+        }
+        if let Some(options) = &self.link_options {
+            builder = builder.link_options(options.clone());
         }
         builder
     }
@@ -635,6 +643,12 @@ impl MessageBuilder<'_> {
     /// The time after which the message must not be sent.
     pub fn expiry(mut self, at: OffsetDateTime) -> Self {
         self.options.expiry = Some(at);
+        self
+    }
+
+    /// Link shortening and click tracking for this message (`options`).
+    pub fn link_options(mut self, options: LinkOptions) -> Self {
+        self.options.link_options = Some(options);
         self
     }
 
