@@ -86,7 +86,9 @@ pub enum LinkOptionsError {
         max: usize,
     },
     /// A tag held a control character (newline, tab...).
-    #[error("link tag{number} contains a control character at character {position}, which is not allowed")]
+    #[error(
+        "link tag{number} contains a control character at character {position}, which is not allowed"
+    )]
     TagControlCharacter {
         /// The tag's number on the wire (`tag1` is 1).
         number: usize,
@@ -283,8 +285,7 @@ impl LinkOptions {
 /// The number of a `tagN` key: `N` of 1 or more, written without a leading zero.
 fn tag_number(key: &str) -> Option<usize> {
     let digits = key.strip_prefix("tag")?;
-    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok()
@@ -326,7 +327,9 @@ fn check_link_domain(domain: &str) -> Result<(), &'static str> {
         return Err("it has a port or is an IPv6 address");
     }
     if !domain.is_ascii() {
-        return Err("it has a non-ASCII character; write an internationalized name in its xn-- form");
+        return Err(
+            "it has a non-ASCII character; write an internationalized name in its xn-- form",
+        );
     }
     if domain.len() > MAX_LINK_DOMAIN_CHARS {
         return Err("it is longer than 253 characters");
@@ -342,7 +345,10 @@ fn check_link_domain(domain: &str) -> Result<(), &'static str> {
         if label.len() > MAX_LINK_DOMAIN_LABEL_CHARS {
             return Err("a label is longer than 63 characters");
         }
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return Err("it has a character other than letters, digits, hyphens and dots");
         }
         if label.starts_with('-') || label.ends_with('-') {

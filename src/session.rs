@@ -2055,7 +2055,9 @@ impl Serialize for SessionMessage {
         match (&self.0, Wire::from_message(self)) {
             (_, Some(wire)) => wire.serialize(serializer),
             (Body::Raw(object), None) => object.serialize(serializer),
-            (_, None) => Err(serde::ser::Error::custom("a typed message has no wire form")),
+            (_, None) => Err(serde::ser::Error::custom(
+                "a typed message has no wire form",
+            )),
         }
     }
 }

@@ -107,7 +107,10 @@ async fn from_env_reads_jwt_credentials_from_the_process_environment() {
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request.url.path(), PATH);
-    assert!(request.headers.get("key").is_none(), "the key must not be sent");
+    assert!(
+        request.headers.get("key").is_none(),
+        "the key must not be sent"
+    );
     let authorization = request.headers["authorization"].to_str().unwrap();
     let token = authorization.strip_prefix("Bearer ").unwrap();
     let parts: Vec<&str> = token.split('.').collect();

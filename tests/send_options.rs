@@ -12,8 +12,7 @@ mod support;
 
 use serde_json::{Value, json};
 use webex_connect_whatsapp::send::{
-    LinkOptions, LinkOptionsError, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS, SendRequest,
-    SendRequestError,
+    LinkOptions, LinkOptionsError, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS, SendRequest, SendRequestError,
 };
 use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
 
@@ -22,7 +21,7 @@ fn request(options: Option<LinkOptions>) -> SendRequest {
         AppId::new("a_155054536910425280").unwrap(),
         SessionMessage::text("Your receipt: https://example.com/r/1").unwrap(),
     )
-    .to(&PhoneNumber::parse("+44 7400 123456").unwrap());
+    .to(PhoneNumber::parse("+44 7400 123456").unwrap());
     if let Some(options) = options {
         builder = builder.link_options(options);
     }
@@ -80,19 +79,30 @@ fn unset_options_are_omitted() {
 
 #[test]
 fn options_read_back_exactly() {
-    for options in [None, Some(LinkOptions::new("a.b.example.co.uk").unwrap()), Some(full())] {
+    for options in [
+        None,
+        Some(LinkOptions::new("a.b.example.co.uk").unwrap()),
+        Some(full()),
+    ] {
         let sent = request(options);
         let back = SendRequest::from_slice(&serde_json::to_vec(&sent).unwrap()).unwrap();
         assert_eq!(back, sent);
         assert_eq!(wire(&back), wire(&sent));
     }
-    let options: LinkOptions = serde_json::from_value(json!({"domain": "go.example.com", "tag1": "x"})).unwrap();
+    let options: LinkOptions =
+        serde_json::from_value(json!({"domain": "go.example.com", "tag1": "x"})).unwrap();
     assert_eq!(options.tags(), ["x"]);
 }
 
 #[test]
 fn the_domain_must_be_a_bare_host_name() {
-    for good in ["go.example.com", "Go.Example.COM", "xn--bcher-kva.example", "a-b.c1.io", "wbx.to"] {
+    for good in [
+        "go.example.com",
+        "Go.Example.COM",
+        "xn--bcher-kva.example",
+        "a-b.c1.io",
+        "wbx.to",
+    ] {
         assert!(LinkOptions::new(good).is_ok(), "{good}");
     }
     for (bad, reason) in [
@@ -103,13 +113,31 @@ fn the_domain_must_be_a_bare_host_name() {
         ("go.example.com:8443", "it has a port or is an IPv6 address"),
         ("[::1]", "it has a port or is an IPv6 address"),
         ("user@go.example.com", "it has user info"),
-        ("bücher.example", "it has a non-ASCII character; write an internationalized name in its xn-- form"),
-        ("localhost", "it has a single label; a public host name has at least two, like example.com"),
-        ("go..example.com", "it has an empty label (a leading, trailing or doubled dot)"),
-        ("go.example.com.", "it has an empty label (a leading, trailing or doubled dot)"),
+        (
+            "bücher.example",
+            "it has a non-ASCII character; write an internationalized name in its xn-- form",
+        ),
+        (
+            "localhost",
+            "it has a single label; a public host name has at least two, like example.com",
+        ),
+        (
+            "go..example.com",
+            "it has an empty label (a leading, trailing or doubled dot)",
+        ),
+        (
+            "go.example.com.",
+            "it has an empty label (a leading, trailing or doubled dot)",
+        ),
         ("-go.example.com", "a label starts or ends with a hyphen"),
-        ("go_links.example.com", "it has a character other than letters, digits, hyphens and dots"),
-        ("go example.com", "it has a character other than letters, digits, hyphens and dots"),
+        (
+            "go_links.example.com",
+            "it has a character other than letters, digits, hyphens and dots",
+        ),
+        (
+            "go example.com",
+            "it has a character other than letters, digits, hyphens and dots",
+        ),
         ("192.168.0.1", "it is an IP address, not a host name"),
     ] {
         assert_eq!(
@@ -124,17 +152,28 @@ fn the_domain_must_be_a_bare_host_name() {
     let long_label = format!("{}.example.com", "a".repeat(64));
     assert!(matches!(
         LinkOptions::new(long_label),
-        Err(LinkOptionsError::InvalidDomain { reason: "a label is longer than 63 characters", .. })
+        Err(LinkOptionsError::InvalidDomain {
+            reason: "a label is longer than 63 characters",
+            ..
+        })
     ));
     let long = format!("{}.com", vec!["a".repeat(60); 5].join("."));
     assert!(long.len() > 253);
     assert!(matches!(
         LinkOptions::new(long),
-        Err(LinkOptionsError::InvalidDomain { reason: "it is longer than 253 characters", .. })
+        Err(LinkOptionsError::InvalidDomain {
+            reason: "it is longer than 253 characters",
+            ..
+        })
     ));
     // The message says what is allowed.
-    let message = LinkOptions::new("https://go.example.com/x").unwrap_err().to_string();
-    assert!(message.contains("give a host name alone, such as \"go.example.com\""), "{message}");
+    let message = LinkOptions::new("https://go.example.com/x")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("give a host name alone, such as \"go.example.com\""),
+        "{message}"
+    );
     assert!(message.contains("no scheme, port or path"), "{message}");
 }
 
@@ -197,11 +236,17 @@ fn reading_options_names_what_is_wrong() {
     );
     assert!(matches!(
         read(json!({"domain": 5})),
-        Err(SendRequestError::Invalid { field: "options.domain", .. })
+        Err(SendRequestError::Invalid {
+            field: "options.domain",
+            ..
+        })
     ));
     assert!(matches!(
         read(json!("go.example.com")),
-        Err(SendRequestError::Invalid { field: "options", .. })
+        Err(SendRequestError::Invalid {
+            field: "options",
+            ..
+        })
     ));
     let Err(SendRequestError::Invalid { field, reason }) =
         read(json!({"domain": "go.example.com", "tag1": "a", "tag3": "c"}))
@@ -212,15 +257,24 @@ fn reading_options_names_what_is_wrong() {
     assert!(reason.contains("tag3 is given without tag2"), "{reason}");
     assert!(matches!(
         read(json!({"domain": "go.example.com", "tag1": 7})),
-        Err(SendRequestError::Invalid { field: "options", .. })
+        Err(SendRequestError::Invalid {
+            field: "options",
+            ..
+        })
     ));
     assert!(matches!(
         read(json!({"domain": "go.example.com", "trackClicks": "yes"})),
-        Err(SendRequestError::Invalid { field: "options", .. })
+        Err(SendRequestError::Invalid {
+            field: "options",
+            ..
+        })
     ));
     assert!(matches!(
         read(json!({"domain": "https://go.example.com"})),
-        Err(SendRequestError::Invalid { field: "options", .. })
+        Err(SendRequestError::Invalid {
+            field: "options",
+            ..
+        })
     ));
     // `null` means absent, as for the other optional fields.
     assert!(read(Value::Null).unwrap().link_options().is_none());
@@ -252,7 +306,7 @@ fn a_copy_for_other_recipients_keeps_the_options() {
     let sent = request(Some(full()));
     let copy = sent
         .with_destinations(vec![webex_connect_whatsapp::send::Destination::new(
-            &PhoneNumber::parse("+44 7400 654321").unwrap(),
+            PhoneNumber::parse("+44 7400 654321").unwrap(),
         )])
         .unwrap();
     assert_eq!(copy.link_options(), Some(&full()));

@@ -1122,7 +1122,7 @@ fn object(value: Value) -> serde_json::Map<String, Value> {
 
 fn session_request(m: SessionMessage) -> SendRequest {
     SendRequest::builder(AppId::new("a_155054536910425280").unwrap(), m)
-        .to(&PhoneNumber::parse("+91 99000 12345").unwrap())
+        .to(PhoneNumber::parse("+91 99000 12345").unwrap())
         .build()
         .unwrap()
 }
@@ -1147,7 +1147,7 @@ fn a_raw_session_object_is_sent_exactly_and_reads_back() {
     assert_eq!(wire(&m), raw);
 
     let request = SendRequest::builder(AppId::new("a_155054536910425280").unwrap(), m.clone())
-        .to(&PhoneNumber::parse("+91 99000 12345").unwrap())
+        .to(PhoneNumber::parse("+91 99000 12345").unwrap())
         .identity_key_hash("abc=")
         .build()
         .unwrap();
@@ -1169,7 +1169,8 @@ fn a_raw_session_object_is_sent_exactly_and_reads_back() {
 #[test]
 fn a_raw_object_of_a_modelled_type_keeps_the_fields_the_crate_does_not_model() {
     // A text reply to an earlier message: `context` is not modelled.
-    let raw = json!({"type": "text", "text": {"body": "Yes"}, "context": {"message_id": "wamid.1"}});
+    let raw =
+        json!({"type": "text", "text": {"body": "Yes"}, "context": {"message_id": "wamid.1"}});
     let m = SessionMessage::raw(object(raw.clone())).unwrap();
     let request = session_request(m.clone());
     let back = read_back(&request);

@@ -744,18 +744,21 @@ proptest! {
 
 fn template_request(message: TemplateMessage) -> SendRequest {
     SendRequest::builder(AppId::new("a_1550545369").unwrap(), message)
-        .to(&PhoneNumber::parse("+91 99000 12345").unwrap())
+        .to(PhoneNumber::parse("+91 99000 12345").unwrap())
         .build()
         .unwrap()
 }
 
-fn read_back(request: &SendRequest) -> Result<SendRequest, webex_connect_whatsapp::send::SendRequestError> {
+fn read_back(
+    request: &SendRequest,
+) -> Result<SendRequest, webex_connect_whatsapp::send::SendRequestError> {
     SendRequest::from_slice(&serde_json::to_vec(request).unwrap())
 }
 
 #[test]
 fn a_raw_parameter_is_sent_exactly_and_reads_back() {
-    let future = json!({"type": "location", "latitude": "52.52", "longitude": "13.40", "name": "HQ"});
+    let future =
+        json!({"type": "location", "latitude": "52.52", "longitude": "13.40", "name": "HQ"});
     let message = TemplateMessage::builder(id())
         .text("name", "Ada")
         .raw("where", future.clone())
@@ -820,7 +823,10 @@ fn a_raw_parameter_that_spells_a_typed_one_equals_it() {
         panic!("not a template")
     };
     // Read back typed, and still equal to the raw message.
-    assert_eq!(read.parameter("movie").and_then(TemplateParameter::as_text), Some("joker"));
+    assert_eq!(
+        read.parameter("movie").and_then(TemplateParameter::as_text),
+        Some("joker")
+    );
     assert_eq!(read, &raw);
 }
 
@@ -838,7 +844,9 @@ fn a_raw_parameter_is_unchecked_but_its_name_is() {
         Err(TemplateMessageError::InvalidName { .. })
     ));
     assert!(matches!(
-        TemplateMessage::builder(id()).raw("bad name", json!(1)).build(),
+        TemplateMessage::builder(id())
+            .raw("bad name", json!(1))
+            .build(),
         Err(TemplateMessageError::InvalidName { .. })
     ));
     assert_eq!(

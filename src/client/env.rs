@@ -243,8 +243,7 @@ mod tests {
     #[test]
     fn invalid_jwt_variables_are_named_without_the_secret() {
         let secret = "not*base64*s3cr3t";
-        let (variable, problem) =
-            env_error(&[ID, (SERVICE_SECRET_VAR, secret), APP, REGION]);
+        let (variable, problem) = env_error(&[ID, (SERVICE_SECRET_VAR, secret), APP, REGION]);
         assert_eq!(variable, SERVICE_SECRET_VAR);
         assert!(problem.starts_with("is invalid: "), "{problem}");
         assert!(problem.contains("base64"), "{problem}");
@@ -252,8 +251,7 @@ mod tests {
         assert!(!error.to_string().contains("s3cr3t"), "{error}");
         assert!(!format!("{error:?}").contains("s3cr3t"), "{error:?}");
 
-        let (variable, problem) =
-            env_error(&[(SERVICE_ID_VAR, "svc 42"), SECRET, APP, REGION]);
+        let (variable, problem) = env_error(&[(SERVICE_ID_VAR, "svc 42"), SECRET, APP, REGION]);
         assert_eq!(variable, SERVICE_ID_VAR);
         assert!(problem.contains("visible ASCII"), "{problem}");
     }

@@ -57,8 +57,7 @@ pub use retry::{RetryEvent, RetryPolicy};
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
 use crate::send::{
-    Content, Destination, LinkOptions, ResponseCode, SendRequest, SendRequestBuilder,
-    SendResponse,
+    Content, Destination, LinkOptions, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
 };
 use throttle::Throttle;
 

@@ -246,7 +246,9 @@ impl PartialEq for TemplateParameter {
             (Self::Unknown(raw), typed) | (typed, Self::Unknown(raw)) => {
                 serde_json::to_value(typed).is_ok_and(|v| v == *raw)
             }
-            (Self::Text(a), Self::Text(b)) => a == b,
+            (Self::Text(a), Self::Text(b))
+            | (Self::Url { payload: a }, Self::Url { payload: b })
+            | (Self::Otp { value: a }, Self::Otp { value: b }) => a == b,
             (
                 Self::DateTime {
                     fallback_value: a,
@@ -269,7 +271,6 @@ impl PartialEq for TemplateParameter {
                     fallback_value: bf,
                 },
             ) => ac == bc && aa == ba && af == bf,
-            (Self::Url { payload: a }, Self::Url { payload: b }) => a == b,
             (
                 Self::Media {
                     kind: ak,
@@ -283,7 +284,6 @@ impl PartialEq for TemplateParameter {
                 },
             ) => ak == bk && al == bl && af == bf,
             (Self::QuickReplies(a), Self::QuickReplies(b)) => a == b,
-            (Self::Otp { value: a }, Self::Otp { value: b }) => a == b,
             _ => false,
         }
     }
@@ -960,10 +960,7 @@ fn read_parameter(name: &str, value: Value) -> Result<TemplateParameter, Templat
     Ok(parameter)
 }
 
-fn classify_parameter(
-    name: &str,
-    value: Value,
-) -> Result<TemplateParameter, TemplateMessageError> {
+fn classify_parameter(name: &str, value: Value) -> Result<TemplateParameter, TemplateMessageError> {
     let parameter = match value {
         Value::String(text) => TemplateParameter::Text(text),
         Value::Array(items) if name == QUICK_REPLY_KEY => {
