@@ -2052,10 +2052,12 @@ impl Wire {
 
 impl Serialize for SessionMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match (&self.0, Wire::from_message(self)) {
-            (_, Some(wire)) => wire.serialize(serializer),
-            (Body::Raw(object), None) => object.serialize(serializer),
-            (_, None) => Err(serde::ser::Error::custom(
+        if let Body::Raw(object) = &self.0 {
+            return object.serialize(serializer);
+        }
+        match Wire::from_message(self) {
+            Some(wire) => wire.serialize(serializer),
+            None => Err(serde::ser::Error::custom(
                 "a typed message has no wire form",
             )),
         }
@@ -2087,6 +2089,26 @@ impl<'de> Deserialize<'de> for SessionMessage {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_typed_kind_is_read_as_typed() {
+        // A kind missing from `models_type` would be read back as raw and lose its checks.
+        for kind in [
+            SessionKind::Text,
+            SessionKind::Image,
+            SessionKind::Audio,
+            SessionKind::Video,
+            SessionKind::Document,
+            SessionKind::Sticker,
+            SessionKind::Location,
+            SessionKind::Contacts,
+            SessionKind::List,
+            SessionKind::ReplyButtons,
+        ] {
+            assert!(SessionMessage::models_type(kind.as_str()), "{kind}");
+        }
+        assert!(!SessionMessage::models_type(SessionKind::Raw.as_str()));
+    }
 
     #[test]
     fn preview_url_string_form_is_read() {

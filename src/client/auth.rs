@@ -309,7 +309,6 @@ impl Credentials {
     /// for it.
     ///
     /// ```
-    /// use std::time::{Duration, UNIX_EPOCH};
     /// use webex_connect_whatsapp::client::{Credentials, JwtCredentials};
     ///
     /// let credentials = Credentials::from(JwtCredentials::new("service-1", "c2VjcmV0")?);
