@@ -27,6 +27,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 use crate::media::{self, MediaError, MediaKind, MediaUrl, MediaUrlError};
 use crate::text::{
@@ -70,6 +71,9 @@ pub enum SessionKind {
     List,
     /// `reply`: interactive reply buttons.
     ReplyButtons,
+    /// A raw object given to [`SessionMessage::raw`], or read with a `type` this crate does not
+    /// model; its wire `type` is [`SessionMessage::raw_type`].
+    Raw,
 }
 
 impl SessionKind {
@@ -86,6 +90,8 @@ impl SessionKind {
             Self::Contacts => "contacts",
             Self::List => "list",
             Self::ReplyButtons => "reply",
+            // The real wire type of a raw message is dynamic; `SessionMessage::raw_type` has it.
+            Self::Raw => "raw",
         }
     }
 }
@@ -224,6 +230,12 @@ pub enum SessionMessageError {
         what: &'static str,
         /// The repeated value.
         value: String,
+    },
+    /// A raw `channels.OTT-Messaging.wa` object lacked what every such object needs.
+    #[error("raw session object is refused: {reason}")]
+    InvalidRaw {
+        /// What is wrong and what is allowed.
+        reason: &'static str,
     },
 }
 
@@ -799,15 +811,39 @@ enum Body {
     Contacts(Vec<Contact>),
     List(ListMessage),
     ReplyButtons(ReplyButtonsMessage),
+    /// Unchecked: see [`SessionMessage::raw`].
+    Raw(Map<String, Value>),
 }
+
+/// The key of `channels.OTT-Messaging.wa` that the send request owns, not the message.
+const IDENTITY_KEY_HASH: &str = "identity_key_hash";
 
 /// A message sent inside the 24-hour window: the `channels.OTT-Messaging.wa` object.
 ///
 /// Build one with [`text`](Self::text), the media builders ([`image`](Self::image), ...),
 /// [`location`](Self::location) or [`contacts`](Self::contacts); every constructor checks the
-/// platform's limits, so an existing value is always sendable.
-#[derive(Debug, Clone, PartialEq)]
+/// platform's limits, so an existing value is always sendable. The one exception is
+/// [`raw`](Self::raw), the unchecked escape hatch for content this crate does not model yet.
+///
+/// Two messages are equal when they are the same typed message, or, when either is raw,
+/// when they serialize to the same JSON.
+#[derive(Debug, Clone)]
 pub struct SessionMessage(Body);
+
+impl PartialEq for SessionMessage {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Body::Raw(_), _) | (_, Body::Raw(_)) => {
+                // A raw object can spell a typed message; what goes on the wire is what counts.
+                match (serde_json::to_value(self), serde_json::to_value(other)) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                }
+            }
+            (a, b) => a == b,
+        }
+    }
+}
 
 impl SessionMessage {
     /// A text message of 1 to 4096 characters; link previews off.
@@ -973,7 +1009,103 @@ impl SessionMessage {
             Body::Contacts(_) => SessionKind::Contacts,
             Body::List(_) => SessionKind::List,
             Body::ReplyButtons(_) => SessionKind::ReplyButtons,
+            Body::Raw(_) => SessionKind::Raw,
         }
+    }
+
+    /// A raw `channels.OTT-Messaging.wa` object, sent exactly as given: the escape hatch for
+    /// session content this crate does not model yet (a new message type, or a field the typed
+    /// builders do not offer).
+    ///
+    /// **Unchecked.** The only checks are that `type` is a non-empty string, and that
+    /// `identity_key_hash` is absent (set it with
+    /// [`SendRequestBuilder::identity_key_hash`](crate::send::SendRequestBuilder::identity_key_hash),
+    /// so the key is never written twice). Nothing else is validated: no length, URL or MIME
+    /// check, no field names. Webex Connect rejects what it does not accept, either at once
+    /// (7003/7004) or later in a failed delivery receipt. The 24-hour window still applies, as
+    /// to every session message.
+    ///
+    /// Reading a request back ([`SendRequest::from_slice`](crate::send::SendRequest::from_slice))
+    /// gives the same JSON: a `type` this crate does not model stays raw; a modelled `type` is
+    /// checked as the typed message, and stays raw only when the typed form would drop a field.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use webex_connect_whatsapp::SessionMessage;
+    /// use webex_connect_whatsapp::session::SessionKind;
+    ///
+    /// let object = json!({"type": "text", "text": {"body": "Hi"}, "context": {"message_id": "wamid.1"}});
+    /// let serde_json::Value::Object(object) = object else { unreachable!() };
+    /// let m = SessionMessage::raw(object.clone())?;
+    /// assert_eq!(m.kind(), SessionKind::Raw);
+    /// assert_eq!(m.raw_type(), Some("text"));
+    /// assert_eq!(serde_json::to_value(&m)?, serde_json::Value::Object(object));
+    ///
+    /// assert!(SessionMessage::raw(serde_json::Map::new()).is_err()); // no `type`
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SessionMessageError::InvalidRaw`] when `type` is missing, not a string or empty, or
+    /// when `identity_key_hash` is present.
+    pub fn raw(object: Map<String, Value>) -> Result<Self, SessionMessageError> {
+        match object.get("type") {
+            Some(Value::String(t)) if !t.is_empty() => {}
+            Some(Value::String(_)) => {
+                return Err(SessionMessageError::InvalidRaw {
+                    reason: "`type` is empty; give the message type, e.g. \"text\"",
+                });
+            }
+            Some(_) => {
+                return Err(SessionMessageError::InvalidRaw {
+                    reason: "`type` is not a string; give the message type as a string, e.g. \"text\"",
+                });
+            }
+            None => {
+                return Err(SessionMessageError::InvalidRaw {
+                    reason: "it has no `type`; every channels.OTT-Messaging.wa object names its type, e.g. \"text\"",
+                });
+            }
+        }
+        if object.contains_key(IDENTITY_KEY_HASH) {
+            return Err(SessionMessageError::InvalidRaw {
+                reason: "it holds `identity_key_hash`; set that with SendRequestBuilder::identity_key_hash instead",
+            });
+        }
+        Ok(Self(Body::Raw(object)))
+    }
+
+    /// The object of a raw message, as it is sent.
+    pub fn as_raw(&self) -> Option<&Map<String, Value>> {
+        match &self.0 {
+            Body::Raw(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    /// The wire `type` of a raw message (the typed kinds have [`kind`](Self::kind)).
+    pub fn raw_type(&self) -> Option<&str> {
+        self.as_raw()
+            .and_then(|o| o.get("type"))
+            .and_then(Value::as_str)
+    }
+
+    /// Whether `type` is one this crate models, so a message of it is read as typed.
+    pub(crate) fn models_type(kind: &str) -> bool {
+        matches!(
+            kind,
+            "text"
+                | "image"
+                | "audio"
+                | "video"
+                | "document"
+                | "sticker"
+                | "location"
+                | "contacts"
+                | "list"
+                | "reply"
+        )
     }
 
     /// The body of a text message.
@@ -1876,8 +2008,10 @@ impl Wire {
         }
     }
 
-    fn from_message(message: &SessionMessage) -> Self {
-        match &message.0 {
+    /// The typed wire form; `None` for a raw message, which is written as its own object.
+    fn from_message(message: &SessionMessage) -> Option<Self> {
+        Some(match &message.0 {
+            Body::Raw(_) => return None,
             Body::Text { text, preview_url } => Self::Text {
                 text: TextWire {
                     body: text.as_str().to_owned(),
@@ -1912,19 +2046,40 @@ impl Wire {
             Body::ReplyButtons(r) => Self::Reply {
                 reply: ReplyWire::from_message(r),
             },
-        }
+        })
     }
 }
 
 impl Serialize for SessionMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Wire::from_message(self).serialize(serializer)
+        if let Body::Raw(object) = &self.0 {
+            return object.serialize(serializer);
+        }
+        match Wire::from_message(self) {
+            Some(wire) => wire.serialize(serializer),
+            None => Err(serde::ser::Error::custom(
+                "a typed message has no wire form",
+            )),
+        }
     }
 }
 
+/// Reads a `channels.OTT-Messaging.wa` object: a `type` this crate models is read as that typed
+/// message and checked (fields it does not model are dropped); any other string `type` is
+/// kept as a raw message, exactly as received (see [`SessionMessage::raw`]).
 impl<'de> Deserialize<'de> for SessionMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Wire::deserialize(deserializer)?
+        let value = Value::deserialize(deserializer)?;
+        if let Value::Object(object) = &value
+            && let Some(Value::String(kind)) = object.get("type")
+            && !Self::models_type(kind)
+        {
+            let mut object = object.clone();
+            object.remove(IDENTITY_KEY_HASH);
+            return Self::raw(object).map_err(|e| serde::de::Error::custom(with_sources(&e)));
+        }
+        Wire::deserialize(value)
+            .map_err(serde::de::Error::custom)?
             .into_message()
             .map_err(|e| serde::de::Error::custom(with_sources(&e)))
     }
@@ -1934,6 +2089,26 @@ impl<'de> Deserialize<'de> for SessionMessage {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_typed_kind_is_read_as_typed() {
+        // A kind missing from `models_type` would be read back as raw and lose its checks.
+        for kind in [
+            SessionKind::Text,
+            SessionKind::Image,
+            SessionKind::Audio,
+            SessionKind::Video,
+            SessionKind::Document,
+            SessionKind::Sticker,
+            SessionKind::Location,
+            SessionKind::Contacts,
+            SessionKind::List,
+            SessionKind::ReplyButtons,
+        ] {
+            assert!(SessionMessage::models_type(kind.as_str()), "{kind}");
+        }
+        assert!(!SessionMessage::models_type(SessionKind::Raw.as_str()));
+    }
 
     #[test]
     fn preview_url_string_form_is_read() {

@@ -135,3 +135,38 @@ async fn jwt_goes_in_the_authorization_header_and_no_key_is_sent() {
     let iat = claims["iat"].as_u64().unwrap();
     assert_eq!(claims["exp"].as_u64().unwrap(), iat + 3600);
 }
+
+#[tokio::test]
+async fn a_refused_token_is_not_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(support::rejected("7001", "Authentication failed.")),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .jwt("svc-42", SECRET_B64)
+        .app_id(AppId::new(APP).unwrap())
+        .base_url(server.uri().parse().unwrap())
+        .build()
+        .unwrap();
+    let first = client.send(&phone(1), text("Hi")).await.unwrap_err();
+    assert!(matches!(
+        first,
+        webex_connect_whatsapp::client::Error::Authentication { .. }
+    ));
+    // Tokens carry whole seconds: wait into the next one, so a new token differs from the old.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let _ = client.send(&phone(1), text("Hi")).await.unwrap_err();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2, "an authentication failure is not resent");
+    let token = |i: usize| requests[i].headers.get("authorization").unwrap().clone();
+    assert_ne!(
+        token(0),
+        token(1),
+        "the token refused with 7001 was dropped and a new one minted"
+    );
+}

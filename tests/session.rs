@@ -440,7 +440,8 @@ fn reference_samples_are_read() {
         json!({"type": "image", "image": {"url": "https://e.com/a.jpg"}}),
         json!({"type": "image", "image": {"url": "not a url", "mimeType": "image/jpeg"}}),
         json!({"type": "contacts", "contacts": []}),
-        json!({"type": "hsm", "hsm": {}}),
+        json!({"type": 5}),
+        json!({"type": ""}),
         json!({"type": "text", "text": {"body": "x"}, "preview_url": "maybe"}),
     ] {
         assert!(
@@ -1110,4 +1111,165 @@ proptest! {
         let _ = ListRow::new(s.clone(), s.clone()).and_then(|r| r.with_description(s.clone()));
         let _ = SessionMessage::list(s.clone(), s.clone()).section(s.clone(), []).build();
     }
+}
+
+fn object(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn session_request(m: SessionMessage) -> SendRequest {
+    SendRequest::builder(AppId::new("a_155054536910425280").unwrap(), m)
+        .to(PhoneNumber::parse("+91 99000 12345").unwrap())
+        .build()
+        .unwrap()
+}
+
+fn read_back(request: &SendRequest) -> SendRequest {
+    SendRequest::from_slice(&serde_json::to_vec(request).unwrap()).unwrap()
+}
+
+#[test]
+fn a_raw_session_object_is_sent_exactly_and_reads_back() {
+    let raw = json!({
+        "type": "carousel",
+        "carousel": {"cards": [{"image": {"url": "https://e.com/1.jpg"}, "body": "One"}]},
+        "newFlag": true
+    });
+    let m = SessionMessage::raw(object(raw.clone())).unwrap();
+    assert_eq!(m.kind(), SessionKind::Raw);
+    assert_eq!(m.kind().as_str(), "raw");
+    assert_eq!(m.raw_type(), Some("carousel"));
+    assert_eq!(m.as_raw(), Some(&object(raw.clone())));
+    assert_eq!(m.text_body(), None);
+    assert_eq!(wire(&m), raw);
+
+    let request = SendRequest::builder(AppId::new("a_155054536910425280").unwrap(), m.clone())
+        .to(PhoneNumber::parse("+91 99000 12345").unwrap())
+        .identity_key_hash("abc=")
+        .build()
+        .unwrap();
+    let mut expected = raw;
+    expected["identity_key_hash"] = json!("abc=");
+    assert_eq!(
+        serde_json::to_value(&request).unwrap()["channels"]["OTT-Messaging"]["wa"],
+        expected
+    );
+    let back = read_back(&request);
+    assert_eq!(back, request);
+    assert_eq!(back.content(), &Content::Session(m));
+    assert_eq!(
+        serde_json::to_value(&back).unwrap(),
+        serde_json::to_value(&request).unwrap()
+    );
+}
+
+#[test]
+fn a_raw_object_of_a_modelled_type_keeps_the_fields_the_crate_does_not_model() {
+    // A text reply to an earlier message: `context` is not modelled.
+    let raw =
+        json!({"type": "text", "text": {"body": "Yes"}, "context": {"message_id": "wamid.1"}});
+    let m = SessionMessage::raw(object(raw.clone())).unwrap();
+    let request = session_request(m.clone());
+    let back = read_back(&request);
+    assert_eq!(back, request);
+    let Content::Session(read) = back.content() else {
+        panic!("not a session message")
+    };
+    assert_eq!(read.as_raw(), Some(&object(raw.clone())));
+    // Plain serde reads the modelled type, dropping the unmodelled field.
+    let typed: SessionMessage = serde_json::from_value(raw).unwrap();
+    assert_eq!(typed.text_body(), Some("Yes"));
+    assert_ne!(typed, m);
+}
+
+#[test]
+fn a_raw_object_that_spells_a_typed_message_equals_it() {
+    let raw = SessionMessage::raw(object(json!({"type": "text", "text": {"body": "Hi"}}))).unwrap();
+    let typed = SessionMessage::text("Hi").unwrap();
+    assert_eq!(raw, typed);
+    assert_eq!(typed, raw);
+    assert_ne!(raw, SessionMessage::text("Hello").unwrap());
+    let back = read_back(&session_request(raw.clone()));
+    let Content::Session(read) = back.content() else {
+        panic!("not a session message")
+    };
+    // Read back as the typed message, and still equal to the raw one.
+    assert_eq!(read.kind(), SessionKind::Text);
+    assert_eq!(read, &raw);
+}
+
+#[test]
+fn a_raw_object_of_a_modelled_type_is_checked_when_read_back() {
+    // The escape hatch does not check, but the reader (the sandbox's view) does.
+    let raw = SessionMessage::raw(object(json!({"type": "text", "text": {"body": ""}}))).unwrap();
+    let body = serde_json::to_vec(&session_request(raw)).unwrap();
+    assert!(matches!(
+        SendRequest::from_slice(&body),
+        Err(webex_connect_whatsapp::send::SendRequestError::Invalid {
+            field: "channels.OTT-Messaging.wa",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_raw_object_needs_a_string_type_and_nothing_else() {
+    for (bad, needle) in [
+        (json!({}), "has no `type`"),
+        (json!({"type": 1}), "`type` is not a string"),
+        (json!({"type": ""}), "`type` is empty"),
+        (
+            json!({"type": "text", "identity_key_hash": "x"}),
+            "SendRequestBuilder::identity_key_hash",
+        ),
+    ] {
+        let error = SessionMessage::raw(object(bad.clone())).unwrap_err();
+        assert!(
+            matches!(error, SessionMessageError::InvalidRaw { .. }),
+            "{bad}"
+        );
+        assert!(error.to_string().contains(needle), "{bad}: {error}");
+    }
+    // Anything else goes: the platform is the judge.
+    assert!(SessionMessage::raw(object(json!({"type": "text"}))).is_ok());
+    assert!(SessionMessage::raw(object(json!({"type": "x", "x": [1, null, {"y": 2.5}]}))).is_ok());
+}
+
+#[test]
+fn an_unmodelled_type_is_read_as_raw() {
+    let hsm = json!({"type": "hsm", "hsm": {"namespace": "n", "element_name": "e"}});
+    let m: SessionMessage = serde_json::from_value(hsm.clone()).unwrap();
+    assert_eq!(m.kind(), SessionKind::Raw);
+    assert_eq!(m.raw_type(), Some("hsm"));
+    assert_eq!(wire(&m), hsm);
+}
+
+#[test]
+fn a_request_with_an_unmodelled_field_reads_back_exactly() {
+    // The reference sticker sample carries an undocumented `conversationid`.
+    let body = json!({
+        "deliverychannel": "whatsapp",
+        "appid": "a_155054536910425280",
+        "destination": [{"waid": ["919900012345"]}],
+        "channels": {"OTT-Messaging": {"wa": {
+            "type": "sticker",
+            "sticker": {"url": "https://e.com/s.webp", "mimeType": "image/webp"},
+            "conversationid": "c-1"
+        }}}
+    });
+    let request = SendRequest::from_slice(&serde_json::to_vec(&body).unwrap()).unwrap();
+    assert_eq!(serde_json::to_value(&request).unwrap(), body);
+    // Lenient forms of modelled fields are still read as typed.
+    let mut lenient = body;
+    lenient["channels"]["OTT-Messaging"]["wa"] = json!({
+        "type": "text", "text": {"body": "Hi"}, "preview_url": "false"
+    });
+    let request = SendRequest::from_slice(&serde_json::to_vec(&lenient).unwrap()).unwrap();
+    let Content::Session(m) = request.content() else {
+        panic!("not a session message")
+    };
+    assert_eq!(m.kind(), SessionKind::Text);
 }

@@ -741,3 +741,119 @@ proptest! {
         }
     }
 }
+
+fn template_request(message: TemplateMessage) -> SendRequest {
+    SendRequest::builder(AppId::new("a_1550545369").unwrap(), message)
+        .to(PhoneNumber::parse("+91 99000 12345").unwrap())
+        .build()
+        .unwrap()
+}
+
+fn read_back(
+    request: &SendRequest,
+) -> Result<SendRequest, webex_connect_whatsapp::send::SendRequestError> {
+    SendRequest::from_slice(&serde_json::to_vec(request).unwrap())
+}
+
+#[test]
+fn a_raw_parameter_is_sent_exactly_and_reads_back() {
+    let future =
+        json!({"type": "location", "latitude": "52.52", "longitude": "13.40", "name": "HQ"});
+    let message = TemplateMessage::builder(id())
+        .text("name", "Ada")
+        .raw("where", future.clone())
+        .raw("count", json!(3))
+        .build()
+        .unwrap();
+    assert_eq!(
+        message.parameter("where"),
+        Some(&TemplateParameter::Unknown(future.clone()))
+    );
+    assert_eq!(message.parameter("where").unwrap().type_name(), "unknown");
+    let request = template_request(message.clone());
+    let json = serde_json::to_value(&request).unwrap();
+    assert_eq!(json["message"]["parameters"]["where"], future);
+    assert_eq!(json["message"]["parameters"]["count"], 3);
+    let back = read_back(&request).unwrap();
+    assert_eq!(back, request);
+    assert_eq!(serde_json::to_value(&back).unwrap(), json);
+}
+
+#[test]
+fn a_raw_parameter_of_a_modelled_shape_keeps_its_unmodelled_fields() {
+    // A media header with a field the crate does not model, and a quick reply with one.
+    let image = json!({"link": "https://e.com/a.jpg", "caption": "new"});
+    let replies = json!([{"button_text": "Yes", "payload": "Y", "style": "primary"}]);
+    let message = TemplateMessage::builder(id())
+        .raw("image", image.clone())
+        .raw("quickReply", replies.clone())
+        .build()
+        .unwrap();
+    let request = template_request(message);
+    let back = read_back(&request).unwrap();
+    assert_eq!(back, request);
+    let json = serde_json::to_value(&back).unwrap();
+    assert_eq!(json["message"]["parameters"]["image"], image);
+    assert_eq!(json["message"]["parameters"]["quickReply"], replies);
+}
+
+#[test]
+fn a_raw_parameter_that_spells_a_typed_one_equals_it() {
+    let raw = TemplateMessage::builder(id())
+        .raw("movie", json!("joker"))
+        .raw("otp", json!({"type": "otp", "value": "123456"}))
+        .build()
+        .unwrap();
+    let typed = TemplateMessage::builder(id())
+        .text("movie", "joker")
+        .otp("otp", "123456")
+        .build()
+        .unwrap();
+    assert_eq!(raw, typed);
+    assert_eq!(
+        TemplateParameter::Text("a".into()),
+        TemplateParameter::Unknown(json!("a"))
+    );
+    assert_ne!(
+        TemplateParameter::Text("a".into()),
+        TemplateParameter::Unknown(json!("b"))
+    );
+    let back = read_back(&template_request(raw.clone())).unwrap();
+    let webex_connect_whatsapp::send::Content::Template(read) = back.content() else {
+        panic!("not a template")
+    };
+    // Read back typed, and still equal to the raw message.
+    assert_eq!(
+        read.parameter("movie").and_then(TemplateParameter::as_text),
+        Some("joker")
+    );
+    assert_eq!(read, &raw);
+}
+
+#[test]
+fn a_raw_parameter_is_unchecked_but_its_name_is() {
+    // The value is not checked when built: a newline in a text value is the platform's call...
+    let message = TemplateMessage::builder(id())
+        .raw("v", json!("a\nb"))
+        .build()
+        .unwrap();
+    // ...and the reader (the sandbox's view of the platform) refuses it, as for a typed value.
+    assert!(read_back(&template_request(message)).is_err());
+    assert!(matches!(
+        TemplateMessage::builder(id()).raw("", json!(1)).build(),
+        Err(TemplateMessageError::InvalidName { .. })
+    ));
+    assert!(matches!(
+        TemplateMessage::builder(id())
+            .raw("bad name", json!(1))
+            .build(),
+        Err(TemplateMessageError::InvalidName { .. })
+    ));
+    assert_eq!(
+        TemplateMessage::builder(id())
+            .text("v", "x")
+            .raw("v", json!(1))
+            .build(),
+        Err(TemplateMessageError::DuplicateParameter { name: "v".into() })
+    );
+}

@@ -169,6 +169,37 @@ impl JwtCredentials {
         self.cached_at(now).token
     }
 
+    /// Drops the cached token, so the next request mints a new one.
+    ///
+    /// Call it when the platform refuses the token (7001 "Authentication failed", HTTP 401):
+    /// a cached token that was refused would otherwise be sent again until it expires. A
+    /// token minted in the same second has the same claims, so this helps when the refused
+    /// token was stale (minted before the secret was rotated, or with a skewed clock), not
+    /// when the secret itself is wrong.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use webex_connect_whatsapp::client::JwtCredentials;
+    ///
+    /// let jwt = JwtCredentials::new("service-1", "c2VjcmV0")?;
+    /// let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let first = jwt.token_at(start);
+    /// let later = start + Duration::from_secs(60);
+    /// assert_eq!(jwt.token_at(later), first); // still cached
+    /// jwt.invalidate();
+    /// assert_ne!(jwt.token_at(later), first); // minted anew, with a later `iat`
+    /// # Ok::<(), webex_connect_whatsapp::client::Error>(())
+    /// ```
+    pub fn invalidate(&self) {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.take().is_some() {
+            tracing::debug!(service_id = %self.service_id, "cached JWT dropped; the next request mints a new one");
+        }
+    }
+
     pub(crate) fn header_at(&self, now: SystemTime) -> HeaderValue {
         self.cached_at(now).header
     }
@@ -273,6 +304,24 @@ impl From<JwtCredentials> for Credentials {
 }
 
 impl Credentials {
+    /// Drops any cached token, so the next request carries a freshly minted one; see
+    /// [`JwtCredentials::invalidate`]. A service key has nothing cached, so this does nothing
+    /// for it.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::client::{Credentials, JwtCredentials};
+    ///
+    /// let credentials = Credentials::from(JwtCredentials::new("service-1", "c2VjcmV0")?);
+    /// credentials.invalidate();
+    /// # Ok::<(), webex_connect_whatsapp::client::Error>(())
+    /// ```
+    pub fn invalidate(&self) {
+        match self {
+            Self::ServiceKey(_) => {}
+            Self::Jwt(jwt) => jwt.invalidate(),
+        }
+    }
+
     pub(crate) fn apply(&self, headers: &mut reqwest::header::HeaderMap) {
         match self {
             Self::ServiceKey(key) => {
@@ -285,5 +334,73 @@ impl Credentials {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+
+    const SECRET: &str = "c2VjcmV0"; // base64 of "secret"
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn iat(token: &str) -> u64 {
+        let claims = token.split('.').nth(1).unwrap();
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(&claims).unwrap();
+        claims["iat"].as_u64().unwrap()
+    }
+
+    #[test]
+    fn invalidate_makes_the_next_request_mint_a_new_token() {
+        let jwt = JwtCredentials::new("service-1", SECRET).unwrap();
+        let first = jwt.token_at(at(1_700_000_000));
+        assert_eq!(iat(&first), 1_700_000_000);
+        // Without invalidation the cached token is reused for most of its hour.
+        assert_eq!(jwt.token_at(at(1_700_000_600)), first);
+        jwt.invalidate();
+        let second = jwt.token_at(at(1_700_000_600));
+        assert_ne!(second, first);
+        assert_eq!(iat(&second), 1_700_000_600);
+        // The new token is cached in turn.
+        assert_eq!(jwt.token_at(at(1_700_000_700)), second);
+        // Dropping an empty cache is harmless.
+        jwt.invalidate();
+        jwt.invalidate();
+        assert_eq!(iat(&jwt.token_at(at(1_700_000_800))), 1_700_000_800);
+    }
+
+    #[test]
+    fn credentials_invalidate_reaches_the_jwt_cache_and_spares_a_key() {
+        let jwt = JwtCredentials::new("service-1", SECRET).unwrap();
+        let first = jwt.token_at(at(1_700_000_000));
+        let credentials = Credentials::Jwt(jwt);
+        credentials.invalidate();
+        let Credentials::Jwt(jwt) = &credentials else {
+            unreachable!()
+        };
+        assert_ne!(jwt.token_at(at(1_700_000_060)), first);
+
+        let key = Credentials::ServiceKey(ServiceKey::new("k-1").unwrap());
+        key.invalidate();
+        let mut headers = reqwest::header::HeaderMap::new();
+        key.apply(&mut headers);
+        assert_eq!(headers["key"], "k-1");
+    }
+
+    #[test]
+    fn a_clone_keeps_its_own_cache() {
+        let jwt = JwtCredentials::new("service-1", SECRET).unwrap();
+        let first = jwt.token_at(at(1_700_000_000));
+        let copy = jwt.clone();
+        jwt.invalidate();
+        assert_eq!(copy.token_at(at(1_700_000_060)), first);
     }
 }

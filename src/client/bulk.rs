@@ -16,7 +16,7 @@ use crate::ids::{CallbackData, CorrelationId};
 use crate::phone::PhoneNumber;
 use crate::phone::mask as mask_phone;
 use crate::recipient::{Bsuid, Recipient};
-use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
+use crate::send::{Content, Destination, LinkOptions, MAX_DESTINATIONS, SendRequest};
 
 /// The default number of requests in flight during a bulk send.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 4;
@@ -226,6 +226,12 @@ impl BulkBuilder {
     /// The time after which the messages must not be sent.
     pub fn expiry(mut self, at: OffsetDateTime) -> Self {
         self.options.expiry = Some(at);
+        self
+    }
+
+    /// Link shortening and click tracking for every batch of this send (`options`).
+    pub fn link_options(mut self, options: LinkOptions) -> Self {
+        self.options.link_options = Some(options);
         self
     }
 

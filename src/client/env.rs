@@ -6,13 +6,21 @@ use std::num::NonZeroU32;
 
 use url::Url;
 
-use super::auth::{Credentials, ServiceKey};
+use super::auth::{Credentials, JwtCredentials, ServiceKey};
 use super::error::Error;
 use super::{Client, ClientBuilder, Region, check_base_url};
 use crate::ids::AppId;
 
 /// The service key of the WhatsApp app's service (sent in the `key` header).
 pub const SERVICE_KEY_VAR: &str = "WEBEX_CONNECT_SERVICE_KEY";
+
+/// The service id for JWT authentication (the token's `iss`); used with
+/// [`SERVICE_SECRET_VAR`].
+pub const SERVICE_ID_VAR: &str = "WEBEX_CONNECT_SERVICE_ID";
+
+/// The service secret for JWT authentication, base64 exactly as the service's API tab shows
+/// it; used with [`SERVICE_ID_VAR`].
+pub const SERVICE_SECRET_VAR: &str = "WEBEX_CONNECT_SERVICE_SECRET";
 
 /// The WhatsApp app id (`a_…`).
 pub const APP_ID_VAR: &str = "WEBEX_CONNECT_APP_ID";
@@ -32,10 +40,17 @@ impl ClientBuilder {
     /// | variable | meaning |
     /// |---|---|
     /// | `WEBEX_CONNECT_SERVICE_KEY` ([`SERVICE_KEY_VAR`]) | the service key |
+    /// | `WEBEX_CONNECT_SERVICE_ID` ([`SERVICE_ID_VAR`]) | JWT instead of a key: the service id |
+    /// | `WEBEX_CONNECT_SERVICE_SECRET` ([`SERVICE_SECRET_VAR`]) | JWT: the service secret (base64) |
     /// | `WEBEX_CONNECT_APP_ID` ([`APP_ID_VAR`]) | the WhatsApp app id (`a_…`) |
     /// | `WEBEX_CONNECT_REGION` ([`REGION_VAR`]) | the region, e.g. `eu` (see [`Region`]) |
     /// | `WEBEX_CONNECT_BASE_URL` ([`BASE_URL_VAR`]) | replaces the region when set |
     /// | `WEBEX_CONNECT_TPS` ([`TPS_VAR`]) | optional: the rate limit in messages per second |
+    ///
+    /// Credentials are a service key, or a JWT minted from the service id and secret (both
+    /// must be set). When a key and a JWT pair are both set, the **JWT is used**: Webex
+    /// Connect itself uses the JWT when a request carries both, so the key would be ignored
+    /// anyway. Every variable that is set is still checked.
     ///
     /// A blank variable counts as unset. Settings made on the returned builder override the
     /// environment, and fill what it lacks (`.region(Region::Us)` as a default, `.jwt(...)`
@@ -49,7 +64,7 @@ impl ClientBuilder {
     /// ```
     ///
     /// A missing or invalid variable is reported by [`ClientBuilder::build`] as [`Error::Env`],
-    /// which names the variable and never repeats the service key.
+    /// which names the variable and never repeats the service key or the service secret.
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name))
     }
@@ -70,6 +85,16 @@ impl ClientBuilder {
                 let key = ServiceKey::new(key)
                     .map_err(|e| Error::env_invalid(SERVICE_KEY_VAR, e.into_reason()))?;
                 builder.credentials = Some(Credentials::ServiceKey(key));
+            }
+            let service_id = read(SERVICE_ID_VAR)?;
+            let service_secret = read(SERVICE_SECRET_VAR)?;
+            if let Some(jwt) = jwt_from(service_id, service_secret)? {
+                if builder.credentials.is_some() {
+                    tracing::debug!(
+                        "both {SERVICE_KEY_VAR} and {SERVICE_ID_VAR}/{SERVICE_SECRET_VAR} are set; using the JWT, as the platform would"
+                    );
+                }
+                builder.credentials = Some(Credentials::Jwt(jwt));
             }
             if let Some(app) = read(APP_ID_VAR)? {
                 let app = AppId::new(app).map_err(|e| Error::env_invalid(APP_ID_VAR, e))?;
@@ -112,6 +137,34 @@ impl ClientBuilder {
     }
 }
 
+/// JWT credentials from the service id and secret variables: both or neither.
+fn jwt_from(
+    service_id: Option<String>,
+    service_secret: Option<String>,
+) -> Result<Option<JwtCredentials>, Error> {
+    let pair_note = |other: &str| format!("is not set, but {other} is; a JWT needs both");
+    match (service_id, service_secret) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::env(SERVICE_SECRET_VAR, pair_note(SERVICE_ID_VAR))),
+        (None, Some(_)) => Err(Error::env(SERVICE_ID_VAR, pair_note(SERVICE_SECRET_VAR))),
+        (Some(id), Some(secret)) => {
+            // Checked here, so that what `JwtCredentials::new` refuses is the secret alone and
+            // each error names the right variable.
+            if let Some(position) = id.trim().chars().position(|c| !c.is_ascii_graphic()) {
+                return Err(Error::env_invalid(
+                    SERVICE_ID_VAR,
+                    format!(
+                        "the service id has a character that is not visible ASCII at position {position}; only visible ASCII characters are allowed"
+                    ),
+                ));
+            }
+            JwtCredentials::new(id, &secret)
+                .map(Some)
+                .map_err(|e| Error::env_invalid(SERVICE_SECRET_VAR, e.into_reason()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
@@ -138,6 +191,70 @@ mod tests {
     }
 
     const KEY: (&str, &str) = (SERVICE_KEY_VAR, "s3cr3t-key");
+    const ID: (&str, &str) = (SERVICE_ID_VAR, "svc-42");
+    const SECRET: (&str, &str) = (SERVICE_SECRET_VAR, "bXktc2VydmljZS1zZWNyZXQ="); // "my-service-secret"
+    const REGION: (&str, &str) = (REGION_VAR, "eu");
+
+    fn credentials(vars: &[(&str, &str)]) -> String {
+        format!("{:?}", build(vars).unwrap())
+    }
+
+    #[test]
+    fn jwt_variables_give_jwt_credentials() {
+        let shown = credentials(&[ID, SECRET, APP, REGION]);
+        assert!(shown.contains("Jwt(JwtCredentials"), "{shown}");
+        assert!(shown.contains("svc-42"), "{shown}");
+        assert!(!shown.contains(SECRET.1), "{shown}");
+        let shown = credentials(&[KEY, APP, REGION]);
+        assert!(shown.contains("ServiceKey(***)"), "{shown}");
+    }
+
+    #[test]
+    fn jwt_wins_over_a_service_key() {
+        let shown = credentials(&[KEY, ID, SECRET, APP, REGION]);
+        assert!(shown.contains("Jwt(JwtCredentials"), "{shown}");
+        assert!(!shown.contains("ServiceKey"), "{shown}");
+        // An invalid key is still reported, even though the JWT would be used.
+        let (variable, _) = env_error(&[(SERVICE_KEY_VAR, "bad key"), ID, SECRET, APP, REGION]);
+        assert_eq!(variable, SERVICE_KEY_VAR);
+    }
+
+    #[test]
+    fn half_a_jwt_pair_names_the_missing_variable() {
+        assert_eq!(
+            env_error(&[KEY, ID, APP, REGION]),
+            (
+                SERVICE_SECRET_VAR,
+                "is not set, but WEBEX_CONNECT_SERVICE_ID is; a JWT needs both".to_owned()
+            )
+        );
+        assert_eq!(
+            env_error(&[SECRET, APP, REGION]),
+            (
+                SERVICE_ID_VAR,
+                "is not set, but WEBEX_CONNECT_SERVICE_SECRET is; a JWT needs both".to_owned()
+            )
+        );
+        // A blank variable counts as unset.
+        let (variable, _) = env_error(&[ID, (SERVICE_SECRET_VAR, " "), APP, REGION]);
+        assert_eq!(variable, SERVICE_SECRET_VAR);
+    }
+
+    #[test]
+    fn invalid_jwt_variables_are_named_without_the_secret() {
+        let secret = "not*base64*s3cr3t";
+        let (variable, problem) = env_error(&[ID, (SERVICE_SECRET_VAR, secret), APP, REGION]);
+        assert_eq!(variable, SERVICE_SECRET_VAR);
+        assert!(problem.starts_with("is invalid: "), "{problem}");
+        assert!(problem.contains("base64"), "{problem}");
+        let error = build(&[ID, (SERVICE_SECRET_VAR, secret), APP, REGION]).unwrap_err();
+        assert!(!error.to_string().contains("s3cr3t"), "{error}");
+        assert!(!format!("{error:?}").contains("s3cr3t"), "{error:?}");
+
+        let (variable, problem) = env_error(&[(SERVICE_ID_VAR, "svc 42"), SECRET, APP, REGION]);
+        assert_eq!(variable, SERVICE_ID_VAR);
+        assert!(problem.contains("visible ASCII"), "{problem}");
+    }
     const APP: (&str, &str) = (APP_ID_VAR, "a_155054536910425280");
 
     #[test]

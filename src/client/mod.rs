@@ -53,7 +53,10 @@ pub use auth::{JWT_LIFETIME, JWT_REFRESH_MARGIN, JwtCredentials, ServiceKey};
 pub use bulk::{
     BulkBuilder, BulkProgress, BulkRecipient, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY,
 };
-pub use env::{APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_KEY_VAR, TPS_VAR};
+pub use env::{
+    APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_ID_VAR, SERVICE_KEY_VAR, SERVICE_SECRET_VAR,
+    TPS_VAR,
+};
 pub use error::{Error, MAX_RAW_BODY_CHARS, OutcomeUnknownReason};
 pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
@@ -62,7 +65,9 @@ pub use throttle::SharedRateLimit;
 
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
-use crate::send::{Content, Destination, SendRequest, SendRequestBuilder, SendResponse};
+use crate::send::{
+    Content, Destination, LinkOptions, SendRequest, SendRequestBuilder, SendResponse,
+};
 use throttle::Throttle;
 
 /// The path of the send endpoint under the API host.
@@ -689,6 +694,7 @@ struct RequestOptions {
     notify_url: Option<Url>,
     notify_url_auth_id: Option<String>,
     expiry: Option<OffsetDateTime>,
+    link_options: Option<LinkOptions>,
 }
 
 impl RequestOptions {
@@ -704,6 +710,9 @@ impl RequestOptions {
         }
         if let Some(at) = self.expiry {
             builder = builder.expiry(at);
+        }
+        if let Some(options) = &self.link_options {
+            builder = builder.link_options(options.clone());
         }
         builder
     }
@@ -737,6 +746,12 @@ impl MessageBuilder<'_> {
     /// The time after which the message must not be sent.
     pub fn expiry(mut self, at: OffsetDateTime) -> Self {
         self.options.expiry = Some(at);
+        self
+    }
+
+    /// Link shortening and click tracking for this message (`options`).
+    pub fn link_options(mut self, options: LinkOptions) -> Self {
+        self.options.link_options = Some(options);
         self
     }
 
@@ -876,12 +891,34 @@ impl Client {
                 span.record("to", crate::phone::mask(id).as_str());
             }
         }
-        self.execute(&request, body).instrument(span).await
+        self.execute(
+            body,
+            request.destinations().len(),
+            request_correlation_id(&request),
+            |answer, attempt| {
+                decide(
+                    &request,
+                    answer.status,
+                    answer.retry_after,
+                    &answer.raw,
+                    attempt,
+                )
+            },
+        )
+        .instrument(span)
+        .await
     }
 
-    async fn execute(&self, request: &SendRequest, body: Vec<u8>) -> Result<RequestOutcome, Error> {
+    /// Sends `body` (worth `count` destinations against the rate limit) until `decode`
+    /// accepts an answer or the retry policy stops; `correlation_id` names the call in errors.
+    pub(crate) async fn execute<T>(
+        &self,
+        body: Vec<u8>,
+        count: usize,
+        correlation_id: Option<&CorrelationId>,
+        decode: impl Fn(Answer, u32) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let inner = &self.inner;
-        let count = request.destinations().len();
         let started = tokio::time::Instant::now();
         let mut attempt: u32 = 0;
         loop {
@@ -890,11 +927,19 @@ impl Client {
             if let Some(throttle) = &inner.throttle {
                 throttle.acquire(count).await;
             }
-            let result = self.attempt(request, body.clone(), attempt).await;
+            let result = self
+                .post(body.clone())
+                .await
+                .and_then(|a| decode(a, attempt));
             let error = match result {
                 Ok(outcome) => return Ok(outcome),
-                Err(error) => error.with_correlation_id(request_correlation_id(request).cloned()),
+                Err(error) => error.with_correlation_id(correlation_id.cloned()),
             };
+            if matches!(error, Error::Authentication { .. }) {
+                // A refused JWT (7001) may have been revoked or expired early: mint a new one
+                // for the next request instead of sending the refused one until it expires.
+                inner.credentials.invalidate();
+            }
             let Some(delay) = inner.retry.next_delay(attempt, &error, started.elapsed()) else {
                 tracing::warn!(attempt, error = %error, outcome_unknown = error.is_outcome_unknown(), "send failed");
                 return Err(error);
@@ -913,12 +958,8 @@ impl Client {
         }
     }
 
-    async fn attempt(
-        &self,
-        request: &SendRequest,
-        body: Vec<u8>,
-        attempt: u32,
-    ) -> Result<RequestOutcome, Error> {
+    /// One POST of `body`: the answer as received, or why there was none.
+    async fn post(&self, body: Vec<u8>) -> Result<Answer, Error> {
         let inner = &self.inner;
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -966,8 +1007,20 @@ impl Client {
             }
         }
         tracing::debug!(status, bytes = raw.len(), "answer received");
-        decide(request, status, retry_after, &raw, attempt)
+        Ok(Answer {
+            status,
+            retry_after,
+            raw,
+        })
     }
+}
+
+/// What one attempt got back: the status, `Retry-After`, and the body (at most
+/// [`MAX_RESPONSE_BYTES`] and a chunk).
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) raw: Vec<u8>,
 }
 
 /// Maps a reqwest failure: only a failure to connect (or to build the request) proves that

@@ -185,7 +185,10 @@ impl QuickReply {
 }
 
 /// The value of one template parameter.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Two values are equal when they are the same typed value, or, when either is
+/// [`Unknown`](Self::Unknown), when they serialize to the same JSON.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum TemplateParameter {
     /// A text variable: `"movie": "joker"`.
@@ -227,8 +230,63 @@ pub enum TemplateParameter {
         /// The code: at most 15 characters, no spaces.
         value: String,
     },
-    /// A value of a shape this crate does not know, kept exactly as received.
+    /// A raw value, sent exactly as it is: a shape this crate does not model yet, given with
+    /// [`TemplateMessageBuilder::raw`], or read from JSON (a shape this crate does not know,
+    /// or a known shape with fields it does not model).
+    ///
+    /// **Unchecked**: Webex Connect rejects what it does not accept.
     Unknown(Value),
+}
+
+impl PartialEq for TemplateParameter {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Unknown(a), Self::Unknown(b)) => a == b,
+            // A raw value can spell a typed one; what goes on the wire is what counts.
+            (Self::Unknown(raw), typed) | (typed, Self::Unknown(raw)) => {
+                serde_json::to_value(typed).is_ok_and(|v| v == *raw)
+            }
+            (Self::Text(a), Self::Text(b))
+            | (Self::Url { payload: a }, Self::Url { payload: b })
+            | (Self::Otp { value: a }, Self::Otp { value: b }) => a == b,
+            (
+                Self::DateTime {
+                    fallback_value: a,
+                    timestamp: at,
+                },
+                Self::DateTime {
+                    fallback_value: b,
+                    timestamp: bt,
+                },
+            ) => a == b && at == bt,
+            (
+                Self::Currency {
+                    currency_code: ac,
+                    amount_1000: aa,
+                    fallback_value: af,
+                },
+                Self::Currency {
+                    currency_code: bc,
+                    amount_1000: ba,
+                    fallback_value: bf,
+                },
+            ) => ac == bc && aa == ba && af == bf,
+            (
+                Self::Media {
+                    kind: ak,
+                    link: al,
+                    filename: af,
+                },
+                Self::Media {
+                    kind: bk,
+                    link: bl,
+                    filename: bf,
+                },
+            ) => ak == bk && al == bl && af == bf,
+            (Self::QuickReplies(a), Self::QuickReplies(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl TemplateParameter {
@@ -730,6 +788,37 @@ impl TemplateMessageBuilder {
         self
     }
 
+    /// Adds a raw value, sent exactly as given: the escape hatch for a parameter shape this
+    /// crate does not model yet (a new `type`, or a field the typed setters do not offer).
+    ///
+    /// **Unchecked.** Only the name is checked (non-empty, no whitespace, given once); the
+    /// value is not validated at all. Webex Connect rejects what it does not accept, at once
+    /// (7004) or later in a failed delivery receipt. A template registry check
+    /// ([`TemplateRegistry::check`](super::TemplateRegistry::check)) sees the value as
+    /// `unknown` and refuses it for a typed slot.
+    ///
+    /// Reading the message back (serde, or `SendRequest::from_slice`) gives the same JSON: a
+    /// value in a shape this crate models is checked as that type, and stays raw only when
+    /// the typed form would drop a field.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+    ///
+    /// let message = TemplateMessage::builder(TemplateId::new("5139722425")?)
+    ///     .text("name", "Ada")
+    ///     .raw("where", json!({"type": "location", "latitude": "52.52", "longitude": "13.40"}))
+    ///     .build()?;
+    /// assert_eq!(
+    ///     serde_json::to_value(&message)?["parameters"]["where"],
+    ///     json!({"type": "location", "latitude": "52.52", "longitude": "13.40"})
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn raw(self, name: &str, value: Value) -> Self {
+        self.push(name, TemplateParameter::Unknown(value), None)
+    }
+
     /// Adds a one-time passcode (at most 15 characters, no spaces).
     pub fn otp(self, name: &str, value: impl Into<String>) -> Self {
         self.push(
@@ -858,8 +947,20 @@ fn take_integer<T: std::str::FromStr + TryFrom<i64> + TryFrom<u64>>(
     }
 }
 
-/// Classifies one wire value; known shapes are checked, anything else is kept raw.
+/// Classifies one wire value; known shapes are checked, anything else is kept raw, and so is a
+/// known shape whose typed form would drop one of its fields.
 fn read_parameter(name: &str, value: Value) -> Result<TemplateParameter, TemplateMessageError> {
+    let parameter = classify_parameter(name, value.clone())?;
+    if !matches!(parameter, TemplateParameter::Unknown(_))
+        && serde_json::to_value(&parameter)
+            .is_ok_and(|typed| crate::send::drops_fields(&value, &typed))
+    {
+        return Ok(TemplateParameter::Unknown(value));
+    }
+    Ok(parameter)
+}
+
+fn classify_parameter(name: &str, value: Value) -> Result<TemplateParameter, TemplateMessageError> {
     let parameter = match value {
         Value::String(text) => TemplateParameter::Text(text),
         Value::Array(items) if name == QUICK_REPLY_KEY => {
