@@ -12,8 +12,8 @@ mod cli;
 
 use std::process::ExitCode;
 
-use webex_connect_whatsapp::client::ClientBuilder;
 use webex_connect_whatsapp::SessionMessage;
+use webex_connect_whatsapp::client::ClientBuilder;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -786,7 +786,10 @@ impl<S: OptInStore> OptInLedger<S> {
     /// # Errors
     ///
     /// [`StoreError`] when the store fails.
-    pub async fn erase<W: RecipientKey + ?Sized>(&self, recipient: &W) -> Result<usize, StoreError> {
+    pub async fn erase<W: RecipientKey + ?Sized>(
+        &self,
+        recipient: &W,
+    ) -> Result<usize, StoreError> {
         let key = recipient.recipient_key();
         if check_waid(key).is_err() {
             return Ok(0);

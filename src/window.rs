@@ -667,7 +667,10 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn status<W: RecipientKey + ?Sized>(&self, waid: &W) -> Result<WindowStatus, StoreError> {
+    pub async fn status<W: RecipientKey + ?Sized>(
+        &self,
+        waid: &W,
+    ) -> Result<WindowStatus, StoreError> {
         let now = self.clock.now();
         self.status_at(waid, now).await
     }

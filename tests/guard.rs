@@ -587,7 +587,7 @@ mod bsuid {
     use serde_json::{Value, json};
     use webex_connect_whatsapp::optin::OptOut;
     use webex_connect_whatsapp::store::Clock as _;
-    use webex_connect_whatsapp::{AppId, Bsuid, Recipient};
+    use webex_connect_whatsapp::{AppId, Bsuid, Recipient, TransactionId};
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -627,8 +627,7 @@ mod bsuid {
                 .build()
                 .unwrap();
             let clock = ManualClock::new(START);
-            let windows =
-                SessionWindows::with_clock(InMemoryWindowStore::new(100), clock.clone());
+            let windows = SessionWindows::with_clock(InMemoryWindowStore::new(100), clock.clone());
             let builder = GuardedClient::builder(client, windows).registry(registry());
             Self {
                 server,
@@ -737,11 +736,11 @@ mod bsuid {
             .send_session(&to, text("It ships today"))
             .await
             .unwrap();
-        assert_eq!(receipt.transid.as_ref().map(|t| t.as_str()), Some("t-1"));
         assert_eq!(
-            platform.destinations().await,
-            [json!([{"bsuid": [BSUID]}])]
+            receipt.transid.as_ref().map(TransactionId::as_str),
+            Some("t-1")
         );
+        assert_eq!(platform.destinations().await, [json!([{"bsuid": [BSUID]}])]);
 
         // A day later the window is closed for the BSUID too.
         platform.clock.advance(time::Duration::hours(24));
@@ -779,7 +778,13 @@ mod bsuid {
         let mut stop = json!({"event": "MO", "userId": BSUID, "message": "STOP"});
         let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
         let outcome = platform.guard.handle_event(&event).await.unwrap();
-        assert!(matches!(outcome, EventOutcome::Inbound { opted_out: true, .. }));
+        assert!(matches!(
+            outcome,
+            EventOutcome::Inbound {
+                opted_out: true,
+                ..
+            }
+        ));
         assert!(matches!(
             ledger.status(&bsuid()).await.unwrap(),
             ConsentStatus::OptedOut(_)
@@ -789,7 +794,9 @@ mod bsuid {
             .send_template(bsuid(), order_template())
             .await
             .unwrap_err();
-        assert!(matches!(&err, GuardError::NoOptIn { consent, .. } if consent.starts_with("opted out")));
+        assert!(
+            matches!(&err, GuardError::NoOptIn { consent, .. } if consent.starts_with("opted out"))
+        );
         // The phone number had no message with both ids yet: still opted in.
         assert!(ledger.status(&to()).await.unwrap().is_opted_in());
 
@@ -801,7 +808,10 @@ mod bsuid {
             ledger.record_opt_in(opt_in).await.unwrap();
         }
         stop["waid"] = WAID.into();
-        stop["ts"] = (again + time::Duration::minutes(1)).format(&time::format_description::well_known::Rfc3339).unwrap().into();
+        stop["ts"] = (again + time::Duration::minutes(1))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .into();
         let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
         platform.guard.handle_event(&event).await.unwrap();
         for id in [Recipient::from(to()), Recipient::from(bsuid())] {
@@ -846,11 +856,17 @@ mod bsuid {
             panic!("expected the fallback, got {outcome:?}");
         };
         assert_eq!(failed, original);
-        assert_eq!(receipt.transid.as_ref().map(|t| t.as_str()), Some("t-2"));
+        assert_eq!(
+            receipt.transid.as_ref().map(TransactionId::as_str),
+            Some("t-2")
+        );
         let requests = platform.server.received_requests().await.unwrap();
         assert_eq!(requests.len(), 2);
         let template: Value = requests[1].body_json().unwrap();
-        assert_eq!(platform.destinations().await[1], json!([{"bsuid": [BSUID]}]));
+        assert_eq!(
+            platform.destinations().await[1],
+            json!([{"bsuid": [BSUID]}])
+        );
         assert!(template.to_string().contains(TEMPLATE_ID), "{template}");
         // The same receipt again sends nothing.
         let again = platform.guard.handle_event(&event).await.unwrap();

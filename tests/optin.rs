@@ -187,7 +187,8 @@ fn exports_of_earlier_versions_still_parse() {
         .collect();
     assert_eq!(rewritten, old);
     // The Rust name is accepted too.
-    let by_name = r#"{"event":"opt_out","recipient":"US.13491208655302741918","at":"2026-01-02T09:00:00Z"}"#;
+    let by_name =
+        r#"{"event":"opt_out","recipient":"US.13491208655302741918","at":"2026-01-02T09:00:00Z"}"#;
     let event: ConsentEvent = serde_json::from_str(by_name).unwrap();
     assert_eq!(event.recipient(), "US.13491208655302741918");
 }

@@ -132,9 +132,7 @@ pub fn check_waid(waid: &str) -> Result<(), StoreError> {
     let chars = waid.chars().count();
     if chars > MAX_RECIPIENT_KEY_CHARS {
         return Err(StoreError::InvalidRecipient {
-            reason: format!(
-                "is {chars} characters long, but the max is {MAX_RECIPIENT_KEY_CHARS}"
-            ),
+            reason: format!("is {chars} characters long, but the max is {MAX_RECIPIENT_KEY_CHARS}"),
         });
     }
     if waid.chars().any(|c| c.is_whitespace() || c.is_control()) {

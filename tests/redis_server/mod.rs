@@ -62,13 +62,12 @@ impl RedisServer {
     pub fn start() -> Option<Self> {
         let Some(binary) = find_binary() else {
             let test = test_name();
-            if server_required() {
-                panic!(
-                    "{test}: redis-server was not found (REDIS_SERVER_BIN, PATH, /usr/bin, \
-                     /usr/local/bin) and {REQUIRE_VAR} is set, so the redis tests must run: \
-                     {HOW_TO_RUN}"
-                );
-            }
+            assert!(
+                !server_required(),
+                "{test}: redis-server was not found (REDIS_SERVER_BIN, PATH, /usr/bin, \
+                 /usr/local/bin) and {REQUIRE_VAR} is set, so the redis tests must run: \
+                 {HOW_TO_RUN}"
+            );
             // Straight to the process's stderr: libtest captures `eprintln!` and shows it only
             // for failing tests, and a skip nobody sees looks like a pass. One write of the
             // whole line, so it does not interleave with other tests' output.

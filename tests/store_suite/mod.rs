@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use time::{Duration, OffsetDateTime};
-use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
 use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator, SeenStore};
 use webex_connect_whatsapp::optin::{
     ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptInStore, OptOut,
@@ -16,6 +15,7 @@ use webex_connect_whatsapp::optin::{
 use webex_connect_whatsapp::store::{Clock, ManualClock, StoreError};
 use webex_connect_whatsapp::webhook::InboundMessage;
 use webex_connect_whatsapp::window::{SessionWindows, WindowStatus, WindowStore};
+use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
 
 // ---------------------------------------------------------------- session windows
 
@@ -175,8 +175,20 @@ pub async fn window_keys<S: WindowStore>(store: S) {
     // longest one the platform issues (`XX.ENT.` and 128 characters) fits.
     let bsuid = Bsuid::new("US.13491208655302741918").unwrap();
     windows.record_inbound_now(&bsuid).await.unwrap();
-    assert!(windows.status("US.13491208655302741918").await.unwrap().is_open());
-    assert!(windows.status(&Recipient::from(&bsuid)).await.unwrap().is_open());
+    assert!(
+        windows
+            .status("US.13491208655302741918")
+            .await
+            .unwrap()
+            .is_open()
+    );
+    assert!(
+        windows
+            .status(&Recipient::from(&bsuid))
+            .await
+            .unwrap()
+            .is_open()
+    );
     assert!(windows.status(&phone).await.unwrap().is_open());
     let longest = Bsuid::new(format!("US.ENT.{}", "7".repeat(128))).unwrap();
     windows.record_inbound_now(&longest).await.unwrap();
