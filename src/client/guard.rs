@@ -21,6 +21,11 @@
 //!   inbound messages open windows (and a `STOP` records an opt-out in the ledger), receipts
 //!   trigger pending fallbacks.
 //!
+//! Every send takes a [`Recipient`](crate::Recipient): a phone number (`&PhoneNumber` works
+//! as before) or the business-scoped user id of a user with a username and no phone number.
+//! Windows and opt-ins are looked up under the id sent to; an inbound message that carries
+//! both ids records them under both, so either id may be answered.
+//!
 //! ```no_run
 //! use webex_connect_whatsapp::client::Client;
 //! use webex_connect_whatsapp::client::guard::{FallbackOutcome, GuardedClient};
