@@ -1,4 +1,6 @@
-//! Sends one template to every phone number of a file (one per line) and prints each outcome.
+//! Sends one template to every recipient of a file (one per line: a phone number with its
+//! country code, or a business-scoped user id such as `US.13491208655302741918`) and prints
+//! each outcome.
 //!
 //! ```text
 //! WEBEX_CONNECT_SERVICE_KEY=... WEBEX_CONNECT_APP_ID=a_... WEBEX_CONNECT_REGION=eu \
@@ -19,7 +21,10 @@ use webex_connect_whatsapp::client::ClientBuilder;
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [file, template_id, params @ ..] = args.as_slice() else {
-        eprintln!("usage: bulk_send <file with one phone per line> <template-id> [name=value ...]");
+        eprintln!(
+            "usage: bulk_send <file with one phone number or BSUID per line> <template-id> \
+             [name=value ...]"
+        );
         return ExitCode::from(2);
     };
     let prepared = ClientBuilder::from_env()

@@ -19,7 +19,8 @@ use webex_connect_whatsapp::template::registry::TemplateRegistry;
 use webex_connect_whatsapp::webhook;
 use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows};
 use webex_connect_whatsapp::{
-    PhoneNumber, SessionMessage, TemplateCategory, TemplateId, TemplateMessage, TemplateName,
+    PhoneNumber, Recipient, SessionMessage, TemplateCategory, TemplateId, TemplateMessage,
+    TemplateName,
 };
 
 type Bot = GuardedClient<InMemoryWindowStore, ManualClock>;
@@ -63,7 +64,10 @@ fn template() -> Result<TemplateMessage, Box<dyn std::error::Error>> {
     )
 }
 
-async fn answer(bot: &Bot, to: &PhoneNumber) -> Result<(), Box<dyn std::error::Error>> {
+/// Answers `to`: a phone number, or the business-scoped user id of a user with a username
+/// and no phone number (an inbound message's `reply_to()`); the guard looks the window up
+/// under that id.
+async fn answer(bot: &Bot, to: &Recipient) -> Result<(), Box<dyn std::error::Error>> {
     let reply = SessionMessage::text("Thanks for writing! An agent will reply shortly.")?;
     match bot.send_with_fallback(to, reply, template()?).await? {
         FallbackOutcome::Session { until, .. } => {
@@ -123,8 +127,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sandbox.set_delivery_url(Some(hook.clone()));
     sandbox.set_inbound_url(Some(hook));
 
-    let customer = PhoneNumber::parse("+447400123456")?;
-    let waid = customer.waid().to_owned();
+    let phone = PhoneNumber::parse("+447400123456")?;
+    let waid = phone.waid().to_owned();
+    let customer = Recipient::from(phone);
 
     println!("1. The customer writes; the bot answers inside the window.");
     sandbox

@@ -38,7 +38,8 @@
 //!
 //! # Personal data
 //!
-//! The ledger holds personal data: phone-number ids and the time and place each person gave
+//! The ledger holds personal data: recipient ids (phone numbers, business-scoped user ids)
+//! and the time and place each person gave
 //! or withdrew consent. The FAQ notes that WhatsApp processes data on servers in the EU and
 //! the US. Keep exports ([`OptInLedger::export`]) as safely as the store itself, and use
 //! [`OptInLedger::erase`] for erasure requests (after which the person counts as never having
@@ -52,7 +53,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::store::{AsWaid, StoreError, check_waid};
+use crate::store::{RecipientKey, StoreError, check_waid};
 use crate::warning::Warning;
 
 /// The longest opt-in wording accepted, in characters.
@@ -132,9 +133,9 @@ pub enum OptInError {
     /// An `Other` source with no description.
     #[error("the opt-in source `other` needs a description, e.g. \"call centre\"")]
     EmptySource,
-    /// The recipient id was refused.
+    /// The recipient id was refused ([`StoreError::InvalidRecipient`]).
     #[error(transparent)]
-    Waid(#[from] StoreError),
+    Recipient(#[from] StoreError),
 }
 
 /// Where the user opted in.
@@ -178,13 +179,23 @@ pub enum OptInSource {
 ///     "Reply YES to receive delivery updates from Acme on WhatsApp at +44 7400 123456",
 /// )?;
 /// assert!(opt_in.warnings().is_empty());
-/// assert_eq!(opt_in.waid(), "447400123456");
+/// assert_eq!(opt_in.recipient(), "447400123456");
+///
+/// // A username user with no phone number opts in by business-scoped user id.
+/// let bsuid = webex_connect_whatsapp::Bsuid::new("US.13491208655302741918")?;
+/// let by_id = OptIn::new(&bsuid, OptInSource::App, datetime!(2026-01-01 09:00 UTC), "Updates on WhatsApp")?;
+/// assert_eq!(by_id.recipient(), "US.13491208655302741918");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "OptInWire")]
 pub struct OptIn {
-    waid: String,
+    // Serialized as `waid` whatever the id's kind: exports and stores written by earlier
+    // versions use that name, and instances of two versions may share one store during a
+    // rolling deploy, so the name stays. It holds any recipient key (digits, a normalized
+    // WAID, a BSUID).
+    #[serde(rename = "waid")]
+    recipient: String,
     source: OptInSource,
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
@@ -192,20 +203,22 @@ pub struct OptIn {
 }
 
 impl OptIn {
-    /// Records that `waid` opted in through `source` at `at`, after being shown `wording`.
+    /// Records that `recipient` (a [`Recipient`](crate::Recipient), a
+    /// [`PhoneNumber`](crate::PhoneNumber), a [`Bsuid`](crate::Bsuid) or an id as received)
+    /// opted in through `source` at `at`, after being shown `wording`.
     ///
     /// # Errors
     ///
     /// [`OptInError`] when the id is malformed, the wording is empty or longer than
     /// [`MAX_WORDING_CHARS`], or an [`OptInSource::Other`] has no description.
-    pub fn new<W: AsWaid + ?Sized>(
-        waid: &W,
+    pub fn new<W: RecipientKey + ?Sized>(
+        recipient: &W,
         source: OptInSource,
         at: OffsetDateTime,
         wording: impl Into<String>,
     ) -> Result<Self, OptInError> {
-        let waid = waid.as_waid();
-        check_waid(waid)?;
+        let recipient = recipient.recipient_key();
+        check_waid(recipient)?;
         let wording = wording.into();
         if wording.trim().is_empty() {
             return Err(OptInError::EmptyWording);
@@ -223,16 +236,17 @@ impl OptIn {
             return Err(OptInError::EmptySource);
         }
         Ok(Self {
-            waid: waid.to_owned(),
+            recipient: recipient.to_owned(),
             source,
             at,
             wording,
         })
     }
 
-    /// The recipient id.
-    pub fn waid(&self) -> &str {
-        &self.waid
+    /// The id the opt-in is recorded under ([`RecipientKey`]): a phone number's `waid` digits,
+    /// a normalized WAID or a BSUID, exactly as given. Written as `waid` in exports.
+    pub fn recipient(&self) -> &str {
+        &self.recipient
     }
 
     /// Where the user opted in.
@@ -279,7 +293,9 @@ impl OptIn {
 /// The serialized form of [`OptIn`], checked by [`OptIn::new`] when read back.
 #[derive(Deserialize)]
 struct OptInWire {
-    waid: String,
+    // `recipient` is accepted too, for hand-written files that follow the Rust name.
+    #[serde(rename = "waid", alias = "recipient")]
+    recipient: String,
     source: OptInSource,
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
@@ -289,14 +305,15 @@ struct OptInWire {
 impl TryFrom<OptInWire> for OptIn {
     type Error = OptInError;
     fn try_from(w: OptInWire) -> Result<Self, Self::Error> {
-        Self::new(&w.waid, w.source, w.at, w.wording)
+        Self::new(&w.recipient, w.source, w.at, w.wording)
     }
 }
 
 /// The serialized form of [`OptOut`], checked by [`OptOut::new`] when read back.
 #[derive(Deserialize)]
 struct OptOutWire {
-    waid: String,
+    #[serde(rename = "waid", alias = "recipient")]
+    recipient: String,
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
     #[serde(default)]
@@ -306,7 +323,7 @@ struct OptOutWire {
 impl TryFrom<OptOutWire> for OptOut {
     type Error = OptInError;
     fn try_from(w: OptOutWire) -> Result<Self, Self::Error> {
-        Self::new(&w.waid, w.at, w.reason)
+        Self::new(&w.recipient, w.at, w.reason)
     }
 }
 
@@ -322,26 +339,29 @@ impl TryFrom<OptOutWire> for OptOut {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "OptOutWire")]
 pub struct OptOut {
-    waid: String,
+    // Serialized as `waid` for the reasons given on `OptIn`.
+    #[serde(rename = "waid")]
+    recipient: String,
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
     reason: String,
 }
 
 impl OptOut {
-    /// Records that `waid` opted out at `at`, for `reason` (may be empty).
+    /// Records that `recipient` (any [`RecipientKey`]) opted out at `at`, for `reason` (may be
+    /// empty).
     ///
     /// # Errors
     ///
     /// [`OptInError`] when the id is malformed or the reason is longer than
     /// [`MAX_REASON_CHARS`].
-    pub fn new<W: AsWaid + ?Sized>(
-        waid: &W,
+    pub fn new<W: RecipientKey + ?Sized>(
+        recipient: &W,
         at: OffsetDateTime,
         reason: impl Into<String>,
     ) -> Result<Self, OptInError> {
-        let waid = waid.as_waid();
-        check_waid(waid)?;
+        let recipient = recipient.recipient_key();
+        check_waid(recipient)?;
         let reason = reason.into();
         let chars = reason.chars().count();
         if chars > MAX_REASON_CHARS {
@@ -351,7 +371,7 @@ impl OptOut {
             });
         }
         Ok(Self {
-            waid: waid.to_owned(),
+            recipient: recipient.to_owned(),
             at,
             reason,
         })
@@ -370,16 +390,17 @@ impl OptOut {
     /// assert_eq!(out.reason(), "inbound stop keyword");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn stop_keyword<W: AsWaid + ?Sized>(
-        waid: &W,
+    pub fn stop_keyword<W: RecipientKey + ?Sized>(
+        recipient: &W,
         at: OffsetDateTime,
     ) -> Result<Self, OptInError> {
-        Self::new(waid, at, "inbound stop keyword")
+        Self::new(recipient, at, "inbound stop keyword")
     }
 
-    /// The recipient id.
-    pub fn waid(&self) -> &str {
-        &self.waid
+    /// The id the opt-out is recorded under ([`RecipientKey`]), exactly as given. Written as
+    /// `waid` in exports.
+    pub fn recipient(&self) -> &str {
+        &self.recipient
     }
 
     /// When the recipient opted out.
@@ -396,6 +417,11 @@ impl OptOut {
 /// One ledger entry: an opt-in or an opt-out. Serializes as one JSON object with an `event`
 /// field, one per line in an audit export.
 ///
+/// The recipient is written as `waid` whatever kind of id it is (phone-number digits, a
+/// normalized WAID, a business-scoped user id): the format of earlier versions, so their
+/// exports still parse and instances of two versions can share one store. Reading also
+/// accepts the name `recipient`.
+///
 /// ```
 /// use time::macros::datetime;
 /// use webex_connect_whatsapp::optin::{ConsentEvent, OptOut};
@@ -403,6 +429,7 @@ impl OptOut {
 /// let json = serde_json::to_string(&event)?;
 /// assert!(json.starts_with(r#"{"event":"opt_out","waid":"447400123456""#));
 /// assert_eq!(serde_json::from_str::<ConsentEvent>(&json)?, event);
+/// assert_eq!(event.recipient(), "447400123456");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -416,11 +443,11 @@ pub enum ConsentEvent {
 }
 
 impl ConsentEvent {
-    /// The recipient id.
-    pub fn waid(&self) -> &str {
+    /// The id the event is recorded under (see [`OptIn::recipient`]).
+    pub fn recipient(&self) -> &str {
         match self {
-            Self::OptIn(e) => e.waid(),
-            Self::OptOut(e) => e.waid(),
+            Self::OptIn(e) => e.recipient(),
+            Self::OptOut(e) => e.recipient(),
         }
     }
 
@@ -515,7 +542,8 @@ pub trait OptInStore: Send + Sync {
     /// [`StoreError`] when the backend fails.
     fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Every event for `waid`, in the order recorded.
+    /// Every event for the recipient id `waid` (a phone number's digits, a normalized WAID or
+    /// a BSUID, already checked with [`check_waid`]), in the order recorded.
     ///
     /// # Errors
     ///
@@ -589,7 +617,7 @@ impl InMemoryOptInStore {
 
 impl fmt::Debug for InMemoryOptInStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never list the recipients: they are phone numbers.
+        // Never list the recipients: they are personal data (phone numbers, user ids).
         f.debug_struct("InMemoryOptInStore")
             .field("recipients", &self.recipients())
             .finish()
@@ -600,7 +628,7 @@ impl OptInStore for InMemoryOptInStore {
     fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
         let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
         events
-            .entry(event.waid().to_owned())
+            .entry(event.recipient().to_owned())
             .or_default()
             .push(event);
         std::future::ready(Ok(()))
@@ -682,15 +710,23 @@ impl<S: OptInStore> OptInLedger<S> {
     /// The recipient's consent now: [`ConsentStatus::Never`] when nothing is recorded (or the
     /// id is malformed), else the latest event.
     ///
+    /// Consent is kept per id: a user known by a phone number and a BSUID has two entries.
+    /// An opt-out by an inbound message carrying both ids is recorded under both (see
+    /// [`GuardedClient::handle_event`](crate::client::guard::GuardedClient::handle_event)), so
+    /// it blocks sends to either.
+    ///
     /// # Errors
     ///
     /// [`StoreError`] when the store fails.
-    pub async fn status<W: AsWaid + ?Sized>(&self, waid: &W) -> Result<ConsentStatus, StoreError> {
-        let waid = waid.as_waid();
-        if check_waid(waid).is_err() {
+    pub async fn status<W: RecipientKey + ?Sized>(
+        &self,
+        recipient: &W,
+    ) -> Result<ConsentStatus, StoreError> {
+        let key = recipient.recipient_key();
+        if check_waid(key).is_err() {
             return Ok(ConsentStatus::Never);
         }
-        let events = self.store.events(waid).await?;
+        let events = self.store.events(key).await?;
         Ok(ConsentStatus::from_events(&events))
     }
 
@@ -743,18 +779,22 @@ impl<S: OptInStore> OptInLedger<S> {
         Ok(out)
     }
 
-    /// Deletes every event for `waid` (a GDPR erasure request) and returns how many there
-    /// were. Afterwards the recipient's status is [`ConsentStatus::Never`].
+    /// Deletes every event for `recipient` (a GDPR erasure request) and returns how many
+    /// there were. Afterwards the recipient's status is [`ConsentStatus::Never`]. A user known
+    /// by a phone number and a BSUID needs one call per id.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store fails.
-    pub async fn erase<W: AsWaid + ?Sized>(&self, waid: &W) -> Result<usize, StoreError> {
-        let waid = waid.as_waid();
-        if check_waid(waid).is_err() {
+    pub async fn erase<W: RecipientKey + ?Sized>(
+        &self,
+        recipient: &W,
+    ) -> Result<usize, StoreError> {
+        let key = recipient.recipient_key();
+        if check_waid(key).is_err() {
             return Ok(0);
         }
-        self.store.erase(waid).await
+        self.store.erase(key).await
     }
 }
 

@@ -10,11 +10,21 @@
 //!
 //! ```
 //! # use webex_connect_whatsapp::window::SessionWindows;
-//! # async fn handler(windows: &SessionWindows, waid: &str, received_at: time::OffsetDateTime)
+//! # use webex_connect_whatsapp::webhook::InboundMessage;
+//! # async fn handler(windows: &SessionWindows, message: &InboundMessage)
 //! # -> Result<(), webex_connect_whatsapp::store::StoreError> {
-//! windows.record_inbound(waid, received_at).await?;
+//! windows.record_message(message).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Recipients
+//!
+//! A window belongs to whoever wrote: a phone number, or a business-scoped user id (BSUID) for
+//! users with a username and no phone number. Every method takes any [`RecipientKey`]: a
+//! [`Recipient`](crate::Recipient), a [`PhoneNumber`](crate::PhoneNumber), a
+//! [`Bsuid`](crate::Bsuid), or an id as received (`"9199xxxxxxxx"`, `"IN.2149372115xxxxxx"`).
+//! An inbound message that carries both a `waid` and a BSUID opens the window under both
+//! ([`SessionWindows::record_message`]), so a send to either id finds it open.
 //!
 //! # The boundary
 //!
@@ -43,7 +53,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use time::OffsetDateTime;
 
-use crate::store::{AsWaid, Clock, StoreError, SystemClock, check_waid};
+use crate::store::{Clock, RecipientKey, StoreError, SystemClock, check_waid};
+use crate::webhook::InboundMessage;
 
 /// How long a session window stays open after the customer's last inbound message.
 pub const SESSION_WINDOW: time::Duration = time::Duration::hours(24);
@@ -144,7 +155,9 @@ impl WindowStatus {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait WindowStore: Send + Sync {
-    /// Records an inbound message from `waid` at `at`, unless a later one is already stored,
+    /// Records an inbound message from the recipient id `waid` (a phone number's digits, a
+    /// normalized WAID or a BSUID, already checked with [`check_waid`]) at `at`, unless a
+    /// later one is already stored,
     /// and returns the time now stored. The entry may be dropped once `keep_until` has
     /// passed; `now` is the caller's clock (stores use it for expiry instead of their own).
     ///
@@ -360,7 +373,7 @@ impl Default for InMemoryWindowStore {
 
 impl fmt::Debug for InMemoryWindowStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never list the recipients: they are phone numbers.
+        // Never list the recipients: they are personal data (phone numbers, user ids).
         f.debug_struct("InMemoryWindowStore")
             .field("capacity", &self.capacity)
             .field("len", &self.len())
@@ -503,14 +516,16 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         &self.clock
     }
 
-    /// Records an inbound message from `waid` received at `at` (the webhook's timestamp) and
-    /// returns the window's status now. A late or repeated webhook with an older time never
-    /// moves the window backwards.
+    /// Records an inbound message from `waid` (any [`RecipientKey`]: an id as received, a
+    /// phone number, a BSUID) received at `at` (the webhook's timestamp) and returns the
+    /// window's status now. A late or repeated webhook with an older time never moves the
+    /// window backwards. For a parsed webhook, [`record_message`](Self::record_message)
+    /// records every id the sender has.
     ///
     /// # Errors
     ///
-    /// [`StoreError::InvalidWaid`] for an empty or malformed id; other [`StoreError`]s when
-    /// the store fails.
+    /// [`StoreError::InvalidRecipient`] for an empty or malformed id; other [`StoreError`]s
+    /// when the store fails.
     ///
     /// ```
     /// # use webex_connect_whatsapp::window::{SessionWindows, WindowStatus};
@@ -528,12 +543,12 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn record_inbound<W: AsWaid + ?Sized>(
+    pub async fn record_inbound<W: RecipientKey + ?Sized>(
         &self,
         waid: &W,
         at: OffsetDateTime,
     ) -> Result<WindowStatus, StoreError> {
-        let waid = waid.as_waid();
+        let waid = waid.recipient_key();
         check_waid(waid)?;
         let at = truncate_to_micros(at);
         let now = self.clock.now();
@@ -542,6 +557,65 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
             .saturating_add(self.retention);
         let latest = self.store.record_inbound(waid, at, keep_until, now).await?;
         Ok(WindowStatus::from_last_inbound(latest, now))
+    }
+
+    /// Records a parsed inbound message under every id its sender has
+    /// ([`InboundMessage::sender_ids`]: the `waid` and the BSUID), at its `ts` (else now, by
+    /// the clock), and returns the window's status now. A user who wrote with both ids can
+    /// then be answered through either.
+    ///
+    /// An id the store refuses (see [`check_waid`](crate::store::check_waid)) is skipped, not an
+    /// error: the message is authentic, and refusing the webhook would lose it. A message
+    /// with no usable id answers [`WindowStatus::Unknown`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::window::SessionWindows;
+    /// use webex_connect_whatsapp::webhook::InboundMessage;
+    /// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let windows = SessionWindows::default();
+    /// let message = InboundMessage::from_slice(
+    ///     br#"{"event":"MO","waid":"447400123456","userId":"US.13491208655302741918","message":"hi"}"#,
+    /// )?;
+    /// assert!(windows.record_message(&message).await?.is_open());
+    /// // Open for a send to either id.
+    /// let phone = PhoneNumber::parse("+44 7400 123456")?;
+    /// let bsuid = Bsuid::new("US.13491208655302741918")?;
+    /// assert!(windows.status(&phone).await?.is_open());
+    /// assert!(windows.status(&Recipient::from(bsuid)).await?.is_open());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn record_message(
+        &self,
+        message: &InboundMessage,
+    ) -> Result<WindowStatus, StoreError> {
+        let at = truncate_to_micros(message.timestamp().unwrap_or_else(|| self.clock.now()));
+        let now = self.clock.now();
+        let keep_until = at
+            .saturating_add(SESSION_WINDOW)
+            .saturating_add(self.retention);
+        let mut latest: Option<OffsetDateTime> = None;
+        for id in message.sender_ids() {
+            if check_waid(id).is_err() {
+                continue;
+            }
+            let stored = self.store.record_inbound(id, at, keep_until, now).await?;
+            latest = latest.max(Some(stored));
+        }
+        Ok(latest.map_or(WindowStatus::Unknown, |last| {
+            WindowStatus::from_last_inbound(last, now)
+        }))
     }
 
     /// Records an inbound message from `waid` received now (by the clock).
@@ -564,7 +638,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn record_inbound_now<W: AsWaid + ?Sized>(
+    pub async fn record_inbound_now<W: RecipientKey + ?Sized>(
         &self,
         waid: &W,
     ) -> Result<WindowStatus, StoreError> {
@@ -593,7 +667,10 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn status<W: AsWaid + ?Sized>(&self, waid: &W) -> Result<WindowStatus, StoreError> {
+    pub async fn status<W: RecipientKey + ?Sized>(
+        &self,
+        waid: &W,
+    ) -> Result<WindowStatus, StoreError> {
         let now = self.clock.now();
         self.status_at(waid, now).await
     }
@@ -623,12 +700,12 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn status_at<W: AsWaid + ?Sized>(
+    pub async fn status_at<W: RecipientKey + ?Sized>(
         &self,
         waid: &W,
         now: OffsetDateTime,
     ) -> Result<WindowStatus, StoreError> {
-        let waid = waid.as_waid();
+        let waid = waid.recipient_key();
         if check_waid(waid).is_err() {
             return Ok(WindowStatus::Unknown);
         }
@@ -660,8 +737,8 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn forget<W: AsWaid + ?Sized>(&self, waid: &W) -> Result<bool, StoreError> {
-        let waid = waid.as_waid();
+    pub async fn forget<W: RecipientKey + ?Sized>(&self, waid: &W) -> Result<bool, StoreError> {
+        let waid = waid.recipient_key();
         if check_waid(waid).is_err() {
             return Ok(false);
         }

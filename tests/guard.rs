@@ -575,3 +575,302 @@ async fn opt_in_ledger_export_round_trips() {
     assert_eq!(events, ledger.export().await.unwrap());
     assert_eq!(events.len(), 2);
 }
+
+// ------------------------------------------------ username users and users with two ids
+//
+// These run against a wiremock imitation of the send API rather than the sandbox: they check
+// what the guard decides and sends for a business-scoped user id, not the platform's fates.
+
+mod bsuid {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::{Value, json};
+    use webex_connect_whatsapp::optin::OptOut;
+    use webex_connect_whatsapp::store::Clock as _;
+    use webex_connect_whatsapp::{AppId, Bsuid, Recipient, TransactionId};
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    use super::*;
+
+    const BSUID: &str = "US.13491208655302741918";
+
+    /// Queues every request under a new transid, `t-1`, `t-2`, ...
+    struct Queue(AtomicUsize);
+
+    impl wiremock::Respond for Queue {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+            ResponseTemplate::new(200).set_body_json(
+                json!({"response": [{"code": "1001", "transid": format!("t-{n}"), "description": "Queued"}]}),
+            )
+        }
+    }
+
+    struct Platform {
+        server: MockServer,
+        clock: ManualClock,
+        guard: GuardedClient<InMemoryWindowStore, ManualClock>,
+    }
+
+    impl Platform {
+        async fn start(configure: impl FnOnce(GuardBuilder) -> GuardBuilder) -> Self {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(Queue(AtomicUsize::new(0)))
+                .mount(&server)
+                .await;
+            let client = Client::builder()
+                .service_key("test-service-key-0123456789")
+                .app_id(AppId::new("a_155054536910425280").unwrap())
+                .base_url(server.uri().parse().unwrap())
+                .build()
+                .unwrap();
+            let clock = ManualClock::new(START);
+            let windows = SessionWindows::with_clock(InMemoryWindowStore::new(100), clock.clone());
+            let builder = GuardedClient::builder(client, windows).registry(registry());
+            Self {
+                server,
+                clock,
+                guard: configure(builder).build(),
+            }
+        }
+
+        /// The destinations of every request sent so far, without their generated
+        /// correlation ids.
+        async fn destinations(&self) -> Vec<Value> {
+            self.server
+                .received_requests()
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let mut destination = r.body_json::<Value>().unwrap()["destination"].clone();
+                    for d in destination.as_array_mut().unwrap() {
+                        d.as_object_mut().unwrap().remove("correlationid");
+                    }
+                    destination
+                })
+                .collect()
+        }
+
+        /// Feeds one inbound message, as the webhook handler would.
+        async fn inbound(&self, waid: Option<&str>, text: &str) -> EventOutcome {
+            let mut body = json!({
+                "event": "MO", "channel": "WhatsApp", "appId": "a_155054536910425280",
+                "userId": BSUID, "username": "asha", "message": text,
+                "ts": "2026-03-01T09:00:00Z", "tid": "tid-1",
+            });
+            if let Some(waid) = waid {
+                body["waid"] = waid.into();
+            }
+            let event = webhook::parse(body.to_string().as_bytes()).unwrap();
+            self.guard.handle_event(&event).await.unwrap()
+        }
+    }
+
+    fn bsuid() -> Bsuid {
+        Bsuid::new(BSUID).unwrap()
+    }
+
+    fn receipt_7710(transid: &str) -> WebhookEvent {
+        let body = json!({"deliveryInfoNotification": {
+            "deliveryInfo": {
+                "timeStamp": "2026-03-02T09:00:01.000Z", "code": "7710",
+                "Description": "Re-engagement message", "deliveryChannel": "whatsapp",
+                "destination": BSUID, "destinationType": "bsuid", "deliveryStatus": "Failed",
+            },
+            "transid": transid, "subtid": "", "callbackData": "", "correlationid": "",
+        }});
+        webhook::parse(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_inbound_with_both_ids_opens_the_window_for_either() {
+        let platform = Platform::start(|b| b.allow_unknown_window(false)).await;
+        let outcome = platform.inbound(Some(WAID), "hi").await;
+        assert!(matches!(
+            outcome,
+            EventOutcome::Inbound {
+                window: WindowStatus::Open { .. },
+                opted_out: false
+            }
+        ));
+        let windows = platform.guard.windows();
+        assert!(windows.status(&to()).await.unwrap().is_open());
+        assert!(windows.status(&bsuid()).await.unwrap().is_open());
+        // Unknown windows are refused here, so both sends prove the window was found.
+        platform
+            .guard
+            .send_session(&to(), text("by phone"))
+            .await
+            .unwrap();
+        platform
+            .guard
+            .send_session(Recipient::from(bsuid()), text("by id"))
+            .await
+            .unwrap();
+        assert_eq!(
+            platform.destinations().await,
+            [json!([{"waid": [WAID]}]), json!([{"bsuid": [BSUID]}])]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_username_user_is_answered_by_bsuid() {
+        let platform = Platform::start(|b| b.allow_unknown_window(false)).await;
+        // Before any message the window is unknown: refused, nothing sent.
+        let to = Recipient::from(bsuid());
+        let err = platform
+            .guard
+            .send_session(&to, text("hello"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GuardError::WindowUnknown { .. }), "{err}");
+        assert!(!err.to_string().contains("1349120865530"), "masked: {err}");
+
+        // A username user writes: no waid, only the BSUID.
+        platform.inbound(None, "where is my order?").await;
+        let receipt = platform
+            .guard
+            .send_session(&to, text("It ships today"))
+            .await
+            .unwrap();
+        assert_eq!(
+            receipt.transid.as_ref().map(TransactionId::as_str),
+            Some("t-1")
+        );
+        assert_eq!(platform.destinations().await, [json!([{"bsuid": [BSUID]}])]);
+
+        // A day later the window is closed for the BSUID too.
+        platform.clock.advance(time::Duration::hours(24));
+        let err = platform
+            .guard
+            .send_session(&to, text("too late"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, GuardError::WindowClosed { .. }), "{err}");
+        assert_eq!(platform.destinations().await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stop_by_bsuid_blocks_the_bsuid_and_a_stop_with_both_ids_blocks_both() {
+        let ledger = Arc::new(OptInLedger::default());
+        let shared = Arc::clone(&ledger);
+        let platform = Platform::start(move |b| {
+            let b: GuardBuilder = b.opt_in_ledger(shared);
+            b
+        })
+        .await;
+        let wording = "Receive order updates from Acme on WhatsApp";
+        for id in [Recipient::from(to()), Recipient::from(bsuid())] {
+            let opt_in = OptIn::new(&id, OptInSource::App, START, wording).unwrap();
+            ledger.record_opt_in(opt_in).await.unwrap();
+        }
+        platform
+            .guard
+            .send_template(bsuid(), order_template())
+            .await
+            .unwrap();
+
+        // The username user writes STOP: recorded under the BSUID, which is then refused.
+        platform.clock.advance(time::Duration::minutes(1));
+        let mut stop = json!({"event": "MO", "userId": BSUID, "message": "STOP"});
+        let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
+        let outcome = platform.guard.handle_event(&event).await.unwrap();
+        assert!(matches!(
+            outcome,
+            EventOutcome::Inbound {
+                opted_out: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            ledger.status(&bsuid()).await.unwrap(),
+            ConsentStatus::OptedOut(_)
+        ));
+        let err = platform
+            .guard
+            .send_template(bsuid(), order_template())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, GuardError::NoOptIn { consent, .. } if consent.starts_with("opted out"))
+        );
+        // The phone number had no message with both ids yet: still opted in.
+        assert!(ledger.status(&to()).await.unwrap().is_opted_in());
+
+        // They opt in again by both ids, then a STOP carrying both ids blocks both.
+        platform.clock.advance(time::Duration::minutes(1));
+        let again = platform.clock.now();
+        for id in [Recipient::from(to()), Recipient::from(bsuid())] {
+            let opt_in = OptIn::new(&id, OptInSource::App, again, wording).unwrap();
+            ledger.record_opt_in(opt_in).await.unwrap();
+        }
+        stop["waid"] = WAID.into();
+        stop["ts"] = (again + time::Duration::minutes(1))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .into();
+        let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
+        platform.guard.handle_event(&event).await.unwrap();
+        for id in [Recipient::from(to()), Recipient::from(bsuid())] {
+            let err = platform
+                .guard
+                .send_template(&id, order_template())
+                .await
+                .unwrap_err();
+            assert!(matches!(err, GuardError::NoOptIn { .. }), "{id:?}: {err}");
+        }
+        assert_eq!(platform.destinations().await.len(), 1);
+        let out: OptOut = match ledger.status(WAID).await.unwrap() {
+            ConsentStatus::OptedOut(out) => out,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(out.recipient(), WAID);
+    }
+
+    #[tokio::test]
+    async fn the_7710_fallback_goes_to_the_bsuid() {
+        let platform = Platform::start(|b| b).await;
+        platform.inbound(None, "hi").await;
+        let outcome = platform
+            .guard
+            .send_with_fallback(bsuid(), text("It ships today"), order_template())
+            .await
+            .unwrap();
+        let FallbackOutcome::Session { receipt, .. } = outcome else {
+            panic!("expected the session message, got {outcome:?}");
+        };
+        let original = receipt.transid.clone().unwrap();
+        assert_eq!(platform.guard.pending_fallbacks(), 1);
+
+        // The window ended on the platform's side before the message arrived.
+        let event = receipt_7710(original.as_str());
+        let outcome = platform.guard.handle_event(&event).await.unwrap();
+        let EventOutcome::FallbackSent {
+            original: failed,
+            receipt,
+        } = outcome
+        else {
+            panic!("expected the fallback, got {outcome:?}");
+        };
+        assert_eq!(failed, original);
+        assert_eq!(
+            receipt.transid.as_ref().map(TransactionId::as_str),
+            Some("t-2")
+        );
+        let requests = platform.server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 2);
+        let template: Value = requests[1].body_json().unwrap();
+        assert_eq!(
+            platform.destinations().await[1],
+            json!([{"bsuid": [BSUID]}])
+        );
+        assert!(template.to_string().contains(TEMPLATE_ID), "{template}");
+        // The same receipt again sends nothing.
+        let again = platform.guard.handle_event(&event).await.unwrap();
+        assert!(matches!(again, EventOutcome::Receipt));
+        assert_eq!(platform.destinations().await.len(), 2);
+    }
+}

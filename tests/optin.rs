@@ -14,6 +14,7 @@ use std::sync::Arc;
 use time::macros::datetime;
 use webex_connect_whatsapp::optin::{
     ConsentEvent, InMemoryOptInStore, OptIn, OptInError, OptInSource, OptOut, is_stop_keyword,
+    parse_json_lines,
 };
 use webex_connect_whatsapp::store::StoreError;
 
@@ -39,6 +40,11 @@ async fn vague_wording_warns_and_erase_forgets() {
 #[tokio::test]
 async fn ledger_export_round_trips() {
     store_suite::optin_export_round_trips(store()).await;
+}
+
+#[tokio::test]
+async fn a_username_user_opts_in_and_out_by_bsuid() {
+    store_suite::optin_by_bsuid(store()).await;
 }
 
 #[tokio::test]
@@ -106,7 +112,7 @@ fn opt_in_needs_wording_and_a_valid_waid() {
     ));
     assert!(matches!(
         OptIn::new("", OptInSource::App, t, "WhatsApp"),
-        Err(OptInError::Waid(StoreError::InvalidWaid { .. }))
+        Err(OptInError::Recipient(StoreError::InvalidRecipient { .. }))
     ));
     let err = OptOut::new("447400123456", t, "r".repeat(1025)).unwrap_err();
     assert!(matches!(
@@ -160,4 +166,29 @@ fn events_serialize_with_an_event_tag_and_validate_when_read() {
         serde_json::from_value::<ConsentEvent>(unknown_field).unwrap(),
         event
     );
+}
+
+#[test]
+fn exports_of_earlier_versions_still_parse() {
+    // Lines as 0.x wrote them before recipients could be BSUIDs.
+    let old = concat!(
+        r#"{"event":"opt_in","waid":"447400123456","source":"web_form","at":"2026-01-01T09:00:00Z","wording":"Updates on WhatsApp"}"#,
+        "\n",
+        r#"{"event":"opt_out","waid":"447400123456","at":"2026-01-02T09:00:00Z","reason":"inbound stop keyword"}"#,
+        "\n",
+    );
+    let events = parse_json_lines(old).unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e.recipient() == "447400123456"));
+    // And they are written back the same way, so older readers keep working.
+    let rewritten: String = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    assert_eq!(rewritten, old);
+    // The Rust name is accepted too.
+    let by_name =
+        r#"{"event":"opt_out","recipient":"US.13491208655302741918","at":"2026-01-02T09:00:00Z"}"#;
+    let event: ConsentEvent = serde_json::from_str(by_name).unwrap();
+    assert_eq!(event.recipient(), "US.13491208655302741918");
 }

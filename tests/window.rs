@@ -48,6 +48,11 @@ async fn recipients_are_named_by_waid_or_phone_number() {
 }
 
 #[tokio::test]
+async fn an_inbound_message_opens_the_window_for_every_sender_id() {
+    store_suite::window_message_opens_every_sender_id(store(100)).await;
+}
+
+#[tokio::test]
 async fn whole_suite_on_one_shared_store() {
     store_suite::window_all(store(1000)).await;
 }

@@ -1,8 +1,25 @@
-//! What the command-line examples share: template arguments and printing a failed send.
+//! What the command-line examples share: recipient and template arguments, and printing a
+//! failed send.
 #![allow(dead_code, reason = "each example uses the part it needs")]
 
 use webex_connect_whatsapp::client::Error;
-use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+use webex_connect_whatsapp::{Recipient, TemplateId, TemplateMessage};
+
+/// How usage lines name the recipient argument.
+pub(crate) const RECIPIENT_USAGE: &str =
+    "<phone, e.g. +447400123456, or BSUID, e.g. US.13491208655302741918>";
+
+/// Reads a recipient argument: a BSUID (`US.…`, for users with a username and no phone
+/// number) or a phone number with its country code.
+pub(crate) fn recipient_from_arg(arg: &str) -> Result<Recipient, String> {
+    Recipient::parse(arg).map_err(|e| {
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        match cause {
+            Some(cause) => format!("{arg:?} is {e}: {cause}"),
+            None => format!("{arg:?} is {e}"),
+        }
+    })
+}
 
 /// Reads `name=value` pairs into the template's text variables.
 pub(crate) fn template_from_args(id: &str, params: &[String]) -> Result<TemplateMessage, String> {

@@ -21,6 +21,11 @@
 //!   inbound messages open windows (and a `STOP` records an opt-out in the ledger), receipts
 //!   trigger pending fallbacks.
 //!
+//! Every send takes a [`Recipient`](crate::Recipient): a phone number (`&PhoneNumber` works
+//! as before) or the business-scoped user id of a user with a username and no phone number.
+//! Windows and opt-ins are looked up under the id sent to; an inbound message that carries
+//! both ids records them under both, so either id may be answered.
+//!
 //! ```no_run
 //! use webex_connect_whatsapp::client::Client;
 //! use webex_connect_whatsapp::client::guard::{FallbackOutcome, GuardedClient};
@@ -59,7 +64,7 @@ use crate::ids::TransactionId;
 use crate::optin::{
     ConsentStatus, InMemoryOptInStore, OptInError, OptInLedger, OptInStore, OptOut, is_stop_keyword,
 };
-use crate::phone::PhoneNumber;
+use crate::recipient::Recipient;
 use crate::send::Content;
 use crate::session::SessionMessage;
 use crate::store::{Clock, StoreError, SystemClock};
@@ -235,7 +240,7 @@ pub enum EventOutcome {
 }
 
 struct Pending {
-    to: PhoneNumber,
+    to: Recipient,
     template: TemplateMessage,
 }
 
@@ -475,8 +480,12 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends a session message, unless the window is known to be closed (or unknown, when
-    /// unknown windows are refused).
+    /// Sends a session message to `to` (a [`Recipient`], or a `&PhoneNumber` / [`Bsuid`]),
+    /// unless its window is known to be closed (or unknown, when unknown windows are
+    /// refused). The window is looked up under the id sent to, so a username user addressed
+    /// by BSUID is answered in the window their messages opened.
+    ///
+    /// [`Bsuid`]: crate::Bsuid
     ///
     /// # Errors
     ///
@@ -484,28 +493,35 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     /// [`GuardError::Store`] when the window store fails; [`GuardError::Send`] from the client.
     pub async fn send_session(
         &self,
-        to: &PhoneNumber,
+        to: impl Into<Recipient>,
         message: SessionMessage,
     ) -> Result<SendReceipt, GuardError> {
-        match self.inner.config.windows.status(to).await? {
-            WindowStatus::Closed { since } if !self.inner.config.allow_closed_window => {
-                return Err(GuardError::WindowClosed {
-                    recipient: to.masked(),
-                    since,
-                });
-            }
-            WindowStatus::Unknown if !self.inner.config.allow_unknown_window => {
-                return Err(GuardError::WindowUnknown {
-                    recipient: to.masked(),
-                });
-            }
-            _ => {}
-        }
-        Ok(self.inner.config.client.send(to, message).await?)
+        let to = to.into();
+        self.check_window(&to).await?;
+        Ok(self.inner.config.client.send(&to, message).await?)
     }
 
-    /// Sends a template message after checking it against the registry (when set) and the
-    /// recipient's opt-in (when enforced).
+    /// Refuses a session message when the window is closed or, if so configured, unknown.
+    async fn check_window(&self, to: &Recipient) -> Result<(), GuardError> {
+        match self.inner.config.windows.status(to).await? {
+            WindowStatus::Closed { since } if !self.inner.config.allow_closed_window => {
+                Err(GuardError::WindowClosed {
+                    recipient: to.masked(),
+                    since,
+                })
+            }
+            WindowStatus::Unknown if !self.inner.config.allow_unknown_window => {
+                Err(GuardError::WindowUnknown {
+                    recipient: to.masked(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends a template message to `to` (a [`Recipient`], or a `&PhoneNumber` / `Bsuid`)
+    /// after checking it against the registry (when set) and the recipient's opt-in under
+    /// that id (when enforced).
     ///
     /// # Errors
     ///
@@ -513,12 +529,13 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     /// [`GuardError::Store`] when the ledger fails; [`GuardError::Send`] from the client.
     pub async fn send_template(
         &self,
-        to: &PhoneNumber,
+        to: impl Into<Recipient>,
         message: TemplateMessage,
     ) -> Result<SendReceipt, GuardError> {
+        let to = to.into();
         self.check_template(&message)?;
-        self.check_opt_in(to).await?;
-        Ok(self.inner.config.client.send(to, message).await?)
+        self.check_opt_in(&to).await?;
+        Ok(self.inner.config.client.send(&to, message).await?)
     }
 
     /// Sends either kind of content through its guard.
@@ -528,7 +545,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     /// As [`send_session`](Self::send_session) or [`send_template`](Self::send_template).
     pub async fn send(
         &self,
-        to: &PhoneNumber,
+        to: impl Into<Recipient>,
         content: impl Into<Content>,
     ) -> Result<SendReceipt, GuardError> {
         match content.into() {
@@ -549,7 +566,9 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         Ok(())
     }
 
-    async fn check_opt_in(&self, to: &PhoneNumber) -> Result<(), GuardError> {
+    /// Refuses a template when opt-in is enforced and `to` has no active opt-in under the id
+    /// sent to.
+    async fn check_opt_in(&self, to: &Recipient) -> Result<(), GuardError> {
         let Some(ledger) = self
             .inner
             .config
@@ -570,7 +589,9 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         })
     }
 
-    /// Sends `session` when `to`'s window is open, else `template`; says which and why.
+    /// Sends `session` when `to`'s window is open, else `template`; says which and why. `to`
+    /// is a [`Recipient`] (or a `&PhoneNumber` / `Bsuid`); a fallback after `7710` goes to the
+    /// same id.
     ///
     /// The template is checked against the registry first, whichever is sent, so a later
     /// fallback cannot fail on it. When the session message goes, it is remembered by its
@@ -586,14 +607,15 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     /// As [`send_template`](Self::send_template) and [`send_session`](Self::send_session).
     pub async fn send_with_fallback(
         &self,
-        to: &PhoneNumber,
+        to: impl Into<Recipient>,
         session: SessionMessage,
         template: TemplateMessage,
     ) -> Result<FallbackOutcome, GuardError> {
+        let to = to.into();
         self.check_template(&template)?;
-        let reason = match self.inner.config.windows.status(to).await? {
+        let reason = match self.inner.config.windows.status(&to).await? {
             WindowStatus::Open { until } => {
-                let receipt = self.inner.config.client.send(to, session).await?;
+                let receipt = self.inner.config.client.send(&to, session).await?;
                 let Some(transid) = receipt.transid.clone() else {
                     return Ok(FallbackOutcome::Session { receipt, until });
                 };
@@ -628,7 +650,9 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     /// Takes one parsed webhook event into account:
     ///
     /// - an inbound message records the sender's window (at its `ts`, else now) and, with a
-    ///   ledger, records a stop keyword (`STOP`, `UNSUBSCRIBE`...) as an opt-out;
+    ///   ledger, records a stop keyword (`STOP`, `UNSUBSCRIBE`...) as an opt-out, both under
+    ///   every id the sender has ([`SessionWindows::record_message`]): a user who wrote with a
+    ///   phone number and a BSUID can be answered through either, and their STOP blocks both;
     /// - a `7710` receipt for a session message sent by
     ///   [`send_with_fallback`](Self::send_with_fallback) sends its template, once: a repeated
     ///   receipt finds nothing pending. Other final receipts forget the pending fallback.
@@ -644,23 +668,26 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     pub async fn handle_event(&self, event: &WebhookEvent) -> Result<EventOutcome, GuardError> {
         match event {
             WebhookEvent::Inbound(message) => {
-                let at = message
-                    .timestamp()
-                    .unwrap_or_else(|| self.inner.config.windows.clock().now());
                 // A sender with both a phone number and a BSUID may be answered through either,
                 // so the window (and an opt-out) is kept under each id.
-                let mut window = WindowStatus::Unknown;
-                for id in message.sender_ids() {
-                    window = self.inner.config.windows.record_inbound(id, at).await?;
-                }
+                let window = self.inner.config.windows.record_message(message).await?;
                 let mut opted_out = false;
                 if let Some(ledger) = &self.inner.config.ledger
                     && message.text().is_some_and(is_stop_keyword)
                 {
-                    for id in message.sender_ids() {
-                        ledger.record_opt_out(OptOut::stop_keyword(id, at)?).await?;
+                    let at = message
+                        .timestamp()
+                        .unwrap_or_else(|| self.inner.config.windows.clock().now());
+                    // Every id is checked before anything is written, so a refused id leaves
+                    // no half-recorded opt-out behind.
+                    let opt_outs = message
+                        .sender_ids()
+                        .map(|id| OptOut::stop_keyword(id, at))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    opted_out = !opt_outs.is_empty();
+                    for opt_out in opt_outs {
+                        ledger.record_opt_out(opt_out).await?;
                     }
-                    opted_out = true;
                 }
                 Ok(EventOutcome::Inbound { window, opted_out })
             }

@@ -1,7 +1,7 @@
 //! What the stateful parts ([session windows](crate::window), the [opt-in
 //! ledger](crate::optin) and [duplicate suppression](crate::dedupe)) share: the [`StoreError`]
-//! their pluggable stores return, the [`Clock`] they read the time from, and [`AsWaid`] for
-//! the recipients they are keyed on.
+//! their pluggable stores return, the [`Clock`] they read the time from, and [`RecipientKey`]
+//! for the recipients they are keyed on.
 //!
 //! Every store trait has a bounded in-memory default that needs no optional dependency. With
 //! the `redis` feature, [`RedisStore`](crate::store::redis::RedisStore) implements all three
@@ -19,13 +19,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use time::OffsetDateTime;
 
 use crate::phone::PhoneNumber;
+use crate::recipient::{Bsuid, Recipient};
 
-/// The longest recipient id (`waid`) a store accepts, in characters.
+/// The longest recipient id a store accepts, in characters.
 ///
-/// Phone-number waids have at most 15 digits and business-scoped ids such as
-/// `IN.2149372115xxxxxx` are about 20 characters long; the margin allows for longer ids
-/// without letting unbounded input into keys.
-pub const MAX_WAID_CHARS: usize = 64;
+/// Phone-number waids have at most 15 digits, normalized WAIDs such as `IN.2149372115xxxxxx`
+/// about 20 characters, and the longest business-scoped user id 135
+/// (`US.ENT.` and 128 letters and digits, see [`Bsuid`](crate::Bsuid)); the margin allows for
+/// longer ids without letting unbounded input into keys.
+pub const MAX_RECIPIENT_KEY_CHARS: usize = 160;
 
 /// Why a store could not answer.
 ///
@@ -35,8 +37,8 @@ pub const MAX_WAID_CHARS: usize = 64;
 /// ```
 /// use webex_connect_whatsapp::store::StoreError;
 ///
-/// let err = StoreError::InvalidWaid { reason: "is empty".into() };
-/// assert_eq!(err.to_string(), "recipient id (waid) is empty");
+/// let err = StoreError::InvalidRecipient { reason: "is empty".into() };
+/// assert_eq!(err.to_string(), "recipient id is empty");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -61,11 +63,12 @@ pub enum StoreError {
         /// What was wrong with it.
         detail: String,
     },
-    /// The recipient id was refused (empty, too long, or with whitespace or control
-    /// characters). The id itself is not repeated, because it is personal data.
-    #[error("recipient id (waid) {reason}")]
-    InvalidWaid {
-        /// What was wrong, e.g. `is 70 characters long, but the max is 64`.
+    /// The recipient id (a waid, normalized WAID or BSUID) was refused: empty, too long, or
+    /// with whitespace or control characters. The id itself is not repeated, because it is
+    /// personal data.
+    #[error("recipient id {reason}")]
+    InvalidRecipient {
+        /// What was wrong, e.g. `is 170 characters long, but the max is 160`.
         reason: String,
     },
     /// A time-to-live of zero or one too large for the backend.
@@ -99,92 +102,110 @@ pub(crate) fn ttl_millis(ttl: std::time::Duration) -> Result<u64, StoreError> {
     })
 }
 
-/// Checks a recipient id before it becomes part of a store key.
+/// Checks a recipient id (any [`RecipientKey`]: a `waid`, normalized WAID or BSUID) before it
+/// becomes part of a store key.
 ///
-/// Inbound ids are otherwise kept as received (masked sandbox ids such as `9199xxxxxxxx` and
-/// business-scoped ids such as `IN.2149372115xxxxxx` are accepted).
+/// Inbound ids are otherwise kept as received: masked sandbox ids such as `9199xxxxxxxx`,
+/// normalized WAIDs such as `IN.2149372115xxxxxx` and business-scoped user ids such as
+/// `US.13491208655302741918` are accepted. No id is assumed to be a phone number.
 ///
 /// # Errors
 ///
-/// [`StoreError::InvalidWaid`] when the id is empty, longer than [`MAX_WAID_CHARS`], or
-/// contains whitespace or control characters.
+/// [`StoreError::InvalidRecipient`] when the id is empty, longer than
+/// [`MAX_RECIPIENT_KEY_CHARS`], or contains whitespace or control characters.
 ///
 /// ```
 /// use webex_connect_whatsapp::store::check_waid;
 ///
 /// check_waid("9199xxxxxxxx")?;
+/// check_waid("US.ENT.11815799212886844830")?;
 /// assert!(check_waid("").is_err());
 /// assert!(check_waid("91 99").is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_waid(waid: &str) -> Result<(), StoreError> {
     if waid.is_empty() {
-        return Err(StoreError::InvalidWaid {
+        return Err(StoreError::InvalidRecipient {
             reason: "is empty".into(),
         });
     }
     let chars = waid.chars().count();
-    if chars > MAX_WAID_CHARS {
-        return Err(StoreError::InvalidWaid {
-            reason: format!("is {chars} characters long, but the max is {MAX_WAID_CHARS}"),
+    if chars > MAX_RECIPIENT_KEY_CHARS {
+        return Err(StoreError::InvalidRecipient {
+            reason: format!("is {chars} characters long, but the max is {MAX_RECIPIENT_KEY_CHARS}"),
         });
     }
     if waid.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(StoreError::InvalidWaid {
+        return Err(StoreError::InvalidRecipient {
             reason: "contains whitespace or control characters, which are not allowed".into(),
         });
     }
     Ok(())
 }
 
-/// Something that names a WhatsApp recipient: a `waid` as received in inbound webhooks
-/// (`&str`, `String`) or a [`PhoneNumber`] (its [`waid`](PhoneNumber::waid)).
+/// Names the user a piece of state (a session window, consent) is kept for: the id it is
+/// stored under.
+///
+/// Implemented for everything that can name a user: a [`Recipient`] and the
+/// [`PhoneNumber`] and [`Bsuid`] it wraps (their [`Recipient::key`]), and raw ids as an inbound
+/// webhook carries them (`&str`, `String`): a phone-number `waid`, a masked one such as
+/// `9199xxxxxxxx`, a normalized WAID such as `IN.2149372115xxxxxx` or a BSUID, kept exactly as
+/// received. Nothing here assumes a phone number.
+///
+/// The same user named two ways (a phone number and a BSUID) has two keys; an inbound message
+/// carrying both records state under each (see
+/// [`SessionWindows::record_message`](crate::window::SessionWindows::record_message)), so a
+/// send to either id finds it.
 ///
 /// ```
-/// use webex_connect_whatsapp::{PhoneNumber, store::AsWaid};
+/// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient, store::RecipientKey};
 ///
-/// assert_eq!("9199xxxxxxxx".as_waid(), "9199xxxxxxxx");
-/// assert_eq!(PhoneNumber::parse("+447400123456")?.as_waid(), "447400123456");
+/// assert_eq!("9199xxxxxxxx".recipient_key(), "9199xxxxxxxx");
+/// assert_eq!(PhoneNumber::parse("+447400123456")?.recipient_key(), "447400123456");
+/// let bsuid = Bsuid::new("US.13491208655302741918")?;
+/// assert_eq!(bsuid.recipient_key(), "US.13491208655302741918");
+/// assert_eq!(Recipient::from(bsuid).recipient_key(), "US.13491208655302741918");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub trait AsWaid {
-    /// The recipient id as Webex Connect writes it: digits only, no `+`.
-    fn as_waid(&self) -> &str;
+pub trait RecipientKey {
+    /// The id state is stored under: a phone number's `waid` digits (no `+`), or any other id
+    /// exactly as received.
+    fn recipient_key(&self) -> &str;
 }
 
-impl AsWaid for str {
-    fn as_waid(&self) -> &str {
+impl RecipientKey for str {
+    fn recipient_key(&self) -> &str {
         self
     }
 }
 
-impl AsWaid for String {
-    fn as_waid(&self) -> &str {
+impl RecipientKey for String {
+    fn recipient_key(&self) -> &str {
         self
     }
 }
 
-impl AsWaid for PhoneNumber {
-    fn as_waid(&self) -> &str {
+impl RecipientKey for PhoneNumber {
+    fn recipient_key(&self) -> &str {
         self.waid()
     }
 }
 
-impl AsWaid for crate::recipient::Bsuid {
-    fn as_waid(&self) -> &str {
+impl RecipientKey for Bsuid {
+    fn recipient_key(&self) -> &str {
         self.as_str()
     }
 }
 
-impl AsWaid for crate::recipient::Recipient {
-    fn as_waid(&self) -> &str {
+impl RecipientKey for Recipient {
+    fn recipient_key(&self) -> &str {
         self.key()
     }
 }
 
-impl<T: AsWaid + ?Sized> AsWaid for &T {
-    fn as_waid(&self) -> &str {
-        (**self).as_waid()
+impl<T: RecipientKey + ?Sized> RecipientKey for &T {
+    fn recipient_key(&self) -> &str {
+        (**self).recipient_key()
     }
 }
 

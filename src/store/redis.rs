@@ -293,11 +293,11 @@ where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
     fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let key = self.key("optin", event.waid());
+        let key = self.key("optin", event.recipient());
         let index = self.optin_index();
         let mut conn = self.conn.clone();
         async move {
-            check_waid(event.waid())?;
+            check_waid(event.recipient())?;
             let json = serde_json::to_string(&event)
                 .map_err(|e| corrupt("consent event", e.to_string()))?;
             let mut pipe = redis::pipe();
@@ -308,7 +308,7 @@ where
                 .ignore()
                 .cmd("SADD")
                 .arg(&index)
-                .arg(event.waid())
+                .arg(event.recipient())
                 .ignore();
             pipe.query_async::<()>(&mut conn).await.map_err(backend)
         }

@@ -1,8 +1,10 @@
 //! Starts a real `redis-server` on 127.0.0.1 for one test and stops it on drop.
 //!
-//! When the binary is missing the test fails with a message saying how to install it, unless
-//! `WEBEX_SKIP_REDIS_TESTS=1` is set, in which case [`RedisServer::start`] returns `None` and
-//! the test returns early (and says so on stderr).
+//! On a machine without `redis-server` (a fresh clone, a laptop) [`RedisServer::start`]
+//! returns `None`: the test prints a notice naming itself and how to run it, then returns
+//! early, so `cargo test --all-features` passes there. With `WEBEX_CONNECT_REQUIRE_REDIS=1`
+//! (as `.ci/run` sets after installing the server) a missing server fails the test instead,
+//! so CI cannot go green without running them.
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::{Read, Write};
@@ -10,6 +12,9 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The variable that turns a missing `redis-server` into a test failure.
+pub const REQUIRE_VAR: &str = "WEBEX_CONNECT_REQUIRE_REDIS";
 
 /// A running `redis-server`, killed when dropped.
 pub struct RedisServer {
@@ -30,26 +35,48 @@ fn find_binary() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn skip_requested() -> bool {
-    std::env::var("WEBEX_SKIP_REDIS_TESTS").is_ok_and(|v| v == "1")
+/// Whether a missing server must fail the test: the variable is set to anything but empty,
+/// `0` or `false`.
+fn server_required() -> bool {
+    std::env::var(REQUIRE_VAR).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
 }
+
+/// The running test's name: libtest names each test's thread after it.
+fn test_name() -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_owned(),
+        _ => "this redis test".to_owned(),
+    }
+}
+
+const HOW_TO_RUN: &str = "install redis-server (`apt-get install redis-server`, as .ci/run does) \
+     or point REDIS_SERVER_BIN at one";
 
 impl RedisServer {
     /// Starts a server on a free port and waits until it answers PING.
     ///
-    /// Panics (failing the test) when `redis-server` is missing, unless
-    /// `WEBEX_SKIP_REDIS_TESTS=1`.
+    /// Returns `None` when `redis-server` is not installed (searched in `REDIS_SERVER_BIN`,
+    /// `PATH`, `/usr/bin`, `/usr/local/bin`), after printing a notice; the caller returns
+    /// early and the test passes as skipped. Panics (failing the test) instead when
+    /// [`REQUIRE_VAR`] is set, or when an installed server does not start.
     pub fn start() -> Option<Self> {
         let Some(binary) = find_binary() else {
-            if skip_requested() {
-                eprintln!("skipping: redis-server not found and WEBEX_SKIP_REDIS_TESTS=1");
-                return None;
-            }
-            panic!(
-                "redis-server was not found (REDIS_SERVER_BIN, PATH, /usr/bin, /usr/local/bin); the \
-                 `redis` feature's tests need it: install it (`apt-get install redis-server`, \
-                 as .ci/run does) or set WEBEX_SKIP_REDIS_TESTS=1 to skip these tests"
+            let test = test_name();
+            assert!(
+                !server_required(),
+                "{test}: redis-server was not found (REDIS_SERVER_BIN, PATH, /usr/bin, \
+                 /usr/local/bin) and {REQUIRE_VAR} is set, so the redis tests must run: \
+                 {HOW_TO_RUN}"
             );
+            // Straight to the process's stderr: libtest captures `eprintln!` and shows it only
+            // for failing tests, and a skip nobody sees looks like a pass. One write of the
+            // whole line, so it does not interleave with other tests' output.
+            let notice = format!(
+                "SKIPPED {test}: redis-server was not found. To run it, {HOW_TO_RUN}; \
+                 set {REQUIRE_VAR}=1 to make a missing server fail instead.\n"
+            );
+            let _ = std::io::stderr().lock().write_all(notice.as_bytes());
+            return None;
         };
         // A few attempts, in case another process takes the port between probe and bind.
         let mut last_error = String::new();

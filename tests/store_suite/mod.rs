@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use time::{Duration, OffsetDateTime};
-use webex_connect_whatsapp::PhoneNumber;
 use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator, SeenStore};
 use webex_connect_whatsapp::optin::{
     ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptInStore, OptOut,
     parse_json_lines,
 };
 use webex_connect_whatsapp::store::{Clock, ManualClock, StoreError};
+use webex_connect_whatsapp::webhook::InboundMessage;
 use webex_connect_whatsapp::window::{SessionWindows, WindowStatus, WindowStore};
+use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
 
 // ---------------------------------------------------------------- session windows
 
@@ -170,13 +171,110 @@ pub async fn window_keys<S: WindowStore>(store: S) {
             .unwrap()
             .is_open()
     );
+    // A business-scoped user id, as a Bsuid, a Recipient or text, names one recipient; the
+    // longest one the platform issues (`XX.ENT.` and 128 characters) fits.
+    let bsuid = Bsuid::new("US.13491208655302741918").unwrap();
+    windows.record_inbound_now(&bsuid).await.unwrap();
+    assert!(
+        windows
+            .status("US.13491208655302741918")
+            .await
+            .unwrap()
+            .is_open()
+    );
+    assert!(
+        windows
+            .status(&Recipient::from(&bsuid))
+            .await
+            .unwrap()
+            .is_open()
+    );
+    assert!(windows.status(&phone).await.unwrap().is_open());
+    let longest = Bsuid::new(format!("US.ENT.{}", "7".repeat(128))).unwrap();
+    windows.record_inbound_now(&longest).await.unwrap();
+    assert!(windows.status(&longest).await.unwrap().is_open());
+    assert!(windows.forget(&Recipient::from(longest)).await.unwrap());
     // Malformed ids are refused when recording and unknown when asked.
-    for bad in ["", "91 99", "91\n99", &"9".repeat(65)] {
+    for bad in ["", "91 99", "91\n99", &"9".repeat(161)] {
         let err = windows.record_inbound_now(bad).await.unwrap_err();
-        assert!(matches!(err, StoreError::InvalidWaid { .. }), "{err}");
+        assert!(matches!(err, StoreError::InvalidRecipient { .. }), "{err}");
         assert!(!err.to_string().contains("91"), "no personal data: {err}");
         assert_eq!(windows.status(bad).await.unwrap(), WindowStatus::Unknown);
     }
+}
+
+/// An inbound message from a sender with the given ids (no `ts`: recorded at the clock's now).
+fn inbound(waid: Option<&str>, user_id: Option<&str>) -> InboundMessage {
+    let mut body = serde_json::json!({"event": "MO", "channel": "WhatsApp", "message": "hi"});
+    if let Some(waid) = waid {
+        body["waid"] = waid.into();
+    }
+    if let Some(user_id) = user_id {
+        body["userId"] = user_id.into();
+        body["username"] = "asha".into();
+    }
+    InboundMessage::from_slice(body.to_string().as_bytes()).unwrap()
+}
+
+pub async fn window_message_opens_every_sender_id<S: WindowStore>(store: S) {
+    let (windows, clock) = windows(store);
+    let t = clock.now();
+    let end = WindowStatus::Open {
+        until: t + Duration::hours(24),
+    };
+    // Both ids: a send to either finds the window open.
+    let phone = PhoneNumber::parse("+447400123499").unwrap();
+    let bsuid = Bsuid::new("US.13491208655302741918").unwrap();
+    let both = inbound(Some("447400123499"), Some(bsuid.as_str()));
+    assert_eq!(windows.record_message(&both).await.unwrap(), end);
+    assert_eq!(windows.status(&phone).await.unwrap(), end);
+    assert_eq!(windows.status(&bsuid).await.unwrap(), end);
+    assert_eq!(windows.status(&Recipient::from(&phone)).await.unwrap(), end);
+    assert_eq!(windows.status(&Recipient::from(&bsuid)).await.unwrap(), end);
+
+    // A username user: only a BSUID, no phone number at all.
+    let username = Bsuid::new("BR.1502576394655843").unwrap();
+    let only_id = inbound(None, Some(username.as_str()));
+    assert_eq!(windows.record_message(&only_id).await.unwrap(), end);
+    assert_eq!(windows.status(&username).await.unwrap(), end);
+
+    // Ids as received are kept as they are: a masked waid, a normalized WAID.
+    for waid in ["9199xxxxxxxx", "IN.2149372115xxxxxx"] {
+        windows
+            .record_message(&inbound(Some(waid), None))
+            .await
+            .unwrap();
+        assert_eq!(windows.status(waid).await.unwrap(), end, "{waid}");
+    }
+
+    // An id the store refuses is skipped, the other still counts; with none left the
+    // window is Unknown rather than an error that would refuse the webhook.
+    let long_waid = "9".repeat(200);
+    let mixed = inbound(Some(&long_waid), Some("US.77"));
+    assert_eq!(windows.record_message(&mixed).await.unwrap(), end);
+    assert_eq!(windows.status("US.77").await.unwrap(), end);
+    assert_eq!(
+        windows
+            .record_message(&inbound(Some(&long_waid), None))
+            .await
+            .unwrap(),
+        WindowStatus::Unknown
+    );
+
+    // A later message by phone only moves the phone's window, not the BSUID's: the ids are
+    // linked only by messages that carry both.
+    clock.advance(Duration::hours(1));
+    windows
+        .record_message(&inbound(Some("447400123499"), None))
+        .await
+        .unwrap();
+    assert_eq!(
+        windows.status(&phone).await.unwrap(),
+        WindowStatus::Open {
+            until: t + Duration::hours(25)
+        }
+    );
+    assert_eq!(windows.status(&bsuid).await.unwrap(), end);
 }
 
 pub async fn window_all<S: WindowStore + Clone>(store: S) {
@@ -184,6 +282,7 @@ pub async fn window_all<S: WindowStore + Clone>(store: S) {
     window_out_of_order(store.clone()).await;
     window_sub_microsecond_is_dropped(store.clone()).await;
     window_retention_and_forget(store.clone()).await;
+    window_message_opens_every_sender_id(store.clone()).await;
     window_keys(store).await;
 }
 
@@ -281,7 +380,7 @@ pub async fn optin_warns_and_erases<S: OptInStore>(store: S) {
             .await
             .unwrap()
             .iter()
-            .all(|e| e.waid() != waid)
+            .all(|e| e.recipient() != waid)
     );
     // Malformed ids are simply never opted in.
     assert_eq!(ledger.status("").await.unwrap(), ConsentStatus::Never);
@@ -330,7 +429,7 @@ pub async fn optin_export_round_trips<S: OptInStore>(store: S) {
     // Per recipient, events stay in recorded order and sub-second times survive.
     let first: Vec<_> = exported
         .iter()
-        .filter(|e| e.waid() == "447400000100")
+        .filter(|e| e.recipient() == "447400000100")
         .collect();
     assert!(matches!(first[0], ConsentEvent::OptIn(o) if o.at() == t));
     assert!(matches!(first[1], ConsentEvent::OptOut(_)));
@@ -341,8 +440,45 @@ pub async fn optin_export_round_trips<S: OptInStore>(store: S) {
     assert_eq!(err.line(), 10);
 }
 
+pub async fn optin_by_bsuid<S: OptInStore>(store: S) {
+    let ledger = OptInLedger::new(store);
+    let bsuid = Bsuid::new("US.13491208655302741918").unwrap();
+    let to = Recipient::from(&bsuid);
+    let t = OffsetDateTime::now_utc();
+    assert_eq!(ledger.status(&to).await.unwrap(), ConsentStatus::Never);
+    let opt_in = OptIn::new(&to, OptInSource::App, t, "Updates from Acme on WhatsApp").unwrap();
+    assert_eq!(opt_in.recipient(), "US.13491208655302741918");
+    ledger.record_opt_in(opt_in).await.unwrap();
+    assert!(ledger.status(&bsuid).await.unwrap().is_opted_in());
+    assert!(
+        ledger
+            .status("US.13491208655302741918")
+            .await
+            .unwrap()
+            .is_opted_in()
+    );
+    // An opt-out by BSUID blocks the BSUID.
+    let stop = OptOut::stop_keyword(&bsuid, t + Duration::minutes(1)).unwrap();
+    ledger.record_opt_out(stop.clone()).await.unwrap();
+    assert_eq!(
+        ledger.status(&to).await.unwrap(),
+        ConsentStatus::OptedOut(stop)
+    );
+    // The export keeps the id exactly as given and reads back.
+    let lines = ledger.export_json_lines().await.unwrap();
+    assert!(
+        lines.contains(r#""waid":"US.13491208655302741918""#),
+        "{lines}"
+    );
+    let back = parse_json_lines(&lines).unwrap();
+    assert!(back.iter().any(|e| e.recipient() == bsuid.as_str()));
+    assert_eq!(ledger.erase(&to).await.unwrap(), 2);
+    assert_eq!(ledger.status(&bsuid).await.unwrap(), ConsentStatus::Never);
+}
+
 pub async fn optin_all<S: OptInStore + Clone>(store: S) {
     optin_lifecycle(store.clone()).await;
+    optin_by_bsuid(store.clone()).await;
     optin_latest_time_wins(store.clone()).await;
     optin_warns_and_erases(store).await;
 }
