@@ -1401,7 +1401,10 @@ async fn webhooks_not_answered_200_are_retried_and_3xx_are_not() {
     collector.answer_with(&[201, 429, 200, 307]);
     send(&sandbox, &body).await;
     sandbox.settled().await;
-    assert_eq!(codes(&collector.hits()), ["7501", "7501", "7501", "7500", "7502"]);
+    assert_eq!(
+        codes(&collector.hits()),
+        ["7501", "7501", "7501", "7500", "7502"]
+    );
     let receipts: Vec<_> = sandbox
         .webhooks()
         .into_iter()
@@ -1409,7 +1412,11 @@ async fn webhooks_not_answered_200_are_retried_and_3xx_are_not() {
         .collect();
     assert_eq!((receipts[0].attempts, receipts[0].delivered), (3, true));
     assert_eq!(
-        (receipts[1].attempts, receipts[1].status, receipts[1].delivered),
+        (
+            receipts[1].attempts,
+            receipts[1].status,
+            receipts[1].delivered
+        ),
         (1, Some(307), false)
     );
     match &receipts[0].kind {
@@ -1431,7 +1438,10 @@ async fn injected_events_of_any_kind_are_posted_signed_and_retried_until_200() {
     let event = json!({ "event": "user_id_update", "waid": WAID, "userId": ASHA, "new": {"x": 1} });
     collector.answer_with(&[500, 503]);
     let sent = sandbox.inject_event(event.clone()).await.unwrap();
-    assert_eq!((sent.attempts, sent.status, sent.delivered), (3, Some(200), true));
+    assert_eq!(
+        (sent.attempts, sent.status, sent.delivered),
+        (3, Some(200), true)
+    );
     assert_eq!(
         sent.kind,
         WebhookKind::Event {

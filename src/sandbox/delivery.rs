@@ -200,7 +200,9 @@ mod tests {
         assert_eq!(verdict(200), Verdict::Accepted);
         assert_eq!(verdict(204), Verdict::Accepted);
         assert_eq!(verdict(201), Verdict::Retry);
-        for status in [301, 302, 307, 308, 400, 402, 404, 405, 411, 414, 416, 418, 505] {
+        for status in [
+            301, 302, 307, 308, 400, 402, 404, 405, 411, 414, 416, 418, 505,
+        ] {
             assert_eq!(verdict(status), Verdict::Refused, "{status}");
         }
         for status in [401, 403, 412, 413, 429, 500, 502, 503, 504, 599] {

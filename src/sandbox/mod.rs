@@ -620,7 +620,11 @@ impl Sandbox {
         self.post_event(body.into_bytes(), kind).await
     }
 
-    async fn post_event(&self, body: Vec<u8>, kind: WebhookKind) -> Result<SentWebhook, SandboxError> {
+    async fn post_event(
+        &self,
+        body: Vec<u8>,
+        kind: WebhookKind,
+    ) -> Result<SentWebhook, SandboxError> {
         let url = self.shared.state().inbound_url.clone();
         let url = url.ok_or(SandboxError::NoInboundUrl)?;
         self.post_inbound(&url, body, kind).await
@@ -769,7 +773,9 @@ impl Sandbox {
         let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
         for m in &state.messages {
             if let Some(id) = &m.correlation_id {
-                *seen.entry((id.as_str(), m.destination.as_str())).or_default() += 1;
+                *seen
+                    .entry((id.as_str(), m.destination.as_str()))
+                    .or_default() += 1;
             }
         }
         let mut dups: Vec<String> = seen

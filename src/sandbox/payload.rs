@@ -207,10 +207,8 @@ pub(crate) fn event(
     extra: &serde_json::Map<String, Value>,
 ) -> String {
     let q = |s: &str| Value::from(s).to_string();
-    let mut members: Vec<(&str, String)> = vec![(
-        "userId",
-        q(user.bsuid().map_or("", |b| b.as_str())),
-    )];
+    let mut members: Vec<(&str, String)> =
+        vec![("userId", q(user.bsuid().map_or("", |b| b.as_str())))];
     if let Some(username) = user.username() {
         members.push(("username", q(username)));
     }

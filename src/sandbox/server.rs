@@ -33,8 +33,8 @@ use super::state::{
     DestinationType, MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape,
     Shared, normalize_waid,
 };
-use crate::recipient::Bsuid;
 use crate::ids::TransactionId;
+use crate::recipient::Bsuid;
 use crate::send::{ResponseCode, ResponseEntry, SendRequest, SendRequestError, SendResponse};
 
 /// The send path Webex Connect serves.
@@ -503,7 +503,11 @@ fn handle(
     }
     if faults.contains(&Fault::Redirect) {
         return Answer {
-            location: shared.state().redirect_url.as_ref().map(ToString::to_string),
+            location: shared
+                .state()
+                .redirect_url
+                .as_ref()
+                .map(ToString::to_string),
             ..Answer::plain(StatusCode::TEMPORARY_REDIRECT)
         };
     }
