@@ -20,7 +20,12 @@
 //!
 //! HTTP statuses: the docs disagree on what real rejections carry (200 or 400), so the sandbox
 //! picks the most telling: 200 accepted, 401 for `7001`/`7002`, 429 for `7020`, 500 for
-//! `7006`, 400 for every other rejection. Clients should decide from the body's `code`.
+//! `7006` (200 with [`Fault::InternalErrorOk`]), 400 for every other rejection. Clients
+//! should decide from the body's `code`.
+//!
+//! [`Fault`] also imitates what lies between a client and the platform: gateway errors
+//! (500, 502, 504), a gateway error or a lost reply *after* the message was queued, and a
+//! redirect. [`Sandbox::queue_counts`] tells a test whether any message was queued twice.
 //!
 //! Then it plays the conversation. Every queued message gets delivery receipts in the FAQ's
 //! exact JSON, posted to the request's `notifyurl` (or the [`SandboxBuilder::delivery_url`]):
