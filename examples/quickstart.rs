@@ -8,7 +8,9 @@
 //! 1. registers a template and sends it (business-initiated, allowed at any time);
 //! 2. lets the customer reply, which opens the 24-hour window;
 //! 3. sends a text, an image and a location inside the window;
-//! 4. moves the sandbox clock a day ahead and sends a text, which fails with `7710`.
+//! 4. hears from a username user, who has no phone number, only a business-scoped user id
+//!    (BSUID), and answers them by that id;
+//! 5. moves the sandbox clock a day ahead and sends a text, which fails with `7710`.
 //!
 //! Every delivery receipt and inbound message is printed as the receiver gets it, verified
 //! (`x-hub-signature`), parsed into typed events and with duplicates suppressed. The example
@@ -41,16 +43,18 @@ use webex_connect_whatsapp::client::{
 };
 use webex_connect_whatsapp::phone::mask;
 use webex_connect_whatsapp::receiver::{DeliveryState, Receiver, axum::router};
-use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock};
+use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, SandboxUser};
 use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
 use webex_connect_whatsapp::{
-    PhoneNumber, SessionMessage, TemplateId, TemplateMessage, TransactionId,
+    Bsuid, PhoneNumber, Recipient, SessionMessage, TemplateId, TemplateMessage, TransactionId,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The customer, a made-up UK mobile number.
 const CUSTOMER: &str = "+44 7400 123456";
+/// A customer who adopted a username: no phone number, only this business-scoped user id.
+const USERNAME_USER: &str = "US.13491208655302741918";
 /// The template registered in the sandbox: an order update with two variables.
 const TEMPLATE_ID: &str = "5139722425";
 /// How long to wait for any one webhook before giving up.
@@ -78,7 +82,7 @@ async fn main() -> ExitCode {
 /// What the offline run saw, for the test that runs it.
 #[derive(Debug, Default)]
 pub(crate) struct Summary {
-    /// The transids of the four messages that should be read, in send order.
+    /// The transids of the five messages that should be read, in send order.
     pub(crate) read: Vec<TransactionId>,
     /// The transid of the message sent after the window closed.
     pub(crate) failed: Option<TransactionId>,
@@ -176,6 +180,7 @@ pub(crate) async fn run_offline() -> Result<Summary, BoxError> {
         .inbound_text(to.waid(), "Hi! When will order #1042 arrive?")
         .await?;
     wait_inbound(&mut w.arrivals).await?;
+    summary.inbound += 1;
 
     println!("\n== session messages inside the window");
     let messages = [
@@ -203,6 +208,22 @@ pub(crate) async fn run_offline() -> Result<Summary, BoxError> {
         summary.read.push(transid);
     }
 
+    println!("\n== a username user writes: no phone number, only a BSUID");
+    let asha = Bsuid::new(USERNAME_USER)?;
+    w.sandbox
+        .inbound_text_from(
+            &SandboxUser::by_username(asha.clone(), "asha"),
+            "Hi, is the shop open?",
+        )
+        .await?;
+    wait_inbound(&mut w.arrivals).await?;
+    summary.inbound += 1;
+    // The reply goes to the BSUID: `{"bsuid":["US.…"]}`, no `waid`.
+    let reply = SessionMessage::text("Yes, until 8pm.")?;
+    let transid = send(&w.client, &asha, reply, "text to a BSUID").await?;
+    wait_for(&mut w, &transid, DeliveryState::is_read).await?;
+    summary.read.push(transid);
+
     println!("\n== a day later: the window has closed");
     w.clock.advance(Duration::from_secs(25 * 60 * 60));
     let late = SessionMessage::text("Did the parcel arrive?")?;
@@ -216,12 +237,11 @@ pub(crate) async fn run_offline() -> Result<Summary, BoxError> {
 
     w.sandbox.settled().await;
     let counts = w.receiver.stats();
-    summary.inbound = 1;
     summary.receipts = usize::try_from(counts.new_events)
         .unwrap_or(usize::MAX)
         .saturating_sub(summary.inbound);
     println!(
-        "\ndone: {} receipts and {} inbound message received, {} duplicates suppressed",
+        "\ndone: {} receipts and {} inbound messages received, {} duplicates suppressed",
         summary.receipts, summary.inbound, counts.duplicates
     );
     w.sandbox.shutdown().await;
@@ -232,7 +252,7 @@ pub(crate) async fn run_offline() -> Result<Summary, BoxError> {
 /// Sends one message and prints the transid it was queued under.
 async fn send(
     client: &Client,
-    to: &PhoneNumber,
+    to: impl Into<Recipient>,
     content: impl Into<webex_connect_whatsapp::send::Content>,
     what: &str,
 ) -> Result<TransactionId, BoxError> {
@@ -299,8 +319,13 @@ fn print_event(event: &WebhookEvent) {
             );
         }
         WebhookEvent::Inbound(m) => {
+            let username = m
+                .username()
+                .filter(|u| !u.is_empty())
+                .map(|u| format!(" (@{u})"))
+                .unwrap_or_default();
             println!(
-                "<- inbound from {}: {:?}",
+                "<- inbound from {}{username}: {:?}",
                 m.sender_ids().next().map(mask).unwrap_or_default(),
                 m.text().unwrap_or("")
             );

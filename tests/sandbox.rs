@@ -20,8 +20,10 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::Notify;
 use url::Url;
+use webex_connect_whatsapp::Bsuid;
 use webex_connect_whatsapp::sandbox::{
-    Fault, MessageFate, RandomFaults, RequestOutcome, Sandbox, SandboxClock, WebhookKind,
+    DestinationType, Fault, MessageFate, RandomFaults, RequestOutcome, ResponseShape, Sandbox,
+    SandboxClock, SandboxError, SandboxUser, WebhookKind,
 };
 use webex_connect_whatsapp::send::{ResponseCode, SendResponse};
 
@@ -452,40 +454,219 @@ async fn envelope_errors_get_their_codes() {
     assert!(sandbox.messages().is_empty());
 }
 
+fn transid_of(answer: &Answer) -> webex_connect_whatsapp::TransactionId {
+    answer.response.as_ref().unwrap().entries()[0]
+        .transid
+        .clone()
+        .unwrap()
+}
+
+fn info(hit: &Hit) -> &Value {
+    &hit.json["deliveryInfoNotification"]["deliveryInfo"]
+}
+
 #[tokio::test]
-async fn accepted_requests_get_a_transid_per_destination() {
-    let sandbox = Sandbox::start().await.unwrap();
-    let other = "447400123456";
+async fn a_request_gets_one_transid_for_all_its_destinations() {
+    let collector = Collector::start().await;
+    let sandbox = fast_sandbox(&collector).await;
+    let others = ["447400123456", "15550001111"];
     sandbox.inbound_text(WAID, "hi").await.unwrap();
     sandbox
-        .inbound_text(&format!("+{other}"), "hi")
+        .inbound_text(&format!("+{}", others[0]), "hi")
         .await
         .unwrap();
+    sandbox.inbound_text(others[1], "hi").await.unwrap();
     let mut body = text_body(sandbox.app_id().as_str(), "hello");
     body["destination"] = json!([
         { "waid": [WAID], "correlationid": "c-1" },
-        { "waid": [other] }
+        { "waid": [others[0]] },
+        { "waid": [format!("+{}", others[1])] }
     ]);
     body["correlationid"] = json!("req-1");
     let answer = send(&sandbox, &body).await;
     assert_eq!(answer.status, 200);
-    let response = answer.response.unwrap();
-    assert!(response.is_queued());
+    // The documented sample's shape: one entry, one transid for the whole request.
+    assert_eq!(
+        answer.raw,
+        json!({ "response": [{
+            "code": "1001",
+            "transid": transid_of(&answer).as_str(),
+            "description": "Queued"
+        }] })
+    );
+    let transid = transid_of(&answer);
+
+    let messages = sandbox.messages_for(&transid);
+    let destinations: Vec<_> = messages.iter().map(|m| m.destination.as_str()).collect();
+    assert_eq!(destinations, [WAID, others[0], others[1]]);
+    assert!(messages.iter().all(|m| m.transid == transid));
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.destination_type == DestinationType::Waid)
+    );
+    assert_eq!(messages[0].correlation_id.as_deref(), Some("c-1"));
+    assert_eq!(messages[1].correlation_id.as_deref(), Some("req-1"));
+    assert_eq!(messages[0].kind, "text");
+    assert_eq!(
+        sandbox.message_to(&transid, others[1]).unwrap().fate,
+        MessageFate::Read
+    );
+    assert_eq!(sandbox.messages().len(), 3);
+
+    // Three receipts per destination, each naming its destination, all with the one transid.
+    let hits = collector.wait_for(9).await;
+    sandbox.settled().await;
+    for destination in [WAID, others[0], others[1]] {
+        let mine: Vec<_> = hits
+            .iter()
+            .filter(|h| info(h)["destination"] == destination)
+            .collect();
+        let mut codes: Vec<_> = mine.iter().map(|h| info(h)["code"].clone()).collect();
+        codes.sort_by_key(ToString::to_string);
+        assert_eq!(codes, ["7500", "7501", "7502"], "{destination}");
+        for hit in mine {
+            assert_eq!(
+                hit.json["deliveryInfoNotification"]["transid"],
+                transid.as_str()
+            );
+            assert_eq!(info(hit)["destinationType"], "waid");
+        }
+    }
+    match &sandbox.requests().last().unwrap().outcome {
+        RequestOutcome::Answered { queued, .. } => assert_eq!(queued, &[transid]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_response_can_list_every_destination_under_the_shared_transid() {
+    let sandbox = Sandbox::builder()
+        .response_shape(ResponseShape::PerDestination)
+        .start()
+        .await
+        .unwrap();
+    let mut body = text_body(sandbox.app_id().as_str(), "hello");
+    body["destination"] = json!([{ "waid": [WAID] }, { "waid": ["447400123456"] }]);
+    let response = send(&sandbox, &body).await.response.unwrap();
     let entries = response.entries();
     assert_eq!(entries.len(), 2);
-    assert_eq!(entries[0].description.as_deref(), Some("Queued"));
-    let t0 = entries[0].transid.clone().unwrap();
-    let t1 = entries[1].transid.clone().unwrap();
-    assert_ne!(t0, t1);
+    assert!(response.is_queued());
+    assert_eq!(entries[0].transid, entries[1].transid);
+    assert_eq!(sandbox.messages().len(), 2);
+}
 
-    let m0 = sandbox.message(&t0).unwrap();
-    assert_eq!(m0.waid, WAID);
-    assert_eq!(m0.correlation_id.as_deref(), Some("c-1"));
-    assert_eq!(m0.kind, "text");
-    let m1 = sandbox.message(&t1).unwrap();
-    assert_eq!(m1.waid, other);
-    assert_eq!(m1.correlation_id.as_deref(), Some("req-1"));
-    assert_eq!(m1.fate, MessageFate::Read);
+fn bsuid(text: &str) -> Bsuid {
+    Bsuid::new(text).unwrap()
+}
+
+const ASHA: &str = "US.13491208655302741918";
+
+#[tokio::test]
+async fn a_bsuid_destination_gets_receipts_that_name_the_bsuid() {
+    let collector = Collector::start().await;
+    let sandbox = fast_sandbox(&collector).await;
+    let mut body = text_body(sandbox.app_id().as_str(), "hello");
+    body["destination"] = json!([{ "bsuid": [ASHA] }]);
+
+    // Asha never wrote: a session message fails with 7710, naming her BSUID.
+    let answer = send(&sandbox, &body).await;
+    assert_eq!(code(&answer), ResponseCode::Queued);
+    let hits = collector.wait_for(1).await;
+    assert_eq!(info(&hits[0])["code"], "7710");
+    assert_eq!(info(&hits[0])["destination"], ASHA);
+    assert_eq!(info(&hits[0])["destinationType"], "bsuid");
+
+    // A username user writes: the window opens for the BSUID.
+    let asha = SandboxUser::by_username(bsuid(ASHA), "asha");
+    sandbox.inbound_text_from(&asha, "hi").await.unwrap();
+    let answer = send(&sandbox, &body).await;
+    let hits = collector.wait_for(4).await;
+    assert_eq!(codes(&hits[1..]), ["7501", "7500", "7502"]);
+    for hit in &hits[1..] {
+        assert_eq!(info(hit)["destination"], ASHA);
+        assert_eq!(info(hit)["destinationType"], "bsuid");
+    }
+    let message = sandbox.message(&transid_of(&answer)).unwrap();
+    assert_eq!(message.destination, ASHA);
+    assert_eq!(message.destination_type, DestinationType::Bsuid);
+    // ...but not for anyone else.
+    let mut other = body.clone();
+    other["destination"] = json!([{ "bsuid": ["BR.1502576394655843"] }]);
+    send(&sandbox, &other).await;
+    assert_eq!(codes(&collector.wait_for(5).await)[4], "7710");
+
+    // A malformed BSUID is an invalid value.
+    other["destination"] = json!([{ "bsuid": ["13491208655302741918"] }]);
+    assert_rejected(
+        &send(&sandbox, &other).await,
+        &ResponseCode::InvalidParameters,
+        400,
+    );
+}
+
+#[tokio::test]
+async fn a_message_with_both_ids_opens_the_window_for_either() {
+    let collector = Collector::start().await;
+    let sandbox = fast_sandbox(&collector).await;
+    let ravi = SandboxUser::phone(WAID)
+        .unwrap()
+        .with_bsuid(bsuid("IN.2149372115"));
+    sandbox.inbound_text_from(&ravi, "hi").await.unwrap();
+    let app = sandbox.app_id().to_string();
+    send(&sandbox, &text_body(&app, "by phone")).await;
+    let mut by_id = text_body(&app, "by id");
+    by_id["destination"] = json!([{ "bsuid": ["IN.2149372115"] }]);
+    send(&sandbox, &by_id).await;
+    sandbox.settled().await;
+    let fates: Vec<_> = sandbox.messages().into_iter().map(|m| m.fate).collect();
+    assert_eq!(fates, [MessageFate::Read, MessageFate::Read]);
+}
+
+#[tokio::test]
+async fn a_username_user_writes_with_user_id_and_username_and_no_waid() {
+    let collector = Collector::start().await;
+    let sandbox = Sandbox::builder()
+        .inbound_url(collector.url("mo"))
+        .webhook_secret(SECRET)
+        .start()
+        .await
+        .unwrap();
+    let asha = SandboxUser::by_username(bsuid(ASHA), "asha");
+    let tid = sandbox.inbound_text_from(&asha, "Hello").await.unwrap();
+    let hit = &collector.wait_for(1).await[0];
+    assert_eq!(hit.signature.as_deref(), Some(hmac_hex(&hit.body).as_str()));
+    let ts = hit.json["ts"].as_str().unwrap();
+    assert_eq!(
+        hit.json,
+        json!({
+            "userId": ASHA,
+            "username": "asha",
+            "channel": "WhatsApp",
+            "appId": sandbox.app_id().as_str(),
+            "event": "MO",
+            "message": "Hello",
+            "attachments": "[]",
+            "system": "",
+            "location": "",
+            "ts": ts,
+            "tid": tid
+        })
+    );
+    // The crate's parser reads it as a message from a username user.
+    let parsed = webex_connect_whatsapp::webhook::InboundMessage::from_slice(&hit.body).unwrap();
+    assert_eq!(parsed.waid(), None);
+    assert_eq!(parsed.bsuid().map(Bsuid::as_str), Some(ASHA));
+    assert_eq!(parsed.username(), Some("asha"));
+
+    // A phone user who has a BSUID sends both.
+    let ravi = SandboxUser::phone(WAID)
+        .unwrap()
+        .with_bsuid(bsuid("IN.2149372115"));
+    sandbox.inbound_text_from(&ravi, "hi").await.unwrap();
+    let hit = &collector.wait_for(2).await[1];
+    assert_eq!(hit.json["waid"], WAID);
+    assert_eq!(hit.json["userId"], "IN.2149372115");
 }
 
 // ---------------------------------------------------------------- receipts
@@ -828,12 +1009,139 @@ async fn fault_rate_limit_and_internal_error_are_not_queued() {
 async fn fault_http_errors_answer_plain_text() {
     let collector = Collector::start().await;
     let (sandbox, body) = windowed(&collector).await;
-    for status in [500, 503] {
+    for status in [500, 502, 503, 504] {
         let answer = send_with_fault(&sandbox, &body, &format!("http-{status}")).await;
         assert_eq!(answer.status, status);
         assert!(answer.response.is_none());
     }
     assert!(sandbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn fault_internal_error_can_come_with_http_200() {
+    let collector = Collector::start().await;
+    let (sandbox, body) = windowed(&collector).await;
+    let answer = send_with_fault(&sandbox, &body, "internal-error-200").await;
+    assert_rejected(&answer, &ResponseCode::InternalError, 200);
+    assert_eq!(
+        answer.raw["response"]["description"],
+        "Internal error occurred."
+    );
+    sandbox.push_fault(Fault::InternalErrorOk);
+    assert_rejected(
+        &send(&sandbox, &body).await,
+        &ResponseCode::InternalError,
+        200,
+    );
+    assert!(sandbox.messages().is_empty());
+    assert_eq!(sandbox.requests()[1].faults, [Fault::InternalErrorOk]);
+}
+
+#[tokio::test]
+async fn fault_gateway_error_after_queue_queues_and_answers_plain_text() {
+    let collector = Collector::start().await;
+    let (sandbox, body) = windowed(&collector).await;
+    for status in [502, 504] {
+        let answer = send_with_fault(&sandbox, &body, &format!("http-{status}-after-queue")).await;
+        assert_eq!(answer.status, status);
+        assert!(answer.response.is_none(), "{:?}", answer.raw);
+    }
+    let messages = sandbox.messages();
+    assert_eq!(messages.len(), 2);
+    match &sandbox.requests()[1].outcome {
+        RequestOutcome::Answered {
+            status,
+            response,
+            queued,
+        } => {
+            assert_eq!(*status, 504);
+            assert!(response.is_none());
+            assert_eq!(queued, &[messages[1].transid.clone()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Receipts still flow for both.
+    assert_eq!(collector.wait_for(6).await.len(), 6);
+    // The same message answered 504 twice is queued twice: what a resend would cause.
+    assert_eq!(sandbox.queued_twice().len(), 1);
+    assert_eq!(sandbox.queued_twice()[0].1, 2);
+    assert_eq!(sandbox.queued_twice()[0].0.destination, WAID);
+}
+
+#[tokio::test]
+async fn fault_redirect_answers_307_and_records_who_follows() {
+    let collector = Collector::start().await;
+    let (sandbox, body) = windowed(&collector).await;
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = no_follow
+        .post(sandbox.messaging_url())
+        .header("key", sandbox.service_key())
+        .header("x-sandbox-fault", "redirect")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 307);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, sandbox.redirect_url().as_str());
+    assert_ne!(location, sandbox.messaging_url().as_str());
+    assert!(sandbox.messages().is_empty());
+
+    // A client that follows it takes its key along, and still queues nothing.
+    sandbox.push_fault(Fault::Redirect);
+    let followed = reqwest::Client::new()
+        .post(sandbox.messaging_url())
+        .header("key", sandbox.service_key())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), 404);
+    let requests = sandbox.requests();
+    let trapped = requests.last().unwrap();
+    assert_eq!(trapped.path, sandbox.redirect_url().path());
+    assert_eq!(trapped.header("key"), Some("***"));
+    assert!(sandbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn fault_reply_lost_after_queueing_is_counted_once() {
+    let collector = Collector::start().await;
+    let (sandbox, mut body) = windowed(&collector).await;
+    body["destination"] = json!([
+        { "waid": [WAID], "correlationid": "m-1" },
+        { "bsuid": [ASHA], "correlationid": "m-2" }
+    ]);
+    let result = reqwest::Client::new()
+        .post(sandbox.messaging_url())
+        .header("key", sandbox.service_key())
+        .header("x-sandbox-fault", "drop-after-queue")
+        .json(&body)
+        .send()
+        .await;
+    assert!(result.is_err(), "{result:?}");
+    let counts = sandbox.queue_counts();
+    assert_eq!(counts.len(), 2);
+    assert!(counts.values().all(|n| *n == 1));
+    let keys: Vec<_> = counts
+        .keys()
+        .map(|k| (k.destination.as_str(), k.correlation_id.as_deref()))
+        .collect();
+    assert!(keys.contains(&(WAID, Some("m-1"))));
+    assert!(keys.contains(&(ASHA, Some("m-2"))));
+    assert!(sandbox.queued_twice().is_empty());
+    // Receipts flow for both destinations (the BSUID one fails: Asha never wrote).
+    let hits = collector.wait_for(4).await;
+    assert_eq!(
+        hits.iter()
+            .filter(|h| info(h)["destination"] == ASHA)
+            .map(|h| info(h)["code"].clone())
+            .collect::<Vec<_>>(),
+        ["7710"]
+    );
 }
 
 #[tokio::test]
@@ -1086,6 +1394,105 @@ async fn webhooks_are_not_retried_after_400_and_succeed_on_a_later_attempt() {
 }
 
 #[tokio::test]
+async fn webhooks_not_answered_200_are_retried_and_3xx_are_not() {
+    let collector = Collector::start().await;
+    let (sandbox, body) = windowed(&collector).await;
+    // 201 and 429 are not on the platform's no-retry list; 307 is.
+    collector.answer_with(&[201, 429, 200, 307]);
+    send(&sandbox, &body).await;
+    sandbox.settled().await;
+    assert_eq!(
+        codes(&collector.hits()),
+        ["7501", "7501", "7501", "7500", "7502"]
+    );
+    let receipts: Vec<_> = sandbox
+        .webhooks()
+        .into_iter()
+        .filter(|w| matches!(w.kind, WebhookKind::Receipt { .. }))
+        .collect();
+    assert_eq!((receipts[0].attempts, receipts[0].delivered), (3, true));
+    assert_eq!(
+        (
+            receipts[1].attempts,
+            receipts[1].status,
+            receipts[1].delivered
+        ),
+        (1, Some(307), false)
+    );
+    match &receipts[0].kind {
+        WebhookKind::Receipt { destination, .. } => assert_eq!(destination, WAID),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn injected_events_of_any_kind_are_posted_signed_and_retried_until_200() {
+    let collector = Collector::start().await;
+    let sandbox = Sandbox::builder()
+        .inbound_url(collector.url("mo"))
+        .webhook_secret(SECRET)
+        .webhook_retry_delay(Duration::from_millis(1))
+        .start()
+        .await
+        .unwrap();
+    let event = json!({ "event": "user_id_update", "waid": WAID, "userId": ASHA, "new": {"x": 1} });
+    collector.answer_with(&[500, 503]);
+    let sent = sandbox.inject_event(event.clone()).await.unwrap();
+    assert_eq!(
+        (sent.attempts, sent.status, sent.delivered),
+        (3, Some(200), true)
+    );
+    assert_eq!(
+        sent.kind,
+        WebhookKind::Event {
+            event: Some("user_id_update".into())
+        }
+    );
+    let hits = collector.wait_for(3).await;
+    for hit in &hits {
+        assert_eq!(hit.path, "/mo");
+        assert_eq!(hit.json, event);
+        assert_eq!(hit.signature.as_deref(), Some(hmac_hex(&hit.body).as_str()));
+    }
+
+    // A kind named by the test, in the app webhooks' envelope, from a username user.
+    let asha = SandboxUser::by_username(bsuid(ASHA), "asha");
+    let extra = json!({ "reaction": { "emoji": "👍", "message_id": "wamid.1" } });
+    sandbox.send_event("reaction", &asha, extra).await.unwrap();
+    let hit = &collector.wait_for(4).await[3];
+    assert_eq!(hit.json["event"], "reaction");
+    assert_eq!(hit.json["userId"], ASHA);
+    assert_eq!(hit.json["username"], "asha");
+    assert_eq!(hit.json["appId"], sandbox.app_id().as_str());
+    assert_eq!(hit.json["reaction"]["emoji"], "👍");
+    assert!(hit.json.get("waid").is_none());
+
+    // 400 is not retried: the event is lost, and the sandbox says so.
+    collector.answer_with(&[400]);
+    let err = sandbox
+        .inject_event(json!({ "event": "typing" }))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        SandboxError::InboundNotDelivered {
+            attempts: 1,
+            status: Some(400)
+        }
+    ));
+    // Only objects are events.
+    assert!(matches!(
+        sandbox.inject_event(json!("reaction")).await,
+        Err(SandboxError::InvalidEvent { .. })
+    ));
+    sandbox.set_inbound_url(None);
+    assert!(matches!(
+        sandbox.inject_event(json!({})).await,
+        Err(SandboxError::NoInboundUrl)
+    ));
+}
+
+#[tokio::test]
 async fn unreachable_receivers_are_retried_and_reported() {
     // A port nothing listens on: bind, note, close.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1161,6 +1568,11 @@ async fn requests_webhooks_and_messages_can_be_read_back() {
 
     assert_eq!(sandbox.messages().len(), 3);
     assert_eq!(sandbox.duplicate_correlation_ids(), ["order-1"]);
+    let twice = sandbox.queued_twice();
+    assert_eq!(twice.len(), 1);
+    assert_eq!(twice[0].0.correlation_id.as_deref(), Some("order-1"));
+    assert_eq!(twice[0].1, 2);
+    assert_eq!(sandbox.queue_counts().len(), 2);
 
     let webhooks = sandbox.webhooks();
     assert_eq!(webhooks.len(), 9);

@@ -1,5 +1,6 @@
-//! Posting webhooks (receipts and inbound messages) the way Webex Connect does: signed when a
-//! secret is set, retried after failures, not retried on 400.
+//! Posting webhooks (receipts, inbound messages, other events) the way Webex Connect does:
+//! signed when a secret is set, retried when not answered 200, except after the statuses the
+//! platform does not retry (reference §7.4, §12.3).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use tracing::Instrument as _;
 use url::Url;
 
 use super::payload::{self, Receipt, ReceiptStatus};
-use super::state::{MessageFate, SentWebhook, Shared, WebhookKind};
+use super::state::{DestinationType, MessageFate, SentWebhook, Shared, WebhookKind};
 use crate::ids::TransactionId;
 use crate::phone::mask;
 use crate::webhook::signature::{self as hub, SignatureAlgorithm};
@@ -16,9 +17,26 @@ use crate::webhook::signature::{self as hub, SignatureAlgorithm};
 /// How long one webhook attempt may take, as on the platform.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Statuses after which Webex Connect gives up at once (reference §7.4).
-fn is_final(status: u16) -> bool {
-    matches!(status, 200..=299 | 300..=399 | 400 | 402 | 404..=411 | 414..=416 | 418 | 505)
+/// What one answer means for a webhook, as Webex Connect reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Done: 200, or a 2xx the platform does not retry (202 to 208, 226).
+    Accepted,
+    /// Given up at once: 3xx, 400, 402, 404 to 411, 414 to 416, 418, 505 (reference §7.4).
+    Refused,
+    /// Posted again after the retry delay: anything else, 5xx and 429 included.
+    Retry,
+}
+
+/// Every event expects 200; the no-retry list is §7.4's. 201 is not on it, so it is retried.
+/// UNVERIFIED: whether the platform counts 202..=208 and 226 as delivered or as failed; it
+/// does not retry them either way, so a receiver loses nothing it did not already accept.
+pub(crate) fn verdict(status: u16) -> Verdict {
+    match status {
+        200 | 202..=208 | 226 => Verdict::Accepted,
+        300..=399 | 400 | 402 | 404..=411 | 414..=416 | 418 | 505 => Verdict::Refused,
+        _ => Verdict::Retry,
+    }
 }
 
 pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
@@ -56,13 +74,11 @@ pub(crate) async fn deliver(
         let (status, error) = match request.send().await {
             Ok(response) => {
                 let code = response.status().as_u16();
-                if response.status().is_success() {
-                    break (Some(code), None, true);
+                match verdict(code) {
+                    Verdict::Accepted => break (Some(code), None, true),
+                    Verdict::Refused => break (Some(code), None, false),
+                    Verdict::Retry => (Some(code), None),
                 }
-                if is_final(code) {
-                    break (Some(code), None, false);
-                }
-                (Some(code), None)
             }
             // Without the URL: receivers may carry tokens in their query strings.
             Err(e) => (None, Some(e.without_url().to_string())),
@@ -97,8 +113,11 @@ pub(crate) async fn deliver(
 /// What the receipts of one queued message need.
 #[derive(Debug, Clone)]
 pub(crate) struct ReceiptPlan {
+    /// Where the message is in the state's `messages`.
+    pub(crate) index: usize,
     pub(crate) transid: TransactionId,
-    pub(crate) waid: String,
+    pub(crate) destination: String,
+    pub(crate) destination_type: DestinationType,
     pub(crate) correlation_id: String,
     pub(crate) callback_data: String,
     pub(crate) fate: MessageFate,
@@ -117,8 +136,11 @@ fn failure_status(code: &str) -> &'static ReceiptStatus {
 
 /// Starts the background task that posts a message's receipts.
 pub(crate) fn spawn_receipts(shared: &Arc<Shared>, plan: ReceiptPlan) {
-    let span =
-        tracing::debug_span!("sandbox_receipts", transid = %plan.transid, waid = %mask(&plan.waid));
+    let span = tracing::debug_span!(
+        "sandbox_receipts",
+        transid = %plan.transid,
+        destination = %mask(&plan.destination),
+    );
     let task_shared = Arc::clone(shared);
     shared.spawn(run_receipts(task_shared, plan).instrument(span));
 }
@@ -142,7 +164,8 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
         shared.config.clock.sleep(delay).await;
         let receipt = payload::receipt(&Receipt {
             transid: plan.transid.as_str(),
-            destination: &plan.waid,
+            destination: &plan.destination,
+            destination_type: plan.destination_type,
             correlation_id: &plan.correlation_id,
             callback_data: &plan.callback_data,
             status,
@@ -152,23 +175,38 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
         let copies = if plan.duplicate { 2 } else { 1 };
         for _ in 0..copies {
             {
-                let mut state = shared.state();
-                if let Some(message) = state
-                    .message_index
-                    .get(&plan.transid)
-                    .copied()
-                    .and_then(|i| state.messages.get_mut(i))
-                {
+                if let Some(message) = shared.state().messages.get_mut(plan.index) {
                     message.receipts.push(status.code().to_owned());
                 }
             }
             if let Some(url) = &plan.url {
                 let kind = WebhookKind::Receipt {
                     transid: plan.transid.clone(),
+                    destination: plan.destination.clone(),
                     code: status.code().to_owned(),
                 };
                 deliver(&shared, url, body.clone(), kind).await;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_200_and_the_unretried_2xx_count_as_delivered() {
+        assert_eq!(verdict(200), Verdict::Accepted);
+        assert_eq!(verdict(204), Verdict::Accepted);
+        assert_eq!(verdict(201), Verdict::Retry);
+        for status in [
+            301, 302, 307, 308, 400, 402, 404, 405, 411, 414, 416, 418, 505,
+        ] {
+            assert_eq!(verdict(status), Verdict::Refused, "{status}");
+        }
+        for status in [401, 403, 412, 413, 429, 500, 502, 503, 504, 599] {
+            assert_eq!(verdict(status), Verdict::Retry, "{status}");
         }
     }
 }

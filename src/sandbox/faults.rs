@@ -15,14 +15,22 @@ use std::time::Duration;
 ///
 /// The first place that names a fault wins; the header may name several.
 ///
+/// None of the answers a client sees proves that nothing was queued, except `rate-limit`
+/// (the platform's documented "not processed"): a gateway error or a `7006` may follow a
+/// queued message on the real platform, which `http-504-after-queue` and `drop-after-queue`
+/// imitate. A client must not resend after them.
+///
 /// | fault | wire name | the client sees | message queued |
 /// |---|---|---|---|
 /// | [`Fault::Latency`] | `latency=250ms` | the normal answer, that much later | as usual |
 /// | [`Fault::RateLimited`] | `rate-limit` | HTTP 429, code `7020` | no |
 /// | [`Fault::InternalError`] | `internal-error` | HTTP 500, code `7006` | no |
-/// | [`Fault::HttpStatus`] | `http-500`, `http-503` | that status, a plain-text body | no |
+/// | [`Fault::InternalErrorOk`] | `internal-error-200` | HTTP 200, code `7006` | no |
+/// | [`Fault::HttpStatus`] | `http-500`, `http-502`, `http-504` | that status, a plain-text body | no |
+/// | [`Fault::StatusAfterQueue`] | `http-504-after-queue` | that status, a plain-text body | **yes**, receipts flow |
+/// | [`Fault::Redirect`] | `redirect` | HTTP 307, `Location` on another path | no |
 /// | [`Fault::DropBeforeBody`] | `drop-before-body` | the connection closes, no answer | no |
-/// | [`Fault::DropAfterQueue`] | `drop-after-queue` | the connection closes, no answer | **yes**, receipts flow |
+/// | [`Fault::DropAfterQueue`] | `drop-after-queue` | the connection closes, no answer (the reply is lost after queueing) | **yes**, receipts flow |
 /// | [`Fault::DuplicateReceipts`] | `duplicate-receipts` | the normal answer; every receipt is posted twice | as usual |
 /// | [`Fault::ReceiptsOutOfOrder`] | `out-of-order-receipts` | the normal answer; Read is posted before Delivered | as usual |
 ///
@@ -45,8 +53,21 @@ pub enum Fault {
     RateLimited,
     /// Reject with `7006` ("internal error occurred") and HTTP 500.
     InternalError,
-    /// Answer with this HTTP status and a body that is not Webex Connect JSON (a proxy error).
+    /// Reject with `7006` and HTTP 200: the SMS API page lists its rejections with HTTP 200.
+    /// UNVERIFIED which status the platform sends with `7006`; test both.
+    InternalErrorOk,
+    /// Answer with this HTTP status and a body that is not Webex Connect JSON (a proxy error,
+    /// e.g. 500, 502 or 504).
     HttpStatus(u16),
+    /// Queue the message, then answer with this HTTP status and a plain-text body: a gateway
+    /// that timed out (504) or failed (502) after the platform queued the message.
+    StatusAfterQueue(u16),
+    /// Answer `307 Temporary Redirect` with a `Location` on another path of the sandbox,
+    /// which records whatever follows it (see
+    /// [`Sandbox::redirect_url`](super::Sandbox::redirect_url)). Nothing is queued: a
+    /// client that follows the redirect sends its key to another URL, and still queues
+    /// nothing.
+    Redirect,
     /// Close the connection before reading the body: nothing is queued.
     DropBeforeBody,
     /// Queue the message, then close the connection without answering.
@@ -69,7 +90,10 @@ impl fmt::Display for Fault {
             Self::Latency(d) => write!(f, "latency={}ms", d.as_millis()),
             Self::RateLimited => f.write_str("rate-limit"),
             Self::InternalError => f.write_str("internal-error"),
+            Self::InternalErrorOk => f.write_str("internal-error-200"),
             Self::HttpStatus(s) => write!(f, "http-{s}"),
+            Self::StatusAfterQueue(s) => write!(f, "http-{s}-after-queue"),
+            Self::Redirect => f.write_str("redirect"),
             Self::DropBeforeBody => f.write_str("drop-before-body"),
             Self::DropAfterQueue => f.write_str("drop-after-queue"),
             Self::DuplicateReceipts => f.write_str("duplicate-receipts"),
@@ -81,7 +105,7 @@ impl fmt::Display for Fault {
 /// A fault name the sandbox does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown sandbox fault {name:?}; expected latency=<n>ms, rate-limit, internal-error, http-<status>, drop-before-body, drop-after-queue, duplicate-receipts or out-of-order-receipts"
+    "unknown sandbox fault {name:?}; expected latency=<n>ms, rate-limit, internal-error, internal-error-200, http-<status>, http-<status>-after-queue, redirect, drop-before-body, drop-after-queue, duplicate-receipts or out-of-order-receipts"
 )]
 #[non_exhaustive]
 pub struct FaultParseError {
@@ -105,7 +129,12 @@ impl FromStr for Fault {
                 .map_err(|_| err());
         }
         if let Some(status) = name.strip_prefix("http-") {
+            let (status, after_queue) = match status.strip_suffix("-after-queue") {
+                Some(status) => (status, true),
+                None => (status, false),
+            };
             return match status.parse::<u16>() {
+                Ok(s) if (100..=599).contains(&s) && after_queue => Ok(Self::StatusAfterQueue(s)),
                 Ok(s) if (100..=599).contains(&s) => Ok(Self::HttpStatus(s)),
                 _ => Err(err()),
             };
@@ -113,6 +142,8 @@ impl FromStr for Fault {
         Ok(match name {
             "rate-limit" => Self::RateLimited,
             "internal-error" => Self::InternalError,
+            "internal-error-200" => Self::InternalErrorOk,
+            "redirect" => Self::Redirect,
             "drop-before-body" => Self::DropBeforeBody,
             "drop-after-queue" => Self::DropAfterQueue,
             "duplicate-receipts" => Self::DuplicateReceipts,
@@ -242,7 +273,10 @@ mod tests {
             Fault::Latency(Duration::from_millis(5)),
             Fault::RateLimited,
             Fault::InternalError,
+            Fault::InternalErrorOk,
             Fault::HttpStatus(503),
+            Fault::StatusAfterQueue(504),
+            Fault::Redirect,
             Fault::DropBeforeBody,
             Fault::DropAfterQueue,
             Fault::DuplicateReceipts,
@@ -251,6 +285,11 @@ mod tests {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
         assert!("bogus".parse::<Fault>().is_err());
+        assert!("http-9999-after-queue".parse::<Fault>().is_err());
+        assert_eq!(
+            "http-502-after-queue".parse::<Fault>(),
+            Ok(Fault::StatusAfterQueue(502))
+        );
         assert_eq!(
             from_correlation_id("fault:drop-after-queue:17"),
             Some(Fault::DropAfterQueue)

@@ -11,27 +11,44 @@
 //!   `7000` bad JSON, `7003` missing field, `7004` invalid value, `7009` over 1000 destinations,
 //!   `7104` another app id, `7108` a template id not registered with
 //!   [`Sandbox::register_template`]. Rejections are answered with `response` as an object.
-//! - **Accepted** requests get `{"response":[{"code":"1001","transid":..,"description":"Queued"}]}`,
-//!   one entry per destination `waid`, each with its own transid.
+//! - **Destinations** are phone users (`{"waid":["919900012345"]}`) or username users known
+//!   only by their business-scoped user id (`{"bsuid":["US.13491208655302741918"]}`).
+//! - **Accepted** requests get `{"response":[{"code":"1001","transid":..,"description":"Queued"}]}`:
+//!   one transid for the whole request, shared by all its destinations, and by default one
+//!   entry ([`ResponseShape`]; UNVERIFIED whether the platform writes one entry per
+//!   destination). Each destination is its own [`QueuedMessage`] with its own receipts.
 //!
 //! HTTP statuses: the docs disagree on what real rejections carry (200 or 400), so the sandbox
 //! picks the most telling: 200 accepted, 401 for `7001`/`7002`, 429 for `7020`, 500 for
-//! `7006`, 400 for every other rejection. Clients should decide from the body's `code`.
+//! `7006` (200 with [`Fault::InternalErrorOk`]), 400 for every other rejection. Clients
+//! should decide from the body's `code`.
+//!
+//! [`Fault`] also imitates what lies between a client and the platform: gateway errors
+//! (500, 502, 504), a gateway error or a lost reply *after* the message was queued, and a
+//! redirect. [`Sandbox::queue_counts`] tells a test whether any message was queued twice.
 //!
 //! Then it plays the conversation. Every queued message gets delivery receipts in the FAQ's
 //! exact JSON, posted to the request's `notifyurl` (or the [`SandboxBuilder::delivery_url`]):
 //! `7501` Submitted, `7500` Delivered and `7502` Read, after [`SandboxBuilder::receipt_delays`],
-//! echoing `correlationid` (the destination's, else the request's, else `""`) and
-//! `callbackData`. Or one Failed receipt:
+//! naming the destination in `deliveryInfo.destination` with `destinationType` `waid` or
+//! `bsuid` (UNVERIFIED for `bsuid`), echoing `correlationid` (the destination's, else the
+//! request's, else `""`) and `callbackData`. Or one Failed receipt:
 //! - `7710` for a session message when the customer's last message (injected with
-//!   [`Sandbox::inbound_text`]) is 24 hours old or more, or never came;
+//!   [`Sandbox::inbound_text`] or [`Sandbox::inbound_text_from`]) is 24 hours old or more, or
+//!   never came. The window is kept per user id: a username user's message opens it for
+//!   their BSUID, a message that carries both ids opens it for both;
 //! - `7714` for a text over 4096 characters;
 //! - `7804` when a template's parameter names differ from its registered variables.
 //!
+//! Any other event (a reaction, `user_id_update`, a kind added later) can be posted with
+//! [`Sandbox::inject_event`] or [`Sandbox::send_event`].
+//!
 //! Webhooks carry `x-hub-signature` (lowercase hex HMAC-SHA256 of the raw body) when a
-//! [`SandboxBuilder::webhook_secret`] is set, and are retried 3 times after a failure (a
-//! connection error or a status other than 2xx), but not after 400 and the other statuses
-//! Webex Connect does not retry.
+//! [`SandboxBuilder::webhook_secret`] is set. Like Webex Connect, the sandbox expects 200 and
+//! posts anything else again, 3 times after [`SandboxBuilder::webhook_retry_delay`]
+//! (connection errors, timeouts, 5xx, 429, ...), except after the statuses the platform does
+//! not retry: 3xx, 400, 402, 404 to 411, 414 to 416, 418, 505 (given up) and 202 to 208, 226
+//! (taken as accepted).
 //!
 //! Time comes from a [`SandboxClock`] the test can move; faults come from [`Fault`]; every
 //! request, webhook and queued message can be read back ([`Sandbox::requests`],
@@ -86,8 +103,9 @@ mod faults;
 mod payload;
 mod server;
 mod state;
+mod user;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -104,13 +122,14 @@ pub use faults::{
     FAULT_CORRELATION_PREFIX, FAULT_HEADER, Fault, FaultParseError, RandomFaults, RandomFaultsError,
 };
 pub use state::{
-    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, SentWebhook, WebhookKind,
+    DestinationType, MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestOutcome,
+    ResponseShape, SentWebhook, WebhookKind,
 };
+pub use user::SandboxUser;
 
 use crate::ids::{AppId, TransactionId};
-use crate::phone::mask;
 use payload::Inbound;
-use state::{Config, ReceiptDelays, Shared, State, normalize_waid};
+use state::{Config, ReceiptDelays, Shared, State};
 
 /// The header that carries a webhook's signature.
 pub const SIGNATURE_HEADER: &str = crate::webhook::signature::HEADER;
@@ -151,9 +170,20 @@ pub enum SandboxError {
     /// The webhook secret given to the builder is empty.
     #[error("the webhook secret is empty; give a non-empty secret or none")]
     EmptyWebhookSecret,
-    /// The inbound webhook was not accepted by its receiver, even after the retries.
+    /// An injected event was not a JSON object (Webex Connect posts only objects).
+    #[error("the event to inject is {found}, but it must be a JSON object")]
+    InvalidEvent {
+        /// What it was instead: `an array`, `a string`, ...
+        found: &'static str,
+    },
+    /// An event was to be posted, but no inbound URL is set; set one with
+    /// [`SandboxBuilder::inbound_url`] or [`Sandbox::set_inbound_url`].
+    #[error("no inbound URL is set, so the event has nowhere to go; set one first")]
+    NoInboundUrl,
+    /// The inbound webhook (a message or an injected event) was not accepted by its receiver,
+    /// even after the retries.
     ///
-    /// The customer's message still counts: the 24-hour window is open.
+    /// A customer's message still counts: the 24-hour window is open.
     #[error(
         "the inbound webhook was not accepted after {attempts} attempts (last status {status:?})"
     )]
@@ -430,27 +460,60 @@ impl Sandbox {
         self.inbound(waid, Inbound::Location(location)).await
     }
 
+    /// A user sends a text: a phone user ([`SandboxUser::phone`]), or a username user with
+    /// no phone number ([`SandboxUser::by_username`]), whose MO webhook carries `userId`
+    /// (the BSUID) and `username` and no `waid`. Opens the 24-hour window under every id
+    /// of the user. Returns the message's `tid`.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InboundNotDelivered`] when the receiver never accepted the webhook.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::Bsuid;
+    /// use webex_connect_whatsapp::sandbox::{Sandbox, SandboxUser};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// let asha = SandboxUser::by_username(Bsuid::new("US.13491208655302741918")?, "asha");
+    /// sandbox.inbound_text_from(&asha, "hi").await?;
+    /// // A reply to {"bsuid":["US.13491208655302741918"]} is now inside the window.
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn inbound_text_from(
+        &self,
+        user: &SandboxUser,
+        text: impl Into<String>,
+    ) -> Result<String, SandboxError> {
+        self.inbound_from(user, Inbound::Text(text.into())).await
+    }
+
     async fn inbound(&self, waid: &str, content: Inbound) -> Result<String, SandboxError> {
-        let waid = normalize_waid(waid);
-        if waid.is_empty() || !waid.chars().all(|c| c.is_ascii_digit()) {
-            return Err(SandboxError::InvalidWaid {
-                masked: mask(&waid),
-            });
-        }
+        self.inbound_from(&SandboxUser::phone(waid)?, content).await
+    }
+
+    async fn inbound_from(
+        &self,
+        user: &SandboxUser,
+        content: Inbound,
+    ) -> Result<String, SandboxError> {
         let now = self.shared.config.clock.now();
         let tid = format!("{}_0", self.shared.next_uuid());
         let url = {
             let mut state = self.shared.state();
-            state.last_inbound.insert(waid.clone(), now);
+            for id in user.ids() {
+                state.last_inbound.insert(id.to_owned(), now);
+            }
             state.inbound_url.clone()
         };
-        tracing::debug!(waid = %mask(&waid), tid = %tid, "inbound message");
+        tracing::debug!(user = ?user, tid = %tid, "inbound message");
         let Some(url) = url else {
             return Ok(tid);
         };
-        let message = payload::inbound(
+        let message = payload::inbound_from(
             self.shared.config.app_id.as_str(),
-            &waid,
+            user,
             &tid,
             now,
             &content,
@@ -458,16 +521,130 @@ impl Sandbox {
         .map_err(|e| SandboxError::InvalidInbound {
             reason: e.to_string(),
         })?;
+        let kind = WebhookKind::Inbound { tid: tid.clone() };
+        self.post_inbound(&url, message.raw().as_bytes().to_vec(), kind)
+            .await
+            .map(|_| tid)
+    }
+
+    /// Posts any JSON object to the inbound URL as Webex Connect posts app events: signed,
+    /// and retried like every webhook until answered 200. For event kinds the crate does
+    /// not model (reactions, `user_id_update`, kinds added later), or malformed ones.
+    ///
+    /// It returns once the webhook was accepted or its retries ran out.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::InvalidEvent`] for anything but an object,
+    /// [`SandboxError::NoInboundUrl`] when no inbound URL is set,
+    /// [`SandboxError::InboundNotDelivered`] when the receiver never accepted it.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// let event = serde_json::json!({"event": "typing", "waid": "919900012345"});
+    /// // No inbound URL is set here, so there is nowhere to post it.
+    /// assert!(sandbox.inject_event(event).await.is_err());
+    /// assert!(sandbox.inject_event(serde_json::json!([1])).await.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn inject_event(
+        &self,
+        event: serde_json::Value,
+    ) -> Result<SentWebhook, SandboxError> {
+        let found = match &event {
+            serde_json::Value::Object(_) => None,
+            serde_json::Value::Array(_) => Some("an array"),
+            serde_json::Value::String(_) => Some("a string"),
+            serde_json::Value::Number(_) => Some("a number"),
+            serde_json::Value::Bool(_) => Some("a boolean"),
+            serde_json::Value::Null => Some("null"),
+        };
+        if let Some(found) = found {
+            return Err(SandboxError::InvalidEvent { found });
+        }
+        let kind = WebhookKind::Event {
+            event: event
+                .get("event")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+        };
+        self.post_event(event.to_string().into_bytes(), kind).await
+    }
+
+    /// Posts an event of kind `kind` from `user` (see [`Sandbox::inject_event`]), in the
+    /// envelope app webhooks share: `userId`, `username` (username users), `channel`,
+    /// `appId`, `event`, `waid` (phone users), `ts`, `tid`, then the members of `extra`,
+    /// which replace the envelope's of the same name. Events do not open the 24-hour window.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::inject_event`]; [`SandboxError::InvalidEvent`] when `extra` is neither
+    /// an object nor `null`.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::{Sandbox, SandboxUser};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// let user = SandboxUser::phone("919900012345")?;
+    /// let extra = serde_json::json!({"reaction": {"emoji": "👍", "message_id": "m1"}});
+    /// assert!(sandbox.send_event("reaction", &user, extra).await.is_err()); // no inbound URL
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn send_event(
+        &self,
+        kind: &str,
+        user: &SandboxUser,
+        extra: serde_json::Value,
+    ) -> Result<SentWebhook, SandboxError> {
+        let extra = match extra {
+            serde_json::Value::Object(map) => map,
+            serde_json::Value::Null => serde_json::Map::new(),
+            serde_json::Value::Array(_) => {
+                return Err(SandboxError::InvalidEvent { found: "an array" });
+            }
+            _ => return Err(SandboxError::InvalidEvent { found: "a scalar" }),
+        };
+        let tid = format!("{}_0", self.shared.next_uuid());
+        let body = payload::event(
+            self.shared.config.app_id.as_str(),
+            kind,
+            user,
+            &tid,
+            self.shared.config.clock.now(),
+            &extra,
+        );
+        let kind = WebhookKind::Event {
+            event: Some(kind.to_owned()),
+        };
+        self.post_event(body.into_bytes(), kind).await
+    }
+
+    async fn post_event(
+        &self,
+        body: Vec<u8>,
+        kind: WebhookKind,
+    ) -> Result<SentWebhook, SandboxError> {
+        let url = self.shared.state().inbound_url.clone();
+        let url = url.ok_or(SandboxError::NoInboundUrl)?;
+        self.post_inbound(&url, body, kind).await
+    }
+
+    async fn post_inbound(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        kind: WebhookKind,
+    ) -> Result<SentWebhook, SandboxError> {
         let _pending = state::PendingGuard::new(Arc::clone(&self.shared));
-        let sent = delivery::deliver(
-            &self.shared,
-            &url,
-            message.raw().as_bytes().to_vec(),
-            WebhookKind::Inbound { tid: tid.clone() },
-        )
-        .await;
+        let sent = delivery::deliver(&self.shared, url, body, kind).await;
         if sent.delivered {
-            Ok(tid)
+            Ok(sent)
         } else {
             Err(SandboxError::InboundNotDelivered {
                 attempts: sent.attempts,
@@ -527,18 +704,65 @@ impl Sandbox {
         self.shared.state().messages.clone()
     }
 
-    /// The queued message with this transid.
+    /// The first queued message with this transid. A request with several destinations
+    /// queues one message per destination under one transid: see [`Sandbox::messages_for`].
     pub fn message(&self, transid: &TransactionId) -> Option<QueuedMessage> {
+        self.messages_for(transid).into_iter().next()
+    }
+
+    /// Every queued message with this transid, one per destination, in request order.
+    pub fn messages_for(&self, transid: &TransactionId) -> Vec<QueuedMessage> {
         let state = self.shared.state();
         state
             .message_index
             .get(transid)
-            .and_then(|i| state.messages.get(*i))
+            .into_iter()
+            .flatten()
+            .filter_map(|i| state.messages.get(*i))
             .cloned()
+            .collect()
     }
 
-    /// Correlation ids under which more than one message was queued for the same `waid`:
-    /// each one is a message a client sent twice. Empty when nothing was duplicated.
+    /// The message with this transid queued for `destination` (waid digits or BSUID).
+    pub fn message_to(&self, transid: &TransactionId, destination: &str) -> Option<QueuedMessage> {
+        self.messages_for(transid)
+            .into_iter()
+            .find(|m| m.destination == destination)
+    }
+
+    /// How many times each message was queued, by [`QueueKey`] (destination, correlation id,
+    /// content). A count above 1 is a message a client sent twice; give distinct messages
+    /// distinct correlation ids or contents so they are not counted together.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// assert!(sandbox.queue_counts().values().all(|n| *n == 1));
+    /// assert!(sandbox.queued_twice().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn queue_counts(&self) -> BTreeMap<QueueKey, usize> {
+        let mut counts = BTreeMap::new();
+        for m in &self.shared.state().messages {
+            *counts.entry(m.key()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// The messages queued more than once, with their counts; empty when none was.
+    pub fn queued_twice(&self) -> Vec<(QueueKey, usize)> {
+        self.queue_counts()
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .collect()
+    }
+
+    /// Correlation ids under which more than one message was queued for the same
+    /// destination: each one is a message a client sent twice. Empty when nothing was
+    /// duplicated.
     ///
     /// ```
     /// use webex_connect_whatsapp::sandbox::Sandbox;
@@ -554,7 +778,9 @@ impl Sandbox {
         let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
         for m in &state.messages {
             if let Some(id) = &m.correlation_id {
-                *seen.entry((id.as_str(), m.waid.as_str())).or_default() += 1;
+                *seen
+                    .entry((id.as_str(), m.destination.as_str()))
+                    .or_default() += 1;
             }
         }
         let mut dups: Vec<String> = seen
@@ -565,6 +791,14 @@ impl Sandbox {
         dups.sort();
         dups.dedup();
         dups
+    }
+
+    /// Where [`Fault::Redirect`] points (`Location`): a path of this sandbox that answers
+    /// 404 and records each request in [`Sandbox::requests`], so a test sees whether a
+    /// client followed the redirect and whether it sent its key there.
+    pub fn redirect_url(&self) -> Url {
+        let set = self.shared.state().redirect_url.clone();
+        set.unwrap_or_else(|| self.base_url.clone())
     }
 
     /// Waits until no receipt or webhook is still on its way (including retries).
@@ -593,6 +827,29 @@ impl Sandbox {
         }
         // Dropping `self` aborts the server task and the background deliveries.
     }
+}
+
+/// Serves the sandbox on `listener` until the returned switch is notified.
+fn serve(
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+) -> (JoinHandle<()>, Arc<Notify>) {
+    let app = server::router(shared).into_make_service_with_connect_info::<server::Conn>();
+    let stop = Arc::new(Notify::new());
+    let signal = Arc::clone(&stop);
+    let span = tracing::info_span!("sandbox", %addr);
+    let server = tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            let serve = axum::serve(server::CuttableListener::new(listener), app)
+                .with_graceful_shutdown(async move { signal.notified().await });
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "sandbox server stopped");
+            }
+        },
+        span,
+    ));
+    (server, stop)
 }
 
 fn webhook_secret(
@@ -634,6 +891,7 @@ const _: () = {
 /// | receipt delays | 0 ms to Submitted, 10 ms more to Delivered, 10 ms more to Read |
 /// | webhook retries | 3, 100 ms apart (sandbox time; the platform waits 60 s) |
 /// | session window | 24 hours |
+/// | response shape | [`ResponseShape::PerRequest`] |
 /// | TPS limit, faults, webhook secret, URLs | none |
 #[derive(Debug, Default)]
 #[must_use]
@@ -650,6 +908,7 @@ pub struct SandboxBuilder {
     webhook_retries: Option<u32>,
     webhook_retry_delay: Option<Duration>,
     window: Option<Duration>,
+    response_shape: ResponseShape,
     tps_limit: Option<u32>,
     random_faults: Option<RandomFaults>,
     templates: HashMap<String, BTreeSet<String>>,
@@ -740,6 +999,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// How an accepted request's `response` array is laid out (see [`ResponseShape`]).
+    pub fn response_shape(mut self, shape: ResponseShape) -> Self {
+        self.response_shape = shape;
+        self
+    }
+
     /// Rejects requests above this many per (sandbox) second with `7020`.
     pub fn tps_limit(mut self, limit: u32) -> Self {
         self.tps_limit = Some(limit);
@@ -816,6 +1081,7 @@ impl SandboxBuilder {
                 .webhook_retry_delay
                 .unwrap_or(Duration::from_millis(100)),
             window: self.window.unwrap_or(Duration::from_secs(24 * 60 * 60)),
+            response_shape: self.response_shape,
         };
         let state = State {
             requests: Vec::new(),
@@ -830,6 +1096,7 @@ impl SandboxBuilder {
             recent: VecDeque::new(),
             delivery_url: self.delivery_url,
             inbound_url: self.inbound_url,
+            redirect_url: None,
             rng,
         };
         let http = delivery::http_client().map_err(SandboxError::HttpClient)?;
@@ -846,26 +1113,13 @@ impl SandboxBuilder {
             .await
             .map_err(SandboxError::Bind)?;
         let addr = listener.local_addr().map_err(SandboxError::Bind)?;
-        let base_url = Url::parse(&format!("http://{addr}/"))
-            .map_err(|e| SandboxError::Bind(std::io::Error::other(e)))?;
-        let messaging_url = base_url
-            .join(MESSAGING_PATH.trim_start_matches('/'))
-            .map_err(|e| SandboxError::Bind(std::io::Error::other(e)))?;
-        let app = server::router(Arc::clone(&shared))
-            .into_make_service_with_connect_info::<server::Conn>();
-        let stop = Arc::new(Notify::new());
-        let signal = Arc::clone(&stop);
-        let span = tracing::info_span!("sandbox", %addr);
-        let server = tokio::spawn(tracing::Instrument::instrument(
-            async move {
-                let serve = axum::serve(server::CuttableListener::new(listener), app)
-                    .with_graceful_shutdown(async move { signal.notified().await });
-                if let Err(e) = serve.await {
-                    tracing::warn!(error = %e, "sandbox server stopped");
-                }
-            },
-            span,
-        ));
+        let url = |path: &str| {
+            Url::parse(&format!("http://{addr}{path}"))
+                .map_err(|e| SandboxError::Bind(std::io::Error::other(e)))
+        };
+        let (base_url, messaging_url) = (url("/")?, url(MESSAGING_PATH)?);
+        shared.state().redirect_url = url(server::REDIRECT_PATH).ok();
+        let (server, stop) = serve(listener, addr, Arc::clone(&shared));
         tracing::info!(%addr, "sandbox listening");
         Ok(Sandbox {
             shared,

@@ -1,8 +1,12 @@
 //! The JSON bodies the sandbox posts, built with the crate's own webhook models so the
 //! sandbox and the parser can never disagree on the FAQ's format.
 
+use serde_json::Value;
+use sha2::Digest as _;
 use time::OffsetDateTime;
 
+use super::state::DestinationType;
+use super::user::SandboxUser;
 use crate::webhook::{
     Attachment, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, Location,
     WebhookError,
@@ -13,6 +17,7 @@ use crate::webhook::{
 pub(crate) struct Receipt<'a> {
     pub(crate) transid: &'a str,
     pub(crate) destination: &'a str,
+    pub(crate) destination_type: DestinationType,
     pub(crate) correlation_id: &'a str,
     pub(crate) callback_data: &'a str,
     pub(crate) status: &'a ReceiptStatus,
@@ -86,6 +91,7 @@ pub(crate) fn receipt(r: &Receipt<'_>) -> DeliveryReceipt {
         .code(r.status.code.clone())
         .additional_info(r.status.additional_info)
         .destination(r.destination)
+        .destination_type(r.destination_type.as_str())
         .correlation_id(r.correlation_id)
         .callback_data(r.callback_data)
         .timestamp(r.at.to_offset(time::UtcOffset::UTC));
@@ -105,6 +111,7 @@ pub(crate) enum Inbound {
 
 /// An inbound (MO) event, as in the FAQ's samples: `attachments` and `location` are JSON
 /// encoded as strings.
+#[cfg(test)]
 pub(crate) fn inbound(
     app_id: &str,
     waid: &str,
@@ -112,15 +119,129 @@ pub(crate) fn inbound(
     at: OffsetDateTime,
     content: &Inbound,
 ) -> Result<InboundMessage, WebhookError> {
-    let builder = InboundMessage::builder(app_id, waid)
-        .tid(tid)
-        .timestamp(at.to_offset(time::UtcOffset::UTC));
+    let user = SandboxUser::unchecked_phone(waid);
+    inbound_from(app_id, &user, tid, at, content)
+}
+
+/// An inbound (MO) event from `user`. A phone user's is the FAQ's sample shape (`userId`
+/// holds the BSUID when the user has one); a username user's has `userId` and `username`
+/// and no `waid` (reference §12.1; UNVERIFIED beyond "`waid` absent or empty").
+pub(crate) fn inbound_from(
+    app_id: &str,
+    user: &SandboxUser,
+    tid: &str,
+    at: OffsetDateTime,
+    content: &Inbound,
+) -> Result<InboundMessage, WebhookError> {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let Some(waid) = user.waid() else {
+        return username_inbound(app_id, user, tid, at, content);
+    };
+    let mut builder = InboundMessage::builder(app_id, waid).tid(tid).timestamp(at);
+    if let Some(bsuid) = user.bsuid() {
+        builder = builder.user_id(bsuid.as_str());
+    }
     match content {
         Inbound::Text(text) => builder.text(text.clone()),
         Inbound::Image(attachment) => builder.attachment(attachment.clone()),
         Inbound::Location(location) => builder.location(location.clone()),
     }
     .build()
+}
+
+/// Written by hand: `InboundMessageBuilder` always writes a `waid`, and a username user has
+/// none. Same member order as the builder's, with `username` after `userId` as in §7.1.
+fn username_inbound(
+    app_id: &str,
+    user: &SandboxUser,
+    tid: &str,
+    at: OffsetDateTime,
+    content: &Inbound,
+) -> Result<InboundMessage, WebhookError> {
+    let q = |s: &str| Value::from(s).to_string();
+    let embedded = |field: &'static str, value: Result<String, serde_json::Error>| {
+        value.map_err(|e| WebhookError::InvalidEmbeddedJson {
+            field,
+            expected: "serializable JSON",
+            reason: e.to_string(),
+        })
+    };
+    let (text, attachments, location) = match content {
+        Inbound::Text(text) => (text.as_str(), "[]".to_owned(), String::new()),
+        Inbound::Image(a) => (
+            "",
+            embedded("attachments", serde_json::to_string(&[a]))?,
+            String::new(),
+        ),
+        Inbound::Location(l) => (
+            "",
+            "[]".to_owned(),
+            embedded("location", serde_json::to_string(l))?,
+        ),
+    };
+    let members = [
+        ("userId", q(user.bsuid().map_or("", |b| b.as_str()))),
+        ("username", q(user.username().unwrap_or_default())),
+        ("channel", q("WhatsApp")),
+        ("appId", q(app_id)),
+        ("event", q("MO")),
+        ("message", q(text)),
+        ("attachments", q(&attachments)),
+        ("system", q("")),
+        ("location", q(&location)),
+        ("ts", q(&crate::webhook::format_timestamp(at))),
+        ("tid", q(tid)),
+    ];
+    InboundMessage::from_slice(crate::webhook::ordered_object(&members).as_bytes())
+}
+
+/// An event of kind `kind` from `user`: the envelope every app webhook carries (`userId`,
+/// `username` for a username user, `channel`, `appId`, `event`, `waid` for a phone user),
+/// then `extra`'s members (which may replace the envelope's), then `ts` and `tid`.
+pub(crate) fn event(
+    app_id: &str,
+    kind: &str,
+    user: &SandboxUser,
+    tid: &str,
+    at: OffsetDateTime,
+    extra: &serde_json::Map<String, Value>,
+) -> String {
+    let q = |s: &str| Value::from(s).to_string();
+    let mut members: Vec<(&str, String)> =
+        vec![("userId", q(user.bsuid().map_or("", |b| b.as_str())))];
+    if let Some(username) = user.username() {
+        members.push(("username", q(username)));
+    }
+    members.push(("channel", q("WhatsApp")));
+    members.push(("appId", q(app_id)));
+    members.push(("event", q(kind)));
+    if let Some(waid) = user.waid() {
+        members.push(("waid", q(waid)));
+    }
+    let ts = crate::webhook::format_timestamp(at.to_offset(time::UtcOffset::UTC));
+    members.push(("ts", q(&ts)));
+    members.push(("tid", q(tid)));
+    for (key, value) in extra {
+        let value = value.to_string();
+        match members.iter_mut().find(|(k, _)| k == key) {
+            Some(member) => member.1 = value,
+            None => members.push((key.as_str(), value)),
+        }
+    }
+    crate::webhook::ordered_object(&members)
+}
+
+/// A digest of a request's content (`channels` or `message`), to tell a message sent twice
+/// from two messages.
+pub(crate) fn content_digest(raw: &Value) -> String {
+    let content = raw
+        .get("message")
+        .filter(|m| !m.is_null())
+        .or_else(|| raw.get("channels"))
+        .map(Value::to_string)
+        .unwrap_or_default();
+    let digest = sha2::Sha256::digest(content.as_bytes());
+    hex::encode(digest.get(..12).unwrap_or_default())
 }
 
 /// A random version-4 UUID in its usual text form, the shape of real `transid`s.
@@ -160,6 +281,7 @@ mod tests {
         let built = receipt(&Receipt {
             transid: "5c9f6594-a371-4e78-8561-b695f9647472",
             destination: "9199xxxxxxxx",
+            destination_type: DestinationType::Waid,
             correlation_id: "",
             callback_data: "",
             status: &SUBMITTED,
@@ -174,6 +296,7 @@ mod tests {
         let built = receipt(&Receipt {
             transid: "t",
             destination: "1",
+            destination_type: DestinationType::Waid,
             correlation_id: "c",
             callback_data: "d",
             status: &PARAM_MISMATCH,
@@ -217,6 +340,72 @@ mod tests {
         let read = built.ok().and_then(|m| m.location().ok().flatten());
         assert_eq!(read.as_ref().and_then(Location::latitude), Some(17.434_901));
         assert_eq!(read.as_ref().and_then(Location::name), Some("Office"));
+    }
+
+    #[test]
+    fn bsuid_receipts_name_their_type() {
+        let built = receipt(&Receipt {
+            transid: "t",
+            destination: "US.13491208655302741918",
+            destination_type: DestinationType::Bsuid,
+            correlation_id: "",
+            callback_data: "",
+            status: &READ,
+            at: time::macros::datetime!(2019-03-04 09:49:20.429 UTC),
+        });
+        assert_eq!(built.destination(), Some("US.13491208655302741918"));
+        assert_eq!(built.destination_type(), Some("bsuid"));
+    }
+
+    #[test]
+    fn a_username_user_writes_without_a_waid() {
+        let bsuid = crate::Bsuid::new("US.13491208655302741918");
+        let Ok(bsuid) = bsuid else {
+            return assert!(bsuid.is_ok());
+        };
+        let user = SandboxUser::by_username(bsuid, "asha");
+        let built = inbound_from(
+            "a_1",
+            &user,
+            "t_0",
+            time::macros::datetime!(2019-03-03 07:40:51.297 UTC),
+            &Inbound::Text("hi".to_owned()),
+        );
+        let raw = built.map(|m| m.raw().to_owned()).unwrap_or_default();
+        assert_eq!(
+            raw,
+            r#"{"userId":"US.13491208655302741918","username":"asha","channel":"WhatsApp","appId":"a_1","event":"MO","message":"hi","attachments":"[]","system":"","location":"","ts":"2019-03-03T07:40:51.297Z","tid":"t_0"}"#
+        );
+    }
+
+    #[test]
+    fn events_let_extra_members_replace_the_envelope() {
+        let user = SandboxUser::unchecked_phone("919900012345");
+        let mut extra = serde_json::Map::new();
+        extra.insert("channel".to_owned(), Value::from("WA"));
+        extra.insert("reaction".to_owned(), serde_json::json!({"emoji": "👍"}));
+        let raw = event(
+            "a_1",
+            "reaction",
+            &user,
+            "t_0",
+            time::macros::datetime!(2019-03-03 07:40:51.297 UTC),
+            &extra,
+        );
+        assert_eq!(
+            json(&raw),
+            serde_json::json!({"userId": "", "channel": "WA", "appId": "a_1", "event": "reaction",
+                "waid": "919900012345", "ts": "2019-03-03T07:40:51.297Z", "tid": "t_0",
+                "reaction": {"emoji": "👍"}})
+        );
+    }
+
+    #[test]
+    fn equal_contents_have_equal_digests() {
+        let a = serde_json::json!({"channels": {"OTT-Messaging": {"wa": {"type": "text"}}}});
+        let b = serde_json::json!({"message": {"template": "1"}});
+        assert_eq!(content_digest(&a), content_digest(&a.clone()));
+        assert_ne!(content_digest(&a), content_digest(&b));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{any, post};
 use axum::serve::{IncomingStream, Listener};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -30,13 +30,18 @@ use tokio::net::{TcpListener, TcpStream};
 use super::delivery::{ReceiptPlan, spawn_receipts};
 use super::faults::{self, FAULT_HEADER, Fault};
 use super::state::{
-    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, Shared, normalize_waid,
+    DestinationType, MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape,
+    Shared, normalize_waid,
 };
 use crate::ids::TransactionId;
+use crate::recipient::Bsuid;
 use crate::send::{ResponseCode, ResponseEntry, SendRequest, SendRequestError, SendResponse};
 
 /// The send path Webex Connect serves.
 pub(crate) const MESSAGING_PATH: &str = "/resources/v1/messaging";
+
+/// Where [`Fault::Redirect`] points: a path that records what follows it and queues nothing.
+pub(crate) const REDIRECT_PATH: &str = "/redirected/resources/v1/messaging";
 
 /// The longest body read; far above 1000 destinations of real JSON.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -166,7 +171,36 @@ impl AsyncWrite for CuttableIo {
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(MESSAGING_PATH, post(messaging))
+        .route(REDIRECT_PATH, any(redirected))
         .with_state(shared)
+}
+
+/// A client followed a redirect: record it (the `key` header shows as `***` if it leaked) and
+/// answer 404, as a host that is not Webex Connect would.
+async fn redirected(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
+    tracing::warn!(
+        key_sent = parts.headers.contains_key("key"),
+        "a client followed the sandbox's redirect"
+    );
+    let record = RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        headers: redacted(&parts.headers),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        faults: Vec::new(),
+        outcome: RequestOutcome::Answered {
+            status: StatusCode::NOT_FOUND.as_u16(),
+            response: None,
+            queued: Vec::new(),
+        },
+        received_at: shared.config.clock.now(),
+    };
+    shared.state().requests.push(record);
+    (StatusCode::NOT_FOUND, "Not Found").into_response()
 }
 
 /// Where the faults of a request came from; a queued fault not used goes back to the queue.
@@ -190,10 +224,21 @@ struct Answer {
     status: StatusCode,
     response: Option<SendResponse>,
     plain: Option<&'static str>,
+    location: Option<String>,
     queued: Vec<TransactionId>,
 }
 
 impl Answer {
+    fn plain(status: StatusCode) -> Self {
+        Self {
+            status,
+            response: None,
+            plain: Some(status.canonical_reason().unwrap_or("error")),
+            location: None,
+            queued: Vec::new(),
+        }
+    }
+
     fn reject(shared: &Shared, code: ResponseCode, detail: Option<String>) -> Self {
         let status = match code {
             ResponseCode::AuthenticationFailed | ResponseCode::ServiceKeyMissing => {
@@ -214,15 +259,23 @@ impl Answer {
             status,
             response: Some(SendResponse::Object(entry)),
             plain: None,
+            location: None,
             queued: Vec::new(),
         }
     }
 
     fn into_response(self) -> Response {
-        match (self.response, self.plain) {
+        let mut response = match (self.response, self.plain) {
             (Some(body), _) => (self.status, axum::Json(body)).into_response(),
             (None, text) => (self.status, text.unwrap_or_default()).into_response(),
+        };
+        if let Some(location) = self
+            .location
+            .and_then(|l| header::HeaderValue::from_str(&l).ok())
+        {
+            response.headers_mut().insert(header::LOCATION, location);
         }
+        response
     }
 }
 
@@ -327,7 +380,18 @@ async fn messaging(
         _ => None,
     });
 
-    let answer = handle(&shared, &parts.headers, &bytes, raw.as_ref(), &faults);
+    let mut answer = handle(&shared, &parts.headers, &bytes, raw.as_ref(), &faults);
+    let after_queue = faults.iter().find_map(|f| match f {
+        Fault::StatusAfterQueue(s) => StatusCode::from_u16(*s).ok(),
+        _ => None,
+    });
+    if let Some(status) = after_queue.filter(|_| !answer.queued.is_empty()) {
+        // A gateway between the client and the platform failed after the platform queued.
+        answer = Answer {
+            queued: answer.queued,
+            ..Answer::plain(status)
+        };
+    }
     if faults.contains(&Fault::DropAfterQueue) && !answer.queued.is_empty() {
         record.outcome = RequestOutcome::Dropped {
             queued: answer.queued,
@@ -435,11 +499,16 @@ fn handle(
         Fault::HttpStatus(s) => StatusCode::from_u16(*s).ok(),
         _ => None,
     }) {
+        return Answer::plain(status);
+    }
+    if faults.contains(&Fault::Redirect) {
         return Answer {
-            status,
-            response: None,
-            plain: Some(status.canonical_reason().unwrap_or("error")),
-            queued: Vec::new(),
+            location: shared
+                .state()
+                .redirect_url
+                .as_ref()
+                .map(ToString::to_string),
+            ..Answer::plain(StatusCode::TEMPORARY_REDIRECT)
         };
     }
     if let Err(code) = authenticate(shared, headers) {
@@ -450,6 +519,12 @@ fn handle(
     }
     if faults.contains(&Fault::InternalError) {
         return Answer::reject(shared, ResponseCode::InternalError, None);
+    }
+    if faults.contains(&Fault::InternalErrorOk) {
+        return Answer {
+            status: StatusCode::OK,
+            ..Answer::reject(shared, ResponseCode::InternalError, None)
+        };
     }
     let request = match read_request(bytes, raw) {
         Ok(request) => request,
@@ -474,6 +549,20 @@ fn handle(
         return Answer::reject(shared, ResponseCode::InvalidJson, None);
     };
     let content = Inspected::from_raw(raw);
+    if let Some(bad) = request
+        .destinations()
+        .iter()
+        .flat_map(crate::send::Destination::bsuids)
+        .find_map(|b| Bsuid::new(b.as_str()).err())
+    {
+        // UNVERIFIED: how the platform answers a malformed `bsuid`; 7004 is its code for an
+        // invalid value.
+        return Answer::reject(
+            shared,
+            ResponseCode::InvalidParameters,
+            Some(format!("a bsuid is invalid: {bad}")),
+        );
+    }
     let registered = match &content.template_id {
         Some(id) => {
             // Bound first: the state lock must be released before `reject` takes it again.
@@ -516,6 +605,7 @@ fn read_request(bytes: &[u8], raw: Option<&Value>) -> Result<SendRequest, SendRe
 /// The parts of the content the sandbox acts on, read from the raw JSON.
 struct Inspected {
     kind: String,
+    digest: String,
     text_chars: Option<usize>,
     template_id: Option<String>,
     parameters: BTreeSet<String>,
@@ -523,10 +613,12 @@ struct Inspected {
 
 impl Inspected {
     fn from_raw(raw: &Value) -> Self {
+        let digest = super::payload::content_digest(raw);
         let message = raw.get("message").filter(|m| !m.is_null());
         if let Some(message) = message {
             return Self {
                 kind: "template".to_owned(),
+                digest,
                 text_chars: None,
                 template_id: message
                     .get("template")
@@ -541,6 +633,7 @@ impl Inspected {
         }
         let wa = raw.pointer("/channels/OTT-Messaging/wa");
         Self {
+            digest,
             kind: wa
                 .and_then(|wa| wa.get("type"))
                 .and_then(Value::as_str)
@@ -556,6 +649,51 @@ impl Inspected {
     }
 }
 
+/// One recipient of a request: an id of one destination object.
+struct Target {
+    /// Which destination object it came from.
+    destination: usize,
+    id: String,
+    kind: DestinationType,
+    /// Other ids of the same user given in the same destination object (a `waid` and a
+    /// `bsuid` side by side), whose window counts too.
+    aliases: Vec<String>,
+}
+
+/// The recipients of a request: each `waid` of each destination, or, in a destination with
+/// no `waid`, each `bsuid`. UNVERIFIED: what the platform does with a destination that
+/// holds both; the sandbox sends once, to the `waid`, and counts the `bsuid`'s window.
+fn targets(request: &SendRequest) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for (index, destination) in request.destinations().iter().enumerate() {
+        let bsuids = destination.bsuids();
+        if destination.waids().is_empty() {
+            targets.extend(bsuids.iter().map(|id| Target {
+                destination: index,
+                id: id.clone(),
+                kind: DestinationType::Bsuid,
+                aliases: Vec::new(),
+            }));
+            continue;
+        }
+        let aliases = if destination.waids().len() == 1 {
+            bsuids.to_vec()
+        } else {
+            Vec::new()
+        };
+        targets.extend(destination.waids().iter().map(|waid| Target {
+            destination: index,
+            id: normalize_waid(waid),
+            kind: DestinationType::Waid,
+            aliases: aliases.clone(),
+        }));
+    }
+    targets
+}
+
+/// Queues one message per recipient, all under one transid (reference §12.3: several
+/// destinations of one request may share one transid, and each receipt names its
+/// destination).
 fn queue(
     shared: &Arc<Shared>,
     request: &SendRequest,
@@ -564,70 +702,80 @@ fn queue(
     faults: &[Fault],
 ) -> Answer {
     let now = shared.config.clock.now();
-    let mut entries = Vec::new();
+    let transid = TransactionId::from(shared.next_uuid());
+    let callback_data = request.callback_data().map(|c| c.as_str().to_owned());
     let mut plans = Vec::new();
-    let mut queued = Vec::new();
     {
         let mut state = shared.state();
         let url = request
             .notify_url()
             .cloned()
             .or_else(|| state.delivery_url.clone());
-        for destination in request.destinations() {
+        for target in targets(request) {
+            let destination = request.destinations().get(target.destination);
             let correlation_id = destination
-                .correlation_id()
+                .and_then(|d| d.correlation_id())
                 .or(request.correlation_id())
                 .map(|c| c.as_str().to_owned());
-            for waid in destination.waids() {
-                let waid = normalize_waid(waid);
-                let fate = fate(shared, &state, &waid, content, registered, now);
-                let transid = TransactionId::from(super::payload::uuid(&mut state.rng));
-                tracing::debug!(transid = %transid, waid = %mask(&waid), kind = %content.kind, "queued");
-                let message = QueuedMessage {
-                    transid: transid.clone(),
-                    waid: waid.clone(),
-                    correlation_id: correlation_id.clone(),
-                    callback_data: request.callback_data().map(|c| c.as_str().to_owned()),
-                    kind: content.kind.clone(),
-                    template_id: content.template_id.clone(),
-                    notify_url: url.clone(),
-                    fate: fate.clone(),
-                    receipts: Vec::new(),
-                    queued_at: now,
-                };
-                let index = state.messages.len();
-                state.messages.push(message);
-                state.message_index.insert(transid.clone(), index);
-                entries.push(
-                    ResponseEntry::new(ResponseCode::Queued)
-                        .with_transid(transid.clone())
-                        .with_description("Queued"),
-                );
-                plans.push(ReceiptPlan {
-                    transid: transid.clone(),
-                    waid,
-                    correlation_id: correlation_id.clone().unwrap_or_default(),
-                    callback_data: request
-                        .callback_data()
-                        .map(|c| c.as_str().to_owned())
-                        .unwrap_or_default(),
-                    fate,
-                    url: url.clone(),
-                    duplicate: faults.contains(&Fault::DuplicateReceipts),
-                    out_of_order: faults.contains(&Fault::ReceiptsOutOfOrder),
-                });
-                queued.push(transid);
-            }
+            let fate = fate(shared, &state, &target, content, registered, now);
+            tracing::debug!(
+                transid = %transid,
+                destination = %mask(&target.id),
+                kind = %content.kind,
+                "queued"
+            );
+            let message = QueuedMessage {
+                transid: transid.clone(),
+                destination: target.id.clone(),
+                destination_type: target.kind,
+                correlation_id: correlation_id.clone(),
+                callback_data: callback_data.clone(),
+                kind: content.kind.clone(),
+                content_digest: content.digest.clone(),
+                template_id: content.template_id.clone(),
+                notify_url: url.clone(),
+                fate: fate.clone(),
+                receipts: Vec::new(),
+                queued_at: now,
+            };
+            let index = state.messages.len();
+            state.messages.push(message);
+            state
+                .message_index
+                .entry(transid.clone())
+                .or_default()
+                .push(index);
+            plans.push(ReceiptPlan {
+                index,
+                transid: transid.clone(),
+                destination: target.id,
+                destination_type: target.kind,
+                correlation_id: correlation_id.unwrap_or_default(),
+                callback_data: callback_data.clone().unwrap_or_default(),
+                fate,
+                url: url.clone(),
+                duplicate: faults.contains(&Fault::DuplicateReceipts),
+                out_of_order: faults.contains(&Fault::ReceiptsOutOfOrder),
+            });
         }
     }
     for plan in plans {
         spawn_receipts(shared, plan);
     }
+    let entry = ResponseEntry::new(ResponseCode::Queued)
+        .with_transid(transid.clone())
+        .with_description("Queued");
+    let entries = match shared.config.response_shape {
+        ResponseShape::PerDestination => vec![entry; request.destinations().len()],
+        // Also the fallback for shapes added later: the documented sample's.
+        _ => vec![entry],
+    };
     Answer {
         status: StatusCode::OK,
         response: Some(SendResponse::Array(entries)),
         plain: None,
-        queued,
+        location: None,
+        queued: vec![transid],
     }
 }
 
@@ -635,7 +783,7 @@ fn queue(
 fn fate(
     shared: &Shared,
     state: &super::state::State,
-    waid: &str,
+    target: &Target,
     content: &Inspected,
     registered: Option<&BTreeSet<String>>,
     now: time::OffsetDateTime,
@@ -649,10 +797,11 @@ fn fate(
         }
         return MessageFate::Read;
     }
-    let in_window = state
-        .last_inbound
-        .get(waid)
-        .is_some_and(|last| now - *last < shared.config.window);
+    // The window is per user: a message from either id of theirs opened it.
+    let in_window = std::iter::once(&target.id)
+        .chain(&target.aliases)
+        .filter_map(|id| state.last_inbound.get(id))
+        .any(|last| now - *last < shared.config.window);
     if !in_window {
         return failed("7710");
     }

@@ -62,12 +62,14 @@ pub enum RequestOutcome {
         status: u16,
         /// The Webex Connect body, or `None` for a plain-text answer (an injected HTTP error).
         response: Option<SendResponse>,
-        /// The transids queued by this request (empty when rejected).
+        /// The transid queued by this request (empty when rejected). One transid covers
+        /// every destination; [`Sandbox::messages`](super::Sandbox::messages) has one entry
+        /// per destination.
         queued: Vec<TransactionId>,
     },
     /// The connection was closed without an answer.
     Dropped {
-        /// The transids queued before the drop (empty when dropped before reading the body).
+        /// The transid queued before the drop (empty when dropped before reading the body).
         queued: Vec<TransactionId>,
     },
 }
@@ -96,6 +98,8 @@ pub enum WebhookKind {
     Receipt {
         /// The message's transid.
         transid: TransactionId,
+        /// The destination the receipt names (`deliveryInfo.destination`).
+        destination: String,
         /// The receipt code, e.g. `7500`.
         code: String,
     },
@@ -103,6 +107,11 @@ pub enum WebhookKind {
     Inbound {
         /// Its `tid`.
         tid: String,
+    },
+    /// Any other event injected with [`Sandbox::inject_event`](super::Sandbox::inject_event).
+    Event {
+        /// Its `event` member, when it has a string one.
+        event: Option<String>,
     },
 }
 
@@ -122,7 +131,8 @@ pub struct SentWebhook {
     pub attempts: u32,
     /// The HTTP status of the last attempt; `None` when it did not get an answer.
     pub status: Option<u16>,
-    /// Whether the receiver accepted it (a 2xx status).
+    /// Whether the receiver accepted it: HTTP 200, or another 2xx that Webex Connect does not
+    /// retry (202 to 208, 226).
     pub delivered: bool,
     /// Why the last attempt failed, when it did not get an answer.
     pub error: Option<String>,
@@ -141,20 +151,55 @@ pub enum MessageFate {
     },
 }
 
-/// One message the sandbox queued (one per destination `waid`).
+/// What kind of id a destination is, as receipts name it in `destinationType`.
+///
+/// ```
+/// use webex_connect_whatsapp::sandbox::DestinationType;
+/// assert_eq!(DestinationType::Waid.as_str(), "waid");
+/// assert_eq!(DestinationType::Bsuid.as_str(), "bsuid");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum DestinationType {
+    /// A WhatsApp id or phone number (`destination[].waid`).
+    Waid,
+    /// A business-scoped user id (`destination[].bsuid`).
+    ///
+    /// UNVERIFIED: the docs show receipts only for `waid`; the sandbox writes `bsuid`.
+    Bsuid,
+}
+
+impl DestinationType {
+    /// The `destinationType` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waid => "waid",
+            Self::Bsuid => "bsuid",
+        }
+    }
+}
+
+/// One message the sandbox queued: one per destination id of a request. Every message of one
+/// request shares its transid; the destination tells them apart.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct QueuedMessage {
-    /// The transid answered to the client.
+    /// The transid answered to the client, shared by every destination of the request.
     pub transid: TransactionId,
-    /// The recipient.
-    pub waid: String,
+    /// The recipient, as its receipts name it: the waid digits, or the BSUID as sent.
+    pub destination: String,
+    /// Whether [`QueuedMessage::destination`] is a waid or a BSUID.
+    pub destination_type: DestinationType,
     /// The correlation id echoed in its receipts (the destination's, else the request's).
     pub correlation_id: Option<String>,
     /// The callback data echoed in its receipts.
     pub callback_data: Option<String>,
     /// The message type: `template`, or the session type (`text`, `image`, ...).
     pub kind: String,
+    /// A digest of the content (`channels` or `message`): equal for equal contents, so two
+    /// queued messages with the same destination, correlation id and digest are one message
+    /// sent twice.
+    pub content_digest: String,
     /// The template id, for a template message.
     pub template_id: Option<String>,
     /// Where its receipts go, if anywhere.
@@ -165,6 +210,38 @@ pub struct QueuedMessage {
     pub receipts: Vec<String>,
     /// Sandbox time it was queued.
     pub queued_at: OffsetDateTime,
+}
+
+impl QueuedMessage {
+    /// What identifies the message a client meant to send: destination, correlation id and
+    /// content. [`Sandbox::queue_counts`](super::Sandbox::queue_counts) counts by it.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::sandbox::QueuedMessage;
+    /// fn to(m: &QueuedMessage) -> String {
+    ///     m.key().destination
+    /// }
+    /// ```
+    pub fn key(&self) -> QueueKey {
+        QueueKey {
+            destination: self.destination.clone(),
+            correlation_id: self.correlation_id.clone(),
+            content_digest: self.content_digest.clone(),
+        }
+    }
+}
+
+/// What makes two queued messages the same message: the same destination, correlation id
+/// and content. A key queued more than once is a message a client sent twice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct QueueKey {
+    /// The recipient, as in [`QueuedMessage::destination`].
+    pub destination: String,
+    /// The correlation id echoed in the receipts, if any.
+    pub correlation_id: Option<String>,
+    /// [`QueuedMessage::content_digest`].
+    pub content_digest: String,
 }
 
 /// Delays between a message being queued and each of its receipts, in sandbox time.
@@ -187,6 +264,32 @@ pub(crate) struct Config {
     pub(crate) webhook_retries: u32,
     pub(crate) webhook_retry_delay: Duration,
     pub(crate) window: Duration,
+    pub(crate) response_shape: ResponseShape,
+}
+
+/// How an accepted request's `response` array is laid out.
+///
+/// UNVERIFIED: the docs show one entry (`{"response":[{"code":"1001","transid":..}]}`) and do
+/// not say whether a request with several destinations gets one entry or one per
+/// destination. Either way the sandbox gives every destination the same transid, and each
+/// receipt names its destination.
+///
+/// ```
+/// use webex_connect_whatsapp::sandbox::{ResponseShape, Sandbox};
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let sandbox = Sandbox::builder().response_shape(ResponseShape::PerDestination).start().await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ResponseShape {
+    /// One entry for the whole request: the documented sample's shape (the default).
+    #[default]
+    PerRequest,
+    /// One entry per destination object, in request order, all with the same transid.
+    PerDestination,
 }
 
 /// Everything that changes while the sandbox runs.
@@ -195,7 +298,8 @@ pub(crate) struct State {
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) webhooks: Vec<SentWebhook>,
     pub(crate) messages: Vec<QueuedMessage>,
-    pub(crate) message_index: HashMap<TransactionId, usize>,
+    /// Where each transid's messages are in `messages`: one per destination.
+    pub(crate) message_index: HashMap<TransactionId, Vec<usize>>,
     pub(crate) last_inbound: HashMap<String, OffsetDateTime>,
     pub(crate) templates: HashMap<String, BTreeSet<String>>,
     pub(crate) fault_queue: VecDeque<Fault>,
@@ -204,6 +308,8 @@ pub(crate) struct State {
     pub(crate) recent: VecDeque<OffsetDateTime>,
     pub(crate) delivery_url: Option<Url>,
     pub(crate) inbound_url: Option<Url>,
+    /// The `Location` of [`Fault::Redirect`], known once the listener is bound.
+    pub(crate) redirect_url: Option<Url>,
     pub(crate) rng: fastrand::Rng,
 }
 
@@ -263,7 +369,7 @@ impl Drop for PendingGuard {
     }
 }
 
-/// `+919900012345` and `919900012345` name the same customer.
+/// `+919900012345` and `919900012345` name the same customer; a BSUID is kept as it is.
 pub(crate) fn normalize_waid(waid: &str) -> String {
     waid.trim().trim_start_matches('+').to_owned()
 }
