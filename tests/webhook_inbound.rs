@@ -342,16 +342,34 @@ fn bodies_the_typed_reader_refuses_are_unknown_events() {
     let cases: &[(&str, Option<&str>)] = &[
         // A repeated key: the typed reader refuses it, the event is still kept.
         (r#"{"event":"MO","waid":"1","waid":"2"}"#, Some("MO")),
-        (r#"{"event":"MO","event":"typing","waid":"1"}"#, Some("typing")),
+        (
+            r#"{"event":"MO","event":"typing","waid":"1"}"#,
+            Some("typing"),
+        ),
         // Known fields of another shape.
         (r#"{"deliveryInfoNotification":"x"}"#, None),
         (r#"{"deliveryInfoNotification":{"deliveryInfo":"x"}}"#, None),
-        (r#"{"deliveryInfoNotification":{"transid":"t","transid":"u"}}"#, None),
+        (
+            r#"{"deliveryInfoNotification":{"transid":"t","transid":"u"}}"#,
+            None,
+        ),
         // Events the crate does not model.
-        (r#"{"event":"typing","userId":"US.1349","state":"on"}"#, Some("typing")),
-        (r#"{"event":"clicked","waid":"9199xxxxxxxx","url":"https://e.com/x"}"#, Some("clicked")),
-        (r#"{"event":"user_id_update","waid":"1","userId":"US.1"}"#, Some("user_id_update")),
-        (r#"{"event":"reaction","emoji":"\ud83d\ude00"}"#, Some("reaction")),
+        (
+            r#"{"event":"typing","userId":"US.1349","state":"on"}"#,
+            Some("typing"),
+        ),
+        (
+            r#"{"event":"clicked","waid":"9199xxxxxxxx","url":"https://e.com/x"}"#,
+            Some("clicked"),
+        ),
+        (
+            r#"{"event":"user_id_update","waid":"1","userId":"US.1"}"#,
+            Some("user_id_update"),
+        ),
+        (
+            r#"{"event":"reaction","emoji":"\ud83d\ude00"}"#,
+            Some("reaction"),
+        ),
         // No `event`, or one that names nothing.
         (r#"{"waid":"1","message":"hi"}"#, None),
         (r#"{"event":5,"waid":"1"}"#, None),
@@ -394,7 +412,9 @@ fn username_user_fixture_has_a_bsuid_and_no_waid() {
     );
     assert_eq!(
         m.reply_to(),
-        Some(Recipient::from(Bsuid::new("US.13491208655302741918").unwrap()))
+        Some(Recipient::from(
+            Bsuid::new("US.13491208655302741918").unwrap()
+        ))
     );
     assert!(m.extra().is_empty(), "{:?}", m.extra());
 }
@@ -414,7 +434,9 @@ fn both_ids_are_kept_when_both_arrive() {
     // The phone number is preferred for answers.
     assert_eq!(
         m.reply_to(),
-        Some(Recipient::from(PhoneNumber::parse("+5511987654321").unwrap()))
+        Some(Recipient::from(
+            PhoneNumber::parse("+5511987654321").unwrap()
+        ))
     );
 }
 
@@ -603,8 +625,7 @@ fn unknown_events_round_trip_through_serde() {
     // Serializing writes the JSON value, where a repeated key keeps its last value: an `MO`
     // that was unknown only for its repeated key comes back typed.
     let event = webhook::parse(br#"{"event":"MO","waid":"1","waid":"2"}"#).unwrap();
-    let back: WebhookEvent =
-        serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+    let back: WebhookEvent = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
     let WebhookEvent::Inbound(m) = back else {
         panic!("{back:?}")
     };

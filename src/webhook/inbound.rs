@@ -877,7 +877,7 @@ impl InboundMessageBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bsuid(mut self, bsuid: Bsuid) -> Self {
-        self.user_id = bsuid.as_str().to_owned();
+        self.user_id = bsuid.into_string();
         self
     }
 
