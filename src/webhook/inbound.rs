@@ -106,7 +106,8 @@ pub struct InboundMessage {
 
 impl InboundMessage {
     /// Parses an inbound body, whatever its `event` (unknown events read as
-    /// [`InboundEvent::Unknown`]; [`crate::webhook::parse`] refuses those).
+    /// [`InboundEvent::Unknown`], where [`crate::webhook::parse`] hands them over as
+    /// [`crate::webhook::WebhookEvent::Unknown`]).
     ///
     /// ```
     /// use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
@@ -305,7 +306,9 @@ impl InboundMessage {
     }
 
     /// Who to answer: the phone number when `waid` is one, else the BSUID. `None` when the
-    /// sender has neither (a masked `waid` and no BSUID, as in documentation samples).
+    /// sender has neither: a masked `waid` (as in documentation samples) or a normalized WAID
+    /// (`IN.2149372115xxxxxx`, not a phone number, and not a BSUID even though it looks like
+    /// one), with no BSUID beside it.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
