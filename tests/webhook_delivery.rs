@@ -403,3 +403,44 @@ fn debug_is_readable() {
     let debug = format!("{r:?}");
     assert!(debug.contains("ReEngagement"), "{debug}");
 }
+
+#[test]
+fn receipts_the_typed_reader_cannot_read_are_kept_as_unknown_events() {
+    let faq = String::from_utf8(fixture("delivery_delivered.json")).unwrap();
+    let repeated = faq.replacen(r#""transid""#, r#""transid":"first","transid""#, 1);
+    assert_ne!(repeated, faq);
+    for body in [
+        repeated.as_str(),
+        r#"{"deliveryInfoNotification":"{\"deliveryInfo\":{}}"}"#,
+        r#"{"deliveryInfoNotification":7}"#,
+        r#"{"deliveryInfoNotification":{"deliveryInfo":"Delivered"}}"#,
+    ] {
+        let WebhookEvent::Unknown(e) = webhook::parse(body.as_bytes()).unwrap() else {
+            panic!("{body} must be kept")
+        };
+        assert_eq!(e.raw(), body);
+        assert_eq!(e.event(), None);
+        assert!(e.pointer("/deliveryInfoNotification").is_some());
+        assert!(
+            DeliveryReceipt::from_slice(body.as_bytes()).is_err(),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn a_clicked_status_is_still_a_receipt() {
+    // A link click reported as a receipt status stays a receipt, its status kept as sent;
+    // one reported as its own `event` is an unknown event.
+    let body = br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryStatus":"Clicked","code":"7999"},"transid":"t1"}}"#;
+    let WebhookEvent::DeliveryReceipt(r) = webhook::parse(body).unwrap() else {
+        panic!("a receipt")
+    };
+    assert_eq!(r.status(), &DeliveryStatus::Unknown("Clicked".into()));
+    let body = br#"{"event":"clicked","transid":"t1","url":"https://e.com/offer"}"#;
+    let WebhookEvent::Unknown(e) = webhook::parse(body).unwrap() else {
+        panic!("an unknown event")
+    };
+    assert_eq!(e.event(), Some("clicked"));
+    assert_eq!(e.raw().as_bytes(), body);
+}

@@ -9,8 +9,10 @@
 use serde_json::Value;
 use time::macros::datetime;
 use webex_connect_whatsapp::webhook::{
-    self, Attachment, InboundEvent, InboundMessage, Location, WebhookError, WebhookEvent,
+    self, Attachment, InboundEvent, InboundMessage, Location, UnknownEvent, WebhookError,
+    WebhookEvent,
 };
+use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -266,36 +268,377 @@ fn location_with_bad_coordinates_keeps_the_text() {
 }
 
 #[test]
-fn missing_waid_is_an_error() {
-    let err = webhook::parse(br#"{"event":"MO","message":"hi"}"#).unwrap_err();
+fn an_mo_without_any_sender_id_is_unknown_for_parse_and_an_error_for_from_slice() {
+    for body in [
+        r#"{"event":"MO","message":"hi"}"#,
+        r#"{"event":"MO","waid":"","userId":"","message":"hi"}"#,
+        r#"{"event":"MO","waid":null,"bsuid":"not-a-bsuid"}"#,
+    ] {
+        let WebhookEvent::Unknown(e) = webhook::parse(body.as_bytes()).unwrap() else {
+            panic!("{body} must be kept as an unknown event")
+        };
+        assert_eq!(e.event(), Some("MO"));
+        assert_eq!(e.raw(), body);
+        let err = InboundMessage::from_slice(body.as_bytes()).unwrap_err();
+        assert_eq!(err, WebhookError::NoSender, "{body}");
+    }
     assert_eq!(
-        err,
-        WebhookError::MissingField {
-            what: "inbound message",
-            field: "waid"
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "inbound message has no `waid` field (or it is empty)"
+        WebhookError::NoSender.to_string(),
+        "inbound message names no sender: `waid`, `userId` and `bsuid` are all absent or \
+         empty; expected a WhatsApp id in `waid` or a business-scoped user id in `userId`"
     );
 }
 
 #[test]
-fn event_matching_ignores_case_and_unknown_events_are_refused() {
+fn event_matching_ignores_case_and_unknown_events_are_kept() {
     let m = InboundMessage::from_slice(br#"{"event":"mo","waid":"1"}"#).unwrap();
     assert_eq!(m.event(), &InboundEvent::Mo);
-    let err = webhook::parse(br#"{"event":"reaction","waid":"1"}"#).unwrap_err();
-    assert_eq!(
-        err,
-        WebhookError::UnknownEvent {
-            event: Some("reaction".into())
+    let body = br#"{"event":"reaction","waid":"1"}"#;
+    let WebhookEvent::Unknown(e) = webhook::parse(body).unwrap() else {
+        panic!("a reaction is an unknown event")
+    };
+    assert_eq!(e.event(), Some("reaction"));
+    assert_eq!(e.raw().as_bytes(), body);
+    // The typed reader still reads it, naming the event it does not know.
+    let m = InboundMessage::from_slice(body).unwrap();
+    assert_eq!(m.event(), &InboundEvent::Unknown("reaction".into()));
+    let WebhookEvent::Unknown(e) = webhook::parse(b"{}").unwrap() else {
+        panic!("an empty object is an unknown event")
+    };
+    assert_eq!(e.event(), None);
+}
+
+fn unknown(body: &[u8]) -> UnknownEvent {
+    match webhook::parse(body).unwrap() {
+        WebhookEvent::Unknown(e) => {
+            assert_eq!(e.raw().as_bytes(), body, "raw() is the body byte for byte");
+            e
         }
-    );
-    assert!(err.to_string().contains(r#""event" is "reaction""#));
+        other => panic!("{} parsed as {other:?}", String::from_utf8_lossy(body)),
+    }
+}
+
+#[test]
+fn reaction_fixture_is_an_unknown_event_kept_byte_for_byte() {
+    let e = unknown(&fixture("event_reaction.json"));
+    assert_eq!(e.event(), Some("reaction"));
+    assert_eq!(e.pointer("/reaction/emoji"), Some(Value::from("\u{1f44d}")));
+    assert_eq!(e.value()["waid"], "9199xxxxxxxx");
+    assert_eq!(e.pointer("/nope"), None);
+}
+
+#[test]
+fn user_id_update_fixture_is_an_unknown_event_kept_byte_for_byte() {
+    let e = unknown(&fixture("event_user_id_update.json"));
+    assert_eq!(e.event(), Some("user_id_update"));
     assert_eq!(
-        webhook::parse(b"{}").unwrap_err(),
-        WebhookError::UnknownEvent { event: None }
+        e.pointer("/previousUserId"),
+        Some(Value::from("US.88412093317720455116"))
+    );
+}
+
+#[test]
+fn bodies_the_typed_reader_refuses_are_unknown_events() {
+    let cases: &[(&str, Option<&str>)] = &[
+        // A repeated key: the typed reader refuses it, the event is still kept.
+        (r#"{"event":"MO","waid":"1","waid":"2"}"#, Some("MO")),
+        (
+            r#"{"event":"MO","event":"typing","waid":"1"}"#,
+            Some("typing"),
+        ),
+        // Known fields of another shape.
+        (r#"{"deliveryInfoNotification":"x"}"#, None),
+        (r#"{"deliveryInfoNotification":{"deliveryInfo":"x"}}"#, None),
+        (
+            r#"{"deliveryInfoNotification":{"transid":"t","transid":"u"}}"#,
+            None,
+        ),
+        // Events the crate does not model.
+        (
+            r#"{"event":"typing","userId":"US.1349","state":"on"}"#,
+            Some("typing"),
+        ),
+        (
+            r#"{"event":"clicked","waid":"9199xxxxxxxx","url":"https://e.com/x"}"#,
+            Some("clicked"),
+        ),
+        (
+            r#"{"event":"user_id_update","waid":"1","userId":"US.1"}"#,
+            Some("user_id_update"),
+        ),
+        (
+            r#"{"event":"reaction","emoji":"\ud83d\ude00"}"#,
+            Some("reaction"),
+        ),
+        // No `event`, or one that names nothing.
+        (r#"{"waid":"1","message":"hi"}"#, None),
+        (r#"{"event":5,"waid":"1"}"#, None),
+        (r#"{"event":"","waid":"1"}"#, None),
+        (r#"{"event":null}"#, None),
+        (r#" { "ev\u0065nt" : "esc\u0061ped" } "#, Some("escaped")),
+        // Valid JSON that `serde_json::Value` cannot hold is still an object.
+        (r#"{"event":"big","n":1e400}"#, Some("big")),
+        (r#"{"event":"lone","s":"\ud800"}"#, Some("lone")),
+    ];
+    for (body, event) in cases {
+        let e = unknown(body.as_bytes());
+        assert_eq!(e.event(), *event, "{body}");
+    }
+    let deep = format!(
+        r#"{{"event":"deep","a":{}1{}}}"#,
+        "[".repeat(500),
+        "]".repeat(500)
+    );
+    assert_eq!(unknown(deep.as_bytes()).event(), Some("deep"));
+}
+
+#[test]
+fn username_user_fixture_has_a_bsuid_and_no_waid() {
+    let body = fixture("inbound_username_user.json");
+    let m = inbound("inbound_username_user.json");
+    assert_eq!(m.raw().as_bytes(), body);
+    assert_eq!(m.event(), &InboundEvent::Mo);
+    assert_eq!(m.waid(), None);
+    assert_eq!(
+        m.bsuid().map(Bsuid::as_str),
+        Some("US.13491208655302741918")
+    );
+    assert_eq!(m.user_id(), Some("US.13491208655302741918"));
+    assert_eq!(m.username(), Some("asha.k"));
+    assert_eq!(m.text(), Some("Hi, is my order shipped?"));
+    assert_eq!(
+        m.sender_ids().collect::<Vec<_>>(),
+        ["US.13491208655302741918"]
+    );
+    assert_eq!(
+        m.reply_to(),
+        Some(Recipient::from(
+            Bsuid::new("US.13491208655302741918").unwrap()
+        ))
+    );
+    assert!(m.extra().is_empty(), "{:?}", m.extra());
+}
+
+#[test]
+fn both_ids_are_kept_when_both_arrive() {
+    let body = fixture("inbound_both_ids.json");
+    let m = inbound("inbound_both_ids.json");
+    assert_eq!(m.raw().as_bytes(), body);
+    assert_eq!(m.waid(), Some("5511987654321"));
+    assert_eq!(m.bsuid().map(Bsuid::as_str), Some("BR.1502576394655843"));
+    assert_eq!(m.username(), Some("joao"));
+    assert_eq!(
+        m.sender_ids().collect::<Vec<_>>(),
+        ["5511987654321", "BR.1502576394655843"]
+    );
+    // The phone number is preferred for answers.
+    assert_eq!(
+        m.reply_to(),
+        Some(Recipient::from(
+            PhoneNumber::parse("+5511987654321").unwrap()
+        ))
+    );
+}
+
+#[test]
+fn a_normalized_waid_is_kept_exactly_as_received() {
+    let body = fixture("inbound_normalized_waid.json");
+    let m = inbound("inbound_normalized_waid.json");
+    assert_eq!(m.raw().as_bytes(), body);
+    assert_eq!(m.waid(), Some("IN.2149372115xxxxxx"));
+    // A BSUID-shaped `waid` is a normalized WAID, not a BSUID.
+    assert_eq!(m.bsuid(), None);
+    assert_eq!(m.user_id(), None);
+    assert_eq!(m.username(), None);
+    assert_eq!(m.sender_ids().collect::<Vec<_>>(), ["IN.2149372115xxxxxx"]);
+    assert_eq!(m.reply_to(), None);
+    assert_eq!(m.timestamp(), Some(datetime!(2026-11-20 04:47:30.250 UTC)));
+}
+
+#[test]
+fn an_empty_waid_with_a_bsuid_user_id_is_a_username_user() {
+    for body in [
+        r#"{"event":"MO","waid":"","userId":"US.13491208655302741918"}"#,
+        r#"{"event":"MO","waid":null,"userId":"US.13491208655302741918"}"#,
+        r#"{"event":"postback","userId":"US.13491208655302741918","buttonPayload":"P"}"#,
+    ] {
+        let WebhookEvent::Inbound(m) = webhook::parse(body.as_bytes()).unwrap() else {
+            panic!("{body} is an inbound message")
+        };
+        assert_eq!(m.waid(), None, "{body}");
+        assert_eq!(
+            m.bsuid().map(Bsuid::as_str),
+            Some("US.13491208655302741918")
+        );
+        assert_eq!(m.raw(), body);
+    }
+}
+
+#[test]
+fn a_bsuid_field_is_read_as_a_string_or_an_array() {
+    let cases = [
+        (
+            r#"{"event":"MO","bsuid":"US.ENT.11815799212886844830"}"#,
+            "US.ENT.11815799212886844830",
+        ),
+        (r#"{"event":"MO","bsuid":["US.1349"]}"#, "US.1349"),
+        (r#"{"event":"MO","bsuid":["bad","US.1349"]}"#, "US.1349"),
+        // The `bsuid` field wins over a BSUID in `userId`.
+        (r#"{"event":"MO","userId":"US.1","bsuid":"US.2"}"#, "US.2"),
+        // An invalid `bsuid` falls back to `userId`.
+        (r#"{"event":"MO","userId":"US.1","bsuid":"nope"}"#, "US.1"),
+        (
+            r#"{"event":"MO","waid":"","bsuid":"US.1349","username":"asha"}"#,
+            "US.1349",
+        ),
+    ];
+    for (body, expected) in cases {
+        let WebhookEvent::Inbound(m) = webhook::parse(body.as_bytes()).unwrap() else {
+            panic!("{body} is an inbound message")
+        };
+        assert_eq!(m.bsuid().map(Bsuid::as_str), Some(expected), "{body}");
+        assert_eq!(m.waid(), None);
+        assert!(m.extra().is_empty(), "`bsuid` is a known field: {body}");
+        assert!(m.pointer("/bsuid").is_some());
+    }
+}
+
+#[test]
+fn a_user_id_that_is_not_a_bsuid_stays_a_plain_user_id() {
+    for user_id in ["u-77", "13491208655302741918", "us.1349", "US.", "US.a-b"] {
+        let body = format!(r#"{{"event":"MO","waid":"9199xxxxxxxx","userId":"{user_id}"}}"#);
+        let m = InboundMessage::from_slice(body.as_bytes()).unwrap();
+        assert_eq!(m.user_id(), Some(user_id));
+        assert_eq!(m.bsuid(), None, "{user_id}");
+        assert_eq!(m.sender_ids().collect::<Vec<_>>(), ["9199xxxxxxxx"]);
+    }
+    // With no waid, a plain user id still names the sender, but cannot be answered.
+    let m = InboundMessage::from_slice(br#"{"event":"MO","userId":"u-77"}"#).unwrap();
+    assert_eq!((m.waid(), m.bsuid(), m.reply_to()), (None, None, None));
+    assert!(matches!(
+        webhook::parse(br#"{"event":"MO","userId":"u-77"}"#).unwrap(),
+        WebhookEvent::Inbound(_)
+    ));
+}
+
+#[test]
+fn debug_masks_every_id() {
+    for name in [
+        "inbound_username_user.json",
+        "inbound_both_ids.json",
+        "inbound_normalized_waid.json",
+    ] {
+        let m = inbound(name);
+        let debug = format!("{m:?}");
+        for secret in [
+            "13491208655302741918",
+            "1502576394655843",
+            "5511987654321",
+            "2149372115",
+            "asha.k",
+            "joao",
+        ] {
+            assert!(!debug.contains(secret), "{name}: {debug} shows {secret}");
+        }
+        assert!(debug.contains("InboundMessage"), "{debug}");
+    }
+    let debug = format!("{:?}", unknown(&fixture("event_user_id_update.json")));
+    assert!(!debug.contains("1349"), "{debug}");
+    assert!(debug.contains("user_id_update"), "{debug}");
+}
+
+#[test]
+fn builder_simulates_a_username_user() {
+    let id = Bsuid::new("US.13491208655302741918").unwrap();
+    let m = InboundMessage::builder("a_155054536910425280", "")
+        .bsuid(id.clone())
+        .username("asha.k")
+        .text("Hi, is my order shipped?")
+        .tid("7d0e5a91-2c4b-4f4e-9a51-3b1c0e6f2a77_0")
+        .timestamp(datetime!(2026-11-20 10:15:02.412 UTC))
+        .build()
+        .unwrap();
+    assert_eq!(m.waid(), None);
+    assert_eq!(m.bsuid(), Some(&id));
+    assert_eq!(m.username(), Some("asha.k"));
+    // The fixture leaves `waid` out; the builder writes it empty. Both read the same.
+    let mut expected = as_value(&fixture("inbound_username_user.json"));
+    expected["waid"] = Value::from("");
+    assert_eq!(as_value(m.raw().as_bytes()), expected);
+    assert!(matches!(
+        webhook::parse(m.raw().as_bytes()).unwrap(),
+        WebhookEvent::Inbound(ref again) if again == &m
+    ));
+
+    let from = InboundMessage::builder_from("a_1", id.clone())
+        .postback("Yes", "YES_1")
+        .build()
+        .unwrap();
+    assert_eq!((from.waid(), from.bsuid()), (None, Some(&id)));
+    assert_eq!(from.event(), &InboundEvent::Postback);
+
+    let phone = PhoneNumber::parse("+5511987654321").unwrap();
+    let both = InboundMessage::builder_from("a_1", &phone)
+        .bsuid(Bsuid::new("BR.1502576394655843").unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(
+        both.sender_ids().collect::<Vec<_>>(),
+        ["5511987654321", "BR.1502576394655843"]
+    );
+}
+
+#[test]
+fn builder_refuses_a_message_with_no_sender() {
+    assert_eq!(
+        InboundMessage::builder("a_1", "")
+            .text("hi")
+            .build()
+            .unwrap_err(),
+        WebhookError::NoSender
+    );
+    let m = InboundMessage::builder("a_1", "")
+        .user_id("u-77")
+        .build()
+        .unwrap();
+    assert_eq!(
+        (m.waid(), m.user_id(), m.bsuid()),
+        (None, Some("u-77"), None)
+    );
+}
+
+#[test]
+fn unknown_events_round_trip_through_serde() {
+    for body in [
+        fixture("event_reaction.json"),
+        fixture("event_user_id_update.json"),
+        br#"{"event":"typing","on":1,"on":2}"#.to_vec(),
+    ] {
+        let event = webhook::parse(&body).unwrap();
+        let json = serde_json::to_string(&event).unwrap();
+        let back: WebhookEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event);
+        assert!(matches!(back, WebhookEvent::Unknown(_)));
+        let e: UnknownEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(WebhookEvent::Unknown(e), event);
+    }
+    // Serializing writes the JSON value, where a repeated key keeps its last value: an `MO`
+    // that was unknown only for its repeated key comes back typed.
+    let event = webhook::parse(br#"{"event":"MO","waid":"1","waid":"2"}"#).unwrap();
+    let back: WebhookEvent = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+    let WebhookEvent::Inbound(m) = back else {
+        panic!("{back:?}")
+    };
+    assert_eq!(m.waid(), Some("2"));
+    assert!(serde_json::from_str::<UnknownEvent>("[1]").is_err());
+    assert!(serde_json::from_str::<WebhookEvent>("\"x\"").is_err());
+    // Bodies `Value` cannot hold are written back as they are.
+    let body = r#"{"event":"big","n":1e400}"#;
+    let event = webhook::parse(body.as_bytes()).unwrap();
+    assert_eq!(serde_json::to_string(&event).unwrap(), body);
+    assert_ne!(
+        event,
+        webhook::parse(br#"{"event":"big","n":2e400}"#).unwrap()
     );
 }
 
@@ -414,6 +757,9 @@ fn serde_round_trip_of_every_inbound_fixture() {
         "inbound_document.json",
         "inbound_postback.json",
         "inbound_extra_fields.json",
+        "inbound_username_user.json",
+        "inbound_both_ids.json",
+        "inbound_normalized_waid.json",
     ] {
         let m = inbound(name);
         let json = serde_json::to_string(&m).unwrap();

@@ -303,7 +303,8 @@ pub struct DeliveryReceipt {
 impl DeliveryReceipt {
     /// Parses a receipt body (`{"deliveryInfoNotification": {...}}`).
     ///
-    /// Use [`crate::webhook::parse`] when the body may also be an inbound message.
+    /// Use [`crate::webhook::parse`] when the body may also be an inbound message or another
+    /// event: it never refuses a JSON object, where this reader refuses what it cannot type.
     ///
     /// ```
     /// use webex_connect_whatsapp::webhook::DeliveryReceipt;
@@ -314,8 +315,9 @@ impl DeliveryReceipt {
     ///
     /// # Errors
     ///
-    /// [`WebhookError::NotJson`], [`WebhookError::NotAnObject`] or
-    /// [`WebhookError::UnexpectedShape`] as for [`crate::webhook::parse`], and
+    /// [`WebhookError::NotJson`] or [`WebhookError::NotAnObject`] as for
+    /// [`crate::webhook::parse`]; [`WebhookError::UnexpectedShape`] when a key repeats or a
+    /// known field has a shape the reader cannot take (`deliveryInfo` a string, say);
     /// [`WebhookError::MissingField`] when there is no `deliveryInfoNotification` object.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
         let text = super::body_str(body)?;
@@ -673,7 +675,7 @@ impl fmt::Debug for DeliveryReceipt {
 
 impl PartialEq for DeliveryReceipt {
     fn eq(&self, other: &Self) -> bool {
-        self.raw == other.raw || super::raw_value(&self.raw) == super::raw_value(&other.raw)
+        super::same_json(&self.raw, &other.raw)
     }
 }
 

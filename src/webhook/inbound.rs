@@ -1,7 +1,8 @@
 //! Inbound messages (`MO`) and button replies (`postback`) from WhatsApp users.
 //!
 //! The body is flat JSON, and `attachments`, `location` and `contacts` hold JSON encoded inside
-//! a string. Those are decoded by their accessors, so a malformed one never fails the parse:
+//! a string. The sender is a `waid`, a business-scoped user id, or both (see
+//! [`InboundMessage::bsuid`]). Those are decoded by their accessors, so a malformed one never fails the parse:
 //! the accessor returns [`WebhookError::InvalidEmbeddedJson`] and the text stays reachable.
 //!
 //! ```
@@ -50,8 +51,15 @@ pub(crate) const ERRORS: usize = 16;
 pub(crate) const BUTTON_TEXT: usize = 17;
 pub(crate) const BUTTON_PAYLOAD: usize = 18;
 pub(crate) const CLIENT_UUID: usize = 19;
+pub(crate) const BSUID: usize = 20;
 
 /// A message or button reply from a WhatsApp user, as posted to your inbound webhook.
+///
+/// The sender is named by a WhatsApp id ([`Self::waid`]: digits, masked digits, or a
+/// normalized WAID such as `IN.2149372115xxxxxx`), a business-scoped user id
+/// ([`Self::bsuid`]), or both; a username user ([`Self::username`]) may have no `waid` at all.
+/// Both ids are kept when both arrive ([`Self::sender_ids`]), and [`Self::reply_to`] picks the
+/// one to answer. `Debug` masks every id.
 ///
 /// Read-only: every field comes from the body, which is kept as received ([`Self::raw`]).
 /// The platform sends `""` for fields that are not set; the accessors return `None` for those.
@@ -98,7 +106,8 @@ pub struct InboundMessage {
 
 impl InboundMessage {
     /// Parses an inbound body, whatever its `event` (unknown events read as
-    /// [`InboundEvent::Unknown`]; [`crate::webhook::parse`] refuses those).
+    /// [`InboundEvent::Unknown`], where [`crate::webhook::parse`] hands them over as
+    /// [`crate::webhook::WebhookEvent::Unknown`]).
     ///
     /// ```
     /// use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
@@ -109,9 +118,10 @@ impl InboundMessage {
     ///
     /// # Errors
     ///
-    /// [`WebhookError::NotJson`], [`WebhookError::NotAnObject`] or
-    /// [`WebhookError::UnexpectedShape`] as for [`crate::webhook::parse`];
-    /// [`WebhookError::MissingField`] when both `waid` and `userId` are absent or empty.
+    /// [`WebhookError::NotJson`] or [`WebhookError::NotAnObject`] as for
+    /// [`crate::webhook::parse`]; [`WebhookError::UnexpectedShape`] when a key repeats or a
+    /// known field has a shape the reader cannot take; [`WebhookError::NoSender`] when `waid`,
+    /// `userId` and `bsuid` are all absent or empty.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
         let text = super::body_str(body)?;
         let mut wire = Wire::default();
@@ -134,16 +144,21 @@ impl InboundMessage {
         let mut t = |slot| take_text(top, slot);
         let waid = t(WAID);
         let user_id = t(USER_ID);
-        // A username user has no phone number: `userId` (a BSUID) is then the only id.
-        // UNVERIFIED: the docs name `userId` only; a BSUID is read from it when it has the form.
-        let bsuid = user_id
-            .as_ref()
-            .and_then(|id| Bsuid::new(id.get(body)).ok());
-        if waid.is_none() && user_id.is_none() {
-            return Err(WebhookError::MissingField {
-                what: "inbound message",
-                field: "waid (or userId)",
+        // A username user has no phone number: the BSUID is then the only id.
+        // UNVERIFIED: the docs do not name the inbound field that carries the BSUID. Inbound
+        // bodies already have `userId` (empty in older samples), and the send API names its
+        // field `bsuid` (a string array). So a `bsuid` field is read first, as a string or an
+        // array of strings, then `userId` when it has the BSUID form; anything else in
+        // `userId` stays a plain user id.
+        let bsuid = t(BSUID)
+            .and_then(|b| bsuid_in_field(b.get(body)))
+            .or_else(|| {
+                user_id
+                    .as_ref()
+                    .and_then(|id| Bsuid::new(id.get(body)).ok())
             });
+        if waid.is_none() && user_id.is_none() && bsuid.is_none() {
+            return Err(WebhookError::NoSender);
         }
         Ok(Self {
             event,
@@ -174,6 +189,9 @@ impl InboundMessage {
     /// Starts an inbound message (an `MO` text by default), for the sandbox and for testing
     /// your own handlers. The result has the FAQ's wire shape, all values strings.
     ///
+    /// `waid` is written as given. For a username user, who has no phone number, give `""`
+    /// and set the BSUID with [`InboundMessageBuilder::bsuid`], or use [`Self::builder_from`].
+    ///
     /// ```
     /// use webex_connect_whatsapp::webhook::InboundMessage;
     /// let m = InboundMessage::builder("a_155054536910425280", "9199xxxxxxxx").text("Hello").build()?;
@@ -186,6 +204,7 @@ impl InboundMessage {
             app_id: app_id.into(),
             waid: waid.into(),
             user_id: String::new(),
+            username: String::new(),
             text: String::new(),
             attachments: Vec::new(),
             location: None,
@@ -193,6 +212,33 @@ impl InboundMessage {
             transaction_id: None,
             tid: String::new(),
             timestamp: None,
+        }
+    }
+
+    /// Starts an inbound message from `from`: a phone number becomes the `waid` (its digits),
+    /// a BSUID the `userId` of a username user, with `"waid":""` (see
+    /// [`InboundMessageBuilder::bsuid`]).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::{Bsuid, PhoneNumber};
+    /// use webex_connect_whatsapp::webhook::InboundMessage;
+    ///
+    /// let phone = PhoneNumber::parse("+44 7400 123456")?;
+    /// let m = InboundMessage::builder_from("a_1", &phone).text("Hi").build()?;
+    /// assert_eq!(m.waid(), Some("447400123456"));
+    ///
+    /// let id = Bsuid::new("US.13491208655302741918")?;
+    /// let m = InboundMessage::builder_from("a_1", &id).username("asha").text("Hi").build()?;
+    /// assert_eq!((m.waid(), m.bsuid(), m.username()), (None, Some(&id), Some("asha")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder_from(
+        app_id: impl Into<String>,
+        from: impl Into<Recipient>,
+    ) -> InboundMessageBuilder {
+        match from.into() {
+            Recipient::Phone(phone) => Self::builder(app_id, phone.waid()),
+            Recipient::Bsuid(id) => Self::builder(app_id, "").bsuid(id),
         }
     }
 
@@ -221,14 +267,23 @@ impl InboundMessage {
         self.text_of(self.waid.as_ref())
     }
 
-    /// The sender's business-scoped user id, read from `userId` when it has the BSUID form
-    /// (`US.13491208655302741918`), kept exactly as received.
+    /// The sender's business-scoped user id (`US.13491208655302741918`), kept exactly as
+    /// received. Present for username users, who have no `waid`, and possibly beside a `waid`.
+    ///
+    /// UNVERIFIED: the docs do not say which inbound field carries it. It is read from a
+    /// `bsuid` field (a string, or the first valid entry of an array) when there is one, else
+    /// from `userId` when that has the BSUID form. Any other `userId` stays a plain
+    /// [`Self::user_id`], and this is `None`.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
     /// let m = InboundMessage::from_slice(br#"{"event":"MO","userId":"US.13491208655302741918","username":"asha"}"#)?;
     /// assert_eq!(m.bsuid().map(|b| b.as_str()), Some("US.13491208655302741918"));
     /// assert_eq!(m.waid(), None);
+    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx","bsuid":"BR.1502576394655843"}"#)?;
+    /// assert_eq!(m.bsuid().map(|b| b.as_str()), Some("BR.1502576394655843"));
+    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx","userId":"u-77"}"#)?;
+    /// assert_eq!((m.bsuid(), m.user_id()), (None, Some("u-77")));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bsuid(&self) -> Option<&Bsuid> {
@@ -251,7 +306,9 @@ impl InboundMessage {
     }
 
     /// Who to answer: the phone number when `waid` is one, else the BSUID. `None` when the
-    /// sender has neither (a masked `waid` and no BSUID, as in documentation samples).
+    /// sender has neither: a masked `waid` (as in documentation samples) or a normalized WAID
+    /// (`IN.2149372115xxxxxx`, not a phone number, and not a BSUID even though it looks like
+    /// one), with no BSUID beside it.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
@@ -641,6 +698,19 @@ impl InboundMessage {
     }
 }
 
+/// A BSUID from a `bsuid` field: the string itself, or the first valid entry when it holds an
+/// array (the send API's shape).
+fn bsuid_in_field(text: &str) -> Option<Bsuid> {
+    if text.starts_with('[') {
+        serde_json::from_str::<Vec<Value>>(text)
+            .ok()?
+            .iter()
+            .find_map(|v| v.as_str().and_then(|s| Bsuid::new(s).ok()))
+    } else {
+        Bsuid::new(text).ok()
+    }
+}
+
 impl fmt::Debug for InboundMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InboundMessage")
@@ -661,7 +731,7 @@ impl fmt::Debug for InboundMessage {
 
 impl PartialEq for InboundMessage {
     fn eq(&self, other: &Self) -> bool {
-        self.raw == other.raw || super::raw_value(&self.raw) == super::raw_value(&other.raw)
+        super::same_json(&self.raw, &other.raw)
     }
 }
 
@@ -693,6 +763,7 @@ pub struct InboundMessageBuilder {
     app_id: String,
     waid: String,
     user_id: String,
+    username: String,
     text: String,
     attachments: Vec<Attachment>,
     location: Option<Location>,
@@ -770,16 +841,59 @@ impl InboundMessageBuilder {
         self
     }
 
-    /// Sets `userId`.
+    /// Sets `userId` as given (see [`Self::bsuid`] for a business-scoped user id).
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
     /// let m = InboundMessage::builder("a_1", "1").user_id("u1").build()?;
     /// assert_eq!(m.user_id(), Some("u1"));
+    /// assert_eq!(m.bsuid(), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
         self.user_id = user_id.into();
+        self
+    }
+
+    /// Sets the sender's business-scoped user id, written to `userId`.
+    ///
+    /// With an empty `waid` this simulates a username user, who reaches the business with no
+    /// phone number; with a `waid` it simulates a user who sends both ids.
+    ///
+    /// UNVERIFIED: where the platform puts the BSUID inbound is not documented; `userId` is
+    /// the field inbound bodies already carry (the parser also reads a `bsuid` field). A
+    /// missing phone number is written as `"waid":""` rather than left out, because the
+    /// documented sample sends every field and uses `""` for "not set" (`userId`,
+    /// `username`, `location`); the parser reads an absent `waid` the same way.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::Bsuid;
+    /// use webex_connect_whatsapp::webhook::InboundMessage;
+    ///
+    /// let id = Bsuid::new("US.13491208655302741918")?;
+    /// let m = InboundMessage::builder("a_1", "").bsuid(id.clone()).username("asha").text("Hi").build()?;
+    /// assert_eq!(m.waid(), None);
+    /// assert_eq!(m.bsuid(), Some(&id));
+    /// assert_eq!(m.reply_to(), Some(id.into()));
+    /// assert!(m.raw().contains(r#""userId":"US.13491208655302741918""#));
+    /// assert!(m.raw().contains(r#""waid":"""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bsuid(mut self, bsuid: Bsuid) -> Self {
+        self.user_id = bsuid.into_string();
+        self
+    }
+
+    /// Sets `username`, the WhatsApp username (or profile name) the platform passes on.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::builder("a_1", "1").username("asha").build()?;
+    /// assert_eq!(m.username(), Some("asha"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = username.into();
         self
     }
 
@@ -815,17 +929,15 @@ impl InboundMessageBuilder {
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
     /// assert!(InboundMessage::builder("a_1", "").build().is_err());
+    /// assert!(InboundMessage::builder("a_1", "").user_id("u1").build().is_ok());
     /// ```
     ///
     /// # Errors
     ///
-    /// [`WebhookError::MissingField`] when the WhatsApp id is empty.
+    /// [`WebhookError::NoSender`] when both the WhatsApp id and the user id are empty.
     pub fn build(self) -> Result<InboundMessage, WebhookError> {
-        if self.waid.is_empty() {
-            return Err(WebhookError::MissingField {
-                what: "inbound message",
-                field: "waid",
-            });
+        if self.waid.is_empty() && self.user_id.is_empty() {
+            return Err(WebhookError::NoSender);
         }
         let q = |s: &str| super::json_string(s);
         let embedded = |field: &'static str, value: Result<String, serde_json::Error>| {
@@ -841,13 +953,17 @@ impl InboundMessageBuilder {
         } else {
             "MO"
         };
-        let mut members = vec![
-            ("userId", q(&self.user_id)),
+        let mut members = vec![("userId", q(&self.user_id))];
+        // Only when set, so messages built without one keep the FAQ samples' exact shape.
+        if !self.username.is_empty() {
+            members.push(("username", q(&self.username)));
+        }
+        members.extend([
             ("channel", q("WhatsApp")),
             ("appId", q(&self.app_id)),
             ("event", q(event)),
             ("waid", q(&self.waid)),
-        ];
+        ]);
         if let Some((text, payload)) = &self.postback {
             members.push(("buttonText", q(text)));
             members.push(("buttonPayload", q(payload)));

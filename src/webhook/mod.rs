@@ -1,9 +1,12 @@
-//! Webhook parsing: delivery receipts and inbound messages, plus signature checks.
+//! Webhook parsing: delivery receipts, inbound messages, any other event, and signature checks.
 //!
-//! Webex Connect POSTs two kinds of JSON to your webhook: delivery receipts
-//! (`deliveryInfoNotification`, see [`DeliveryReceipt`]) and inbound messages or button replies
-//! (a flat body with `"event": "MO"` or `"postback"`, see [`InboundMessage`]). [`parse`] tells
-//! them apart in one pass and never panics, whatever the bytes.
+//! Webex Connect POSTs JSON objects to your webhook: delivery receipts
+//! (`deliveryInfoNotification`, see [`DeliveryReceipt`]), inbound messages and button replies
+//! (a flat body with `"event": "MO"` or `"postback"`, see [`InboundMessage`]), and events this
+//! crate does not model (reactions, link clicks, `user_id_update`, typing, kinds added later,
+//! see [`UnknownEvent`]). [`parse`] tells them apart in one pass and never panics, whatever the
+//! bytes. It refuses only a body that is not a JSON object: Webex Connect never retries a
+//! refused (4xx) call, so refusing an authentic event would lose it for good.
 //!
 //! ```
 //! use webex_connect_whatsapp::webhook::{self, DeliveryStatus, WebhookEvent};
@@ -15,7 +18,9 @@
 //!         assert_eq!(r.status(), &DeliveryStatus::Read);
 //!         assert_eq!(r.transaction_id().map(|t| t.as_str()), Some("5c9f6594"));
 //!     }
-//!     WebhookEvent::Inbound(m) => println!("message from {}", m.waid()),
+//!     // A username user has no `waid`, only a business-scoped user id.
+//!     WebhookEvent::Inbound(m) => println!("message from {:?}", m.reply_to()),
+//!     WebhookEvent::Unknown(e) => println!("{:?} event, kept raw", e.event()),
 //!     _ => {}
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -30,7 +35,10 @@
 //! body back, unknown fields included. Values that arrive as JSON encoded inside a string
 //! (`attachments`, `location`, `contacts`) and timestamps are decoded only when you ask, so a
 //! malformed one never fails the whole parse: its accessor returns the error instead, and the
-//! raw text stays available.
+//! raw text stays available. A body that cannot be typed (an unknown `event`, a repeated key,
+//! a known field of an unexpected shape, an inbound message naming no sender) is not an error
+//! either: it becomes [`WebhookEvent::Unknown`], found by one more linear pass that builds
+//! nothing but the `event` name.
 
 use std::borrow::Cow;
 
@@ -53,11 +61,17 @@ pub use signature::{SignatureAlgorithm, SignatureError, WebhookSecret};
 
 /// Why a webhook body (or a value inside it) could not be read.
 ///
+/// [`parse`] returns only [`WebhookError::NotJson`] and [`WebhookError::NotAnObject`]: any
+/// JSON object is an event, typed or [`WebhookEvent::Unknown`]. The other variants come from
+/// the typed readers ([`DeliveryReceipt::from_slice`], [`InboundMessage::from_slice`]), the
+/// accessors that decode embedded JSON, and the builders.
+///
 /// ```
 /// use webex_connect_whatsapp::webhook::{self, WebhookError};
 ///
 /// assert!(matches!(webhook::parse(b"not json"), Err(WebhookError::NotJson { .. })));
 /// assert!(matches!(webhook::parse(b"[1]"), Err(WebhookError::NotAnObject { .. })));
+/// assert!(webhook::parse(br#"{"event":"reaction"}"#).is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -75,22 +89,21 @@ pub enum WebhookError {
         found: &'static str,
     },
     /// A known field holds a value of a shape the crate cannot read (for example,
-    /// `deliveryInfo` is a string, or a key appears twice).
+    /// `deliveryInfo` is a string, or a key appears twice). Returned by the typed readers;
+    /// [`parse`] hands such a body over as [`WebhookEvent::Unknown`] instead.
     #[error("webhook body has an unexpected shape: {reason}")]
     UnexpectedShape {
         /// What the JSON parser reported, with line and column.
         reason: String,
     },
-    /// The body is neither a delivery receipt nor an inbound `MO`/`postback` event.
+    /// An inbound message names no sender: `waid`, `userId` and `bsuid` are all absent or
+    /// empty. Returned by [`InboundMessage::from_slice`]; [`parse`] hands such a body over as
+    /// [`WebhookEvent::Unknown`] instead.
     #[error(
-        "webhook body is neither a delivery receipt nor an inbound message: {}; \
-         expected a \"deliveryInfoNotification\" object or an \"event\" of \"MO\" or \"postback\"",
-        match event { Some(e) => format!("\"event\" is {e:?}"), None => "it has no \"event\"".to_owned() }
+        "inbound message names no sender: `waid`, `userId` and `bsuid` are all absent or empty; \
+         expected a WhatsApp id in `waid` or a business-scoped user id in `userId`"
     )]
-    UnknownEvent {
-        /// The `event` value, when there was one.
-        event: Option<String>,
-    },
+    NoSender,
     /// A field the model cannot do without is absent or empty.
     #[error("{what} has no `{field}` field (or it is empty)")]
     MissingField {
@@ -152,8 +165,13 @@ pub enum WebhookEvent {
 }
 
 /// A webhook event the crate cannot type, handed over raw: [`parse`] returns it for any JSON
-/// object that is neither a delivery receipt nor an inbound `MO`/`postback` message, so a
-/// receiver never refuses (and so never loses) an authentic event it does not know.
+/// object that is neither a delivery receipt nor an inbound `MO`/`postback` message naming its
+/// sender, so a receiver never refuses (and so never loses) an authentic event it does not know.
+///
+/// That covers reactions, link clicks, `user_id_update`, typing and any kind added later, and
+/// also bodies of a known kind in a shape the crate cannot read: a repeated key, a
+/// `deliveryInfoNotification` that is not an object, an `MO` with neither `waid` nor `userId`.
+/// [`Self::raw`] is the body byte for byte; [`Self::event`] names its kind.
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::{self, WebhookEvent};
@@ -165,44 +183,89 @@ pub enum WebhookEvent {
 /// assert_eq!(event.raw(), std::str::from_utf8(body)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct UnknownEvent {
     raw: Box<str>,
     event: Option<String>,
 }
 
 impl UnknownEvent {
-    /// Wraps a body that is a JSON object; `event` is its `event` field, when a string.
-    fn from_object(raw: &str) -> Self {
-        let event = match raw_value(raw) {
-            Value::Object(map) => match map.get("event") {
-                Some(Value::String(e)) if !e.is_empty() => Some(e.clone()),
-                _ => None,
-            },
-            _ => None,
-        };
-        Self {
-            raw: raw.into(),
-            event,
-        }
+    /// Wraps any JSON object as an unknown event, whatever it holds (even a receipt or an
+    /// inbound message): for tests and simulators that inject events the crate does not type.
+    /// Use [`parse`] to classify a body.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::UnknownEvent;
+    ///
+    /// let e = UnknownEvent::from_slice(br#"{"event":"typing","userId":"US.1349"}"#)?;
+    /// assert_eq!(e.event(), Some("typing"));
+    /// assert!(UnknownEvent::from_slice(b"[]").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookError::NotJson`] or [`WebhookError::NotAnObject`], as for [`parse`].
+    pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
+        Self::scan(body_str(body)?)
     }
 
-    /// The `event` name, when the body has one (`reaction`, `user_id_update`, ...).
+    /// Checks `text` is one JSON object and keeps it, with its `event` name.
+    fn scan(text: &str) -> Result<Self, WebhookError> {
+        Ok(Self {
+            event: scan_object(text)?,
+            raw: text.into(),
+        })
+    }
+
+    /// The `event` name, when the body has a non-empty string there (`reaction`,
+    /// `user_id_update`, `MO`, ...); when the key repeats, the last one, as JSON readers
+    /// usually do. `None` for bodies with no `event`, such as a malformed receipt.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::UnknownEvent;
+    /// assert_eq!(UnknownEvent::from_slice(br#"{"event":"user_id_update"}"#)?.event(), Some("user_id_update"));
+    /// assert_eq!(UnknownEvent::from_slice(br#"{"event":7}"#)?.event(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn event(&self) -> Option<&str> {
         self.event.as_deref()
     }
 
     /// The body exactly as received.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::UnknownEvent;
+    /// let body = r#"{ "event" : "clicked", "a":1, "a":2 }"#;
+    /// assert_eq!(UnknownEvent::from_slice(body.as_bytes())?.raw(), body);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn raw(&self) -> &str {
         &self.raw
     }
 
-    /// The body as a JSON value.
+    /// The body as a JSON value (parsed again on each call). `Null` in the rare case the body
+    /// is valid JSON that [`serde_json::Value`] cannot hold (nesting deeper than 128 levels, a
+    /// number beyond `f64`, an unpaired surrogate escape); [`Self::raw`] still has it.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::UnknownEvent;
+    /// let e = UnknownEvent::from_slice(br#"{"event":"typing","on":true}"#)?;
+    /// assert_eq!(e.value()["on"], true);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn value(&self) -> Value {
         raw_value(&self.raw)
     }
 
-    /// The value at a JSON Pointer (RFC 6901), e.g. `/waid`.
+    /// The value at a JSON Pointer (RFC 6901), e.g. `/waid` (parses the body again).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::UnknownEvent;
+    /// let e = UnknownEvent::from_slice(br#"{"event":"clicked","link":{"url":"https://e.com"}}"#)?;
+    /// assert_eq!(e.pointer("/link/url"), Some("https://e.com".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pointer(&self, pointer: &str) -> Option<Value> {
         raw_value(&self.raw).pointer(pointer).cloned()
     }
@@ -218,9 +281,24 @@ impl std::fmt::Debug for UnknownEvent {
     }
 }
 
+/// Two unknown events are equal when their bodies hold the same JSON.
+impl PartialEq for UnknownEvent {
+    fn eq(&self, other: &Self) -> bool {
+        same_json(&self.raw, &other.raw)
+    }
+}
+
 impl Serialize for UnknownEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serialize_raw(&self.raw, serializer)
+    }
+}
+
+/// Accepts any JSON object.
+impl<'de> Deserialize<'de> for UnknownEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::scan(&value.to_string()).map_err(de::Error::custom)
     }
 }
 
@@ -252,6 +330,8 @@ impl Serialize for WebhookEvent {
     }
 }
 
+/// Runs [`parse`] on the value: any JSON object deserializes, an unknown one as
+/// [`WebhookEvent::Unknown`].
 impl<'de> Deserialize<'de> for WebhookEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
@@ -261,10 +341,18 @@ impl<'de> Deserialize<'de> for WebhookEvent {
 
 /// Parses a webhook body into a delivery receipt, an inbound message, or an unknown event.
 ///
-/// A body with a `deliveryInfoNotification` object is a receipt; a body whose `event` is `MO`
-/// or `postback` (any letter case) with a `waid` or `userId` is an inbound message. Any other
-/// JSON object is [`WebhookEvent::Unknown`], kept raw: an authentic event is never refused
-/// for being new. Unknown fields are accepted and kept.
+/// - A body with a `deliveryInfoNotification` object is a [`WebhookEvent::DeliveryReceipt`].
+/// - A body whose `event` is `MO` or `postback` (any letter case) and that names its sender
+///   (a `waid`, a `userId`, or a `bsuid`) is a [`WebhookEvent::Inbound`].
+/// - Any other JSON object is a [`WebhookEvent::Unknown`], kept byte for byte: a reaction, a
+///   link click, `user_id_update`, typing, a kind added later, a body with no `event`, and
+///   bodies of a known kind that the typed readers refuse (a repeated key, a
+///   `deliveryInfoNotification` that is not an object, an `MO` with no sender). An authentic
+///   event is never refused for being new or odd.
+///
+/// Unknown fields are accepted and kept. The typed cases cost one pass over the body; an
+/// unknown event costs one more, which builds nothing but the `event` name, so the time grows
+/// linearly with the body's size.
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::{self, WebhookEvent};
@@ -273,53 +361,133 @@ impl<'de> Deserialize<'de> for WebhookEvent {
 /// let WebhookEvent::DeliveryReceipt(receipt) = webhook::parse(&body)? else { unreachable!() };
 /// assert_eq!(receipt.code().as_str(), "7710");
 /// assert_eq!(receipt.correlation_id(), Some("123456789"));
-/// assert!(matches!(webhook::parse(br#"{"event":"user_id_update"}"#)?, WebhookEvent::Unknown(_)));
+///
+/// let body = br#"{"event":"user_id_update","waid":"9199xxxxxxxx"}"#;
+/// let WebhookEvent::Unknown(event) = webhook::parse(body)? else { unreachable!() };
+/// assert_eq!(event.event(), Some("user_id_update"));
+/// assert_eq!(event.raw().as_bytes(), body);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
 ///
 /// Only for a body that is not a JSON object (a receiver answers 400 to those):
-/// - [`WebhookError::NotJson`]: the bytes are not UTF-8 JSON.
-/// - [`WebhookError::NotAnObject`]: the JSON is not an object.
+/// - [`WebhookError::NotJson`]: the bytes are not UTF-8 JSON (or hold more than one value).
+/// - [`WebhookError::NotAnObject`]: the JSON is an array, a string, a number, a boolean or
+///   `null`.
 pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let text = body_str(body)?;
-    match parse_typed(text) {
-        Ok(event) => Ok(event),
-        Err(error @ (WebhookError::NotJson { .. } | WebhookError::NotAnObject { .. })) => {
-            // The typed reader may refuse a JSON object it cannot type (a repeated key, say);
-            // a plain read tells those apart from bodies that are not objects at all.
-            match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(_)) => Ok(WebhookEvent::Unknown(UnknownEvent::from_object(text))),
-                _ => Err(error),
-            }
-        }
-        Err(_) => Ok(WebhookEvent::Unknown(UnknownEvent::from_object(text))),
+    // The typed reader also takes array-shaped bodies (as serde's derive does); `parse` wants
+    // an object, so anything else goes to the scan, which says what it is.
+    if text.trim_start_matches(JSON_WHITESPACE).starts_with('{')
+        && let Some(event) = parse_typed(text)
+    {
+        return Ok(event);
     }
+    UnknownEvent::scan(text).map(WebhookEvent::Unknown)
 }
 
-/// The typed classification: a receipt, an inbound message, or why it is neither.
-fn parse_typed(text: &str) -> Result<WebhookEvent, WebhookError> {
+/// The whitespace JSON allows between tokens.
+const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// The typed classification: a receipt or an inbound message naming its sender; `None` for
+/// anything else (not an object, an unknown event, a shape the typed reader refuses).
+fn parse_typed(text: &str) -> Option<WebhookEvent> {
     let mut wire = Wire::default();
-    read_wire(text, &mut wire, false)?;
+    read_wire(text, &mut wire, false).ok()?;
     if let Some(notification) = wire.notification.as_mut() {
-        return Ok(WebhookEvent::DeliveryReceipt(DeliveryReceipt::from_wire(
+        return Some(WebhookEvent::DeliveryReceipt(DeliveryReceipt::from_wire(
             text,
             notification,
         )));
     }
-    let event = wire
-        .top
-        .get(inbound::EVENT)
-        .and_then(Option::as_ref)
-        .map(|e| InboundEvent::from_wire(e.get(text)));
+    let event = InboundEvent::from_wire(wire.top.get(inbound::EVENT)?.as_ref()?.get(text));
     match event {
-        Some(event @ (InboundEvent::Mo | InboundEvent::Postback)) => Ok(WebhookEvent::Inbound(
-            InboundMessage::from_wire(text, event, &mut wire.top)?,
-        )),
-        other => Err(WebhookError::UnknownEvent {
-            event: other.map(|e| e.as_str().to_owned()),
-        }),
+        InboundEvent::Mo | InboundEvent::Postback => {
+            InboundMessage::from_wire(text, event, &mut wire.top)
+                .ok()
+                .map(WebhookEvent::Inbound)
+        }
+        InboundEvent::Unknown(_) => None,
+    }
+}
+
+/// Checks that `text` is exactly one JSON object and reads its top-level `event` string.
+///
+/// Every other value is skipped with [`de::IgnoredAny`], which validates it without building
+/// it (and without `Value`'s limits on depth and number range): one linear pass, whatever the
+/// size or shape of the body.
+fn scan_object(text: &str) -> Result<Option<String>, WebhookError> {
+    if !text.trim_start_matches(JSON_WHITESPACE).starts_with('{') {
+        return Err(refusal(text));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de::Deserializer::deserialize_map(&mut de, ObjectScan)
+        .and_then(|event| de.end().map(|()| event))
+        .map_err(|e| WebhookError::NotJson {
+            reason: e.to_string(),
+        })
+}
+
+/// Why a body that does not start with `{` is refused: not JSON at all, or JSON of which type.
+fn refusal(text: &str) -> WebhookError {
+    if let Err(e) = serde_json::from_str::<de::IgnoredAny>(text) {
+        return WebhookError::NotJson {
+            reason: e.to_string(),
+        };
+    }
+    let found = match text.trim_start_matches(JSON_WHITESPACE).bytes().next() {
+        Some(b'[') => "array",
+        Some(b'"') => "string",
+        Some(b't' | b'f') => "boolean",
+        Some(b'n') => "null",
+        _ => "number",
+    };
+    WebhookError::NotAnObject { found }
+}
+
+/// Visits the top-level object for [`scan_object`].
+struct ObjectScan;
+
+impl<'de> de::Visitor<'de> for ObjectScan {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut event = None;
+        while let Some(is_event) = map.next_key_seed(IsEventKey)? {
+            if is_event {
+                let value: &'de RawValue = map.next_value()?;
+                // A non-string (or undecodable) `event` names nothing.
+                event = serde_json::from_str::<String>(value.get())
+                    .ok()
+                    .filter(|e| !e.is_empty());
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        Ok(event)
+    }
+}
+
+/// Reads a key as "is it `event`?", so no key is copied.
+struct IsEventKey;
+
+impl<'de> de::DeserializeSeed<'de> for IsEventKey {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl de::Visitor<'_> for IsEventKey {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field identifier")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(v == "event")
     }
 }
 
@@ -410,10 +578,11 @@ pub(crate) const INBOUND_KEYS: &[&str] = &[
     "buttonText",
     "buttonPayload",
     "clientUUID",
+    "bsuid",
 ];
 
 /// Number of inbound fields read from the top level.
-pub(crate) const INBOUND_FIELDS: usize = 20;
+pub(crate) const INBOUND_FIELDS: usize = 21;
 
 /// The known fields of a body, filled in place by one pass of the JSON parser.
 ///
@@ -474,6 +643,7 @@ fn top_key(key: &str) -> Key {
         "buttonText" => field(i::BUTTON_TEXT, "buttonText"),
         "buttonPayload" => field(i::BUTTON_PAYLOAD, "buttonPayload"),
         "clientUUID" => field(i::CLIENT_UUID, "clientUUID"),
+        "bsuid" => field(i::BSUID, "bsuid"),
         _ => Key::Unknown,
     }
 }
@@ -835,6 +1005,16 @@ pub(crate) fn raw_value(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap_or(Value::Null)
 }
 
+/// Whether two kept bodies hold the same JSON: the same bytes, or equal values. Bodies that
+/// `Value` cannot hold compare by bytes only, so two different ones never look equal.
+pub(crate) fn same_json(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
 /// Escapes a key for use in a JSON Pointer (RFC 6901).
 fn pointer_token(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
@@ -859,8 +1039,15 @@ pub(crate) fn serialize_raw<S: serde::Serializer>(
     raw: &str,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let value: Value = serde_json::from_str(raw).map_err(serde::ser::Error::custom)?;
-    value.serialize(serializer)
+    match serde_json::from_str::<Value>(raw) {
+        Ok(value) => value.serialize(serializer),
+        // Valid JSON that `Value` cannot hold (nesting deeper than 128, a number beyond f64,
+        // an unpaired surrogate) is written as it is: exact for serde_json, which is what
+        // webhook bodies are written with.
+        Err(_) => RawValue::from_string(raw.to_owned())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer),
+    }
 }
 
 /// Writes a JSON object with members in the given order (`serde_json`'s map sorts keys, and
