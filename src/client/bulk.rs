@@ -2,6 +2,7 @@
 //! results streamed out in bounded memory.
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -171,21 +172,25 @@ impl Counters {
 /// println!("{:?}", results.progress());
 /// # Ok(()) }
 /// ```
+///
+/// The same builder sends personalised batches, one complete message per recipient, when
+/// started with [`Client::batch`](super::Client::batch) (see [`Personalised`]).
 #[must_use]
 #[derive(Debug)]
-pub struct BulkBuilder {
-    client: Client,
-    content: Content,
+pub struct BulkBuilder<M = Content> {
+    pub(super) client: Client,
+    /// What every recipient gets ([`Content`]), or [`Personalised`]: each row brings its own.
+    pub(super) mode: M,
     batch_size: usize,
     concurrency: usize,
-    options: RequestOptions,
+    pub(super) options: RequestOptions,
 }
 
-impl BulkBuilder {
-    pub(super) fn new(client: Client, content: Content) -> Self {
+impl<M> BulkBuilder<M> {
+    pub(super) fn new(client: Client, mode: M) -> Self {
         Self {
             client,
-            content,
+            mode,
             batch_size: MAX_DESTINATIONS,
             concurrency: DEFAULT_BULK_CONCURRENCY,
             options: RequestOptions::default(),
@@ -244,6 +249,91 @@ impl BulkBuilder {
         self.batch_size.clamp(1, MAX_DESTINATIONS).min(rate)
     }
 
+    /// Runs the pipeline every bulk mode shares: rows are read lazily into batches of
+    /// [`Self::effective_batch_size`], recipients checked on the way, `call` sends one batch,
+    /// and at most `concurrency` batches are in flight.
+    pub(super) fn pipeline<T, F, Fut>(self, rows: BoxStream<'static, T>, call: F) -> BulkStream
+    where
+        T: Row + Send + 'static,
+        F: Fn(Arc<Batcher<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Vec<Result<SendReceipt, Error>>> + Send + 'static,
+        M: Send + Sync + 'static,
+    {
+        let batch_size = self.effective_batch_size();
+        let concurrency = self.concurrency;
+        let counters = Arc::new(Counters::default());
+        let batcher = Arc::new(Batcher {
+            client: self.client,
+            mode: self.mode,
+            options: self.options,
+            run: format!("{:08x}", fastrand::u32(..)),
+        });
+        let reader_counters = Arc::clone(&counters);
+        let work = stream::unfold(
+            Reader {
+                input: rows,
+                next_index: 0,
+                done: false,
+                counters: reader_counters,
+            },
+            move |mut reader| async move {
+                let work = reader.next_work(batch_size).await?;
+                Some((work, reader))
+            },
+        );
+        let call = Arc::new(call);
+        let batch_counters = Arc::clone(&counters);
+        let results = work
+            .map(move |mut work| {
+                let batcher = Arc::clone(&batcher);
+                let counters = Arc::clone(&batch_counters);
+                let call = Arc::clone(&call);
+                async move {
+                    let invalid = std::mem::take(&mut work.invalid);
+                    let rows: Vec<(u64, String, Option<CorrelationId>)> = work
+                        .rows
+                        .iter()
+                        .map(|r| (r.index, r.to.to_string(), batcher.correlation_id(r)))
+                        .collect();
+                    let results = if rows.is_empty() {
+                        Vec::new()
+                    } else {
+                        call(Arc::clone(&batcher), work).await
+                    };
+                    counters.sent.fetch_add(
+                        u64::try_from(rows.len()).unwrap_or(u64::MAX),
+                        Ordering::Relaxed,
+                    );
+                    let mut results = results.into_iter();
+                    let mut out = invalid;
+                    out.reserve(rows.len());
+                    for (index, recipient, correlation_id) in rows {
+                        // A call answers every row; a missing answer would be a bug, and is
+                        // reported as unknown rather than as sent or not sent.
+                        let result = results
+                            .next()
+                            .unwrap_or_else(|| Err(Error::undecodable(200, b"", correlation_id)));
+                        counters.count(&result);
+                        out.push(BulkResult {
+                            index,
+                            recipient,
+                            result,
+                        });
+                    }
+                    out
+                }
+            })
+            .buffer_unordered(concurrency)
+            .flat_map(stream::iter)
+            .boxed();
+        BulkStream {
+            inner: results,
+            counters,
+        }
+    }
+}
+
+impl BulkBuilder<Content> {
     /// Sends to every recipient of an iterator (read lazily).
     pub fn send<I>(self, recipients: I) -> BulkStream
     where
@@ -263,90 +353,120 @@ impl BulkBuilder {
         S: Stream + Send + 'static,
         S::Item: Into<BulkRecipient>,
     {
-        let batch_size = self.effective_batch_size();
-        let concurrency = self.concurrency;
-        let counters = Arc::new(Counters::default());
-        let run = format!("{:08x}", fastrand::u32(..));
-        let template = Arc::new(Template {
-            client: self.client,
-            content: self.content,
-            options: self.options,
-            run,
-        });
-        let input = recipients.map(Into::into).boxed();
-        let reader_counters = Arc::clone(&counters);
-        let work = stream::unfold(
-            Reader {
-                input,
-                next_index: 0,
-                done: false,
-                counters: reader_counters,
-            },
-            move |mut reader| async move {
-                let work = reader.next_work(batch_size).await?;
-                Some((work, reader))
-            },
-        );
-        let batch_counters = Arc::clone(&counters);
-        let results = work
-            .map(move |work| {
-                let template = Arc::clone(&template);
-                let counters = Arc::clone(&batch_counters);
-                async move { template.run(work, &counters).await }
-            })
-            .buffer_unordered(concurrency)
-            .flat_map(stream::iter)
-            .boxed();
-        BulkStream {
-            inner: results,
-            counters,
-        }
+        let rows = recipients.map(Into::<BulkRecipient>::into).boxed();
+        self.pipeline(rows, |batcher, work| async move {
+            let destinations = work.rows.iter().map(|row| {
+                let d = Destination::new(&row.to);
+                match batcher.correlation_id(row) {
+                    Some(id) => d.with_correlation_id(id),
+                    None => d,
+                }
+            });
+            let builder =
+                SendRequest::builder(batcher.client.app_id().clone(), batcher.mode.clone())
+                    .destinations(destinations);
+            let outcome = match batcher.options.apply(builder).build() {
+                Ok(request) => batcher.client.send_request(&request).await,
+                Err(e) => Err(e.into()),
+            };
+            match outcome {
+                Ok(outcome) => outcome.results,
+                Err(error) => batcher.for_every_row(&work, &error),
+            }
+        })
     }
 }
 
-struct Template {
-    client: Client,
-    content: Content,
-    options: RequestOptions,
+/// One input row of a bulk mode: who it goes to, and what else the mode needs per row.
+pub(super) trait Row {
+    /// What the row carries besides its recipient.
+    type Payload: Send + 'static;
+    /// The recipient (checked on the way) and the rest.
+    fn split(self) -> (BulkRecipient, Option<CorrelationId>, Self::Payload);
+}
+
+impl Row for BulkRecipient {
+    type Payload = ();
+    fn split(self) -> (BulkRecipient, Option<CorrelationId>, ()) {
+        (self, None, ())
+    }
+}
+
+/// What every batch of one bulk send shares.
+pub(super) struct Batcher<M> {
+    pub(super) client: Client,
+    pub(super) mode: M,
+    pub(super) options: RequestOptions,
+    /// Random per send, so correlation ids `{run}-{index}` from two sends never meet.
     run: String,
 }
 
-/// What the reader hands to the senders: numbers to send, and inputs already refused.
-struct Work {
-    invalid: Vec<BulkResult>,
-    batch: Vec<(u64, Recipient)>,
+impl<M> Batcher<M> {
+    /// The row's own correlation id, else `{run}-{index}`.
+    pub(super) fn correlation_id<P>(&self, row: &RowOf<P>) -> Option<CorrelationId> {
+        row.correlation_id
+            .clone()
+            .or_else(|| CorrelationId::new(format!("{}-{}", self.run, row.index)).ok())
+    }
+
+    /// A whole-call failure, told to every row with the row's own correlation id.
+    pub(super) fn for_every_row<P>(
+        &self,
+        work: &Work<P>,
+        error: &Error,
+    ) -> Vec<Result<SendReceipt, Error>> {
+        work.rows
+            .iter()
+            .map(|row| Err(error.clone().with_correlation_id(self.correlation_id(row))))
+            .collect()
+    }
 }
 
-struct Reader {
-    input: BoxStream<'static, BulkRecipient>,
+/// A checked row in a batch.
+pub(super) struct RowOf<P> {
+    pub(super) index: u64,
+    pub(super) to: Recipient,
+    pub(super) correlation_id: Option<CorrelationId>,
+    pub(super) payload: P,
+}
+
+/// What the reader hands to the senders: rows to send, and inputs already refused.
+pub(super) struct Work<P> {
+    invalid: Vec<BulkResult>,
+    pub(super) rows: Vec<RowOf<P>>,
+}
+
+struct Reader<T> {
+    input: BoxStream<'static, T>,
     next_index: u64,
     done: bool,
     counters: Arc<Counters>,
 }
 
-impl Reader {
-    async fn next_work(&mut self, batch_size: usize) -> Option<Work> {
+impl<T: Row> Reader<T> {
+    async fn next_work(&mut self, batch_size: usize) -> Option<Work<T::Payload>> {
         if self.done {
             return None;
         }
         let mut work = Work {
             invalid: Vec::new(),
-            batch: Vec::with_capacity(batch_size),
+            rows: Vec::with_capacity(batch_size),
         };
         // Invalid inputs ride along with the next batch, but never more than a batch's worth,
         // so a file of garbage still streams in bounded memory.
-        while work.batch.len() < batch_size && work.invalid.len() < batch_size {
-            let Some(recipient) = self.input.next().await else {
+        while work.rows.len() < batch_size && work.invalid.len() < batch_size {
+            let Some(row) = self.input.next().await else {
                 self.done = true;
                 break;
             };
             let index = self.next_index;
             self.next_index += 1;
             self.counters.total.fetch_add(1, Ordering::Relaxed);
-            match recipient {
-                BulkRecipient::To(to) => work.batch.push((index, to)),
+            let (recipient, correlation_id, payload) = row.split();
+            let to = match recipient {
+                BulkRecipient::To(to) => to,
                 BulkRecipient::Raw(raw) => match Recipient::parse(&raw) {
-                    Ok(phone) => work.batch.push((index, phone)),
+                    Ok(to) => to,
                     Err(source) => {
                         let result = Err(Error::InvalidRecipient {
                             masked: mask_phone(&raw),
@@ -358,76 +478,18 @@ impl Reader {
                             recipient: raw,
                             result,
                         });
+                        continue;
                     }
                 },
-            }
+            };
+            work.rows.push(RowOf {
+                index,
+                to,
+                correlation_id,
+                payload,
+            });
         }
-        (!work.batch.is_empty() || !work.invalid.is_empty()).then_some(work)
-    }
-}
-
-impl Template {
-    fn correlation_id(&self, index: u64) -> Option<CorrelationId> {
-        CorrelationId::new(format!("{}-{index}", self.run)).ok()
-    }
-
-    fn request(&self, batch: &[(u64, Recipient)]) -> Result<SendRequest, Error> {
-        let destinations = batch.iter().map(|(index, phone)| {
-            let d = Destination::new(phone);
-            match self.correlation_id(*index) {
-                Some(id) => d.with_correlation_id(id),
-                None => d,
-            }
-        });
-        let builder = SendRequest::builder(self.client.app_id().clone(), self.content.clone())
-            .destinations(destinations);
-        Ok(self.options.apply(builder).build()?)
-    }
-
-    async fn run(&self, work: Work, counters: &Counters) -> Vec<BulkResult> {
-        let mut out = work.invalid;
-        if work.batch.is_empty() {
-            return out;
-        }
-        let outcome = match self.request(&work.batch) {
-            Ok(request) => self.client.send_request(&request).await,
-            Err(e) => Err(e),
-        };
-        counters.sent.fetch_add(
-            u64::try_from(work.batch.len()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-        out.reserve(work.batch.len());
-        match outcome {
-            Ok(outcome) => {
-                let mut results = outcome.results.into_iter();
-                for (index, phone) in work.batch {
-                    let result = results.next().unwrap_or_else(|| {
-                        Err(Error::undecodable(200, b"", self.correlation_id(index)))
-                    });
-                    counters.count(&result);
-                    out.push(BulkResult {
-                        index,
-                        recipient: phone.to_string(),
-                        result,
-                    });
-                }
-            }
-            Err(error) => {
-                for (index, phone) in work.batch {
-                    let result = Err(error
-                        .clone()
-                        .with_correlation_id(self.correlation_id(index)));
-                    counters.count(&result);
-                    out.push(BulkResult {
-                        index,
-                        recipient: phone.to_string(),
-                        result,
-                    });
-                }
-            }
-        }
-        out
+        (!work.rows.is_empty() || !work.invalid.is_empty()).then_some(work)
     }
 }
 

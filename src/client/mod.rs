@@ -29,6 +29,7 @@
 //! ```
 
 mod auth;
+mod batch;
 mod bulk;
 mod env;
 mod error;
@@ -50,6 +51,7 @@ use url::Url;
 
 pub use auth::Credentials;
 pub use auth::{JWT_LIFETIME, JWT_REFRESH_MARGIN, JwtCredentials, ServiceKey};
+pub use batch::{BatchRow, Personalised};
 pub use bulk::{
     BulkBuilder, BulkProgress, BulkRecipient, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY,
 };
@@ -1049,37 +1051,7 @@ fn decide(
     attempt: u32,
 ) -> Result<RequestOutcome, Error> {
     let Ok(response) = SendResponse::from_slice(raw) else {
-        return Err(match status {
-            401 | 403 => Error::Authentication {
-                code: None,
-                status,
-                description: None,
-                transid: None,
-            },
-            429 => Error::RateLimited {
-                code: None,
-                status,
-                retry_after,
-                correlation_id: None,
-            },
-            // RFC 9110 15.5.9: 408 means the server did not receive a complete request within
-            // the time it was prepared to wait, and "if the client has an outstanding request
-            // in transit, it MAY repeat that request". A request it never had whole cannot
-            // have been processed, and a proxy cannot have forwarded a whole request it did
-            // not receive, so this is proof of "not processed" and is resent.
-            408 => Error::NotReceived {
-                status,
-                retry_after,
-                correlation_id: None,
-            },
-            s if error::is_server_error(s) => Error::outcome_unknown(
-                OutcomeUnknownReason::ServerError,
-                Some(s),
-                retry_after,
-                None,
-            ),
-            _ => Error::undecodable(status, raw, None),
-        });
+        return Err(unreadable(status, retry_after, raw));
     };
     let entries = response.entries();
     let any_queued = entries.iter().any(|e| e.code.is_queued());
@@ -1131,6 +1103,41 @@ fn decide(
         return Err(Error::undecodable(status, raw, None));
     };
     Ok(RequestOutcome { response, results })
+}
+
+/// The error for an answer whose body is not a send response: the status decides.
+fn unreadable(status: u16, retry_after: Option<Duration>, raw: &[u8]) -> Error {
+    match status {
+        401 | 403 => Error::Authentication {
+            code: None,
+            status,
+            description: None,
+            transid: None,
+        },
+        429 => Error::RateLimited {
+            code: None,
+            status,
+            retry_after,
+            correlation_id: None,
+        },
+        // RFC 9110 15.5.9: 408 means the server did not receive a complete request within
+        // the time it was prepared to wait, and "if the client has an outstanding request
+        // in transit, it MAY repeat that request". A request it never had whole cannot
+        // have been processed, and a proxy cannot have forwarded a whole request it did
+        // not receive, so this is proof of "not processed" and is resent.
+        408 => Error::NotReceived {
+            status,
+            retry_after,
+            correlation_id: None,
+        },
+        s if error::is_server_error(s) => Error::outcome_unknown(
+            OutcomeUnknownReason::ServerError,
+            Some(s),
+            retry_after,
+            None,
+        ),
+        _ => Error::undecodable(status, raw, None),
+    }
 }
 
 /// The error for one answer entry that was not queued: see [`Error::rejected`] for how the

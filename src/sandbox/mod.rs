@@ -1005,7 +1005,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// Rejects requests above this many per (sandbox) second with `7020`.
+    /// The tenant's TPS, counted in destinations: a call with more destinations than this is
+    /// refused with `7009`, and destinations above this many per (sandbox) second with `7020`.
     pub fn tps_limit(mut self, limit: u32) -> Self {
         self.tps_limit = Some(limit);
         self

@@ -1,0 +1,303 @@
+//! Personalised batches: a complete message per recipient (own template parameters, or any
+//! mix of session and template messages), up to 1000 per call.
+//!
+//! One call is a top-level JSON array of complete request objects, each with one destination
+//! (section 12.2 of the platform notes). Webex Connect answers with one `response` entry per
+//! element, in order, with transids `<base>`, `<base>_1`, `<base>_2`, ...: each element is
+//! its own message, and its receipts carry its own transid.
+
+use futures_util::stream::{self, Stream, StreamExt as _};
+
+use super::bulk::{Batcher, BulkBuilder, BulkRecipient, BulkStream, Row, RowOf, Work};
+use super::{
+    Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, unreadable,
+};
+use crate::ids::CorrelationId;
+use crate::send::{
+    Content, Destination, ResponseCode, ResponseEntry, SendRequest, SendResponse,
+};
+
+/// The mode of a [`BulkBuilder`] started with [`Client::batch`]: every row brings its own
+/// message.
+///
+/// ```no_run
+/// use futures_util::StreamExt as _;
+/// use webex_connect_whatsapp::client::{BatchRow, Client};
+/// use webex_connect_whatsapp::{PhoneNumber, TemplateId, TemplateMessage};
+///
+/// # async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let payment = |name: &str, id: &str| {
+///     TemplateMessage::builder(TemplateId::new("5139722425")?)
+///         .text("name", name)
+///         .text("payment", id)
+///         .build()
+/// };
+/// let rows = vec![
+///     BatchRow::new(PhoneNumber::parse("+447400123456")?, payment("Ada", "A-1042")?),
+///     BatchRow::new("US.13491208655302741918", payment("Grace", "A-1043")?),
+/// ];
+/// let mut results = client.batch().send(rows);
+/// while let Some(r) = results.next().await {
+///     match &r.result {
+///         Ok(receipt) => println!("#{} queued as {:?}", r.index, receipt.transid),
+///         Err(e) => println!("#{} not queued: {e}", r.index),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Personalised;
+
+/// One row of a personalised batch: who gets it, what they get, and optionally your own
+/// correlation id for it (else `{run}-{index}`).
+///
+/// ```
+/// use webex_connect_whatsapp::client::BatchRow;
+/// use webex_connect_whatsapp::{CorrelationId, PhoneNumber, SessionMessage};
+///
+/// let row = BatchRow::new(PhoneNumber::parse("+447400123456")?, SessionMessage::text("Hi Ada")?)
+///     .correlation_id(CorrelationId::new("invoice-1042")?);
+/// let from_a_pair: BatchRow = ("+447400123457", SessionMessage::text("Hi Grace")?).into();
+/// # let _ = (row, from_a_pair);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BatchRow {
+    to: BulkRecipient,
+    content: Content,
+    correlation_id: Option<CorrelationId>,
+}
+
+impl BatchRow {
+    /// A row for one recipient (a checked [`Recipient`](crate::Recipient), or raw text read
+    /// on the way) and its message.
+    pub fn new(to: impl Into<BulkRecipient>, content: impl Into<Content>) -> Self {
+        Self {
+            to: to.into(),
+            content: content.into(),
+            correlation_id: None,
+        }
+    }
+
+    /// Your own correlation id for this row, echoed in its receipts.
+    #[must_use]
+    pub fn correlation_id(mut self, id: CorrelationId) -> Self {
+        self.correlation_id = Some(id);
+        self
+    }
+}
+
+impl<R: Into<BulkRecipient>, C: Into<Content>> From<(R, C)> for BatchRow {
+    fn from((to, content): (R, C)) -> Self {
+        Self::new(to, content)
+    }
+}
+
+impl Row for BatchRow {
+    type Payload = Content;
+    fn split(self) -> (BulkRecipient, Option<CorrelationId>, Content) {
+        (self.to, self.correlation_id, self.content)
+    }
+}
+
+impl Client {
+    /// Sends personalised messages, each row its own complete message, up to 1000 rows per
+    /// call (capped by the rate limit); see [`Personalised`]. The options and the results are
+    /// those of [`Client::bulk`].
+    pub fn batch(&self) -> BulkBuilder<Personalised> {
+        BulkBuilder::new(self.clone(), Personalised)
+    }
+}
+
+impl BulkBuilder<Personalised> {
+    /// Sends every row of an iterator (read lazily).
+    pub fn send<I>(self, rows: I) -> BulkStream
+    where
+        I: IntoIterator,
+        I::Item: Into<BatchRow>,
+        I::IntoIter: Send + 'static,
+    {
+        self.send_stream(stream::iter(rows))
+    }
+
+    /// Sends every row of a stream (read lazily, as calls are needed), so a campaign of any
+    /// size runs in bounded memory.
+    ///
+    /// Every row is checked before its call, and a bad row is reported as that row's error
+    /// without sinking its call. Results are matched to rows by the correlation id Webex
+    /// Connect echoes in each answer entry when it does, else by position (the platform
+    /// answers in order). A whole-call failure is told to every row of the call: an ambiguous
+    /// one (5xx, 7006, a timeout) makes every row outcome-unknown, and none is resent.
+    pub fn send_stream<S>(self, rows: S) -> BulkStream
+    where
+        S: Stream + Send + 'static,
+        S::Item: Into<BatchRow>,
+    {
+        let rows = rows.map(Into::<BatchRow>::into).boxed();
+        self.pipeline(rows, |batcher, work| async move { call(&batcher, &work).await })
+    }
+}
+
+/// Sends one call: checks every row, posts the valid ones as one array, and answers every row.
+async fn call(batcher: &Batcher<Personalised>, work: &Work<Content>) -> Vec<Result<SendReceipt, Error>> {
+    let mut results: Vec<Option<Result<SendReceipt, Error>>> = Vec::with_capacity(work.rows.len());
+    let mut requests = Vec::with_capacity(work.rows.len());
+    let mut sent = Vec::with_capacity(work.rows.len());
+    for (position, row) in work.rows.iter().enumerate() {
+        match request(batcher, row) {
+            Ok(request) => {
+                requests.push(request);
+                sent.push(position);
+                results.push(None);
+            }
+            Err(error) => results.push(Some(Err(error))),
+        }
+    }
+    if !requests.is_empty() {
+        let ids: Vec<Option<CorrelationId>> = sent
+            .iter()
+            .map(|&p| work.rows.get(p).and_then(|row| batcher.correlation_id(row)))
+            .collect();
+        let answered = match serde_json::to_vec(&requests) {
+            Ok(body) => {
+                batcher
+                    .client
+                    .execute(body, requests.len(), None, |answer, attempt| {
+                        decide(&requests, &ids, &answer, attempt)
+                    })
+                    .await
+            }
+            Err(e) => Err(Error::from(crate::send::SendRequestError::Invalid {
+                field: "body",
+                reason: e.to_string(),
+            })),
+        };
+        match answered {
+            Ok(answers) => {
+                for (position, answer) in sent.iter().zip(answers) {
+                    if let Some(slot) = results.get_mut(*position) {
+                        *slot = Some(answer);
+                    }
+                }
+            }
+            Err(error) => {
+                for (position, id) in sent.iter().zip(ids) {
+                    if let Some(slot) = results.get_mut(*position) {
+                        *slot = Some(Err(error.clone().with_correlation_id(id)));
+                    }
+                }
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::undecodable(200, b"", None))))
+        .collect()
+}
+
+/// The complete request of one row, checked.
+fn request(batcher: &Batcher<Personalised>, row: &RowOf<Content>) -> Result<SendRequest, Error> {
+    let mut destination = Destination::new(&row.to);
+    if let Some(id) = batcher.correlation_id(row) {
+        destination = destination.with_correlation_id(id);
+    }
+    let builder = SendRequest::builder(batcher.client.app_id().clone(), row.payload.clone())
+        .destination(destination);
+    Ok(batcher.options.apply(builder).build()?)
+}
+
+/// Reads one answer to a call of `requests`: one result per request, in order.
+///
+/// A whole-call error (an unreadable body, an object-shaped rejection, every element
+/// rate-limited) is returned as `Err`, so the client's retry rules decide on it once for the
+/// call; per-element outcomes come back as `Ok` rows.
+fn decide(
+    requests: &[SendRequest],
+    ids: &[Option<CorrelationId>],
+    answer: &Answer,
+    attempt: u32,
+) -> Result<Vec<Result<SendReceipt, Error>>, Error> {
+    let status = answer.status;
+    let Ok(response) = SendResponse::from_slice(&answer.raw) else {
+        return Err(unreadable(status, answer.retry_after, &answer.raw));
+    };
+    let entries = match &response {
+        SendResponse::Array(entries) => entries.as_slice(),
+        // The rejected shape speaks for the whole call.
+        SendResponse::Object(entry) => {
+            return Err(entry_error(entry, status, answer.retry_after));
+        }
+    };
+    let any_queued = entries.iter().any(|e| e.code.is_queued());
+    if entries.is_empty() {
+        return Err(unreadable(status, answer.retry_after, &answer.raw));
+    }
+    if !any_queued
+        && let Some(first) = entries.first()
+        && entries.iter().all(|e| e.code == ResponseCode::RateLimited)
+    {
+        // The whole call was rate-limited: that proves nothing was processed, so the client's
+        // retry rules resend the call as a whole after the wait the platform asks for.
+        return Err(entry_error(first, status, answer.retry_after));
+    }
+    if is_server_error(status) && any_queued {
+        tracing::warn!(status, "a queued answer came with a server-error status");
+    }
+    let matched = match_entries(entries, ids);
+    Ok(requests
+        .iter()
+        .zip(ids)
+        .zip(matched)
+        .map(|((request, id), entry)| match entry {
+            Some(entry) if entry.code.is_queued() => Ok(SendReceipt {
+                transid: entry.transid.clone(),
+                correlation_id: id.clone(),
+                destination: request
+                    .destinations()
+                    .first()
+                    .and_then(Destination::id)
+                    .unwrap_or_default()
+                    .to_owned(),
+                description: entry.description.clone(),
+                attempts: attempt,
+            }),
+            Some(entry) => Err(entry_error(entry, status, None).with_correlation_id(id.clone())),
+            // The platform answered, but not for this element: it may or may not be queued.
+            None => Err(Error::undecodable(status, &answer.raw, id.clone())),
+        })
+        .collect())
+}
+
+/// Pairs each request with its answer entry: by the correlation id the entry echoes when
+/// every entry echoes one of ours, else by position when the counts agree.
+///
+/// UNVERIFIED: the platform notes do not say whether batch answers echo `correlationid`;
+/// both shapes are handled, and an entry that cannot be placed leaves its row unknown.
+fn match_entries<'e>(
+    entries: &'e [ResponseEntry],
+    ids: &[Option<CorrelationId>],
+) -> Vec<Option<&'e ResponseEntry>> {
+    let echoed = !entries.is_empty()
+        && entries.iter().all(|e| {
+            e.correlationid
+                .as_deref()
+                .is_some_and(|c| ids.iter().flatten().any(|id| id.as_str() == c))
+        });
+    if echoed {
+        return ids
+            .iter()
+            .map(|id| {
+                id.as_ref().and_then(|id| {
+                    entries
+                        .iter()
+                        .find(|e| e.correlationid.as_deref() == Some(id.as_str()))
+                })
+            })
+            .collect();
+    }
+    if entries.len() == ids.len() {
+        return entries.iter().map(Some).collect();
+    }
+    vec![None; ids.len()]
+}
