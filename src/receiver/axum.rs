@@ -175,30 +175,70 @@ impl RouterConfig {
     }
 }
 
+/// What a handler's future may resolve to: `Result<(), E>` with any `E: Display`, or `()`
+/// for a handler that cannot fail.
+///
+/// `Ok(())` and `()` mean the event is safely handled (answered 200); an error (logged at
+/// `warn`) means it was not, and it is released and answered 503 so that Webex Connect
+/// delivers it again.
+///
+/// ```
+/// use webex_connect_whatsapp::receiver::axum::HandlerOutcome;
+/// assert!(().into_outcome().is_ok());
+/// assert_eq!(Err::<(), _>("db down").into_outcome(), Err("db down".to_owned()));
+/// ```
+pub trait HandlerOutcome: sealed::Sealed {
+    /// `Ok(())` when the event was handled, else the error's text.
+    ///
+    /// # Errors
+    ///
+    /// The handler's error, as text.
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl HandlerOutcome for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display> HandlerOutcome for Result<(), E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for () {}
+    impl<E: std::fmt::Display> Sealed for Result<(), E> {}
+}
+
 /// A router that receives Webex Connect webhooks at any path and calls `handler` for each
 /// new event, with the default [`RouterConfig`] (see the [module docs](self)).
 ///
 /// The handler returns `Ok(())` once the event is safely handled (answered 200), or an
-/// error (any `Display`, logged at `warn`) to have it delivered again (answered 503).
+/// error (any `Display`, logged at `warn`) to have it delivered again (answered 503); see
+/// [`HandlerOutcome`].
 ///
 /// Mount it with `Router::nest_service` under the path you give Webex Connect, or serve it
 /// as the whole app. Receipts and inbound messages may share one URL: the body tells them
 /// apart.
 ///
 /// ```
-/// use std::convert::Infallible;
 /// use webex_connect_whatsapp::receiver::{axum::router, Receiver};
-/// let app: axum::Router = router(Receiver::builder().allow_unsigned().build(), |event| async move {
-///     let _ = event;
-///     Ok::<(), Infallible>(())
+/// use webex_connect_whatsapp::webhook::WebhookEvent;
+/// let app: axum::Router = router(Receiver::builder().allow_unsigned().build(), |event: WebhookEvent| async move {
+///     std::fs::write("/tmp/last-event.json", event.raw())?; // an error: 503, delivered again
+///     Ok::<(), std::io::Error>(())
 /// });
 /// ```
-pub fn router<S, H, Fut, E>(receiver: impl Into<Arc<Receiver<S>>>, handler: H) -> Router
+pub fn router<S, H, Fut>(receiver: impl Into<Arc<Receiver<S>>>, handler: H) -> Router
 where
     S: SeenStore + 'static,
     H: Fn(WebhookEvent) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: fmt::Display + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutcome,
 {
     router_with(receiver, RouterConfig::default(), handler)
 }
@@ -215,7 +255,7 @@ where
 ///     Err::<(), _>("not ready yet: answered 503, delivered again")
 /// });
 /// ```
-pub fn router_with<S, H, Fut, E>(
+pub fn router_with<S, H, Fut>(
     receiver: impl Into<Arc<Receiver<S>>>,
     config: RouterConfig,
     handler: H,
@@ -223,8 +263,8 @@ pub fn router_with<S, H, Fut, E>(
 where
     S: SeenStore + 'static,
     H: Fn(WebhookEvent) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: fmt::Display + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutcome,
 {
     let handler = Arc::new(handler);
     let state = Shared {
@@ -233,7 +273,7 @@ where
             let fut = handler(event);
             // The error becomes text here, inside the handler's future, so it need not be
             // Send.
-            Box::pin(async move { fut.await.map_err(|e| e.to_string()) }) as BoxFuture
+            Box::pin(async move { fut.await.into_outcome() }) as BoxFuture
         }),
         admitted: Arc::new(Semaphore::new(
             config.max_concurrent.saturating_add(config.max_queued),
