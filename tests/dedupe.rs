@@ -338,7 +338,10 @@ mod lost_reply {
         assert_eq!(release[0], "EVAL");
         assert!(release[1].contains("DEL"), "{release:?}");
         assert_eq!(release[2..4], ["1", "t:seen:i:lost"]);
-        assert_eq!(release[4], set[2], "the token written is the token released");
+        assert_eq!(
+            release[4], set[2],
+            "the token written is the token released"
+        );
     }
 
     #[tokio::test]

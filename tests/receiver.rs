@@ -180,7 +180,10 @@ mod core {
             );
         }
         // The platform's retry of the same body is a duplicate.
-        let again = rx.receive(signed(UNKNOWN), UNKNOWN.as_bytes()).await.unwrap();
+        let again = rx
+            .receive(signed(UNKNOWN), UNKNOWN.as_bytes())
+            .await
+            .unwrap();
         assert!(!again.is_new());
         let stats = rx.stats();
         assert_eq!(
@@ -210,7 +213,10 @@ mod core {
         assert_eq!(kinds.iter().map(|k| k.1).sum::<u64>(), 100);
         assert_eq!(
             kinds[0],
-            (OTHER_UNKNOWN_KINDS.to_owned(), 100 - MAX_UNKNOWN_KINDS as u64)
+            (
+                OTHER_UNKNOWN_KINDS.to_owned(),
+                100 - MAX_UNKNOWN_KINDS as u64
+            )
         );
         assert_eq!(rx.stats().unknown_events, 100);
     }
@@ -258,26 +264,39 @@ mod core {
             let body = receipt(transid, DeliveryStatus::Delivered);
             assert!(rx.receive(none, body.as_bytes()).await.unwrap().is_new());
         }
-        assert_eq!(rx.tracker().get("b7f3_1", TO), Some(DeliveryState::Delivered));
+        assert_eq!(
+            rx.tracker().get("b7f3_1", TO),
+            Some(DeliveryState::Delivered)
+        );
         assert_eq!(rx.tracker().len(), 2);
     }
 
     #[tokio::test]
     async fn release_makes_the_retry_new() {
         let rx = Receiver::builder().secret(secret()).build();
-        for body in [receipt("t-rel", DeliveryStatus::Delivered), inbound("rel_0"), UNKNOWN.to_owned()] {
+        for body in [
+            receipt("t-rel", DeliveryStatus::Delivered),
+            inbound("rel_0"),
+            UNKNOWN.to_owned(),
+        ] {
             let received = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
             assert!(received.is_new());
             rx.release(received.event()).await.unwrap();
             let retry = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
             assert!(retry.is_new(), "released, so the retry is handled: {body}");
             let again = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
-            assert!(!again.is_new(), "handled, so a further retry is a duplicate");
+            assert!(
+                !again.is_new(),
+                "handled, so a further retry is a duplicate"
+            );
         }
         assert_eq!(rx.stats().released, 3);
         // Releasing an event without a key (nothing was marked) is harmless.
         let unkeyed = r#"{"event":"MO","waid":"447400123456","message":"hi"}"#;
-        let received = rx.receive(signed(unkeyed), unkeyed.as_bytes()).await.unwrap();
+        let received = rx
+            .receive(signed(unkeyed), unkeyed.as_bytes())
+            .await
+            .unwrap();
         rx.release(received.event()).await.unwrap();
     }
 
@@ -315,7 +334,12 @@ mod core {
             .secret(WebhookSecret::new(format!("{SECRET}\n")).unwrap())
             .build();
         let body = inbound("nl_0");
-        assert!(rx.receive(signed(&body), body.as_bytes()).await.unwrap().is_new());
+        assert!(
+            rx.receive(signed(&body), body.as_bytes())
+                .await
+                .unwrap()
+                .is_new()
+        );
     }
 
     #[tokio::test]
@@ -411,7 +435,6 @@ mod core {
 mod http {
     use std::convert::Infallible;
     use std::sync::{Arc, Mutex};
-
 
     use reqwest::StatusCode;
     use webex_connect_whatsapp::receiver::axum::router;
@@ -694,34 +717,31 @@ mod at_least_once {
         assert!(config.timeout() < Duration::from_secs(10));
     }
 
+    type Outcome = std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
     /// A handler that holds every event until the test lets it go, and says when it starts.
     fn gated(
         gate: &Arc<Semaphore>,
-        handled: &Arc<Mutex<Vec<WebhookEvent>>>,
+        sink: &Arc<Mutex<Vec<WebhookEvent>>>,
     ) -> (
-        impl Fn(
-            WebhookEvent,
-        ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-        + Send
-        + Sync
-        + 'static,
+        impl Fn(WebhookEvent) -> Outcome + Send + Sync + 'static,
         mpsc::UnboundedReceiver<()>,
     ) {
         let (started_tx, started) = mpsc::unbounded_channel();
         let gate = Arc::clone(gate);
-        let handled = Arc::clone(handled);
-        let handler = move |event: WebhookEvent| {
+        let sink = Arc::clone(sink);
+        let on_event = move |event: WebhookEvent| {
             let gate = Arc::clone(&gate);
-            let handled = Arc::clone(&handled);
+            let sink = Arc::clone(&sink);
             let started_tx = started_tx.clone();
             Box::pin(async move {
                 let _ = started_tx.send(());
                 gate.acquire().await.map_err(|e| e.to_string())?.forget();
-                handled.lock().unwrap().push(event);
+                sink.lock().unwrap().push(event);
                 Ok(())
-            }) as std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+            }) as Outcome
         };
-        (handler, started)
+        (on_event, started)
     }
 
     #[tokio::test]
@@ -729,9 +749,9 @@ mod at_least_once {
         let rx = Arc::new(Receiver::builder().secret(secret()).build());
         let gate = Arc::new(Semaphore::new(0));
         let handled = Arc::new(Mutex::new(Vec::new()));
-        let (handler, mut started) = gated(&gate, &handled);
+        let (on_event, mut started) = gated(&gate, &handled);
         let config = RouterConfig::default().max_concurrent(1).max_queued(0);
-        let app = router_with(Arc::clone(&rx), config, handler);
+        let app = router_with(Arc::clone(&rx), config, on_event);
 
         let first = inbound("busy_0");
         let busy = tokio::spawn({
@@ -767,9 +787,9 @@ mod at_least_once {
         let rx = Arc::new(Receiver::builder().secret(secret()).build());
         let gate = Arc::new(Semaphore::new(0));
         let handled = Arc::new(Mutex::new(Vec::new()));
-        let (handler, mut started) = gated(&gate, &handled);
+        let (on_event, mut started) = gated(&gate, &handled);
         let config = RouterConfig::default().max_concurrent(1).max_queued(1);
-        let app = router_with(Arc::clone(&rx), config, handler);
+        let app = router_with(Arc::clone(&rx), config, on_event);
 
         let mut tasks = Vec::new();
         for tid in ["q_0", "q_1"] {
@@ -793,8 +813,8 @@ mod at_least_once {
         let rx = Arc::new(Receiver::builder().secret(secret()).build());
         let gate = Arc::new(Semaphore::new(0));
         let handled = Arc::new(Mutex::new(Vec::new()));
-        let (handler, mut started) = gated(&gate, &handled);
-        let app = router_with(Arc::clone(&rx), RouterConfig::default(), handler);
+        let (on_event, mut started) = gated(&gate, &handled);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), on_event);
 
         let body = inbound("dropped_0");
         let request = tokio::spawn({
@@ -827,7 +847,9 @@ mod at_least_once {
             let sink = Arc::clone(&sink);
             async move {
                 if let WebhookEvent::Unknown(u) = &event {
-                    sink.lock().unwrap().push(u.event().unwrap_or_default().to_owned());
+                    sink.lock()
+                        .unwrap()
+                        .push(u.event().unwrap_or_default().to_owned());
                 }
                 Ok::<(), Infallible>(())
             }

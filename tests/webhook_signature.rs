@@ -236,7 +236,7 @@ fn sha1_is_accepted_when_explicitly_allowed() {
         Ok(SignatureAlgorithm::Sha1)
     );
     assert_eq!(
-        signature::verify_value_with(&"0".repeat(40), DATA, &s, legacy),
+        signature::verify_value_with("0".repeat(40), DATA, &s, legacy),
         Err(SignatureError::Mismatch)
     );
     // The modern algorithms still work with the option.
@@ -251,7 +251,10 @@ fn a_secret_with_surrounding_whitespace_is_trimmed() {
     // A secret read from a file or an environment variable often ends with a newline.
     let padded = WebhookSecret::new("  Jefe\n").unwrap();
     assert_eq!(padded, secret());
-    assert_eq!(signature::sign(SignatureAlgorithm::Sha256, &padded, DATA), SHA256);
+    assert_eq!(
+        signature::sign(SignatureAlgorithm::Sha256, &padded, DATA),
+        SHA256
+    );
     assert_eq!(
         signature::verify_value(SHA256, DATA, &padded),
         Ok(SignatureAlgorithm::Sha256)
@@ -261,5 +264,8 @@ fn a_secret_with_surrounding_whitespace_is_trimmed() {
         SignatureError::EmptySecret
     );
     // Bytes are kept exactly: a binary key may end with any byte.
-    assert_ne!(WebhookSecret::from_bytes(b"Jefe\n".to_vec()).unwrap(), secret());
+    assert_ne!(
+        WebhookSecret::from_bytes(b"Jefe\n".to_vec()).unwrap(),
+        secret()
+    );
 }

@@ -441,7 +441,10 @@ async fn unhandled<S: SeenStore + 'static>(pending: Pending<S>, why: &'static st
         tracing::error!(error = %error, "the unhandled webhook event could not be released");
     }
     pending.disarm();
-    tracing::warn!(reason = why, "webhook answered 503 so that it is delivered again");
+    tracing::warn!(
+        reason = why,
+        "webhook answered 503 so that it is delivered again"
+    );
     (
         StatusCode::SERVICE_UNAVAILABLE,
         format!("the event was not handled ({why}); deliver it again"),

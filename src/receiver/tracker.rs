@@ -363,7 +363,9 @@ impl DeliveryTracker {
         if let Some((_, failed)) = all.iter().find(|(_, s)| s.failure_code().is_some()) {
             return Some(failed.clone());
         }
-        all.into_iter().map(|(_, s)| s).min_by_key(DeliveryState::rank)
+        all.into_iter()
+            .map(|(_, s)| s)
+            .min_by_key(DeliveryState::rank)
     }
 
     /// How many (transid, destination) entries are remembered.
