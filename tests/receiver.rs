@@ -863,3 +863,17 @@ mod at_least_once {
 
     use std::convert::Infallible;
 }
+
+#[cfg(feature = "axum")]
+#[test]
+fn huge_router_limits_do_not_panic() {
+    use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
+    let config = RouterConfig::default()
+        .max_concurrent(usize::MAX)
+        .max_queued(usize::MAX);
+    let _app: axum::Router = router_with(
+        Receiver::builder().allow_unsigned().build(),
+        config,
+        |_event| async {},
+    );
+}

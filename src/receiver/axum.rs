@@ -275,10 +275,16 @@ where
             // Send.
             Box::pin(async move { fut.await.into_outcome() }) as BoxFuture
         }),
+        // Semaphore::new panics past MAX_PERMITS; no real limit comes near it.
         admitted: Arc::new(Semaphore::new(
-            config.max_concurrent.saturating_add(config.max_queued),
+            config
+                .max_concurrent
+                .saturating_add(config.max_queued)
+                .min(Semaphore::MAX_PERMITS),
         )),
-        running: Arc::new(Semaphore::new(config.max_concurrent)),
+        running: Arc::new(Semaphore::new(
+            config.max_concurrent.min(Semaphore::MAX_PERMITS),
+        )),
         timeout: config.handler_timeout,
     };
     Router::new().fallback(handle::<S>).with_state(state)
