@@ -272,14 +272,14 @@ async fn wait_for(
 ) -> Result<DeliveryState, BoxError> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        if let Some(state) = w.receiver.tracker().get(transid).filter(|s| done(s)) {
+        if let Some(state) = w.receiver.tracker().overall(transid).filter(|s| done(s)) {
             return Ok(state);
         }
         match tokio::time::timeout_at(deadline, w.arrivals.recv()).await {
             Ok(Some(_)) => {}
             Ok(None) => return Err("the receiver stopped".into()),
             Err(_) => {
-                let state = w.receiver.tracker().get(transid);
+                let state = w.receiver.tracker().overall(transid);
                 return Err(format!(
                     "no final receipt for {transid} within {WAIT:?} (state: {state:?})"
                 )

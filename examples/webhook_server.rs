@@ -11,12 +11,18 @@
 //! | `WEBHOOK_BIND` | the address to listen on (default `127.0.0.1:8080`) |
 //! | `WEBHOOK_MAX_BODY_BYTES` | the largest body accepted (default 65536) |
 //! | `WEBHOOK_INSECURE` | `1` to accept unsigned calls (only behind another authentication) |
+//! | `WEBHOOK_LEGACY_SHA1` | `1` to also accept legacy HMAC-SHA1 signatures (prefer switching the webhook to SHA-256) |
 //! | `RUST_LOG` | log filter, e.g. `info` or `webex_connect_whatsapp=debug` |
 //!
 //! In Webex Connect, point the WhatsApp app's inbound webhook and the delivery-receipt
 //! (notify) URL at `https://<your host>/webhooks/whatsapp`, behind your TLS terminator, with
 //! Hub Signature on. Every event is logged with `tracing`; phone numbers are masked.
+//!
+//! The handler returns a `Result`: an error is answered 503 and Webex Connect delivers the
+//! event again (at least once); a duplicate of an event already handled is answered 200
+//! without calling it (effectively once).
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -33,18 +39,19 @@ fn var(name: &str) -> Option<String> {
 }
 
 fn receiver_from_env() -> Result<Receiver, String> {
-    let mut builder = Receiver::builder();
-    match (
+    let builder = Receiver::builder();
+    let mut builder = match (
         var("WEBEX_CONNECT_WEBHOOK_SECRET"),
         var("WEBHOOK_INSECURE").as_deref(),
     ) {
         (Some(secret), _) => {
             let secret = WebhookSecret::new(secret)
                 .map_err(|e| format!("WEBEX_CONNECT_WEBHOOK_SECRET: {e}"))?;
-            builder = builder.secret(secret);
+            builder.secret(secret)
         }
         (None, Some("1")) => {
             tracing::warn!("WEBHOOK_INSECURE=1: accepting unsigned webhook calls");
+            builder.allow_unsigned()
         }
         (None, _) => {
             return Err(
@@ -52,6 +59,10 @@ fn receiver_from_env() -> Result<Receiver, String> {
                     .to_owned(),
             );
         }
+    };
+    if var("WEBHOOK_LEGACY_SHA1").as_deref() == Some("1") {
+        tracing::warn!("WEBHOOK_LEGACY_SHA1=1: accepting legacy HMAC-SHA1 signatures");
+        builder = builder.allow_legacy_sha1();
     }
     if let Some(max) = var("WEBHOOK_MAX_BODY_BYTES") {
         let max = max
@@ -62,19 +73,22 @@ fn receiver_from_env() -> Result<Receiver, String> {
     Ok(builder.build())
 }
 
-/// Your business logic goes here; this one only logs.
+/// Your business logic goes here; this one only logs. Return an error when the event is
+/// not safely stored or processed: it is then answered 503 and delivered again.
 #[allow(
     clippy::unused_async,
     reason = "real handlers await a database or a queue"
 )]
-async fn handle(event: WebhookEvent, receiver: Arc<Receiver>) {
+async fn handle(event: WebhookEvent, receiver: Arc<Receiver>) -> Result<(), Infallible> {
     match event {
         WebhookEvent::DeliveryReceipt(r) => {
             let transid = r
                 .transaction_id()
                 .map(ToString::to_string)
                 .unwrap_or_default();
-            let state = receiver.tracker().get(&transid);
+            let state = receiver
+                .tracker()
+                .get(&transid, r.destination().unwrap_or_default());
             tracing::info!(
                 %transid,
                 status = r.status().as_str(),
@@ -98,8 +112,14 @@ async fn handle(event: WebhookEvent, receiver: Arc<Receiver>) {
                 "inbound message"
             );
         }
-        other => tracing::warn!(body_len = other.raw().len(), "unknown event"),
+        WebhookEvent::Unknown(u) => tracing::info!(
+            event = ?u.event().unwrap_or(""),
+            body_len = u.raw().len(),
+            "event of a kind the SDK does not model"
+        ),
+        other => tracing::info!(body_len = other.raw().len(), "other event"),
     }
+    Ok(())
 }
 
 #[tokio::main]

@@ -14,7 +14,7 @@
 //! # }
 //! # block_on(async {
 //! let dedupe = Deduplicator::default();
-//! let key = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "7500")?;
+//! let key = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "447400123456", "7500")?;
 //! assert!(dedupe.first_seen(&key).await?);
 //! assert!(!dedupe.first_seen(&key).await?); // the retry: skip it
 //! assert_eq!(dedupe.stats().duplicates, 1);
@@ -22,6 +22,14 @@
 //! # })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # At least once, effectively once
+//!
+//! A key is marked seen *before* your handler runs, so that two concurrent deliveries of
+//! one event are not both handled. When the handler then fails, call
+//! [`Deduplicator::release`] (or [`Receiver::release`](crate::receiver::Receiver::release))
+//! and answer 5xx: the mark is undone and Webex Connect's retry counts as new. Handlers thus
+//! see each event at least once; deduplication makes that effectively once.
 //!
 //! [`SeenStore`] is the pluggable backend: [`InMemorySeenStore`] (bounded) by default, or
 //! [`RedisStore`](crate::store::redis::RedisStore) (feature `redis`) when several receivers
@@ -38,7 +46,7 @@ use time::OffsetDateTime;
 
 use crate::ids::TransactionId;
 use crate::store::{Clock, StoreError, SystemClock, ttl_millis};
-use crate::webhook::WebhookEvent;
+use crate::webhook::{DeliveryReceipt, WebhookEvent};
 
 /// How long a key is remembered unless set with [`Deduplicator::with_ttl`]: one hour, well
 /// beyond Webex Connect's retries (3 attempts, 60 s apart, 10 s timeout each).
@@ -47,7 +55,7 @@ pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(60 * 60);
 /// How many keys [`InMemorySeenStore::default`] remembers before evicting the oldest.
 pub const DEFAULT_SEEN_CAPACITY: usize = 100_000;
 
-/// The longest part (transid, code or tid) of a [`DedupeKey`], in characters.
+/// The longest part (transid, code, subtid or tid) of a [`DedupeKey`], in characters.
 pub const MAX_KEY_PART_CHARS: usize = 256;
 
 /// Why a [`DedupeKey`] could not be built.
@@ -80,18 +88,23 @@ pub enum DedupeKeyError {
 
 /// What identifies one webhook event for duplicate suppression.
 ///
-/// Delivery receipts are keyed on `(transid, code)`, so the Submitted, Delivered and Read
-/// receipts of one message are three distinct events while a retried Delivered is a
-/// duplicate. Inbound messages are keyed on their `tid`. The key holds no personal data
-/// (no phone number, no message text).
+/// Delivery receipts are keyed on `(transid, destination, subtid, code)`: one request may
+/// address many destinations under one transid, so each destination's Submitted, Delivered
+/// and Read receipts are distinct events, while a retried Delivered for the same destination
+/// is a duplicate. Inbound messages are keyed on their `tid`; events the crate does not
+/// model, on a digest of their body. The key holds no personal data: the destination enters
+/// it only as a digest, and no message text does.
 ///
 /// ```
 /// use webex_connect_whatsapp::dedupe::DedupeKey;
 ///
-/// let delivered = DedupeKey::receipt("108dd36b", "7500")?;
-/// let read = DedupeKey::receipt("108dd36b", "7502")?;
+/// let delivered = DedupeKey::receipt("108dd36b", "447400123456", "7500")?;
+/// let read = DedupeKey::receipt("108dd36b", "447400123456", "7502")?;
+/// let other_destination = DedupeKey::receipt("108dd36b", "447400999999", "7500")?;
 /// assert_ne!(delivered, read);
-/// assert_eq!(delivered.as_str(), "r:8:108dd36b:7500");
+/// assert_ne!(delivered, other_destination);
+/// assert!(delivered.as_str().starts_with("r:8:108dd36b:"));
+/// assert!(!delivered.as_str().contains("447400123456"));
 /// assert_eq!(DedupeKey::inbound("a1b2")?.as_str(), "i:a1b2");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -99,27 +112,91 @@ pub enum DedupeKeyError {
 pub struct DedupeKey(String);
 
 impl DedupeKey {
-    /// The key of a delivery receipt: its `transid` and status `code` (e.g. `7500`).
+    /// The key of a delivery receipt without a `subtid`: its `transid`, its `destination`
+    /// (`""` when the receipt names none) and its status `code` (e.g. `7500`).
+    ///
+    /// Use [`DedupeKey::for_receipt`] for a parsed receipt: it also takes the `subtid`.
     ///
     /// # Errors
     ///
-    /// [`DedupeKeyError`] when a part is empty or longer than [`MAX_KEY_PART_CHARS`].
+    /// [`DedupeKeyError`] when the transid or code is empty or longer than
+    /// [`MAX_KEY_PART_CHARS`].
     ///
     /// ```
     /// use webex_connect_whatsapp::{TransactionId, dedupe::DedupeKey};
     /// let transid = TransactionId::from("108dd36b-9bca-48e5-ae8b-5f59c64b40a3");
-    /// let key = DedupeKey::receipt(&transid, "7501")?;
+    /// let key = DedupeKey::receipt(&transid, "447400123456", "7501")?;
     /// # let _ = key;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn receipt(
         transid: impl AsRef<str>,
+        destination: impl AsRef<str>,
         code: impl AsRef<str>,
     ) -> Result<Self, DedupeKeyError> {
-        let transid = check_part("receipt transid", transid.as_ref())?;
-        let code = check_part("receipt code", code.as_ref())?;
-        // The length prefix keeps the key unambiguous even if a transid contains `:`.
-        Ok(Self(format!("r:{}:{transid}:{code}", transid.len())))
+        Self::receipt_parts(transid.as_ref(), destination.as_ref(), "", code.as_ref())
+    }
+
+    /// The key of a parsed delivery receipt: its `transid`, `destination`, `subtid` (when
+    /// present) and `code`.
+    ///
+    /// A personalised batch's `<base>_1` transid is a transid like any other: no suffix is
+    /// stripped.
+    ///
+    /// # Errors
+    ///
+    /// [`DedupeKeyError::Empty`] for a receipt without transid or code (it cannot be
+    /// recognized when it comes again), [`DedupeKeyError::TooLong`] for a part over
+    /// [`MAX_KEY_PART_CHARS`].
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+    /// let to_a = DeliveryReceipt::builder("t1", DeliveryStatus::Delivered).destination("447400000001").build();
+    /// let to_b = DeliveryReceipt::builder("t1", DeliveryStatus::Delivered).destination("447400000002").build();
+    /// assert_ne!(DedupeKey::for_receipt(&to_a)?, DedupeKey::for_receipt(&to_b)?);
+    /// assert_eq!(DedupeKey::for_receipt(&to_a)?, DedupeKey::receipt("t1", "447400000001", "7500")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_receipt(receipt: &DeliveryReceipt) -> Result<Self, DedupeKeyError> {
+        Self::receipt_parts(
+            receipt.transaction_id().map_or("", TransactionId::as_str),
+            receipt.destination().unwrap_or_default(),
+            receipt.sub_transaction_id().unwrap_or_default(),
+            receipt.code().as_str(),
+        )
+    }
+
+    /// `r:<transid bytes>:<transid>:<destination>:<subtid bytes>:<subtid>:<code>`, where
+    /// `<destination>` is 32 hex digits of the destination's SHA-256, or `-` without one.
+    fn receipt_parts(
+        transid: &str,
+        destination: &str,
+        subtid: &str,
+        code: &str,
+    ) -> Result<Self, DedupeKeyError> {
+        let transid = check_part("receipt transid", transid)?;
+        let code = check_part("receipt code", code)?;
+        let subtid = subtid.trim();
+        if !subtid.is_empty() {
+            check_part("receipt subtid", subtid)?;
+        }
+        // A digest keeps phone numbers out of the store, and its fixed length and alphabet
+        // (or `-`) keep the key unambiguous; the length prefixes do the same for a transid
+        // or subtid that contains `:`.
+        let destination = destination.trim();
+        let destination = if destination.is_empty() {
+            "-".to_owned()
+        } else {
+            let mut digest = body_digest(destination);
+            digest.truncate(32);
+            digest
+        };
+        Ok(Self(format!(
+            "r:{}:{transid}:{destination}:{}:{subtid}:{code}",
+            transid.len(),
+            subtid.len()
+        )))
     }
 
     /// The key of an inbound (MO) message: its `tid`.
@@ -155,8 +232,9 @@ impl DedupeKey {
         Ok(Self(format!("c:{value}")))
     }
 
-    /// The key of a parsed webhook event: a receipt's `(transid, code)`, an inbound
-    /// message's `tid`.
+    /// The key of a parsed webhook event: a receipt's `(transid, destination, subtid,
+    /// code)` (see [`DedupeKey::for_receipt`]), an inbound message's `tid`, and for an event
+    /// the crate does not model, the SHA-256 of its body.
     ///
     /// # Errors
     ///
@@ -171,24 +249,22 @@ impl DedupeKey {
     ///
     /// let receipt = webhook::parse(br#"{"deliveryInfoNotification":{"deliveryInfo":
     ///     {"deliveryStatus":"Read","code":"7502"},"transid":"5c9f6594"}}"#)?;
-    /// assert_eq!(DedupeKey::from_event(&receipt)?, DedupeKey::receipt("5c9f6594", "7502")?);
+    /// assert_eq!(DedupeKey::from_event(&receipt)?, DedupeKey::receipt("5c9f6594", "", "7502")?);
     /// let inbound = webhook::parse(br#"{"event":"MO","waid":"9199xxxxxxxx","tid":"a1b2"}"#)?;
     /// assert_eq!(DedupeKey::from_event(&inbound)?.as_str(), "i:a1b2");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_event(event: &WebhookEvent) -> Result<Self, DedupeKeyError> {
         match event {
-            WebhookEvent::DeliveryReceipt(receipt) => Self::receipt(
-                receipt.transaction_id().map_or("", TransactionId::as_str),
-                receipt.code().as_str(),
-            ),
+            WebhookEvent::DeliveryReceipt(receipt) => Self::for_receipt(receipt),
             WebhookEvent::Inbound(message) => Self::inbound(message.tid().unwrap_or_default()),
             // An event the crate cannot type has no id it knows of: its exact body names it.
             _ => Ok(Self(format!("u:{}", body_digest(event.raw())))),
         }
     }
 
-    /// The key as stored (`r:<len>:<transid>:<code>`, `i:<tid>` or `c:<value>`).
+    /// The key as stored: `r:…` for a receipt (see [`DedupeKey::for_receipt`]), `i:<tid>`,
+    /// `u:<sha256 of the body>` or `c:<value>`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -241,6 +317,8 @@ fn check_part<'a>(part: &'static str, value: &'a str) -> Result<&'a str, DedupeK
 /// let store = InMemorySeenStore::new(1000);
 /// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
 /// assert!(!store.first_seen("i:1", Duration::from_secs(60)).await?);
+/// assert!(store.forget("i:1").await?); // the handler failed: the retry is new again
+/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -260,6 +338,17 @@ pub trait SeenStore: Send + Sync {
         key: &str,
         ttl: Duration,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Undoes [`first_seen`](Self::first_seen): forgets `key`, so the next `first_seen` for
+    /// it returns `true` again. Returns whether the key was remembered.
+    ///
+    /// Called when the handler of a new event failed, so that the platform's retry is
+    /// handled instead of suppressed (at-least-once handling).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails; the key may then still be marked.
+    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
@@ -269,6 +358,10 @@ impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
         ttl: Duration,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).first_seen(key, ttl)
+    }
+
+    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).forget(key)
     }
 }
 
@@ -419,6 +512,13 @@ impl<C: Clock> SeenStore for InMemorySeenStore<C> {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         std::future::ready(self.first_seen_sync(key, ttl))
     }
+
+    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        // The key's entry in the order queue becomes stale (its number no longer matches)
+        // and is dropped when it reaches the front.
+        let removed = self.lock().keys.remove(key).is_some();
+        std::future::ready(Ok(removed))
+    }
 }
 
 /// Counts of what a [`Deduplicator`] has seen.
@@ -435,6 +535,9 @@ pub struct DedupeStats {
     pub first: u64,
     /// Duplicates suppressed.
     pub duplicates: u64,
+    /// Keys released with [`Deduplicator::release`] (their retry counts as new, and again
+    /// in `first`).
+    pub released: u64,
 }
 
 /// Suppresses duplicate webhook events and counts them.
@@ -462,6 +565,7 @@ pub struct Deduplicator<S = InMemorySeenStore> {
     ttl: Duration,
     first: AtomicU64,
     duplicates: AtomicU64,
+    released: AtomicU64,
 }
 
 impl Default for Deduplicator {
@@ -479,6 +583,7 @@ impl<S: SeenStore> Deduplicator<S> {
             ttl: DEFAULT_DEDUPE_TTL,
             first: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
+            released: AtomicU64::new(0),
         }
     }
 
@@ -513,11 +618,45 @@ impl<S: SeenStore> Deduplicator<S> {
         Ok(first)
     }
 
+    /// Undoes [`first_seen`](Self::first_seen) for a key whose event was not handled (the
+    /// handler failed or timed out), so that the platform's retry counts as new. Returns
+    /// whether the key was remembered.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails; the retry may then be suppressed as a duplicate.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let dedupe = Deduplicator::default();
+    /// let key = DedupeKey::inbound("a1b2")?;
+    /// assert!(dedupe.first_seen(&key).await?);
+    /// // ... the handler failed: answer 5xx and let the retry through.
+    /// assert!(dedupe.release(&key).await?);
+    /// assert!(dedupe.first_seen(&key).await?);
+    /// assert_eq!(dedupe.stats().released, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn release(&self, key: &DedupeKey) -> Result<bool, StoreError> {
+        let removed = self.store.forget(key.as_str()).await?;
+        self.released.fetch_add(1, Ordering::Relaxed);
+        Ok(removed)
+    }
+
     /// The counts so far.
     pub fn stats(&self) -> DedupeStats {
         DedupeStats {
             first: self.first.load(Ordering::Relaxed),
             duplicates: self.duplicates.load(Ordering::Relaxed),
+            released: self.released.load(Ordering::Relaxed),
         }
     }
 }
@@ -529,6 +668,7 @@ impl<S: fmt::Debug> fmt::Debug for Deduplicator<S> {
             .field("ttl", &self.ttl)
             .field("first", &self.first.load(Ordering::Relaxed))
             .field("duplicates", &self.duplicates.load(Ordering::Relaxed))
+            .field("released", &self.released.load(Ordering::Relaxed))
             .finish()
     }
 }

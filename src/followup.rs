@@ -27,8 +27,10 @@
 //! assert!(report.failures[0].fix.is_some_and(|f| f.starts_with("send a template")));
 //! ```
 //!
-//! The follow-up keeps one small entry per transaction id (its best status so far and when
-//! it was submitted); [`DeliveryFollowUp::forget_settled`] drops the delivered and read ones.
+//! The follow-up keeps one small entry per message, that is per transaction id **and
+//! destination** (one request may address several destinations under one transid, and
+//! each gets its own receipts): its best status so far and when it was submitted.
+//! [`DeliveryFollowUp::forget_settled`] drops the delivered and read ones.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -45,7 +47,6 @@ struct Tracked {
     code: DeliveryCode,
     submitted_at: Option<OffsetDateTime>,
     correlation_id: Option<String>,
-    destination: Option<String>,
 }
 
 /// How far along a status is; a late Submitted never hides a Delivered.
@@ -77,7 +78,8 @@ fn rank(status: &DeliveryStatus) -> u8 {
 #[derive(Debug, Clone)]
 pub struct DeliveryFollowUp {
     stuck_after: Duration,
-    messages: HashMap<TransactionId, Tracked>,
+    /// Keyed on (transid, destination); `""` for receipts that name no destination.
+    messages: HashMap<(TransactionId, String), Tracked>,
 }
 
 impl DeliveryFollowUp {
@@ -95,7 +97,7 @@ impl DeliveryFollowUp {
         self.stuck_after
     }
 
-    /// How many messages are tracked.
+    /// How many messages (transid, destination) are tracked.
     pub fn len(&self) -> usize {
         self.messages.len()
     }
@@ -106,8 +108,8 @@ impl DeliveryFollowUp {
     }
 
     /// Takes one receipt into account. Receipts may come in any order and more than once;
-    /// the most advanced status wins. A receipt without `transid` cannot be matched to a
-    /// message and is ignored.
+    /// the most advanced status wins for each (transid, destination). A receipt without
+    /// `transid` cannot be matched to a message and is ignored.
     pub fn record(&mut self, receipt: &DeliveryReceipt) {
         let Some(transid) = receipt.transaction_id() else {
             return;
@@ -117,15 +119,15 @@ impl DeliveryFollowUp {
             DeliveryStatus::Submitted => receipt.timestamp(),
             _ => None,
         };
+        let destination = receipt.destination().unwrap_or_default().trim().to_owned();
         let entry = self
             .messages
-            .entry(transid.clone())
+            .entry((transid.clone(), destination))
             .or_insert_with(|| Tracked {
                 status: DeliveryStatus::Unknown(String::new()),
                 code: receipt.code().clone(),
                 submitted_at: None,
                 correlation_id: None,
-                destination: None,
             });
         if entry.submitted_at.is_none() {
             entry.submitted_at = submitted_at;
@@ -134,12 +136,6 @@ impl DeliveryFollowUp {
             entry.correlation_id = receipt
                 .correlation_id()
                 .filter(|c| !c.is_empty())
-                .map(str::to_owned);
-        }
-        if entry.destination.is_none() {
-            entry.destination = receipt
-                .destination()
-                .filter(|d| !d.is_empty())
                 .map(str::to_owned);
         }
         if rank(&status) >= rank(&entry.status) {
@@ -163,7 +159,8 @@ impl DeliveryFollowUp {
     pub fn report(&self, now: OffsetDateTime) -> FollowUpReport {
         let mut stuck = Vec::new();
         let mut groups: BTreeMap<String, FailureGroup> = BTreeMap::new();
-        for (transid, m) in &self.messages {
+        for ((transid, destination), m) in &self.messages {
+            let destination = Some(destination.clone()).filter(|d| !d.is_empty());
             match m.status {
                 DeliveryStatus::Submitted => {
                     if let Some(at) = m.submitted_at {
@@ -172,7 +169,7 @@ impl DeliveryFollowUp {
                             stuck.push(StuckMessage {
                                 transid: transid.clone(),
                                 correlation_id: m.correlation_id.clone(),
-                                destination: m.destination.clone(),
+                                destination: destination.clone(),
                                 submitted_at: at,
                                 waiting,
                             });
@@ -192,7 +189,7 @@ impl DeliveryFollowUp {
                         .push(FailedMessage {
                             transid: transid.clone(),
                             correlation_id: m.correlation_id.clone(),
-                            destination: m.destination.clone(),
+                            destination,
                         });
                 }
                 _ => {}
@@ -202,12 +199,16 @@ impl DeliveryFollowUp {
             a.submitted_at
                 .cmp(&b.submitted_at)
                 .then_with(|| a.transid.as_str().cmp(b.transid.as_str()))
+                .then_with(|| a.destination.cmp(&b.destination))
         });
         let mut failures: Vec<FailureGroup> = groups.into_values().collect();
         for group in &mut failures {
-            group
-                .messages
-                .sort_by(|a, b| a.transid.as_str().cmp(b.transid.as_str()));
+            group.messages.sort_by(|a, b| {
+                a.transid
+                    .as_str()
+                    .cmp(b.transid.as_str())
+                    .then_with(|| a.destination.cmp(&b.destination))
+            });
         }
         // Most frequent first: that is where a fix pays most.
         failures.sort_by_key(|g| std::cmp::Reverse(g.messages.len()));
@@ -219,7 +220,7 @@ impl DeliveryFollowUp {
     }
 }
 
-/// A message still at Submitted after the threshold.
+/// A message (one destination of a transid) still at Submitted after the threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StuckMessage {
@@ -235,7 +236,7 @@ pub struct StuckMessage {
     pub waiting: Duration,
 }
 
-/// One failed message of a [`FailureGroup`].
+/// One failed message (one destination of a transid) of a [`FailureGroup`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FailedMessage {
@@ -257,7 +258,7 @@ pub struct FailureGroup {
     pub description: Option<&'static str>,
     /// What to do ([`DeliveryCode::fix`]): "send a template", "shorten the text"...
     pub fix: Option<&'static str>,
-    /// The messages, by transaction id.
+    /// The messages, by transaction id then destination.
     pub messages: Vec<FailedMessage>,
 }
 

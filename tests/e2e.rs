@@ -206,7 +206,7 @@ async fn every_message_type_is_sent_and_its_receipts_arrive_verified() {
             "receipts of the {kind} message"
         );
         assert_eq!(
-            h.receiver.tracker().get(transid),
+            h.receiver.tracker().overall(transid),
             Some(DeliveryState::Read),
             "{kind}"
         );
@@ -237,7 +237,7 @@ async fn a_session_message_after_the_window_fails_with_7710() {
     let events = h.settle(2).await;
 
     assert_eq!(
-        h.receiver.tracker().get(&transid),
+        h.receiver.tracker().overall(&transid),
         Some(DeliveryState::Failed(DeliveryCode::ReEngagement))
     );
     let failed = events
@@ -260,7 +260,7 @@ async fn a_session_message_after_the_window_fails_with_7710() {
         .unwrap();
     h.settle(5).await;
     assert_eq!(
-        h.receiver.tracker().get(&transid),
+        h.receiver.tracker().overall(&transid),
         Some(DeliveryState::Read)
     );
 }

@@ -105,3 +105,66 @@ fn reads_parsed_webhooks() {
     assert_eq!(report.failures[0].messages[0].transid.as_str(), "x1");
     assert!(!report.is_clean());
 }
+
+fn to(id: &str, destination: &str, status: DeliveryStatus) -> DeliveryReceipt {
+    DeliveryReceipt::builder(id, status)
+        .destination(destination)
+        .timestamp(T)
+        .build()
+}
+
+#[test]
+fn one_transid_to_two_destinations_is_two_messages() {
+    let mut follow_up = DeliveryFollowUp::new(Duration::minutes(10));
+    // One request, one transid, two destinations: each gets its own receipts.
+    follow_up.record(&to("multi", "447400000001", DeliveryStatus::Submitted));
+    follow_up.record(&to("multi", "447400000002", DeliveryStatus::Submitted));
+    assert_eq!(follow_up.len(), 2);
+    let report = follow_up.report(T + Duration::hours(1));
+    let stuck: Vec<_> = report
+        .stuck
+        .iter()
+        .map(|m| (m.transid.as_str(), m.destination.as_deref()))
+        .collect();
+    assert_eq!(
+        stuck,
+        [
+            ("multi", Some("447400000001")),
+            ("multi", Some("447400000002"))
+        ]
+    );
+
+    // The first is delivered, the second fails: the delivery does not hide the failure.
+    follow_up.record(&to("multi", "447400000001", DeliveryStatus::Delivered));
+    follow_up.record(
+        &DeliveryReceipt::builder("multi", DeliveryStatus::Failed)
+            .code(DeliveryCode::ReEngagement)
+            .destination("447400000002")
+            .timestamp(T)
+            .build(),
+    );
+    let report = follow_up.report(T + Duration::hours(1));
+    assert!(report.stuck.is_empty());
+    let group = report.failures_with(&DeliveryCode::ReEngagement).unwrap();
+    assert_eq!(group.messages.len(), 1);
+    assert_eq!(
+        group.messages[0].destination.as_deref(),
+        Some("447400000002")
+    );
+    assert_eq!(follow_up.forget_settled(), 1);
+    assert_eq!(follow_up.len(), 1);
+}
+
+#[test]
+fn a_personalised_batch_suffix_is_its_own_message() {
+    let report = FollowUpReport::from_receipts(
+        &[
+            to("b7f3", "447400000001", DeliveryStatus::Submitted),
+            to("b7f3_1", "447400000002", DeliveryStatus::Submitted),
+        ],
+        T + Duration::hours(1),
+        Duration::minutes(10),
+    );
+    let ids: Vec<_> = report.stuck.iter().map(|m| m.transid.as_str()).collect();
+    assert_eq!(ids, ["b7f3", "b7f3_1"]);
+}

@@ -6,10 +6,13 @@
     clippy::panic
 )]
 
-use webex_connect_whatsapp::receiver::{DeliveryState, ReceiveError, Received, Receiver};
+use webex_connect_whatsapp::receiver::{
+    DeliveryState, MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, ReceiveError, Received, Receiver,
+};
 use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm};
 use webex_connect_whatsapp::webhook::{
-    DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError, WebhookSecret,
+    DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError, WebhookEvent,
+    WebhookSecret,
 };
 
 const SECRET: &str = "receiver-test-secret";
@@ -18,9 +21,15 @@ fn secret() -> WebhookSecret {
     WebhookSecret::new(SECRET).unwrap()
 }
 
+const TO: &str = "447400123456";
+
 fn receipt(transid: &str, status: DeliveryStatus) -> String {
+    receipt_to(transid, TO, status)
+}
+
+fn receipt_to(transid: &str, destination: &str, status: DeliveryStatus) -> String {
     DeliveryReceipt::builder(transid, status)
-        .destination("447400123456")
+        .destination(destination)
         .build()
         .raw()
         .to_owned()
@@ -29,10 +38,13 @@ fn receipt(transid: &str, status: DeliveryStatus) -> String {
 fn failed(transid: &str, code: DeliveryCode) -> String {
     DeliveryReceipt::builder(transid, DeliveryStatus::Failed)
         .code(code)
+        .destination(TO)
         .build()
         .raw()
         .to_owned()
 }
+
+const UNKNOWN: &str = r#"{"event":"reaction","waid":"1","emoji":"+1","tid":"r_0"}"#;
 
 fn inbound(tid: &str) -> String {
     InboundMessage::builder("a_1", "447400123456")
@@ -108,7 +120,7 @@ mod core {
 
     #[tokio::test]
     async fn without_a_secret_signatures_are_not_required() {
-        let rx = Receiver::builder().build();
+        let rx = Receiver::builder().allow_unsigned().build();
         let none: [(&str, &str); 0] = [];
         let body = inbound("x_0");
         assert!(rx.receive(none, body.as_bytes()).await.unwrap().is_new());
@@ -132,30 +144,207 @@ mod core {
     }
 
     #[tokio::test]
-    async fn non_json_and_unknown_events_are_400() {
+    async fn only_bodies_that_are_not_json_objects_are_400() {
         let rx = Receiver::builder().secret(secret()).build();
-        for body in [
-            "not json",
-            "[1,2]",
-            r#"{"event":"reaction","waid":"1"}"#,
-            "{}",
-        ] {
+        for body in ["not json", "[1,2]", "\"text\"", "42", ""] {
             let err = rx.receive(signed(body), body.as_bytes()).await.unwrap_err();
             assert_eq!(err.status(), 400, "{body}");
-            assert!(matches!(err, ReceiveError::Invalid(_)));
+            assert!(
+                matches!(
+                    err,
+                    ReceiveError::Invalid(
+                        WebhookError::NotJson { .. } | WebhookError::NotAnObject { .. }
+                    )
+                ),
+                "{body}: {err:?}"
+            );
         }
-        let body = r#"{"event":"reaction","waid":"1"}"#;
-        let err = rx.receive(signed(body), body.as_bytes()).await.unwrap_err();
+        assert_eq!(rx.stats().invalid, 5);
+        assert_eq!(rx.stats().unknown_events, 0);
+    }
+
+    #[tokio::test]
+    async fn unknown_event_kinds_are_accepted_counted_and_deduplicated() {
+        let rx = Receiver::builder().secret(secret()).build();
+        for body in [
+            UNKNOWN,
+            r#"{"event":"user_id_update","userId":"US.13491208655302741918"}"#,
+            r#"{"event":"reaction","waid":"2","emoji":"+1"}"#,
+            "{}",
+        ] {
+            let got = rx.receive(signed(body), body.as_bytes()).await.unwrap();
+            assert!(got.is_new(), "{body}");
+            assert!(
+                matches!(got.event(), WebhookEvent::Unknown(u) if u.raw() == body),
+                "{body}"
+            );
+        }
+        // The platform's retry of the same body is a duplicate.
+        let again = rx
+            .receive(signed(UNKNOWN), UNKNOWN.as_bytes())
+            .await
+            .unwrap();
+        assert!(!again.is_new());
+        let stats = rx.stats();
+        assert_eq!(
+            (stats.unknown_events, stats.new_events, stats.invalid),
+            (4, 4, 0)
+        );
+        assert_eq!(
+            rx.unknown_event_kinds(),
+            vec![
+                ("reaction".to_owned(), 2),
+                ("(none)".to_owned(), 1),
+                ("user_id_update".to_owned(), 1),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_event_kinds_are_counted_in_bounded_memory() {
+        let rx = Receiver::builder().allow_unsigned().build();
+        let none: [(&str, &str); 0] = [];
+        for i in 0..100 {
+            let body = format!(r#"{{"event":"kind-{i}"}}"#);
+            assert!(rx.receive(none, body.as_bytes()).await.unwrap().is_new());
+        }
+        let kinds = rx.unknown_event_kinds();
+        assert_eq!(kinds.len(), MAX_UNKNOWN_KINDS + 1);
+        assert_eq!(kinds.iter().map(|k| k.1).sum::<u64>(), 100);
+        assert_eq!(
+            kinds[0],
+            (
+                OTHER_UNKNOWN_KINDS.to_owned(),
+                100 - MAX_UNKNOWN_KINDS as u64
+            )
+        );
+        assert_eq!(rx.stats().unknown_events, 100);
+    }
+
+    #[tokio::test]
+    async fn receipts_for_two_destinations_of_one_transid_are_both_new() {
+        let rx = Receiver::builder().allow_unsigned().build();
+        let none: [(&str, &str); 0] = [];
+        let a = receipt_to("t-multi", "447400000001", DeliveryStatus::Delivered);
+        let b = receipt_to("t-multi", "447400000002", DeliveryStatus::Delivered);
+        assert!(rx.receive(none, a.as_bytes()).await.unwrap().is_new());
+        assert!(
+            rx.receive(none, b.as_bytes()).await.unwrap().is_new(),
+            "the second destination's receipt is not a duplicate"
+        );
+        assert!(!rx.receive(none, b.as_bytes()).await.unwrap().is_new());
+        let read_a = receipt_to("t-multi", "447400000001", DeliveryStatus::Read);
+        assert!(rx.receive(none, read_a.as_bytes()).await.unwrap().is_new());
+
+        let tracker = rx.tracker();
+        assert_eq!(
+            tracker.get("t-multi", "447400000001"),
+            Some(DeliveryState::Read)
+        );
+        assert_eq!(
+            tracker.get("t-multi", "447400000002"),
+            Some(DeliveryState::Delivered)
+        );
+        assert_eq!(
+            tracker.destinations("t-multi"),
+            vec![
+                ("447400000001".to_owned(), DeliveryState::Read),
+                ("447400000002".to_owned(), DeliveryState::Delivered),
+            ]
+        );
+        assert_eq!(tracker.overall("t-multi"), Some(DeliveryState::Delivered));
+        assert_eq!(tracker.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_personalised_batch_suffix_is_its_own_message() {
+        let rx = Receiver::builder().allow_unsigned().build();
+        let none: [(&str, &str); 0] = [];
+        for transid in ["b7f3", "b7f3_1"] {
+            let body = receipt(transid, DeliveryStatus::Delivered);
+            assert!(rx.receive(none, body.as_bytes()).await.unwrap().is_new());
+        }
+        assert_eq!(
+            rx.tracker().get("b7f3_1", TO),
+            Some(DeliveryState::Delivered)
+        );
+        assert_eq!(rx.tracker().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn release_makes_the_retry_new() {
+        let rx = Receiver::builder().secret(secret()).build();
+        for body in [
+            receipt("t-rel", DeliveryStatus::Delivered),
+            inbound("rel_0"),
+            UNKNOWN.to_owned(),
+        ] {
+            let received = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
+            assert!(received.is_new());
+            rx.release(received.event()).await.unwrap();
+            let retry = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
+            assert!(retry.is_new(), "released, so the retry is handled: {body}");
+            let again = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
+            assert!(
+                !again.is_new(),
+                "handled, so a further retry is a duplicate"
+            );
+        }
+        assert_eq!(rx.stats().released, 3);
+        // Releasing an event without a key (nothing was marked) is harmless.
+        let unkeyed = r#"{"event":"MO","waid":"447400123456","message":"hi"}"#;
+        let received = rx
+            .receive(signed(unkeyed), unkeyed.as_bytes())
+            .await
+            .unwrap();
+        rx.release(received.event()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn sha1_signatures_need_the_legacy_option() {
+        let body = receipt("t-sha1", DeliveryStatus::Delivered);
+        let sha1 = signature::sign(SignatureAlgorithm::Sha1, &secret(), body.as_bytes());
+        let strict = Receiver::builder().secret(secret()).build();
+        let err = strict
+            .receive([("x-hub-signature", &sha1)], body.as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 401);
         assert!(matches!(
             err,
-            ReceiveError::Invalid(WebhookError::UnknownEvent { event: Some(ref e) }) if e == "reaction"
+            ReceiveError::Signature(signature::SignatureError::LegacySha1NotAllowed)
         ));
-        assert_eq!(rx.stats().invalid, 5);
+        assert!(err.to_string().contains("allow_legacy_sha1"), "{err}");
+
+        let legacy = Receiver::builder()
+            .secret(secret())
+            .allow_legacy_sha1()
+            .build();
+        assert!(legacy.accepts_legacy_sha1());
+        let got = legacy
+            .receive([("x-hub-signature", &sha1)], body.as_bytes())
+            .await
+            .unwrap();
+        assert!(got.is_new());
+    }
+
+    #[tokio::test]
+    async fn a_secret_read_with_a_newline_still_verifies() {
+        let rx = Receiver::builder()
+            .secret(WebhookSecret::new(format!("{SECRET}\n")).unwrap())
+            .build();
+        let body = inbound("nl_0");
+        assert!(
+            rx.receive(signed(&body), body.as_bytes())
+                .await
+                .unwrap()
+                .is_new()
+        );
     }
 
     #[tokio::test]
     async fn duplicates_are_counted_not_delivered_twice() {
-        let rx = Receiver::builder().build();
+        let rx = Receiver::builder().allow_unsigned().build();
         let none: [(&str, &str); 0] = [];
         let delivered = receipt("t1", DeliveryStatus::Delivered);
         let read = receipt("t1", DeliveryStatus::Read);
@@ -173,7 +362,7 @@ mod core {
 
     #[tokio::test]
     async fn the_faq_fixtures_are_received() {
-        let rx = Receiver::builder().build();
+        let rx = Receiver::builder().allow_unsigned().build();
         let none: [(&str, &str); 0] = [];
         for name in [
             "delivery_submitted.json",
@@ -192,7 +381,7 @@ mod core {
 
     #[tokio::test]
     async fn read_before_delivered_stays_read() {
-        let rx = Receiver::builder().build();
+        let rx = Receiver::builder().allow_unsigned().build();
         let none: [(&str, &str); 0] = [];
         for status in [
             DeliveryStatus::Submitted,
@@ -202,14 +391,14 @@ mod core {
             let body = receipt("t-ooo", status);
             rx.receive(none, body.as_bytes()).await.unwrap();
         }
-        let state = rx.tracker().get("t-ooo").unwrap();
+        let state = rx.tracker().get("t-ooo", TO).unwrap();
         assert_eq!(state, DeliveryState::Read);
         assert!(state.is_delivered(), "read implies delivered");
     }
 
     #[tokio::test]
     async fn failed_is_kept_with_its_code() {
-        let rx = Receiver::builder().build();
+        let rx = Receiver::builder().allow_unsigned().build();
         let none: [(&str, &str); 0] = [];
         let bodies = [
             receipt("t-f", DeliveryStatus::Submitted),
@@ -220,33 +409,35 @@ mod core {
         for body in &bodies {
             rx.receive(none, body.as_bytes()).await.unwrap();
         }
-        let state = rx.tracker().get("t-f").unwrap();
+        let state = rx.tracker().get("t-f", TO).unwrap();
         assert_eq!(state, DeliveryState::Failed(DeliveryCode::ReEngagement));
         assert_eq!(state.failure_code().map(DeliveryCode::as_str), Some("7710"));
     }
 
     #[tokio::test]
     async fn the_tracker_is_bounded() {
-        let rx = Receiver::builder().tracked_messages(10).build();
+        let rx = Receiver::builder()
+            .allow_unsigned()
+            .tracked_messages(10)
+            .build();
         let none: [(&str, &str); 0] = [];
         for i in 0..25 {
             let body = receipt(&format!("t{i}"), DeliveryStatus::Delivered);
             rx.receive(none, body.as_bytes()).await.unwrap();
         }
         assert_eq!(rx.tracker().len(), 10);
-        assert_eq!(rx.tracker().get("t0"), None);
-        assert_eq!(rx.tracker().get("t24"), Some(DeliveryState::Delivered));
+        assert_eq!(rx.tracker().get("t0", TO), None);
+        assert_eq!(rx.tracker().get("t24", TO), Some(DeliveryState::Delivered));
     }
 }
 
 #[cfg(feature = "axum")]
 mod http {
+    use std::convert::Infallible;
     use std::sync::{Arc, Mutex};
-    use std::time::Duration;
 
     use reqwest::StatusCode;
     use webex_connect_whatsapp::receiver::axum::router;
-    use webex_connect_whatsapp::webhook::WebhookEvent;
 
     use super::*;
 
@@ -265,7 +456,10 @@ mod http {
             "/webhooks",
             router(Arc::clone(&receiver), move |event| {
                 let sink = Arc::clone(&sink);
-                async move { sink.lock().unwrap().push(event) }
+                async move {
+                    sink.lock().unwrap().push(event);
+                    Ok::<(), Infallible>(())
+                }
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -293,14 +487,9 @@ mod http {
             request.send().await.unwrap().status()
         }
 
-        /// Waits for the spawned handlers to have run `n` times in all.
-        async fn handled(&self, n: usize) -> Vec<WebhookEvent> {
-            for _ in 0..500 {
-                if self.handled.lock().unwrap().len() >= n {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+        /// The events handled so far: the router answers only after the handler ran, so
+        /// there is nothing to wait for.
+        fn handled(&self) -> Vec<WebhookEvent> {
             self.handled.lock().unwrap().clone()
         }
     }
@@ -312,8 +501,8 @@ mod http {
         assert_eq!(s.post(&body, Some(&sig(&body))).await, StatusCode::OK);
         let mo = inbound("m_0");
         assert_eq!(s.post(&mo, Some(&sig(&mo))).await, StatusCode::OK);
-        let events = s.handled(2).await;
-        assert_eq!(events.len(), 2);
+        let events = s.handled();
+        assert_eq!(events.len(), 2, "both handled before their 200");
         assert!(events.iter().any(|e| matches!(
             e,
             WebhookEvent::DeliveryReceipt(r) if r.status() == &DeliveryStatus::Read
@@ -335,8 +524,7 @@ mod http {
         assert_eq!(s.post(&body, Some("zz")).await, StatusCode::UNAUTHORIZED);
         assert_eq!(s.post(&body, None).await, StatusCode::UNAUTHORIZED);
         assert_eq!(s.receiver.stats().bad_signature, 3);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(s.handled.lock().unwrap().is_empty());
+        assert!(s.handled().is_empty());
     }
 
     #[tokio::test]
@@ -357,7 +545,7 @@ mod http {
             StatusCode::PAYLOAD_TOO_LARGE
         );
         // The default limit is 64 KiB.
-        let s = serve(Receiver::builder().build()).await;
+        let s = serve(Receiver::builder().allow_unsigned().build()).await;
         let huge = format!(
             r#"{{"event":"MO","waid":"1","message":"{}"}}"#,
             "x".repeat(70_000)
@@ -367,19 +555,32 @@ mod http {
     }
 
     #[tokio::test]
-    async fn non_json_and_unknown_event_kinds_get_400() {
+    async fn only_a_body_that_is_not_a_json_object_gets_400() {
         let s = serve(Receiver::builder().secret(secret()).build()).await;
-        for body in [
-            "not json",
-            r#"{"event":"reaction","waid":"1"}"#,
-            r#"{"hello":1}"#,
-        ] {
+        for body in ["not json", "[1]", "\"x\""] {
             assert_eq!(
                 s.post(body, Some(&sig(body))).await,
                 StatusCode::BAD_REQUEST,
                 "{body}"
             );
         }
+        assert!(s.handled().is_empty());
+    }
+
+    #[tokio::test]
+    async fn unknown_event_kinds_get_200_and_reach_the_handler() {
+        let s = serve(Receiver::builder().secret(secret()).build()).await;
+        for body in [UNKNOWN, r#"{"hello":1}"#, UNKNOWN] {
+            assert_eq!(
+                s.post(body, Some(&sig(body))).await,
+                StatusCode::OK,
+                "{body}"
+            );
+        }
+        let handled = s.handled();
+        assert_eq!(handled.len(), 2, "the repeated body is a duplicate");
+        assert!(matches!(&handled[0], WebhookEvent::Unknown(u) if u.event() == Some("reaction")));
+        assert_eq!(s.receiver.stats().unknown_events, 2);
     }
 
     #[tokio::test]
@@ -393,15 +594,14 @@ mod http {
         for _ in 0..2 {
             assert_eq!(s.post(&mo, Some(&sig(&mo))).await, StatusCode::OK);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(s.handled(2).await.len(), 2);
+        assert_eq!(s.handled().len(), 2);
         let stats = s.receiver.stats();
         assert_eq!((stats.new_events, stats.duplicates), (2, 3));
     }
 
     #[tokio::test]
     async fn state_is_tracked_through_http() {
-        let s = serve(Receiver::builder().build()).await;
+        let s = serve(Receiver::builder().allow_unsigned().build()).await;
         for body in [
             receipt("t-s", DeliveryStatus::Read),
             receipt("t-s", DeliveryStatus::Delivered),
@@ -410,9 +610,12 @@ mod http {
         ] {
             assert_eq!(s.post(&body, None).await, StatusCode::OK);
         }
-        assert_eq!(s.receiver.tracker().get("t-s"), Some(DeliveryState::Read));
         assert_eq!(
-            s.receiver.tracker().get("t-f"),
+            s.receiver.tracker().get("t-s", TO),
+            Some(DeliveryState::Read)
+        );
+        assert_eq!(
+            s.receiver.tracker().get("t-f", TO),
             Some(DeliveryState::Failed(DeliveryCode::ReEngagement))
         );
     }
@@ -425,4 +628,252 @@ mod http {
         let put = s.http.put(&s.url).body("{}").send().await.unwrap();
         assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
     }
+}
+
+/// The router's at-least-once contract, driven in-process (no sockets), with tokio's clock
+/// paused where a timeout is involved.
+#[cfg(feature = "axum")]
+mod at_least_once {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tokio::sync::{Semaphore, mpsc};
+    use tower::ServiceExt as _;
+    use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
+
+    use super::*;
+
+    fn post(body: &str) -> Request<Body> {
+        Request::post("/")
+            .header("content-type", "application/json")
+            .header("x-hub-signature", sig(body))
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    }
+
+    async fn status(app: &axum::Router, body: &str) -> StatusCode {
+        app.clone().oneshot(post(body)).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn a_failed_handler_gets_503_and_the_retry_is_handled_again() {
+        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), move |_event| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    Err("the database is down")
+                } else {
+                    Ok(())
+                }
+            }
+        });
+        let body = receipt("t-fail", DeliveryStatus::Delivered);
+        assert_eq!(status(&app, &body).await, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Webex Connect retries the 503: the handler runs again, and this time succeeds.
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A further retry (say the 200 was lost) is a duplicate: 200, handler not called.
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let stats = rx.stats();
+        assert_eq!((stats.released, stats.duplicates), (1, 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_that_times_out_gets_503_and_the_retry_is_handled() {
+        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let config = RouterConfig::default().handler_timeout(Duration::from_secs(2));
+        let app = router_with(Arc::clone(&rx), config, move |_event| {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    // Hangs; the paused clock jumps to the timeout.
+                    std::future::pending::<()>().await;
+                }
+                Ok::<(), &str>(())
+            }
+        });
+        let body = inbound("slow_0");
+        assert_eq!(status(&app, &body).await, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn the_timeout_stays_under_the_platforms_10_seconds() {
+        assert!(RouterConfig::default().timeout() < Duration::from_secs(10));
+        let config = RouterConfig::default().handler_timeout(Duration::from_secs(60));
+        assert!(config.timeout() < Duration::from_secs(10));
+    }
+
+    type Outcome = std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+    /// A handler that holds every event until the test lets it go, and says when it starts.
+    fn gated(
+        gate: &Arc<Semaphore>,
+        sink: &Arc<Mutex<Vec<WebhookEvent>>>,
+    ) -> (
+        impl Fn(WebhookEvent) -> Outcome + Send + Sync + 'static,
+        mpsc::UnboundedReceiver<()>,
+    ) {
+        let (started_tx, started) = mpsc::unbounded_channel();
+        let gate = Arc::clone(gate);
+        let sink = Arc::clone(sink);
+        let on_event = move |event: WebhookEvent| {
+            let gate = Arc::clone(&gate);
+            let sink = Arc::clone(&sink);
+            let started_tx = started_tx.clone();
+            Box::pin(async move {
+                let _ = started_tx.send(());
+                gate.acquire().await.map_err(|e| e.to_string())?.forget();
+                sink.lock().unwrap().push(event);
+                Ok(())
+            }) as Outcome
+        };
+        (on_event, started)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_gets_503_at_once_and_the_retry_is_handled() {
+        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let gate = Arc::new(Semaphore::new(0));
+        let handled = Arc::new(Mutex::new(Vec::new()));
+        let (on_event, mut started) = gated(&gate, &handled);
+        let config = RouterConfig::default().max_concurrent(1).max_queued(0);
+        let app = router_with(Arc::clone(&rx), config, on_event);
+
+        let first = inbound("busy_0");
+        let busy = tokio::spawn({
+            let app = app.clone();
+            async move { app.oneshot(post(&first)).await.unwrap().status() }
+        });
+        started.recv().await.unwrap();
+        // The one slot is taken and nothing may wait: answered at once, not after the
+        // first handler.
+        let second = inbound("busy_1");
+        assert_eq!(status(&app, &second).await, StatusCode::SERVICE_UNAVAILABLE);
+        // A duplicate of an event already handled is still answered 200 (none here yet).
+        gate.add_permits(1);
+        assert_eq!(busy.await.unwrap(), StatusCode::OK);
+        // The refused event was released: its retry is handled.
+        gate.add_permits(1);
+        assert_eq!(status(&app, &second).await, StatusCode::OK);
+        let tids: Vec<_> = handled
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                WebhookEvent::Inbound(m) => m.tid().unwrap_or_default().to_owned(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(tids, ["busy_0", "busy_1"]);
+        assert_eq!(rx.stats().released, 1);
+    }
+
+    #[tokio::test]
+    async fn queued_events_wait_for_a_slot_and_are_handled() {
+        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let gate = Arc::new(Semaphore::new(0));
+        let handled = Arc::new(Mutex::new(Vec::new()));
+        let (on_event, mut started) = gated(&gate, &handled);
+        let config = RouterConfig::default().max_concurrent(1).max_queued(1);
+        let app = router_with(Arc::clone(&rx), config, on_event);
+
+        let mut tasks = Vec::new();
+        for tid in ["q_0", "q_1"] {
+            let app = app.clone();
+            let body = inbound(tid);
+            tasks.push(tokio::spawn(async move {
+                app.oneshot(post(&body)).await.unwrap().status()
+            }));
+        }
+        // One runs while the other waits for its slot (with no queue it would get 503).
+        started.recv().await.unwrap();
+        gate.add_permits(2);
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), StatusCode::OK);
+        }
+        assert_eq!(handled.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_mid_handler_releases_its_event() {
+        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let gate = Arc::new(Semaphore::new(0));
+        let handled = Arc::new(Mutex::new(Vec::new()));
+        let (on_event, mut started) = gated(&gate, &handled);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), on_event);
+
+        let body = inbound("dropped_0");
+        let request = tokio::spawn({
+            let app = app.clone();
+            let body = body.clone();
+            async move { app.oneshot(post(&body)).await.unwrap().status() }
+        });
+        started.recv().await.unwrap();
+        // The connection closes before the answer (hyper drops the request's future).
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        for _ in 0..100 {
+            if rx.stats().released == 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(rx.stats().released, 1);
+        gate.add_permits(1);
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(handled.lock().unwrap().len(), 1, "the retry was handled");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_event_reaches_the_handler_and_gets_200() {
+        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), move |event| {
+            let sink = Arc::clone(&sink);
+            async move {
+                if let WebhookEvent::Unknown(u) = &event {
+                    sink.lock()
+                        .unwrap()
+                        .push(u.event().unwrap_or_default().to_owned());
+                }
+                Ok::<(), Infallible>(())
+            }
+        });
+        assert_eq!(status(&app, UNKNOWN).await, StatusCode::OK);
+        assert_eq!(*seen.lock().unwrap(), ["reaction"]);
+        assert_eq!(rx.stats().unknown_events, 1);
+        assert_eq!(rx.unknown_event_kinds(), vec![("reaction".to_owned(), 1)]);
+        assert_eq!(status(&app, "[1]").await, StatusCode::BAD_REQUEST);
+    }
+
+    use std::convert::Infallible;
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn huge_router_limits_do_not_panic() {
+    use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
+    let config = RouterConfig::default()
+        .max_concurrent(usize::MAX)
+        .max_queued(usize::MAX);
+    let _app: axum::Router = router_with(
+        Receiver::builder().allow_unsigned().build(),
+        config,
+        |_event| async {},
+    );
 }

@@ -8,7 +8,7 @@
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use webex_connect_whatsapp::webhook::signature::{
-    self, HEADER, SignatureAlgorithm, SignatureError, WebhookSecret,
+    self, HEADER, SignatureAlgorithm, SignatureError, VerifyOptions, WebhookSecret,
 };
 
 /// RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
@@ -189,4 +189,83 @@ fn signing_a_fixture_round_trips() {
             Ok(algorithm)
         );
     }
+}
+
+/// RFC 2202 test case 2: HMAC-SHA1 with key "Jefe" over "what do ya want for nothing?".
+const SHA1: &str = "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79";
+
+#[test]
+fn sha1_is_refused_by_default_and_says_how_to_allow_it() {
+    let s = secret();
+    assert_eq!(signature::sign(SignatureAlgorithm::Sha1, &s, DATA), SHA1);
+    for value in [SHA1.to_owned(), format!("sha1={SHA1}"), SHA1.to_uppercase()] {
+        let err = signature::verify_value(&value, DATA, &s).unwrap_err();
+        assert_eq!(err, SignatureError::LegacySha1NotAllowed, "{value}");
+        let text = err.to_string();
+        assert!(text.contains("SHA-1"), "{text}");
+        assert!(text.contains("allow_legacy_sha1"), "{text}");
+        assert!(text.contains("SHA-256"), "{text}");
+    }
+    // Refused before any comparison: a wrong SHA-1 gives the same answer, not a mismatch.
+    let wrong = "0".repeat(40);
+    assert_eq!(
+        signature::verify_value(&wrong, DATA, &s),
+        Err(SignatureError::LegacySha1NotAllowed)
+    );
+    let headers = [(HEADER, SHA1)];
+    assert_eq!(
+        signature::verify(headers, DATA, &s),
+        Err(SignatureError::LegacySha1NotAllowed)
+    );
+}
+
+#[test]
+fn sha1_is_accepted_when_explicitly_allowed() {
+    let s = secret();
+    let legacy = VerifyOptions::default().allow_legacy_sha1();
+    assert_eq!(
+        signature::verify_value_with(SHA1, DATA, &s, legacy),
+        Ok(SignatureAlgorithm::Sha1)
+    );
+    assert_eq!(
+        signature::verify_value_with(format!("SHA1={SHA1}"), DATA, &s, legacy),
+        Ok(SignatureAlgorithm::Sha1)
+    );
+    assert_eq!(
+        signature::verify_with([(HEADER, SHA1)], DATA, &s, legacy),
+        Ok(SignatureAlgorithm::Sha1)
+    );
+    assert_eq!(
+        signature::verify_value_with("0".repeat(40), DATA, &s, legacy),
+        Err(SignatureError::Mismatch)
+    );
+    // The modern algorithms still work with the option.
+    assert_eq!(
+        signature::verify_value_with(SHA256, DATA, &s, legacy),
+        Ok(SignatureAlgorithm::Sha256)
+    );
+}
+
+#[test]
+fn a_secret_with_surrounding_whitespace_is_trimmed() {
+    // A secret read from a file or an environment variable often ends with a newline.
+    let padded = WebhookSecret::new("  Jefe\n").unwrap();
+    assert_eq!(padded, secret());
+    assert_eq!(
+        signature::sign(SignatureAlgorithm::Sha256, &padded, DATA),
+        SHA256
+    );
+    assert_eq!(
+        signature::verify_value(SHA256, DATA, &padded),
+        Ok(SignatureAlgorithm::Sha256)
+    );
+    assert_eq!(
+        WebhookSecret::new(" \t\n").unwrap_err(),
+        SignatureError::EmptySecret
+    );
+    // Bytes are kept exactly: a binary key may end with any byte.
+    assert_ne!(
+        WebhookSecret::from_bytes(b"Jefe\n".to_vec()).unwrap(),
+        secret()
+    );
 }

@@ -10,7 +10,7 @@ use crate::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
 /// How many messages [`DeliveryTracker::default`] remembers before forgetting the oldest.
 pub const DEFAULT_TRACKED_MESSAGES: usize = 100_000;
 
-/// Where a sent message stands, after all its receipts so far.
+/// Where a sent message stands at one destination, after all its receipts so far.
 ///
 /// Receipts can arrive out of order and more than once, so states only move forward:
 /// Submitted, then Delivered, then Read. Read implies Delivered (WhatsApp may skip the
@@ -147,25 +147,36 @@ impl fmt::Display for DeliveryState {
 
 #[derive(Debug, Default)]
 struct Inner {
-    states: HashMap<TransactionId, DeliveryState>,
-    /// Transids in the order first seen; the front is forgotten first.
-    order: VecDeque<TransactionId>,
+    /// Transid -> destination (`""` when the receipts name none) -> state.
+    states: HashMap<TransactionId, HashMap<String, DeliveryState>>,
+    /// How many (transid, destination) entries `states` holds.
+    len: usize,
+    /// Entries in the order first seen; the front is forgotten first.
+    order: VecDeque<(TransactionId, String)>,
 }
 
-/// The latest [`DeliveryState`] of each message, by transid, in bounded memory.
+/// The latest [`DeliveryState`] of each message, by transid **and destination**, in bounded
+/// memory.
 ///
-/// Feed it every receipt (the [`Receiver`](super::Receiver) does); when full, the message
-/// first seen longest ago is forgotten. Size it for the messages you send in the time their
-/// receipts take to arrive (Read receipts can come days later).
+/// One request may address several destinations under one transid, and each destination
+/// gets its own receipts: [`get`](Self::get) answers for one destination,
+/// [`destinations`](Self::destinations) lists them all, and [`overall`](Self::overall)
+/// sums them up. Feed it every receipt (the [`Receiver`](super::Receiver) does); when full,
+/// the entry first seen longest ago is forgotten. Size it for the destinations you send to
+/// in the time their receipts take to arrive (Read receipts can come days later).
 ///
 /// ```
 /// use webex_connect_whatsapp::receiver::{DeliveryState, DeliveryTracker};
 /// use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
 ///
 /// let tracker = DeliveryTracker::new(10_000);
-/// tracker.record(&DeliveryReceipt::builder("t1", DeliveryStatus::Read).build());
-/// tracker.record(&DeliveryReceipt::builder("t1", DeliveryStatus::Delivered).build());
-/// assert_eq!(tracker.get("t1"), Some(DeliveryState::Read));
+/// let receipt = |to: &str, status| DeliveryReceipt::builder("t1", status).destination(to).build();
+/// tracker.record(&receipt("447400000001", DeliveryStatus::Read));
+/// tracker.record(&receipt("447400000001", DeliveryStatus::Delivered));
+/// tracker.record(&receipt("447400000002", DeliveryStatus::Submitted));
+/// assert_eq!(tracker.get("t1", "447400000001"), Some(DeliveryState::Read));
+/// assert_eq!(tracker.get("t1", "447400000002"), Some(DeliveryState::Submitted));
+/// assert_eq!(tracker.overall("t1"), Some(DeliveryState::Submitted));
 /// ```
 pub struct DeliveryTracker {
     capacity: usize,
@@ -181,6 +192,7 @@ impl Default for DeliveryTracker {
 
 impl fmt::Debug for DeliveryTracker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destinations are phone numbers: only counts are shown.
         f.debug_struct("DeliveryTracker")
             .field("capacity", &self.capacity)
             .field("len", &self.len())
@@ -189,7 +201,7 @@ impl fmt::Debug for DeliveryTracker {
 }
 
 impl DeliveryTracker {
-    /// A tracker remembering up to `capacity` messages (at least one).
+    /// A tracker remembering up to `capacity` (transid, destination) entries (at least one).
     ///
     /// ```
     /// # use webex_connect_whatsapp::receiver::DeliveryTracker;
@@ -207,10 +219,11 @@ impl DeliveryTracker {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Folds one receipt in and returns the message's state afterwards.
+    /// Folds one receipt in and returns the state of its (transid, destination) afterwards.
     ///
-    /// Returns `None`, and records nothing, for a receipt without a transid or with a status
-    /// the crate does not know (it is still delivered to your handler).
+    /// A receipt without a destination is kept under the destination `""`. Returns `None`,
+    /// and records nothing, for a receipt without a transid or with a status the crate does
+    /// not know (it is still delivered to your handler).
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::{DeliveryState, DeliveryTracker};
@@ -224,71 +237,158 @@ impl DeliveryTracker {
     pub fn record(&self, receipt: &DeliveryReceipt) -> Option<DeliveryState> {
         let transid = receipt.transaction_id()?;
         let next = DeliveryState::from_receipt(receipt)?;
-        Some(self.record_state(transid, next))
+        let destination = receipt.destination().unwrap_or_default().trim();
+        Some(self.record_state(transid, destination, next))
     }
 
-    /// Folds a state in for `transid` and returns the state afterwards.
+    /// Folds a state in for `transid` and `destination` and returns the state afterwards.
     ///
     /// ```
     /// use webex_connect_whatsapp::TransactionId;
     /// use webex_connect_whatsapp::receiver::{DeliveryState, DeliveryTracker};
     /// let tracker = DeliveryTracker::default();
     /// let t = TransactionId::from("t3");
-    /// tracker.record_state(&t, DeliveryState::Delivered);
-    /// assert_eq!(tracker.record_state(&t, DeliveryState::Submitted), DeliveryState::Delivered);
+    /// tracker.record_state(&t, "447400000001", DeliveryState::Delivered);
+    /// assert_eq!(
+    ///     tracker.record_state(&t, "447400000001", DeliveryState::Submitted),
+    ///     DeliveryState::Delivered
+    /// );
     /// ```
-    pub fn record_state(&self, transid: &TransactionId, next: DeliveryState) -> DeliveryState {
-        let mut inner = self.inner();
-        if let Some(current) = inner.states.get_mut(transid) {
+    pub fn record_state(
+        &self,
+        transid: &TransactionId,
+        destination: impl AsRef<str>,
+        next: DeliveryState,
+    ) -> DeliveryState {
+        let destination = destination.as_ref();
+        let mut guard = self.inner();
+        let inner = &mut *guard;
+        if let Some(current) = inner
+            .states
+            .get_mut(transid)
+            .and_then(|d| d.get_mut(destination))
+        {
             let folded = current.clone().fold(next);
             *current = folded.clone();
             return folded;
         }
-        while inner.states.len() >= self.capacity {
-            let Some(oldest) = inner.order.pop_front() else {
+        while inner.len >= self.capacity {
+            let Some((oldest, dest)) = inner.order.pop_front() else {
                 break;
             };
-            inner.states.remove(&oldest);
+            if let Some(dests) = inner.states.get_mut(&oldest) {
+                if dests.remove(&dest).is_some() {
+                    inner.len = inner.len.saturating_sub(1);
+                }
+                if dests.is_empty() {
+                    inner.states.remove(&oldest);
+                }
+            }
         }
-        inner.states.insert(transid.clone(), next.clone());
-        inner.order.push_back(transid.clone());
+        inner
+            .states
+            .entry(transid.clone())
+            .or_default()
+            .insert(destination.to_owned(), next.clone());
+        inner.len = inner.len.saturating_add(1);
+        inner
+            .order
+            .push_back((transid.clone(), destination.to_owned()));
         next
     }
 
-    /// The state of a message, if any receipt for it was recorded (and not forgotten).
+    /// The state of one destination of a message, if any receipt for it was recorded (and
+    /// not forgotten). Use `""` for receipts that name no destination.
     ///
     /// ```
     /// # use webex_connect_whatsapp::receiver::DeliveryTracker;
-    /// assert_eq!(DeliveryTracker::default().get("never-sent"), None);
+    /// assert_eq!(DeliveryTracker::default().get("never-sent", "447400000001"), None);
     /// ```
-    pub fn get(&self, transid: impl AsRef<str>) -> Option<DeliveryState> {
+    pub fn get(
+        &self,
+        transid: impl AsRef<str>,
+        destination: impl AsRef<str>,
+    ) -> Option<DeliveryState> {
         self.inner()
             .states
             .get(&TransactionId::from(transid.as_ref()))
+            .and_then(|d| d.get(destination.as_ref().trim()))
             .cloned()
     }
 
-    /// How many messages are remembered.
+    /// Every destination of a message with its state, sorted by destination.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::TransactionId;
+    /// use webex_connect_whatsapp::receiver::{DeliveryState, DeliveryTracker};
+    /// let tracker = DeliveryTracker::default();
+    /// let t = TransactionId::from("t4");
+    /// tracker.record_state(&t, "447400000002", DeliveryState::Read);
+    /// tracker.record_state(&t, "447400000001", DeliveryState::Delivered);
+    /// assert_eq!(tracker.destinations("t4"), vec![
+    ///     ("447400000001".to_owned(), DeliveryState::Delivered),
+    ///     ("447400000002".to_owned(), DeliveryState::Read),
+    /// ]);
+    /// ```
+    pub fn destinations(&self, transid: impl AsRef<str>) -> Vec<(String, DeliveryState)> {
+        let mut all: Vec<(String, DeliveryState)> = self
+            .inner()
+            .states
+            .get(&TransactionId::from(transid.as_ref()))
+            .map(|d| d.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// The state of a message as a whole, over the destinations recorded so far: Failed
+    /// when any destination failed (the failure is the news), otherwise the least advanced
+    /// destination's state (so [`is_delivered`](DeliveryState::is_delivered) means every
+    /// recorded destination got it). For a message to one destination, that destination's
+    /// state. `None` when nothing is recorded for the transid.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::TransactionId;
+    /// use webex_connect_whatsapp::receiver::{DeliveryState, DeliveryTracker};
+    /// use webex_connect_whatsapp::webhook::DeliveryCode;
+    /// let tracker = DeliveryTracker::default();
+    /// let t = TransactionId::from("t5");
+    /// tracker.record_state(&t, "447400000001", DeliveryState::Read);
+    /// assert_eq!(tracker.overall("t5"), Some(DeliveryState::Read));
+    /// tracker.record_state(&t, "447400000002", DeliveryState::Failed(DeliveryCode::ReEngagement));
+    /// assert_eq!(tracker.overall("t5"), Some(DeliveryState::Failed(DeliveryCode::ReEngagement)));
+    /// ```
+    pub fn overall(&self, transid: impl AsRef<str>) -> Option<DeliveryState> {
+        let all = self.destinations(transid);
+        if let Some((_, failed)) = all.iter().find(|(_, s)| s.failure_code().is_some()) {
+            return Some(failed.clone());
+        }
+        all.into_iter()
+            .map(|(_, s)| s)
+            .min_by_key(DeliveryState::rank)
+    }
+
+    /// How many (transid, destination) entries are remembered.
     ///
     /// ```
     /// # use webex_connect_whatsapp::receiver::DeliveryTracker;
     /// assert_eq!(DeliveryTracker::default().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner().states.len()
+        self.inner().len
     }
 
-    /// Whether no message is remembered.
+    /// Whether nothing is remembered.
     ///
     /// ```
     /// # use webex_connect_whatsapp::receiver::DeliveryTracker;
     /// assert!(DeliveryTracker::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner().states.is_empty()
+        self.inner().len == 0
     }
 
-    /// The most messages remembered at once.
+    /// The most (transid, destination) entries remembered at once.
     ///
     /// ```
     /// # use webex_connect_whatsapp::receiver::DeliveryTracker;
@@ -307,11 +407,18 @@ mod tests {
     fn oldest_message_is_forgotten_when_full() {
         let tracker = DeliveryTracker::new(2);
         for t in ["a", "b", "c"] {
-            tracker.record_state(&TransactionId::from(t), DeliveryState::Submitted);
+            tracker.record_state(&TransactionId::from(t), "1", DeliveryState::Submitted);
         }
         assert_eq!(tracker.len(), 2);
-        assert_eq!(tracker.get("a"), None);
-        assert_eq!(tracker.get("c"), Some(DeliveryState::Submitted));
+        assert_eq!(tracker.get("a", "1"), None);
+        assert_eq!(tracker.get("c", "1"), Some(DeliveryState::Submitted));
+        // Destinations of one transid count one by one.
+        let t = TransactionId::from("d");
+        tracker.record_state(&t, "1", DeliveryState::Read);
+        tracker.record_state(&t, "2", DeliveryState::Read);
+        assert_eq!(tracker.len(), 2);
+        assert_eq!(tracker.destinations("d").len(), 2);
+        assert!(tracker.destinations("c").is_empty());
     }
 
     #[test]

@@ -26,11 +26,21 @@
 //! | `<prefix>window:<waid>` | `"<last inbound µs> <keep until µs>"` (Unix microseconds) | at *keep until* (window end + retention) |
 //! | `<prefix>optin:<waid>` | list of JSON [`ConsentEvent`]s, oldest first | none: consent evidence is kept until [erased](OptInStore::erase) |
 //! | `<prefix>optin:index` | set of waids with a consent list | none |
-//! | `<prefix>seen:<dedupe key>` | `1` | the deduplication TTL |
+//! | `<prefix>seen:<dedupe key>` | a random token of the call that marked it | the deduplication TTL |
 //!
 //! Nothing else is stored: no message text, no names. Window updates run as one Lua script
 //! (`EVAL`) so a late inbound never moves a window backwards even when two instances record
-//! at once; first-seen checks are one `SET key 1 NX PX ttl`. Needs Redis 2.6.12 or later.
+//! at once; first-seen checks are one `SET key <token> NX PX ttl`. Needs Redis 2.6.12 or later.
+//!
+//! # A lost reply
+//!
+//! When `SET NX` fails without an answer (a timeout, a dropped connection), the server may
+//! have applied it: the key would then stay marked although nobody handles the event, and
+//! the platform's retry would be suppressed as a duplicate. So after any failed `SET NX`
+//! the store deletes the key if, and only if, it still holds this call's token (one Lua
+//! script, best effort), then returns the error; the receiver answers 503 and the retry
+//! counts as new. The token keeps a racing instance's mark intact. If the server cannot be
+//! reached for that delete either, the mark stays until its TTL.
 //!
 //! The store works on any [`ConnectionLike`] connection that can be cloned: the
 //! [`MultiplexedConnection`] that [`RedisStore::connect`] opens, or a `ConnectionManager`
@@ -49,6 +59,31 @@ use crate::dedupe::SeenStore;
 use crate::optin::{ConsentEvent, OptInStore};
 use crate::store::{StoreError, check_waid, ttl_millis};
 use crate::window::WindowStore;
+
+/// Deletes KEYS[1] only if it holds ARGV[1]: undoes our own `SET NX`, never another's.
+const RELEASE_OWN_LUA: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+/// A value no other `SET NX` call (in this process or another) writes: the process id, a
+/// per-process random number and a counter.
+fn seen_token() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let seed = *SEED.get_or_init(|| {
+        // RandomState is seeded from the OS, which is all the randomness needed here.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:x}-{seed:016x}-{n:x}", std::process::id())
+}
 
 /// The key prefix unless set with [`RedisStore::with_prefix`].
 pub const DEFAULT_PREFIX: &str = "wcwa:";
@@ -403,18 +438,46 @@ where
         let mut conn = self.conn.clone();
         async move {
             let ttl = ttl?;
+            let token = seen_token();
             // SET NX is atomic on the server: of any number of racing instances, exactly one
             // gets "OK", the rest nil.
-            let set: Option<String> = redis::cmd("SET")
+            let set: Result<Option<String>, _> = redis::cmd("SET")
                 .arg(&key)
-                .arg(1)
+                .arg(&token)
                 .arg("NX")
                 .arg("PX")
                 .arg(ttl)
                 .query_async(&mut conn)
+                .await;
+            match set {
+                Ok(set) => Ok(set.is_some()),
+                Err(err) => {
+                    // The reply may be lost after the server applied the SET (see the module
+                    // docs): undo our own mark, best effort, so the retry counts as new. The
+                    // SET's error is the one worth reporting, so this one is dropped.
+                    let _undone: Result<i64, _> = redis::cmd("EVAL")
+                        .arg(RELEASE_OWN_LUA)
+                        .arg(1)
+                        .arg(&key)
+                        .arg(&token)
+                        .query_async(&mut conn)
+                        .await;
+                    Err(backend(err))
+                }
+            }
+        }
+    }
+
+    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let key = self.key("seen", key);
+        let mut conn = self.conn.clone();
+        async move {
+            let deleted: i64 = redis::cmd("DEL")
+                .arg(&key)
+                .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
-            Ok(set.is_some())
+            Ok(deleted > 0)
         }
     }
 }

@@ -487,8 +487,18 @@ pub async fn optin_all<S: OptInStore + Clone>(store: S) {
 
 pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
     let dedupe = Deduplicator::new(store).with_ttl(StdDuration::from_secs(600));
-    let delivered = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "7500").unwrap();
-    let read = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "7502").unwrap();
+    let delivered = DedupeKey::receipt(
+        "108dd36b-9bca-48e5-ae8b-5f59c64b40a3",
+        "447400123456",
+        "7500",
+    )
+    .unwrap();
+    let read = DedupeKey::receipt(
+        "108dd36b-9bca-48e5-ae8b-5f59c64b40a3",
+        "447400123456",
+        "7502",
+    )
+    .unwrap();
     let inbound = DedupeKey::inbound("1615219932466").unwrap();
 
     assert!(dedupe.first_seen(&delivered).await.unwrap());
@@ -508,8 +518,8 @@ pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
     assert_eq!((stats.first, stats.duplicates), (3, 3));
 
     // A transid containing the separator cannot collide with another (transid, code).
-    let a = DedupeKey::receipt("x:1", "2").unwrap();
-    let b = DedupeKey::receipt("x", "1:2").unwrap();
+    let a = DedupeKey::receipt("x:1", "", "2").unwrap();
+    let b = DedupeKey::receipt("x", "", "1:2").unwrap();
     assert_ne!(a, b);
     assert!(dedupe.first_seen(&a).await.unwrap());
     assert!(dedupe.first_seen(&b).await.unwrap());
