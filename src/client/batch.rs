@@ -26,8 +26,9 @@ use crate::send::{
 /// use webex_connect_whatsapp::{PhoneNumber, TemplateId, TemplateMessage};
 ///
 /// # async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let template = TemplateId::new("5139722425")?;
 /// let payment = |name: &str, id: &str| {
-///     TemplateMessage::builder(TemplateId::new("5139722425")?)
+///     TemplateMessage::builder(template.clone())
 ///         .text("name", name)
 ///         .text("payment", id)
 ///         .build()
