@@ -5,63 +5,14 @@
 //! ```
 //! Prints the process's peak resident set (`VmHWM` from `/proc/self/status`, Linux only).
 
+mod local_server;
+
 use std::process::ExitCode;
 
 use futures_util::StreamExt as _;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpListener;
+use local_server::peak_kib;
 use webex_connect_whatsapp::client::{Client, RetryPolicy};
 use webex_connect_whatsapp::{AppId, SessionMessage};
-
-const ANSWER: &str =
-    r#"{"response":[{"code":"1001","transid":"3f09295d","description":"Queued"}]}"#;
-
-fn peak_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Answers every request with `1001` after reading its whole body.
-async fn serve(listener: TcpListener) {
-    while let Ok((mut socket, _)) = listener.accept().await {
-        tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let mut chunk = vec![0_u8; 64 * 1024];
-            loop {
-                // Headers, then content-length bytes.
-                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                    match socket.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-                    }
-                    continue;
-                };
-                let head = String::from_utf8_lossy(buf.get(..end).unwrap_or_default())
-                    .to_ascii_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while buf.len() < end + 4 + len {
-                    match socket.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-                    }
-                }
-                buf.drain(..end + 4 + len);
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{ANSWER}",
-                    ANSWER.len()
-                );
-                if socket.write_all(response.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -69,14 +20,10 @@ async fn main() -> ExitCode {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else {
+    let Ok((addr, _calls)) = local_server::start().await else {
         eprintln!("cannot bind 127.0.0.1");
         return ExitCode::FAILURE;
     };
-    let Ok(addr) = listener.local_addr() else {
-        return ExitCode::FAILURE;
-    };
-    tokio::spawn(serve(listener));
     let before = peak_kib();
     let client = Client::builder()
         .service_key("local-key")

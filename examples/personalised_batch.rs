@@ -89,19 +89,22 @@ pub async fn run(
 
     // Rows that cannot become a message are reported at once; the rest stream to the client.
     let (bad_tx, mut bad_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, String)>();
-    let rows = reader.into_records().enumerate().filter_map(move |(line, record)| {
-        let line = u64::try_from(line).unwrap_or(u64::MAX) + 2; // 1-based, after the header
-        let row = record
-            .map_err(|e| e.to_string())
-            .and_then(|record| row(&template_id, &names, &record));
-        match row {
-            Ok(row) => Some(row),
-            Err(e) => {
-                let _ = bad_tx.send((line, e));
-                None
+    let rows = reader
+        .into_records()
+        .enumerate()
+        .filter_map(move |(line, record)| {
+            let line = u64::try_from(line).unwrap_or(u64::MAX) + 2; // 1-based, after the header
+            let row = record
+                .map_err(|e| e.to_string())
+                .and_then(|record| row(&template_id, &names, &record));
+            match row {
+                Ok(row) => Some(row),
+                Err(e) => {
+                    let _ = bad_tx.send((line, e));
+                    None
+                }
             }
-        }
-    });
+        });
     let mut results = client.batch().send(rows);
     let mut summary = Summary::default();
     while let Some(r) = results.next().await {

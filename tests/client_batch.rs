@@ -91,17 +91,30 @@ async fn a_2500_row_batch_goes_out_as_1000_1000_500() {
     // Transids `<base>`, `<base>_1`, ... in row order; every row its own message.
     let transids: Vec<String> = results
         .iter()
-        .map(|r| r.result.as_ref().unwrap().transid.as_ref().unwrap().to_string())
+        .map(|r| {
+            r.result
+                .as_ref()
+                .unwrap()
+                .transid
+                .as_ref()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(transids.iter().collect::<HashSet<_>>().len(), 2500);
     let base = &transids[0];
     assert!(!base.contains('_'));
     assert_eq!(transids[1], format!("{base}_1"));
     assert_eq!(transids[999], format!("{base}_999"));
-    assert!(!transids[1000].contains('_'), "the second call has a base of its own");
+    assert!(
+        !transids[1000].contains('_'),
+        "the second call has a base of its own"
+    );
     // The sandbox queued each row once, to its own recipient, with its own parameters.
     assert!(sandbox.queued_twice().is_empty());
-    let m = sandbox.message_to(&transids[7].as_str().into(), "447400000007").unwrap();
+    let m = sandbox
+        .message_to(&transids[7].as_str().into(), "447400000007")
+        .unwrap();
     assert_eq!(m.template_id.as_deref(), Some(TEMPLATE));
 }
 
@@ -117,8 +130,14 @@ async fn a_rejected_element_in_the_middle_is_that_rows_error() {
         BatchRow::new(phone(0), payment("Ada", 0)),
         BatchRow::new(phone(1), payment("Grace", 1)),
         BatchRow::new(phone(2), unknown_template),
-        BatchRow::new(phone(3), SessionMessage::text("Your receipt is ready").unwrap()),
-        BatchRow::new(Bsuid::new("US.13491208655302741918").unwrap(), payment("Ana", 4)),
+        BatchRow::new(
+            phone(3),
+            SessionMessage::text("Your receipt is ready").unwrap(),
+        ),
+        BatchRow::new(
+            Bsuid::new("US.13491208655302741918").unwrap(),
+            payment("Ana", 4),
+        ),
     ];
     let results = collect(client.batch().send(rows)).await;
     assert_eq!(call_sizes(&sandbox), [5], "one call for every row");
@@ -142,7 +161,10 @@ async fn an_invalid_row_is_reported_alone_and_does_not_sink_its_call() {
     let sandbox = sandbox().await;
     let client = client_of(&sandbox);
     let rows = vec![
-        BatchRow::new(BulkRecipient::Raw("+44 7400 000001".into()), payment("Ada", 1)),
+        BatchRow::new(
+            BulkRecipient::Raw("+44 7400 000001".into()),
+            payment("Ada", 1),
+        ),
         BatchRow::new(BulkRecipient::Raw("12".into()), payment("Short code", 2)),
         BatchRow::new(BulkRecipient::Raw("US.a-b".into()), payment("Bad id", 3)),
         BatchRow::new(phone(4), payment("Grace", 4)),
@@ -182,17 +204,17 @@ async fn an_ambiguous_failure_makes_every_row_unknown_and_is_not_resent() {
 async fn a_rate_limited_call_is_resent_whole() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429).set_body_json(support::rejected("7020", "limit")),
-        )
+        .respond_with(ResponseTemplate::new(429).set_body_json(support::rejected("7020", "limit")))
         .up_to_n_times(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"response": [
-            {"code": "1001", "transid": "t", "description": "Queued"},
-            {"code": "1001", "transid": "t_1", "description": "Queued"}
-        ]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"response": [
+                {"code": "1001", "transid": "t", "description": "Queued"},
+                {"code": "1001", "transid": "t_1", "description": "Queued"}
+            ]})),
+        )
         .mount(&server)
         .await;
     let client = support::client(&server.uri());
@@ -200,7 +222,14 @@ async fn a_rate_limited_call_is_resent_whole() {
     let results = collect(client.batch().send(rows)).await;
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
     assert_eq!(
-        results[1].result.as_ref().unwrap().transid.as_ref().unwrap().as_str(),
+        results[1]
+            .result
+            .as_ref()
+            .unwrap()
+            .transid
+            .as_ref()
+            .unwrap()
+            .as_str(),
         "t_1"
     );
 }
@@ -307,7 +336,12 @@ async fn the_sandbox_refuses_calls_over_1000_destinations_or_the_tps() {
     let entries = fine["response"].as_array().unwrap();
     let base = entries[0]["transid"].as_str().unwrap();
     assert_eq!(entries[2]["transid"], format!("{base}_2"));
-    assert!(sandbox.messages().iter().all(|m| m.transid.as_str().starts_with(base)));
+    assert!(
+        sandbox
+            .messages()
+            .iter()
+            .all(|m| m.transid.as_str().starts_with(base))
+    );
 }
 
 /// The CSV example, run against the sandbox.
@@ -352,7 +386,10 @@ mod example {
         assert_eq!(call_sizes(&sandbox), [3]);
         let body: Value = serde_json::from_str(&sandbox.requests()[0].body).unwrap();
         assert_eq!(body[1]["message"]["parameters"]["name"], "Grace");
-        assert_eq!(body[1]["destination"][0]["bsuid"][0], "US.13491208655302741918");
+        assert_eq!(
+            body[1]["destination"][0]["bsuid"][0],
+            "US.13491208655302741918"
+        );
     }
 
     #[tokio::test]
@@ -374,11 +411,11 @@ mod example {
             (3, 1, 2),
             "{out}"
         );
-        let counts: BTreeMap<&str, usize> =
-            out.lines().fold(BTreeMap::new(), |mut m, line| {
-                *m.entry(line.split('\t').nth(1).unwrap_or("summary")).or_default() += 1;
-                m
-            });
+        let counts: BTreeMap<&str, usize> = out.lines().fold(BTreeMap::new(), |mut m, line| {
+            *m.entry(line.split('\t').nth(1).unwrap_or("summary"))
+                .or_default() += 1;
+            m
+        });
         assert_eq!(counts.get("not queued"), Some(&2), "{out}");
     }
 

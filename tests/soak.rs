@@ -197,7 +197,11 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     let mut queued_keys = HashSet::new();
     let mut unknown_correlation = HashSet::new();
     let mut record = |kind: &str, r: BulkResult| {
-        assert!(seen.insert((kind.to_owned(), r.index)), "{kind} row {} reported twice", r.index);
+        assert!(
+            seen.insert((kind.to_owned(), r.index)),
+            "{kind} row {} reported twice",
+            r.index
+        );
         match r.result {
             Ok(receipt) => {
                 let transid = receipt.transid.expect("queued without a transid");
@@ -212,10 +216,7 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
                 counts.outcome_unknown += 1;
             }
             Err(e) => {
-                assert!(
-                    e.code().is_some() || e.status().is_some(),
-                    "untyped: {e}"
-                );
+                assert!(e.code().is_some() || e.status().is_some(), "untyped: {e}");
                 counts.rejected += 1;
             }
         }
@@ -265,7 +266,11 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     // Every webhook the sandbox posted was accepted in the end: no event lost.
     let webhooks = sandbox.webhooks();
     let lost: Vec<_> = webhooks.iter().filter(|w| !w.delivered).collect();
-    assert!(lost.is_empty(), "{} webhooks were never accepted", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} webhooks were never accepted",
+        lost.len()
+    );
     let redelivered = webhooks.iter().filter(|w| w.attempts > 1).count();
 
     // The handler: every receipt of every destination handled successfully, exactly once.
@@ -286,9 +291,7 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     assert!(failed_calls > 0, "the failing handler never failed");
     for m in &messages {
         assert_eq!(
-            receiver
-                .tracker()
-                .get(&m.transid, &m.destination),
+            receiver.tracker().get(&m.transid, &m.destination),
             Some(DeliveryState::Read),
             "out-of-order receipts must still end Read"
         );

@@ -9,13 +9,9 @@
 use futures_util::stream::{self, Stream, StreamExt as _};
 
 use super::bulk::{Batcher, BulkBuilder, BulkRecipient, BulkStream, Row, RowOf, Work};
-use super::{
-    Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, unreadable,
-};
+use super::{Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, unreadable};
 use crate::ids::CorrelationId;
-use crate::send::{
-    Content, Destination, ResponseCode, ResponseEntry, SendRequest, SendResponse,
-};
+use crate::send::{Content, Destination, ResponseCode, ResponseEntry, SendRequest, SendResponse};
 
 /// The mode of a [`BulkBuilder`] started with [`Client::batch`]: every row brings its own
 /// message.
@@ -136,12 +132,18 @@ impl BulkBuilder<Personalised> {
         S::Item: Into<BatchRow>,
     {
         let rows = rows.map(Into::<BatchRow>::into).boxed();
-        self.pipeline(rows, |batcher, work| async move { call(&batcher, &work).await })
+        self.pipeline(
+            rows,
+            |batcher, work| async move { call(&batcher, &work).await },
+        )
     }
 }
 
 /// Sends one call: checks every row, posts the valid ones as one array, and answers every row.
-async fn call(batcher: &Batcher<Personalised>, work: &Work<Content>) -> Vec<Result<SendReceipt, Error>> {
+async fn call(
+    batcher: &Batcher<Personalised>,
+    work: &Work<Content>,
+) -> Vec<Result<SendReceipt, Error>> {
     let mut results: Vec<Option<Result<SendReceipt, Error>>> = Vec::with_capacity(work.rows.len());
     let mut requests = Vec::with_capacity(work.rows.len());
     let mut sent = Vec::with_capacity(work.rows.len());

@@ -534,7 +534,14 @@ fn handle(
     let transid = TransactionId::from(shared.next_uuid());
     match admit(shared, &request, raw) {
         Ok((content, registered)) => {
-            let queued = queue(shared, &request, &content, registered.as_ref(), faults, &transid);
+            let queued = queue(
+                shared,
+                &request,
+                &content,
+                registered.as_ref(),
+                faults,
+                &transid,
+            );
             let entry = queued_entry(&transid);
             let entries = match shared.config.response_shape {
                 ResponseShape::PerDestination => vec![entry; request.destinations().len()],
