@@ -63,6 +63,11 @@ impl Summary {
 }
 
 /// Reads `rows.csv`, sends each row, writes one line per row and the summary to `out`.
+///
+/// # Errors
+///
+/// What stops the whole run (bad arguments, an unreadable file, a client that cannot be
+/// built, output that cannot be written), as a line for people.
 pub async fn run(
     args: &[String],
     client: ClientBuilder,

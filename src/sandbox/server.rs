@@ -680,12 +680,18 @@ fn handle_batch(shared: &Arc<Shared>, elements: &[Value], faults: &[Fault]) -> A
     }
 }
 
+/// A request the sandbox takes: what it holds, and the variables of its template if any.
+type Admitted = (Inspected, Option<BTreeSet<String>>);
+
+/// Why a request (or a batch element) is refused: the code and a detail.
+type Refused = (ResponseCode, String);
+
 /// Checks what is checked when a request is taken: the app, the BSUIDs, the template.
 fn admit(
     shared: &Arc<Shared>,
     request: &SendRequest,
     raw: &Value,
-) -> Result<(Inspected, Option<BTreeSet<String>>), (ResponseCode, String)> {
+) -> Result<Admitted, Refused> {
     if request.app_id() != &shared.config.app_id {
         return Err((
             ResponseCode::InvalidAppId,
