@@ -687,11 +687,7 @@ type Admitted = (Inspected, Option<BTreeSet<String>>);
 type Refused = (ResponseCode, String);
 
 /// Checks what is checked when a request is taken: the app, the BSUIDs, the template.
-fn admit(
-    shared: &Arc<Shared>,
-    request: &SendRequest,
-    raw: &Value,
-) -> Result<Admitted, Refused> {
+fn admit(shared: &Arc<Shared>, request: &SendRequest, raw: &Value) -> Result<Admitted, Refused> {
     if request.app_id() != &shared.config.app_id {
         return Err((
             ResponseCode::InvalidAppId,
