@@ -564,7 +564,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// the clock), and returns the window's status now. A user who wrote with both ids can
     /// then be answered through either.
     ///
-    /// An id the store refuses (see [`check_waid`](crate::store::check_waid)) is skipped, not an
+    /// An id the store refuses (see [`check_waid`]) is skipped, not an
     /// error: the message is authentic, and refusing the webhook would lose it. A message
     /// with no usable id answers [`WindowStatus::Unknown`].
     ///

@@ -428,19 +428,53 @@ fn receipts_the_typed_reader_cannot_read_are_kept_as_unknown_events() {
     }
 }
 
+/// Link clicks (UNVERIFIED shape): a receipt-shaped body whose status is a click, or a flat
+/// body whose `event` is one, is a typed click with its raw body kept.
 #[test]
-fn a_clicked_status_is_still_a_receipt() {
-    // A link click reported as a receipt status stays a receipt, its status kept as sent;
-    // one reported as its own `event` is an unknown event.
-    let body = br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryStatus":"Clicked","code":"7999"},"transid":"t1"}}"#;
-    let WebhookEvent::DeliveryReceipt(r) = webhook::parse(body).unwrap() else {
-        panic!("a receipt")
-    };
-    assert_eq!(r.status(), &DeliveryStatus::Unknown("Clicked".into()));
+fn link_clicks_are_typed_in_either_shape() {
+    use webex_connect_whatsapp::webhook::{self, WebhookEvent};
+    for (fixture, destination) in [
+        ("tests/fixtures/event_click_receipt.json", "9199xxxxxxxx"),
+        (
+            "tests/fixtures/event_click_flat.json",
+            "US.13491208655302741918",
+        ),
+    ] {
+        let body = std::fs::read(fixture).unwrap();
+        let WebhookEvent::Click(click) = webhook::parse(&body).unwrap() else {
+            panic!("{fixture} is a click");
+        };
+        assert_eq!(
+            click.transaction_id().unwrap().as_str(),
+            "5c9f6594-a371-4e78-8561-b695f9647472"
+        );
+        assert_eq!(
+            click.destination().as_deref(),
+            Some(destination),
+            "{fixture}"
+        );
+        assert_eq!(click.url().as_deref(), Some("https://wxc.io/a1B2c3"));
+        assert_eq!(
+            click.timestamp().unwrap().unix_timestamp(),
+            time::macros::datetime!(2026-05-04 04:19:21.157 UTC).unix_timestamp()
+        );
+        assert_eq!(click.raw().as_bytes(), body.as_slice());
+        assert!(!format!("{click:?}").contains("13491208655302741918"));
+    }
+    // A plain receipt stays a receipt, and an event that is not a click stays unknown.
+    let receipt = std::fs::read("tests/fixtures/delivery_delivered.json").unwrap();
+    assert!(matches!(
+        webhook::parse(&receipt).unwrap(),
+        WebhookEvent::DeliveryReceipt(_)
+    ));
     let body = br#"{"event":"clicked","transid":"t1","url":"https://e.com/offer"}"#;
-    let WebhookEvent::Unknown(e) = webhook::parse(body).unwrap() else {
-        panic!("an unknown event")
+    let WebhookEvent::Click(click) = webhook::parse(body).unwrap() else {
+        panic!("a click")
     };
-    assert_eq!(e.event(), Some("clicked"));
-    assert_eq!(e.raw().as_bytes(), body);
+    assert_eq!(click.url().as_deref(), Some("https://e.com/offer"));
+    let reaction = std::fs::read("tests/fixtures/event_reaction.json").unwrap();
+    assert!(matches!(
+        webhook::parse(&reaction).unwrap(),
+        WebhookEvent::Unknown(_)
+    ));
 }

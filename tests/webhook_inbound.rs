@@ -359,8 +359,8 @@ fn bodies_the_typed_reader_refuses_are_unknown_events() {
             Some("typing"),
         ),
         (
-            r#"{"event":"clicked","waid":"9199xxxxxxxx","url":"https://e.com/x"}"#,
-            Some("clicked"),
+            r#"{"event":"call_permission","waid":"9199xxxxxxxx"}"#,
+            Some("call_permission"),
         ),
         (
             r#"{"event":"user_id_update","waid":"1","userId":"US.1"}"#,

@@ -174,7 +174,7 @@ impl Counters {
 /// ```
 ///
 /// The same builder sends personalised batches, one complete message per recipient, when
-/// started with [`Client::batch`](super::Client::batch) (see [`Personalised`]).
+/// started with [`Client::batch`](super::Client::batch) (see [`Personalised`](super::Personalised)).
 #[must_use]
 #[derive(Debug)]
 pub struct BulkBuilder<M = Content> {

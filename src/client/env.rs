@@ -104,7 +104,13 @@ impl ClientBuilder {
                 let url: Url = url
                     .trim()
                     .parse()
-                    .map_err(|e| Error::env_invalid(BASE_URL_VAR, format!("{url:?}: {e}")))?;
+                    // The value is not repeated: a URL may carry a password.
+                    .map_err(|e| {
+                        Error::env_invalid(
+                            BASE_URL_VAR,
+                            format!("it is not a URL ({e}); expected https://host[:port][/path]"),
+                        )
+                    })?;
                 check_base_url(&url)
                     .map_err(|e| Error::env_invalid(BASE_URL_VAR, e.into_reason()))?;
                 builder.base_url = Some(url);
@@ -348,6 +354,16 @@ mod tests {
             let (variable, problem) = env_error(&vars);
             assert_eq!(variable, wanted, "{vars:?}");
             assert!(problem.starts_with("is invalid: "), "{problem}");
+        }
+        // A base URL may carry a password: neither a malformed one nor one with credentials
+        // is repeated.
+        for url in [
+            "https://user:pa55word@[bad",
+            "https://user:pa55word@api.example.com",
+        ] {
+            let shown = build(&[KEY, APP, (BASE_URL_VAR, url)]).unwrap_err();
+            assert!(!shown.to_string().contains("pa55word"), "{shown}");
+            assert!(!format!("{shown:?}").contains("pa55word"), "{shown:?}");
         }
         let shown = build(&[KEY, APP, (REGION_VAR, "mars")]).unwrap_err();
         assert!(

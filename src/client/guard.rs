@@ -21,7 +21,7 @@
 //!   inbound messages open windows (and a `STOP` records an opt-out in the ledger), receipts
 //!   trigger pending fallbacks.
 //!
-//! Every send takes a [`Recipient`](crate::Recipient): a phone number (`&PhoneNumber` works
+//! Every send takes a [`Recipient`]: a phone number (`&PhoneNumber` works
 //! as before) or the business-scoped user id of a user with a username and no phone number.
 //! Windows and opt-ins are looked up under the id sent to; an inbound message that carries
 //! both ids records them under both, so either id may be answered.
@@ -235,6 +235,8 @@ pub enum EventOutcome {
     /// `7710` that overtook its send's response: that send then sends the template itself and
     /// returns [`FallbackReason::SessionRaced`]).
     Receipt,
+    /// A link click ([`WebhookEvent::Click`]); nothing was changed.
+    Click,
     /// An event the crate does not model ([`WebhookEvent::Unknown`]); nothing was changed.
     Unknown,
 }
@@ -724,6 +726,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                 }
                 Ok(EventOutcome::Receipt)
             }
+            WebhookEvent::Click(_) => Ok(EventOutcome::Click),
             _ => Ok(EventOutcome::Unknown),
         }
     }

@@ -475,6 +475,12 @@ fn record(event: &WebhookEvent) {
                 span.record("tid", tid);
             }
         }
+        WebhookEvent::Click(c) => {
+            span.record("kind", "click");
+            if let Some(t) = c.transaction_id() {
+                span.record("transid", t.as_str());
+            }
+        }
         other => {
             span.record("kind", "unknown");
             if let WebhookEvent::Unknown(u) = other

@@ -25,7 +25,7 @@ use crate::recipient::{Bsuid, Recipient};
 ///
 /// Phone-number waids have at most 15 digits, normalized WAIDs such as `IN.2149372115xxxxxx`
 /// about 20 characters, and the longest business-scoped user id 135
-/// (`US.ENT.` and 128 letters and digits, see [`Bsuid`](crate::Bsuid)); the margin allows for
+/// (`US.ENT.` and 128 letters and digits, see [`Bsuid`]); the margin allows for
 /// longer ids without letting unbounded input into keys.
 pub const MAX_RECIPIENT_KEY_CHARS: usize = 160;
 

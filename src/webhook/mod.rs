@@ -49,10 +49,12 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub mod click;
 pub mod delivery;
 pub mod inbound;
 pub mod signature;
 
+pub use click::ClickEvent;
 pub use delivery::{
     DeliveryCode, DeliveryReceipt, DeliveryReceiptBuilder, DeliveryStatus, Retryability,
 };
@@ -159,8 +161,10 @@ pub enum WebhookEvent {
     DeliveryReceipt(DeliveryReceipt),
     /// A message (`MO`) or button reply (`postback`) from a WhatsApp user.
     Inbound(InboundMessage),
-    /// An authentic event this crate does not model (a reaction, a link click,
-    /// `user_id_update`, typing, or a kind added later), kept raw so it is never lost.
+    /// A recipient opened a tracked link (see [`ClickEvent`]; its shape is UNVERIFIED).
+    Click(ClickEvent),
+    /// An authentic event this crate does not model (a reaction, `user_id_update`, typing,
+    /// or a kind added later), kept raw so it is never lost.
     Unknown(UnknownEvent),
 }
 
@@ -315,6 +319,7 @@ impl WebhookEvent {
         match self {
             Self::DeliveryReceipt(r) => r.raw(),
             Self::Inbound(m) => m.raw(),
+            Self::Click(c) => c.raw(),
             Self::Unknown(u) => u.raw(),
         }
     }
@@ -325,6 +330,7 @@ impl Serialize for WebhookEvent {
         match self {
             Self::DeliveryReceipt(r) => r.serialize(serializer),
             Self::Inbound(m) => m.serialize(serializer),
+            Self::Click(c) => c.serialize(serializer),
             Self::Unknown(u) => u.serialize(serializer),
         }
     }
@@ -344,8 +350,10 @@ impl<'de> Deserialize<'de> for WebhookEvent {
 /// - A body with a `deliveryInfoNotification` object is a [`WebhookEvent::DeliveryReceipt`].
 /// - A body whose `event` is `MO` or `postback` (any letter case) and that names its sender
 ///   (a `waid`, a `userId`, or a `bsuid`) is a [`WebhookEvent::Inbound`].
-/// - Any other JSON object is a [`WebhookEvent::Unknown`], kept byte for byte: a reaction, a
-///   link click, `user_id_update`, typing, a kind added later, a body with no `event`, and
+/// - A link click, a receipt whose `deliveryStatus` or a body whose `event` names a click, is
+///   a [`WebhookEvent::Click`] (UNVERIFIED shape; see [`ClickEvent`]).
+/// - Any other JSON object is a [`WebhookEvent::Unknown`], kept byte for byte: a reaction,
+///   `user_id_update`, typing, a kind added later, a body with no `event`, and
 ///   bodies of a known kind that the typed readers refuse (a repeated key, a
 ///   `deliveryInfoNotification` that is not an object, an `MO` with no sender). An authentic
 ///   event is never refused for being new or odd.
@@ -382,9 +390,19 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     if text.trim_start_matches(JSON_WHITESPACE).starts_with('{')
         && let Some(event) = parse_typed(text)
     {
+        if let WebhookEvent::DeliveryReceipt(r) = &event
+            && let DeliveryStatus::Unknown(status) = r.status()
+            && click::names_a_click(status)
+        {
+            return Ok(WebhookEvent::Click(ClickEvent::from_raw(text)));
+        }
         return Ok(event);
     }
-    UnknownEvent::scan(text).map(WebhookEvent::Unknown)
+    let unknown = UnknownEvent::scan(text)?;
+    if unknown.event().is_some_and(click::names_a_click) {
+        return Ok(WebhookEvent::Click(ClickEvent::from_raw(text)));
+    }
+    Ok(WebhookEvent::Unknown(unknown))
 }
 
 /// The whitespace JSON allows between tokens.
