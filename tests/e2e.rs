@@ -358,8 +358,6 @@ async fn an_event_the_crate_does_not_model_reaches_the_handler() {
 }
 
 #[tokio::test]
-#[ignore = "needs receipts identified by transid and destination in the receiver's dedupe \
-            (issue 10, another branch); remove this line once merged"]
 async fn a_request_to_three_destinations_gets_every_receipt_to_the_handler() {
     let h = Harness::start().await;
     let ana = PhoneNumber::parse(CUSTOMER).unwrap();
