@@ -1,7 +1,7 @@
 //! The whole WhatsApp loop on your machine, offline, in a few seconds:
 //!
 //! ```text
-//! cargo run --example quickstart --features sandbox
+//! cargo run --example quickstart
 //! ```
 //!
 //! It starts the sandbox (a local imitation of Webex Connect) and a webhook receiver, then:

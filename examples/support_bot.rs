@@ -1,7 +1,7 @@
 //! A support bot against the sandbox: it answers inbound messages inside the 24-hour window
 //! and falls back to a template outside it, including when a reply races the window's end.
 //!
-//! Run with `cargo run --example support_bot --features sandbox`. Offline; exits in a second.
+//! Run with `cargo run --example support_bot`. Offline; exits in a second.
 
 use std::time::Duration;
 
