@@ -131,6 +131,7 @@ pub mod session;
 pub mod store;
 pub mod template;
 pub mod text;
+mod url;
 pub mod warning;
 pub mod webhook;
 pub mod window;

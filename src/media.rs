@@ -472,15 +472,9 @@ impl MediaUrl {
                 }),
             };
         }
-        match url.scheme() {
-            "https" => {}
-            "http" if crate::send::is_loopback(&url) => {}
-            other => {
-                return Err(MediaUrlError::NotHttps {
-                    scheme: other.to_owned(),
-                });
-            }
-        }
+        crate::url::https_or_loopback(&url).map_err(|_| MediaUrlError::NotHttps {
+            scheme: url.scheme().to_owned(),
+        })?;
         Ok(Self(url))
     }
 

@@ -6,9 +6,10 @@ use std::num::NonZeroU32;
 
 use url::Url;
 
+use super::Client;
 use super::auth::{Credentials, JwtCredentials, ServiceKey};
+use super::builder::{ClientBuilder, Region, check_base_url};
 use super::error::Error;
-use super::{Client, ClientBuilder, Region, check_base_url};
 use crate::ids::AppId;
 
 /// The service key of the WhatsApp app's service (sent in the `key` header).
