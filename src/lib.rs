@@ -117,6 +117,7 @@ pub mod client;
 pub mod dedupe;
 pub mod followup;
 pub mod ids;
+mod lossless;
 pub mod media;
 pub mod optin;
 pub mod phone;

@@ -953,7 +953,7 @@ fn read_parameter(name: &str, value: Value) -> Result<TemplateParameter, Templat
     let parameter = classify_parameter(name, value.clone())?;
     if !matches!(parameter, TemplateParameter::Unknown(_))
         && serde_json::to_value(&parameter)
-            .is_ok_and(|typed| crate::send::drops_fields(&value, &typed))
+            .is_ok_and(|typed| crate::lossless::drops_fields(&value, &typed))
     {
         return Ok(TemplateParameter::Unknown(value));
     }
