@@ -13,15 +13,17 @@
 //! ```
 
 use std::fmt;
-use std::str::FromStr;
 
+use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::{Key, KeySeed, Kind, Text, WebhookError, Wire, take, take_text};
 use crate::ids::TransactionId;
+
+mod builder;
+pub use builder::DeliveryReceiptBuilder;
 
 /// The `deliveryInfoNotification` object of a receipt body, as read by [`NotificationSeed`].
 #[derive(Default)]
@@ -96,6 +98,36 @@ fn info_key(key: &str) -> Key {
     }
 }
 
+/// Reads a nested level that may be `null` (left unread) or an object (read by `$some`, with
+/// the seed as `$seed` and the deserializer as `$de`). Both levels of a receipt take this shape.
+macro_rules! optional_level {
+    ($ty:ident, |$seed:ident, $de:ident| $some:block) => {
+        impl<'de> DeserializeSeed<'de> for $ty<'_, 'de> {
+            type Value = ();
+            fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+                deserializer.deserialize_option(self)
+            }
+        }
+
+        impl<'de> Visitor<'de> for $ty<'_, 'de> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("option")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+                Ok(())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+                let ($seed, $de) = (self, deserializer);
+                $some
+            }
+        }
+    };
+}
+
 /// Reads an optional `deliveryInfoNotification` value into `slot` (`null` leaves it `None`).
 pub(crate) struct NotificationSeed<'w, 'de> {
     pub(crate) body: &'de str,
@@ -103,37 +135,18 @@ pub(crate) struct NotificationSeed<'w, 'de> {
     pub(crate) fast: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for NotificationSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NotificationSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("option")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let notification = self.slot.insert(WireNotification::default());
-        deserializer.deserialize_struct(
-            "WireNotification",
-            NOTIFICATION_KEYS,
-            NotificationVisitor {
-                body: self.body,
-                notification,
-                fast: self.fast,
-            },
-        )
-    }
-}
+optional_level!(NotificationSeed, |seed, deserializer| {
+    let notification = seed.slot.insert(WireNotification::default());
+    deserializer.deserialize_struct(
+        "WireNotification",
+        NOTIFICATION_KEYS,
+        NotificationVisitor {
+            body: seed.body,
+            notification,
+            fast: seed.fast,
+        },
+    )
+});
 
 struct NotificationVisitor<'w, 'de> {
     body: &'de str,
@@ -197,28 +210,9 @@ struct InfoSeed<'w, 'de> {
     fast: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for InfoSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for InfoSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("option")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_struct("WireInfo", INFO_KEYS, InfoVisitor(self))
-    }
-}
+optional_level!(InfoSeed, |seed, deserializer| {
+    deserializer.deserialize_struct("WireInfo", INFO_KEYS, InfoVisitor(seed))
+});
 
 struct InfoVisitor<'w, 'de>(InfoSeed<'w, 'de>);
 
@@ -356,47 +350,6 @@ impl DeliveryReceipt {
         }
     }
 
-    /// Starts a receipt for a message, for the sandbox and for testing your own handlers.
-    ///
-    /// The built receipt has the FAQ's exact wire shape (every field present, `""` when unset).
-    ///
-    /// ```
-    /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
-    ///
-    /// let receipt = DeliveryReceipt::builder("5c9f6594-a371-4e78-8561-b695f9647472", DeliveryStatus::Failed)
-    ///     .code(DeliveryCode::MessageTooLong)
-    ///     .destination("447400123456")
-    ///     .timestamp(datetime!(2024-01-02 03:04:05.678 UTC))
-    ///     .build();
-    /// assert_eq!(receipt.description(), Some("Message too long"));
-    /// assert!(receipt.raw().contains(r#""timeStamp":"2024-01-02T03:04:05.678Z""#));
-    /// ```
-    pub fn builder(
-        transaction_id: impl Into<TransactionId>,
-        status: DeliveryStatus,
-    ) -> DeliveryReceiptBuilder {
-        DeliveryReceiptBuilder {
-            transaction_id: transaction_id.into(),
-            status,
-            code: None,
-            description: None,
-            additional_info: String::new(),
-            destination: String::new(),
-            destination_type: "waid".to_owned(),
-            channel: "whatsapp".to_owned(),
-            timestamp: None,
-            sub_transaction_id: String::new(),
-            correlation_id: String::new(),
-            callback_data: String::new(),
-            identity_key_hash: None,
-        }
-    }
-
-    fn text<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
-        super::text(&self.raw, field)
-    }
-
     /// The delivery status (`deliveryStatus`): Submitted, Delivered, Read or Failed.
     ///
     /// A receipt without one reads as `DeliveryStatus::Unknown("")`.
@@ -425,28 +378,12 @@ impl DeliveryReceipt {
         self.code.as_ref().unwrap_or(&MISSING_CODE)
     }
 
-    /// The platform's description (`Description`, capital D), as sent (typos included).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"Description":"Read"}}}"#)?;
-    /// assert_eq!(r.description(), Some("Read"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn description(&self) -> Option<&str> {
-        self.text(self.description.as_ref())
-    }
+    text_getters! {
+        /// The platform's description (`Description`, capital D), as sent (typos included).
+        fn description => description;
 
-    /// More detail on a failure (`additionalInfo`), often `"(#<Meta code>) | <details>"`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"additionalInfo":"(#131049) | x"}}}"#)?;
-    /// assert_eq!(r.additional_info(), Some("(#131049) | x"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn additional_info(&self) -> Option<&str> {
-        self.text(self.additional_info.as_ref())
+        /// More detail on a failure (`additionalInfo`), often `"(#<Meta code>) | <details>"`.
+        fn additional_info => additional_info;
     }
 
     /// The Meta (WhatsApp Cloud API) error code from an `additionalInfo` of the form
@@ -469,28 +406,12 @@ impl DeliveryReceipt {
         digits.parse().ok()
     }
 
-    /// The recipient (`destination`), as sent (the platform may mask it: `9199xxxxxxxx`).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"destination":"9199xxxxxxxx"}}}"#)?;
-    /// assert_eq!(r.destination(), Some("9199xxxxxxxx"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn destination(&self) -> Option<&str> {
-        self.text(self.destination.as_ref())
-    }
+    text_getters! {
+        /// The recipient (`destination`), as sent (the platform may mask it: `9199xxxxxxxx`).
+        fn destination => destination;
 
-    /// What kind of address [`Self::destination`] is (`destinationType`), e.g. `waid`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"destinationType":"waid"}}}"#)?;
-    /// assert_eq!(r.destination_type(), Some("waid"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn destination_type(&self) -> Option<&str> {
-        self.text(self.destination_type.as_ref())
+        /// What kind of address [`Self::destination`] is (`destinationType`), e.g. `waid`.
+        fn destination_type => destination_type;
     }
 
     /// When the status changed (`timeStamp`, RFC 3339; the tenant's time zone may give it an
@@ -509,88 +430,38 @@ impl DeliveryReceipt {
         self.timestamp_raw().and_then(super::parse_timestamp)
     }
 
-    /// The `timeStamp` text as received.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"timeStamp":"yesterday"}}}"#)?;
-    /// assert_eq!((r.timestamp(), r.timestamp_raw()), (None, Some("yesterday")));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn timestamp_raw(&self) -> Option<&str> {
-        self.text(self.timestamp.as_ref())
+    text_getters! {
+        /// The `timeStamp` text as received.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+        /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"timeStamp":"yesterday"}}}"#)?;
+        /// assert_eq!((r.timestamp(), r.timestamp_raw()), (None, Some("yesterday")));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn timestamp_raw => timestamp;
     }
 
     /// The platform's id of the message (`transid`), as returned when you sent it.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"transid":"5c9f"}}"#)?;
-    /// assert_eq!(r.transaction_id().map(|t| t.as_str()), Some("5c9f"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn transaction_id(&self) -> Option<&TransactionId> {
         self.transaction_id.as_ref()
     }
 
-    /// The sub-transaction id (`subtid`); usually empty.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"subtid":"1"}}"#)?;
-    /// assert_eq!(r.sub_transaction_id(), Some("1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn sub_transaction_id(&self) -> Option<&str> {
-        self.text(self.sub_transaction_id.as_ref())
-    }
+    text_getters! {
+        /// The sub-transaction id (`subtid`); usually empty.
+        fn sub_transaction_id => sub_transaction_id;
 
-    /// Your `correlationid` from the send request, echoed back.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"correlationid":"order-1"}}"#)?;
-    /// assert_eq!(r.correlation_id(), Some("order-1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn correlation_id(&self) -> Option<&str> {
-        self.text(self.correlation_id.as_ref())
-    }
+        /// Your `correlationid` from the send request, echoed back.
+        fn correlation_id => correlation_id;
 
-    /// Your `callbackData` from the send request, echoed back.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"callbackData":"{\"o\":1}"}}"#)?;
-    /// assert_eq!(r.callback_data(), Some(r#"{"o":1}"#));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn callback_data(&self) -> Option<&str> {
-        self.text(self.callback_data.as_ref())
-    }
+        /// Your `callbackData` from the send request, echoed back.
+        fn callback_data => callback_data;
 
-    /// The channel (`deliveryChannel`), `whatsapp` for this crate.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryChannel":"whatsapp"}}}"#)?;
-    /// assert_eq!(r.channel(), Some("whatsapp"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn channel(&self) -> Option<&str> {
-        self.text(self.channel.as_ref())
-    }
+        /// The channel (`deliveryChannel`), `whatsapp` for this crate.
+        fn channel => channel;
 
-    /// The recipient's identity key hash (`identityKeyHash`), when identity checks are on.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"identityKeyHash":"z2XXXXXXbBA="}}}"#)?;
-    /// assert_eq!(r.identity_key_hash(), Some("z2XXXXXXbBA="));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn identity_key_hash(&self) -> Option<&str> {
-        self.text(self.identity_key_hash.as_ref())
+        /// The recipient's identity key hash (`identityKeyHash`), when identity checks are on.
+        fn identity_key_hash => identity_key_hash;
     }
 
     /// The body exactly as received (or as built).
@@ -673,241 +544,7 @@ impl fmt::Debug for DeliveryReceipt {
     }
 }
 
-impl PartialEq for DeliveryReceipt {
-    fn eq(&self, other: &Self) -> bool {
-        super::same_json(&self.raw, &other.raw)
-    }
-}
-
-impl Serialize for DeliveryReceipt {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        super::serialize_raw(&self.raw, serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for DeliveryReceipt {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        Self::from_slice(value.to_string().as_bytes()).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Builds a [`DeliveryReceipt`] in the FAQ's exact wire shape (see
-/// [`DeliveryReceipt::builder`]).
-///
-/// Defaults: the code follows the status (Submitted 7501, Delivered 7500, Read 7502, Failed
-/// 7011), the description is the code's, the channel `whatsapp`, the destination type `waid`,
-/// the time now; other fields are `""`.
-///
-/// ```
-/// use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-/// let r = DeliveryReceipt::builder("t1", DeliveryStatus::Read).correlation_id("order-1").build();
-/// assert_eq!(r.code().as_str(), "7502");
-/// assert_eq!(r.correlation_id(), Some("order-1"));
-/// ```
-#[derive(Debug, Clone)]
-#[must_use = "call .build() to get the receipt"]
-pub struct DeliveryReceiptBuilder {
-    transaction_id: TransactionId,
-    status: DeliveryStatus,
-    code: Option<DeliveryCode>,
-    description: Option<String>,
-    additional_info: String,
-    destination: String,
-    destination_type: String,
-    channel: String,
-    timestamp: Option<OffsetDateTime>,
-    sub_transaction_id: String,
-    correlation_id: String,
-    callback_data: String,
-    identity_key_hash: Option<String>,
-}
-
-impl DeliveryReceiptBuilder {
-    /// Sets the status code (default: from the status).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).code(DeliveryCode::ReEngagement).build();
-    /// assert_eq!(r.description(), Some("Re-engagement message"));
-    /// ```
-    pub fn code(mut self, code: DeliveryCode) -> Self {
-        self.code = Some(code);
-        self
-    }
-
-    /// Sets `Description` (default: [`DeliveryCode::description`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).description("Oops").build();
-    /// assert_eq!(r.description(), Some("Oops"));
-    /// ```
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets `additionalInfo`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).additional_info("(#131049) | x").build();
-    /// assert_eq!(r.meta_error_code(), Some(131_049));
-    /// ```
-    pub fn additional_info(mut self, info: impl Into<String>) -> Self {
-        self.additional_info = info.into();
-        self
-    }
-
-    /// Sets `destination` (a WhatsApp id: digits with country code, no `+`).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).destination("447400123456").build();
-    /// assert_eq!(r.destination(), Some("447400123456"));
-    /// ```
-    pub fn destination(mut self, destination: impl Into<String>) -> Self {
-        self.destination = destination.into();
-        self
-    }
-
-    /// Sets `destinationType` (default `waid`).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).destination_type("bsuid").build();
-    /// assert_eq!(r.destination_type(), Some("bsuid"));
-    /// ```
-    pub fn destination_type(mut self, destination_type: impl Into<String>) -> Self {
-        self.destination_type = destination_type.into();
-        self
-    }
-
-    /// Sets `timeStamp` (default: now). Written with milliseconds, `Z` for UTC, else the
-    /// offset (`+05:30`), as the platform does.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// use time::macros::datetime;
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read)
-    ///     .timestamp(datetime!(2019-03-04 15:19:21.157 +05:30)).build();
-    /// assert_eq!(r.timestamp_raw(), Some("2019-03-04T15:19:21.157+05:30"));
-    /// ```
-    pub fn timestamp(mut self, at: OffsetDateTime) -> Self {
-        self.timestamp = Some(at);
-        self
-    }
-
-    /// Sets `subtid`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).sub_transaction_id("1").build();
-    /// assert_eq!(r.sub_transaction_id(), Some("1"));
-    /// ```
-    pub fn sub_transaction_id(mut self, subtid: impl Into<String>) -> Self {
-        self.sub_transaction_id = subtid.into();
-        self
-    }
-
-    /// Sets `correlationid` (echo of the send request's).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).correlation_id("c").build();
-    /// assert_eq!(r.correlation_id(), Some("c"));
-    /// ```
-    pub fn correlation_id(mut self, correlation_id: impl Into<String>) -> Self {
-        self.correlation_id = correlation_id.into();
-        self
-    }
-
-    /// Sets `callbackData` (echo of the send request's).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).callback_data("d").build();
-    /// assert_eq!(r.callback_data(), Some("d"));
-    /// ```
-    pub fn callback_data(mut self, callback_data: impl Into<String>) -> Self {
-        self.callback_data = callback_data.into();
-        self
-    }
-
-    /// Adds `identityKeyHash` to `deliveryInfo` (absent by default, as in the FAQ samples).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).identity_key_hash("z2X=").build();
-    /// assert_eq!(r.identity_key_hash(), Some("z2X="));
-    /// ```
-    pub fn identity_key_hash(mut self, hash: impl Into<String>) -> Self {
-        self.identity_key_hash = Some(hash.into());
-        self
-    }
-
-    /// Finishes the receipt.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Submitted).build();
-    /// assert_eq!(r.description(), Some("Submitted"));
-    /// ```
-    pub fn build(self) -> DeliveryReceipt {
-        let code = self.code.unwrap_or(match self.status {
-            DeliveryStatus::Submitted => DeliveryCode::Submitted,
-            DeliveryStatus::Delivered => DeliveryCode::Delivered,
-            DeliveryStatus::Read => DeliveryCode::Read,
-            DeliveryStatus::Failed | DeliveryStatus::Unknown(_) => DeliveryCode::UnknownException,
-        });
-        let description = self
-            .description
-            .unwrap_or_else(|| code.description().unwrap_or_default().to_owned());
-        let timestamp =
-            super::format_timestamp(self.timestamp.unwrap_or_else(OffsetDateTime::now_utc));
-        let q = |s: &str| super::json_string(s);
-        let mut info = vec![
-            ("deliveryChannel", q(&self.channel)),
-            ("Description", q(&description)),
-            ("destinationType", q(&self.destination_type)),
-            ("timeStamp", q(&timestamp)),
-            ("code", q(code.as_str())),
-            ("additionalInfo", q(&self.additional_info)),
-            ("deliveryStatus", q(self.status.as_str())),
-            ("destination", q(&self.destination)),
-        ];
-        if let Some(hash) = &self.identity_key_hash {
-            info.push(("identityKeyHash", q(hash)));
-        }
-        let notification = super::ordered_object(&[
-            ("subtid", q(&self.sub_transaction_id)),
-            ("deliveryInfo", super::ordered_object(&info)),
-            ("correlationid", q(&self.correlation_id)),
-            ("callbackData", q(&self.callback_data)),
-            ("transid", q(self.transaction_id.as_str())),
-        ]);
-        let raw = super::ordered_object(&[("deliveryInfoNotification", notification)]);
-        let owned = |s: &str| (!s.is_empty()).then(|| Text::Owned(s.into()));
-        DeliveryReceipt {
-            description: owned(&description),
-            additional_info: owned(&self.additional_info),
-            destination: owned(&self.destination),
-            destination_type: owned(&self.destination_type),
-            timestamp: owned(&timestamp),
-            sub_transaction_id: owned(&self.sub_transaction_id),
-            correlation_id: owned(&self.correlation_id),
-            callback_data: owned(&self.callback_data),
-            channel: owned(&self.channel),
-            identity_key_hash: self.identity_key_hash.as_deref().and_then(owned),
-            transaction_id: (!self.transaction_id.as_str().is_empty())
-                .then_some(self.transaction_id),
-            status: Some(self.status),
-            code: Some(code),
-            raw: raw.into(),
-        }
-    }
-}
+kept_body_impls!(DeliveryReceipt);
 
 /// The delivery status of a message (`deliveryStatus`).
 ///
@@ -978,31 +615,7 @@ impl DeliveryStatus {
     }
 }
 
-impl FromStr for DeliveryStatus {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(s))
-    }
-}
-
-impl fmt::Display for DeliveryStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for DeliveryStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for DeliveryStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+wire_string_impls!(DeliveryStatus, from_wire);
 
 /// Whether resending a failed message could succeed, inferred from the code's description.
 ///
@@ -1289,28 +902,4 @@ impl DeliveryCode {
     }
 }
 
-impl FromStr for DeliveryCode {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_code(s))
-    }
-}
-
-impl fmt::Display for DeliveryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for DeliveryCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for DeliveryCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(Self::from_code(&value))
-    }
-}
+wire_string_impls!(DeliveryCode, from_code);

@@ -18,10 +18,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
 use mime::Mime;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use url::Url;
@@ -29,6 +28,9 @@ use url::Url;
 use super::{Text, WebhookError, Wire, take_text};
 use crate::phone::PhoneNumber;
 use crate::recipient::{Bsuid, Recipient};
+
+mod builder;
+pub use builder::InboundMessageBuilder;
 
 // Slots of the inbound fields in `Wire::top`, in the order of `super::INBOUND_KEYS`.
 pub(crate) const USER_ID: usize = 0;
@@ -186,85 +188,44 @@ impl InboundMessage {
         })
     }
 
-    /// Starts an inbound message (an `MO` text by default), for the sandbox and for testing
-    /// your own handlers. The result has the FAQ's wire shape, all values strings.
-    ///
-    /// `waid` is written as given. For a username user, who has no phone number, give `""`
-    /// and set the BSUID with [`InboundMessageBuilder::bsuid`], or use [`Self::builder_from`].
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::builder("a_155054536910425280", "9199xxxxxxxx").text("Hello").build()?;
-    /// assert_eq!(m.text(), Some("Hello"));
-    /// assert!(m.raw().contains(r#""attachments":"[]""#));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn builder(app_id: impl Into<String>, waid: impl Into<String>) -> InboundMessageBuilder {
-        InboundMessageBuilder {
-            app_id: app_id.into(),
-            waid: waid.into(),
-            user_id: String::new(),
-            username: String::new(),
-            text: String::new(),
-            attachments: Vec::new(),
-            location: None,
-            postback: None,
-            transaction_id: None,
-            tid: String::new(),
-            timestamp: None,
-        }
-    }
-
-    /// Starts an inbound message from `from`: a phone number becomes the `waid` (its digits),
-    /// a BSUID the `userId` of a username user, with `"waid":""` (see
-    /// [`InboundMessageBuilder::bsuid`]).
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::{Bsuid, PhoneNumber};
-    /// use webex_connect_whatsapp::webhook::InboundMessage;
-    ///
-    /// let phone = PhoneNumber::parse("+44 7400 123456")?;
-    /// let m = InboundMessage::builder_from("a_1", &phone).text("Hi").build()?;
-    /// assert_eq!(m.waid(), Some("447400123456"));
-    ///
-    /// let id = Bsuid::new("US.13491208655302741918")?;
-    /// let m = InboundMessage::builder_from("a_1", &id).username("asha").text("Hi").build()?;
-    /// assert_eq!((m.waid(), m.bsuid(), m.username()), (None, Some(&id), Some("asha")));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn builder_from(
-        app_id: impl Into<String>,
-        from: impl Into<Recipient>,
-    ) -> InboundMessageBuilder {
-        match from.into() {
-            Recipient::Phone(phone) => Self::builder(app_id, phone.waid()),
-            Recipient::Bsuid(id) => Self::builder(app_id, "").bsuid(id),
-        }
-    }
-
     /// The undecoded JSON text of a field kept with `Kind::Literal`.
     fn literal<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
         super::text(&self.raw, field)
     }
 
-    fn text_of<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
-        super::text(&self.raw, field)
+    /// Decodes a field that holds JSON inside a string; `None` when the field is absent or
+    /// empty, so each accessor picks its own "nothing" (an empty list, no location).
+    fn embedded<T: serde::de::DeserializeOwned>(
+        &self,
+        field: Option<&Text>,
+        name: &'static str,
+        expected: &'static str,
+    ) -> Result<Option<T>, WebhookError> {
+        self.literal(field)
+            .map(|text| {
+                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
+                    field: name,
+                    expected,
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
     }
 
-    /// The sender's WhatsApp id (`waid`), exactly as received: digits (it may be masked:
-    /// `9199xxxxxxxx`) or a normalized WAID such as `IN.2149372115xxxxxx`. `None` for a
-    /// username user, who reaches the business with no phone number.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx"}"#)?;
-    /// assert_eq!(m.waid(), Some("9199xxxxxxxx"));
-    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"","userId":"US.1349"}"#)?;
-    /// assert_eq!(m.waid(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn waid(&self) -> Option<&str> {
-        self.text_of(self.waid.as_ref())
+    text_getters! {
+        /// The sender's WhatsApp id (`waid`), exactly as received: digits (it may be masked:
+        /// `9199xxxxxxxx`) or a normalized WAID such as `IN.2149372115xxxxxx`. `None` for a
+        /// username user, who reaches the business with no phone number.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx"}"#)?;
+        /// assert_eq!(m.waid(), Some("9199xxxxxxxx"));
+        /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"","userId":"US.1349"}"#)?;
+        /// assert_eq!(m.waid(), None);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn waid => waid;
     }
 
     /// The sender's business-scoped user id (`US.13491208655302741918`), kept exactly as
@@ -338,89 +299,35 @@ impl InboundMessage {
         &self.event
     }
 
-    /// The WhatsApp app (asset) that received it (`appId`), e.g. `a_155054536910425280`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","appId":"a_1"}"#)?;
-    /// assert_eq!(m.app_id(), Some("a_1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn app_id(&self) -> Option<&str> {
-        self.text_of(self.app_id.as_ref())
-    }
+    text_getters! {
+        /// The WhatsApp app (asset) that received it (`appId`), e.g. `a_155054536910425280`.
+        fn app_id => app_id;
 
-    /// The user id (`userId`) exactly as received: a business-scoped user id for username
-    /// users (see [`Self::bsuid`]); empty in older samples.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","userId":""}"#)?;
-    /// assert_eq!(m.user_id(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn user_id(&self) -> Option<&str> {
-        self.text_of(self.user_id.as_ref())
-    }
+        /// The user id (`userId`) exactly as received: a business-scoped user id for username
+        /// users (see [`Self::bsuid`]); empty in older samples.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"waid":"1","userId":""}"#)?;
+        /// assert_eq!(m.user_id(), None);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn user_id => user_id;
 
-    /// The sender's WhatsApp username or profile name (`username`), when the platform sends one.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","username":"Asha"}"#)?;
-    /// assert_eq!(m.username(), Some("Asha"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn username(&self) -> Option<&str> {
-        self.text_of(self.username.as_ref())
-    }
+        /// The sender's WhatsApp username or profile name (`username`), when the platform sends one.
+        fn username => username;
 
-    /// The channel (`channel`), `WhatsApp` for this crate.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","channel":"WhatsApp"}"#)?;
-    /// assert_eq!(m.channel(), Some("WhatsApp"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn channel(&self) -> Option<&str> {
-        self.text_of(self.channel.as_ref())
-    }
+        /// The channel (`channel`), `WhatsApp` for this crate.
+        fn channel => channel;
 
-    /// The message text (`message`); `None` when empty (media, location, button replies).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","message":"Hi"}"#)?;
-    /// assert_eq!(m.text(), Some("Hi"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn text(&self) -> Option<&str> {
-        self.text_of(self.message.as_ref())
-    }
+        /// The message text (`message`); `None` when empty (media, location, button replies).
+        fn text => message;
 
-    /// The platform's id of this message (`tid`), e.g. `0cab6280-..._0`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","tid":"abc_0"}"#)?;
-    /// assert_eq!(m.tid(), Some("abc_0"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn tid(&self) -> Option<&str> {
-        self.text_of(self.tid.as_ref())
-    }
+        /// The platform's id of this message (`tid`), e.g. `0cab6280-..._0`.
+        fn tid => tid;
 
-    /// For a button reply, the `transid` of the message whose button was pressed.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","transid":"5c9f"}"#)?;
-    /// assert_eq!(m.transaction_id(), Some("5c9f"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn transaction_id(&self) -> Option<&str> {
-        self.text_of(self.transid.as_ref())
+        /// For a button reply, the `transid` of the message whose button was pressed.
+        fn transaction_id => transid;
     }
 
     /// When the user sent it (`ts`, RFC 3339, possibly with an offset such as `+05:30`).
@@ -438,28 +345,26 @@ impl InboundMessage {
         self.timestamp_raw().and_then(super::parse_timestamp)
     }
 
-    /// The `ts` text as received.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","ts":"soon"}"#)?;
-    /// assert_eq!((m.timestamp(), m.timestamp_raw()), (None, Some("soon")));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn timestamp_raw(&self) -> Option<&str> {
-        self.text_of(self.ts.as_ref())
-    }
+    text_getters! {
+        /// The `ts` text as received.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"waid":"1","ts":"soon"}"#)?;
+        /// assert_eq!((m.timestamp(), m.timestamp_raw()), (None, Some("soon")));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn timestamp_raw => ts;
 
-    /// The `datetime` field as received (its format is not documented).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","datetime":"2022-01-11 15:52:12"}"#)?;
-    /// assert_eq!(m.datetime_raw(), Some("2022-01-11 15:52:12"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn datetime_raw(&self) -> Option<&str> {
-        self.text_of(self.datetime.as_ref())
+        /// The `datetime` field as received (its format is not documented).
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"waid":"1","datetime":"2022-01-11 15:52:12"}"#)?;
+        /// assert_eq!(m.datetime_raw(), Some("2022-01-11 15:52:12"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn datetime_raw => datetime;
     }
 
     /// The media the user sent, decoded from the `attachments` JSON string (empty when none).
@@ -479,16 +384,12 @@ impl InboundMessage {
     /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON array of attachments
     /// (each with a valid `mime_type` and `url`); [`Self::attachments_raw`] still has it.
     pub fn attachments(&self) -> Result<Vec<Attachment>, WebhookError> {
-        match self.literal(self.attachments.as_ref()) {
-            None => Ok(Vec::new()),
-            Some(text) => {
-                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
-                    field: "attachments",
-                    expected: "a JSON array of attachments",
-                    reason: e.to_string(),
-                })
-            }
-        }
+        self.embedded(
+            self.attachments.as_ref(),
+            "attachments",
+            "a JSON array of attachments",
+        )
+        .map(Option::unwrap_or_default)
     }
 
     /// The `attachments` JSON text, taken out of its string (or as sent, if it was not one).
@@ -519,16 +420,7 @@ impl InboundMessage {
     /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON object;
     /// [`Self::location_raw`] still has it.
     pub fn location(&self) -> Result<Option<Location>, WebhookError> {
-        match self.literal(self.location.as_ref()) {
-            None => Ok(None),
-            Some(text) => super::decode_embedded(text).map(Some).map_err(|e| {
-                WebhookError::InvalidEmbeddedJson {
-                    field: "location",
-                    expected: "a JSON location object",
-                    reason: e.to_string(),
-                }
-            }),
-        }
+        self.embedded(self.location.as_ref(), "location", "a JSON location object")
     }
 
     /// The `location` JSON text, taken out of its string (or as sent, if it was not one).
@@ -559,16 +451,12 @@ impl InboundMessage {
     /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON array;
     /// [`Self::contacts_raw`] still has it.
     pub fn contacts(&self) -> Result<Vec<Value>, WebhookError> {
-        match self.literal(self.contacts.as_ref()) {
-            None => Ok(Vec::new()),
-            Some(text) => {
-                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
-                    field: "contacts",
-                    expected: "a JSON array of contacts",
-                    reason: e.to_string(),
-                })
-            }
-        }
+        self.embedded(
+            self.contacts.as_ref(),
+            "contacts",
+            "a JSON array of contacts",
+        )
+        .map(Option::unwrap_or_default)
     }
 
     /// The `contacts` JSON text, taken out of its string (or as sent, if it was not one).
@@ -583,76 +471,45 @@ impl InboundMessage {
         self.literal(self.contacts.as_ref()).map(super::unescape)
     }
 
-    /// The `system` field as received (undocumented; usually empty).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","system":""}"#)?;
-    /// assert_eq!(m.system(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn system(&self) -> Option<&str> {
-        self.text_of(self.system.as_ref())
-    }
+    text_getters! {
+        /// The `system` field as received (undocumented; usually empty).
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"waid":"1","system":""}"#)?;
+        /// assert_eq!(m.system(), None);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn system => system;
 
-    /// The `errors` field as received (usually empty).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","errors":"bad media"}"#)?;
-    /// assert_eq!(m.errors(), Some("bad media"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn errors(&self) -> Option<&str> {
-        self.text_of(self.errors.as_ref())
-    }
+        /// The `errors` field as received (usually empty).
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"waid":"1","errors":"bad media"}"#)?;
+        /// assert_eq!(m.errors(), Some("bad media"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn errors => errors;
 
-    /// The sender's identity key hash (`identityKeyHash`), when identity checks are on.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","identityKeyHash":"z2X="}"#)?;
-    /// assert_eq!(m.identity_key_hash(), Some("z2X="));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn identity_key_hash(&self) -> Option<&str> {
-        self.text_of(self.identity_key_hash.as_ref())
-    }
+        /// The sender's identity key hash (`identityKeyHash`), when identity checks are on.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"waid":"1","identityKeyHash":"z2X="}"#)?;
+        /// assert_eq!(m.identity_key_hash(), Some("z2X="));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn identity_key_hash => identity_key_hash;
 
-    /// For a button reply, the button's label (`buttonText`).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1","buttonText":"Yes"}"#)?;
-    /// assert_eq!(m.button_text(), Some("Yes"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn button_text(&self) -> Option<&str> {
-        self.text_of(self.button_text.as_ref())
-    }
+        /// For a button reply, the button's label (`buttonText`).
+        fn button_text => button_text;
 
-    /// For a button reply, the payload you gave the quick-reply button (`buttonPayload`).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1","buttonPayload":"YES_1"}"#)?;
-    /// assert_eq!(m.button_payload(), Some("YES_1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn button_payload(&self) -> Option<&str> {
-        self.text_of(self.button_payload.as_ref())
-    }
+        /// For a button reply, the payload you gave the quick-reply button (`buttonPayload`).
+        fn button_payload => button_payload;
 
-    /// The `clientUUID` of a button reply, as received.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","clientUUID":"0f6e"}"#)?;
-    /// assert_eq!(m.client_uuid(), Some("0f6e"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn client_uuid(&self) -> Option<&str> {
-        self.text_of(self.client_uuid.as_ref())
+        /// The `clientUUID` of a button reply, as received.
+        fn client_uuid => client_uuid;
     }
 
     /// The body exactly as received (or as built).
@@ -729,264 +586,7 @@ impl fmt::Debug for InboundMessage {
     }
 }
 
-impl PartialEq for InboundMessage {
-    fn eq(&self, other: &Self) -> bool {
-        super::same_json(&self.raw, &other.raw)
-    }
-}
-
-impl Serialize for InboundMessage {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        super::serialize_raw(&self.raw, serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for InboundMessage {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        Self::from_slice(value.to_string().as_bytes()).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Builds an [`InboundMessage`] in the FAQ's wire shape (see [`InboundMessage::builder`]).
-///
-/// ```
-/// use webex_connect_whatsapp::webhook::{Attachment, InboundMessage};
-/// let image = Attachment::new(mime::IMAGE_JPEG, "https://example.com/a.jpg".parse()?);
-/// let m = InboundMessage::builder("a_1", "9199xxxxxxxx").attachment(image.clone()).build()?;
-/// assert_eq!(m.attachments()?, vec![image]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-#[must_use = "call .build() to get the message"]
-pub struct InboundMessageBuilder {
-    app_id: String,
-    waid: String,
-    user_id: String,
-    username: String,
-    text: String,
-    attachments: Vec<Attachment>,
-    location: Option<Location>,
-    postback: Option<(String, String)>,
-    transaction_id: Option<String>,
-    tid: String,
-    timestamp: Option<OffsetDateTime>,
-}
-
-impl InboundMessageBuilder {
-    /// Sets the message text (`message`).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::builder("a_1", "1").text("Hi").build()?;
-    /// assert_eq!(m.text(), Some("Hi"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn text(mut self, text: impl Into<String>) -> Self {
-        self.text = text.into();
-        self
-    }
-
-    /// Adds an attachment (encoded into the `attachments` JSON string).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{Attachment, InboundMessage};
-    /// let a = Attachment::new(mime::IMAGE_PNG, "https://example.com/a.png".parse()?).with_caption("A");
-    /// let m = InboundMessage::builder("a_1", "1").attachment(a).build()?;
-    /// assert_eq!(m.attachments()?[0].caption.as_deref(), Some("A"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn attachment(mut self, attachment: Attachment) -> Self {
-        self.attachments.push(attachment);
-        self
-    }
-
-    /// Sets the shared location (encoded into the `location` JSON string).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{InboundMessage, Location};
-    /// let m = InboundMessage::builder("a_1", "1").location(Location::new(17.4, 78.3)?).build()?;
-    /// assert_eq!(m.location()?.and_then(|l| l.longitude()), Some(78.3));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn location(mut self, location: Location) -> Self {
-        self.location = Some(location);
-        self
-    }
-
-    /// Makes it a button reply (`event: "postback"`) with `buttonText` and `buttonPayload`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
-    /// let m = InboundMessage::builder("a_1", "1").postback("Yes", "YES_1").build()?;
-    /// assert_eq!(m.event(), &InboundEvent::Postback);
-    /// assert_eq!(m.button_payload(), Some("YES_1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn postback(mut self, button_text: impl Into<String>, payload: impl Into<String>) -> Self {
-        self.postback = Some((button_text.into(), payload.into()));
-        self
-    }
-
-    /// Sets `transid` (for a button reply: the message whose button was pressed).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::builder("a_1", "1").transaction_id("t1").build()?;
-    /// assert_eq!(m.transaction_id(), Some("t1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn transaction_id(mut self, transid: impl Into<String>) -> Self {
-        self.transaction_id = Some(transid.into());
-        self
-    }
-
-    /// Sets `userId` as given (see [`Self::bsuid`] for a business-scoped user id).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::builder("a_1", "1").user_id("u1").build()?;
-    /// assert_eq!(m.user_id(), Some("u1"));
-    /// assert_eq!(m.bsuid(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = user_id.into();
-        self
-    }
-
-    /// Sets the sender's business-scoped user id, written to `userId`.
-    ///
-    /// With an empty `waid` this simulates a username user, who reaches the business with no
-    /// phone number; with a `waid` it simulates a user who sends both ids.
-    ///
-    /// UNVERIFIED: where the platform puts the BSUID inbound is not documented; `userId` is
-    /// the field inbound bodies already carry (the parser also reads a `bsuid` field). A
-    /// missing phone number is written as `"waid":""` rather than left out, because the
-    /// documented sample sends every field and uses `""` for "not set" (`userId`,
-    /// `username`, `location`); the parser reads an absent `waid` the same way.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::Bsuid;
-    /// use webex_connect_whatsapp::webhook::InboundMessage;
-    ///
-    /// let id = Bsuid::new("US.13491208655302741918")?;
-    /// let m = InboundMessage::builder("a_1", "").bsuid(id.clone()).username("asha").text("Hi").build()?;
-    /// assert_eq!(m.waid(), None);
-    /// assert_eq!(m.bsuid(), Some(&id));
-    /// assert_eq!(m.reply_to(), Some(id.into()));
-    /// assert!(m.raw().contains(r#""userId":"US.13491208655302741918""#));
-    /// assert!(m.raw().contains(r#""waid":"""#));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn bsuid(mut self, bsuid: Bsuid) -> Self {
-        self.user_id = bsuid.into_string();
-        self
-    }
-
-    /// Sets `username`, the WhatsApp username (or profile name) the platform passes on.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::builder("a_1", "1").username("asha").build()?;
-    /// assert_eq!(m.username(), Some("asha"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn username(mut self, username: impl Into<String>) -> Self {
-        self.username = username.into();
-        self
-    }
-
-    /// Sets `tid`, the platform's id of the inbound message.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::builder("a_1", "1").tid("abc_0").build()?;
-    /// assert_eq!(m.tid(), Some("abc_0"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn tid(mut self, tid: impl Into<String>) -> Self {
-        self.tid = tid.into();
-        self
-    }
-
-    /// Sets `ts` (default: now), written with milliseconds and `Z` or the offset.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// use time::macros::datetime;
-    /// let m = InboundMessage::builder("a_1", "1").timestamp(datetime!(2019-03-03 07:40:51.297 UTC)).build()?;
-    /// assert_eq!(m.timestamp_raw(), Some("2019-03-03T07:40:51.297Z"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn timestamp(mut self, at: OffsetDateTime) -> Self {
-        self.timestamp = Some(at);
-        self
-    }
-
-    /// Finishes the message.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// assert!(InboundMessage::builder("a_1", "").build().is_err());
-    /// assert!(InboundMessage::builder("a_1", "").user_id("u1").build().is_ok());
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`WebhookError::NoSender`] when both the WhatsApp id and the user id are empty.
-    pub fn build(self) -> Result<InboundMessage, WebhookError> {
-        if self.waid.is_empty() && self.user_id.is_empty() {
-            return Err(WebhookError::NoSender);
-        }
-        let q = |s: &str| super::json_string(s);
-        let embedded = |field: &'static str, value: Result<String, serde_json::Error>| {
-            value.map_err(|e| WebhookError::InvalidEmbeddedJson {
-                field,
-                expected: "serializable JSON",
-                reason: e.to_string(),
-            })
-        };
-        let ts = super::format_timestamp(self.timestamp.unwrap_or_else(OffsetDateTime::now_utc));
-        let event = if self.postback.is_some() {
-            "postback"
-        } else {
-            "MO"
-        };
-        let mut members = vec![("userId", q(&self.user_id))];
-        // Only when set, so messages built without one keep the FAQ samples' exact shape.
-        if !self.username.is_empty() {
-            members.push(("username", q(&self.username)));
-        }
-        members.extend([
-            ("channel", q("WhatsApp")),
-            ("appId", q(&self.app_id)),
-            ("event", q(event)),
-            ("waid", q(&self.waid)),
-        ]);
-        if let Some((text, payload)) = &self.postback {
-            members.push(("buttonText", q(text)));
-            members.push(("buttonPayload", q(payload)));
-        } else {
-            let attachments = embedded("attachments", serde_json::to_string(&self.attachments))?;
-            let location = match &self.location {
-                Some(l) => embedded("location", serde_json::to_string(l))?,
-                None => String::new(),
-            };
-            members.push(("message", q(&self.text)));
-            members.push(("attachments", q(&attachments)));
-            members.push(("system", q("")));
-            members.push(("location", q(&location)));
-        }
-        if let Some(transid) = &self.transaction_id {
-            members.push(("transid", q(transid)));
-        }
-        members.push(("ts", q(&ts)));
-        members.push(("tid", q(&self.tid)));
-        let raw = super::ordered_object(&members);
-        InboundMessage::from_slice(raw.as_bytes())
-    }
-}
+kept_body_impls!(InboundMessage);
 
 /// What an inbound webhook reports (`event`).
 ///
@@ -1033,31 +633,7 @@ impl InboundEvent {
     }
 }
 
-impl FromStr for InboundEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(s))
-    }
-}
-
-impl fmt::Display for InboundEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for InboundEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for InboundEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+wire_string_impls!(InboundEvent, from_wire);
 
 /// A media file the user sent (one entry of the `attachments` JSON string).
 ///
@@ -1230,43 +806,18 @@ impl Location {
         })
     }
 
-    /// Sets the place's name.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(0.0, 0.0)?.with_name("Here").name(), Some("Here"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+    string_setters! {
+        /// Sets the place's name.
+        #[must_use]
+        fn with_name => name as Some;
 
-    /// Sets the address.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(0.0, 0.0)?.with_address("1 Main St").address(), Some("1 Main St"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
+        /// Sets the address.
+        #[must_use]
+        fn with_address => address as Some;
 
-    /// Sets the place's URL.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(0.0, 0.0)?.with_url("https://example.com").url(), Some("https://example.com"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
+        /// Sets the place's URL.
+        #[must_use]
+        fn with_url => url as Some;
     }
 
     /// The latitude in degrees; `None` when absent or not a number (see
