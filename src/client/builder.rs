@@ -11,12 +11,12 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 use super::auth::{Credentials, JwtCredentials, ServiceKey};
-use super::env::{APP_ID_VAR, REGION_VAR, SERVICE_KEY_VAR};
 use super::error::Error;
 use super::retry::RetryPolicy;
 #[cfg(feature = "redis")]
 use super::throttle::SharedRateLimit;
 use super::throttle::Throttle;
+use super::{APP_ID_VAR, REGION_VAR, SERVICE_KEY_VAR};
 use super::{Client, Inner, MESSAGING_PATH};
 use crate::ids::AppId;
 use crate::url::NotHttps;

@@ -6,34 +6,14 @@ use std::num::NonZeroU32;
 
 use url::Url;
 
-use super::Client;
 use super::auth::{Credentials, JwtCredentials, ServiceKey};
 use super::builder::{ClientBuilder, Region, check_base_url};
 use super::error::Error;
+use super::{
+    APP_ID_VAR, BASE_URL_VAR, Client, REGION_VAR, SERVICE_ID_VAR, SERVICE_KEY_VAR,
+    SERVICE_SECRET_VAR, TPS_VAR,
+};
 use crate::ids::AppId;
-
-/// The service key of the WhatsApp app's service (sent in the `key` header).
-pub const SERVICE_KEY_VAR: &str = "WEBEX_CONNECT_SERVICE_KEY";
-
-/// The service id for JWT authentication (the token's `iss`); used with
-/// [`SERVICE_SECRET_VAR`].
-pub const SERVICE_ID_VAR: &str = "WEBEX_CONNECT_SERVICE_ID";
-
-/// The service secret for JWT authentication, base64 exactly as the service's API tab shows
-/// it; used with [`SERVICE_ID_VAR`].
-pub const SERVICE_SECRET_VAR: &str = "WEBEX_CONNECT_SERVICE_SECRET";
-
-/// The WhatsApp app id (`a_…`).
-pub const APP_ID_VAR: &str = "WEBEX_CONNECT_APP_ID";
-
-/// The region whose API host is used (`us`, `us1`, `eu`, `uk`, `ca`, `au`, `in`, `legacy-…`).
-pub const REGION_VAR: &str = "WEBEX_CONNECT_REGION";
-
-/// A base URL that replaces the region (https, or http on a loopback address).
-pub const BASE_URL_VAR: &str = "WEBEX_CONNECT_BASE_URL";
-
-/// Optional: the tenant's transactions per second, applied with [`ClientBuilder::rate_limit`].
-pub const TPS_VAR: &str = "WEBEX_CONNECT_TPS";
 
 impl ClientBuilder {
     /// Starts a builder configured from the environment:

@@ -57,10 +57,6 @@ pub use builder::{
 pub use bulk::{
     BulkBuilder, BulkProgress, BulkRecipient, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY,
 };
-pub use env::{
-    APP_ID_VAR, BASE_URL_VAR, REGION_VAR, SERVICE_ID_VAR, SERVICE_KEY_VAR, SERVICE_SECRET_VAR,
-    TPS_VAR,
-};
 pub use error::{Error, MAX_RAW_BODY_CHARS, OutcomeUnknownReason};
 pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
@@ -76,6 +72,32 @@ use throttle::Throttle;
 
 /// The path of the send endpoint under the API host.
 pub const MESSAGING_PATH: &str = "resources/v1/messaging";
+
+// The environment variables `ClientBuilder::from_env` reads. They live here, beside the
+// client, because both the reader (env.rs) and the builder's errors (builder.rs) name them.
+
+/// The service key of the WhatsApp app's service (sent in the `key` header).
+pub const SERVICE_KEY_VAR: &str = "WEBEX_CONNECT_SERVICE_KEY";
+
+/// The service id for JWT authentication (the token's `iss`); used with
+/// [`SERVICE_SECRET_VAR`].
+pub const SERVICE_ID_VAR: &str = "WEBEX_CONNECT_SERVICE_ID";
+
+/// The service secret for JWT authentication, base64 exactly as the service's API tab shows
+/// it; used with [`SERVICE_ID_VAR`].
+pub const SERVICE_SECRET_VAR: &str = "WEBEX_CONNECT_SERVICE_SECRET";
+
+/// The WhatsApp app id (`a_…`).
+pub const APP_ID_VAR: &str = "WEBEX_CONNECT_APP_ID";
+
+/// The region whose API host is used (`us`, `us1`, `eu`, `uk`, `ca`, `au`, `in`, `legacy-…`).
+pub const REGION_VAR: &str = "WEBEX_CONNECT_REGION";
+
+/// A base URL that replaces the region (https, or http on a loopback address).
+pub const BASE_URL_VAR: &str = "WEBEX_CONNECT_BASE_URL";
+
+/// Optional: the tenant's transactions per second, applied with [`ClientBuilder::rate_limit`].
+pub const TPS_VAR: &str = "WEBEX_CONNECT_TPS";
 
 /// The most bytes of a response body read; a send response for 1000 destinations is far less.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;

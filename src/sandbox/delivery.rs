@@ -8,8 +8,9 @@ use std::time::Duration;
 use tracing::Instrument as _;
 use url::Url;
 
+use super::payload::DestinationType;
 use super::payload::{self, Receipt, ReceiptStatus};
-use super::state::{DestinationType, MessageFate, SentWebhook, Shared, WebhookKind};
+use super::state::{MessageFate, SentWebhook, Shared, WebhookKind};
 use crate::ids::TransactionId;
 use crate::phone::mask;
 use crate::webhook::signature::{self as hub, SignatureAlgorithm};

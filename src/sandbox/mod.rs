@@ -121,9 +121,10 @@ pub use clock::{ClockRateError, SandboxClock};
 pub use faults::{
     FAULT_CORRELATION_PREFIX, FAULT_HEADER, Fault, FaultParseError, RandomFaults, RandomFaultsError,
 };
+pub use payload::DestinationType;
 pub use state::{
-    DestinationType, MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestOutcome,
-    ResponseShape, SentWebhook, WebhookKind,
+    MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape,
+    SentWebhook, WebhookKind,
 };
 pub use user::SandboxUser;
 

@@ -5,7 +5,6 @@ use serde_json::Value;
 use sha2::Digest as _;
 use time::OffsetDateTime;
 
-use super::state::DestinationType;
 use super::user::SandboxUser;
 use crate::webhook::{
     Attachment, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, Location,
@@ -413,5 +412,33 @@ mod tests {
         let id = uuid(&mut fastrand::Rng::with_seed(1));
         assert_eq!(id.len(), 36);
         assert_eq!(id.get(14..15), Some("4"));
+    }
+}
+
+/// What kind of id a destination is, as receipts name it in `destinationType`.
+///
+/// ```
+/// use webex_connect_whatsapp::sandbox::DestinationType;
+/// assert_eq!(DestinationType::Waid.as_str(), "waid");
+/// assert_eq!(DestinationType::Bsuid.as_str(), "bsuid");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum DestinationType {
+    /// A WhatsApp id or phone number (`destination[].waid`).
+    Waid,
+    /// A business-scoped user id (`destination[].bsuid`).
+    ///
+    /// UNVERIFIED: the docs show receipts only for `waid`; the sandbox writes `bsuid`.
+    Bsuid,
+}
+
+impl DestinationType {
+    /// The `destinationType` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waid => "waid",
+            Self::Bsuid => "bsuid",
+        }
     }
 }

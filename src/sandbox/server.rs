@@ -29,10 +29,11 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::delivery::{ReceiptPlan, spawn_receipts};
 use super::faults::{self, FAULT_HEADER, Fault};
+use super::payload::DestinationType;
 use super::state::{
-    DestinationType, MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape,
-    Shared, normalize_waid,
+    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape, Shared,
 };
+use super::user::normalize_waid;
 use crate::ids::TransactionId;
 use crate::recipient::Bsuid;
 use crate::send::{ResponseCode, ResponseEntry, SendRequest, SendRequestError, SendResponse};

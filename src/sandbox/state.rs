@@ -12,6 +12,7 @@ use url::Url;
 
 use super::clock::SandboxClock;
 use super::faults::{Fault, RandomFaultState};
+use super::payload::DestinationType;
 use crate::ids::{AppId, TransactionId};
 use crate::send::SendResponse;
 
@@ -149,34 +150,6 @@ pub enum MessageFate {
         /// The failure code.
         code: String,
     },
-}
-
-/// What kind of id a destination is, as receipts name it in `destinationType`.
-///
-/// ```
-/// use webex_connect_whatsapp::sandbox::DestinationType;
-/// assert_eq!(DestinationType::Waid.as_str(), "waid");
-/// assert_eq!(DestinationType::Bsuid.as_str(), "bsuid");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DestinationType {
-    /// A WhatsApp id or phone number (`destination[].waid`).
-    Waid,
-    /// A business-scoped user id (`destination[].bsuid`).
-    ///
-    /// UNVERIFIED: the docs show receipts only for `waid`; the sandbox writes `bsuid`.
-    Bsuid,
-}
-
-impl DestinationType {
-    /// The `destinationType` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waid => "waid",
-            Self::Bsuid => "bsuid",
-        }
-    }
 }
 
 /// One message the sandbox queued: one per destination id of a request. Every message of one
@@ -367,9 +340,4 @@ impl Drop for PendingGuard {
             .pending
             .send_modify(|n| *n = n.saturating_sub(1));
     }
-}
-
-/// `+919900012345` and `919900012345` name the same customer; a BSUID is kept as it is.
-pub(crate) fn normalize_waid(waid: &str) -> String {
-    waid.trim().trim_start_matches('+').to_owned()
 }

@@ -3,7 +3,6 @@
 use std::fmt;
 
 use super::SandboxError;
-use super::state::normalize_waid;
 use crate::phone::mask;
 use crate::recipient::Bsuid;
 
@@ -124,4 +123,9 @@ impl SandboxUser {
             .into_iter()
             .chain(self.bsuid.as_ref().map(Bsuid::as_str))
     }
+}
+
+/// `+919900012345` and `919900012345` name the same customer; a BSUID is kept as it is.
+pub(crate) fn normalize_waid(waid: &str) -> String {
+    waid.trim().trim_start_matches('+').to_owned()
 }
