@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::ProfileError;
+use super::{ProfileError, check_len};
 use crate::ids::{string_newtype_common, string_newtype_parse};
 
 /// The longest contact email, in characters.
@@ -48,14 +48,7 @@ impl ContactEmail {
     pub fn new(value: impl Into<String>) -> Result<Self, ProfileError> {
         let value = value.into();
         let trimmed = value.trim();
-        let actual = trimmed.chars().count();
-        if actual > MAX_EMAIL_CHARS {
-            return Err(ProfileError::TooLong {
-                field: "email",
-                actual,
-                max: MAX_EMAIL_CHARS,
-            });
-        }
+        check_len("email", Some(trimmed), MAX_EMAIL_CHARS)?;
         check_email(trimmed).map_err(|reason| ProfileError::InvalidEmail { reason })?;
         Ok(Self(trimmed.to_owned()))
     }

@@ -130,27 +130,22 @@ impl TryFrom<RawProfile> for BusinessProfile {
     type Error = ProfileError;
 
     fn try_from(raw: RawProfile) -> Result<Self, Self::Error> {
-        let builder = BusinessProfile::builder();
-        let builder = raw
-            .about
-            .into_iter()
-            .fold(builder, BusinessProfileBuilder::about);
-        let builder = raw
-            .address
-            .into_iter()
-            .fold(builder, BusinessProfileBuilder::address);
-        let builder = raw
-            .description
-            .into_iter()
-            .fold(builder, BusinessProfileBuilder::description);
-        let builder = raw
-            .email
-            .into_iter()
-            .fold(builder, BusinessProfileBuilder::email);
-        let builder = raw
-            .websites
-            .into_iter()
-            .fold(builder, BusinessProfileBuilder::website);
+        // The builder holds the same unchecked fields, so reading runs the same checks as
+        // building; destructured so that a new field cannot be forgotten here.
+        let RawProfile {
+            about,
+            address,
+            description,
+            email,
+            websites,
+        } = raw;
+        let builder = BusinessProfileBuilder {
+            about,
+            address,
+            description,
+            email,
+            websites,
+        };
         builder.build().map(|(profile, _)| profile)
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Body, SessionMessage, SessionMessageError};
+use super::{Body, SessionMessage, SessionMessageError, check_count};
 
 /// The most contacts one message may carry.
 pub const MAX_CONTACTS: usize = 5;
@@ -315,12 +315,9 @@ impl SessionMessage {
     /// [`SessionMessageError::InvalidContact`] for a name without `formatted_name` and another
     /// part.
     pub fn contacts(contacts: Vec<Contact>) -> Result<Self, SessionMessageError> {
-        if contacts.is_empty() || contacts.len() > MAX_CONTACTS {
-            return Err(SessionMessageError::ContactCount {
-                actual: contacts.len(),
-                max: MAX_CONTACTS,
-            });
-        }
+        check_count(contacts.len(), MAX_CONTACTS, |actual, max| {
+            SessionMessageError::ContactCount { actual, max }
+        })?;
         for (index, contact) in contacts.iter().enumerate() {
             contact.check(index)?;
         }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Body, SessionMessage, SessionMessageError, non_empty, read_media_url};
+use super::{Body, SessionMessage, SessionMessageError, check_count, non_empty, read_media_url};
 use crate::media::MediaUrl;
 use crate::text::{
     BodyText, FooterText, HeaderText, ListButtonText, ReplyButtonId, ReplyButtonTitle,
@@ -336,12 +336,9 @@ impl ListMessageBuilder {
         let (header, body, footer) = check_frame(self.header, self.body, self.footer)?;
         let button = ListButtonText::new(self.button)?;
         let count = self.sections.len();
-        if count == 0 || count > MAX_LIST_SECTIONS {
-            return Err(SessionMessageError::SectionCount {
-                actual: count,
-                max: MAX_LIST_SECTIONS,
-            });
-        }
+        check_count(count, MAX_LIST_SECTIONS, |actual, max| {
+            SessionMessageError::SectionCount { actual, max }
+        })?;
         let total: usize = self.sections.iter().map(|(_, rows)| rows.len()).sum();
         if total > MAX_LIST_ROWS {
             return Err(SessionMessageError::RowCount {
@@ -450,12 +447,9 @@ impl ReplyButtonsBuilder {
         }
         let header = text_header.map(ReplyHeader::Text).or(self.media_header);
         let count = self.buttons.len();
-        if count == 0 || count > MAX_REPLY_BUTTONS {
-            return Err(SessionMessageError::ReplyButtonCount {
-                actual: count,
-                max: MAX_REPLY_BUTTONS,
-            });
-        }
+        check_count(count, MAX_REPLY_BUTTONS, |actual, max| {
+            SessionMessageError::ReplyButtonCount { actual, max }
+        })?;
         let mut buttons: Vec<ReplyButton> = Vec::with_capacity(count);
         for (id, title) in self.buttons {
             let button = ReplyButton {
@@ -531,6 +525,12 @@ impl MediaHeaderWire {
 }
 
 impl HeaderWire {
+    fn text(text: &HeaderText) -> Self {
+        Self::Text {
+            text: text.as_str().to_owned(),
+        }
+    }
+
     /// Lists take only a text header.
     fn into_text(self) -> Result<String, SessionMessageError> {
         match self {
@@ -545,18 +545,43 @@ struct TextOnlyWire {
     text: String,
 }
 
+/// The header, body and footer a list and a reply-buttons message share on the wire, around
+/// the action that tells them apart.
 #[derive(Serialize, Deserialize)]
-pub(super) struct ListWire {
+pub(super) struct InteractiveWire<A> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     header: Option<HeaderWire>,
     body: TextOnlyWire,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     footer: Option<TextOnlyWire>,
-    action: ListActionWire,
+    action: A,
+}
+
+pub(super) type ListWire = InteractiveWire<ListActionWire>;
+pub(super) type ReplyWire = InteractiveWire<ReplyActionWire>;
+
+impl<A> InteractiveWire<A> {
+    fn new(
+        header: Option<HeaderWire>,
+        body: &BodyText,
+        footer: Option<&FooterText>,
+        action: A,
+    ) -> Self {
+        Self {
+            header,
+            body: TextOnlyWire {
+                text: body.as_str().to_owned(),
+            },
+            footer: footer.map(|f| TextOnlyWire {
+                text: f.as_str().to_owned(),
+            }),
+            action,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
-struct ListActionWire {
+pub(super) struct ListActionWire {
     button: String,
     sections: Vec<SectionWire>,
 }
@@ -577,17 +602,7 @@ struct RowWire {
 }
 
 #[derive(Serialize, Deserialize)]
-pub(super) struct ReplyWire {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    header: Option<HeaderWire>,
-    body: TextOnlyWire,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    footer: Option<TextOnlyWire>,
-    action: ReplyActionWire,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ReplyActionWire {
+pub(super) struct ReplyActionWire {
     buttons: Vec<ButtonWire>,
 }
 
@@ -605,9 +620,7 @@ struct ButtonReplyWire {
 
 fn reply_header_wire(header: Option<&ReplyHeader>) -> Option<HeaderWire> {
     header.map(|h| match h {
-        ReplyHeader::Text(t) => HeaderWire::Text {
-            text: t.as_str().to_owned(),
-        },
+        ReplyHeader::Text(t) => HeaderWire::text(t),
         ReplyHeader::Image(url) => HeaderWire::Image {
             image: MediaHeaderWire::new(url, None),
         },
@@ -620,19 +633,7 @@ fn reply_header_wire(header: Option<&ReplyHeader>) -> Option<HeaderWire> {
     })
 }
 
-fn header_wire(header: Option<&HeaderText>) -> Option<HeaderWire> {
-    header.map(|h| HeaderWire::Text {
-        text: h.as_str().to_owned(),
-    })
-}
-
-fn footer_wire(footer: Option<&FooterText>) -> Option<TextOnlyWire> {
-    footer.map(|f| TextOnlyWire {
-        text: f.as_str().to_owned(),
-    })
-}
-
-impl ListWire {
+impl InteractiveWire<ListActionWire> {
     pub(super) fn into_message(self) -> Result<SessionMessage, SessionMessageError> {
         let mut builder = SessionMessage::list(self.body.text, self.action.button);
         builder.header = self.header.map(HeaderWire::into_text).transpose()?;
@@ -655,36 +656,31 @@ impl ListWire {
     }
 
     pub(super) fn from_message(l: &ListMessage) -> Self {
-        Self {
-            header: header_wire(l.header.as_ref()),
-            body: TextOnlyWire {
-                text: l.body.as_str().to_owned(),
-            },
-            footer: footer_wire(l.footer.as_ref()),
-            action: ListActionWire {
-                button: l.button.as_str().to_owned(),
-                sections: l
-                    .sections
-                    .iter()
-                    .map(|s| SectionWire {
-                        title: s.title.as_ref().map(|t| t.as_str().to_owned()),
-                        rows: s
-                            .rows
-                            .iter()
-                            .map(|r| RowWire {
-                                id: r.id.as_str().to_owned(),
-                                title: r.title.as_str().to_owned(),
-                                description: r.description.as_ref().map(|d| d.as_str().to_owned()),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            },
-        }
+        let header = l.header.as_ref().map(HeaderWire::text);
+        let action = ListActionWire {
+            button: l.button.as_str().to_owned(),
+            sections: l
+                .sections
+                .iter()
+                .map(|s| SectionWire {
+                    title: s.title.as_ref().map(|t| t.as_str().to_owned()),
+                    rows: s
+                        .rows
+                        .iter()
+                        .map(|r| RowWire {
+                            id: r.id.as_str().to_owned(),
+                            title: r.title.as_str().to_owned(),
+                            description: r.description.as_ref().map(|d| d.as_str().to_owned()),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        Self::new(header, &l.body, l.footer.as_ref(), action)
     }
 }
 
-impl ReplyWire {
+impl InteractiveWire<ReplyActionWire> {
     pub(super) fn into_message(self) -> Result<SessionMessage, SessionMessageError> {
         let mut builder = SessionMessage::reply_buttons(self.body.text);
         match self.header {
@@ -714,24 +710,23 @@ impl ReplyWire {
     }
 
     pub(super) fn from_message(r: &ReplyButtonsMessage) -> Self {
-        Self {
-            header: reply_header_wire(r.header.as_ref()),
-            body: TextOnlyWire {
-                text: r.body.as_str().to_owned(),
-            },
-            footer: footer_wire(r.footer.as_ref()),
-            action: ReplyActionWire {
-                buttons: r
-                    .buttons
-                    .iter()
-                    .map(|b| ButtonWire::Reply {
-                        reply: ButtonReplyWire {
-                            id: b.id.as_str().to_owned(),
-                            title: b.title.as_str().to_owned(),
-                        },
-                    })
-                    .collect(),
-            },
-        }
+        let action = ReplyActionWire {
+            buttons: r
+                .buttons
+                .iter()
+                .map(|b| ButtonWire::Reply {
+                    reply: ButtonReplyWire {
+                        id: b.id.as_str().to_owned(),
+                        title: b.title.as_str().to_owned(),
+                    },
+                })
+                .collect(),
+        };
+        Self::new(
+            reply_header_wire(r.header.as_ref()),
+            &r.body,
+            r.footer.as_ref(),
+            action,
+        )
     }
 }

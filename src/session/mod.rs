@@ -519,6 +519,19 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|s| !s.is_empty())
 }
 
+/// Contacts, list sections and reply buttons are each "1 to `max`": one rule, one check.
+fn check_count(
+    actual: usize,
+    max: usize,
+    error: fn(usize, usize) -> SessionMessageError,
+) -> Result<(), SessionMessageError> {
+    if actual == 0 || actual > max {
+        Err(error(actual, max))
+    } else {
+        Ok(())
+    }
+}
+
 /// A media URL read from the wire: one check, shared by media messages and media headers.
 fn read_media_url(url: String) -> Result<MediaUrl, SessionMessageError> {
     MediaUrl::new(&url).map_err(|source| SessionMessageError::InvalidUrl { url, source })
