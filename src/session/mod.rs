@@ -149,14 +149,14 @@ pub enum SessionMessageError {
     },
     /// The MIME type is not one WhatsApp takes for this kind (`image/gif` for an image,
     /// `audio/ogg` without the opus codec, ...); the source is the [`MediaError`] from
-    /// [`media::check`], which lists what is allowed.
+    /// [`media::check`](crate::media::check), which lists what is allowed.
     #[error("{kind} message cannot carry media of type {mime:?}")]
     InvalidMimeType {
         /// The media kind.
         kind: MediaKind,
         /// The MIME type given.
         mime: String,
-        /// Why [`media::check`] refused it.
+        /// Why [`media::check`](crate::media::check) refused it.
         #[source]
         source: MediaError,
     },
