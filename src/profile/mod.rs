@@ -1,0 +1,386 @@
+//! The WhatsApp business profile: About, address, contact email, description, websites, the
+//! profile image and the display name.
+//!
+//! The Webex Connect FAQ's limits are hard errors; where Meta's current rules differ, the
+//! difference comes back as a [`Warning`]:
+//!
+//! | field | FAQ (error) | Meta (warning) |
+//! |---|---|---|
+//! | About | ≤ 256 characters | WhatsApp shows at most 139 |
+//! | Address | ≤ 256 characters | 256 |
+//! | Contact email | ≤ 128 characters, a valid address | 128 |
+//! | Description | ≤ 256 characters | 512 (the FAQ's 256 is stricter, so no warning arises) |
+//! | Websites | - | ≤ 2, each ≤ 256 characters, `http`/`https` only |
+//!
+//! Lengths are counted in characters (Unicode scalar values), not bytes.
+//!
+//! ```
+//! use webex_connect_whatsapp::profile::BusinessProfile;
+//!
+//! let (profile, warnings) = BusinessProfile::builder()
+//!     .about("Fresh bread every morning")
+//!     .email("hello@bakery.example")
+//!     .website("https://bakery.example")
+//!     .build()?;
+//! assert_eq!(profile.about(), Some("Fresh bread every morning"));
+//! assert!(warnings.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod display_name;
+mod email;
+mod image;
+
+pub use display_name::{
+    DisplayName, DisplayNameChangeError, DisplayNameChangePolicy, DisplayNameError,
+    MAX_ACRONYM_LETTERS, MAX_DISPLAY_NAME_CHARS, MIN_DISPLAY_NAME_CHARS,
+};
+pub use email::{ContactEmail, MAX_EMAIL_CHARS, MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS};
+pub use image::{
+    MAX_PROFILE_IMAGE_ASPECT, MIN_PROFILE_IMAGE_PIXELS, ProfileImage, ProfileImageError,
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::warning::Warning;
+
+/// The longest About text the FAQ allows, in characters.
+pub const MAX_ABOUT_CHARS: usize = 256;
+/// How much of the About text WhatsApp shows today (Meta), in characters. Longer texts get a
+/// warning.
+pub const META_ABOUT_VISIBLE_CHARS: usize = 139;
+/// The longest address, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 256;
+/// The longest description the FAQ allows, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 256;
+/// The longest description Meta allows, in characters (the FAQ's limit is stricter).
+pub const META_MAX_DESCRIPTION_CHARS: usize = 512;
+/// The most websites Meta shows on a profile. More get a warning.
+pub const META_MAX_WEBSITES: usize = 2;
+/// The longest website URL Meta accepts, in characters. Longer ones get a warning.
+pub const META_MAX_WEBSITE_CHARS: usize = 256;
+
+/// Why a business profile was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// A text field is longer than the FAQ allows.
+    #[error("{field} is {actual} characters long, but the max is {max}")]
+    TooLong {
+        /// Which field: `about`, `address`, `email` or `description`.
+        field: &'static str,
+        /// Its length in characters.
+        actual: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The contact email is not a usable address.
+    #[error("contact email is not a valid address: {reason}")]
+    InvalidEmail {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// The business profile's text fields and websites, checked against the FAQ's limits.
+///
+/// Built with [`BusinessProfile::builder`]. Serde uses Meta's field names (`about`,
+/// `address`, `description`, `email`, `websites`) and checks the limits when reading.
+///
+/// ```
+/// use webex_connect_whatsapp::profile::BusinessProfile;
+///
+/// let (profile, _) = BusinessProfile::builder().address("1 High St, Leeds").build()?;
+/// assert_eq!(serde_json::to_string(&profile)?, r#"{"address":"1 High St, Leeds"}"#);
+/// let back: BusinessProfile = serde_json::from_str(r#"{"address":"1 High St, Leeds"}"#)?;
+/// assert_eq!(back, profile);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawProfile")]
+pub struct BusinessProfile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    about: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<ContactEmail>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    websites: Vec<String>,
+}
+
+/// The wire shape, read before the limits are checked.
+#[derive(Deserialize)]
+struct RawProfile {
+    #[serde(default)]
+    about: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    websites: Vec<String>,
+}
+
+impl TryFrom<RawProfile> for BusinessProfile {
+    type Error = ProfileError;
+
+    fn try_from(raw: RawProfile) -> Result<Self, Self::Error> {
+        // The builder holds the same unchecked fields, so reading runs the same checks as
+        // building; destructured so that a new field cannot be forgotten here.
+        let RawProfile {
+            about,
+            address,
+            description,
+            email,
+            websites,
+        } = raw;
+        let builder = BusinessProfileBuilder {
+            about,
+            address,
+            description,
+            email,
+            websites,
+        };
+        builder.build().map(|(profile, _)| profile)
+    }
+}
+
+impl BusinessProfile {
+    /// Starts a profile; every field is optional.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// let (profile, warnings) = BusinessProfile::builder().build()?;
+    /// assert_eq!(profile, BusinessProfile::default());
+    /// assert!(warnings.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder() -> BusinessProfileBuilder {
+        BusinessProfileBuilder::default()
+    }
+
+    /// The About text.
+    pub fn about(&self) -> Option<&str> {
+        self.about.as_deref()
+    }
+
+    /// The address.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// let (p, _) = BusinessProfile::builder().address("1 High St").build()?;
+    /// assert_eq!(p.address(), Some("1 High St"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
+    /// The description.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// let (p, _) = BusinessProfile::builder().description("Bakery").build()?;
+    /// assert_eq!(p.description(), Some("Bakery"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The contact email.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// let (p, _) = BusinessProfile::builder().email("a@shop.example").build()?;
+    /// assert_eq!(p.email().map(|e| e.as_str()), Some("a@shop.example"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn email(&self) -> Option<&ContactEmail> {
+        self.email.as_ref()
+    }
+
+    /// The websites, in the order given.
+    pub fn websites(&self) -> &[String] {
+        &self.websites
+    }
+
+    /// The warnings for this profile, as [`BusinessProfileBuilder::build`] returns them (useful
+    /// after reading a profile with serde).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// let (p, warnings) = BusinessProfile::builder().about("x".repeat(140)).build()?;
+    /// assert_eq!(p.warnings(), warnings);
+    /// assert_eq!(warnings[0].rule(), "profile.about.visible");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        if let Some(about) = &self.about {
+            let chars = about.chars().count();
+            if chars > META_ABOUT_VISIBLE_CHARS {
+                warnings.push(Warning::new(
+                    "profile.about.visible",
+                    format!(
+                        "about is {chars} characters long, but WhatsApp shows at most \
+                         {META_ABOUT_VISIBLE_CHARS}"
+                    ),
+                ));
+            }
+        }
+        if self.websites.len() > META_MAX_WEBSITES {
+            warnings.push(Warning::new(
+                "profile.websites.count",
+                format!(
+                    "profile has {} websites, but WhatsApp accepts at most {META_MAX_WEBSITES}",
+                    self.websites.len()
+                ),
+            ));
+        }
+        for (index, site) in self.websites.iter().enumerate() {
+            let chars = site.chars().count();
+            if chars > META_MAX_WEBSITE_CHARS {
+                warnings.push(Warning::new(
+                    "profile.website.length",
+                    format!(
+                        "website {index} is {chars} characters long, but WhatsApp accepts at most \
+                         {META_MAX_WEBSITE_CHARS}"
+                    ),
+                ));
+            }
+            let http = url::Url::parse(site)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !http {
+                warnings.push(Warning::new(
+                    "profile.website.scheme",
+                    format!(
+                        "website {index} is not an http or https URL; WhatsApp accepts only those"
+                    ),
+                ));
+            }
+        }
+        warnings
+    }
+}
+
+/// Builds a [`BusinessProfile`]; the limits are checked in [`BusinessProfileBuilder::build`].
+///
+/// ```
+/// use webex_connect_whatsapp::profile::{BusinessProfile, ProfileError};
+///
+/// let err = BusinessProfile::builder().description("é".repeat(257)).build().unwrap_err();
+/// assert_eq!(
+///     err,
+///     ProfileError::TooLong { field: "description", actual: 257, max: 256 }
+/// );
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct BusinessProfileBuilder {
+    about: Option<String>,
+    address: Option<String>,
+    description: Option<String>,
+    email: Option<String>,
+    websites: Vec<String>,
+}
+
+impl BusinessProfileBuilder {
+    /// Sets the About text (at most [`MAX_ABOUT_CHARS`]; WhatsApp shows
+    /// [`META_ABOUT_VISIBLE_CHARS`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// assert!(BusinessProfile::builder().about("a".repeat(257)).build().is_err());
+    /// ```
+    pub fn about(mut self, about: impl Into<String>) -> Self {
+        self.about = Some(about.into());
+        self
+    }
+
+    /// Sets the address (at most [`MAX_ADDRESS_CHARS`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// assert!(BusinessProfile::builder().address("a".repeat(256)).build().is_ok());
+    /// ```
+    pub fn address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    /// Sets the description (at most [`MAX_DESCRIPTION_CHARS`]).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// assert!(BusinessProfile::builder().description("a".repeat(256)).build().is_ok());
+    /// ```
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the contact email (checked as [`ContactEmail::new`] does).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// assert!(BusinessProfile::builder().email("not-an-email").build().is_err());
+    /// ```
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Adds a website. Meta takes at most [`META_MAX_WEBSITES`], `http`/`https` only, each at
+    /// most [`META_MAX_WEBSITE_CHARS`]; breaking those gives warnings, not errors.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::profile::BusinessProfile;
+    /// let (_, warnings) = BusinessProfile::builder().website("ftp://shop.example").build()?;
+    /// assert_eq!(warnings[0].rule(), "profile.website.scheme");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn website(mut self, url: impl Into<String>) -> Self {
+        self.websites.push(url.into());
+        self
+    }
+
+    /// Checks the fields and returns the profile with its warnings.
+    ///
+    /// # Errors
+    ///
+    /// [`ProfileError::TooLong`] for a field over its FAQ limit (About, address and description
+    /// 256 characters, email 128) and [`ProfileError::InvalidEmail`] for a malformed email.
+    pub fn build(self) -> Result<(BusinessProfile, Vec<Warning>), ProfileError> {
+        check_len("about", self.about.as_deref(), MAX_ABOUT_CHARS)?;
+        check_len("address", self.address.as_deref(), MAX_ADDRESS_CHARS)?;
+        check_len(
+            "description",
+            self.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        )?;
+        let email = self.email.map(ContactEmail::new).transpose()?;
+        let profile = BusinessProfile {
+            about: self.about,
+            address: self.address,
+            description: self.description,
+            email,
+            websites: self.websites,
+        };
+        let warnings = profile.warnings();
+        Ok((profile, warnings))
+    }
+}
+
+fn check_len(field: &'static str, value: Option<&str>, max: usize) -> Result<(), ProfileError> {
+    let actual = value.map_or(0, |v| v.chars().count());
+    if actual > max {
+        return Err(ProfileError::TooLong { field, actual, max });
+    }
+    Ok(())
+}

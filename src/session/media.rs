@@ -1,0 +1,230 @@
+//! Media messages: image, audio, video, document and sticker, sent by URL with a MIME type
+//! WhatsApp takes for the kind.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Body, SessionMessage, SessionMessageError, non_empty, read_media_url};
+use crate::media::{self, MediaError, MediaKind, MediaUrl};
+use crate::text::Caption;
+
+/// A media message: image, audio, video, document or sticker, sent by URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaMessage {
+    kind: MediaKind,
+    url: MediaUrl,
+    mime_type: String,
+    caption: Option<Caption>,
+    filename: Option<String>,
+}
+
+impl MediaMessage {
+    /// The media kind.
+    pub fn kind(&self) -> MediaKind {
+        self.kind
+    }
+
+    /// Where Webex Connect fetches the media.
+    pub fn url(&self) -> &MediaUrl {
+        &self.url
+    }
+
+    /// The MIME type (`mimeType`), e.g. `image/jpeg`.
+    pub fn mime_type(&self) -> &str {
+        &self.mime_type
+    }
+
+    /// The caption (image, video and document only).
+    pub fn caption(&self) -> Option<&Caption> {
+        self.caption.as_ref()
+    }
+
+    /// The file name (documents only).
+    pub fn filename(&self) -> Option<&str> {
+        self.filename.as_deref()
+    }
+}
+
+impl SessionMessage {
+    /// Starts a media message of any kind; see [`image`](Self::image) for an example.
+    pub fn media(
+        kind: MediaKind,
+        url: MediaUrl,
+        mime_type: impl Into<String>,
+    ) -> MediaMessageBuilder {
+        MediaMessageBuilder {
+            kind,
+            url,
+            mime_type: mime_type.into(),
+            caption: None,
+            filename: None,
+        }
+    }
+
+    /// Starts an image message (JPEG or PNG); it may have a caption.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+    /// let m = SessionMessage::image(MediaUrl::new("https://example.com/a.png")?, "image/png")
+    ///     .caption("A chart")
+    ///     .build()?;
+    /// assert_eq!(m.as_media().unwrap().caption().unwrap().as_str(), "A chart");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn image(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+        Self::media(MediaKind::Image, url, mime_type)
+    }
+
+    /// Starts an audio message; audio takes no caption.
+    pub fn audio(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+        Self::media(MediaKind::Audio, url, mime_type)
+    }
+
+    /// Starts a video message; it may have a caption.
+    pub fn video(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+        Self::media(MediaKind::Video, url, mime_type)
+    }
+
+    /// Starts a document message; it may have a caption and a file name.
+    pub fn document(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+        Self::media(MediaKind::Document, url, mime_type)
+    }
+
+    /// Starts a sticker message (`image/webp`); stickers take no caption.
+    pub fn sticker(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+        Self::media(MediaKind::Sticker, url, mime_type)
+    }
+
+    /// The media of a media message.
+    pub fn as_media(&self) -> Option<&MediaMessage> {
+        match &self.0 {
+            Body::Media(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a media [`SessionMessage`]; checks run in [`build`](Self::build).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MediaMessageBuilder {
+    kind: MediaKind,
+    url: MediaUrl,
+    mime_type: String,
+    caption: Option<String>,
+    filename: Option<String>,
+}
+
+impl MediaMessageBuilder {
+    /// Sets the caption (image, video and document only; 1 to 1024 characters).
+    pub fn caption(mut self, caption: impl Into<String>) -> Self {
+        self.caption = Some(caption.into());
+        self
+    }
+
+    /// Sets the file name shown for a document.
+    pub fn filename(mut self, filename: impl Into<String>) -> Self {
+        self.filename = Some(filename.into());
+        self
+    }
+
+    /// Checks the message: a MIME type WhatsApp takes for the kind (see [`media::check`]:
+    /// JPEG or PNG images, opus-only Ogg audio, WEBP stickers, ...), a caption only on image,
+    /// video and document, a file name only on documents. The URL is already checked, being a
+    /// [`MediaUrl`].
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+    /// use webex_connect_whatsapp::session::SessionMessageError;
+    /// let gif = SessionMessage::image(MediaUrl::new("https://example.com/a.gif")?, "image/gif");
+    /// assert!(matches!(gif.build(), Err(SessionMessageError::InvalidMimeType { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SessionMessageError`] naming the first rule broken; nothing is dropped silently.
+    pub fn build(self) -> Result<SessionMessage, SessionMessageError> {
+        let kind = self.kind;
+        check_mime(kind, &self.mime_type)?;
+        let caption = match self.caption {
+            None => None,
+            Some(_)
+                if !matches!(
+                    kind,
+                    MediaKind::Image | MediaKind::Video | MediaKind::Document
+                ) =>
+            {
+                return Err(SessionMessageError::CaptionNotAllowed { kind });
+            }
+            Some(c) => Some(Caption::new(c)?),
+        };
+        let filename = match self.filename {
+            None => None,
+            Some(_) if kind != MediaKind::Document => {
+                return Err(SessionMessageError::FilenameNotAllowed { kind });
+            }
+            Some(f) if f.trim().is_empty() => {
+                return Err(SessionMessageError::EmptyField { field: "filename" });
+            }
+            Some(f) => Some(f),
+        };
+        Ok(SessionMessage(Body::Media(MediaMessage {
+            kind,
+            url: self.url,
+            mime_type: self.mime_type,
+            caption,
+            filename,
+        })))
+    }
+}
+
+/// The MIME type is kept as given (it goes on the wire unchanged); only the check parses it.
+fn check_mime(kind: MediaKind, value: &str) -> Result<(), SessionMessageError> {
+    let refused = |source| SessionMessageError::InvalidMimeType {
+        kind,
+        mime: value.to_owned(),
+        source,
+    };
+    // Something that does not parse as a MIME type is no type the kind takes either.
+    let mime: mime::Mime = value.parse().map_err(|_| {
+        refused(MediaError::UnsupportedMimeType {
+            kind,
+            mime: value.to_owned(),
+            allowed: kind.allowed_mime_types(),
+        })
+    })?;
+    media::check(kind, &mime, None, false).map_err(refused)
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct MediaWire {
+    url: String,
+    #[serde(rename = "mimeType", alias = "mime_type")]
+    mime_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    caption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    filename: Option<String>,
+}
+
+impl MediaWire {
+    pub(super) fn into_message(
+        self,
+        kind: MediaKind,
+    ) -> Result<SessionMessage, SessionMessageError> {
+        let url = read_media_url(self.url)?;
+        let mut builder = SessionMessage::media(kind, url, self.mime_type);
+        builder.caption = non_empty(self.caption);
+        builder.filename = non_empty(self.filename);
+        builder.build()
+    }
+
+    pub(super) fn from_message(m: &MediaMessage) -> Self {
+        Self {
+            url: m.url.as_str().to_owned(),
+            mime_type: m.mime_type.clone(),
+            caption: m.caption.as_ref().map(|c| c.as_str().to_owned()),
+            filename: m.filename.clone(),
+        }
+    }
+}
