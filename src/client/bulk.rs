@@ -9,15 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
-use time::OffsetDateTime;
-use url::Url;
 
 use super::{Client, Error, RequestOptions, SendReceipt};
-use crate::ids::{CallbackData, CorrelationId};
+use crate::ids::CorrelationId;
 use crate::phone::PhoneNumber;
 use crate::phone::mask as mask_phone;
 use crate::recipient::{Bsuid, Recipient};
-use crate::send::{Content, Destination, LinkOptions, MAX_DESTINATIONS, SendRequest};
+use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
 
 /// The default number of requests in flight during a bulk send.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 4;
@@ -210,35 +208,7 @@ impl<M> BulkBuilder<M> {
         self
     }
 
-    /// Data echoed in every delivery receipt of this send.
-    pub fn callback_data(mut self, data: CallbackData) -> Self {
-        self.options.callback_data = Some(data);
-        self
-    }
-
-    /// The URL that receives this send's delivery receipts.
-    pub fn notify_url(mut self, url: Url) -> Self {
-        self.options.notify_url = Some(url);
-        self
-    }
-
-    /// The authorization profile applied when calling the notify URL.
-    pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
-        self.options.notify_url_auth_id = Some(id.into());
-        self
-    }
-
-    /// The time after which the messages must not be sent.
-    pub fn expiry(mut self, at: OffsetDateTime) -> Self {
-        self.options.expiry = Some(at);
-        self
-    }
-
-    /// Link shortening and click tracking for every batch of this send (`options`).
-    pub fn link_options(mut self, options: LinkOptions) -> Self {
-        self.options.link_options = Some(options);
-        self
-    }
+    request_option_setters!("this send");
 
     /// The batch size actually used: the setting, capped at 1000 and at the rate limit.
     pub fn effective_batch_size(&self) -> usize {

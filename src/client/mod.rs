@@ -28,6 +28,42 @@
 //! # Ok(()) }
 //! ```
 
+/// The request-level option setters that one message ([`MessageBuilder`]) and a bulk or
+/// batch send ([`BulkBuilder`]) share, written once; `$whose` names what they apply to.
+macro_rules! request_option_setters {
+    ($whose:literal) => {
+        #[doc = concat!("Data echoed in every delivery receipt of ", $whose, ".")]
+        pub fn callback_data(mut self, data: $crate::ids::CallbackData) -> Self {
+            self.options.callback_data = Some(data);
+            self
+        }
+
+        #[doc = concat!("The URL that receives the delivery receipts of ", $whose, ".")]
+        pub fn notify_url(mut self, url: ::url::Url) -> Self {
+            self.options.notify_url = Some(url);
+            self
+        }
+
+        /// The authorization profile Webex Connect applies when calling the notify URL.
+        pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
+            self.options.notify_url_auth_id = Some(id.into());
+            self
+        }
+
+        #[doc = concat!("The time after which ", $whose, " must not be sent.")]
+        pub fn expiry(mut self, at: ::time::OffsetDateTime) -> Self {
+            self.options.expiry = Some(at);
+            self
+        }
+
+        #[doc = concat!("Link shortening and click tracking for ", $whose, " (`options`).")]
+        pub fn link_options(mut self, options: $crate::send::LinkOptions) -> Self {
+            self.options.link_options = Some(options);
+            self
+        }
+    };
+}
+
 mod auth;
 mod batch;
 mod builder;
@@ -279,35 +315,7 @@ impl MessageBuilder<'_> {
         self
     }
 
-    /// Data echoed in delivery receipts.
-    pub fn callback_data(mut self, data: CallbackData) -> Self {
-        self.options.callback_data = Some(data);
-        self
-    }
-
-    /// The URL that receives this message's delivery receipts.
-    pub fn notify_url(mut self, url: Url) -> Self {
-        self.options.notify_url = Some(url);
-        self
-    }
-
-    /// The authorization profile Webex Connect applies when calling the notify URL.
-    pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
-        self.options.notify_url_auth_id = Some(id.into());
-        self
-    }
-
-    /// The time after which the message must not be sent.
-    pub fn expiry(mut self, at: OffsetDateTime) -> Self {
-        self.options.expiry = Some(at);
-        self
-    }
-
-    /// Link shortening and click tracking for this message (`options`).
-    pub fn link_options(mut self, options: LinkOptions) -> Self {
-        self.options.link_options = Some(options);
-        self
-    }
+    request_option_setters!("this message");
 
     /// Builds the request this message would send, without sending it.
     ///
