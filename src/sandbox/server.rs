@@ -525,27 +525,17 @@ fn handle(
     if let Some(answer) = over_limits(shared, destinations, faults) {
         return answer;
     }
-    let request = match read_request(bytes, raw) {
-        Ok(request) => request,
-        Err(e) => return Answer::reject(shared, code_of(&e), Some(e.to_string())),
-    };
     let Some(raw) = raw else {
-        return Answer::reject(shared, ResponseCode::InvalidJson, None);
+        let detail = SendRequest::from_slice(bytes).err().map(|e| e.to_string());
+        return Answer::reject(shared, ResponseCode::InvalidJson, detail);
     };
-    let transid = TransactionId::from(shared.next_uuid());
-    match admit(shared, &request, raw) {
-        Ok((content, registered)) => {
-            let queued = queue(
-                shared,
-                &request,
-                &content,
-                registered.as_ref(),
-                faults,
-                &transid,
-            );
+    match take(shared, raw, faults, || {
+        TransactionId::from(shared.next_uuid())
+    }) {
+        Ok((transid, destinations)) => {
             let entry = queued_entry(&transid);
             let entries = match shared.config.response_shape {
-                ResponseShape::PerDestination => vec![entry; request.destinations().len()],
+                ResponseShape::PerDestination => vec![entry; destinations],
                 // Also the fallback for shapes added later: the documented sample's.
                 _ => vec![entry],
             };
@@ -554,7 +544,7 @@ fn handle(
                 response: Some(SendResponse::Array(entries)),
                 plain: None,
                 location: None,
-                queued: vec![queued],
+                queued: vec![transid],
             }
         }
         Err((code, detail)) => Answer::reject(shared, code, Some(detail)),
@@ -649,21 +639,10 @@ fn handle_batch(shared: &Arc<Shared>, elements: &[Value], faults: &[Fault]) -> A
         } else {
             format!("{base}_{i}")
         });
-        let bytes = serde_json::to_vec(element).unwrap_or_default();
-        let admitted = read_request(&bytes, Some(element))
-            .map_err(|e| (code_of(&e), e.to_string()))
-            .and_then(|request| admit(shared, &request, element).map(|a| (request, a)));
-        match admitted {
-            Ok((request, (content, registered))) => {
-                queued.push(queue(
-                    shared,
-                    &request,
-                    &content,
-                    registered.as_ref(),
-                    faults,
-                    &transid,
-                ));
+        match take(shared, element, faults, || transid.clone()) {
+            Ok((transid, _)) => {
                 entries.push(queued_entry(&transid));
+                queued.push(transid);
             }
             Err((code, detail)) => entries.push(
                 ResponseEntry::new(code.clone())
@@ -686,6 +665,32 @@ type Admitted = (Inspected, Option<BTreeSet<String>>);
 
 /// Why a request (or a batch element) is refused: the code and a detail.
 type Refused = (ResponseCode, String);
+
+/// Takes one request (or one element of a batch): reads it, draws its transid, checks what
+/// the platform checks when it takes a request (the app, the BSUIDs, the template), and
+/// queues a message per destination. Answers the transid and the number of destinations.
+///
+/// The transid is drawn after a successful read and before the checks, as the platform's
+/// answer to a refused request carries a transid of its own.
+fn take(
+    shared: &Arc<Shared>,
+    raw: &Value,
+    faults: &[Fault],
+    transid: impl FnOnce() -> TransactionId,
+) -> Result<(TransactionId, usize), Refused> {
+    let request = read_request(raw).map_err(|e| (code_of(&e), e.to_string()))?;
+    let transid = transid();
+    let (content, registered) = admit(shared, &request, raw)?;
+    queue(
+        shared,
+        &request,
+        &content,
+        registered.as_ref(),
+        faults,
+        &transid,
+    );
+    Ok((transid, request.destinations().len()))
+}
 
 /// Checks what is checked when a request is taken: the app, the BSUIDs, the template.
 fn admit(shared: &Arc<Shared>, request: &SendRequest, raw: &Value) -> Result<Admitted, Refused> {
@@ -730,21 +735,19 @@ fn admit(shared: &Arc<Shared>, request: &SendRequest, raw: &Value) -> Result<Adm
 
 /// Reads the envelope as Webex Connect does: structure is checked now, but an over-long text
 /// is accepted and fails later with a 7714 receipt, so the length check is left to `fate`.
-fn read_request(bytes: &[u8], raw: Option<&Value>) -> Result<SendRequest, SendRequestError> {
+fn read_request(raw: &Value) -> Result<SendRequest, SendRequestError> {
     let long_text = raw
-        .and_then(|r| r.pointer("/channels/OTT-Messaging/wa/text/body"))
+        .pointer("/channels/OTT-Messaging/wa/text/body")
         .and_then(Value::as_str)
         .is_some_and(|body| body.chars().count() > MAX_TEXT_CHARS);
-    match raw {
-        Some(raw) if long_text => {
-            let mut shortened = raw.clone();
-            if let Some(body) = shortened.pointer_mut("/channels/OTT-Messaging/wa/text/body") {
-                *body = Value::String("(longer than the limit; checked at delivery)".to_owned());
-            }
-            SendRequest::from_value(shortened)
-        }
-        _ => SendRequest::from_slice(bytes),
+    if !long_text {
+        return SendRequest::from_value(raw.clone());
     }
+    let mut shortened = raw.clone();
+    if let Some(body) = shortened.pointer_mut("/channels/OTT-Messaging/wa/text/body") {
+        *body = Value::String("(longer than the limit; checked at delivery)".to_owned());
+    }
+    SendRequest::from_value(shortened)
 }
 
 /// The parts of the content the sandbox acts on, read from the raw JSON.
@@ -846,7 +849,7 @@ fn queue(
     registered: Option<&BTreeSet<String>>,
     faults: &[Fault],
     transid: &TransactionId,
-) -> TransactionId {
+) {
     let now = shared.config.clock.now();
     let callback_data = request.callback_data().map(|c| c.as_str().to_owned());
     let mut plans = Vec::new();
@@ -907,7 +910,6 @@ fn queue(
     for plan in plans {
         spawn_receipts(shared, plan);
     }
-    transid.clone()
 }
 
 /// How a message will end: the window, the text length and the template parameters decide.
