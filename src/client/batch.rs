@@ -9,7 +9,9 @@
 use futures_util::stream::{self, Stream, StreamExt as _};
 
 use super::bulk::{Batcher, BulkBuilder, BulkRecipient, BulkStream, Row, RowOf, Work};
-use super::{Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, unreadable};
+use super::{
+    Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, json_body, unreadable,
+};
 use crate::ids::CorrelationId;
 use crate::send::{Content, Destination, ResponseCode, ResponseEntry, SendRequest, SendResponse};
 
@@ -162,7 +164,7 @@ async fn call(
             .iter()
             .map(|&p| work.rows.get(p).and_then(|row| batcher.correlation_id(row)))
             .collect();
-        let answered = match serde_json::to_vec(&requests) {
+        let answered = match json_body(&requests) {
             Ok(body) => {
                 batcher
                     .client
@@ -171,10 +173,7 @@ async fn call(
                     })
                     .await
             }
-            Err(e) => Err(Error::from(crate::send::SendRequestError::Invalid {
-                field: "body",
-                reason: e.to_string(),
-            })),
+            Err(error) => Err(error),
         };
         match answered {
             Ok(answers) => {

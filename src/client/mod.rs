@@ -417,12 +417,7 @@ impl Client {
     /// `request` (and [`Client::bulk`] reports each destination with its own).
     pub async fn send_request(&self, request: &SendRequest) -> Result<RequestOutcome, Error> {
         let request = with_correlation_ids(request)?;
-        let body = serde_json::to_vec(request.as_ref()).map_err(|e| {
-            Error::from(crate::send::SendRequestError::Invalid {
-                field: "body",
-                reason: e.to_string(),
-            })
-        })?;
+        let body = json_body(request.as_ref())?;
         let span = tracing::info_span!(
             "webex_connect.send",
             app_id = %request.app_id(),
@@ -649,6 +644,16 @@ fn decide(
         return Err(Error::undecodable(status, raw, None));
     };
     Ok(RequestOutcome { response, results })
+}
+
+/// The JSON body of a call (one request, or a batch's array of them).
+fn json_body(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value).map_err(|e| {
+        Error::from(crate::send::SendRequestError::Invalid {
+            field: "body",
+            reason: e.to_string(),
+        })
+    })
 }
 
 /// The error for an answer whose body is not a send response: the status decides.
