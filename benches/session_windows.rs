@@ -16,7 +16,8 @@ use std::task::{Context, Poll, Waker};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use time::{Duration, OffsetDateTime};
-use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows};
+use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+use webex_connect_whatsapp::conversation::window::SessionWindows;
 
 const RECIPIENTS: usize = 1_000_000;
 

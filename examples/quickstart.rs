@@ -41,8 +41,9 @@ use tokio::sync::mpsc;
 use webex_connect_whatsapp::client::{
     APP_ID_VAR, BASE_URL_VAR, Client, ClientBuilder, REGION_VAR, Region, SERVICE_KEY_VAR,
 };
+use webex_connect_whatsapp::conversation::delivery::DeliveryState;
 use webex_connect_whatsapp::phone::mask;
-use webex_connect_whatsapp::receiver::{DeliveryState, Receiver, axum::router};
+use webex_connect_whatsapp::receiver::{Receiver, axum::router};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, SandboxUser};
 use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
 use webex_connect_whatsapp::{

@@ -11,13 +11,14 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use tokio::sync::mpsc;
 use webex_connect_whatsapp::client::Client;
-use webex_connect_whatsapp::client::guard::{EventOutcome, FallbackOutcome, GuardedClient};
+use webex_connect_whatsapp::conversation::clock::ManualClock;
+use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+use webex_connect_whatsapp::conversation::window::SessionWindows;
+use webex_connect_whatsapp::guard::{EventOutcome, FallbackOutcome, GuardedClient};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock};
-use webex_connect_whatsapp::store::ManualClock;
 use webex_connect_whatsapp::template::definition::TemplateDefinition;
 use webex_connect_whatsapp::template::registry::TemplateRegistry;
 use webex_connect_whatsapp::webhook;
-use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows};
 use webex_connect_whatsapp::{
     PhoneNumber, Recipient, SessionMessage, TemplateCategory, TemplateId, TemplateMessage,
     TemplateName,
@@ -143,14 +144,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("2. A day later the window is closed; the bot sends the template.");
     sandbox_clock.advance(Duration::from_secs(24 * 3600));
-    clock.advance(time::Duration::hours(24));
+    clock.advance(std::time::Duration::from_secs(24 * 60 * 60));
     answer(&bot, &customer).await?;
     sandbox.settled().await;
 
     println!("3. The customer writes again; the reply races the window's end.");
     sandbox.inbound_text(&waid, "Any news?").await?;
     // The bot's clock runs one second behind the platform's: it still sees the window open.
-    clock.advance(time::Duration::seconds(24 * 3600 - 1));
+    clock.advance(std::time::Duration::from_secs(24 * 3600 - 1));
     sandbox_clock.advance(Duration::from_secs(24 * 3600));
     answer(&bot, &customer).await?;
     sandbox.settled().await;

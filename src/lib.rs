@@ -93,11 +93,11 @@
 //! - [`template`]: template names, definitions and template messages.
 //! - [`send`]: the send request and its response.
 //! - [`webhook`]: inbound messages and delivery reports.
-//! - [`window`]: the 24-hour customer service window, per recipient.
-//! - [`optin`]: the opt-in and opt-out ledger.
-//! - [`dedupe`]: dropping webhooks delivered twice.
-//! - [`store`]: the storage behind windows, opt-ins and dedupe (in memory or Redis).
+//! - [`conversation`]: the state kept between messages (session windows, opt-ins, dedupe,
+//!   delivery tracking) and its storage (in memory or Redis).
+//! - [`receiver`]: the webhook receiver.
 //! - `client` (feature `client`): the async send client.
+//! - `guard` (feature `client`): a client that checks windows, opt-ins and templates first.
 //! - `sandbox` (feature `sandbox`): an in-process imitation of Webex Connect.
 //!
 //! ## Optional features
@@ -114,12 +114,13 @@
 
 #[cfg(feature = "client")]
 pub mod client;
-pub mod dedupe;
-pub mod followup;
+pub mod conversation;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod guard;
 pub mod ids;
 mod lossless;
 pub mod media;
-pub mod optin;
 pub mod phone;
 pub mod profile;
 pub mod receiver;
@@ -129,17 +130,16 @@ pub mod recipient;
 pub mod sandbox;
 pub mod send;
 pub mod session;
-pub mod store;
 pub mod template;
 pub mod text;
 mod url;
 pub mod warning;
 pub mod webhook;
-pub mod window;
 
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
+pub use conversation::window::{SessionWindows, WindowStatus};
 pub use ids::{AppId, CallbackData, CorrelationId, TransactionId};
 pub use media::{MediaKind, MediaUrl};
 pub use phone::{PhoneNumber, PhoneNumberError};
@@ -151,7 +151,6 @@ pub use template::{
     TemplateCategory, TemplateDefinition, TemplateId, TemplateMessage, TemplateName,
 };
 pub use text::{Caption, MessageText};
-pub use window::{SessionWindows, WindowStatus};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "sandbox"))]

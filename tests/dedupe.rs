@@ -13,10 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::macros::datetime;
-use webex_connect_whatsapp::dedupe::{
-    DedupeKey, DedupeKeyError, Deduplicator, InMemorySeenStore, SeenStore,
-};
-use webex_connect_whatsapp::store::ManualClock;
+use webex_connect_whatsapp::conversation::clock::ManualClock;
+use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, DedupeKeyError, Deduplicator};
+use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
 use webex_connect_whatsapp::webhook::{self, DeliveryReceipt, DeliveryStatus, WebhookEvent};
 
 #[tokio::test]
@@ -34,7 +33,7 @@ async fn keys_expire_after_their_ttl() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
     let store = InMemorySeenStore::with_clock(100, clock.clone());
     store_suite::dedupe_ttl_expiry(store, async |by| {
-        clock.advance(time::Duration::try_from(by).unwrap());
+        clock.advance(by);
     })
     .await;
 }
@@ -75,7 +74,7 @@ async fn expired_keys_are_dropped_first() {
     let store = InMemorySeenStore::with_clock(3, clock.clone());
     assert!(store.first_seen("a", Duration::from_secs(1)).await.unwrap());
     assert!(store.first_seen("b", Duration::from_secs(1)).await.unwrap());
-    clock.advance(time::Duration::seconds(2));
+    clock.advance(std::time::Duration::from_secs(2));
     assert!(
         store
             .first_seen("c", Duration::from_secs(60))
@@ -89,7 +88,7 @@ async fn expired_keys_are_dropped_first() {
     );
     // Re-seeing an expired key many times never grows the store past its bound.
     for _ in 0..100 {
-        clock.advance(time::Duration::seconds(2));
+        clock.advance(std::time::Duration::from_secs(2));
         store.first_seen("a", Duration::from_secs(1)).await.unwrap();
         assert!(store.len() <= 3);
     }
@@ -273,8 +272,8 @@ mod lost_reply {
 
     use redis::aio::ConnectionLike;
     use redis::{Arg, Cmd, Pipeline, RedisError, RedisFuture, Value};
-    use webex_connect_whatsapp::dedupe::SeenStore;
-    use webex_connect_whatsapp::store::redis::RedisStore;
+    use webex_connect_whatsapp::conversation::store::SeenStore;
+    use webex_connect_whatsapp::conversation::store::redis::RedisStore;
 
     #[derive(Clone, Default)]
     struct LosesSetReplies {

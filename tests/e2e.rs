@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use webex_connect_whatsapp::client::{Client, RetryPolicy};
-use webex_connect_whatsapp::receiver::{DeliveryState, Receiver, axum::router};
+use webex_connect_whatsapp::conversation::delivery::DeliveryState;
+use webex_connect_whatsapp::receiver::{Receiver, axum::router};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, SandboxUser};
 use webex_connect_whatsapp::send::{ResponseCode, SendRequest};
 use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};

@@ -6,9 +6,9 @@
     clippy::panic
 )]
 
-use time::Duration;
+use std::time::Duration;
 use time::macros::datetime;
-use webex_connect_whatsapp::followup::{DeliveryFollowUp, FollowUpReport};
+use webex_connect_whatsapp::conversation::delivery::{DeliveryFollowUp, FollowUpReport};
 use webex_connect_whatsapp::webhook::{
     self, DeliveryCode, DeliveryReceipt, DeliveryStatus, WebhookEvent,
 };
@@ -39,7 +39,7 @@ fn groups_failures_by_code_with_the_fix() {
         failed("d", DeliveryCode::TemplateParamCountMismatch),
         failed("a", DeliveryCode::ReEngagement), // a retried webhook
     ];
-    let report = FollowUpReport::from_receipts(&receipts, T, Duration::minutes(10));
+    let report = FollowUpReport::from_receipts(&receipts, T, Duration::from_secs(10 * 60));
     assert_eq!(report.tracked, 4);
     let codes: Vec<_> = report
         .failures
@@ -68,9 +68,9 @@ fn groups_failures_by_code_with_the_fix() {
 
 #[test]
 fn reports_messages_stuck_at_submitted() {
-    let mut follow_up = DeliveryFollowUp::new(Duration::minutes(30));
+    let mut follow_up = DeliveryFollowUp::new(Duration::from_secs(30 * 60));
     follow_up.record(&submitted("old", T));
-    follow_up.record(&submitted("new", T + Duration::minutes(20)));
+    follow_up.record(&submitted("new", T + time::Duration::minutes(20)));
     follow_up.record(&submitted("done", T));
     follow_up.record(
         &DeliveryReceipt::builder("done", DeliveryStatus::Delivered)
@@ -80,13 +80,13 @@ fn reports_messages_stuck_at_submitted() {
     // A late Submitted never hides the Delivered that came first.
     follow_up.record(&submitted("done", T));
 
-    let report = follow_up.report(T + Duration::minutes(30));
+    let report = follow_up.report(T + time::Duration::minutes(30));
     let stuck: Vec<_> = report.stuck.iter().map(|s| s.transid.as_str()).collect();
     assert_eq!(stuck, ["old"]);
-    assert_eq!(report.stuck[0].waiting, Duration::minutes(30));
+    assert_eq!(report.stuck[0].waiting, Duration::from_secs(30 * 60));
     assert!(report.failures.is_empty());
 
-    let later = follow_up.report(T + Duration::hours(2));
+    let later = follow_up.report(T + time::Duration::hours(2));
     let stuck: Vec<_> = later.stuck.iter().map(|s| s.transid.as_str()).collect();
     assert_eq!(stuck, ["old", "new"]);
 
@@ -101,7 +101,7 @@ fn reads_parsed_webhooks() {
     let WebhookEvent::DeliveryReceipt(receipt) = webhook::parse(body).unwrap() else {
         panic!("not a receipt");
     };
-    let report = FollowUpReport::from_receipts([&receipt], T, Duration::minutes(1));
+    let report = FollowUpReport::from_receipts([&receipt], T, Duration::from_secs(60));
     assert_eq!(report.failures[0].messages[0].transid.as_str(), "x1");
     assert!(!report.is_clean());
 }
@@ -115,12 +115,12 @@ fn to(id: &str, destination: &str, status: DeliveryStatus) -> DeliveryReceipt {
 
 #[test]
 fn one_transid_to_two_destinations_is_two_messages() {
-    let mut follow_up = DeliveryFollowUp::new(Duration::minutes(10));
+    let mut follow_up = DeliveryFollowUp::new(Duration::from_secs(10 * 60));
     // One request, one transid, two destinations: each gets its own receipts.
     follow_up.record(&to("multi", "447400000001", DeliveryStatus::Submitted));
     follow_up.record(&to("multi", "447400000002", DeliveryStatus::Submitted));
     assert_eq!(follow_up.len(), 2);
-    let report = follow_up.report(T + Duration::hours(1));
+    let report = follow_up.report(T + time::Duration::hours(1));
     let stuck: Vec<_> = report
         .stuck
         .iter()
@@ -143,7 +143,7 @@ fn one_transid_to_two_destinations_is_two_messages() {
             .timestamp(T)
             .build(),
     );
-    let report = follow_up.report(T + Duration::hours(1));
+    let report = follow_up.report(T + time::Duration::hours(1));
     assert!(report.stuck.is_empty());
     let group = report.failures_with(&DeliveryCode::ReEngagement).unwrap();
     assert_eq!(group.messages.len(), 1);
@@ -162,8 +162,8 @@ fn a_personalised_batch_suffix_is_its_own_message() {
             to("b7f3", "447400000001", DeliveryStatus::Submitted),
             to("b7f3_1", "447400000002", DeliveryStatus::Submitted),
         ],
-        T + Duration::hours(1),
-        Duration::minutes(10),
+        T + time::Duration::hours(1),
+        Duration::from_secs(10 * 60),
     );
     let ids: Vec<_> = report.stuck.iter().map(|m| m.transid.as_str()).collect();
     assert_eq!(ids, ["b7f3", "b7f3_1"]);

@@ -16,17 +16,18 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use url::Url;
 use webex_connect_whatsapp::client::Client;
-use webex_connect_whatsapp::client::guard::{
+use webex_connect_whatsapp::conversation::clock::ManualClock;
+use webex_connect_whatsapp::conversation::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource};
+use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
+use webex_connect_whatsapp::guard::{
     EventOutcome, FallbackOutcome, FallbackReason, GuardError, GuardedClient,
 };
 use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
-use webex_connect_whatsapp::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, WebhookKind};
-use webex_connect_whatsapp::store::ManualClock;
 use webex_connect_whatsapp::template::definition::TemplateDefinition;
 use webex_connect_whatsapp::template::registry::{RegistryError, TemplateRegistry};
 use webex_connect_whatsapp::webhook::{self, WebhookEvent};
-use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows, WindowStatus};
 use webex_connect_whatsapp::{
     PhoneNumber, SessionMessage, TemplateCategory, TemplateId, TemplateMessage, TemplateName,
 };
@@ -129,7 +130,7 @@ impl World {
     /// Advances both clocks.
     fn advance(&self, by: Duration) {
         self.sandbox_clock.advance(by);
-        self.clock.advance(time::Duration::try_from(by).unwrap());
+        self.clock.advance(by);
     }
 
     /// Feeds every webhook the sandbox posted since `from` to the guard, as a webhook
@@ -157,10 +158,10 @@ impl World {
     }
 }
 
-type GuardBuilder = webex_connect_whatsapp::client::guard::GuardedClientBuilder<
+type GuardBuilder = webex_connect_whatsapp::guard::GuardedClientBuilder<
     InMemoryWindowStore,
     ManualClock,
-    webex_connect_whatsapp::optin::InMemoryOptInStore,
+    webex_connect_whatsapp::conversation::store::InMemoryOptInStore,
 >;
 
 fn text(body: &str) -> SessionMessage {
@@ -250,7 +251,9 @@ async fn a_7710_for_a_raced_window_sends_the_template_once() {
     world.customer_writes("hi").await;
     // Our view: one second before the window ends. The platform's: the window has just
     // ended, so the session message will fail with 7710.
-    world.clock.advance(time::Duration::seconds(24 * 3600 - 1));
+    world
+        .clock
+        .advance(std::time::Duration::from_secs(24 * 3600 - 1));
     world.sandbox_clock.advance(Duration::from_secs(24 * 3600));
     let from = world.sandbox.webhooks().len();
     let outcome = world
@@ -562,7 +565,7 @@ async fn opt_in_ledger_export_round_trips() {
     ledger.record_opt_in(opt_in()).await.unwrap();
     ledger
         .record_opt_out(
-            webex_connect_whatsapp::optin::OptOut::stop_keyword(
+            webex_connect_whatsapp::conversation::optin::OptOut::stop_keyword(
                 WAID,
                 START + time::Duration::days(1),
             )
@@ -571,7 +574,7 @@ async fn opt_in_ledger_export_round_trips() {
         .await
         .unwrap();
     let exported = ledger.export_json_lines().await.unwrap();
-    let events = webex_connect_whatsapp::optin::parse_json_lines(&exported).unwrap();
+    let events = webex_connect_whatsapp::conversation::optin::parse_json_lines(&exported).unwrap();
     assert_eq!(events, ledger.export().await.unwrap());
     assert_eq!(events.len(), 2);
 }
@@ -585,8 +588,8 @@ mod bsuid {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use serde_json::{Value, json};
-    use webex_connect_whatsapp::optin::OptOut;
-    use webex_connect_whatsapp::store::Clock as _;
+    use webex_connect_whatsapp::conversation::clock::Clock as _;
+    use webex_connect_whatsapp::conversation::optin::OptOut;
     use webex_connect_whatsapp::{AppId, Bsuid, Recipient, TransactionId};
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -743,7 +746,9 @@ mod bsuid {
         assert_eq!(platform.destinations().await, [json!([{"bsuid": [BSUID]}])]);
 
         // A day later the window is closed for the BSUID too.
-        platform.clock.advance(time::Duration::hours(24));
+        platform
+            .clock
+            .advance(std::time::Duration::from_secs(24 * 60 * 60));
         let err = platform
             .guard
             .send_session(&to, text("too late"))
@@ -774,7 +779,9 @@ mod bsuid {
             .unwrap();
 
         // The username user writes STOP: recorded under the BSUID, which is then refused.
-        platform.clock.advance(time::Duration::minutes(1));
+        platform
+            .clock
+            .advance(std::time::Duration::from_secs(1 * 60));
         let mut stop = json!({"event": "MO", "userId": BSUID, "message": "STOP"});
         let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
         let outcome = platform.guard.handle_event(&event).await.unwrap();
@@ -801,7 +808,9 @@ mod bsuid {
         assert!(ledger.status(&to()).await.unwrap().is_opted_in());
 
         // They opt in again by both ids, then a STOP carrying both ids blocks both.
-        platform.clock.advance(time::Duration::minutes(1));
+        platform
+            .clock
+            .advance(std::time::Duration::from_secs(1 * 60));
         let again = platform.clock.now();
         for id in [Recipient::from(to()), Recipient::from(bsuid())] {
             let opt_in = OptIn::new(&id, OptInSource::App, again, wording).unwrap();

@@ -6,8 +6,9 @@
     clippy::panic
 )]
 
+use webex_connect_whatsapp::conversation::delivery::DeliveryState;
 use webex_connect_whatsapp::receiver::{
-    DeliveryState, MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, ReceiveError, Received, Receiver,
+    MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, ReceiveError, Received, Receiver,
 };
 use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm};
 use webex_connect_whatsapp::webhook::{

@@ -20,8 +20,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 use redis_server::RedisServer;
-use webex_connect_whatsapp::dedupe::SeenStore;
-use webex_connect_whatsapp::store::redis::RedisStore;
+use webex_connect_whatsapp::conversation::store::SeenStore;
+use webex_connect_whatsapp::conversation::store::redis::RedisStore;
 
 const TTL: Duration = Duration::from_secs(60);
 

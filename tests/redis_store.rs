@@ -21,11 +21,15 @@ use std::time::Duration as StdDuration;
 
 use redis_server::RedisServer;
 use time::Duration;
-use webex_connect_whatsapp::dedupe::SeenStore;
-use webex_connect_whatsapp::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut};
-use webex_connect_whatsapp::store::redis::{DEFAULT_PREFIX, RedisStore};
-use webex_connect_whatsapp::store::{Clock, ManualClock, StoreError};
-use webex_connect_whatsapp::window::{SessionWindows, WindowStatus, WindowStore};
+use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock};
+use webex_connect_whatsapp::conversation::optin::{
+    ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut,
+};
+use webex_connect_whatsapp::conversation::store::SeenStore;
+use webex_connect_whatsapp::conversation::store::StoreError;
+use webex_connect_whatsapp::conversation::store::WindowStore;
+use webex_connect_whatsapp::conversation::store::redis::{DEFAULT_PREFIX, RedisStore};
+use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 
 /// Starts a server and opens one store on it; `None` when skipping (see the module docs).
 async fn setup() -> Option<(RedisServer, RedisStore)> {

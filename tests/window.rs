@@ -13,10 +13,9 @@ use std::sync::Arc;
 
 use time::Duration;
 use time::macros::datetime;
-use webex_connect_whatsapp::store::{Clock, ManualClock, SystemClock};
-use webex_connect_whatsapp::window::{
-    InMemoryWindowStore, SESSION_WINDOW, SessionWindows, WindowStatus, WindowStore,
-};
+use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock, SystemClock};
+use webex_connect_whatsapp::conversation::store::{InMemoryWindowStore, WindowStore};
+use webex_connect_whatsapp::conversation::window::{SESSION_WINDOW, SessionWindows, WindowStatus};
 
 fn store(capacity: usize) -> Arc<InMemoryWindowStore> {
     Arc::new(InMemoryWindowStore::new(capacity))
@@ -62,7 +61,7 @@ async fn the_store_never_grows_past_its_capacity() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
     let windows = SessionWindows::with_clock(store(100), clock.clone());
     for i in 0..1_000 {
-        clock.advance(Duration::seconds(1));
+        clock.advance(std::time::Duration::from_secs(1));
         windows
             .record_inbound_now(&format!("9199{i:08}"))
             .await
@@ -82,14 +81,14 @@ async fn the_store_never_grows_past_its_capacity() {
 #[tokio::test]
 async fn expired_entries_are_evicted_before_live_ones() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let windows =
-        SessionWindows::with_clock(store(3), clock.clone()).with_retention(Duration::ZERO);
+    let windows = SessionWindows::with_clock(store(3), clock.clone())
+        .with_retention(std::time::Duration::ZERO);
     // An old recipient whose entry expires first...
     windows.record_inbound_now("1000").await.unwrap();
-    clock.advance(Duration::hours(23));
+    clock.advance(std::time::Duration::from_secs(23 * 60 * 60));
     windows.record_inbound_now("2000").await.unwrap();
     windows.record_inbound_now("3000").await.unwrap();
-    clock.advance(Duration::hours(2));
+    clock.advance(std::time::Duration::from_secs(2 * 60 * 60));
     // ...then a refresh of "1000" after it expired moves it to the back of the queue.
     windows.record_inbound_now("1000").await.unwrap();
     windows.record_inbound_now("4000").await.unwrap();
@@ -106,11 +105,11 @@ async fn expired_entry_is_evicted_rather_than_the_oldest_live_one() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
     let store = store(2);
     let windows = SessionWindows::with_clock(Arc::clone(&store), clock.clone())
-        .with_retention(Duration::ZERO);
+        .with_retention(std::time::Duration::ZERO);
     windows.record_inbound_now("1000").await.unwrap();
-    clock.advance(Duration::hours(1));
+    clock.advance(std::time::Duration::from_secs(1 * 60 * 60));
     windows.record_inbound_now("2000").await.unwrap();
-    clock.advance(Duration::hours(24)); // "1000" expired, "2000" too
+    clock.advance(std::time::Duration::from_secs(24 * 60 * 60)); // "1000" expired, "2000" too
     windows.record_inbound_now("3000").await.unwrap();
     assert_eq!(store.len(), 2);
     assert_eq!(windows.status("1000").await.unwrap(), WindowStatus::Unknown);

@@ -70,7 +70,6 @@ mod builder;
 mod bulk;
 mod env;
 mod error;
-pub mod guard;
 mod retry;
 mod throttle;
 
@@ -94,7 +93,6 @@ pub use bulk::{
     BulkBuilder, BulkProgress, BulkRecipient, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY,
 };
 pub use error::{Error, MAX_RAW_BODY_CHARS, OutcomeUnknownReason};
-pub use guard::{GuardError, GuardedClient};
 pub use retry::{RetryEvent, RetryPolicy};
 #[cfg(feature = "redis")]
 pub use throttle::SharedRateLimit;

@@ -108,7 +108,7 @@ mod shared {
     use redis::aio::MultiplexedConnection;
 
     use super::LocalGcra;
-    use crate::store::StoreError;
+    use crate::conversation::store::StoreError;
 
     /// Reserves `ARGV[2]` destinations on the shared schedule and answers how many
     /// microseconds the caller must wait before sending them.

@@ -89,7 +89,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
 use super::{ReceiveError, Received, Receiver};
-use crate::dedupe::{InMemorySeenStore, SeenStore};
+use crate::conversation::store::{InMemorySeenStore, SeenStore};
 use crate::webhook::WebhookEvent;
 
 /// How long a handler may take unless set with [`RouterConfig::handler_timeout`]: 8 s,

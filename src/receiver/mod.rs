@@ -71,7 +71,6 @@
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
-mod tracker;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -81,10 +80,11 @@ use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use tracker::{DEFAULT_TRACKED_MESSAGES, DeliveryState, DeliveryTracker};
+use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
 
-use crate::dedupe::{DedupeKey, DedupeStats, Deduplicator, InMemorySeenStore, SeenStore};
-use crate::store::StoreError;
+use crate::conversation::dedupe::{DedupeKey, DedupeStats, Deduplicator};
+use crate::conversation::store::StoreError;
+use crate::conversation::store::{InMemorySeenStore, SeenStore};
 use crate::webhook::signature::VerifyOptions;
 use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
 
@@ -611,7 +611,7 @@ pub mod auth_state {
 ///
 /// ```
 /// use std::time::Duration;
-/// use webex_connect_whatsapp::dedupe::InMemorySeenStore;
+/// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
 /// use webex_connect_whatsapp::receiver::Receiver;
 /// use webex_connect_whatsapp::webhook::WebhookSecret;
 /// let receiver = Receiver::builder()
@@ -708,7 +708,7 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
     }
 
     /// How long an event is remembered for duplicate suppression (default
-    /// [`DEFAULT_DEDUPE_TTL`](crate::dedupe::DEFAULT_DEDUPE_TTL)).
+    /// [`DEFAULT_DEDUPE_TTL`](crate::conversation::dedupe::DEFAULT_DEDUPE_TTL)).
     pub fn dedupe_ttl(mut self, ttl: Duration) -> Self {
         self.dedupe_ttl = Some(ttl);
         self

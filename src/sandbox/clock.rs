@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+use crate::conversation::clock::{Clock, saturating_add};
+
 /// The clock the sandbox reads for the 24-hour window, receipt timestamps and every delay it
 /// waits (receipt delays, webhook retry delays).
 ///
@@ -187,7 +189,7 @@ impl SandboxClock {
         if duration.is_zero() {
             return;
         }
-        let deadline = self.now() + duration;
+        let deadline = saturating_add(self.now(), duration);
         let mut moved = self.inner.moved.subscribe();
         loop {
             let now = self.now();
@@ -207,6 +209,37 @@ impl SandboxClock {
                 }
             }
         }
+    }
+}
+
+/// The sandbox's time is a [`Clock`], so the conversation state a test keeps beside a sandbox
+/// (session windows, seen keys) moves with it.
+///
+/// ```
+/// use std::time::Duration;
+/// use webex_connect_whatsapp::SessionWindows;
+/// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+/// use webex_connect_whatsapp::sandbox::SandboxClock;
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let clock = SandboxClock::manual();
+/// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(10), clock.clone());
+/// windows.record_inbound_now("919900012345").await?;
+/// clock.advance(Duration::from_secs(24 * 60 * 60 - 1));
+/// assert!(windows.status("919900012345").await?.is_open());
+/// clock.advance(Duration::from_secs(1));
+/// assert!(windows.status("919900012345").await?.is_closed());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl Clock for SandboxClock {
+    fn now(&self) -> OffsetDateTime {
+        SandboxClock::now(self)
     }
 }
 

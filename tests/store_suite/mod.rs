@@ -7,14 +7,17 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use time::{Duration, OffsetDateTime};
-use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator, SeenStore};
-use webex_connect_whatsapp::optin::{
-    ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptInStore, OptOut,
-    parse_json_lines,
+use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock};
+use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
+use webex_connect_whatsapp::conversation::optin::{
+    ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut, parse_json_lines,
 };
-use webex_connect_whatsapp::store::{Clock, ManualClock, StoreError};
+use webex_connect_whatsapp::conversation::store::OptInStore;
+use webex_connect_whatsapp::conversation::store::SeenStore;
+use webex_connect_whatsapp::conversation::store::StoreError;
+use webex_connect_whatsapp::conversation::store::WindowStore;
+use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 use webex_connect_whatsapp::webhook::InboundMessage;
-use webex_connect_whatsapp::window::{SessionWindows, WindowStatus, WindowStore};
 use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
 
 // ---------------------------------------------------------------- session windows
@@ -64,7 +67,7 @@ pub async fn window_boundaries<S: WindowStore>(store: S) {
     );
 
     // A new inbound reopens it for another 24 hours.
-    clock.advance(Duration::hours(2));
+    clock.advance(std::time::Duration::from_secs(2 * 60 * 60));
     let t2 = clock.now();
     windows.record_inbound_now(waid).await.unwrap();
     assert_eq!(
@@ -125,7 +128,7 @@ pub async fn window_sub_microsecond_is_dropped<S: WindowStore>(store: S) {
 
 pub async fn window_retention_and_forget<S: WindowStore>(store: S) {
     let (windows, clock) = windows(store);
-    let windows = windows.with_retention(Duration::hours(1));
+    let windows = windows.with_retention(std::time::Duration::from_secs(1 * 60 * 60));
     let waid = "919900000004";
     let t = clock.now();
     windows.record_inbound(waid, t).await.unwrap();
@@ -263,7 +266,7 @@ pub async fn window_message_opens_every_sender_id<S: WindowStore>(store: S) {
 
     // A later message by phone only moves the phone's window, not the BSUID's: the ids are
     // linked only by messages that carry both.
-    clock.advance(Duration::hours(1));
+    clock.advance(std::time::Duration::from_secs(1 * 60 * 60));
     windows
         .record_message(&inbound(Some("447400123499"), None))
         .await
@@ -308,8 +311,9 @@ pub async fn optin_lifecycle<S: OptInStore>(store: S) {
         "no opt-in: refuse"
     );
 
-    let warnings = ledger.record_opt_in(opt_in(waid, t)).await.unwrap();
-    assert!(warnings.is_empty());
+    let first = opt_in(waid, t);
+    assert!(first.warnings().is_empty());
+    ledger.record_opt_in(first).await.unwrap();
     assert_eq!(
         ledger.status(waid).await.unwrap(),
         ConsentStatus::OptedIn(opt_in(waid, t))
@@ -363,7 +367,8 @@ pub async fn optin_warns_and_erases<S: OptInStore>(store: S) {
         "I agree to receive offers",
     )
     .unwrap();
-    let warnings = ledger.record_opt_in(vague).await.unwrap();
+    let warnings = vague.warnings();
+    ledger.record_opt_in(vague).await.unwrap();
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].rule(), "opt_in.mentions_whatsapp");
     assert!(

@@ -6,7 +6,7 @@
 //! first:
 //!
 //! ```
-//! use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator};
+//! use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 //! #     let mut f = std::pin::pin!(f);
 //! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -32,28 +32,20 @@
 //! see each event at least once; deduplication makes that effectively once.
 //!
 //! [`SeenStore`] is the pluggable backend: [`InMemorySeenStore`] (bounded) by default, or
-//! [`RedisStore`](crate::store::redis::RedisStore) (feature `redis`) when several receivers
+//! [`RedisStore`](crate::conversation::store::redis::RedisStore) (feature `redis`) when several receivers
 //! share the work.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use time::OffsetDateTime;
-
+use crate::conversation::store::{InMemorySeenStore, SeenStore, StoreError};
 use crate::ids::TransactionId;
-use crate::store::{Clock, StoreError, SystemClock, ttl_millis};
 use crate::webhook::{DeliveryReceipt, WebhookEvent};
 
 /// How long a key is remembered unless set with [`Deduplicator::with_ttl`]: one hour, well
 /// beyond Webex Connect's retries (3 attempts, 60 s apart, 10 s timeout each).
 pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(60 * 60);
-
-/// How many keys [`InMemorySeenStore::default`] remembers before evicting the oldest.
-pub const DEFAULT_SEEN_CAPACITY: usize = 100_000;
 
 /// The longest part (transid, code, subtid or tid) of a [`DedupeKey`], in characters.
 pub const MAX_KEY_PART_CHARS: usize = 256;
@@ -61,7 +53,7 @@ pub const MAX_KEY_PART_CHARS: usize = 256;
 /// Why a [`DedupeKey`] could not be built.
 ///
 /// ```
-/// use webex_connect_whatsapp::dedupe::{DedupeKey, DedupeKeyError};
+/// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, DedupeKeyError};
 /// let err = DedupeKey::inbound("").unwrap_err();
 /// assert_eq!(err.to_string(), "the inbound tid is empty");
 /// ```
@@ -96,7 +88,7 @@ pub enum DedupeKeyError {
 /// it only as a digest, and no message text does.
 ///
 /// ```
-/// use webex_connect_whatsapp::dedupe::DedupeKey;
+/// use webex_connect_whatsapp::conversation::dedupe::DedupeKey;
 ///
 /// let delivered = DedupeKey::receipt("108dd36b", "447400123456", "7500")?;
 /// let read = DedupeKey::receipt("108dd36b", "447400123456", "7502")?;
@@ -150,7 +142,7 @@ impl DedupeKey {
     /// [`MAX_KEY_PART_CHARS`].
     ///
     /// ```
-    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// use webex_connect_whatsapp::conversation::dedupe::DedupeKey;
     /// use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
     /// let to_a = DeliveryReceipt::builder("t1", DeliveryStatus::Delivered).destination("447400000001").build();
     /// let to_b = DeliveryReceipt::builder("t1", DeliveryStatus::Delivered).destination("447400000002").build();
@@ -206,7 +198,7 @@ impl DedupeKey {
     /// [`DedupeKeyError`] when the tid is empty or longer than [`MAX_KEY_PART_CHARS`].
     ///
     /// ```
-    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// use webex_connect_whatsapp::conversation::dedupe::DedupeKey;
     /// let key = DedupeKey::inbound("1615219932466")?;
     /// assert_eq!(key.to_string(), "i:1615219932466");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -223,7 +215,7 @@ impl DedupeKey {
     /// [`DedupeKeyError`] when the value is empty or longer than [`MAX_KEY_PART_CHARS`].
     ///
     /// ```
-    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// use webex_connect_whatsapp::conversation::dedupe::DedupeKey;
     /// assert_eq!(DedupeKey::custom("order-42")?.as_str(), "c:order-42");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -244,7 +236,7 @@ impl DedupeKey {
     /// [`DedupeKeyError::TooLong`] for a part over [`MAX_KEY_PART_CHARS`].
     ///
     /// ```
-    /// use webex_connect_whatsapp::dedupe::DedupeKey;
+    /// use webex_connect_whatsapp::conversation::dedupe::DedupeKey;
     /// use webex_connect_whatsapp::webhook;
     ///
     /// let receipt = webhook::parse(br#"{"deliveryInfoNotification":{"deliveryInfo":
@@ -303,228 +295,10 @@ fn check_part<'a>(part: &'static str, value: &'a str) -> Result<&'a str, DedupeK
     Ok(value)
 }
 
-/// Remembers which keys were seen, for [`Deduplicator`].
-///
-/// ```
-/// use std::time::Duration;
-/// use webex_connect_whatsapp::dedupe::{InMemorySeenStore, SeenStore};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
-/// let store = InMemorySeenStore::new(1000);
-/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
-/// assert!(!store.first_seen("i:1", Duration::from_secs(60)).await?);
-/// assert!(store.forget("i:1").await?); // the handler failed: the retry is new again
-/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub trait SeenStore: Send + Sync {
-    /// Returns `true` exactly once per `key` within `ttl`: the first call marks the key as
-    /// seen for `ttl`, and every call until it expires returns `false`. Implementations must
-    /// make the check-and-mark atomic, across instances for a shared store. A duplicate does
-    /// not extend the `ttl`.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::InvalidTtl`] for a zero `ttl`; other [`StoreError`]s when the backend
-    /// fails.
-    fn first_seen(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// Undoes [`first_seen`](Self::first_seen): forgets `key`, so the next `first_seen` for
-    /// it returns `true` again. Returns whether the key was remembered.
-    ///
-    /// Called when the handler of a new event failed, so that the platform's retry is
-    /// handled instead of suppressed (at-least-once handling).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails; the key may then still be marked.
-    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
-}
-
-impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
-    fn first_seen(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).first_seen(key, ttl)
-    }
-
-    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).forget(key)
-    }
-}
-
-#[derive(Debug, Default)]
-struct SeenInner {
-    /// Key -> (expires at, insertion number).
-    keys: HashMap<Arc<str>, (OffsetDateTime, u64)>,
-    /// Keys in insertion order; entries whose number no longer matches are stale.
-    order: VecDeque<(u64, Arc<str>)>,
-    next_seq: u64,
-}
-
-/// The default [`SeenStore`]: a bounded set in this process.
-///
-/// Keys expire after their TTL; when the store is full, the oldest key is forgotten to make
-/// room (a duplicate arriving after that would be delivered again, so size the capacity for
-/// your peak rate times the TTL). Each call holds one lock for a map update; no scan runs
-/// under it.
-///
-/// ```
-/// use webex_connect_whatsapp::dedupe::InMemorySeenStore;
-/// let store = InMemorySeenStore::new(50_000);
-/// assert_eq!(store.capacity(), 50_000);
-/// ```
-pub struct InMemorySeenStore<C = SystemClock> {
-    capacity: usize,
-    clock: C,
-    inner: Mutex<SeenInner>,
-}
-
-impl InMemorySeenStore<SystemClock> {
-    /// A store that remembers at most `capacity` keys (at least 1), on the system clock.
-    pub fn new(capacity: usize) -> Self {
-        Self::with_clock(capacity, SystemClock)
-    }
-}
-
-impl Default for InMemorySeenStore<SystemClock> {
-    /// A store for [`DEFAULT_SEEN_CAPACITY`] keys.
-    fn default() -> Self {
-        Self::new(DEFAULT_SEEN_CAPACITY)
-    }
-}
-
-impl<C: Clock> InMemorySeenStore<C> {
-    /// A store that reads expiry times from `clock` (a
-    /// [`ManualClock`](crate::store::ManualClock) in tests).
-    ///
-    /// ```
-    /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::{dedupe::InMemorySeenStore, store::ManualClock};
-    /// let store = InMemorySeenStore::with_clock(10, ManualClock::new(datetime!(2026-01-01 0:00 UTC)));
-    /// assert!(store.is_empty());
-    /// ```
-    pub fn with_clock(capacity: usize, clock: C) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            clock,
-            inner: Mutex::new(SeenInner::default()),
-        }
-    }
-
-    /// The most keys kept at once.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// How many keys are remembered (including expired ones not yet dropped).
-    pub fn len(&self) -> usize {
-        self.lock().keys.len()
-    }
-
-    /// True when no key is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, SeenInner> {
-        // The maps stay consistent enough after a panic elsewhere (a stale order entry at
-        // worst), so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn first_seen_sync(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let millis = ttl_millis(ttl)?;
-        let now = self.clock.now();
-        let ttl = time::Duration::milliseconds(i64::try_from(millis).unwrap_or(i64::MAX));
-        let expires_at = now.saturating_add(ttl);
-        let mut guard = self.lock();
-        let inner = &mut *guard;
-        if let Some(&(until, _)) = inner.keys.get(key)
-            && until > now
-        {
-            return Ok(false);
-        }
-        // Drop expired and stale keys at the front while they are cheap to find.
-        while let Some((seq, front)) = inner.order.front() {
-            let live = inner.keys.get(front).is_some_and(|&(_, s)| s == *seq);
-            let past_ttl = inner
-                .keys
-                .get(front)
-                .is_some_and(|&(until, _)| until <= now);
-            if live && !past_ttl {
-                break;
-            }
-            if live {
-                inner.keys.remove(front);
-            }
-            inner.order.pop_front();
-        }
-        while inner.keys.len() >= self.capacity && !inner.keys.contains_key(key) {
-            let Some((seq, oldest)) = inner.order.pop_front() else {
-                break;
-            };
-            if inner.keys.get(&oldest).is_some_and(|&(_, s)| s == seq) {
-                inner.keys.remove(&oldest);
-            }
-        }
-        inner.next_seq = inner.next_seq.wrapping_add(1);
-        let seq = inner.next_seq;
-        let name: Arc<str> = Arc::from(key);
-        inner.keys.insert(Arc::clone(&name), (expires_at, seq));
-        inner.order.push_back((seq, name));
-        if inner.order.len() > self.capacity.saturating_mul(2) {
-            // Only re-seen expired keys leave stale entries; compact rarely.
-            let keys = &inner.keys;
-            inner
-                .order
-                .retain(|(seq, k)| keys.get(k).is_some_and(|&(_, s)| s == *seq));
-        }
-        Ok(true)
-    }
-}
-
-impl<C> fmt::Debug for InMemorySeenStore<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemorySeenStore")
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<C: Clock> SeenStore for InMemorySeenStore<C> {
-    fn first_seen(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(self.first_seen_sync(key, ttl))
-    }
-
-    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        // The key's entry in the order queue becomes stale (its number no longer matches)
-        // and is dropped when it reaches the front.
-        let removed = self.lock().keys.remove(key).is_some();
-        std::future::ready(Ok(removed))
-    }
-}
-
 /// Counts of what a [`Deduplicator`] has seen.
 ///
 /// ```
-/// use webex_connect_whatsapp::dedupe::Deduplicator;
+/// use webex_connect_whatsapp::conversation::dedupe::Deduplicator;
 /// let stats = Deduplicator::default().stats();
 /// assert_eq!((stats.first, stats.duplicates), (0, 0));
 /// ```
@@ -544,7 +318,8 @@ pub struct DedupeStats {
 ///
 /// ```
 /// use std::time::Duration;
-/// use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator, InMemorySeenStore};
+/// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
+/// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     let mut f = std::pin::pin!(f);
 /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -627,7 +402,7 @@ impl<S: SeenStore> Deduplicator<S> {
     /// [`StoreError`] when the store fails; the retry may then be suppressed as a duplicate.
     ///
     /// ```
-    /// use webex_connect_whatsapp::dedupe::{DedupeKey, Deduplicator};
+    /// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     let mut f = std::pin::pin!(f);
     /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

@@ -9,10 +9,10 @@
 //! [`WindowStatus::Unknown`]. Feed it from your inbound webhook handler with one line:
 //!
 //! ```
-//! # use webex_connect_whatsapp::window::SessionWindows;
+//! # use webex_connect_whatsapp::conversation::window::SessionWindows;
 //! # use webex_connect_whatsapp::webhook::InboundMessage;
 //! # async fn handler(windows: &SessionWindows, message: &InboundMessage)
-//! # -> Result<(), webex_connect_whatsapp::store::StoreError> {
+//! # -> Result<(), webex_connect_whatsapp::conversation::store::StoreError> {
 //! windows.record_message(message).await?;
 //! # Ok(()) }
 //! ```
@@ -35,42 +35,39 @@
 //! # Time
 //!
 //! The tracker reads "now" from a [`Clock`]: [`SystemClock`] by default, a
-//! [`ManualClock`](crate::store::ManualClock) in tests ([`SessionWindows::with_clock`]).
+//! [`ManualClock`](crate::conversation::clock::ManualClock) in tests ([`SessionWindows::with_clock`]).
 //! [`SessionWindows::status_at`] takes `now` explicitly when you already have it.
 //!
 //! # Storage
 //!
 //! [`WindowStore`] is the pluggable backend. [`InMemoryWindowStore`] (the default) is bounded;
-//! with the `redis` feature, [`RedisStore`](crate::store::redis::RedisStore) shares windows
+//! with the `redis` feature, [`RedisStore`](crate::conversation::store::redis::RedisStore) shares windows
 //! between instances. Only the recipient id and one timestamp are stored, and each entry is
 //! dropped [`retention`](SessionWindows::with_retention) after its window closed (24 hours by
 //! default, so "closed since" stays known for a day).
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::store::{Clock, RecipientKey, StoreError, SystemClock, check_waid};
+use crate::conversation::clock::{Clock, SystemClock, saturating_add};
+use crate::conversation::store::{
+    InMemoryWindowStore, RecipientKey, StoreError, WindowStore, check_waid,
+};
 use crate::webhook::InboundMessage;
 
 /// How long a session window stays open after the customer's last inbound message.
-pub const SESSION_WINDOW: time::Duration = time::Duration::hours(24);
+pub const SESSION_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How long an entry is kept after its window closed, unless set with
 /// [`SessionWindows::with_retention`].
-pub const DEFAULT_RETENTION: time::Duration = time::Duration::hours(24);
-
-/// How many recipients [`InMemoryWindowStore::default`] tracks before evicting.
-pub const DEFAULT_WINDOW_CAPACITY: usize = 1_000_000;
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Whether a session message may be sent to a recipient now.
 ///
 /// ```
 /// use time::macros::datetime;
-/// use webex_connect_whatsapp::window::WindowStatus;
+/// use webex_connect_whatsapp::conversation::window::WindowStatus;
 ///
 /// let status = WindowStatus::Open { until: datetime!(2026-01-02 09:00 UTC) };
 /// assert!(status.is_open());
@@ -101,7 +98,7 @@ impl WindowStatus {
     ///
     /// ```
     /// use time::{Duration, macros::datetime};
-    /// use webex_connect_whatsapp::window::WindowStatus;
+    /// use webex_connect_whatsapp::conversation::window::WindowStatus;
     ///
     /// let t = datetime!(2026-01-01 09:00 UTC);
     /// let open = WindowStatus::from_last_inbound(t, t + Duration::seconds(86_399));
@@ -110,7 +107,7 @@ impl WindowStatus {
     /// assert_eq!(closed, WindowStatus::Closed { since: t + Duration::hours(24) });
     /// ```
     pub fn from_last_inbound(last_inbound: OffsetDateTime, now: OffsetDateTime) -> Self {
-        let end = last_inbound.saturating_add(SESSION_WINDOW);
+        let end = saturating_add(last_inbound, SESSION_WINDOW);
         if now < end {
             Self::Open { until: end }
         } else {
@@ -129,282 +126,6 @@ impl WindowStatus {
     }
 }
 
-/// Where [`SessionWindows`] keeps each recipient's last inbound time.
-///
-/// Implement it to back the windows with your own database. Implementations must keep the
-/// latest time atomically: a late, out-of-order inbound must never replace a later one, even
-/// when two instances record at once.
-///
-/// ```
-/// use time::{Duration, macros::datetime};
-/// use webex_connect_whatsapp::window::{InMemoryWindowStore, WindowStore};
-///
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
-/// let store = InMemoryWindowStore::new(10);
-/// let t = datetime!(2026-01-01 09:00 UTC);
-/// let keep = t + Duration::hours(48);
-/// store.record_inbound("9199xxxxxxxx", t, keep, t).await?;
-/// assert_eq!(store.last_inbound("9199xxxxxxxx", t).await?, Some(t));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub trait WindowStore: Send + Sync {
-    /// Records an inbound message from the recipient id `waid` (a phone number's digits, a
-    /// normalized WAID or a BSUID, already checked with [`check_waid`]) at `at`, unless a
-    /// later one is already stored,
-    /// and returns the time now stored. The entry may be dropped once `keep_until` has
-    /// passed; `now` is the caller's clock (stores use it for expiry instead of their own).
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails.
-    fn record_inbound(
-        &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send;
-
-    /// The time of the last inbound message from `waid`, if one is stored and its
-    /// `keep_until` is after `now`.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails or holds an unreadable value.
-    fn last_inbound(
-        &self,
-        waid: &str,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send;
-
-    /// Deletes what is stored for `waid` (for example on a GDPR erasure request) and says
-    /// whether anything was.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails.
-    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
-}
-
-impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
-    fn record_inbound(
-        &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        (**self).record_inbound(waid, at, keep_until, now)
-    }
-
-    fn last_inbound(
-        &self,
-        waid: &str,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
-        (**self).last_inbound(waid, now)
-    }
-
-    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).forget(waid)
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    at: OffsetDateTime,
-    keep_until: OffsetDateTime,
-    seq: u64,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    slots: HashMap<Arc<str>, Slot>,
-    /// Every slot, ordered by when it may be dropped; the first entries are the expired ones
-    /// and, after them, the ones whose last inbound message is oldest.
-    by_expiry: BTreeMap<(OffsetDateTime, u64), Arc<str>>,
-    next_seq: u64,
-}
-
-/// The default [`WindowStore`]: a bounded map in this process.
-///
-/// When full, a new recipient first displaces an entry whose `keep_until` has passed, and
-/// otherwise the entry whose last inbound message is oldest (its window closes first), so
-/// memory stays bounded under any load. Each operation holds a lock for one map update and
-/// one ordered-index update (`O(log n)`); no scan ever runs under the lock.
-///
-/// It needs no async runtime and no optional dependency. It is per process: behind a load
-/// balancer use a shared store such as [`RedisStore`](crate::store::redis::RedisStore).
-///
-/// ```
-/// use webex_connect_whatsapp::window::InMemoryWindowStore;
-/// let store = InMemoryWindowStore::new(100_000);
-/// assert_eq!(store.capacity(), 100_000);
-/// assert!(store.is_empty());
-/// ```
-pub struct InMemoryWindowStore {
-    capacity: usize,
-    inner: RwLock<Inner>,
-}
-
-impl InMemoryWindowStore {
-    /// A store that keeps at most `capacity` recipients (at least 1).
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            inner: RwLock::new(Inner::default()),
-        }
-    }
-
-    /// The most recipients kept at once.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// How many recipients are stored (including entries past `keep_until` that were not
-    /// displaced yet).
-    pub fn len(&self) -> usize {
-        self.read().slots.len()
-    }
-
-    /// True when nothing is stored.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
-        // A panic elsewhere cannot leave the maps half-updated in a way that matters here
-        // (at worst one index entry is stale), so a poisoned lock is still usable.
-        self.inner.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn record_sync(
-        &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<OffsetDateTime, StoreError> {
-        check_waid(waid)?;
-        let mut inner = self.write();
-        let inner = &mut *inner;
-        if let Some(slot) = inner.slots.get_mut(waid) {
-            if slot.keep_until > now && slot.at >= at {
-                return Ok(slot.at);
-            }
-            if keep_until <= now {
-                return Ok(at);
-            }
-            let old_key = (slot.keep_until, slot.seq);
-            inner.next_seq = inner.next_seq.wrapping_add(1);
-            slot.at = at;
-            slot.keep_until = keep_until;
-            slot.seq = inner.next_seq;
-            if let Some(name) = inner.by_expiry.remove(&old_key) {
-                inner.by_expiry.insert((keep_until, inner.next_seq), name);
-            }
-            return Ok(at);
-        }
-        if keep_until <= now {
-            // Already past its retention: storing it would only hold personal data longer.
-            return Ok(at);
-        }
-        while inner.slots.len() >= self.capacity {
-            // The first index entry is either expired or, if none is, the oldest window.
-            let Some((_, victim)) = inner.by_expiry.pop_first() else {
-                break;
-            };
-            inner.slots.remove(&victim);
-        }
-        inner.next_seq = inner.next_seq.wrapping_add(1);
-        let name: Arc<str> = Arc::from(waid);
-        inner
-            .by_expiry
-            .insert((keep_until, inner.next_seq), Arc::clone(&name));
-        inner.slots.insert(
-            name,
-            Slot {
-                at,
-                keep_until,
-                seq: inner.next_seq,
-            },
-        );
-        Ok(at)
-    }
-
-    fn last_sync(&self, waid: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
-        let inner = self.read();
-        inner
-            .slots
-            .get(waid)
-            .filter(|slot| slot.keep_until > now)
-            .map(|slot| slot.at)
-    }
-
-    fn forget_sync(&self, waid: &str) -> bool {
-        let mut inner = self.write();
-        match inner.slots.remove(waid) {
-            Some(slot) => {
-                inner.by_expiry.remove(&(slot.keep_until, slot.seq));
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-impl Default for InMemoryWindowStore {
-    /// A store for [`DEFAULT_WINDOW_CAPACITY`] recipients.
-    fn default() -> Self {
-        Self::new(DEFAULT_WINDOW_CAPACITY)
-    }
-}
-
-impl fmt::Debug for InMemoryWindowStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never list the recipients: they are personal data (phone numbers, user ids).
-        f.debug_struct("InMemoryWindowStore")
-            .field("capacity", &self.capacity)
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl WindowStore for InMemoryWindowStore {
-    fn record_inbound(
-        &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        std::future::ready(self.record_sync(waid, at, keep_until, now))
-    }
-
-    fn last_inbound(
-        &self,
-        waid: &str,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
-        std::future::ready(Ok(self.last_sync(waid, now)))
-    }
-
-    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(Ok(self.forget_sync(waid)))
-    }
-}
-
 /// Tracks each recipient's 24-hour session window.
 ///
 /// Cheap to share: wrap it in an `Arc` (or share the store with `Arc<S>`) to use it from
@@ -412,8 +133,9 @@ impl WindowStore for InMemoryWindowStore {
 ///
 /// ```
 /// use time::{Duration, macros::datetime};
-/// use webex_connect_whatsapp::store::ManualClock;
-/// use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows, WindowStatus};
+/// use webex_connect_whatsapp::conversation::clock::ManualClock;
+/// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+/// use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 ///
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     let mut f = std::pin::pin!(f);
@@ -441,7 +163,7 @@ impl WindowStore for InMemoryWindowStore {
 pub struct SessionWindows<S = InMemoryWindowStore, C = SystemClock> {
     store: S,
     clock: C,
-    retention: time::Duration,
+    retention: Duration,
 }
 
 impl Default for SessionWindows {
@@ -455,7 +177,8 @@ impl<S: WindowStore> SessionWindows<S, SystemClock> {
     /// A tracker on `store` that reads the system clock.
     ///
     /// ```
-    /// use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows};
+    /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+    /// use webex_connect_whatsapp::conversation::window::SessionWindows;
     /// let windows = SessionWindows::new(InMemoryWindowStore::new(10_000));
     /// assert_eq!(windows.store().capacity(), 10_000);
     /// ```
@@ -465,13 +188,14 @@ impl<S: WindowStore> SessionWindows<S, SystemClock> {
 }
 
 impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
-    /// A tracker on `store` that reads `clock` (a [`ManualClock`](crate::store::ManualClock)
+    /// A tracker on `store` that reads `clock` (a [`ManualClock`](crate::conversation::clock::ManualClock)
     /// in tests).
     ///
     /// ```
     /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::store::ManualClock;
-    /// use webex_connect_whatsapp::window::{InMemoryWindowStore, SessionWindows};
+    /// use webex_connect_whatsapp::conversation::clock::ManualClock;
+    /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+    /// use webex_connect_whatsapp::conversation::window::SessionWindows;
     ///
     /// let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
     /// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(10), clock);
@@ -487,22 +211,15 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
 
     /// How long an entry is kept after its window closed (default [`DEFAULT_RETENTION`]).
     /// During that time [`status`](Self::status) answers [`WindowStatus::Closed`]; after it,
-    /// [`WindowStatus::Unknown`]. Negative values count as zero.
-    ///
-    /// ```
-    /// use time::Duration;
-    /// use webex_connect_whatsapp::window::SessionWindows;
-    /// let windows = SessionWindows::default().with_retention(Duration::hours(1));
-    /// assert_eq!(windows.retention(), Duration::hours(1));
-    /// ```
+    /// [`WindowStatus::Unknown`].
     #[must_use]
-    pub fn with_retention(mut self, retention: time::Duration) -> Self {
-        self.retention = retention.max(time::Duration::ZERO);
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
         self
     }
 
     /// How long an entry is kept after its window closed.
-    pub fn retention(&self) -> time::Duration {
+    pub fn retention(&self) -> Duration {
         self.retention
     }
 
@@ -528,7 +245,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// when the store fails.
     ///
     /// ```
-    /// # use webex_connect_whatsapp::window::{SessionWindows, WindowStatus};
+    /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     let mut f = std::pin::pin!(f);
     /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -552,9 +269,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         check_waid(waid)?;
         let at = truncate_to_micros(at);
         let now = self.clock.now();
-        let keep_until = at
-            .saturating_add(SESSION_WINDOW)
-            .saturating_add(self.retention);
+        let keep_until = self.keep_until(at);
         let latest = self.store.record_inbound(waid, at, keep_until, now).await?;
         Ok(WindowStatus::from_last_inbound(latest, now))
     }
@@ -573,7 +288,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// [`StoreError`] when the store fails.
     ///
     /// ```
-    /// # use webex_connect_whatsapp::window::SessionWindows;
+    /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
     /// use webex_connect_whatsapp::webhook::InboundMessage;
     /// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -602,9 +317,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ) -> Result<WindowStatus, StoreError> {
         let at = truncate_to_micros(message.timestamp().unwrap_or_else(|| self.clock.now()));
         let now = self.clock.now();
-        let keep_until = at
-            .saturating_add(SESSION_WINDOW)
-            .saturating_add(self.retention);
+        let keep_until = self.keep_until(at);
         let mut latest: Option<OffsetDateTime> = None;
         for id in message.sender_ids() {
             if check_waid(id).is_err() {
@@ -625,7 +338,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// As [`record_inbound`](Self::record_inbound).
     ///
     /// ```
-    /// # use webex_connect_whatsapp::window::SessionWindows;
+    /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     let mut f = std::pin::pin!(f);
     /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -654,7 +367,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// [`WindowStatus::Unknown`].
     ///
     /// ```
-    /// # use webex_connect_whatsapp::window::{SessionWindows, WindowStatus};
+    /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     let mut f = std::pin::pin!(f);
     /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -683,7 +396,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// [`WindowStatus::Unknown`].
     ///
     /// ```
-    /// # use webex_connect_whatsapp::window::{SessionWindows, WindowStatus};
+    /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
     /// use time::{Duration, OffsetDateTime};
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     let mut f = std::pin::pin!(f);
@@ -723,7 +436,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// [`StoreError`] when the store fails.
     ///
     /// ```
-    /// # use webex_connect_whatsapp::window::SessionWindows;
+    /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     let mut f = std::pin::pin!(f);
     /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -743,6 +456,14 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
             return Ok(false);
         }
         self.store.forget(waid).await
+    }
+}
+
+impl<S, C> SessionWindows<S, C> {
+    /// How long the entry of an inbound message at `at` is kept: its window, then the
+    /// retention.
+    fn keep_until(&self, at: OffsetDateTime) -> OffsetDateTime {
+        saturating_add(saturating_add(at, SESSION_WINDOW), self.retention)
     }
 }
 

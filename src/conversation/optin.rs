@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use time::macros::datetime;
-//! use webex_connect_whatsapp::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut};
+//! use webex_connect_whatsapp::conversation::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut};
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 //! #     let mut f = std::pin::pin!(f);
 //! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -45,15 +45,12 @@
 //! [`OptInLedger::erase`] for erasure requests (after which the person counts as never having
 //! opted in).
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock};
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::store::{RecipientKey, StoreError, check_waid};
+use crate::conversation::store::{
+    InMemoryOptInStore, OptInStore, RecipientKey, StoreError, check_waid,
+};
 use crate::warning::Warning;
 
 /// The longest opt-in wording accepted, in characters.
@@ -83,7 +80,7 @@ pub const STOP_KEYWORDS: &[&str] = &[
 /// the word ("don't stop") is not one.
 ///
 /// ```
-/// use webex_connect_whatsapp::optin::is_stop_keyword;
+/// use webex_connect_whatsapp::conversation::optin::is_stop_keyword;
 /// assert!(is_stop_keyword(" Stop "));
 /// assert!(is_stop_keyword("stop  all"));
 /// assert!(is_stop_keyword("UNSUBSCRIBE"));
@@ -103,7 +100,7 @@ pub fn is_stop_keyword(text: &str) -> bool {
 ///
 /// ```
 /// use time::macros::datetime;
-/// use webex_connect_whatsapp::optin::{OptIn, OptInError, OptInSource};
+/// use webex_connect_whatsapp::conversation::optin::{OptIn, OptInError, OptInSource};
 /// let err = OptIn::new("447400123456", OptInSource::App, datetime!(2026-01-01 0:00 UTC), " ")
 ///     .unwrap_err();
 /// assert_eq!(err.to_string(), "the opt-in wording is empty; record the text the user agreed to");
@@ -141,7 +138,7 @@ pub enum OptInError {
 /// Where the user opted in.
 ///
 /// ```
-/// use webex_connect_whatsapp::optin::OptInSource;
+/// use webex_connect_whatsapp::conversation::optin::OptInSource;
 /// let json = serde_json::to_string(&OptInSource::Store)?;
 /// assert_eq!(json, r#""store""#);
 /// let other: OptInSource = serde_json::from_str(r#"{"other":"call centre"}"#)?;
@@ -170,7 +167,7 @@ pub enum OptInSource {
 ///
 /// ```
 /// use time::macros::datetime;
-/// use webex_connect_whatsapp::optin::{OptIn, OptInSource};
+/// use webex_connect_whatsapp::conversation::optin::{OptIn, OptInSource};
 ///
 /// let opt_in = OptIn::new(
 ///     "447400123456",
@@ -270,7 +267,7 @@ impl OptIn {
     ///
     /// ```
     /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::optin::{OptIn, OptInSource};
+    /// use webex_connect_whatsapp::conversation::optin::{OptIn, OptInSource};
     /// let vague = OptIn::new("447400123456", OptInSource::WebForm,
     ///     datetime!(2026-01-01 0:00 UTC), "Send me offers")?;
     /// assert_eq!(vague.warnings()[0].rule(), "opt_in.mentions_whatsapp");
@@ -331,7 +328,7 @@ impl TryFrom<OptOutWire> for OptOut {
 ///
 /// ```
 /// use time::macros::datetime;
-/// use webex_connect_whatsapp::optin::OptOut;
+/// use webex_connect_whatsapp::conversation::optin::OptOut;
 /// let out = OptOut::new("447400123456", datetime!(2026-01-01 0:00 UTC), "asked by phone")?;
 /// assert_eq!(out.reason(), "asked by phone");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -385,7 +382,7 @@ impl OptOut {
     ///
     /// ```
     /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::optin::OptOut;
+    /// use webex_connect_whatsapp::conversation::optin::OptOut;
     /// let out = OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?;
     /// assert_eq!(out.reason(), "inbound stop keyword");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -424,7 +421,7 @@ impl OptOut {
 ///
 /// ```
 /// use time::macros::datetime;
-/// use webex_connect_whatsapp::optin::{ConsentEvent, OptOut};
+/// use webex_connect_whatsapp::conversation::optin::{ConsentEvent, OptOut};
 /// let event = ConsentEvent::OptOut(OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?);
 /// let json = serde_json::to_string(&event)?;
 /// assert!(json.starts_with(r#"{"event":"opt_out","waid":"447400123456""#));
@@ -463,7 +460,7 @@ impl ConsentEvent {
 /// A recipient's consent, from the latest event in the ledger.
 ///
 /// ```
-/// use webex_connect_whatsapp::optin::ConsentStatus;
+/// use webex_connect_whatsapp::conversation::optin::ConsentStatus;
 /// assert!(!ConsentStatus::Never.is_opted_in());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -483,7 +480,7 @@ impl ConsentStatus {
     ///
     /// ```
     /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::optin::{ConsentEvent, ConsentStatus, OptIn, OptInSource, OptOut};
+    /// use webex_connect_whatsapp::conversation::optin::{ConsentEvent, ConsentStatus, OptIn, OptInSource, OptOut};
     /// let t = datetime!(2026-01-01 0:00 UTC);
     /// let events = [
     ///     ConsentEvent::OptOut(OptOut::stop_keyword("44740", t + time::Duration::DAY)?),
@@ -512,154 +509,11 @@ impl ConsentStatus {
     }
 }
 
-/// Where an [`OptInLedger`] keeps its events. Implement it to keep consent in your own
-/// database; the ledger never rewrites or deletes an event except through [`erase`].
-///
-/// [`erase`]: OptInStore::erase
-///
-/// ```
-/// use time::macros::datetime;
-/// use webex_connect_whatsapp::optin::{ConsentEvent, InMemoryOptInStore, OptInStore, OptOut};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
-/// let store = InMemoryOptInStore::default();
-/// let out = OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?;
-/// store.append(ConsentEvent::OptOut(out)).await?;
-/// assert_eq!(store.events("447400123456").await?.len(), 1);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub trait OptInStore: Send + Sync {
-    /// Appends an event.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails.
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Every event for the recipient id `waid` (a phone number's digits, a normalized WAID or
-    /// a BSUID, already checked with [`check_waid`]), in the order recorded.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails or holds an unreadable event.
-    fn events(
-        &self,
-        waid: &str,
-    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
-
-    /// Every event for every recipient: per recipient in the order recorded, recipients in
-    /// any order.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails or holds an unreadable event.
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
-
-    /// Deletes every event for `waid` and returns how many there were.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails.
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
-}
-
-impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).append(event)
-    }
-
-    fn events(
-        &self,
-        waid: &str,
-    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        (**self).events(waid)
-    }
-
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        (**self).export()
-    }
-
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        (**self).erase(waid)
-    }
-}
-
-/// The default [`OptInStore`]: every event, in this process's memory. Not bounded (consent
-/// evidence must not be evicted); for production keep the ledger in a database (the
-/// [`RedisStore`](crate::store::redis::RedisStore) with feature `redis`, or your own
-/// [`OptInStore`]).
-///
-/// ```
-/// use webex_connect_whatsapp::optin::InMemoryOptInStore;
-/// let store = InMemoryOptInStore::default();
-/// assert_eq!(store.recipients(), 0);
-/// ```
-#[derive(Default)]
-pub struct InMemoryOptInStore {
-    events: RwLock<HashMap<String, Vec<ConsentEvent>>>,
-}
-
-impl InMemoryOptInStore {
-    /// How many recipients have at least one event.
-    pub fn recipients(&self) -> usize {
-        self.events
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-}
-
-impl fmt::Debug for InMemoryOptInStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never list the recipients: they are personal data (phone numbers, user ids).
-        f.debug_struct("InMemoryOptInStore")
-            .field("recipients", &self.recipients())
-            .finish()
-    }
-}
-
-impl OptInStore for InMemoryOptInStore {
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
-        events
-            .entry(event.recipient().to_owned())
-            .or_default()
-            .push(event);
-        std::future::ready(Ok(()))
-    }
-
-    fn events(
-        &self,
-        waid: &str,
-    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
-        std::future::ready(Ok(events.get(waid).cloned().unwrap_or_default()))
-    }
-
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
-        // Sorted by recipient so exports are stable.
-        let sorted: BTreeMap<&String, &Vec<ConsentEvent>> = events.iter().collect();
-        let all = sorted.into_values().flatten().cloned().collect();
-        std::future::ready(Ok(all))
-    }
-
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
-        std::future::ready(Ok(events.remove(waid).map_or(0, |v| v.len())))
-    }
-}
-
 /// The opt-in ledger.
 ///
 /// ```
-/// use webex_connect_whatsapp::optin::{InMemoryOptInStore, OptInLedger};
+/// use webex_connect_whatsapp::conversation::store::InMemoryOptInStore;
+/// use webex_connect_whatsapp::conversation::optin::OptInLedger;
 /// let ledger = OptInLedger::new(InMemoryOptInStore::default());
 /// # let _ = ledger;
 /// ```
@@ -686,16 +540,14 @@ impl<S: OptInStore> OptInLedger<S> {
         &self.store
     }
 
-    /// Records an opt-in and returns its [warnings](OptIn::warnings) (the opt-in is recorded
-    /// either way: it happened).
+    /// Records an opt-in. Its [warnings](OptIn::warnings) (vague wording, for example) do
+    /// not stop it being recorded: it happened. Read them from the opt-in before recording.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store fails.
-    pub async fn record_opt_in(&self, opt_in: OptIn) -> Result<Vec<Warning>, StoreError> {
-        let warnings = opt_in.warnings();
-        self.store.append(ConsentEvent::OptIn(opt_in)).await?;
-        Ok(warnings)
+    pub async fn record_opt_in(&self, opt_in: OptIn) -> Result<(), StoreError> {
+        self.store.append(ConsentEvent::OptIn(opt_in)).await
     }
 
     /// Records an opt-out.
@@ -712,7 +564,7 @@ impl<S: OptInStore> OptInLedger<S> {
     ///
     /// Consent is kept per id: a user known by a phone number and a BSUID has two entries.
     /// An opt-out by an inbound message carrying both ids is recorded under both (see
-    /// [`GuardedClient::handle_event`](crate::client::guard::GuardedClient::handle_event)), so
+    /// [`GuardedClient::handle_event`](crate::guard::GuardedClient::handle_event)), so
     /// it blocks sends to either.
     ///
     /// # Errors
@@ -749,7 +601,7 @@ impl<S: OptInStore> OptInLedger<S> {
     ///
     /// ```
     /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::optin::{parse_json_lines, OptInLedger, OptOut};
+    /// use webex_connect_whatsapp::conversation::optin::{parse_json_lines, OptInLedger, OptOut};
     /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
     /// #     let mut f = std::pin::pin!(f);
     /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -801,7 +653,7 @@ impl<S: OptInStore> OptInLedger<S> {
 /// Why [`parse_json_lines`] failed.
 ///
 /// ```
-/// use webex_connect_whatsapp::optin::parse_json_lines;
+/// use webex_connect_whatsapp::conversation::optin::parse_json_lines;
 /// let err = parse_json_lines("{}\n").unwrap_err();
 /// assert_eq!(err.line(), 1);
 /// ```
@@ -827,7 +679,7 @@ impl ExportParseError {
 /// [`ExportParseError`] naming the first line that is not a [`ConsentEvent`].
 ///
 /// ```
-/// use webex_connect_whatsapp::optin::parse_json_lines;
+/// use webex_connect_whatsapp::conversation::optin::parse_json_lines;
 /// assert!(parse_json_lines("\n")?.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -3,10 +3,10 @@
 //! balancer agree on every session window, every consent and every duplicate.
 //!
 //! ```no_run
-//! use webex_connect_whatsapp::dedupe::Deduplicator;
-//! use webex_connect_whatsapp::optin::OptInLedger;
-//! use webex_connect_whatsapp::store::redis::RedisStore;
-//! use webex_connect_whatsapp::window::SessionWindows;
+//! use webex_connect_whatsapp::conversation::dedupe::Deduplicator;
+//! use webex_connect_whatsapp::conversation::optin::OptInLedger;
+//! use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+//! use webex_connect_whatsapp::conversation::window::SessionWindows;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = RedisStore::connect("redis://127.0.0.1:6379/").await?.with_prefix("shop:wa:");
@@ -55,10 +55,11 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use time::OffsetDateTime;
 
-use crate::dedupe::SeenStore;
-use crate::optin::{ConsentEvent, OptInStore};
-use crate::store::{StoreError, check_waid, ttl_millis};
-use crate::window::WindowStore;
+use crate::conversation::optin::ConsentEvent;
+use crate::conversation::store::OptInStore;
+use crate::conversation::store::SeenStore;
+use crate::conversation::store::WindowStore;
+use crate::conversation::store::{StoreError, check_waid, ttl_millis};
 
 /// Deletes KEYS[1] only if it holds ARGV[1]: undoes our own `SET NX`, never another's.
 const RELEASE_OWN_LUA: &str = r"
@@ -105,7 +106,7 @@ return ARGV[3]
 /// Clones share the connection. See the [module docs](self) for the keys it writes.
 ///
 /// ```no_run
-/// use webex_connect_whatsapp::store::redis::RedisStore;
+/// use webex_connect_whatsapp::conversation::store::redis::RedisStore;
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
 /// assert_eq!(store.prefix(), "wcwa:");
@@ -143,7 +144,7 @@ where
     /// `ConnectionManager`).
     ///
     /// ```no_run
-    /// use webex_connect_whatsapp::store::redis::RedisStore;
+    /// use webex_connect_whatsapp::conversation::store::redis::RedisStore;
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
     /// let conn = client.get_multiplexed_async_connection().await?;

@@ -28,8 +28,8 @@
 //!
 //! ```no_run
 //! use webex_connect_whatsapp::client::Client;
-//! use webex_connect_whatsapp::client::guard::{FallbackOutcome, GuardedClient};
-//! use webex_connect_whatsapp::window::SessionWindows;
+//! use webex_connect_whatsapp::guard::{FallbackOutcome, GuardedClient};
+//! use webex_connect_whatsapp::conversation::window::SessionWindows;
 //! use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage, TemplateId, TemplateMessage};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -54,26 +54,26 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use time::OffsetDateTime;
 
-use crate::ids::TransactionId;
-use crate::optin::{
-    ConsentStatus, InMemoryOptInStore, OptInError, OptInLedger, OptInStore, OptOut, is_stop_keyword,
+use crate::client::{Client, Error, SendReceipt};
+use crate::conversation::bounded::BoundedMap;
+use crate::conversation::clock::{Clock, SystemClock};
+use crate::conversation::optin::{ConsentStatus, OptInError, OptInLedger, OptOut, is_stop_keyword};
+use crate::conversation::store::{
+    InMemoryOptInStore, InMemoryWindowStore, OptInStore, StoreError, WindowStore,
 };
+use crate::conversation::window::{SessionWindows, WindowStatus};
+use crate::ids::TransactionId;
 use crate::recipient::Recipient;
 use crate::send::Content;
 use crate::session::SessionMessage;
-use crate::store::{Clock, StoreError, SystemClock};
 use crate::template::TemplateMessage;
 use crate::template::registry::{RegistryError, TemplateRegistry};
 use crate::webhook::{DeliveryCode, DeliveryStatus, WebhookEvent};
-use crate::window::{InMemoryWindowStore, SessionWindows, WindowStatus, WindowStore};
-
-use super::{Client, Error, SendReceipt};
 
 /// How many session messages with a pending template fallback are remembered by default.
 pub const DEFAULT_MAX_PENDING_FALLBACKS: usize = 100_000;
@@ -248,52 +248,37 @@ struct Pending {
 
 /// Session messages whose template fallback waits for their receipts; bounded, oldest
 /// dropped first.
-#[derive(Default)]
 struct PendingFallbacks {
-    by_transid: HashMap<TransactionId, Pending>,
-    order: VecDeque<TransactionId>,
+    by_transid: BoundedMap<TransactionId, Pending>,
     /// 7710 receipts for ids not (yet) pending: a receipt can overtake the send's own
     /// response, so the send looks here once it knows its transid.
-    early_failures: VecDeque<TransactionId>,
+    early_failures: BoundedMap<TransactionId, ()>,
 }
 
 impl PendingFallbacks {
-    fn insert(&mut self, transid: TransactionId, pending: Pending, max: usize) {
-        if max == 0 {
-            return;
-        }
-        while self.by_transid.len() >= max {
-            let Some(oldest) = self.order.pop_front() else {
-                break;
-            };
-            self.by_transid.remove(&oldest);
-        }
-        if self.by_transid.insert(transid.clone(), pending).is_none() {
-            self.order.push_back(transid);
+    fn new(max: usize) -> Self {
+        Self {
+            by_transid: BoundedMap::new(max),
+            early_failures: BoundedMap::new(max.min(MAX_EARLY_FAILURES)),
         }
     }
 
-    fn remember_early_failure(&mut self, transid: &TransactionId, max: usize) {
-        if max == 0 || self.early_failures.contains(transid) {
-            return;
+    fn insert(&mut self, transid: TransactionId, pending: Pending) {
+        self.by_transid.insert(transid, pending, ());
+    }
+
+    fn remember_early_failure(&mut self, transid: &TransactionId) {
+        if !self.early_failures.contains_key(transid) {
+            self.early_failures.insert(transid.clone(), (), ());
         }
-        if self.early_failures.len() >= max.min(MAX_EARLY_FAILURES) {
-            self.early_failures.pop_front();
-        }
-        self.early_failures.push_back(transid.clone());
     }
 
     fn take_early_failure(&mut self, transid: &TransactionId) -> bool {
-        let before = self.early_failures.len();
-        self.early_failures.retain(|t| t != transid);
-        before != self.early_failures.len()
+        self.early_failures.remove(transid).is_some()
     }
 
     fn take(&mut self, transid: &TransactionId) -> Option<Pending> {
-        let pending = self.by_transid.remove(transid)?;
-        // Amortized: removed ids are skipped when they reach the front.
-        self.order.retain(|t| t != transid);
-        Some(pending)
+        self.by_transid.remove(transid)
     }
 }
 
@@ -440,10 +425,11 @@ impl<W, C, O> GuardedClientBuilder<W, C, O> {
 
     /// Finishes the client.
     pub fn build(self) -> GuardedClient<W, C, O> {
+        let pending = Mutex::new(PendingFallbacks::new(self.max_pending));
         GuardedClient {
             inner: Arc::new(Inner {
                 config: self,
-                pending: Mutex::new(PendingFallbacks::default()),
+                pending,
             }),
         }
     }
@@ -631,7 +617,6 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                                 to: to.clone(),
                                 template: template.clone(),
                             },
-                            self.inner.config.max_pending,
                         );
                     }
                     raced
@@ -659,7 +644,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     ///   [`send_with_fallback`](Self::send_with_fallback) sends its template, once: a repeated
     ///   receipt finds nothing pending. Other final receipts forget the pending fallback.
     ///
-    /// Deduplicate events first if you can ([`DedupeKey::from_event`](crate::dedupe::DedupeKey::from_event));
+    /// Deduplicate events first if you can ([`DedupeKey::from_event`](crate::conversation::dedupe::DedupeKey::from_event));
     /// the fallback is sent once either way.
     ///
     /// # Errors
@@ -703,7 +688,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                         let mut pending = self.pending();
                         let taken = pending.take(transid);
                         if taken.is_none() {
-                            pending.remember_early_failure(transid, self.inner.config.max_pending);
+                            pending.remember_early_failure(transid);
                         }
                         taken
                     };

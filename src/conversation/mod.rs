@@ -1,0 +1,26 @@
+//! The state kept between messages: everything the crate remembers about a conversation,
+//! and no HTTP.
+//!
+//! - [`clock`]: where "now" comes from ([`Clock`](clock::Clock), the system clock, a manual
+//!   clock for tests).
+//! - [`window`]: the 24-hour customer service window of each recipient
+//!   ([`SessionWindows`](window::SessionWindows)).
+//! - [`optin`]: the opt-in and opt-out ledger ([`OptInLedger`](optin::OptInLedger)).
+//! - [`dedupe`]: recognizing a webhook delivered twice ([`DedupeKey`](dedupe::DedupeKey),
+//!   [`Deduplicator`](dedupe::Deduplicator)).
+//! - [`delivery`]: where each sent message stands after its receipts
+//!   ([`DeliveryTracker`](delivery::DeliveryTracker)), and which are stuck or failed
+//!   ([`DeliveryFollowUp`](delivery::DeliveryFollowUp)).
+//! - [`store`]: the pluggable storage behind windows, opt-ins and dedupe: the store traits,
+//!   the bounded in-memory stores, and Redis (feature `redis`).
+//!
+//! The [receiver](crate::receiver) and the [guarded client](crate#modules) feed this state
+//! from webhooks and read it before sending; nothing here makes a request.
+
+pub(crate) mod bounded;
+pub mod clock;
+pub mod dedupe;
+pub mod delivery;
+pub mod optin;
+pub mod store;
+pub mod window;

@@ -1,0 +1,340 @@
+//! The in-memory stores: bounded for windows and seen keys (a [`BoundedMap`] each), unbounded
+//! for the opt-in ledger, whose evidence must not be evicted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::{OptInStore, SeenStore, StoreError, WindowStore, check_waid, ttl_millis};
+use crate::conversation::bounded::BoundedMap;
+use crate::conversation::clock::{Clock, SystemClock, saturating_add};
+use crate::conversation::optin::ConsentEvent;
+
+/// How many recipients [`InMemoryWindowStore::default`] tracks before evicting.
+pub const DEFAULT_WINDOW_CAPACITY: usize = 1_000_000;
+
+/// How many keys [`InMemorySeenStore::default`] remembers before evicting the oldest.
+pub const DEFAULT_SEEN_CAPACITY: usize = 100_000;
+
+/// A recipient's last inbound time and when it may be dropped.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    at: OffsetDateTime,
+    keep_until: OffsetDateTime,
+}
+
+/// The default [`WindowStore`]: a bounded map in this process.
+///
+/// When full, a new recipient first displaces an entry whose `keep_until` has passed, and
+/// otherwise the entry whose last inbound message is oldest (its window closes first), so
+/// memory stays bounded under any load. Each operation holds a lock for one map update and
+/// one ordered-index update (`O(log n)`); no scan ever runs under the lock.
+///
+/// It needs no async runtime and no optional dependency. It is per process: behind a load
+/// balancer use a shared store such as [`RedisStore`](crate::conversation::store::redis::RedisStore).
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+/// let store = InMemoryWindowStore::new(100_000);
+/// assert_eq!(store.capacity(), 100_000);
+/// assert!(store.is_empty());
+/// ```
+pub struct InMemoryWindowStore {
+    /// Ordered by `keep_until`: the first entries are the expired ones and, after them, the
+    /// ones whose last inbound message is oldest.
+    inner: RwLock<BoundedMap<Arc<str>, Slot, OffsetDateTime>>,
+}
+
+impl InMemoryWindowStore {
+    /// A store that keeps at most `capacity` recipients (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: RwLock::new(BoundedMap::new(capacity.max(1))),
+        }
+    }
+
+    /// The most recipients kept at once.
+    pub fn capacity(&self) -> usize {
+        self.read().capacity()
+    }
+
+    /// How many recipients are stored (including entries past `keep_until` that were not
+    /// displaced yet).
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, BoundedMap<Arc<str>, Slot, OffsetDateTime>> {
+        // A panic elsewhere cannot leave the maps half-updated in a way that matters here
+        // (at worst one index entry is stale), so a poisoned lock is still usable.
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BoundedMap<Arc<str>, Slot, OffsetDateTime>> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record_sync(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<OffsetDateTime, StoreError> {
+        check_waid(waid)?;
+        let mut slots = self.write();
+        if let Some(slot) = slots.get(waid)
+            && slot.keep_until > now
+            && slot.at >= at
+        {
+            return Ok(slot.at);
+        }
+        // Already past its retention: storing it would only hold personal data longer.
+        if keep_until > now {
+            slots.insert(Arc::from(waid), Slot { at, keep_until }, keep_until);
+        }
+        Ok(at)
+    }
+
+    fn last_sync(&self, waid: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.read()
+            .get(waid)
+            .filter(|slot| slot.keep_until > now)
+            .map(|slot| slot.at)
+    }
+
+    fn forget_sync(&self, waid: &str) -> bool {
+        self.write().remove(waid).is_some()
+    }
+}
+
+impl Default for InMemoryWindowStore {
+    /// A store for [`DEFAULT_WINDOW_CAPACITY`] recipients.
+    fn default() -> Self {
+        Self::new(DEFAULT_WINDOW_CAPACITY)
+    }
+}
+
+impl fmt::Debug for InMemoryWindowStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never list the recipients: they are personal data (phone numbers, user ids).
+        f.debug_struct("InMemoryWindowStore")
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WindowStore for InMemoryWindowStore {
+    fn record_inbound(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
+        std::future::ready(self.record_sync(waid, at, keep_until, now))
+    }
+
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
+        std::future::ready(Ok(self.last_sync(waid, now)))
+    }
+
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        std::future::ready(Ok(self.forget_sync(waid)))
+    }
+}
+
+/// The default [`OptInStore`]: every event, in this process's memory. Not bounded (consent
+/// evidence must not be evicted); for production keep the ledger in a database (the
+/// [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature `redis`, or your own
+/// [`OptInStore`]).
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::store::InMemoryOptInStore;
+/// let store = InMemoryOptInStore::default();
+/// assert_eq!(store.recipients(), 0);
+/// ```
+#[derive(Default)]
+pub struct InMemoryOptInStore {
+    events: RwLock<HashMap<String, Vec<ConsentEvent>>>,
+}
+
+impl InMemoryOptInStore {
+    /// How many recipients have at least one event.
+    pub fn recipients(&self) -> usize {
+        self.events
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl fmt::Debug for InMemoryOptInStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never list the recipients: they are personal data (phone numbers, user ids).
+        f.debug_struct("InMemoryOptInStore")
+            .field("recipients", &self.recipients())
+            .finish()
+    }
+}
+
+impl OptInStore for InMemoryOptInStore {
+    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
+        events
+            .entry(event.recipient().to_owned())
+            .or_default()
+            .push(event);
+        std::future::ready(Ok(()))
+    }
+
+    fn events(
+        &self,
+        waid: &str,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
+        std::future::ready(Ok(events.get(waid).cloned().unwrap_or_default()))
+    }
+
+    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
+        // Sorted by recipient so exports are stable.
+        let sorted: BTreeMap<&String, &Vec<ConsentEvent>> = events.iter().collect();
+        let all = sorted.into_values().flatten().cloned().collect();
+        std::future::ready(Ok(all))
+    }
+
+    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
+        std::future::ready(Ok(events.remove(waid).map_or(0, |v| v.len())))
+    }
+}
+
+/// The default [`SeenStore`]: a bounded set in this process.
+///
+/// Keys expire after their TTL; when the store is full, the oldest key is forgotten to make
+/// room (a duplicate arriving after that would be delivered again, so size the capacity for
+/// your peak rate times the TTL). Each call holds one lock for a map update; no scan runs
+/// under it.
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
+/// let store = InMemorySeenStore::new(50_000);
+/// assert_eq!(store.capacity(), 50_000);
+/// ```
+pub struct InMemorySeenStore<C = SystemClock> {
+    clock: C,
+    /// Key -> when it expires, in insertion order.
+    keys: Mutex<BoundedMap<Arc<str>, OffsetDateTime>>,
+}
+
+impl InMemorySeenStore<SystemClock> {
+    /// A store that remembers at most `capacity` keys (at least 1), on the system clock.
+    pub fn new(capacity: usize) -> Self {
+        Self::with_clock(capacity, SystemClock)
+    }
+}
+
+impl Default for InMemorySeenStore<SystemClock> {
+    /// A store for [`DEFAULT_SEEN_CAPACITY`] keys.
+    fn default() -> Self {
+        Self::new(DEFAULT_SEEN_CAPACITY)
+    }
+}
+
+impl<C: Clock> InMemorySeenStore<C> {
+    /// A store that reads expiry times from `clock` (a
+    /// [`ManualClock`](crate::conversation::clock::ManualClock) in tests).
+    ///
+    /// ```
+    /// use time::macros::datetime;
+    /// use webex_connect_whatsapp::{dedupe::InMemorySeenStore, store::ManualClock};
+    /// let store = InMemorySeenStore::with_clock(10, ManualClock::new(datetime!(2026-01-01 0:00 UTC)));
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn with_clock(capacity: usize, clock: C) -> Self {
+        Self {
+            clock,
+            keys: Mutex::new(BoundedMap::new(capacity.max(1))),
+        }
+    }
+
+    /// The most keys kept at once.
+    pub fn capacity(&self) -> usize {
+        self.lock().capacity()
+    }
+
+    /// How many keys are remembered (including expired ones not yet dropped).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when no key is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, OffsetDateTime>> {
+        // The maps stay consistent enough after a panic elsewhere (a stale order entry at
+        // worst), so a poisoned lock is still usable.
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn first_seen_sync(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let millis = ttl_millis(ttl)?;
+        let now = self.clock.now();
+        let expires_at = saturating_add(now, Duration::from_millis(millis));
+        let mut keys = self.lock();
+        if keys.get(key).is_some_and(|until| *until > now) {
+            return Ok(false);
+        }
+        // Drop expired keys at the front while they are cheap to find.
+        keys.pop_front_while(|until| *until <= now);
+        keys.insert(Arc::from(key), expires_at, ());
+        Ok(true)
+    }
+}
+
+impl<C> fmt::Debug for InMemorySeenStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InMemorySeenStore")
+            .field(
+                "capacity",
+                &self
+                    .keys
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .capacity(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Clock> SeenStore for InMemorySeenStore<C> {
+    fn first_seen(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        std::future::ready(self.first_seen_sync(key, ttl))
+    }
+
+    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let removed = self.lock().remove(key).is_some();
+        std::future::ready(Ok(removed))
+    }
+}

@@ -1,0 +1,447 @@
+//! Where the conversation state is kept: one trait per kind of state ([`WindowStore`] for
+//! session windows, [`OptInStore`] for the opt-in ledger, [`SeenStore`] for duplicate
+//! suppression), the [`StoreError`] they return, and [`RecipientKey`] for the recipients they
+//! are keyed on.
+//!
+//! Every trait has a bounded in-memory default that needs no optional dependency
+//! ([`InMemoryWindowStore`], [`InMemoryOptInStore`], [`InMemorySeenStore`]). With the `redis`
+//! feature, [`RedisStore`](redis::RedisStore) implements all three traits on one Redis
+//! server, so several webhook receivers and senders behind a load balancer share their state.
+
+mod memory;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+pub use memory::{
+    DEFAULT_SEEN_CAPACITY, DEFAULT_WINDOW_CAPACITY, InMemoryOptInStore, InMemorySeenStore,
+    InMemoryWindowStore,
+};
+
+use crate::conversation::optin::ConsentEvent;
+use crate::phone::PhoneNumber;
+use crate::recipient::{Bsuid, Recipient};
+
+/// The longest recipient id a store accepts, in characters.
+///
+/// Phone-number waids have at most 15 digits, normalized WAIDs such as `IN.2149372115xxxxxx`
+/// about 20 characters, and the longest business-scoped user id 135
+/// (`US.ENT.` and 128 letters and digits, see [`Bsuid`]); the margin allows for
+/// longer ids without letting unbounded input into keys.
+pub const MAX_RECIPIENT_KEY_CHARS: usize = 160;
+
+/// Why a store could not answer.
+///
+/// Messages never contain the recipient id (personal data) or a connection URL (which may hold
+/// a password).
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::store::StoreError;
+///
+/// let err = StoreError::InvalidRecipient { reason: "is empty".into() };
+/// assert_eq!(err.to_string(), "recipient id is empty");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend (for example Redis) failed or could not be reached.
+    #[error("the {store} store failed")]
+    Backend {
+        /// Which store failed, e.g. `redis`.
+        store: &'static str,
+        /// The backend's own error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The backend holds a value this crate cannot read (written by another program or a
+    /// different version).
+    #[error("the {store} store holds an unreadable {what}: {detail}")]
+    Corrupt {
+        /// Which store, e.g. `redis`.
+        store: &'static str,
+        /// What kind of value, e.g. `session window timestamp`.
+        what: &'static str,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// The recipient id (a waid, normalized WAID or BSUID) was refused: empty, too long, or
+    /// with whitespace or control characters. The id itself is not repeated, because it is
+    /// personal data.
+    #[error("recipient id {reason}")]
+    InvalidRecipient {
+        /// What was wrong, e.g. `is 170 characters long, but the max is 160`.
+        reason: String,
+    },
+    /// A time-to-live of zero or one too large for the backend.
+    #[error("time-to-live is {millis} ms, but it must be between 1 ms and {max_millis} ms")]
+    InvalidTtl {
+        /// The requested time-to-live, in milliseconds.
+        millis: u128,
+        /// The longest accepted time-to-live, in milliseconds.
+        max_millis: u128,
+    },
+}
+
+/// The longest time-to-live a store accepts, in milliseconds (about 292 million years; the
+/// bound only keeps the value inside Redis's 64-bit range).
+pub const MAX_TTL_MILLIS: u128 = i64::MAX as u128 / 1000;
+
+/// Checks a TTL and returns it in whole milliseconds, rounded up so a key never lives shorter
+/// than asked.
+pub(crate) fn ttl_millis(ttl: std::time::Duration) -> Result<u64, StoreError> {
+    let nanos = ttl.as_nanos();
+    let millis = nanos.div_ceil(1_000_000);
+    if millis == 0 || millis > MAX_TTL_MILLIS {
+        return Err(StoreError::InvalidTtl {
+            millis,
+            max_millis: MAX_TTL_MILLIS,
+        });
+    }
+    u64::try_from(millis).map_err(|_| StoreError::InvalidTtl {
+        millis,
+        max_millis: MAX_TTL_MILLIS,
+    })
+}
+
+/// Checks a recipient id (any [`RecipientKey`]: a `waid`, normalized WAID or BSUID) before it
+/// becomes part of a store key.
+///
+/// Inbound ids are otherwise kept as received: masked sandbox ids such as `9199xxxxxxxx`,
+/// normalized WAIDs such as `IN.2149372115xxxxxx` and business-scoped user ids such as
+/// `US.13491208655302741918` are accepted. No id is assumed to be a phone number.
+///
+/// # Errors
+///
+/// [`StoreError::InvalidRecipient`] when the id is empty, longer than
+/// [`MAX_RECIPIENT_KEY_CHARS`], or contains whitespace or control characters.
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::store::check_waid;
+///
+/// check_waid("9199xxxxxxxx")?;
+/// check_waid("US.ENT.11815799212886844830")?;
+/// assert!(check_waid("").is_err());
+/// assert!(check_waid("91 99").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_waid(waid: &str) -> Result<(), StoreError> {
+    if waid.is_empty() {
+        return Err(StoreError::InvalidRecipient {
+            reason: "is empty".into(),
+        });
+    }
+    let chars = waid.chars().count();
+    if chars > MAX_RECIPIENT_KEY_CHARS {
+        return Err(StoreError::InvalidRecipient {
+            reason: format!("is {chars} characters long, but the max is {MAX_RECIPIENT_KEY_CHARS}"),
+        });
+    }
+    if waid.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(StoreError::InvalidRecipient {
+            reason: "contains whitespace or control characters, which are not allowed".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Names the user a piece of state (a session window, consent) is kept for: the id it is
+/// stored under.
+///
+/// Implemented for everything that can name a user: a [`Recipient`] and the
+/// [`PhoneNumber`] and [`Bsuid`] it wraps (their [`Recipient::key`]), and raw ids as an inbound
+/// webhook carries them (`&str`, `String`): a phone-number `waid`, a masked one such as
+/// `9199xxxxxxxx`, a normalized WAID such as `IN.2149372115xxxxxx` or a BSUID, kept exactly as
+/// received. Nothing here assumes a phone number.
+///
+/// The same user named two ways (a phone number and a BSUID) has two keys; an inbound message
+/// carrying both records state under each (see
+/// [`SessionWindows::record_message`](crate::conversation::window::SessionWindows::record_message)), so a
+/// send to either id finds it.
+///
+/// ```
+/// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient, store::RecipientKey};
+///
+/// assert_eq!("9199xxxxxxxx".recipient_key(), "9199xxxxxxxx");
+/// assert_eq!(PhoneNumber::parse("+447400123456")?.recipient_key(), "447400123456");
+/// let bsuid = Bsuid::new("US.13491208655302741918")?;
+/// assert_eq!(bsuid.recipient_key(), "US.13491208655302741918");
+/// assert_eq!(Recipient::from(bsuid).recipient_key(), "US.13491208655302741918");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait RecipientKey {
+    /// The id state is stored under: a phone number's `waid` digits (no `+`), or any other id
+    /// exactly as received.
+    fn recipient_key(&self) -> &str;
+}
+
+impl RecipientKey for str {
+    fn recipient_key(&self) -> &str {
+        self
+    }
+}
+
+impl RecipientKey for String {
+    fn recipient_key(&self) -> &str {
+        self
+    }
+}
+
+impl RecipientKey for PhoneNumber {
+    fn recipient_key(&self) -> &str {
+        self.waid()
+    }
+}
+
+impl RecipientKey for Bsuid {
+    fn recipient_key(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl RecipientKey for Recipient {
+    fn recipient_key(&self) -> &str {
+        self.key()
+    }
+}
+
+impl<T: RecipientKey + ?Sized> RecipientKey for &T {
+    fn recipient_key(&self) -> &str {
+        (**self).recipient_key()
+    }
+}
+
+/// Where [`SessionWindows`] keeps each recipient's last inbound time.
+///
+/// Implement it to back the windows with your own database. Implementations must keep the
+/// latest time atomically: a late, out-of-order inbound must never replace a later one, even
+/// when two instances record at once.
+///
+/// ```
+/// use time::{Duration, macros::datetime};
+/// use webex_connect_whatsapp::conversation::store::{InMemoryWindowStore, WindowStore};
+///
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let store = InMemoryWindowStore::new(10);
+/// let t = datetime!(2026-01-01 09:00 UTC);
+/// let keep = t + Duration::hours(48);
+/// store.record_inbound("9199xxxxxxxx", t, keep, t).await?;
+/// assert_eq!(store.last_inbound("9199xxxxxxxx", t).await?, Some(t));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait WindowStore: Send + Sync {
+    /// Records an inbound message from the recipient id `waid` (a phone number's digits, a
+    /// normalized WAID or a BSUID, already checked with [`check_waid`]) at `at`, unless a
+    /// later one is already stored,
+    /// and returns the time now stored. The entry may be dropped once `keep_until` has
+    /// passed; `now` is the caller's clock (stores use it for expiry instead of their own).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn record_inbound(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send;
+
+    /// The time of the last inbound message from `waid`, if one is stored and its
+    /// `keep_until` is after `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails or holds an unreadable value.
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send;
+
+    /// Deletes what is stored for `waid` (for example on a GDPR erasure request) and says
+    /// whether anything was.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
+    fn record_inbound(
+        &self,
+        waid: &str,
+        at: OffsetDateTime,
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
+        (**self).record_inbound(waid, at, keep_until, now)
+    }
+
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
+        (**self).last_inbound(waid, now)
+    }
+
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).forget(waid)
+    }
+}
+
+/// Where an [`OptInLedger`] keeps its events. Implement it to keep consent in your own
+/// database; the ledger never rewrites or deletes an event except through [`erase`].
+///
+/// [`erase`]: OptInStore::erase
+///
+/// ```
+/// use time::macros::datetime;
+/// use webex_connect_whatsapp::conversation::optin::{ConsentEvent, OptOut};
+/// use webex_connect_whatsapp::conversation::store::{InMemoryOptInStore, OptInStore};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let store = InMemoryOptInStore::default();
+/// let out = OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?;
+/// store.append(ConsentEvent::OptOut(out)).await?;
+/// assert_eq!(store.events("447400123456").await?.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait OptInStore: Send + Sync {
+    /// Appends an event.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every event for the recipient id `waid` (a phone number's digits, a normalized WAID or
+    /// a BSUID, already checked with [`check_waid`]), in the order recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails or holds an unreadable event.
+    fn events(
+        &self,
+        waid: &str,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
+
+    /// Every event for every recipient: per recipient in the order recorded, recipients in
+    /// any order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails or holds an unreadable event.
+    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
+
+    /// Deletes every event for `waid` and returns how many there were.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
+    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).append(event)
+    }
+
+    fn events(
+        &self,
+        waid: &str,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        (**self).events(waid)
+    }
+
+    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        (**self).export()
+    }
+
+    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        (**self).erase(waid)
+    }
+}
+
+/// Remembers which keys were seen, for [`Deduplicator`].
+///
+/// ```
+/// use std::time::Duration;
+/// use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let store = InMemorySeenStore::new(1000);
+/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
+/// assert!(!store.first_seen("i:1", Duration::from_secs(60)).await?);
+/// assert!(store.forget("i:1").await?); // the handler failed: the retry is new again
+/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait SeenStore: Send + Sync {
+    /// Returns `true` exactly once per `key` within `ttl`: the first call marks the key as
+    /// seen for `ttl`, and every call until it expires returns `false`. Implementations must
+    /// make the check-and-mark atomic, across instances for a shared store. A duplicate does
+    /// not extend the `ttl`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidTtl`] for a zero `ttl`; other [`StoreError`]s when the backend
+    /// fails.
+    fn first_seen(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Undoes [`first_seen`](Self::first_seen): forgets `key`, so the next `first_seen` for
+    /// it returns `true` again. Returns whether the key was remembered.
+    ///
+    /// Called when the handler of a new event failed, so that the platform's retry is
+    /// handled instead of suppressed (at-least-once handling).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails; the key may then still be marked.
+    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
+    fn first_seen(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).first_seen(key, ttl)
+    }
+
+    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).forget(key)
+    }
+}
