@@ -781,7 +781,7 @@ mod bsuid {
         // The username user writes STOP: recorded under the BSUID, which is then refused.
         platform
             .clock
-            .advance(std::time::Duration::from_secs(1 * 60));
+            .advance(std::time::Duration::from_secs(60));
         let mut stop = json!({"event": "MO", "userId": BSUID, "message": "STOP"});
         let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
         let outcome = platform.guard.handle_event(&event).await.unwrap();
@@ -810,7 +810,7 @@ mod bsuid {
         // They opt in again by both ids, then a STOP carrying both ids blocks both.
         platform
             .clock
-            .advance(std::time::Duration::from_secs(1 * 60));
+            .advance(std::time::Duration::from_secs(60));
         let again = platform.clock.now();
         for id in [Recipient::from(to()), Recipient::from(bsuid())] {
             let opt_in = OptIn::new(&id, OptInSource::App, again, wording).unwrap();

@@ -107,7 +107,7 @@ async fn expired_entry_is_evicted_rather_than_the_oldest_live_one() {
     let windows = SessionWindows::with_clock(Arc::clone(&store), clock.clone())
         .with_retention(std::time::Duration::ZERO);
     windows.record_inbound_now("1000").await.unwrap();
-    clock.advance(std::time::Duration::from_secs(1 * 60 * 60));
+    clock.advance(std::time::Duration::from_secs(60 * 60));
     windows.record_inbound_now("2000").await.unwrap();
     clock.advance(std::time::Duration::from_secs(24 * 60 * 60)); // "1000" expired, "2000" too
     windows.record_inbound_now("3000").await.unwrap();
@@ -162,4 +162,26 @@ fn debug_output_does_not_list_recipients() {
     let store = InMemoryWindowStore::new(10);
     let debug = format!("{store:?}");
     assert!(debug.contains("capacity: 10"), "{debug}");
+}
+
+/// The sandbox's clock is a `Clock`: a test that moves the sandbox's time moves the windows
+/// and the seen keys it keeps beside the sandbox too.
+#[cfg(feature = "sandbox")]
+#[tokio::test]
+async fn the_sandbox_clock_drives_windows_and_seen_keys() {
+    use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
+    use webex_connect_whatsapp::sandbox::SandboxClock;
+
+    let clock = SandboxClock::manual();
+    let windows = SessionWindows::with_clock(store(10), clock.clone());
+    let seen = InMemorySeenStore::with_clock(10, clock.clone());
+    windows.record_inbound_now("919900000001").await.unwrap();
+    let ttl = std::time::Duration::from_secs(60);
+    assert!(seen.first_seen("i:1", ttl).await.unwrap());
+
+    clock.advance(SESSION_WINDOW - std::time::Duration::from_secs(1));
+    assert!(windows.status("919900000001").await.unwrap().is_open());
+    assert!(seen.first_seen("i:1", ttl).await.unwrap(), "the key expired");
+    clock.advance(std::time::Duration::from_secs(1));
+    assert!(windows.status("919900000001").await.unwrap().is_closed());
 }

@@ -115,7 +115,7 @@ impl DedupeKey {
     /// [`MAX_KEY_PART_CHARS`].
     ///
     /// ```
-    /// use webex_connect_whatsapp::{TransactionId, dedupe::DedupeKey};
+    /// use webex_connect_whatsapp::{TransactionId, conversation::dedupe::DedupeKey};
     /// let transid = TransactionId::from("108dd36b-9bca-48e5-ae8b-5f59c64b40a3");
     /// let key = DedupeKey::receipt(&transid, "447400123456", "7501")?;
     /// # let _ = key;

@@ -132,7 +132,8 @@ impl WindowStatus {
 /// your webhook handler and your senders at once.
 ///
 /// ```
-/// use time::{Duration, macros::datetime};
+/// use std::time::Duration;
+/// use time::macros::datetime;
 /// use webex_connect_whatsapp::conversation::clock::ManualClock;
 /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
 /// use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
@@ -148,9 +149,9 @@ impl WindowStatus {
 /// assert_eq!(windows.status("9199xxxxxxxx").await?, WindowStatus::Unknown);
 ///
 /// windows.record_inbound_now("9199xxxxxxxx").await?;
-/// clock.advance(Duration::seconds(86_399));
+/// clock.advance(Duration::from_secs(86_399));
 /// assert!(windows.status("9199xxxxxxxx").await?.is_open());
-/// clock.advance(Duration::seconds(1));
+/// clock.advance(Duration::from_secs(1));
 /// assert_eq!(
 ///     windows.status("9199xxxxxxxx").await?,
 ///     WindowStatus::Closed { since: datetime!(2026-01-02 09:00 UTC) },

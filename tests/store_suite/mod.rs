@@ -128,7 +128,7 @@ pub async fn window_sub_microsecond_is_dropped<S: WindowStore>(store: S) {
 
 pub async fn window_retention_and_forget<S: WindowStore>(store: S) {
     let (windows, clock) = windows(store);
-    let windows = windows.with_retention(std::time::Duration::from_secs(1 * 60 * 60));
+    let windows = windows.with_retention(std::time::Duration::from_secs(60 * 60));
     let waid = "919900000004";
     let t = clock.now();
     windows.record_inbound(waid, t).await.unwrap();
@@ -266,7 +266,7 @@ pub async fn window_message_opens_every_sender_id<S: WindowStore>(store: S) {
 
     // A later message by phone only moves the phone's window, not the BSUID's: the ids are
     // linked only by messages that carry both.
-    clock.advance(std::time::Duration::from_secs(1 * 60 * 60));
+    clock.advance(std::time::Duration::from_secs(60 * 60));
     windows
         .record_message(&inbound(Some("447400123499"), None))
         .await

@@ -262,7 +262,7 @@ impl<C: Clock> InMemorySeenStore<C> {
     ///
     /// ```
     /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::{dedupe::InMemorySeenStore, store::ManualClock};
+    /// use webex_connect_whatsapp::conversation::{clock::ManualClock, store::InMemorySeenStore};
     /// let store = InMemorySeenStore::with_clock(10, ManualClock::new(datetime!(2026-01-01 0:00 UTC)));
     /// assert!(store.is_empty());
     /// ```

@@ -166,7 +166,8 @@ pub fn check_waid(waid: &str) -> Result<(), StoreError> {
 /// send to either id finds it.
 ///
 /// ```
-/// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient, store::RecipientKey};
+/// use webex_connect_whatsapp::conversation::store::RecipientKey;
+/// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
 ///
 /// assert_eq!("9199xxxxxxxx".recipient_key(), "9199xxxxxxxx");
 /// assert_eq!(PhoneNumber::parse("+447400123456")?.recipient_key(), "447400123456");
