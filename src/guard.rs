@@ -268,7 +268,7 @@ impl PendingFallbacks {
     }
 
     fn remember_early_failure(&mut self, transid: &TransactionId) {
-        if !self.early_failures.contains_key(transid) {
+        if self.early_failures.get(transid).is_none() {
             self.early_failures.insert(transid.clone(), (), ());
         }
     }

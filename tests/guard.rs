@@ -779,9 +779,7 @@ mod bsuid {
             .unwrap();
 
         // The username user writes STOP: recorded under the BSUID, which is then refused.
-        platform
-            .clock
-            .advance(std::time::Duration::from_secs(60));
+        platform.clock.advance(std::time::Duration::from_secs(60));
         let mut stop = json!({"event": "MO", "userId": BSUID, "message": "STOP"});
         let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
         let outcome = platform.guard.handle_event(&event).await.unwrap();
@@ -808,9 +806,7 @@ mod bsuid {
         assert!(ledger.status(&to()).await.unwrap().is_opted_in());
 
         // They opt in again by both ids, then a STOP carrying both ids blocks both.
-        platform
-            .clock
-            .advance(std::time::Duration::from_secs(60));
+        platform.clock.advance(std::time::Duration::from_secs(60));
         let again = platform.clock.now();
         for id in [Recipient::from(to()), Recipient::from(bsuid())] {
             let opt_in = OptIn::new(&id, OptInSource::App, again, wording).unwrap();
