@@ -344,7 +344,7 @@ pub struct Deduplicator<S = InMemorySeenStore> {
 }
 
 impl Default for Deduplicator {
-    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`]).
+    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`](crate::conversation::store::DEFAULT_SEEN_CAPACITY) keys, [`DEFAULT_DEDUPE_TTL`]).
     fn default() -> Self {
         Self::new(InMemorySeenStore::default())
     }

@@ -168,7 +168,7 @@ pub struct SessionWindows<S = InMemoryWindowStore, C = SystemClock> {
 }
 
 impl Default for SessionWindows {
-    /// An in-memory tracker ([`DEFAULT_WINDOW_CAPACITY`] recipients) on the system clock.
+    /// An in-memory tracker ([`DEFAULT_WINDOW_CAPACITY`](crate::conversation::store::DEFAULT_WINDOW_CAPACITY) recipients) on the system clock.
     fn default() -> Self {
         Self::new(InMemoryWindowStore::default())
     }

@@ -218,7 +218,7 @@ impl<T: RecipientKey + ?Sized> RecipientKey for &T {
     }
 }
 
-/// Where [`SessionWindows`] keeps each recipient's last inbound time.
+/// Where [`SessionWindows`](crate::SessionWindows) keeps each recipient's last inbound time.
 ///
 /// Implement it to back the windows with your own database. Implementations must keep the
 /// latest time atomically: a late, out-of-order inbound must never replace a later one, even
@@ -306,7 +306,7 @@ impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
     }
 }
 
-/// Where an [`OptInLedger`] keeps its events. Implement it to keep consent in your own
+/// Where an [`OptInLedger`](crate::conversation::optin::OptInLedger) keeps its events. Implement it to keep consent in your own
 /// database; the ledger never rewrites or deletes an event except through [`erase`].
 ///
 /// [`erase`]: OptInStore::erase
@@ -385,7 +385,7 @@ impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
     }
 }
 
-/// Remembers which keys were seen, for [`Deduplicator`].
+/// Remembers which keys were seen, for [`Deduplicator`](crate::conversation::dedupe::Deduplicator).
 ///
 /// ```
 /// use std::time::Duration;
