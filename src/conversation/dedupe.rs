@@ -296,12 +296,6 @@ fn check_part<'a>(part: &'static str, value: &'a str) -> Result<&'a str, DedupeK
 }
 
 /// Counts of what a [`Deduplicator`] has seen.
-///
-/// ```
-/// use webex_connect_whatsapp::conversation::dedupe::Deduplicator;
-/// let stats = Deduplicator::default().stats();
-/// assert_eq!((stats.first, stats.duplicates), (0, 0));
-/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct DedupeStats {

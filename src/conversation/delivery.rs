@@ -404,31 +404,16 @@ impl DeliveryTracker {
     }
 
     /// How many (transid, destination) entries are remembered.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::conversation::delivery::DeliveryTracker;
-    /// assert_eq!(DeliveryTracker::default().len(), 0);
-    /// ```
     pub fn len(&self) -> usize {
         self.inner().states.len()
     }
 
     /// Whether nothing is remembered.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::conversation::delivery::DeliveryTracker;
-    /// assert!(DeliveryTracker::default().is_empty());
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The most (transid, destination) entries remembered at once.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::conversation::delivery::DeliveryTracker;
-    /// assert_eq!(DeliveryTracker::new(5).capacity(), 5);
-    /// ```
     pub fn capacity(&self) -> usize {
         self.inner().states.capacity()
     }

@@ -509,14 +509,8 @@ impl ConsentStatus {
     }
 }
 
-/// The opt-in ledger.
-///
-/// ```
-/// use webex_connect_whatsapp::conversation::store::InMemoryOptInStore;
-/// use webex_connect_whatsapp::conversation::optin::OptInLedger;
-/// let ledger = OptInLedger::new(InMemoryOptInStore::default());
-/// # let _ = ledger;
-/// ```
+/// The opt-in ledger: records consent events in an [`OptInStore`] and answers each
+/// recipient's [`ConsentStatus`] (see the [module docs](self) for an example).
 #[derive(Debug, Clone)]
 pub struct OptInLedger<S = InMemoryOptInStore> {
     store: S,

@@ -176,13 +176,6 @@ impl Default for SessionWindows {
 
 impl<S: WindowStore> SessionWindows<S, SystemClock> {
     /// A tracker on `store` that reads the system clock.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
-    /// use webex_connect_whatsapp::conversation::window::SessionWindows;
-    /// let windows = SessionWindows::new(InMemoryWindowStore::new(10_000));
-    /// assert_eq!(windows.store().capacity(), 10_000);
-    /// ```
     pub fn new(store: S) -> Self {
         Self::with_clock(store, SystemClock)
     }
@@ -191,17 +184,6 @@ impl<S: WindowStore> SessionWindows<S, SystemClock> {
 impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// A tracker on `store` that reads `clock` (a [`ManualClock`](crate::conversation::clock::ManualClock)
     /// in tests).
-    ///
-    /// ```
-    /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::conversation::clock::ManualClock;
-    /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
-    /// use webex_connect_whatsapp::conversation::window::SessionWindows;
-    ///
-    /// let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    /// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(10), clock);
-    /// # let _ = windows;
-    /// ```
     pub fn with_clock(store: S, clock: C) -> Self {
         Self {
             store,

@@ -36,13 +36,6 @@ struct Slot {
 ///
 /// It needs no async runtime and no optional dependency. It is per process: behind a load
 /// balancer use a shared store such as [`RedisStore`](crate::conversation::store::redis::RedisStore).
-///
-/// ```
-/// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
-/// let store = InMemoryWindowStore::new(100_000);
-/// assert_eq!(store.capacity(), 100_000);
-/// assert!(store.is_empty());
-/// ```
 pub struct InMemoryWindowStore {
     /// Ordered by `keep_until`: the first entries are the expired ones and, after them, the
     /// ones whose last inbound message is oldest.
@@ -230,12 +223,6 @@ impl OptInStore for InMemoryOptInStore {
 /// room (a duplicate arriving after that would be delivered again, so size the capacity for
 /// your peak rate times the TTL). Each call holds one lock for a map update; no scan runs
 /// under it.
-///
-/// ```
-/// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
-/// let store = InMemorySeenStore::new(50_000);
-/// assert_eq!(store.capacity(), 50_000);
-/// ```
 pub struct InMemorySeenStore<C = SystemClock> {
     clock: C,
     /// Key -> when it expires, in insertion order.
@@ -259,8 +246,6 @@ impl Default for InMemorySeenStore<SystemClock> {
 impl<C: Clock> InMemorySeenStore<C> {
     /// A store that reads expiry times from `clock` (a
     /// [`ManualClock`](crate::conversation::clock::ManualClock) in tests).
-    ///
-    /// ```
     /// use time::macros::datetime;
     /// use webex_connect_whatsapp::conversation::{clock::ManualClock, store::InMemorySeenStore};
     /// let store = InMemorySeenStore::with_clock(10, ManualClock::new(datetime!(2026-01-01 0:00 UTC)));

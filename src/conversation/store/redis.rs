@@ -176,6 +176,14 @@ where
         format!("{}{kind}:{id}", self.prefix)
     }
 
+    /// The key of a recipient's `kind` of state and a connection to query it, or why the
+    /// recipient id is refused. Checked before the future is built, so the future owns
+    /// nothing borrowed.
+    fn recipient_key(&self, kind: &str, waid: &str) -> Result<(String, C), StoreError> {
+        check_waid(waid)?;
+        Ok((self.key(kind, waid), self.conn.clone()))
+    }
+
     fn optin_index(&self) -> String {
         format!("{}optin:index", self.prefix)
     }
@@ -240,11 +248,9 @@ where
         keep_until: OffsetDateTime,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        let checked = check_waid(waid);
-        let key = self.key("window", waid);
-        let mut conn = self.conn.clone();
+        let prepared = self.recipient_key("window", waid);
         async move {
-            checked?;
+            let (key, mut conn) = prepared?;
             let ttl_ms = (keep_until - now).whole_milliseconds();
             if ttl_ms <= 0 {
                 // Past its retention already: report the later of the two, store nothing.
@@ -281,11 +287,9 @@ where
         waid: &str,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
-        let checked = check_waid(waid);
-        let key = self.key("window", waid);
-        let mut conn = self.conn.clone();
+        let prepared = self.recipient_key("window", waid);
         async move {
-            checked?;
+            let (key, mut conn) = prepared?;
             let value: Option<String> = redis::cmd("GET")
                 .arg(&key)
                 .query_async(&mut conn)
@@ -302,11 +306,9 @@ where
     }
 
     fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let checked = check_waid(waid);
-        let key = self.key("window", waid);
-        let mut conn = self.conn.clone();
+        let prepared = self.recipient_key("window", waid);
         async move {
-            checked?;
+            let (key, mut conn) = prepared?;
             let deleted: i64 = redis::cmd("DEL")
                 .arg(&key)
                 .query_async(&mut conn)
@@ -354,11 +356,9 @@ where
         &self,
         waid: &str,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        let checked = check_waid(waid);
-        let key = self.key("optin", waid);
-        let mut conn = self.conn.clone();
+        let prepared = self.recipient_key("optin", waid);
         async move {
-            checked?;
+            let (key, mut conn) = prepared?;
             let values: Vec<String> = redis::cmd("LRANGE")
                 .arg(&key)
                 .arg(0)
@@ -401,13 +401,11 @@ where
     }
 
     fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        let checked = check_waid(waid);
-        let key = self.key("optin", waid);
+        let prepared = self.recipient_key("optin", waid);
         let index = self.optin_index();
         let waid = waid.to_owned();
-        let mut conn = self.conn.clone();
         async move {
-            checked?;
+            let (key, mut conn) = prepared?;
             let mut pipe = redis::pipe();
             pipe.atomic()
                 .cmd("LLEN")
