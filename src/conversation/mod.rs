@@ -14,7 +14,7 @@
 //! - [`store`]: the pluggable storage behind windows, opt-ins and dedupe: the store traits,
 //!   the bounded in-memory stores, and Redis (feature `redis`).
 //!
-//! The [receiver](crate::receiver) and the [guarded client](crate#modules) feed this state
+//! The [receiver](crate::receiver) and the [guarded client](crate::guard) feed this state
 //! from webhooks and read it before sending; nothing here makes a request.
 
 pub(crate) mod bounded;
