@@ -644,7 +644,8 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     ///   [`send_with_fallback`](Self::send_with_fallback) sends its template, once: a repeated
     ///   receipt finds nothing pending. Other final receipts forget the pending fallback.
     ///
-    /// Deduplicate events first if you can ([`DedupeKey::from_event`](crate::conversation::dedupe::DedupeKey::from_event));
+    /// Deduplicate events first if you can
+    /// ([`DedupeKey::from_event`](crate::conversation::dedupe::DedupeKey::from_event));
     /// the fallback is sent once either way.
     ///
     /// # Errors

@@ -32,8 +32,8 @@
 //! see each event at least once; deduplication makes that effectively once.
 //!
 //! [`SeenStore`] is the pluggable backend: [`InMemorySeenStore`] (bounded) by default, or
-//! [`RedisStore`](crate::conversation::store::redis::RedisStore) (feature `redis`) when several receivers
-//! share the work.
+//! [`RedisStore`](crate::conversation::store::redis::RedisStore) (feature `redis`) when
+//! several receivers share the work.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -338,7 +338,9 @@ pub struct Deduplicator<S = InMemorySeenStore> {
 }
 
 impl Default for Deduplicator {
-    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`](crate::conversation::store::DEFAULT_SEEN_CAPACITY) keys, [`DEFAULT_DEDUPE_TTL`]).
+    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`]).
+    ///
+    /// [`DEFAULT_SEEN_CAPACITY`]: crate::conversation::store::DEFAULT_SEEN_CAPACITY
     fn default() -> Self {
         Self::new(InMemorySeenStore::default())
     }

@@ -201,9 +201,9 @@ struct Inner {
 /// One request may address several destinations under one transid, and each destination
 /// gets its own receipts: [`get`](Self::get) answers for one destination,
 /// [`destinations`](Self::destinations) lists them all, and [`overall`](Self::overall)
-/// sums them up. Feed it every receipt (the [`Receiver`](crate::receiver::Receiver) does); when full,
-/// the entry first seen longest ago is forgotten. Size it for the destinations you send to
-/// in the time their receipts take to arrive (Read receipts can come days later).
+/// sums them up. Feed it every receipt (the [`Receiver`](crate::receiver::Receiver) does);
+/// when full, the entry first seen longest ago is forgotten. Size it for the destinations you
+/// send to in the time their receipts take to arrive (Read receipts can come days later).
 ///
 /// ```
 /// use webex_connect_whatsapp::conversation::delivery::{DeliveryState, DeliveryTracker};

@@ -35,14 +35,15 @@
 //! # Time
 //!
 //! The tracker reads "now" from a [`Clock`]: [`SystemClock`] by default, a
-//! [`ManualClock`](crate::conversation::clock::ManualClock) in tests ([`SessionWindows::with_clock`]).
+//! [`ManualClock`](crate::conversation::clock::ManualClock) in tests
+//! ([`SessionWindows::with_clock`]).
 //! [`SessionWindows::status_at`] takes `now` explicitly when you already have it.
 //!
 //! # Storage
 //!
 //! [`WindowStore`] is the pluggable backend. [`InMemoryWindowStore`] (the default) is bounded;
-//! with the `redis` feature, [`RedisStore`](crate::conversation::store::redis::RedisStore) shares windows
-//! between instances. Only the recipient id and one timestamp are stored, and each entry is
+//! with the `redis` feature, [`RedisStore`](crate::conversation::store::redis::RedisStore)
+//! shares windows between instances. Only the recipient id and one timestamp are stored, and each entry is
 //! dropped [`retention`](SessionWindows::with_retention) after its window closed (24 hours by
 //! default, so "closed since" stays known for a day).
 
@@ -168,7 +169,9 @@ pub struct SessionWindows<S = InMemoryWindowStore, C = SystemClock> {
 }
 
 impl Default for SessionWindows {
-    /// An in-memory tracker ([`DEFAULT_WINDOW_CAPACITY`](crate::conversation::store::DEFAULT_WINDOW_CAPACITY) recipients) on the system clock.
+    /// An in-memory tracker ([`DEFAULT_WINDOW_CAPACITY`] recipients) on the system clock.
+    ///
+    /// [`DEFAULT_WINDOW_CAPACITY`]: crate::conversation::store::DEFAULT_WINDOW_CAPACITY
     fn default() -> Self {
         Self::new(InMemoryWindowStore::default())
     }
@@ -182,8 +185,8 @@ impl<S: WindowStore> SessionWindows<S, SystemClock> {
 }
 
 impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
-    /// A tracker on `store` that reads `clock` (a [`ManualClock`](crate::conversation::clock::ManualClock)
-    /// in tests).
+    /// A tracker on `store` that reads `clock` (a
+    /// [`ManualClock`](crate::conversation::clock::ManualClock) in tests).
     pub fn with_clock(store: S, clock: C) -> Self {
         Self {
             store,

@@ -35,7 +35,8 @@ struct Slot {
 /// one ordered-index update (`O(log n)`); no scan ever runs under the lock.
 ///
 /// It needs no async runtime and no optional dependency. It is per process: behind a load
-/// balancer use a shared store such as [`RedisStore`](crate::conversation::store::redis::RedisStore).
+/// balancer use a shared store such as
+/// [`RedisStore`](crate::conversation::store::redis::RedisStore).
 pub struct InMemoryWindowStore {
     /// Ordered by `keep_until`: the first entries are the expired ones and, after them, the
     /// ones whose last inbound message is oldest.
@@ -246,11 +247,6 @@ impl Default for InMemorySeenStore<SystemClock> {
 impl<C: Clock> InMemorySeenStore<C> {
     /// A store that reads expiry times from `clock` (a
     /// [`ManualClock`](crate::conversation::clock::ManualClock) in tests).
-    /// use time::macros::datetime;
-    /// use webex_connect_whatsapp::conversation::{clock::ManualClock, store::InMemorySeenStore};
-    /// let store = InMemorySeenStore::with_clock(10, ManualClock::new(datetime!(2026-01-01 0:00 UTC)));
-    /// assert!(store.is_empty());
-    /// ```
     pub fn with_clock(capacity: usize, clock: C) -> Self {
         Self {
             clock,

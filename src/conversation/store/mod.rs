@@ -306,8 +306,9 @@ impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
     }
 }
 
-/// Where an [`OptInLedger`](crate::conversation::optin::OptInLedger) keeps its events. Implement it to keep consent in your own
-/// database; the ledger never rewrites or deletes an event except through [`erase`].
+/// Where an [`OptInLedger`](crate::conversation::optin::OptInLedger) keeps its events.
+/// Implement it to keep consent in your own database; the ledger never rewrites or deletes
+/// an event except through [`erase`].
 ///
 /// [`erase`]: OptInStore::erase
 ///
