@@ -326,7 +326,7 @@ impl<W, C, O> fmt::Debug for GuardedClient<W, C, O> {
     }
 }
 
-/// Configures a [`GuardedClient`].
+/// Configures a [`GuardedClient`]; [`build`](Self::build) cannot fail.
 #[must_use]
 pub struct GuardedClientBuilder<W, C, O> {
     client: Client,
@@ -423,7 +423,8 @@ impl<W, C, O> GuardedClientBuilder<W, C, O> {
         self
     }
 
-    /// Finishes the client.
+    /// Finishes the client (nothing here can fail: the client and the windows were checked
+    /// when they were built).
     pub fn build(self) -> GuardedClient<W, C, O> {
         let pending = Mutex::new(PendingFallbacks::new(self.max_pending));
         GuardedClient {

@@ -607,7 +607,9 @@ pub mod auth_state {
     }
 }
 
-/// Configures a [`Receiver`].
+/// Configures a [`Receiver`]. [`build`](Self::build) cannot fail; it exists only once
+/// [`secret`](Self::secret) or [`allow_unsigned`](Self::allow_unsigned) was chosen, so a
+/// receiver that forgot its secret does not compile.
 ///
 /// ```
 /// use std::time::Duration;
