@@ -84,7 +84,7 @@ pub enum Error {
         /// The platform's description, or the documented meaning of the code.
         description: String,
         /// The transaction id of the rejection, when given.
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         /// The HTTP status (rejections arrive with 200 or 400 and others).
         status: u16,
         /// The correlation id of the message.
@@ -159,7 +159,7 @@ pub enum Error {
         /// The platform's description, when given.
         description: Option<String>,
         /// The transaction id, when given.
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
     },
 
     /// The connection failed before the request was written (connection refused, DNS, TLS
@@ -195,7 +195,7 @@ pub enum Error {
         /// The code, when the body had one (7006, or whatever came with a 5xx).
         code: Option<ResponseCode>,
         /// The transaction id, when given.
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         /// How long the server asked to wait (`Retry-After`), for a caller that resends anyway.
         retry_after: Option<Duration>,
         /// The correlation id to reconcile against delivery receipts.
@@ -351,17 +351,17 @@ impl Error {
     pub fn rejected(
         code: ResponseCode,
         description: Option<String>,
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         status: u16,
     ) -> Self {
-        Self::from_answer(code, description, transid, status, None)
+        Self::from_answer(code, description, transaction_id, status, None)
     }
 
     /// [`Error::rejected`], with the server's `Retry-After`.
     pub(crate) fn from_answer(
         code: ResponseCode,
         description: Option<String>,
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         status: u16,
         retry_after: Option<Duration>,
     ) -> Self {
@@ -391,7 +391,7 @@ impl Error {
                 reason,
                 status: Some(status),
                 code: Some(code),
-                transid,
+                transaction_id,
                 retry_after,
                 correlation_id: None,
                 source: None,
@@ -405,7 +405,7 @@ impl Error {
                 code: Some(code),
                 status,
                 description,
-                transid,
+                transaction_id,
             };
         }
         let description = description
@@ -415,7 +415,7 @@ impl Error {
         Self::Rejected {
             code,
             description,
-            transid,
+            transaction_id,
             status,
             correlation_id: None,
         }
@@ -433,7 +433,7 @@ impl Error {
             reason,
             status,
             code: None,
-            transid: None,
+            transaction_id: None,
             retry_after,
             correlation_id: None,
             source: source.map(Arc::new),
@@ -559,11 +559,11 @@ impl Error {
     }
 
     /// The transaction id of the answer, when Webex Connect gave one.
-    pub fn transid(&self) -> Option<&TransactionId> {
+    pub fn transaction_id(&self) -> Option<&TransactionId> {
         match self {
-            Self::Rejected { transid, .. }
-            | Self::Authentication { transid, .. }
-            | Self::OutcomeUnknown { transid, .. } => transid.as_ref(),
+            Self::Rejected { transaction_id, .. }
+            | Self::Authentication { transaction_id, .. }
+            | Self::OutcomeUnknown { transaction_id, .. } => transaction_id.as_ref(),
             _ => None,
         }
     }

@@ -35,7 +35,7 @@ pub use display_name::{
     DisplayName, DisplayNameChangeError, DisplayNameChangePolicy, DisplayNameError,
     MAX_ACRONYM_LETTERS, MAX_DISPLAY_NAME_CHARS, MIN_DISPLAY_NAME_CHARS,
 };
-pub use email::{ContactEmail, MAX_EMAIL_CHARS, MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS};
+pub use email::{BusinessEmail, MAX_EMAIL_CHARS, MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS};
 pub use image::{
     MAX_PROFILE_IMAGE_ASPECT, MIN_PROFILE_IMAGE_PIXELS, ProfileImage, ProfileImageError,
 };
@@ -106,7 +106,7 @@ pub struct BusinessProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<ContactEmail>,
+    email: Option<BusinessEmail>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     websites: Vec<String>,
 }
@@ -201,7 +201,7 @@ impl BusinessProfile {
     /// assert_eq!(p.email().map(|e| e.as_str()), Some("a@shop.example"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn email(&self) -> Option<&ContactEmail> {
+    pub fn email(&self) -> Option<&BusinessEmail> {
         self.email.as_ref()
     }
 
@@ -325,7 +325,7 @@ impl BusinessProfileBuilder {
         self
     }
 
-    /// Sets the contact email (checked as [`ContactEmail::new`] does).
+    /// Sets the contact email (checked as [`BusinessEmail::new`] does).
     ///
     /// ```
     /// # use webex_connect_whatsapp::profile::BusinessProfile;
@@ -364,7 +364,7 @@ impl BusinessProfileBuilder {
             self.description.as_deref(),
             MAX_DESCRIPTION_CHARS,
         )?;
-        let email = self.email.map(ContactEmail::new).transpose()?;
+        let email = self.email.map(BusinessEmail::new).transpose()?;
         let profile = BusinessProfile {
             about: self.about,
             address: self.address,

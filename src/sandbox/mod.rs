@@ -123,7 +123,7 @@ pub use faults::{
 };
 pub use payload::DestinationType;
 pub use state::{
-    MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape,
+    MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestFate, ResponseShape,
     SentWebhook, WebhookKind,
 };
 pub use user::SandboxUser;
@@ -452,7 +452,7 @@ impl Sandbox {
         name: &str,
         address: &str,
     ) -> Result<String, SandboxError> {
-        let location = crate::webhook::Location::new(latitude, longitude)
+        let location = crate::webhook::SharedLocation::new(latitude, longitude)
             .map_err(|e| SandboxError::InvalidInbound {
                 reason: e.to_string(),
             })?
@@ -707,16 +707,16 @@ impl Sandbox {
 
     /// The first queued message with this transid. A request with several destinations
     /// queues one message per destination under one transid: see [`Sandbox::messages_for`].
-    pub fn message(&self, transid: &TransactionId) -> Option<QueuedMessage> {
-        self.messages_for(transid).into_iter().next()
+    pub fn message(&self, transaction_id: &TransactionId) -> Option<QueuedMessage> {
+        self.messages_for(transaction_id).into_iter().next()
     }
 
     /// Every queued message with this transid, one per destination, in request order.
-    pub fn messages_for(&self, transid: &TransactionId) -> Vec<QueuedMessage> {
+    pub fn messages_for(&self, transaction_id: &TransactionId) -> Vec<QueuedMessage> {
         let state = self.shared.state();
         state
             .message_index
-            .get(transid)
+            .get(transaction_id)
             .into_iter()
             .flatten()
             .filter_map(|i| state.messages.get(*i))
@@ -725,8 +725,8 @@ impl Sandbox {
     }
 
     /// The message with this transid queued for `destination` (waid digits or BSUID).
-    pub fn message_to(&self, transid: &TransactionId, destination: &str) -> Option<QueuedMessage> {
-        self.messages_for(transid)
+    pub fn message_to(&self, transaction_id: &TransactionId, destination: &str) -> Option<QueuedMessage> {
+        self.messages_for(transaction_id)
             .into_iter()
             .find(|m| m.destination == destination)
     }

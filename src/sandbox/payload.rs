@@ -7,14 +7,14 @@ use time::OffsetDateTime;
 
 use super::user::SandboxUser;
 use crate::webhook::{
-    Attachment, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, Location,
+    Attachment, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, SharedLocation,
     WebhookError,
 };
 
 /// One delivery receipt's variable parts.
 #[derive(Debug, Clone)]
 pub(crate) struct Receipt<'a> {
-    pub(crate) transid: &'a str,
+    pub(crate) transaction_id: &'a str,
     pub(crate) destination: &'a str,
     pub(crate) destination_type: DestinationType,
     pub(crate) correlation_id: &'a str,
@@ -86,7 +86,7 @@ pub(crate) const PARAM_MISMATCH: ReceiptStatus = ReceiptStatus {
 
 /// A `deliveryInfoNotification`, as in the FAQ's samples.
 pub(crate) fn receipt(r: &Receipt<'_>) -> DeliveryReceipt {
-    let mut builder = DeliveryReceipt::builder(r.transid, r.status.status.clone())
+    let mut builder = DeliveryReceipt::builder(r.transaction_id, r.status.status.clone())
         .code(r.status.code.clone())
         .additional_info(r.status.additional_info)
         .destination(r.destination)
@@ -105,7 +105,7 @@ pub(crate) fn receipt(r: &Receipt<'_>) -> DeliveryReceipt {
 pub(crate) enum Inbound {
     Text(String),
     Image(Attachment),
-    Location(Location),
+    Location(SharedLocation),
 }
 
 /// An inbound (MO) event, as in the FAQ's samples: `attachments` and `location` are JSON
@@ -278,7 +278,7 @@ mod tests {
     fn receipt_matches_the_faq_sample() {
         let sample = r#"{"deliveryInfoNotification":{"subtid":"","deliveryInfo":{"deliveryChannel":"whatsapp","Description":"Submitted","destinationType":"waid","timeStamp":"2019-03-04T09:49:20.429Z","code":"7501","additionalInfo":"","deliveryStatus":"Submitted","destination":"9199xxxxxxxx"},"correlationid":"","callbackData":"","transid":"5c9f6594-a371-4e78-8561-b695f9647472"}}"#;
         let built = receipt(&Receipt {
-            transid: "5c9f6594-a371-4e78-8561-b695f9647472",
+            transaction_id: "5c9f6594-a371-4e78-8561-b695f9647472",
             destination: "9199xxxxxxxx",
             destination_type: DestinationType::Waid,
             correlation_id: "",
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn failure_receipts_keep_the_platform_texts() {
         let built = receipt(&Receipt {
-            transid: "t",
+            transaction_id: "t",
             destination: "1",
             destination_type: DestinationType::Waid,
             correlation_id: "c",
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn inbound_location_is_json_in_a_string() {
-        let location = Location::new(17.434_901, 78.398_4)
+        let location = SharedLocation::new(17.434_901, 78.398_4)
             .map(|l| l.with_name("Office").with_address("1 Main St"));
         let Ok(location) = location else {
             return assert!(location.is_ok());
@@ -337,14 +337,14 @@ mod tests {
             &Inbound::Location(location),
         );
         let read = built.ok().and_then(|m| m.location().ok().flatten());
-        assert_eq!(read.as_ref().and_then(Location::latitude), Some(17.434_901));
-        assert_eq!(read.as_ref().and_then(Location::name), Some("Office"));
+        assert_eq!(read.as_ref().and_then(SharedLocation::latitude), Some(17.434_901));
+        assert_eq!(read.as_ref().and_then(SharedLocation::name), Some("Office"));
     }
 
     #[test]
     fn bsuid_receipts_name_their_type() {
         let built = receipt(&Receipt {
-            transid: "t",
+            transaction_id: "t",
             destination: "US.13491208655302741918",
             destination_type: DestinationType::Bsuid,
             correlation_id: "",

@@ -49,7 +49,7 @@ use time::format_description::well_known::Rfc3339;
 
 /// Writes consuming setters that store one string each: `fn name => field` assigns
 /// `value.into()`, and `fn name => field as Some` wraps it for an optional field. The builders
-/// and [`Location`] have many setters of exactly this shape; written once here, each keeps its
+/// and [`SharedLocation`] have many setters of exactly this shape; written once here, each keeps its
 /// own doc comment (and any other attribute given before it).
 macro_rules! string_setters {
     ($( $(#[$attr:meta])* fn $name:ident => $field:ident $(as $wrap:ident)?; )*) => {
@@ -146,11 +146,11 @@ pub use click::ClickEvent;
 pub use delivery::{
     DeliveryCode, DeliveryReceipt, DeliveryReceiptBuilder, DeliveryStatus, Retryability,
 };
-pub use inbound::{Attachment, InboundEvent, InboundMessage, InboundMessageBuilder, Location};
+pub use inbound::{Attachment, InboundEvent, InboundMessage, InboundMessageBuilder, SharedLocation};
 pub use signature::{SignatureAlgorithm, SignatureError, WebhookSecret};
 pub(crate) use wire::{
     INBOUND_KEYS, Key, KeySeed, Kind, Text, Wire, mark_seen, read_seq_slots, read_slot, read_wire,
-    take, take_text, unescape,
+    take, take_text, take_transaction_id, unescape,
 };
 
 /// Why a webhook body (or a value inside it) could not be read.
