@@ -426,13 +426,12 @@ impl Sandbox {
         &self,
         waid: &str,
         url: &Url,
-        mime_type: &str,
+        mime_type: impl AsRef<str>,
     ) -> Result<String, SandboxError> {
-        let mime_type = mime_type
-            .parse()
-            .map_err(|_| SandboxError::InvalidInbound {
-                reason: format!("{mime_type:?} is not a MIME type, like image/jpeg"),
-            })?;
+        let text = mime_type.as_ref();
+        let mime_type = text.parse().map_err(|_| SandboxError::InvalidInbound {
+            reason: format!("{text:?} is not a MIME type, like image/jpeg"),
+        })?;
         let content = Inbound::Image(crate::webhook::Attachment::new(mime_type, url.clone()));
         self.inbound(waid, content).await
     }
