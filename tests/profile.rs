@@ -71,15 +71,17 @@ fn multibyte_characters_count_as_characters() {
 
 #[test]
 fn about_longer_than_visible_warns() {
-    let (_, w) = BusinessProfile::builder()
+    let w = BusinessProfile::builder()
         .about("a".repeat(139))
         .build()
-        .unwrap();
+        .unwrap()
+        .warnings();
     assert!(w.is_empty());
-    let (_, w) = BusinessProfile::builder()
+    let w = BusinessProfile::builder()
         .about("a".repeat(140))
         .build()
-        .unwrap();
+        .unwrap()
+        .warnings();
     assert_eq!(rules(&w), ["profile.about.visible"]);
     assert_eq!(
         w[0].message(),
@@ -89,14 +91,15 @@ fn about_longer_than_visible_warns() {
 
 #[test]
 fn websites_warn_only() {
-    let (p, w) = BusinessProfile::builder()
+    let p = BusinessProfile::builder()
         .website("https://a.example")
         .website("http://b.example/x")
         .build()
         .unwrap();
+    let w = p.warnings();
     assert!(w.is_empty());
     assert_eq!(p.websites().len(), 2);
-    let (p, w) = BusinessProfile::builder()
+    let p = BusinessProfile::builder()
         .website("https://a.example")
         .website("https://b.example")
         .website("ftp://c.example")
@@ -104,6 +107,7 @@ fn websites_warn_only() {
         .website("not a url")
         .build()
         .unwrap();
+    let w = p.warnings();
     assert_eq!(p.websites().len(), 5, "nothing is dropped");
     assert_eq!(
         rules(&w),
@@ -194,7 +198,7 @@ fn email_128_ok_129_refused() {
 
 #[test]
 fn profile_serde_round_trip_and_validation() {
-    let (p, _) = BusinessProfile::builder()
+    let p = BusinessProfile::builder()
         .about("About us")
         .address("1 High St")
         .description("Bakery")
@@ -202,6 +206,11 @@ fn profile_serde_round_trip_and_validation() {
         .website("https://bakery.example")
         .build()
         .unwrap();
+    assert_eq!(
+        (p.about(), p.address(), p.description()),
+        (Some("About us"), Some("1 High St"), Some("Bakery"))
+    );
+    assert_eq!(p.email().map(BusinessEmail::as_str), Some("hi@bakery.example"));
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(
         json,
@@ -526,7 +535,7 @@ proptest! {
             let json = serde_json::to_string(&name).unwrap();
             prop_assert_eq!(serde_json::from_str::<DisplayName>(&json).unwrap(), name);
         }
-        if let Ok((p, _)) = BusinessProfile::builder().about(s.clone()).address(s.clone()).description(s.clone()).website(s.clone()).email(s).build() {
+        if let Ok(p) = BusinessProfile::builder().about(s.clone()).address(s.clone()).description(s.clone()).website(s.clone()).email(s).build() {
             let json = serde_json::to_string(&p).unwrap();
             prop_assert_eq!(serde_json::from_str::<BusinessProfile>(&json).unwrap(), p);
         }
