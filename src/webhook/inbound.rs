@@ -826,80 +826,37 @@ impl SharedLocation {
 
     /// The latitude in degrees; `None` when absent or not a number (see
     /// [`Self::latitude_raw`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::SharedLocation;
-    /// assert_eq!(SharedLocation::new(17.5, 78.0)?.latitude(), Some(17.5));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn latitude(&self) -> Option<f64> {
         parse_degrees(self.latitude.as_deref())
     }
 
     /// The latitude text as received.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::SharedLocation;
-    /// let l: SharedLocation = serde_json::from_str(r#"{"latitude":"north"}"#)?;
-    /// assert_eq!((l.latitude(), l.latitude_raw()), (None, Some("north")));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn latitude_raw(&self) -> Option<&str> {
         self.latitude.as_deref()
     }
 
     /// The longitude in degrees; `None` when absent or not a number (see
     /// [`Self::longitude_raw`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::SharedLocation;
-    /// assert_eq!(SharedLocation::new(17.5, 78.0)?.longitude(), Some(78.0));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn longitude(&self) -> Option<f64> {
         parse_degrees(self.longitude.as_deref())
     }
 
     /// The longitude text as received.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::SharedLocation;
-    /// assert_eq!(SharedLocation::new(17.5, 78.25)?.longitude_raw(), Some("78.25"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn longitude_raw(&self) -> Option<&str> {
         self.longitude.as_deref()
     }
 
     /// The place's name, if given.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::SharedLocation;
-    /// assert_eq!(SharedLocation::new(0.0, 0.0)?.name(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref().filter(|s| !s.is_empty())
     }
 
     /// The address, if given.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::SharedLocation;
-    /// assert_eq!(SharedLocation::new(0.0, 0.0)?.address(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn address(&self) -> Option<&str> {
         self.address.as_deref().filter(|s| !s.is_empty())
     }
 
     /// The place's URL as received (not checked: the platform sends page links).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::SharedLocation;
-    /// assert_eq!(SharedLocation::new(0.0, 0.0)?.url(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref().filter(|s| !s.is_empty())
     }
