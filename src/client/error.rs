@@ -10,6 +10,20 @@ use crate::send::{ResponseCode, SendRequestError};
 /// The most characters of an unreadable response body kept in [`Error::Undecodable`].
 pub const MAX_RAW_BODY_CHARS: usize = 1024;
 
+/// The variants that carry a correlation id, as one pattern binding it to `$id`: the one
+/// list [`Error::correlation_id`] reads and `with_correlation_id` writes.
+macro_rules! correlated {
+    ($id:ident) => {
+        Error::Rejected { correlation_id: $id, .. }
+            | Error::RateLimited { correlation_id: $id, .. }
+            | Error::NotReceived { correlation_id: $id, .. }
+            | Error::Redirected { correlation_id: $id, .. }
+            | Error::Transport { correlation_id: $id, .. }
+            | Error::OutcomeUnknown { correlation_id: $id, .. }
+            | Error::Undecodable { correlation_id: $id, .. }
+    };
+}
+
 /// Why a send failed, and whether the message may have been queued.
 ///
 /// Three questions matter after a failure, and each has an accessor:
@@ -536,13 +550,7 @@ impl Error {
     /// The correlation id of the message, to match delivery receipts.
     pub fn correlation_id(&self) -> Option<&CorrelationId> {
         match self {
-            Self::Rejected { correlation_id, .. }
-            | Self::RateLimited { correlation_id, .. }
-            | Self::NotReceived { correlation_id, .. }
-            | Self::Redirected { correlation_id, .. }
-            | Self::Transport { correlation_id, .. }
-            | Self::OutcomeUnknown { correlation_id, .. }
-            | Self::Undecodable { correlation_id, .. } => correlation_id.as_ref(),
+            correlated!(id) => id.as_ref(),
             _ => None,
         }
     }
@@ -577,15 +585,8 @@ impl Error {
     }
 
     pub(crate) fn with_correlation_id(mut self, id: Option<CorrelationId>) -> Self {
-        match &mut self {
-            Self::Rejected { correlation_id, .. }
-            | Self::RateLimited { correlation_id, .. }
-            | Self::NotReceived { correlation_id, .. }
-            | Self::Redirected { correlation_id, .. }
-            | Self::Transport { correlation_id, .. }
-            | Self::OutcomeUnknown { correlation_id, .. }
-            | Self::Undecodable { correlation_id, .. } => *correlation_id = id,
-            _ => {}
+        if let correlated!(slot) = &mut self {
+            *slot = id;
         }
         self
     }
