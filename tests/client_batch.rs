@@ -151,7 +151,13 @@ async fn a_rejected_element_in_the_middle_is_that_rows_error() {
         }
     }
     assert_eq!(results[4].recipient, "US.13491208655302741918");
-    let transid = results[4].result.as_ref().unwrap().transaction_id.clone().unwrap();
+    let transid = results[4]
+        .result
+        .as_ref()
+        .unwrap()
+        .transaction_id
+        .clone()
+        .unwrap();
     assert!(transid.as_str().ends_with("_4"), "{transid}");
     assert_eq!(sandbox.messages().len(), 4);
 }

@@ -233,7 +233,13 @@ async fn a_session_message_after_the_window_fails_with_7710() {
     h.clock.advance(Duration::from_secs(24 * 60 * 60 + 1));
 
     let text = session(json!({"type": "text", "text": {"body": "too late"}}));
-    let transid = h.client.send(&to, text).await.unwrap().transaction_id.unwrap();
+    let transid = h
+        .client
+        .send(&to, text)
+        .await
+        .unwrap()
+        .transaction_id
+        .unwrap();
     let events = h.settle(2).await;
 
     assert_eq!(
@@ -380,7 +386,10 @@ async fn a_request_to_three_destinations_gets_every_receipt_to_the_handler() {
     let sent: Vec<_> = outcome.receipts().collect();
     assert_eq!(sent.len(), 3);
     let transid = sent[0].transaction_id.clone().unwrap();
-    assert!(sent.iter().all(|r| r.transaction_id.as_ref() == Some(&transid)));
+    assert!(
+        sent.iter()
+            .all(|r| r.transaction_id.as_ref() == Some(&transid))
+    );
 
     let events = h.settle(3 + 9).await;
     let mut want = Vec::new();

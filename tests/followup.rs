@@ -81,13 +81,21 @@ fn reports_messages_stuck_at_submitted() {
     follow_up.record(&submitted("done", T));
 
     let report = follow_up.report(T + Duration::minutes(30));
-    let stuck: Vec<_> = report.stuck.iter().map(|s| s.transaction_id.as_str()).collect();
+    let stuck: Vec<_> = report
+        .stuck
+        .iter()
+        .map(|s| s.transaction_id.as_str())
+        .collect();
     assert_eq!(stuck, ["old"]);
     assert_eq!(report.stuck[0].waiting, Duration::minutes(30));
     assert!(report.failures.is_empty());
 
     let later = follow_up.report(T + Duration::hours(2));
-    let stuck: Vec<_> = later.stuck.iter().map(|s| s.transaction_id.as_str()).collect();
+    let stuck: Vec<_> = later
+        .stuck
+        .iter()
+        .map(|s| s.transaction_id.as_str())
+        .collect();
     assert_eq!(stuck, ["old", "new"]);
 
     assert_eq!(follow_up.forget_settled(), 1);
@@ -165,6 +173,10 @@ fn a_personalised_batch_suffix_is_its_own_message() {
         T + Duration::hours(1),
         Duration::minutes(10),
     );
-    let ids: Vec<_> = report.stuck.iter().map(|m| m.transaction_id.as_str()).collect();
+    let ids: Vec<_> = report
+        .stuck
+        .iter()
+        .map(|m| m.transaction_id.as_str())
+        .collect();
     assert_eq!(ids, ["b7f3", "b7f3_1"]);
 }

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use webex_connect_whatsapp::profile::{
-    BusinessProfile, BusinessEmail, DisplayName, DisplayNameChangeError, DisplayNameChangePolicy,
+    BusinessEmail, BusinessProfile, DisplayName, DisplayNameChangeError, DisplayNameChangePolicy,
     DisplayNameError, MAX_ABOUT_CHARS, MAX_DISPLAY_NAME_CHARS, ProfileError, ProfileImage,
     ProfileImageError,
 };
@@ -210,7 +210,10 @@ fn profile_serde_round_trip_and_validation() {
         (p.about(), p.address(), p.description()),
         (Some("About us"), Some("1 High St"), Some("Bakery"))
     );
-    assert_eq!(p.email().map(BusinessEmail::as_str), Some("hi@bakery.example"));
+    assert_eq!(
+        p.email().map(BusinessEmail::as_str),
+        Some("hi@bakery.example")
+    );
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(
         json,

@@ -1184,10 +1184,7 @@ async fn fault_drop_before_body_queues_nothing() {
     assert!(result.is_err(), "{result:?}");
     assert!(sandbox.messages().is_empty());
     let requests = sandbox.requests();
-    assert_eq!(
-        requests[0].fate,
-        RequestFate::Dropped { queued: vec![] }
-    );
+    assert_eq!(requests[0].fate, RequestFate::Dropped { queued: vec![] });
     assert_eq!(requests[0].body, "");
     // The sandbox keeps serving.
     assert_eq!(code(&send(&sandbox, &body).await), ResponseCode::Queued);

@@ -448,11 +448,7 @@ fn link_clicks_are_typed_in_either_shape() {
             click.transaction_id().unwrap().as_str(),
             "5c9f6594-a371-4e78-8561-b695f9647472"
         );
-        assert_eq!(
-            click.destination(),
-            Some(destination),
-            "{fixture}"
-        );
+        assert_eq!(click.destination(), Some(destination), "{fixture}");
         assert_eq!(click.url(), Some("https://wxc.io/a1B2c3"));
         assert_eq!(
             click.timestamp().unwrap().unix_timestamp(),

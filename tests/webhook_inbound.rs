@@ -159,7 +159,8 @@ fn postback() {
     assert_eq!(m.button_text(), Some("Track order"));
     assert_eq!(m.button_payload(), Some("TRACK_ORDER_1234"));
     assert_eq!(
-        m.transaction_id().map(|t| t.as_str()),
+        m.transaction_id()
+            .map(webex_connect_whatsapp::TransactionId::as_str),
         Some("5c9f6594-a371-4e78-8561-b695f9647472")
     );
     assert_eq!(m.tid(), Some("5c9f6594-a371-4e78-8561-b695f9647472_0"));

@@ -14,13 +14,28 @@ pub const MAX_RAW_BODY_CHARS: usize = 1024;
 /// list [`Error::correlation_id`] reads and `with_correlation_id` writes.
 macro_rules! correlated {
     ($id:ident) => {
-        Error::Rejected { correlation_id: $id, .. }
-            | Error::RateLimited { correlation_id: $id, .. }
-            | Error::NotReceived { correlation_id: $id, .. }
-            | Error::Redirected { correlation_id: $id, .. }
-            | Error::Transport { correlation_id: $id, .. }
-            | Error::OutcomeUnknown { correlation_id: $id, .. }
-            | Error::Undecodable { correlation_id: $id, .. }
+        Error::Rejected {
+            correlation_id: $id,
+            ..
+        } | Error::RateLimited {
+            correlation_id: $id,
+            ..
+        } | Error::NotReceived {
+            correlation_id: $id,
+            ..
+        } | Error::Redirected {
+            correlation_id: $id,
+            ..
+        } | Error::Transport {
+            correlation_id: $id,
+            ..
+        } | Error::OutcomeUnknown {
+            correlation_id: $id,
+            ..
+        } | Error::Undecodable {
+            correlation_id: $id,
+            ..
+        }
     };
 }
 

@@ -123,8 +123,8 @@ pub use faults::{
 };
 pub use payload::DestinationType;
 pub use state::{
-    MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestFate, ResponseShape,
-    SentWebhook, WebhookKind,
+    MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestFate, ResponseShape, SentWebhook,
+    WebhookKind,
 };
 pub use user::SandboxUser;
 
@@ -724,7 +724,11 @@ impl Sandbox {
     }
 
     /// The message with this transid queued for `destination` (waid digits or BSUID).
-    pub fn message_to(&self, transaction_id: &TransactionId, destination: &str) -> Option<QueuedMessage> {
+    pub fn message_to(
+        &self,
+        transaction_id: &TransactionId,
+        destination: &str,
+    ) -> Option<QueuedMessage> {
         self.messages_for(transaction_id)
             .into_iter()
             .find(|m| m.destination == destination)

@@ -356,7 +356,10 @@ mod tests {
             &Inbound::Location(location),
         );
         let read = built.ok().and_then(|m| m.location().ok().flatten());
-        assert_eq!(read.as_ref().and_then(SharedLocation::latitude), Some(17.434_901));
+        assert_eq!(
+            read.as_ref().and_then(SharedLocation::latitude),
+            Some(17.434_901)
+        );
         assert_eq!(read.as_ref().and_then(SharedLocation::name), Some("Office"));
     }
 

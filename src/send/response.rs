@@ -162,7 +162,11 @@ pub struct ResponseEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The correlation id, when the platform echoes it.
-    #[serde(rename = "correlationid", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "correlationid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub correlation_id: Option<String>,
     /// Fields this crate does not model yet, kept as received.
     #[serde(flatten)]

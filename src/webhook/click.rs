@@ -142,10 +142,7 @@ impl fmt::Debug for ClickEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClickEvent")
             .field("transaction_id", &self.transaction_id())
-            .field(
-                "destination",
-                &self.destination().map(crate::phone::mask),
-            )
+            .field("destination", &self.destination().map(crate::phone::mask))
             .finish_non_exhaustive()
     }
 }

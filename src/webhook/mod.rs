@@ -146,7 +146,9 @@ pub use click::ClickEvent;
 pub use delivery::{
     DeliveryCode, DeliveryReceipt, DeliveryReceiptBuilder, DeliveryStatus, Retryability,
 };
-pub use inbound::{Attachment, InboundEvent, InboundMessage, InboundMessageBuilder, SharedLocation};
+pub use inbound::{
+    Attachment, InboundEvent, InboundMessage, InboundMessageBuilder, SharedLocation,
+};
 pub use signature::{SignatureAlgorithm, SignatureError, WebhookSecret};
 pub(crate) use wire::{
     INBOUND_KEYS, Key, KeySeed, Kind, Text, Wire, mark_seen, read_seq_slots, read_slot, read_wire,
