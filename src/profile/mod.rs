@@ -17,13 +17,13 @@
 //! ```
 //! use webex_connect_whatsapp::profile::BusinessProfile;
 //!
-//! let (profile, warnings) = BusinessProfile::builder()
+//! let profile = BusinessProfile::builder()
 //!     .about("Fresh bread every morning")
 //!     .email("hello@bakery.example")
 //!     .website("https://bakery.example")
 //!     .build()?;
 //! assert_eq!(profile.about(), Some("Fresh bread every morning"));
-//! assert!(warnings.is_empty());
+//! assert!(profile.warnings().is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
