@@ -113,7 +113,9 @@ impl SessionMessage {
     }
 }
 
-/// Builds a media [`SessionMessage`]; checks run in [`build`](Self::build).
+/// Builds a media [`SessionMessage`]. [`build`](Self::build) can fail, with a
+/// [`SessionMessageError`]: the MIME type is parsed and checked there, with the caption and
+/// file name.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct MediaMessageBuilder {
