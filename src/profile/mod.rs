@@ -272,29 +272,19 @@ pub struct BusinessProfileBuilder {
 }
 
 impl BusinessProfileBuilder {
-    /// Sets the About text (at most [`MAX_ABOUT_CHARS`]; WhatsApp shows
-    /// [`META_ABOUT_VISIBLE_CHARS`]).
-    pub fn about(mut self, about: impl Into<String>) -> Self {
-        self.about = Some(about.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets the About text (at most [`MAX_ABOUT_CHARS`]; WhatsApp shows
+        /// [`META_ABOUT_VISIBLE_CHARS`]).
+        fn about => about as Some;
 
-    /// Sets the address (at most [`MAX_ADDRESS_CHARS`]).
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
+        /// Sets the address (at most [`MAX_ADDRESS_CHARS`]).
+        fn address => address as Some;
 
-    /// Sets the description (at most [`MAX_DESCRIPTION_CHARS`]).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
+        /// Sets the description (at most [`MAX_DESCRIPTION_CHARS`]).
+        fn description => description as Some;
 
-    /// Sets the contact email (checked as [`BusinessEmail::new`] does).
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
+        /// Sets the contact email (checked as [`BusinessEmail::new`] does).
+        fn email => email as Some;
     }
 
     /// Adds a website. Meta takes at most [`META_MAX_WEBSITES`], `http`/`https` only, each at

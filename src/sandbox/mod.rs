@@ -926,22 +926,15 @@ impl SandboxBuilder {
         self
     }
 
-    /// The service key accepted in the `key` header.
-    pub fn service_key(mut self, key: impl Into<String>) -> Self {
-        self.service_key = Some(key.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// The service key accepted in the `key` header.
+        fn service_key => service_key as Some;
 
-    /// The service id a JWT's `iss` must name.
-    pub fn service_id(mut self, id: impl Into<String>) -> Self {
-        self.service_id = Some(id.into());
-        self
-    }
+        /// The service id a JWT's `iss` must name.
+        fn service_id => service_id as Some;
 
-    /// The service secret, base64-encoded (checked by [`SandboxBuilder::start`]).
-    pub fn service_secret(mut self, secret: impl Into<String>) -> Self {
-        self.service_secret = Some(secret.into());
-        self
+        /// The service secret, base64-encoded (checked by [`SandboxBuilder::start`]).
+        fn service_secret => service_secret as Some;
     }
 
     /// Signs every webhook with `x-hub-signature` using this secret.

@@ -192,18 +192,14 @@ impl ResponseEntry {
         self
     }
 
-    /// Sets the description.
-    #[must_use]
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets the description.
+        #[must_use]
+        fn with_description => description as Some;
 
-    /// Sets the echoed correlation id.
-    #[must_use]
-    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Self {
-        self.correlation_id = Some(id.into());
-        self
+        /// Sets the echoed correlation id.
+        #[must_use]
+        fn with_correlation_id => correlation_id as Some;
     }
 }
 

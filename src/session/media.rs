@@ -127,16 +127,12 @@ pub struct MediaMessageBuilder {
 }
 
 impl MediaMessageBuilder {
-    /// Sets the caption (image, video and document only; 1 to 1024 characters).
-    pub fn caption(mut self, caption: impl Into<String>) -> Self {
-        self.caption = Some(caption.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets the caption (image, video and document only; 1 to 1024 characters).
+        fn caption => caption as Some;
 
-    /// Sets the file name shown for a document.
-    pub fn filename(mut self, filename: impl Into<String>) -> Self {
-        self.filename = Some(filename.into());
-        self
+        /// Sets the file name shown for a document.
+        fn filename => filename as Some;
     }
 
     /// Checks the message: a MIME type WhatsApp takes for the kind (see [`media::check`]:

@@ -810,7 +810,7 @@ impl SharedLocation {
         })
     }
 
-    string_setters! {
+    crate::ids::string_setters! {
         /// Sets the place's name.
         #[must_use]
         fn with_name => name as Some;

@@ -175,7 +175,7 @@ impl InboundMessageBuilder {
         self
     }
 
-    string_setters! {
+    crate::ids::string_setters! {
         /// Sets the message text (`message`).
         fn text => text;
 
