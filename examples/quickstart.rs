@@ -259,7 +259,7 @@ async fn send(
 ) -> Result<TransactionId, BoxError> {
     let receipt = client.send(to, content).await?;
     let transid = receipt
-        .transid
+        .transaction_id
         .ok_or("the platform queued the message without a transid")?;
     println!("-> {what:<20} queued as {transid}");
     Ok(transid)

@@ -43,7 +43,7 @@ async fn on_webhook(
                 EventOutcome::Inbound { window, .. } => format!("inbound; window now {window:?}"),
                 EventOutcome::FallbackSent { original, receipt } => format!(
                     "reply {original} failed with 7710, template sent as {:?}",
-                    receipt.transid
+                    receipt.transaction_id
                 ),
                 EventOutcome::FallbackFailed { original, error } => {
                     format!("reply {original} failed with 7710, template refused: {error}")

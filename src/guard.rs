@@ -605,7 +605,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         let reason = match self.inner.config.windows.status(&to).await? {
             WindowStatus::Open { until } => {
                 let receipt = self.inner.config.client.send(&to, session).await?;
-                let Some(transid) = receipt.transid.clone() else {
+                let Some(transid) = receipt.transaction_id.clone() else {
                     return Ok(FallbackOutcome::Session { receipt, until });
                 };
                 let raced = {

@@ -83,10 +83,28 @@ macro_rules! string_newtype_parse {
     };
 }
 
+/// Writes consuming setters that store one string each: `fn name => field` assigns
+/// `value.into()`, and `fn name => field as Some` wraps it for an optional field. Builders
+/// across the crate (profile, session media and lists, webhook models, the sandbox) have many
+/// setters of exactly this shape; written once here, each keeps its own doc comment (and any
+/// other attribute given before it).
+macro_rules! string_setters {
+    ($( $(#[$attr:meta])* fn $name:ident => $field:ident $(as $wrap:ident)?; )*) => {
+        $(
+            $(#[$attr])*
+            pub fn $name(mut self, value: impl Into<String>) -> Self {
+                self.$field = $($wrap)?(value.into());
+                self
+            }
+        )*
+    };
+}
+
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_common;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_parse;
+pub(crate) use string_setters;
 
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

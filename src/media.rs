@@ -387,7 +387,7 @@ fn is_opus(mime: &Mime) -> bool {
 /// (`localhost`, `127.0.0.0/8`, `::1`) for tests and the sandbox.
 ///
 /// Webex Connect also wants the path to end in the kind's file extension;
-/// [`MediaUrl::check_extension`] warns when it does not (inbound audio URLs, for one, often
+/// [`MediaUrl::warnings_for`] warns when it does not (inbound audio URLs, for one, often
 /// have no extension, so it is not an error).
 ///
 /// ```
@@ -395,8 +395,8 @@ fn is_opus(mime: &Mime) -> bool {
 ///
 /// let url = MediaUrl::new("https://cdn.example.com/menu.pdf")?;
 /// assert_eq!(url.as_str(), "https://cdn.example.com/menu.pdf");
-/// assert!(url.check_extension(MediaKind::Document).is_none());
-/// assert!(url.check_extension(MediaKind::Image).is_some());
+/// assert!(url.warnings_for(MediaKind::Document).is_empty());
+/// assert_eq!(url.warnings_for(MediaKind::Image).len(), 1);
 /// assert!(MediaUrl::new("http://cdn.example.com/menu.pdf").is_err());
 /// assert!(MediaUrl::new("http://127.0.0.1:8080/menu.pdf").is_ok());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -514,20 +514,21 @@ impl MediaUrl {
         (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
     }
 
-    /// A warning when the path does not end in an extension of `kind` (rule
-    /// `media.url.extension`): Webex Connect expects a matching extension on outbound media.
+    /// The warnings for sending this URL as `kind` media: one (rule `media.url.extension`)
+    /// when the path does not end in an extension of `kind`, as Webex Connect expects a
+    /// matching extension on outbound media; none otherwise.
     ///
     /// ```
     /// # use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
     /// let url = MediaUrl::new("https://a.example/voice")?;
-    /// let warning = url.check_extension(MediaKind::Audio).expect("no extension");
-    /// assert_eq!(warning.rule(), "media.url.extension");
+    /// let warnings = url.warnings_for(MediaKind::Audio);
+    /// assert_eq!(warnings[0].rule(), "media.url.extension");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn check_extension(&self, kind: MediaKind) -> Option<Warning> {
+    pub fn warnings_for(&self, kind: MediaKind) -> Vec<Warning> {
         let expected = kind.extensions();
         let message = match self.extension() {
-            Some(ext) if expected.contains(&ext.as_str()) => return None,
+            Some(ext) if expected.contains(&ext.as_str()) => return Vec::new(),
             Some(ext) => format!(
                 "media url ends in .{ext}, which does not match {kind} media; Webex Connect \
                  expects one of .{}",
@@ -538,7 +539,7 @@ impl MediaUrl {
                 expected.join(", .")
             ),
         };
-        Some(Warning::new("media.url.extension", message))
+        vec![Warning::new("media.url.extension", message)]
     }
 }
 

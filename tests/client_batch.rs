@@ -95,7 +95,7 @@ async fn a_2500_row_batch_goes_out_as_1000_1000_500() {
             r.result
                 .as_ref()
                 .unwrap()
-                .transid
+                .transaction_id
                 .as_ref()
                 .unwrap()
                 .to_string()
@@ -151,7 +151,13 @@ async fn a_rejected_element_in_the_middle_is_that_rows_error() {
         }
     }
     assert_eq!(results[4].recipient, "US.13491208655302741918");
-    let transid = results[4].result.as_ref().unwrap().transid.clone().unwrap();
+    let transid = results[4]
+        .result
+        .as_ref()
+        .unwrap()
+        .transaction_id
+        .clone()
+        .unwrap();
     assert!(transid.as_str().ends_with("_4"), "{transid}");
     assert_eq!(sandbox.messages().len(), 4);
 }
@@ -226,7 +232,7 @@ async fn a_rate_limited_call_is_resent_whole() {
             .result
             .as_ref()
             .unwrap()
-            .transid
+            .transaction_id
             .as_ref()
             .unwrap()
             .as_str(),
@@ -263,7 +269,7 @@ async fn answers_that_echo_correlation_ids_are_matched_by_them() {
     for r in collect(client.batch().send(rows)).await {
         let receipt = r.result.unwrap();
         assert_eq!(
-            receipt.transid.unwrap().as_str(),
+            receipt.transaction_id.unwrap().as_str(),
             format!("t-row-{}", r.index),
             "matched by the echoed correlation id, not by position"
         );
@@ -340,7 +346,7 @@ async fn the_sandbox_refuses_calls_over_1000_destinations_or_the_tps() {
         sandbox
             .messages()
             .iter()
-            .all(|m| m.transid.as_str().starts_with(base))
+            .all(|m| m.transaction_id.as_str().starts_with(base))
     );
 }
 

@@ -80,7 +80,7 @@ async fn ten_thousand_recipients_make_ten_requests_of_a_thousand() {
     // Every result carries the transid of its request and its own correlation id.
     let r = &results[0];
     let receipt = r.result.as_ref().unwrap();
-    assert_eq!(receipt.transid.as_ref().unwrap().as_str(), "batch-t");
+    assert_eq!(receipt.transaction_id.as_ref().unwrap().as_str(), "batch-t");
     assert!(correlation_ids.contains(receipt.correlation_id.as_ref().unwrap().as_str()));
     assert_eq!(format!("+{}", receipt.destination), r.recipient);
 }
@@ -157,7 +157,7 @@ async fn per_destination_entries_are_mapped() {
     results.sort_by_key(|r| r.index);
     let transid = |i: usize| {
         let receipt = results[i].result.as_ref().unwrap();
-        receipt.transid.as_ref().unwrap().as_str()
+        receipt.transaction_id.as_ref().unwrap().as_str()
     };
     assert_eq!(transid(0), "t-a");
     let e = results[1].result.as_ref().unwrap_err();

@@ -77,7 +77,7 @@ async fn rate_limited_then_queued_is_one_receipt_after_two_requests() {
         .build()
         .unwrap();
     let receipt = client.send(&phone(1), text("Hi")).await.unwrap();
-    assert_eq!(receipt.transid.unwrap().as_str(), "t-2");
+    assert_eq!(receipt.transaction_id.unwrap().as_str(), "t-2");
     assert_eq!(receipt.attempts, 2);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
     let events = events.lock().unwrap().clone();
@@ -198,7 +198,7 @@ async fn code_7006_is_sent_once_and_outcome_unknown() {
         assert_eq!(requests, 1, "7006 with HTTP {status} was resent: {e:?}");
         assert_unknown(&e, OutcomeUnknownReason::InternalError, status);
         assert_eq!(e.code(), Some(&ResponseCode::InternalError));
-        assert_eq!(e.transid().unwrap().as_str(), "rej-1");
+        assert_eq!(e.transaction_id().unwrap().as_str(), "rej-1");
     }
 }
 
@@ -222,7 +222,7 @@ async fn http_429_then_queued_is_two_requests() {
         .send(&phone(1), text("Hi"))
         .await
         .unwrap();
-    assert_eq!(receipt.transid.unwrap().as_str(), "t-429");
+    assert_eq!(receipt.transaction_id.unwrap().as_str(), "t-429");
     assert_eq!(receipt.attempts, 2);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
@@ -288,7 +288,7 @@ async fn at_least_once_resends_a_502_and_says_so() {
         .build()
         .unwrap();
     let receipt = client.send(&phone(1), text("Hi")).await.unwrap();
-    assert_eq!(receipt.transid.unwrap().as_str(), "t-again");
+    assert_eq!(receipt.transaction_id.unwrap().as_str(), "t-again");
     assert_eq!(receipt.attempts, 2);
     assert_eq!(*unknown.lock().unwrap(), vec![true]);
     // Both attempts carried the same correlation id, so receipts can be deduplicated.

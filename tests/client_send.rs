@@ -69,7 +69,7 @@ async fn assert_wire(content: impl Into<Content>, wire: Value) {
         .send()
         .await
         .unwrap();
-    assert_eq!(receipt.transid.unwrap().as_str(), "t-1");
+    assert_eq!(receipt.transaction_id.unwrap().as_str(), "t-1");
     assert_eq!(receipt.correlation_id.unwrap().as_str(), "corr-1");
     assert_eq!(receipt.destination, "447400000001");
     assert_eq!(receipt.attempts, 1);
@@ -332,7 +332,7 @@ async fn send_request_keeps_the_callers_envelope() {
     let receipts: Vec<_> = outcome.receipts().collect();
     assert_eq!(receipts.len(), 2);
     for r in receipts {
-        assert_eq!(r.transid.as_ref().unwrap().as_str(), "t-9");
+        assert_eq!(r.transaction_id.as_ref().unwrap().as_str(), "t-9");
         assert_eq!(r.correlation_id.as_ref().unwrap().as_str(), "batch-1");
     }
 }
@@ -386,7 +386,7 @@ async fn array_success_is_a_receipt() {
         !line.contains("447400"),
         "the receipt line leaves the number out: {line}"
     );
-    assert_eq!(r.transid.unwrap().as_str(), "3f09295d");
+    assert_eq!(r.transaction_id.unwrap().as_str(), "3f09295d");
     assert_eq!(r.description.as_deref(), Some("Queued in burst mode"));
 }
 
@@ -399,7 +399,7 @@ async fn object_rejection_with_http_200_is_rejected() {
     assert!(matches!(e, Error::Rejected { .. }), "{e:?}");
     assert_eq!(e.code(), Some(&ResponseCode::InvalidTemplateId));
     assert_eq!(e.status(), Some(200));
-    assert_eq!(e.transid().unwrap().as_str(), "rej-1");
+    assert_eq!(e.transaction_id().unwrap().as_str(), "rej-1");
     assert_eq!(e.correlation_id().unwrap().as_str(), "corr-9");
     assert!(!e.is_retryable());
     assert!(!e.is_outcome_unknown());

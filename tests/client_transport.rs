@@ -106,7 +106,7 @@ async fn loopback_send_in_a_proxied_environment() {
         .send(&phone(1), text("Hi"))
         .await
         .unwrap();
-    assert_eq!(receipt.transid.unwrap().as_str(), "direct");
+    assert_eq!(receipt.transaction_id.unwrap().as_str(), "direct");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 

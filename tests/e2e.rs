@@ -170,10 +170,10 @@ async fn every_message_type_is_sent_and_its_receipts_arrive_verified() {
     let mut sent: Vec<(&str, TransactionId)> = Vec::new();
     for (kind, message) in every_session_type() {
         let receipt = h.client.send(&to, message).await.unwrap();
-        sent.push((kind, receipt.transid.unwrap()));
+        sent.push((kind, receipt.transaction_id.unwrap()));
     }
     let receipt = h.client.send(&to, template(TEMPLATE)).await.unwrap();
-    sent.push(("template", receipt.transid.unwrap()));
+    sent.push(("template", receipt.transaction_id.unwrap()));
     assert_eq!(sent.len(), 9);
 
     // 1 inbound message + 3 receipts per message.
@@ -234,7 +234,13 @@ async fn a_session_message_after_the_window_fails_with_7710() {
     h.clock.advance(Duration::from_secs(24 * 60 * 60 + 1));
 
     let text = session(json!({"type": "text", "text": {"body": "too late"}}));
-    let transid = h.client.send(&to, text).await.unwrap().transid.unwrap();
+    let transid = h
+        .client
+        .send(&to, text)
+        .await
+        .unwrap()
+        .transaction_id
+        .unwrap();
     let events = h.settle(2).await;
 
     assert_eq!(
@@ -257,7 +263,7 @@ async fn a_session_message_after_the_window_fails_with_7710() {
         .send(&to, template(TEMPLATE))
         .await
         .unwrap()
-        .transid
+        .transaction_id
         .unwrap();
     h.settle(5).await;
     assert_eq!(
@@ -315,7 +321,7 @@ async fn a_username_user_is_heard_and_answered_by_bsuid() {
     let text = session(json!({"type": "text", "text": {"body": "hello Asha"}}));
     let receipt = h.client.send(&asha, text).await.unwrap();
     assert_eq!(receipt.destination, USERNAME_USER);
-    let transid = receipt.transid.unwrap();
+    let transid = receipt.transaction_id.unwrap();
 
     let events = h.settle(4).await;
     let WebhookEvent::Inbound(m) = &events[0] else {
@@ -380,8 +386,11 @@ async fn a_request_to_three_destinations_gets_every_receipt_to_the_handler() {
     let outcome = h.client.send_request(&request).await.unwrap();
     let sent: Vec<_> = outcome.receipts().collect();
     assert_eq!(sent.len(), 3);
-    let transid = sent[0].transid.clone().unwrap();
-    assert!(sent.iter().all(|r| r.transid.as_ref() == Some(&transid)));
+    let transid = sent[0].transaction_id.clone().unwrap();
+    assert!(
+        sent.iter()
+            .all(|r| r.transaction_id.as_ref() == Some(&transid))
+    );
 
     let events = h.settle(3 + 9).await;
     let mut want = Vec::new();

@@ -81,13 +81,21 @@ fn reports_messages_stuck_at_submitted() {
     follow_up.record(&submitted("done", T));
 
     let report = follow_up.report(T + time::Duration::minutes(30));
-    let stuck: Vec<_> = report.stuck.iter().map(|s| s.transid.as_str()).collect();
+    let stuck: Vec<_> = report
+        .stuck
+        .iter()
+        .map(|s| s.transaction_id.as_str())
+        .collect();
     assert_eq!(stuck, ["old"]);
     assert_eq!(report.stuck[0].waiting, Duration::from_secs(30 * 60));
     assert!(report.failures.is_empty());
 
     let later = follow_up.report(T + time::Duration::hours(2));
-    let stuck: Vec<_> = later.stuck.iter().map(|s| s.transid.as_str()).collect();
+    let stuck: Vec<_> = later
+        .stuck
+        .iter()
+        .map(|s| s.transaction_id.as_str())
+        .collect();
     assert_eq!(stuck, ["old", "new"]);
 
     assert_eq!(follow_up.forget_settled(), 1);
@@ -102,7 +110,7 @@ fn reads_parsed_webhooks() {
         panic!("not a receipt");
     };
     let report = FollowUpReport::from_receipts([&receipt], T, Duration::from_secs(60));
-    assert_eq!(report.failures[0].messages[0].transid.as_str(), "x1");
+    assert_eq!(report.failures[0].messages[0].transaction_id.as_str(), "x1");
     assert!(!report.is_clean());
 }
 
@@ -124,7 +132,7 @@ fn one_transid_to_two_destinations_is_two_messages() {
     let stuck: Vec<_> = report
         .stuck
         .iter()
-        .map(|m| (m.transid.as_str(), m.destination.as_deref()))
+        .map(|m| (m.transaction_id.as_str(), m.destination.as_deref()))
         .collect();
     assert_eq!(
         stuck,
@@ -165,6 +173,10 @@ fn a_personalised_batch_suffix_is_its_own_message() {
         T + time::Duration::hours(1),
         Duration::from_secs(10 * 60),
     );
-    let ids: Vec<_> = report.stuck.iter().map(|m| m.transid.as_str()).collect();
+    let ids: Vec<_> = report
+        .stuck
+        .iter()
+        .map(|m| m.transaction_id.as_str())
+        .collect();
     assert_eq!(ids, ["b7f3", "b7f3_1"]);
 }

@@ -190,7 +190,7 @@ async fn open_window_sends_the_text() {
     assert_eq!(until, START + time::Duration::hours(24));
     let queued = world
         .sandbox
-        .message(receipt.transid.as_ref().unwrap())
+        .message(receipt.transaction_id.as_ref().unwrap())
         .unwrap();
     assert_eq!(queued.kind, "text");
     assert_eq!(queued.template_id, None);
@@ -222,7 +222,7 @@ async fn closed_window_sends_the_template() {
     );
     let queued = world
         .sandbox
-        .message(receipt.transid.as_ref().unwrap())
+        .message(receipt.transaction_id.as_ref().unwrap())
         .unwrap();
     assert_eq!(queued.template_id.as_deref(), Some(TEMPLATE_ID));
     assert_eq!(world.requests(), 1);
@@ -264,7 +264,7 @@ async fn a_7710_for_a_raced_window_sends_the_template_once() {
     let FallbackOutcome::Session { receipt, .. } = outcome else {
         panic!("expected the session message, got {outcome:?}");
     };
-    let original = receipt.transid.clone().unwrap();
+    let original = receipt.transaction_id.clone().unwrap();
 
     world.sandbox.settled().await;
     let hooks = world.sandbox.webhooks();
@@ -289,7 +289,7 @@ async fn a_7710_for_a_raced_window_sends_the_template_once() {
     assert_eq!(failed_id, original);
     let template = world
         .sandbox
-        .message(template_receipt.transid.as_ref().unwrap())
+        .message(template_receipt.transaction_id.as_ref().unwrap())
         .unwrap();
     assert_eq!(template.template_id.as_deref(), Some(TEMPLATE_ID));
 
@@ -478,7 +478,7 @@ async fn registry_accepts_a_matching_template_and_the_sandbox_agrees() {
     world.sandbox.settled().await;
     let message = world
         .sandbox
-        .message(receipt.transid.as_ref().unwrap())
+        .message(receipt.transaction_id.as_ref().unwrap())
         .unwrap();
     assert_eq!(
         message.fate,
@@ -740,7 +740,7 @@ mod bsuid {
             .await
             .unwrap();
         assert_eq!(
-            receipt.transid.as_ref().map(TransactionId::as_str),
+            receipt.transaction_id.as_ref().map(TransactionId::as_str),
             Some("t-1")
         );
         assert_eq!(platform.destinations().await, [json!([{"bsuid": [BSUID]}])]);
@@ -847,7 +847,7 @@ mod bsuid {
         let FallbackOutcome::Session { receipt, .. } = outcome else {
             panic!("expected the session message, got {outcome:?}");
         };
-        let original = receipt.transid.clone().unwrap();
+        let original = receipt.transaction_id.clone().unwrap();
         assert_eq!(platform.guard.pending_fallbacks(), 1);
 
         // The window ended on the platform's side before the message arrived.
@@ -862,7 +862,7 @@ mod bsuid {
         };
         assert_eq!(failed, original);
         assert_eq!(
-            receipt.transid.as_ref().map(TransactionId::as_str),
+            receipt.transaction_id.as_ref().map(TransactionId::as_str),
             Some("t-2")
         );
         let requests = platform.server.received_requests().await.unwrap();

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use webex_connect_whatsapp::profile::{
-    BusinessProfile, ContactEmail, DisplayName, DisplayNameChangeError, DisplayNameChangePolicy,
+    BusinessEmail, BusinessProfile, DisplayName, DisplayNameChangeError, DisplayNameChangePolicy,
     DisplayNameError, MAX_ABOUT_CHARS, MAX_DISPLAY_NAME_CHARS, ProfileError, ProfileImage,
     ProfileImageError,
 };
@@ -71,15 +71,17 @@ fn multibyte_characters_count_as_characters() {
 
 #[test]
 fn about_longer_than_visible_warns() {
-    let (_, w) = BusinessProfile::builder()
+    let w = BusinessProfile::builder()
         .about("a".repeat(139))
         .build()
-        .unwrap();
+        .unwrap()
+        .warnings();
     assert!(w.is_empty());
-    let (_, w) = BusinessProfile::builder()
+    let w = BusinessProfile::builder()
         .about("a".repeat(140))
         .build()
-        .unwrap();
+        .unwrap()
+        .warnings();
     assert_eq!(rules(&w), ["profile.about.visible"]);
     assert_eq!(
         w[0].message(),
@@ -89,14 +91,15 @@ fn about_longer_than_visible_warns() {
 
 #[test]
 fn websites_warn_only() {
-    let (p, w) = BusinessProfile::builder()
+    let p = BusinessProfile::builder()
         .website("https://a.example")
         .website("http://b.example/x")
         .build()
         .unwrap();
+    let w = p.warnings();
     assert!(w.is_empty());
     assert_eq!(p.websites().len(), 2);
-    let (p, w) = BusinessProfile::builder()
+    let p = BusinessProfile::builder()
         .website("https://a.example")
         .website("https://b.example")
         .website("ftp://c.example")
@@ -104,6 +107,7 @@ fn websites_warn_only() {
         .website("not a url")
         .build()
         .unwrap();
+    let w = p.warnings();
     assert_eq!(p.websites().len(), 5, "nothing is dropped");
     assert_eq!(
         rules(&w),
@@ -125,7 +129,7 @@ fn email_rules() {
         "info@bäckerei.de",
         " spaced@example.com ",
     ] {
-        ContactEmail::new(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        BusinessEmail::new(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
     for bad in [
         "",
@@ -151,23 +155,23 @@ fn email_rules() {
     ] {
         assert!(
             matches!(
-                ContactEmail::new(bad),
+                BusinessEmail::new(bad),
                 Err(ProfileError::InvalidEmail { .. })
             ),
             "{bad:?}: {:?}",
-            ContactEmail::new(bad)
+            BusinessEmail::new(bad)
         );
     }
     let local64 = format!("{}@example.com", "a".repeat(64));
-    ContactEmail::new(&local64).unwrap();
+    BusinessEmail::new(&local64).unwrap();
     let local65 = format!("{}@example.com", "a".repeat(65));
     assert!(matches!(
-        ContactEmail::new(local65),
+        BusinessEmail::new(local65),
         Err(ProfileError::InvalidEmail { .. })
     ));
     let label63 = format!("a@{}.com", "b".repeat(63));
-    ContactEmail::new(label63).unwrap();
-    assert!(ContactEmail::new(format!("a@{}.com", "b".repeat(64))).is_err());
+    BusinessEmail::new(label63).unwrap();
+    assert!(BusinessEmail::new(format!("a@{}.com", "b".repeat(64))).is_err());
 }
 
 #[test]
@@ -175,10 +179,10 @@ fn email_128_ok_129_refused() {
     let domain_128 = format!("{}.{}.com", "b".repeat(60), "c".repeat(58)); // 123 chars
     let at_128 = format!("abcd@{domain_128}");
     assert_eq!(at_128.chars().count(), 128);
-    ContactEmail::new(&at_128).unwrap();
+    BusinessEmail::new(&at_128).unwrap();
     let at_129 = format!("abcde@{domain_128}");
     assert_eq!(
-        ContactEmail::new(at_129),
+        BusinessEmail::new(at_129),
         Err(ProfileError::TooLong {
             field: "email",
             actual: 129,
@@ -187,14 +191,14 @@ fn email_128_ok_129_refused() {
     );
     assert!(BusinessProfile::builder().email(at_128).build().is_ok());
     assert_eq!(
-        ContactEmail::new("plain").unwrap_err().to_string(),
+        BusinessEmail::new("plain").unwrap_err().to_string(),
         "contact email is not a valid address: it has no '@'"
     );
 }
 
 #[test]
 fn profile_serde_round_trip_and_validation() {
-    let (p, _) = BusinessProfile::builder()
+    let p = BusinessProfile::builder()
         .about("About us")
         .address("1 High St")
         .description("Bakery")
@@ -202,6 +206,14 @@ fn profile_serde_round_trip_and_validation() {
         .website("https://bakery.example")
         .build()
         .unwrap();
+    assert_eq!(
+        (p.about(), p.address(), p.description()),
+        (Some("About us"), Some("1 High St"), Some("Bakery"))
+    );
+    assert_eq!(
+        p.email().map(BusinessEmail::as_str),
+        Some("hi@bakery.example")
+    );
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(
         json,
@@ -224,7 +236,7 @@ fn profile_serde_round_trip_and_validation() {
     let with_extra: BusinessProfile =
         serde_json::from_value(serde_json::json!({"about": "x", "vertical": "RETAIL"})).unwrap();
     assert_eq!(with_extra.about(), Some("x"));
-    let email: ContactEmail = serde_json::from_str("\"a@b.example\"").unwrap();
+    let email: BusinessEmail = serde_json::from_str("\"a@b.example\"").unwrap();
     assert_eq!(serde_json::to_string(&email).unwrap(), "\"a@b.example\"");
 }
 
@@ -520,13 +532,13 @@ proptest! {
 
     #[test]
     fn text_validators_never_panic(s in any::<String>()) {
-        let _ = ContactEmail::new(s.clone());
+        let _ = BusinessEmail::new(s.clone());
         if let Ok(name) = DisplayName::new(s.clone()) {
             let _ = name.warnings();
             let json = serde_json::to_string(&name).unwrap();
             prop_assert_eq!(serde_json::from_str::<DisplayName>(&json).unwrap(), name);
         }
-        if let Ok((p, _)) = BusinessProfile::builder().about(s.clone()).address(s.clone()).description(s.clone()).website(s.clone()).email(s).build() {
+        if let Ok(p) = BusinessProfile::builder().about(s.clone()).address(s.clone()).description(s.clone()).website(s.clone()).email(s).build() {
             let json = serde_json::to_string(&p).unwrap();
             prop_assert_eq!(serde_json::from_str::<BusinessProfile>(&json).unwrap(), p);
         }
@@ -534,9 +546,9 @@ proptest! {
 
     #[test]
     fn emails_round_trip(local in "[a-z0-9._+-]{1,20}", domain in "[a-z0-9]{1,10}(\\.[a-z]{2,6}){1,2}") {
-        if let Ok(email) = ContactEmail::new(format!("{local}@{domain}")) {
+        if let Ok(email) = BusinessEmail::new(format!("{local}@{domain}")) {
             let json = serde_json::to_string(&email).unwrap();
-            prop_assert_eq!(serde_json::from_str::<ContactEmail>(&json).unwrap(), email);
+            prop_assert_eq!(serde_json::from_str::<BusinessEmail>(&json).unwrap(), email);
         }
     }
 

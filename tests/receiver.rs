@@ -315,7 +315,15 @@ mod core {
             err,
             ReceiveError::Signature(signature::SignatureError::LegacySha1NotAllowed)
         ));
-        assert!(err.to_string().contains("allow_legacy_sha1"), "{err}");
+        // The advice is in the cause, which the message leaves to `source()`.
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(
+            cause
+                .as_deref()
+                .is_some_and(|c| c.contains("allow_legacy_sha1")),
+            "{cause:?}"
+        );
+        assert!(!err.to_string().contains("allow_legacy_sha1"), "{err}");
 
         let legacy = Receiver::builder()
             .secret(secret())

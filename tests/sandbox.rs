@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use url::Url;
 use webex_connect_whatsapp::Bsuid;
 use webex_connect_whatsapp::sandbox::{
-    DestinationType, Fault, MessageFate, RandomFaults, RequestOutcome, ResponseShape, Sandbox,
+    DestinationType, Fault, MessageFate, RandomFaults, RequestFate, ResponseShape, Sandbox,
     SandboxClock, SandboxError, SandboxUser, WebhookKind,
 };
 use webex_connect_whatsapp::send::{ResponseCode, SendResponse};
@@ -456,7 +456,7 @@ async fn envelope_errors_get_their_codes() {
 
 fn transid_of(answer: &Answer) -> webex_connect_whatsapp::TransactionId {
     answer.response.as_ref().unwrap().entries()[0]
-        .transid
+        .transaction_id
         .clone()
         .unwrap()
 }
@@ -499,7 +499,7 @@ async fn a_request_gets_one_transid_for_all_its_destinations() {
     let messages = sandbox.messages_for(&transid);
     let destinations: Vec<_> = messages.iter().map(|m| m.destination.as_str()).collect();
     assert_eq!(destinations, [WAID, others[0], others[1]]);
-    assert!(messages.iter().all(|m| m.transid == transid));
+    assert!(messages.iter().all(|m| m.transaction_id == transid));
     assert!(
         messages
             .iter()
@@ -533,8 +533,8 @@ async fn a_request_gets_one_transid_for_all_its_destinations() {
             assert_eq!(info(hit)["destinationType"], "waid");
         }
     }
-    match &sandbox.requests().last().unwrap().outcome {
-        RequestOutcome::Answered { queued, .. } => assert_eq!(queued, &[transid]),
+    match &sandbox.requests().last().unwrap().fate {
+        RequestFate::Answered { queued, .. } => assert_eq!(queued, &[transid]),
         other => panic!("{other:?}"),
     }
 }
@@ -552,7 +552,7 @@ async fn the_response_can_list_every_destination_under_the_shared_transid() {
     let entries = response.entries();
     assert_eq!(entries.len(), 2);
     assert!(response.is_queued());
-    assert_eq!(entries[0].transid, entries[1].transid);
+    assert_eq!(entries[0].transaction_id, entries[1].transaction_id);
     assert_eq!(sandbox.messages().len(), 2);
 }
 
@@ -691,7 +691,7 @@ async fn receipts_arrive_in_faq_format_signed_and_echoing_ids() {
     body["notifyurl"] = json!(collector.url("notify").as_str());
     let answer = send(&sandbox, &body).await;
     let transid = answer.response.unwrap().entries()[0]
-        .transid
+        .transaction_id
         .clone()
         .unwrap();
 
@@ -847,7 +847,7 @@ async fn session_window_opens_with_inbound_and_closes_after_24_hours() {
     assert_eq!(code(&answer), ResponseCode::Queued);
     let hits = collector.wait_for(1).await;
     let transid = answer.response.unwrap().entries()[0]
-        .transid
+        .transaction_id
         .clone()
         .unwrap();
     let stamp = hits[0].json["deliveryInfoNotification"]["deliveryInfo"]["timeStamp"].clone();
@@ -1048,15 +1048,15 @@ async fn fault_gateway_error_after_queue_queues_and_answers_plain_text() {
     }
     let messages = sandbox.messages();
     assert_eq!(messages.len(), 2);
-    match &sandbox.requests()[1].outcome {
-        RequestOutcome::Answered {
+    match &sandbox.requests()[1].fate {
+        RequestFate::Answered {
             status,
             response,
             queued,
         } => {
             assert_eq!(*status, 504);
             assert!(response.is_none());
-            assert_eq!(queued, &[messages[1].transid.clone()]);
+            assert_eq!(queued, &[messages[1].transaction_id.clone()]);
         }
         other => panic!("{other:?}"),
     }
@@ -1184,10 +1184,7 @@ async fn fault_drop_before_body_queues_nothing() {
     assert!(result.is_err(), "{result:?}");
     assert!(sandbox.messages().is_empty());
     let requests = sandbox.requests();
-    assert_eq!(
-        requests[0].outcome,
-        RequestOutcome::Dropped { queued: vec![] }
-    );
+    assert_eq!(requests[0].fate, RequestFate::Dropped { queued: vec![] });
     assert_eq!(requests[0].body, "");
     // The sandbox keeps serving.
     assert_eq!(code(&send(&sandbox, &body).await), ResponseCode::Queued);
@@ -1209,9 +1206,9 @@ async fn fault_drop_after_queue_queues_but_does_not_answer() {
     assert_eq!(messages.len(), 1);
     let requests = sandbox.requests();
     assert_eq!(
-        requests[0].outcome,
-        RequestOutcome::Dropped {
-            queued: vec![messages[0].transid.clone()]
+        requests[0].fate,
+        RequestFate::Dropped {
+            queued: vec![messages[0].transaction_id.clone()]
         }
     );
     // Receipts still flow.
@@ -1513,7 +1510,7 @@ async fn unreachable_receivers_are_retried_and_reported() {
     // The customer's message still opened the window.
     let answer = send(&sandbox, &text_body(sandbox.app_id().as_str(), "x")).await;
     let transid = answer.response.unwrap().entries()[0]
-        .transid
+        .transaction_id
         .clone()
         .unwrap();
     assert_eq!(sandbox.message(&transid).unwrap().fate, MessageFate::Read);
@@ -1549,8 +1546,8 @@ async fn requests_webhooks_and_messages_can_be_read_back() {
         serde_json::from_str::<Value>(&requests[0].body).unwrap(),
         first
     );
-    match &requests[0].outcome {
-        RequestOutcome::Answered {
+    match &requests[0].fate {
+        RequestFate::Answered {
             status,
             response,
             queued,
@@ -1562,8 +1559,8 @@ async fn requests_webhooks_and_messages_can_be_read_back() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        requests[3].outcome,
-        RequestOutcome::Answered { status: 400, .. }
+        requests[3].fate,
+        RequestFate::Answered { status: 400, .. }
     ));
 
     assert_eq!(sandbox.messages().len(), 3);

@@ -134,7 +134,7 @@ fn media_json_for_every_kind() {
         round_trip(m);
     }
     assert_eq!(document.as_media().unwrap().filename(), Some("invoice.pdf"));
-    assert_eq!(image.as_media().unwrap().mime_type(), "image/jpeg");
+    assert_eq!(image.as_media().unwrap().mime_type(), &mime::IMAGE_JPEG);
 }
 
 #[test]

@@ -205,7 +205,7 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
         );
         match r.result {
             Ok(receipt) => {
-                let transid = receipt.transid.expect("queued without a transid");
+                let transid = receipt.transaction_id.expect("queued without a transid");
                 assert!(
                     queued_keys.insert((transid.to_string(), receipt.destination.clone())),
                     "one destination queued twice under one transid"
@@ -249,7 +249,7 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     let mut queued_unknown = 0;
     let mut expected: BTreeSet<ReceiptKey> = BTreeSet::new();
     for m in &messages {
-        let transid = m.transid.to_string();
+        let transid = m.transaction_id.to_string();
         if !queued_keys.contains(&(transid.clone(), m.destination.clone())) {
             let id = m.correlation_id.as_deref().unwrap();
             assert!(
@@ -292,7 +292,7 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     assert!(failed_calls > 0, "the failing handler never failed");
     for m in &messages {
         assert_eq!(
-            receiver.tracker().get(&m.transid, &m.destination),
+            receiver.tracker().get(&m.transaction_id, &m.destination),
             Some(DeliveryState::Read),
             "out-of-order receipts must still end Read"
         );

@@ -38,7 +38,7 @@ use crate::send::{Content, Destination, ResponseCode, ResponseEntry, SendRequest
 /// let mut results = client.batch().send(rows);
 /// while let Some(r) = results.next().await {
 ///     match &r.result {
-///         Ok(receipt) => println!("#{} queued as {:?}", r.index, receipt.transid),
+///         Ok(receipt) => println!("#{} queued as {:?}", r.index, receipt.transaction_id),
 ///         Err(e) => println!("#{} not queued: {e}", r.index),
 ///     }
 /// }
@@ -253,7 +253,7 @@ fn decide(
         .zip(matched)
         .map(|((request, id), entry)| match entry {
             Some(entry) if entry.code.is_queued() => Ok(SendReceipt {
-                transid: entry.transid.clone(),
+                transaction_id: entry.transaction_id.clone(),
                 correlation_id: id.clone(),
                 destination: request
                     .destinations()
@@ -282,7 +282,7 @@ fn match_entries<'e>(
 ) -> Vec<Option<&'e ResponseEntry>> {
     let echoed = !entries.is_empty()
         && entries.iter().all(|e| {
-            e.correlationid
+            e.correlation_id
                 .as_deref()
                 .is_some_and(|c| ids.iter().flatten().any(|id| id.as_str() == c))
         });
@@ -293,7 +293,7 @@ fn match_entries<'e>(
                 id.as_ref().and_then(|id| {
                     entries
                         .iter()
-                        .find(|e| e.correlationid.as_deref() == Some(id.as_str()))
+                        .find(|e| e.correlation_id.as_deref() == Some(id.as_str()))
                 })
             })
             .collect();

@@ -163,7 +163,7 @@ impl Counters {
 /// let mut results = client.bulk(template).concurrency(2).send(numbers);
 /// while let Some(r) = results.next().await {
 ///     match &r.result {
-///         Ok(receipt) => println!("#{} queued: {:?}", r.index, receipt.transid),
+///         Ok(receipt) => println!("#{} queued: {:?}", r.index, receipt.transaction_id),
 ///         Err(e) => println!("#{} failed: {e}", r.index),
 ///     }
 /// }

@@ -10,6 +10,35 @@ use crate::send::{ResponseCode, SendRequestError};
 /// The most characters of an unreadable response body kept in [`Error::Undecodable`].
 pub const MAX_RAW_BODY_CHARS: usize = 1024;
 
+/// The variants that carry a correlation id, as one pattern binding it to `$id`: the one
+/// list [`Error::correlation_id`] reads and `with_correlation_id` writes.
+macro_rules! correlated {
+    ($id:ident) => {
+        Error::Rejected {
+            correlation_id: $id,
+            ..
+        } | Error::RateLimited {
+            correlation_id: $id,
+            ..
+        } | Error::NotReceived {
+            correlation_id: $id,
+            ..
+        } | Error::Redirected {
+            correlation_id: $id,
+            ..
+        } | Error::Transport {
+            correlation_id: $id,
+            ..
+        } | Error::OutcomeUnknown {
+            correlation_id: $id,
+            ..
+        } | Error::Undecodable {
+            correlation_id: $id,
+            ..
+        }
+    };
+}
+
 /// Why a send failed, and whether the message may have been queued.
 ///
 /// Three questions matter after a failure, and each has an accessor:
@@ -84,7 +113,7 @@ pub enum Error {
         /// The platform's description, or the documented meaning of the code.
         description: String,
         /// The transaction id of the rejection, when given.
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         /// The HTTP status (rejections arrive with 200 or 400 and others).
         status: u16,
         /// The correlation id of the message.
@@ -159,7 +188,7 @@ pub enum Error {
         /// The platform's description, when given.
         description: Option<String>,
         /// The transaction id, when given.
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
     },
 
     /// The connection failed before the request was written (connection refused, DNS, TLS
@@ -195,7 +224,7 @@ pub enum Error {
         /// The code, when the body had one (7006, or whatever came with a 5xx).
         code: Option<ResponseCode>,
         /// The transaction id, when given.
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         /// How long the server asked to wait (`Retry-After`), for a caller that resends anyway.
         retry_after: Option<Duration>,
         /// The correlation id to reconcile against delivery receipts.
@@ -351,17 +380,17 @@ impl Error {
     pub fn rejected(
         code: ResponseCode,
         description: Option<String>,
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         status: u16,
     ) -> Self {
-        Self::from_answer(code, description, transid, status, None)
+        Self::from_answer(code, description, transaction_id, status, None)
     }
 
     /// [`Error::rejected`], with the server's `Retry-After`.
     pub(crate) fn from_answer(
         code: ResponseCode,
         description: Option<String>,
-        transid: Option<TransactionId>,
+        transaction_id: Option<TransactionId>,
         status: u16,
         retry_after: Option<Duration>,
     ) -> Self {
@@ -391,7 +420,7 @@ impl Error {
                 reason,
                 status: Some(status),
                 code: Some(code),
-                transid,
+                transaction_id,
                 retry_after,
                 correlation_id: None,
                 source: None,
@@ -405,7 +434,7 @@ impl Error {
                 code: Some(code),
                 status,
                 description,
-                transid,
+                transaction_id,
             };
         }
         let description = description
@@ -415,7 +444,7 @@ impl Error {
         Self::Rejected {
             code,
             description,
-            transid,
+            transaction_id,
             status,
             correlation_id: None,
         }
@@ -433,7 +462,7 @@ impl Error {
             reason,
             status,
             code: None,
-            transid: None,
+            transaction_id: None,
             retry_after,
             correlation_id: None,
             source: source.map(Arc::new),
@@ -536,13 +565,7 @@ impl Error {
     /// The correlation id of the message, to match delivery receipts.
     pub fn correlation_id(&self) -> Option<&CorrelationId> {
         match self {
-            Self::Rejected { correlation_id, .. }
-            | Self::RateLimited { correlation_id, .. }
-            | Self::NotReceived { correlation_id, .. }
-            | Self::Redirected { correlation_id, .. }
-            | Self::Transport { correlation_id, .. }
-            | Self::OutcomeUnknown { correlation_id, .. }
-            | Self::Undecodable { correlation_id, .. } => correlation_id.as_ref(),
+            correlated!(id) => id.as_ref(),
             _ => None,
         }
     }
@@ -559,11 +582,11 @@ impl Error {
     }
 
     /// The transaction id of the answer, when Webex Connect gave one.
-    pub fn transid(&self) -> Option<&TransactionId> {
+    pub fn transaction_id(&self) -> Option<&TransactionId> {
         match self {
-            Self::Rejected { transid, .. }
-            | Self::Authentication { transid, .. }
-            | Self::OutcomeUnknown { transid, .. } => transid.as_ref(),
+            Self::Rejected { transaction_id, .. }
+            | Self::Authentication { transaction_id, .. }
+            | Self::OutcomeUnknown { transaction_id, .. } => transaction_id.as_ref(),
             _ => None,
         }
     }
@@ -577,15 +600,8 @@ impl Error {
     }
 
     pub(crate) fn with_correlation_id(mut self, id: Option<CorrelationId>) -> Self {
-        match &mut self {
-            Self::Rejected { correlation_id, .. }
-            | Self::RateLimited { correlation_id, .. }
-            | Self::NotReceived { correlation_id, .. }
-            | Self::Redirected { correlation_id, .. }
-            | Self::Transport { correlation_id, .. }
-            | Self::OutcomeUnknown { correlation_id, .. }
-            | Self::Undecodable { correlation_id, .. } => *correlation_id = id,
-            _ => {}
+        if let correlated!(slot) = &mut self {
+            *slot = id;
         }
         self
     }

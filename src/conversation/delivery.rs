@@ -539,7 +539,7 @@ impl DeliveryFollowUp {
                         && waiting >= self.stuck_after
                     {
                         stuck.push(StuckMessage {
-                            transid: transid.clone(),
+                            transaction_id: transid.clone(),
                             correlation_id: m.correlation_id.clone(),
                             destination: destination.clone(),
                             submitted_at: at,
@@ -558,7 +558,7 @@ impl DeliveryFollowUp {
                         })
                         .messages
                         .push(FailedMessage {
-                            transid: transid.clone(),
+                            transaction_id: transid.clone(),
                             correlation_id: m.correlation_id.clone(),
                             destination,
                         });
@@ -569,15 +569,15 @@ impl DeliveryFollowUp {
         stuck.sort_by(|a, b| {
             a.submitted_at
                 .cmp(&b.submitted_at)
-                .then_with(|| a.transid.as_str().cmp(b.transid.as_str()))
+                .then_with(|| a.transaction_id.as_str().cmp(b.transaction_id.as_str()))
                 .then_with(|| a.destination.cmp(&b.destination))
         });
         let mut failures: Vec<FailureGroup> = groups.into_values().collect();
         for group in &mut failures {
             group.messages.sort_by(|a, b| {
-                a.transid
+                a.transaction_id
                     .as_str()
-                    .cmp(b.transid.as_str())
+                    .cmp(b.transaction_id.as_str())
                     .then_with(|| a.destination.cmp(&b.destination))
             });
         }
@@ -596,7 +596,7 @@ impl DeliveryFollowUp {
 #[non_exhaustive]
 pub struct StuckMessage {
     /// Its transaction id.
-    pub transid: TransactionId,
+    pub transaction_id: TransactionId,
     /// The correlation id the receipts echoed, if any.
     pub correlation_id: Option<String>,
     /// The recipient as the receipt gave it (personal data: mask it in logs).
@@ -612,7 +612,7 @@ pub struct StuckMessage {
 #[non_exhaustive]
 pub struct FailedMessage {
     /// Its transaction id.
-    pub transid: TransactionId,
+    pub transaction_id: TransactionId,
     /// The correlation id the receipt echoed, if any.
     pub correlation_id: Option<String>,
     /// The recipient as the receipt gave it (personal data: mask it in logs).

@@ -2,9 +2,10 @@
 //! it may change.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::ids::{string_newtype_common, string_newtype_parse};
 use crate::warning::Warning;
@@ -265,7 +266,7 @@ fn rfc3339(at: &OffsetDateTime) -> String {
 
 impl DisplayNameChangePolicy {
     /// The first window after registration, and the wait between changes after it: 30 days.
-    pub const WINDOW: Duration = Duration::days(30);
+    pub const WINDOW: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
     /// Changes allowed in the first window: 3.
     pub const FIRST_WINDOW_CHANGES: usize = 3;
@@ -298,7 +299,9 @@ impl DisplayNameChangePolicy {
         let Some(latest) = previous_changes.iter().copied().max() else {
             return Ok(());
         };
-        let first_window_end = registered_at.saturating_add(Self::WINDOW);
+        // 30 days always fit; the fallback only keeps the conversion free of panics.
+        let window = time::Duration::try_from(Self::WINDOW).unwrap_or(time::Duration::MAX);
+        let first_window_end = registered_at.saturating_add(window);
         let in_first_window = previous_changes
             .iter()
             .filter(|&&at| at < first_window_end)
@@ -306,11 +309,11 @@ impl DisplayNameChangePolicy {
         if now < first_window_end && in_first_window < Self::FIRST_WINDOW_CHANGES {
             return Ok(());
         }
-        let next_allowed = latest.saturating_add(Self::WINDOW);
+        let next_allowed = latest.saturating_add(window);
         if now >= next_allowed {
             return Ok(());
         }
-        let window_start = now.saturating_sub(Self::WINDOW);
+        let window_start = now.saturating_sub(window);
         let changes_in_window = previous_changes
             .iter()
             .filter(|&&at| at > window_start)

@@ -20,25 +20,25 @@ pub const MAX_EMAIL_LABEL_CHARS: usize = 63;
 /// it refuses typos, not every address a mail server would refuse.
 ///
 /// ```
-/// use webex_connect_whatsapp::profile::ContactEmail;
+/// use webex_connect_whatsapp::profile::BusinessEmail;
 ///
-/// let email = ContactEmail::new("support@shop.example")?;
+/// let email = BusinessEmail::new("support@shop.example")?;
 /// assert_eq!(email.as_str(), "support@shop.example");
-/// assert!(ContactEmail::new("support@localhost").is_err());
-/// assert!(ContactEmail::new("a@b@shop.example").is_err());
+/// assert!(BusinessEmail::new("support@localhost").is_err());
+/// assert!(BusinessEmail::new("a@b@shop.example").is_err());
 /// # Ok::<(), webex_connect_whatsapp::profile::ProfileError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ContactEmail(String);
+pub struct BusinessEmail(String);
 
-impl ContactEmail {
+impl BusinessEmail {
     /// Checks and wraps a contact email (surrounding whitespace is trimmed).
     ///
     /// ```
-    /// # use webex_connect_whatsapp::profile::ContactEmail;
-    /// assert!(ContactEmail::new(" hi@example.com ").is_ok());
-    /// assert!(ContactEmail::new("hi there@example.com").is_err());
+    /// # use webex_connect_whatsapp::profile::BusinessEmail;
+    /// assert!(BusinessEmail::new(" hi@example.com ").is_ok());
+    /// assert!(BusinessEmail::new("hi there@example.com").is_err());
     /// ```
     ///
     /// # Errors
@@ -54,8 +54,8 @@ impl ContactEmail {
     }
 }
 
-string_newtype_common!(ContactEmail);
-string_newtype_parse!(ContactEmail, ProfileError);
+string_newtype_common!(BusinessEmail);
+string_newtype_parse!(BusinessEmail, ProfileError);
 
 fn check_email(value: &str) -> Result<(), &'static str> {
     if value.is_empty() {

@@ -17,13 +17,13 @@
 //! ```
 //! use webex_connect_whatsapp::profile::BusinessProfile;
 //!
-//! let (profile, warnings) = BusinessProfile::builder()
+//! let profile = BusinessProfile::builder()
 //!     .about("Fresh bread every morning")
 //!     .email("hello@bakery.example")
 //!     .website("https://bakery.example")
 //!     .build()?;
 //! assert_eq!(profile.about(), Some("Fresh bread every morning"));
-//! assert!(warnings.is_empty());
+//! assert!(profile.warnings().is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -35,7 +35,7 @@ pub use display_name::{
     DisplayName, DisplayNameChangeError, DisplayNameChangePolicy, DisplayNameError,
     MAX_ACRONYM_LETTERS, MAX_DISPLAY_NAME_CHARS, MIN_DISPLAY_NAME_CHARS,
 };
-pub use email::{ContactEmail, MAX_EMAIL_CHARS, MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS};
+pub use email::{BusinessEmail, MAX_EMAIL_CHARS, MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS};
 pub use image::{
     MAX_PROFILE_IMAGE_ASPECT, MIN_PROFILE_IMAGE_PIXELS, ProfileImage, ProfileImageError,
 };
@@ -90,7 +90,7 @@ pub enum ProfileError {
 /// ```
 /// use webex_connect_whatsapp::profile::BusinessProfile;
 ///
-/// let (profile, _) = BusinessProfile::builder().address("1 High St, Leeds").build()?;
+/// let profile = BusinessProfile::builder().address("1 High St, Leeds").build()?;
 /// assert_eq!(serde_json::to_string(&profile)?, r#"{"address":"1 High St, Leeds"}"#);
 /// let back: BusinessProfile = serde_json::from_str(r#"{"address":"1 High St, Leeds"}"#)?;
 /// assert_eq!(back, profile);
@@ -106,7 +106,7 @@ pub struct BusinessProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<ContactEmail>,
+    email: Option<BusinessEmail>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     websites: Vec<String>,
 }
@@ -146,7 +146,7 @@ impl TryFrom<RawProfile> for BusinessProfile {
             email,
             websites,
         };
-        builder.build().map(|(profile, _)| profile)
+        builder.build()
     }
 }
 
@@ -155,9 +155,9 @@ impl BusinessProfile {
     ///
     /// ```
     /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// let (profile, warnings) = BusinessProfile::builder().build()?;
+    /// let profile = BusinessProfile::builder().build()?;
     /// assert_eq!(profile, BusinessProfile::default());
-    /// assert!(warnings.is_empty());
+    /// assert!(profile.warnings().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn builder() -> BusinessProfileBuilder {
@@ -170,38 +170,17 @@ impl BusinessProfile {
     }
 
     /// The address.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// let (p, _) = BusinessProfile::builder().address("1 High St").build()?;
-    /// assert_eq!(p.address(), Some("1 High St"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn address(&self) -> Option<&str> {
         self.address.as_deref()
     }
 
     /// The description.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// let (p, _) = BusinessProfile::builder().description("Bakery").build()?;
-    /// assert_eq!(p.description(), Some("Bakery"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
 
     /// The contact email.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// let (p, _) = BusinessProfile::builder().email("a@shop.example").build()?;
-    /// assert_eq!(p.email().map(|e| e.as_str()), Some("a@shop.example"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn email(&self) -> Option<&ContactEmail> {
+    pub fn email(&self) -> Option<&BusinessEmail> {
         self.email.as_ref()
     }
 
@@ -210,14 +189,14 @@ impl BusinessProfile {
         &self.websites
     }
 
-    /// The warnings for this profile, as [`BusinessProfileBuilder::build`] returns them (useful
-    /// after reading a profile with serde).
+    /// What Meta would not show or take as given: an About text longer than WhatsApp shows,
+    /// too many websites, a website that is not `http`/`https` or is too long. These are
+    /// warnings, not errors: the profile still builds (and reads with serde).
     ///
     /// ```
     /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// let (p, warnings) = BusinessProfile::builder().about("x".repeat(140)).build()?;
-    /// assert_eq!(p.warnings(), warnings);
-    /// assert_eq!(warnings[0].rule(), "profile.about.visible");
+    /// let p = BusinessProfile::builder().about("x".repeat(140)).build()?;
+    /// assert_eq!(p.warnings()[0].rule(), "profile.about.visible");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn warnings(&self) -> Vec<Warning> {
@@ -269,7 +248,9 @@ impl BusinessProfile {
     }
 }
 
-/// Builds a [`BusinessProfile`]; the limits are checked in [`BusinessProfileBuilder::build`].
+/// Builds a [`BusinessProfile`]. [`build`](Self::build) fails with a [`ProfileError`] when a
+/// field breaks a FAQ limit; what Meta would only warn about is in
+/// [`BusinessProfile::warnings`] of the built profile.
 ///
 /// ```
 /// use webex_connect_whatsapp::profile::{BusinessProfile, ProfileError};
@@ -291,49 +272,19 @@ pub struct BusinessProfileBuilder {
 }
 
 impl BusinessProfileBuilder {
-    /// Sets the About text (at most [`MAX_ABOUT_CHARS`]; WhatsApp shows
-    /// [`META_ABOUT_VISIBLE_CHARS`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// assert!(BusinessProfile::builder().about("a".repeat(257)).build().is_err());
-    /// ```
-    pub fn about(mut self, about: impl Into<String>) -> Self {
-        self.about = Some(about.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets the About text (at most [`MAX_ABOUT_CHARS`]; WhatsApp shows
+        /// [`META_ABOUT_VISIBLE_CHARS`]).
+        fn about => about as Some;
 
-    /// Sets the address (at most [`MAX_ADDRESS_CHARS`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// assert!(BusinessProfile::builder().address("a".repeat(256)).build().is_ok());
-    /// ```
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
+        /// Sets the address (at most [`MAX_ADDRESS_CHARS`]).
+        fn address => address as Some;
 
-    /// Sets the description (at most [`MAX_DESCRIPTION_CHARS`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// assert!(BusinessProfile::builder().description("a".repeat(256)).build().is_ok());
-    /// ```
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
+        /// Sets the description (at most [`MAX_DESCRIPTION_CHARS`]).
+        fn description => description as Some;
 
-    /// Sets the contact email (checked as [`ContactEmail::new`] does).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// assert!(BusinessProfile::builder().email("not-an-email").build().is_err());
-    /// ```
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
+        /// Sets the contact email (checked as [`BusinessEmail::new`] does).
+        fn email => email as Some;
     }
 
     /// Adds a website. Meta takes at most [`META_MAX_WEBSITES`], `http`/`https` only, each at
@@ -341,8 +292,8 @@ impl BusinessProfileBuilder {
     ///
     /// ```
     /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// let (_, warnings) = BusinessProfile::builder().website("ftp://shop.example").build()?;
-    /// assert_eq!(warnings[0].rule(), "profile.website.scheme");
+    /// let profile = BusinessProfile::builder().website("ftp://shop.example").build()?;
+    /// assert_eq!(profile.warnings()[0].rule(), "profile.website.scheme");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn website(mut self, url: impl Into<String>) -> Self {
@@ -350,13 +301,14 @@ impl BusinessProfileBuilder {
         self
     }
 
-    /// Checks the fields and returns the profile with its warnings.
+    /// Checks the fields and returns the profile; its [`BusinessProfile::warnings`] say what
+    /// Meta would not take as given.
     ///
     /// # Errors
     ///
     /// [`ProfileError::TooLong`] for a field over its FAQ limit (About, address and description
     /// 256 characters, email 128) and [`ProfileError::InvalidEmail`] for a malformed email.
-    pub fn build(self) -> Result<(BusinessProfile, Vec<Warning>), ProfileError> {
+    pub fn build(self) -> Result<BusinessProfile, ProfileError> {
         check_len("about", self.about.as_deref(), MAX_ABOUT_CHARS)?;
         check_len("address", self.address.as_deref(), MAX_ADDRESS_CHARS)?;
         check_len(
@@ -364,16 +316,14 @@ impl BusinessProfileBuilder {
             self.description.as_deref(),
             MAX_DESCRIPTION_CHARS,
         )?;
-        let email = self.email.map(ContactEmail::new).transpose()?;
-        let profile = BusinessProfile {
+        let email = self.email.map(BusinessEmail::new).transpose()?;
+        Ok(BusinessProfile {
             about: self.about,
             address: self.address,
             description: self.description,
             email,
             websites: self.websites,
-        };
-        let warnings = profile.warnings();
-        Ok((profile, warnings))
+        })
     }
 }
 

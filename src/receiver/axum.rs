@@ -494,12 +494,20 @@ fn record(event: &WebhookEvent) {
 
 fn refuse(error: &ReceiveError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    // These two messages leave their cause to `source()`; the answer and the log line still
+    // name it, as the caller has no other way to learn why the body was refused.
+    let text = match (error, std::error::Error::source(error)) {
+        (ReceiveError::Signature(_) | ReceiveError::Invalid(_), Some(cause)) => {
+            format!("{error}: {cause}")
+        }
+        _ => error.to_string(),
+    };
     if status.is_server_error() {
-        tracing::warn!(status = status.as_u16(), error = %error, "webhook refused");
+        tracing::warn!(status = status.as_u16(), error = %text, "webhook refused");
     } else {
-        tracing::info!(status = status.as_u16(), error = %error, "webhook refused");
+        tracing::info!(status = status.as_u16(), error = %text, "webhook refused");
     }
-    (status, error.to_string()).into_response()
+    (status, text).into_response()
 }
 
 /// Reads the body, stopping as soon as it is over the limit (a `Content-Length` over it is

@@ -119,10 +119,10 @@ pub enum ReceiveError {
         max: usize,
     },
     /// A secret is configured and the signature is missing, malformed or wrong.
-    #[error("webhook signature check failed: {0}")]
+    #[error("webhook signature check failed")]
     Signature(#[from] SignatureError),
     /// The body is not a JSON object, so cannot be a Webex Connect event.
-    #[error("webhook body is not a webex connect event: {0}")]
+    #[error("webhook body is not a webex connect event")]
     Invalid(#[from] WebhookError),
     /// The seen-store failed; the event was not handled, so let Webex Connect retry it.
     #[error("the duplicate store failed, so the event was not handled")]
@@ -740,6 +740,30 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
             dedupe,
             tracker: DeliveryTracker::new(self.tracked_messages),
             counters: Counters::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// A reporter that walks `source()` prints each cause once: the message leaves it out.
+    #[test]
+    fn messages_leave_their_source_to_source() {
+        let errors = [
+            ReceiveError::from(SignatureError::Missing),
+            ReceiveError::from(WebhookError::NoSender),
+        ];
+        for error in errors {
+            let cause = error.source().map(ToString::to_string).unwrap_or_default();
+            assert!(!cause.is_empty(), "{error:?} has a source");
+            assert!(
+                !error.to_string().contains(&cause),
+                "{error} repeats {cause}"
+            );
         }
     }
 }

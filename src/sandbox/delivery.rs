@@ -116,7 +116,7 @@ pub(crate) async fn deliver(
 pub(crate) struct ReceiptPlan {
     /// Where the message is in the state's `messages`.
     pub(crate) index: usize,
-    pub(crate) transid: TransactionId,
+    pub(crate) transaction_id: TransactionId,
     pub(crate) destination: String,
     pub(crate) destination_type: DestinationType,
     pub(crate) correlation_id: String,
@@ -139,7 +139,7 @@ fn failure_status(code: &str) -> &'static ReceiptStatus {
 pub(crate) fn spawn_receipts(shared: &Arc<Shared>, plan: ReceiptPlan) {
     let span = tracing::debug_span!(
         "sandbox_receipts",
-        transid = %plan.transid,
+        transid = %plan.transaction_id,
         destination = %mask(&plan.destination),
     );
     let task_shared = Arc::clone(shared);
@@ -164,7 +164,7 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
     for (delay, status) in steps {
         shared.config.clock.sleep(delay).await;
         let receipt = payload::receipt(&Receipt {
-            transid: plan.transid.as_str(),
+            transaction_id: plan.transaction_id.as_str(),
             destination: &plan.destination,
             destination_type: plan.destination_type,
             correlation_id: &plan.correlation_id,
@@ -182,7 +182,7 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
             }
             if let Some(url) = &plan.url {
                 let kind = WebhookKind::Receipt {
-                    transid: plan.transid.clone(),
+                    transaction_id: plan.transaction_id.clone(),
                     destination: plan.destination.clone(),
                     code: status.code().to_owned(),
                 };

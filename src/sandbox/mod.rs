@@ -123,8 +123,8 @@ pub use faults::{
 };
 pub use payload::DestinationType;
 pub use state::{
-    MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape,
-    SentWebhook, WebhookKind,
+    MessageFate, QueueKey, QueuedMessage, RecordedRequest, RequestFate, ResponseShape, SentWebhook,
+    WebhookKind,
 };
 pub use user::SandboxUser;
 
@@ -426,13 +426,12 @@ impl Sandbox {
         &self,
         waid: &str,
         url: &Url,
-        mime_type: &str,
+        mime_type: impl AsRef<str>,
     ) -> Result<String, SandboxError> {
-        let mime_type = mime_type
-            .parse()
-            .map_err(|_| SandboxError::InvalidInbound {
-                reason: format!("{mime_type:?} is not a MIME type, like image/jpeg"),
-            })?;
+        let text = mime_type.as_ref();
+        let mime_type = text.parse().map_err(|_| SandboxError::InvalidInbound {
+            reason: format!("{text:?} is not a MIME type, like image/jpeg"),
+        })?;
         let content = Inbound::Image(crate::webhook::Attachment::new(mime_type, url.clone()));
         self.inbound(waid, content).await
     }
@@ -452,7 +451,7 @@ impl Sandbox {
         name: &str,
         address: &str,
     ) -> Result<String, SandboxError> {
-        let location = crate::webhook::Location::new(latitude, longitude)
+        let location = crate::webhook::SharedLocation::new(latitude, longitude)
             .map_err(|e| SandboxError::InvalidInbound {
                 reason: e.to_string(),
             })?
@@ -707,16 +706,16 @@ impl Sandbox {
 
     /// The first queued message with this transid. A request with several destinations
     /// queues one message per destination under one transid: see [`Sandbox::messages_for`].
-    pub fn message(&self, transid: &TransactionId) -> Option<QueuedMessage> {
-        self.messages_for(transid).into_iter().next()
+    pub fn message(&self, transaction_id: &TransactionId) -> Option<QueuedMessage> {
+        self.messages_for(transaction_id).into_iter().next()
     }
 
     /// Every queued message with this transid, one per destination, in request order.
-    pub fn messages_for(&self, transid: &TransactionId) -> Vec<QueuedMessage> {
+    pub fn messages_for(&self, transaction_id: &TransactionId) -> Vec<QueuedMessage> {
         let state = self.shared.state();
         state
             .message_index
-            .get(transid)
+            .get(transaction_id)
             .into_iter()
             .flatten()
             .filter_map(|i| state.messages.get(*i))
@@ -725,8 +724,12 @@ impl Sandbox {
     }
 
     /// The message with this transid queued for `destination` (waid digits or BSUID).
-    pub fn message_to(&self, transid: &TransactionId, destination: &str) -> Option<QueuedMessage> {
-        self.messages_for(transid)
+    pub fn message_to(
+        &self,
+        transaction_id: &TransactionId,
+        destination: &str,
+    ) -> Option<QueuedMessage> {
+        self.messages_for(transaction_id)
             .into_iter()
             .find(|m| m.destination == destination)
     }
@@ -923,22 +926,15 @@ impl SandboxBuilder {
         self
     }
 
-    /// The service key accepted in the `key` header.
-    pub fn service_key(mut self, key: impl Into<String>) -> Self {
-        self.service_key = Some(key.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// The service key accepted in the `key` header.
+        fn service_key => service_key as Some;
 
-    /// The service id a JWT's `iss` must name.
-    pub fn service_id(mut self, id: impl Into<String>) -> Self {
-        self.service_id = Some(id.into());
-        self
-    }
+        /// The service id a JWT's `iss` must name.
+        fn service_id => service_id as Some;
 
-    /// The service secret, base64-encoded (checked by [`SandboxBuilder::start`]).
-    pub fn service_secret(mut self, secret: impl Into<String>) -> Self {
-        self.service_secret = Some(secret.into());
-        self
+        /// The service secret, base64-encoded (checked by [`SandboxBuilder::start`]).
+        fn service_secret => service_secret as Some;
     }
 
     /// Signs every webhook with `x-hub-signature` using this secret.

@@ -7,14 +7,14 @@ use time::OffsetDateTime;
 
 use super::user::SandboxUser;
 use crate::webhook::{
-    Attachment, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, Location,
+    Attachment, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, SharedLocation,
     WebhookError,
 };
 
 /// One delivery receipt's variable parts.
 #[derive(Debug, Clone)]
 pub(crate) struct Receipt<'a> {
-    pub(crate) transid: &'a str,
+    pub(crate) transaction_id: &'a str,
     pub(crate) destination: &'a str,
     pub(crate) destination_type: DestinationType,
     pub(crate) correlation_id: &'a str,
@@ -34,59 +34,68 @@ pub(crate) struct ReceiptStatus {
 }
 
 impl ReceiptStatus {
+    /// A status the platform sends with its code's own description and no detail.
+    const fn plain(status: DeliveryStatus, code: DeliveryCode) -> Self {
+        Self {
+            status,
+            code,
+            description: None,
+            additional_info: "",
+        }
+    }
+
+    /// A Failed receipt with the platform's detail text.
+    const fn failed(code: DeliveryCode, additional_info: &'static str) -> Self {
+        Self {
+            status: DeliveryStatus::Failed,
+            code,
+            description: None,
+            additional_info,
+        }
+    }
+
+    /// The platform's own `Description`, where it differs from the code's.
+    const fn with_description(mut self, description: &'static str) -> Self {
+        self.description = Some(description);
+        self
+    }
+
     /// The wire code, e.g. `7500`.
     pub(crate) fn code(&self) -> &str {
         self.code.as_str()
     }
 }
 
-pub(crate) const SUBMITTED: ReceiptStatus = ReceiptStatus {
-    status: DeliveryStatus::Submitted,
-    code: DeliveryCode::Submitted,
-    description: None,
-    additional_info: "",
-};
+pub(crate) static SUBMITTED: ReceiptStatus =
+    ReceiptStatus::plain(DeliveryStatus::Submitted, DeliveryCode::Submitted);
 
-pub(crate) const DELIVERED: ReceiptStatus = ReceiptStatus {
-    status: DeliveryStatus::Delivered,
-    code: DeliveryCode::Delivered,
-    description: None,
-    additional_info: "",
-};
+pub(crate) static DELIVERED: ReceiptStatus =
+    ReceiptStatus::plain(DeliveryStatus::Delivered, DeliveryCode::Delivered);
 
-pub(crate) const READ: ReceiptStatus = ReceiptStatus {
-    status: DeliveryStatus::Read,
-    code: DeliveryCode::Read,
-    description: None,
-    additional_info: "",
-};
+pub(crate) static READ: ReceiptStatus =
+    ReceiptStatus::plain(DeliveryStatus::Read, DeliveryCode::Read);
 
 /// Texts of the FAQ's 7710 sample.
-pub(crate) const REENGAGEMENT: ReceiptStatus = ReceiptStatus {
-    status: DeliveryStatus::Failed,
-    code: DeliveryCode::ReEngagement,
-    description: None,
-    additional_info: "Message failed to send because more than 24 hours have passed since the customer last replied to this number",
-};
+pub(crate) static REENGAGEMENT: ReceiptStatus = ReceiptStatus::failed(
+    DeliveryCode::ReEngagement,
+    "Message failed to send because more than 24 hours have passed since the customer last replied to this number",
+);
 
-pub(crate) const TOO_LONG: ReceiptStatus = ReceiptStatus {
-    status: DeliveryStatus::Failed,
-    code: DeliveryCode::MessageTooLong,
-    description: None,
-    additional_info: "(#100) | Param text['body'] must be at most 4096 characters long",
-};
+pub(crate) static TOO_LONG: ReceiptStatus = ReceiptStatus::failed(
+    DeliveryCode::MessageTooLong,
+    "(#100) | Param text['body'] must be at most 4096 characters long",
+);
 
 /// The reference's code table spells this description shorter than the crate's.
-pub(crate) const PARAM_MISMATCH: ReceiptStatus = ReceiptStatus {
-    status: DeliveryStatus::Failed,
-    code: DeliveryCode::TemplateParamCountMismatch,
-    description: Some("Template param count mismatch"),
-    additional_info: "(#132000) | Number of parameters does not match the expected number of params",
-};
+pub(crate) static PARAM_MISMATCH: ReceiptStatus = ReceiptStatus::failed(
+    DeliveryCode::TemplateParamCountMismatch,
+    "(#132000) | Number of parameters does not match the expected number of params",
+)
+.with_description("Template param count mismatch");
 
 /// A `deliveryInfoNotification`, as in the FAQ's samples.
 pub(crate) fn receipt(r: &Receipt<'_>) -> DeliveryReceipt {
-    let mut builder = DeliveryReceipt::builder(r.transid, r.status.status.clone())
+    let mut builder = DeliveryReceipt::builder(r.transaction_id, r.status.status.clone())
         .code(r.status.code.clone())
         .additional_info(r.status.additional_info)
         .destination(r.destination)
@@ -105,7 +114,7 @@ pub(crate) fn receipt(r: &Receipt<'_>) -> DeliveryReceipt {
 pub(crate) enum Inbound {
     Text(String),
     Image(Attachment),
-    Location(Location),
+    Location(SharedLocation),
 }
 
 /// An inbound (MO) event, as in the FAQ's samples: `attachments` and `location` are JSON
@@ -134,7 +143,8 @@ pub(crate) fn inbound_from(
 ) -> Result<InboundMessage, WebhookError> {
     let at = at.to_offset(time::UtcOffset::UTC);
     let Some(waid) = user.waid() else {
-        return username_inbound(app_id, user, tid, at, content);
+        let ts = crate::webhook::format_timestamp(at);
+        return username_inbound(app_id, user, tid, &ts, content);
     };
     let mut builder = InboundMessage::builder(app_id, waid).tid(tid).timestamp(at);
     if let Some(bsuid) = user.bsuid() {
@@ -154,7 +164,7 @@ fn username_inbound(
     app_id: &str,
     user: &SandboxUser,
     tid: &str,
-    at: OffsetDateTime,
+    ts: &str,
     content: &Inbound,
 ) -> Result<InboundMessage, WebhookError> {
     let q = |s: &str| Value::from(s).to_string();
@@ -188,7 +198,7 @@ fn username_inbound(
         ("attachments", q(&attachments)),
         ("system", q("")),
         ("location", q(&location)),
-        ("ts", q(&crate::webhook::format_timestamp(at))),
+        ("ts", q(ts)),
         ("tid", q(tid)),
     ];
     InboundMessage::from_slice(crate::webhook::ordered_object(&members).as_bytes())
@@ -278,7 +288,7 @@ mod tests {
     fn receipt_matches_the_faq_sample() {
         let sample = r#"{"deliveryInfoNotification":{"subtid":"","deliveryInfo":{"deliveryChannel":"whatsapp","Description":"Submitted","destinationType":"waid","timeStamp":"2019-03-04T09:49:20.429Z","code":"7501","additionalInfo":"","deliveryStatus":"Submitted","destination":"9199xxxxxxxx"},"correlationid":"","callbackData":"","transid":"5c9f6594-a371-4e78-8561-b695f9647472"}}"#;
         let built = receipt(&Receipt {
-            transid: "5c9f6594-a371-4e78-8561-b695f9647472",
+            transaction_id: "5c9f6594-a371-4e78-8561-b695f9647472",
             destination: "9199xxxxxxxx",
             destination_type: DestinationType::Waid,
             correlation_id: "",
@@ -290,16 +300,25 @@ mod tests {
         assert_eq!(built.raw(), sample);
     }
 
+    /// A receipt to waid `1` at the FAQ sample's time, with nothing echoed.
+    fn sample_time(status: &'static ReceiptStatus) -> Receipt<'static> {
+        Receipt {
+            transaction_id: "t",
+            destination: "1",
+            destination_type: DestinationType::Waid,
+            correlation_id: "",
+            callback_data: "",
+            status,
+            at: time::macros::datetime!(2019-03-04 09:49:20.429 UTC),
+        }
+    }
+
     #[test]
     fn failure_receipts_keep_the_platform_texts() {
         let built = receipt(&Receipt {
-            transid: "t",
-            destination: "1",
-            destination_type: DestinationType::Waid,
             correlation_id: "c",
             callback_data: "d",
-            status: &PARAM_MISMATCH,
-            at: time::macros::datetime!(2019-03-04 09:49:20.429 UTC),
+            ..sample_time(&PARAM_MISMATCH)
         });
         assert_eq!(built.description(), Some("Template param count mismatch"));
         assert_eq!(built.code().as_str(), "7804");
@@ -324,7 +343,7 @@ mod tests {
 
     #[test]
     fn inbound_location_is_json_in_a_string() {
-        let location = Location::new(17.434_901, 78.398_4)
+        let location = SharedLocation::new(17.434_901, 78.398_4)
             .map(|l| l.with_name("Office").with_address("1 Main St"));
         let Ok(location) = location else {
             return assert!(location.is_ok());
@@ -337,20 +356,19 @@ mod tests {
             &Inbound::Location(location),
         );
         let read = built.ok().and_then(|m| m.location().ok().flatten());
-        assert_eq!(read.as_ref().and_then(Location::latitude), Some(17.434_901));
-        assert_eq!(read.as_ref().and_then(Location::name), Some("Office"));
+        assert_eq!(
+            read.as_ref().and_then(SharedLocation::latitude),
+            Some(17.434_901)
+        );
+        assert_eq!(read.as_ref().and_then(SharedLocation::name), Some("Office"));
     }
 
     #[test]
     fn bsuid_receipts_name_their_type() {
         let built = receipt(&Receipt {
-            transid: "t",
             destination: "US.13491208655302741918",
             destination_type: DestinationType::Bsuid,
-            correlation_id: "",
-            callback_data: "",
-            status: &READ,
-            at: time::macros::datetime!(2019-03-04 09:49:20.429 UTC),
+            ..sample_time(&READ)
         });
         assert_eq!(built.destination(), Some("US.13491208655302741918"));
         assert_eq!(built.destination_type(), Some("bsuid"));

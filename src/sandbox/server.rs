@@ -31,7 +31,7 @@ use super::delivery::{ReceiptPlan, spawn_receipts};
 use super::faults::{self, FAULT_HEADER, Fault};
 use super::payload::DestinationType;
 use super::state::{
-    MessageFate, QueuedMessage, RecordedRequest, RequestOutcome, ResponseShape, Shared,
+    MessageFate, QueuedMessage, RecordedRequest, RequestFate, ResponseShape, Shared,
 };
 use super::user::normalize_waid;
 use crate::ids::TransactionId;
@@ -193,7 +193,7 @@ async fn redirected(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         headers: redacted(&parts.headers),
         body: String::from_utf8_lossy(&bytes).into_owned(),
         faults: Vec::new(),
-        outcome: RequestOutcome::Answered {
+        fate: RequestFate::Answered {
             status: StatusCode::NOT_FOUND.as_u16(),
             response: None,
             queued: Vec::new(),
@@ -254,7 +254,7 @@ impl Answer {
             (base, None) => base.to_owned(),
         };
         let entry = ResponseEntry::new(code)
-            .with_transid(shared.next_uuid())
+            .with_transaction_id(shared.next_uuid())
             .with_description(description);
         Self {
             status,
@@ -311,7 +311,7 @@ async fn messaging(
         headers,
         body: String::new(),
         faults: Vec::new(),
-        outcome: RequestOutcome::Dropped { queued: Vec::new() },
+        fate: RequestFate::Dropped { queued: Vec::new() },
         received_at,
     };
 
@@ -394,7 +394,7 @@ async fn messaging(
         };
     }
     if faults.contains(&Fault::DropAfterQueue) && !answer.queued.is_empty() {
-        record.outcome = RequestOutcome::Dropped {
+        record.fate = RequestFate::Dropped {
             queued: answer.queued,
         };
         shared.state().requests.push(record);
@@ -413,7 +413,7 @@ fn finish(
     answer: Answer,
     latency: Option<Duration>,
 ) -> Delayed {
-    record.outcome = RequestOutcome::Answered {
+    record.fate = RequestFate::Answered {
         status: answer.status.as_u16(),
         response: answer.response.clone(),
         queued: answer.queued.clone(),
@@ -532,8 +532,8 @@ fn handle(
     match take(shared, raw, faults, || {
         TransactionId::from(shared.next_uuid())
     }) {
-        Ok((transid, destinations)) => {
-            let entry = queued_entry(&transid);
+        Ok((transaction_id, destinations)) => {
+            let entry = queued_entry(&transaction_id);
             let entries = match shared.config.response_shape {
                 ResponseShape::PerDestination => vec![entry; destinations],
                 // Also the fallback for shapes added later: the documented sample's.
@@ -544,7 +544,7 @@ fn handle(
                 response: Some(SendResponse::Array(entries)),
                 plain: None,
                 location: None,
-                queued: vec![transid],
+                queued: vec![transaction_id],
             }
         }
         Err((code, detail)) => Answer::reject(shared, code, Some(detail)),
@@ -602,9 +602,9 @@ fn over_limits(shared: &Arc<Shared>, destinations: usize, faults: &[Fault]) -> O
 }
 
 /// The accepted entry for one queued element.
-fn queued_entry(transid: &TransactionId) -> ResponseEntry {
+fn queued_entry(transaction_id: &TransactionId) -> ResponseEntry {
     ResponseEntry::new(ResponseCode::Queued)
-        .with_transid(transid.clone())
+        .with_transaction_id(transaction_id.clone())
         .with_description("Queued")
 }
 
@@ -634,19 +634,19 @@ fn handle_batch(shared: &Arc<Shared>, elements: &[Value], faults: &[Fault]) -> A
     let mut entries = Vec::with_capacity(elements.len());
     let mut queued = Vec::new();
     for (i, element) in elements.iter().enumerate() {
-        let transid = TransactionId::from(if i == 0 {
+        let transaction_id = TransactionId::from(if i == 0 {
             base.clone()
         } else {
             format!("{base}_{i}")
         });
-        match take(shared, element, faults, || transid.clone()) {
-            Ok((transid, _)) => {
-                entries.push(queued_entry(&transid));
-                queued.push(transid);
+        match take(shared, element, faults, || transaction_id.clone()) {
+            Ok((transaction_id, _)) => {
+                entries.push(queued_entry(&transaction_id));
+                queued.push(transaction_id);
             }
             Err((code, detail)) => entries.push(
                 ResponseEntry::new(code.clone())
-                    .with_transid(transid)
+                    .with_transaction_id(transaction_id)
                     .with_description(format!("{} {detail}", description(&code))),
             ),
         }
@@ -676,10 +676,10 @@ fn take(
     shared: &Arc<Shared>,
     raw: &Value,
     faults: &[Fault],
-    transid: impl FnOnce() -> TransactionId,
+    transaction_id: impl FnOnce() -> TransactionId,
 ) -> Result<(TransactionId, usize), Refused> {
     let request = read_request(raw).map_err(|e| (code_of(&e), e.to_string()))?;
-    let transid = transid();
+    let transaction_id = transaction_id();
     let (content, registered) = admit(shared, &request, raw)?;
     queue(
         shared,
@@ -687,9 +687,9 @@ fn take(
         &content,
         registered.as_ref(),
         faults,
-        &transid,
+        &transaction_id,
     );
-    Ok((transid, request.destinations().len()))
+    Ok((transaction_id, request.destinations().len()))
 }
 
 /// Checks what is checked when a request is taken: the app, the BSUIDs, the template.
@@ -848,7 +848,7 @@ fn queue(
     content: &Inspected,
     registered: Option<&BTreeSet<String>>,
     faults: &[Fault],
-    transid: &TransactionId,
+    transaction_id: &TransactionId,
 ) {
     let now = shared.config.clock.now();
     let callback_data = request.callback_data().map(|c| c.as_str().to_owned());
@@ -867,13 +867,13 @@ fn queue(
                 .map(|c| c.as_str().to_owned());
             let fate = fate(shared, &state, &target, content, registered, now);
             tracing::debug!(
-                transid = %transid,
+                transid = %transaction_id,
                 destination = %mask(&target.id),
                 kind = %content.kind,
                 "queued"
             );
             let message = QueuedMessage {
-                transid: transid.clone(),
+                transaction_id: transaction_id.clone(),
                 destination: target.id.clone(),
                 destination_type: target.kind,
                 correlation_id: correlation_id.clone(),
@@ -890,12 +890,12 @@ fn queue(
             state.messages.push(message);
             state
                 .message_index
-                .entry(transid.clone())
+                .entry(transaction_id.clone())
                 .or_default()
                 .push(index);
             plans.push(ReceiptPlan {
                 index,
-                transid: transid.clone(),
+                transaction_id: transaction_id.clone(),
                 destination: target.id,
                 destination_type: target.kind,
                 correlation_id: correlation_id.unwrap_or_default(),

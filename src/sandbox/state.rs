@@ -31,7 +31,7 @@ pub struct RecordedRequest {
     /// The faults injected into this request.
     pub faults: Vec<Fault>,
     /// What the sandbox did with it.
-    pub outcome: RequestOutcome,
+    pub fate: RequestFate,
     /// Sandbox time of arrival.
     pub received_at: OffsetDateTime,
 }
@@ -56,7 +56,7 @@ impl RecordedRequest {
 /// What happened to a received request.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum RequestOutcome {
+pub enum RequestFate {
     /// The sandbox answered.
     Answered {
         /// The HTTP status.
@@ -75,12 +75,12 @@ pub enum RequestOutcome {
     },
 }
 
-impl RequestOutcome {
+impl RequestFate {
     /// The transids this request queued, whether or not the client got the answer.
     ///
     /// ```
-    /// # use webex_connect_whatsapp::sandbox::RequestOutcome;
-    /// fn queued(o: &RequestOutcome) -> usize {
+    /// # use webex_connect_whatsapp::sandbox::RequestFate;
+    /// fn queued(o: &RequestFate) -> usize {
     ///     o.queued().len()
     /// }
     /// ```
@@ -98,7 +98,7 @@ pub enum WebhookKind {
     /// A delivery receipt (`deliveryInfoNotification`).
     Receipt {
         /// The message's transid.
-        transid: TransactionId,
+        transaction_id: TransactionId,
         /// The destination the receipt names (`deliveryInfo.destination`).
         destination: String,
         /// The receipt code, e.g. `7500`.
@@ -158,7 +158,7 @@ pub enum MessageFate {
 #[non_exhaustive]
 pub struct QueuedMessage {
     /// The transid answered to the client, shared by every destination of the request.
-    pub transid: TransactionId,
+    pub transaction_id: TransactionId,
     /// The recipient, as its receipts name it: the waid digits, or the BSUID as sent.
     pub destination: String,
     /// Whether [`QueuedMessage::destination`] is a waid or a BSUID.

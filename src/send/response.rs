@@ -156,14 +156,18 @@ pub struct ResponseEntry {
     /// The outcome code (`1001` = queued).
     pub code: ResponseCode,
     /// The transaction id; delivery receipts carry the same one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transid: Option<TransactionId>,
+    #[serde(rename = "transid", default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<TransactionId>,
     /// The human-readable outcome, e.g. `Queued` or `Authentication failed.`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The correlation id, when the platform echoes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub correlationid: Option<String>,
+    #[serde(
+        rename = "correlationid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub correlation_id: Option<String>,
     /// Fields this crate does not model yet, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -174,32 +178,28 @@ impl ResponseEntry {
     pub fn new(code: ResponseCode) -> Self {
         Self {
             code,
-            transid: None,
+            transaction_id: None,
             description: None,
-            correlationid: None,
+            correlation_id: None,
             extra: Map::new(),
         }
     }
 
     /// Sets the transaction id.
     #[must_use]
-    pub fn with_transid(mut self, transid: impl Into<TransactionId>) -> Self {
-        self.transid = Some(transid.into());
+    pub fn with_transaction_id(mut self, transaction_id: impl Into<TransactionId>) -> Self {
+        self.transaction_id = Some(transaction_id.into());
         self
     }
 
-    /// Sets the description.
-    #[must_use]
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets the description.
+        #[must_use]
+        fn with_description => description as Some;
 
-    /// Sets the echoed correlation id.
-    #[must_use]
-    pub fn with_correlationid(mut self, id: impl Into<String>) -> Self {
-        self.correlationid = Some(id.into());
-        self
+        /// Sets the echoed correlation id.
+        #[must_use]
+        fn with_correlation_id => correlation_id as Some;
     }
 }
 
@@ -291,7 +291,7 @@ mod tests {
         let r = SendResponse::from_slice(ok).unwrap();
         assert!(r.is_queued());
         assert_eq!(
-            r.entries()[0].transid.as_ref().unwrap().as_str(),
+            r.entries()[0].transaction_id.as_ref().unwrap().as_str(),
             "3f09295d"
         );
         assert_eq!(r.entries()[0].extra["extra"], 1);

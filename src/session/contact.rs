@@ -150,39 +150,26 @@ impl ContactName {
         }
     }
 
-    /// Sets the first name.
-    #[must_use]
-    pub fn first_name(mut self, value: impl Into<String>) -> Self {
-        self.first_name = Some(value.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets the first name.
+        #[must_use]
+        fn first_name => first_name as Some;
 
-    /// Sets the last name.
-    #[must_use]
-    pub fn last_name(mut self, value: impl Into<String>) -> Self {
-        self.last_name = Some(value.into());
-        self
-    }
+        /// Sets the last name.
+        #[must_use]
+        fn last_name => last_name as Some;
 
-    /// Sets the middle name.
-    #[must_use]
-    pub fn middle_name(mut self, value: impl Into<String>) -> Self {
-        self.middle_name = Some(value.into());
-        self
-    }
+        /// Sets the middle name.
+        #[must_use]
+        fn middle_name => middle_name as Some;
 
-    /// Sets the suffix.
-    #[must_use]
-    pub fn suffix(mut self, value: impl Into<String>) -> Self {
-        self.suffix = Some(value.into());
-        self
-    }
+        /// Sets the suffix.
+        #[must_use]
+        fn suffix => suffix as Some;
 
-    /// Sets the prefix.
-    #[must_use]
-    pub fn prefix(mut self, value: impl Into<String>) -> Self {
-        self.prefix = Some(value.into());
-        self
+        /// Sets the prefix.
+        #[must_use]
+        fn prefix => prefix as Some;
     }
 }
 

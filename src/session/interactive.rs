@@ -297,16 +297,12 @@ pub struct ListMessageBuilder {
 }
 
 impl ListMessageBuilder {
-    /// Sets a text header of 1 to 60 characters.
-    pub fn header(mut self, header: impl Into<String>) -> Self {
-        self.header = Some(header.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets a text header of 1 to 60 characters.
+        fn header => header as Some;
 
-    /// Sets a footer of 1 to 60 characters.
-    pub fn footer(mut self, footer: impl Into<String>) -> Self {
-        self.footer = Some(footer.into());
-        self
+        /// Sets a footer of 1 to 60 characters.
+        fn footer => footer as Some;
     }
 
     /// Adds a section with a title of 1 to 24 characters.

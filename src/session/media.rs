@@ -1,6 +1,7 @@
 //! Media messages: image, audio, video, document and sticker, sent by URL with a MIME type
 //! WhatsApp takes for the kind.
 
+use mime::Mime;
 use serde::{Deserialize, Serialize};
 
 use super::{Body, SessionMessage, SessionMessageError, non_empty, read_media_url};
@@ -12,7 +13,7 @@ use crate::text::Caption;
 pub struct MediaMessage {
     kind: MediaKind,
     url: MediaUrl,
-    mime_type: String,
+    mime_type: Mime,
     caption: Option<Caption>,
     filename: Option<String>,
 }
@@ -28,8 +29,9 @@ impl MediaMessage {
         &self.url
     }
 
-    /// The MIME type (`mimeType`), e.g. `image/jpeg`.
-    pub fn mime_type(&self) -> &str {
+    /// The MIME type (`mimeType`), e.g. `image/jpeg`: the same [`Mime`] type an inbound
+    /// [`Attachment`](crate::webhook::Attachment) carries.
+    pub fn mime_type(&self) -> &Mime {
         &self.mime_type
     }
 
@@ -46,15 +48,18 @@ impl MediaMessage {
 
 impl SessionMessage {
     /// Starts a media message of any kind; see [`image`](Self::image) for an example.
+    ///
+    /// The MIME type is text (`"image/png"`) or a [`Mime`] (`mime::IMAGE_PNG`); either way it
+    /// is parsed and checked in [`build`](MediaMessageBuilder::build).
     pub fn media(
         kind: MediaKind,
         url: MediaUrl,
-        mime_type: impl Into<String>,
+        mime_type: impl AsRef<str>,
     ) -> MediaMessageBuilder {
         MediaMessageBuilder {
             kind,
             url,
-            mime_type: mime_type.into(),
+            mime_type: mime_type.as_ref().to_owned(),
             caption: None,
             filename: None,
         }
@@ -67,30 +72,35 @@ impl SessionMessage {
     /// let m = SessionMessage::image(MediaUrl::new("https://example.com/a.png")?, "image/png")
     ///     .caption("A chart")
     ///     .build()?;
-    /// assert_eq!(m.as_media().unwrap().caption().unwrap().as_str(), "A chart");
+    /// assert_eq!(m.as_media().unwrap().mime_type(), &mime::IMAGE_PNG);
+    /// // A `Mime` is taken as well as text.
+    /// let same = SessionMessage::image(MediaUrl::new("https://example.com/a.png")?, mime::IMAGE_PNG)
+    ///     .caption("A chart")
+    ///     .build()?;
+    /// assert_eq!(same, m);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn image(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn image(url: MediaUrl, mime_type: impl AsRef<str>) -> MediaMessageBuilder {
         Self::media(MediaKind::Image, url, mime_type)
     }
 
     /// Starts an audio message; audio takes no caption.
-    pub fn audio(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn audio(url: MediaUrl, mime_type: impl AsRef<str>) -> MediaMessageBuilder {
         Self::media(MediaKind::Audio, url, mime_type)
     }
 
     /// Starts a video message; it may have a caption.
-    pub fn video(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn video(url: MediaUrl, mime_type: impl AsRef<str>) -> MediaMessageBuilder {
         Self::media(MediaKind::Video, url, mime_type)
     }
 
     /// Starts a document message; it may have a caption and a file name.
-    pub fn document(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn document(url: MediaUrl, mime_type: impl AsRef<str>) -> MediaMessageBuilder {
         Self::media(MediaKind::Document, url, mime_type)
     }
 
     /// Starts a sticker message (`image/webp`); stickers take no caption.
-    pub fn sticker(url: MediaUrl, mime_type: impl Into<String>) -> MediaMessageBuilder {
+    pub fn sticker(url: MediaUrl, mime_type: impl AsRef<str>) -> MediaMessageBuilder {
         Self::media(MediaKind::Sticker, url, mime_type)
     }
 
@@ -103,7 +113,9 @@ impl SessionMessage {
     }
 }
 
-/// Builds a media [`SessionMessage`]; checks run in [`build`](Self::build).
+/// Builds a media [`SessionMessage`]. [`build`](Self::build) can fail, with a
+/// [`SessionMessageError`]: the MIME type is parsed and checked there, with the caption and
+/// file name.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct MediaMessageBuilder {
@@ -115,16 +127,12 @@ pub struct MediaMessageBuilder {
 }
 
 impl MediaMessageBuilder {
-    /// Sets the caption (image, video and document only; 1 to 1024 characters).
-    pub fn caption(mut self, caption: impl Into<String>) -> Self {
-        self.caption = Some(caption.into());
-        self
-    }
+    crate::ids::string_setters! {
+        /// Sets the caption (image, video and document only; 1 to 1024 characters).
+        fn caption => caption as Some;
 
-    /// Sets the file name shown for a document.
-    pub fn filename(mut self, filename: impl Into<String>) -> Self {
-        self.filename = Some(filename.into());
-        self
+        /// Sets the file name shown for a document.
+        fn filename => filename as Some;
     }
 
     /// Checks the message: a MIME type WhatsApp takes for the kind (see [`media::check`]:
@@ -145,7 +153,7 @@ impl MediaMessageBuilder {
     /// [`SessionMessageError`] naming the first rule broken; nothing is dropped silently.
     pub fn build(self) -> Result<SessionMessage, SessionMessageError> {
         let kind = self.kind;
-        check_mime(kind, &self.mime_type)?;
+        let mime_type = check_mime(kind, &self.mime_type)?;
         let caption = match self.caption {
             None => None,
             Some(_)
@@ -171,29 +179,30 @@ impl MediaMessageBuilder {
         Ok(SessionMessage(Body::Media(MediaMessage {
             kind,
             url: self.url,
-            mime_type: self.mime_type,
+            mime_type,
             caption,
             filename,
         })))
     }
 }
 
-/// The MIME type is kept as given (it goes on the wire unchanged); only the check parses it.
-fn check_mime(kind: MediaKind, value: &str) -> Result<(), SessionMessageError> {
+/// Parses the MIME type and checks that WhatsApp takes it for the kind.
+fn check_mime(kind: MediaKind, value: &str) -> Result<Mime, SessionMessageError> {
     let refused = |source| SessionMessageError::InvalidMimeType {
         kind,
         mime: value.to_owned(),
         source,
     };
     // Something that does not parse as a MIME type is no type the kind takes either.
-    let mime: mime::Mime = value.parse().map_err(|_| {
+    let mime: Mime = value.parse().map_err(|_| {
         refused(MediaError::UnsupportedMimeType {
             kind,
             mime: value.to_owned(),
             allowed: kind.allowed_mime_types(),
         })
     })?;
-    media::check(kind, &mime, None, false).map_err(refused)
+    media::check(kind, &mime, None, false).map_err(refused)?;
+    Ok(mime)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -222,7 +231,7 @@ impl MediaWire {
     pub(super) fn from_message(m: &MediaMessage) -> Self {
         Self {
             url: m.url.as_str().to_owned(),
-            mime_type: m.mime_type.clone(),
+            mime_type: m.mime_type.to_string(),
             caption: m.caption.as_ref().map(|c| c.as_str().to_owned()),
             filename: m.filename.clone(),
         }

@@ -20,8 +20,8 @@
 //!     "Hi {{1}}, your order {{2}} has shipped.",
 //! )
 //! .build()?;
-//! let warnings = registry.register(TemplateId::new("5139722425xxxxx")?, definition)?;
-//! assert!(warnings.is_empty());
+//! registry.register(TemplateId::new("5139722425xxxxx")?, definition)?;
+//! assert!(registry.warnings().is_empty());
 //!
 //! let ok = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
 //!     .text("1", "Ana")
@@ -784,7 +784,8 @@ impl TemplateRegistry {
         Self::default()
     }
 
-    /// Adds (or replaces) a template under its id and returns its review warnings.
+    /// Adds (or replaces) a template under its id. Its review warnings are in
+    /// [`Self::warnings`] with those of every other template.
     ///
     /// # Errors
     ///
@@ -793,16 +794,15 @@ impl TemplateRegistry {
         &mut self,
         id: TemplateId,
         definition: TemplateDefinition,
-    ) -> Result<Vec<Warning>, RegistryError> {
-        Ok(self.insert(RegisteredTemplate::new(id, definition)?))
+    ) -> Result<(), RegistryError> {
+        self.insert(RegisteredTemplate::new(id, definition)?);
+        Ok(())
     }
 
-    /// Adds (or replaces) a registered template and returns its review warnings (legacy
-    /// category, non-descriptive name...).
-    pub fn insert(&mut self, template: RegisteredTemplate) -> Vec<Warning> {
-        let warnings = template.warnings();
+    /// Adds (or replaces) a registered template. Its review warnings (legacy category,
+    /// non-descriptive name...) are in [`RegisteredTemplate::warnings`] and [`Self::warnings`].
+    pub fn insert(&mut self, template: RegisteredTemplate) {
         self.templates.insert(template.id.clone(), template);
-        warnings
     }
 
     /// The template registered under `id`.

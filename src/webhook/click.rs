@@ -14,10 +14,10 @@
 //!     "destination":"9199xxxxxxxx","url":"https://sho.rt/a1","timeStamp":"2026-05-04T09:49:21.157Z"},
 //!     "transid":"5c9f6594","correlationid":"order-1042"}}"#;
 //! let WebhookEvent::Click(click) = webhook::parse(body)? else { unreachable!() };
-//! assert_eq!(click.transaction_id().map(String::from).as_deref(), Some("5c9f6594"));
-//! assert_eq!(click.destination().as_deref(), Some("9199xxxxxxxx"));
-//! assert_eq!(click.url().as_deref(), Some("https://sho.rt/a1"));
-//! assert_eq!(click.correlation_id().as_deref(), Some("order-1042"));
+//! assert_eq!(click.transaction_id().map(|t| t.as_str()), Some("5c9f6594"));
+//! assert_eq!(click.destination(), Some("9199xxxxxxxx"));
+//! assert_eq!(click.url(), Some("https://sho.rt/a1"));
+//! assert_eq!(click.correlation_id(), Some("order-1042"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -37,6 +37,12 @@ use crate::ids::TransactionId;
 pub struct ClickEvent {
     raw: Box<str>,
     value: Value,
+    // Read once at construction, so the accessors hand back borrows as on the other events.
+    transaction_id: Option<TransactionId>,
+    destination: Option<String>,
+    url: Option<String>,
+    correlation_id: Option<String>,
+    callback_data: Option<String>,
 }
 
 /// Whether a `deliveryStatus` or `event` value names a link click.
@@ -44,70 +50,80 @@ pub(crate) fn names_a_click(value: &str) -> bool {
     value.to_ascii_lowercase().contains("click")
 }
 
+/// The first string found at any of `pointers`.
+fn first(value: &Value, pointers: &[&str]) -> Option<String> {
+    pointers.iter().find_map(|p| match value.pointer(p) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
 impl ClickEvent {
     /// Wraps a body already known to be a click (a JSON object).
     pub(crate) fn from_raw(raw: &str) -> Self {
+        let value = super::raw_value(raw);
+        let read = |pointers: &[&str]| first(&value, pointers);
         Self {
+            transaction_id: read(&["/deliveryInfoNotification/transid", "/transid", "/transId"])
+                .map(TransactionId::from),
+            destination: read(&[
+                "/deliveryInfoNotification/deliveryInfo/destination",
+                "/destination",
+                "/waid",
+                "/bsuid",
+                "/userId",
+            ]),
+            url: read(&[
+                "/deliveryInfoNotification/deliveryInfo/url",
+                "/deliveryInfoNotification/deliveryInfo/clickedUrl",
+                "/deliveryInfoNotification/deliveryInfo/link",
+                "/url",
+                "/clickedUrl",
+                "/link",
+            ]),
+            correlation_id: read(&["/deliveryInfoNotification/correlationid", "/correlationid"]),
+            callback_data: read(&["/deliveryInfoNotification/callbackData", "/callbackData"]),
             raw: raw.into(),
-            value: super::raw_value(raw),
+            value,
         }
     }
 
-    /// The first string found at any of `pointers`.
-    fn first(&self, pointers: &[&str]) -> Option<String> {
-        pointers.iter().find_map(|p| match self.value.pointer(p) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        })
-    }
-
     /// The transaction id of the message whose link was opened.
-    pub fn transaction_id(&self) -> Option<TransactionId> {
-        self.first(&["/deliveryInfoNotification/transid", "/transid", "/transId"])
-            .map(TransactionId::from)
+    pub fn transaction_id(&self) -> Option<&TransactionId> {
+        self.transaction_id.as_ref()
     }
 
     /// Who opened it: the destination the message went to (`waid` digits or a BSUID).
-    pub fn destination(&self) -> Option<String> {
-        self.first(&[
-            "/deliveryInfoNotification/deliveryInfo/destination",
-            "/destination",
-            "/waid",
-            "/bsuid",
-            "/userId",
-        ])
+    pub fn destination(&self) -> Option<&str> {
+        self.destination.as_deref()
     }
 
     /// The link that was opened, when the body names it.
-    pub fn url(&self) -> Option<String> {
-        self.first(&[
-            "/deliveryInfoNotification/deliveryInfo/url",
-            "/deliveryInfoNotification/deliveryInfo/clickedUrl",
-            "/deliveryInfoNotification/deliveryInfo/link",
-            "/url",
-            "/clickedUrl",
-            "/link",
-        ])
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     /// The correlation id of the message, when echoed.
-    pub fn correlation_id(&self) -> Option<String> {
-        self.first(&["/deliveryInfoNotification/correlationid", "/correlationid"])
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.correlation_id.as_deref()
     }
 
     /// The callback data of the message, when echoed.
-    pub fn callback_data(&self) -> Option<String> {
-        self.first(&["/deliveryInfoNotification/callbackData", "/callbackData"])
+    pub fn callback_data(&self) -> Option<&str> {
+        self.callback_data.as_deref()
     }
 
     /// When the link was opened, read as RFC 3339 (with an offset).
     pub fn timestamp(&self) -> Option<OffsetDateTime> {
-        self.first(&[
-            "/deliveryInfoNotification/deliveryInfo/timeStamp",
-            "/timeStamp",
-            "/ts",
-        ])
+        first(
+            &self.value,
+            &[
+                "/deliveryInfoNotification/deliveryInfo/timeStamp",
+                "/timeStamp",
+                "/ts",
+            ],
+        )
         .and_then(|t| super::parse_timestamp(&t))
     }
 
@@ -126,10 +142,7 @@ impl fmt::Debug for ClickEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClickEvent")
             .field("transaction_id", &self.transaction_id())
-            .field(
-                "destination",
-                &self.destination().map(|d| crate::phone::mask(&d)),
-            )
+            .field("destination", &self.destination().map(crate::phone::mask))
             .finish_non_exhaustive()
     }
 }

@@ -19,7 +19,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{Key, KeySeed, Kind, Text, WebhookError, Wire, take, take_text};
+use super::{Key, KeySeed, Kind, Text, WebhookError, Wire, take, take_text, take_transaction_id};
 use crate::ids::TransactionId;
 
 mod builder;
@@ -334,9 +334,7 @@ impl DeliveryReceipt {
             raw: body.into(),
             status: take(info, STATUS).map(|t| DeliveryStatus::from_wire(t.get(body))),
             code: take(info, CODE).map(|t| DeliveryCode::from_code(t.get(body))),
-            transaction_id: take(fields, TRANSID)
-                .and_then(Text::non_empty)
-                .map(|t| TransactionId::from(t.into_string(body))),
+            transaction_id: take_transaction_id(fields, TRANSID, body),
             description: take_text(info, DESCRIPTION),
             additional_info: take_text(info, ADDITIONAL_INFO),
             destination: take_text(info, DESTINATION),

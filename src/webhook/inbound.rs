@@ -25,7 +25,8 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{Text, WebhookError, Wire, take_text};
+use super::{Text, WebhookError, Wire, take_text, take_transaction_id};
+use crate::ids::TransactionId;
 use crate::phone::PhoneNumber;
 use crate::recipient::{Bsuid, Recipient};
 
@@ -98,7 +99,7 @@ pub struct InboundMessage {
     ts: Option<Text>,
     datetime: Option<Text>,
     tid: Option<Text>,
-    transid: Option<Text>,
+    transaction_id: Option<TransactionId>,
     identity_key_hash: Option<Text>,
     errors: Option<Text>,
     button_text: Option<Text>,
@@ -143,6 +144,7 @@ impl InboundMessage {
         event: InboundEvent,
         top: &mut [Option<Text>],
     ) -> Result<Self, WebhookError> {
+        let transaction_id = take_transaction_id(top, TRANSID, body);
         let mut t = |slot| take_text(top, slot);
         let waid = t(WAID);
         let user_id = t(USER_ID);
@@ -178,7 +180,7 @@ impl InboundMessage {
             ts: t(TS),
             datetime: t(DATETIME),
             tid: t(TID),
-            transid: t(TRANSID),
+            transaction_id,
             identity_key_hash: t(IDENTITY_KEY_HASH),
             errors: t(ERRORS),
             button_text: t(BUTTON_TEXT),
@@ -325,9 +327,11 @@ impl InboundMessage {
 
         /// The platform's id of this message (`tid`), e.g. `0cab6280-..._0`.
         fn tid => tid;
+    }
 
-        /// For a button reply, the `transid` of the message whose button was pressed.
-        fn transaction_id => transid;
+    /// For a button reply, the `transid` of the message whose button was pressed.
+    pub fn transaction_id(&self) -> Option<&TransactionId> {
+        self.transaction_id.as_ref()
     }
 
     /// When the user sent it (`ts`, RFC 3339, possibly with an offset such as `+05:30`).
@@ -419,7 +423,7 @@ impl InboundMessage {
     ///
     /// [`WebhookError::InvalidEmbeddedJson`] when the text is not a JSON object;
     /// [`Self::location_raw`] still has it.
-    pub fn location(&self) -> Result<Option<Location>, WebhookError> {
+    pub fn location(&self) -> Result<Option<SharedLocation>, WebhookError> {
         self.embedded(self.location.as_ref(), "location", "a JSON location object")
     }
 
@@ -732,19 +736,19 @@ fn coordinate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Strin
 
 /// A location the user shared (the `location` JSON string).
 ///
-/// Latitude and longitude arrive as strings; [`Location::latitude`] parses them and
-/// [`Location::latitude_raw`] keeps the text.
+/// Latitude and longitude arrive as strings; [`SharedLocation::latitude`] parses them and
+/// [`SharedLocation::latitude_raw`] keeps the text.
 ///
 /// ```
-/// use webex_connect_whatsapp::webhook::Location;
-/// let l: Location = serde_json::from_str(r#"{"latitude":"17.4349","longitude":"78.3984","name":"Office"}"#)?;
+/// use webex_connect_whatsapp::webhook::SharedLocation;
+/// let l: SharedLocation = serde_json::from_str(r#"{"latitude":"17.4349","longitude":"78.3984","name":"Office"}"#)?;
 /// assert_eq!(l.latitude(), Some(17.4349));
 /// assert_eq!(l.longitude_raw(), Some("78.3984"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Location {
+pub struct SharedLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     address: Option<String>,
     #[serde(
@@ -767,14 +771,14 @@ pub struct Location {
     extra: Map<String, Value>,
 }
 
-impl Location {
+impl SharedLocation {
     /// A location at the given point.
     ///
     /// ```
-    /// use webex_connect_whatsapp::webhook::Location;
-    /// let l = Location::new(51.5, -0.12)?.with_name("Office").with_address("1 Main St");
+    /// use webex_connect_whatsapp::webhook::SharedLocation;
+    /// let l = SharedLocation::new(51.5, -0.12)?.with_name("Office").with_address("1 Main St");
     /// assert_eq!(l.latitude_raw(), Some("51.5"));
-    /// assert!(Location::new(91.0, 0.0).is_err());
+    /// assert!(SharedLocation::new(91.0, 0.0).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -806,7 +810,7 @@ impl Location {
         })
     }
 
-    string_setters! {
+    crate::ids::string_setters! {
         /// Sets the place's name.
         #[must_use]
         fn with_name => name as Some;
@@ -822,80 +826,37 @@ impl Location {
 
     /// The latitude in degrees; `None` when absent or not a number (see
     /// [`Self::latitude_raw`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(17.5, 78.0)?.latitude(), Some(17.5));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn latitude(&self) -> Option<f64> {
         parse_degrees(self.latitude.as_deref())
     }
 
     /// The latitude text as received.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// let l: Location = serde_json::from_str(r#"{"latitude":"north"}"#)?;
-    /// assert_eq!((l.latitude(), l.latitude_raw()), (None, Some("north")));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn latitude_raw(&self) -> Option<&str> {
         self.latitude.as_deref()
     }
 
     /// The longitude in degrees; `None` when absent or not a number (see
     /// [`Self::longitude_raw`]).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(17.5, 78.0)?.longitude(), Some(78.0));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn longitude(&self) -> Option<f64> {
         parse_degrees(self.longitude.as_deref())
     }
 
     /// The longitude text as received.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(17.5, 78.25)?.longitude_raw(), Some("78.25"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn longitude_raw(&self) -> Option<&str> {
         self.longitude.as_deref()
     }
 
     /// The place's name, if given.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(0.0, 0.0)?.name(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref().filter(|s| !s.is_empty())
     }
 
     /// The address, if given.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(0.0, 0.0)?.address(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn address(&self) -> Option<&str> {
         self.address.as_deref().filter(|s| !s.is_empty())
     }
 
     /// The place's URL as received (not checked: the platform sends page links).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// assert_eq!(Location::new(0.0, 0.0)?.url(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref().filter(|s| !s.is_empty())
     }
@@ -903,8 +864,8 @@ impl Location {
     /// Fields this crate does not know, as received.
     ///
     /// ```
-    /// # use webex_connect_whatsapp::webhook::Location;
-    /// let l: Location = serde_json::from_str(r#"{"latitude":"1","longitude":"2","floor":"3"}"#)?;
+    /// # use webex_connect_whatsapp::webhook::SharedLocation;
+    /// let l: SharedLocation = serde_json::from_str(r#"{"latitude":"1","longitude":"2","floor":"3"}"#)?;
     /// assert_eq!(l.extra()["floor"], "3");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

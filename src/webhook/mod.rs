@@ -47,22 +47,6 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Writes consuming setters that store one string each: `fn name => field` assigns
-/// `value.into()`, and `fn name => field as Some` wraps it for an optional field. The builders
-/// and [`Location`] have many setters of exactly this shape; written once here, each keeps its
-/// own doc comment (and any other attribute given before it).
-macro_rules! string_setters {
-    ($( $(#[$attr:meta])* fn $name:ident => $field:ident $(as $wrap:ident)?; )*) => {
-        $(
-            $(#[$attr])*
-            pub fn $name(mut self, value: impl Into<String>) -> Self {
-                self.$field = $($wrap)?(value.into());
-                self
-            }
-        )*
-    };
-}
-
 /// Writes accessors for string fields of a model that keeps its body: `fn name => field`
 /// reads `field` (a [`Text`] position) out of `raw`. Each keeps its own doc comment.
 macro_rules! text_getters {
@@ -146,11 +130,13 @@ pub use click::ClickEvent;
 pub use delivery::{
     DeliveryCode, DeliveryReceipt, DeliveryReceiptBuilder, DeliveryStatus, Retryability,
 };
-pub use inbound::{Attachment, InboundEvent, InboundMessage, InboundMessageBuilder, Location};
+pub use inbound::{
+    Attachment, InboundEvent, InboundMessage, InboundMessageBuilder, SharedLocation,
+};
 pub use signature::{SignatureAlgorithm, SignatureError, WebhookSecret};
 pub(crate) use wire::{
     INBOUND_KEYS, Key, KeySeed, Kind, Text, Wire, mark_seen, read_seq_slots, read_slot, read_wire,
-    take, take_text, unescape,
+    take, take_text, take_transaction_id, unescape,
 };
 
 /// Why a webhook body (or a value inside it) could not be read.

@@ -471,3 +471,13 @@ pub(crate) fn take(slots: &mut [Option<Text>], slot: usize) -> Option<Text> {
 pub(crate) fn take_text(slots: &mut [Option<Text>], slot: usize) -> Option<Text> {
     take(slots, slot).and_then(Text::non_empty)
 }
+
+/// Takes a `transid` out of a slot as an owned id, so receipts and inbound messages both hand
+/// it back as `&TransactionId`; `""` becomes `None`.
+pub(crate) fn take_transaction_id(
+    slots: &mut [Option<Text>],
+    slot: usize,
+    raw: &str,
+) -> Option<crate::ids::TransactionId> {
+    take_text(slots, slot).map(|t| crate::ids::TransactionId::from(t.into_string(raw)))
+}

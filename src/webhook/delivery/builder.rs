@@ -105,7 +105,7 @@ impl DeliveryReceiptBuilder {
         self
     }
 
-    string_setters! {
+    crate::ids::string_setters! {
         /// Sets `Description` (default: [`DeliveryCode::description`]).
         ///
         /// ```

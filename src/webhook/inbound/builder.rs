@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Attachment, InboundMessage, Location};
+use super::{Attachment, InboundMessage, SharedLocation};
 use crate::recipient::{Bsuid, Recipient};
 use crate::webhook::WebhookError;
 
@@ -83,7 +83,7 @@ pub struct InboundMessageBuilder {
     username: String,
     text: String,
     attachments: Vec<Attachment>,
-    location: Option<Location>,
+    location: Option<SharedLocation>,
     postback: Option<(String, String)>,
     transaction_id: Option<String>,
     tid: String,
@@ -108,12 +108,12 @@ impl InboundMessageBuilder {
     /// Sets the shared location (encoded into the `location` JSON string).
     ///
     /// ```
-    /// # use webex_connect_whatsapp::webhook::{InboundMessage, Location};
-    /// let m = InboundMessage::builder("a_1", "1").location(Location::new(17.4, 78.3)?).build()?;
+    /// # use webex_connect_whatsapp::webhook::{InboundMessage, SharedLocation};
+    /// let m = InboundMessage::builder("a_1", "1").location(SharedLocation::new(17.4, 78.3)?).build()?;
     /// assert_eq!(m.location()?.and_then(|l| l.longitude()), Some(78.3));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn location(mut self, location: Location) -> Self {
+    pub fn location(mut self, location: SharedLocation) -> Self {
         self.location = Some(location);
         self
     }
@@ -175,7 +175,7 @@ impl InboundMessageBuilder {
         self
     }
 
-    string_setters! {
+    crate::ids::string_setters! {
         /// Sets the message text (`message`).
         fn text => text;
 
