@@ -81,24 +81,40 @@
 //! (`client.send(&to, message).await`), retrying only what was certainly not queued; with
 //! `sandbox`, `sandbox::Sandbox` answers like Webex Connect on a local port.
 //!
-//! ## Modules
+//! ## Where things live
 //!
-//! - [`phone`]: phone numbers and WhatsApp ids.
-//! - [`recipient`]: who a message goes to, a phone number or a business-scoped user id.
-//! - [`text`]: message texts and captions, counted in characters.
-//! - [`media`]: media kinds, their MIME types and size limits, media URLs.
-//! - [`profile`]: the business profile, profile image and display name.
-//! - [`session`]: session messages (text, media, location, contacts, interactive list and
-//!   reply buttons).
-//! - [`template`]: template names, definitions and template messages.
-//! - [`send`]: the send request and its response.
-//! - [`webhook`]: inbound messages and delivery reports.
-//! - [`conversation`]: the state kept between messages (session windows, opt-ins, dedupe,
-//!   delivery tracking) and its storage (in memory or Redis).
-//! - [`receiver`]: the webhook receiver.
-//! - `client` (feature `client`): the async send client.
-//! - `guard` (feature `client`): a client that checks windows, opt-ins and templates first.
-//! - `sandbox` (feature `sandbox`): an in-process imitation of Webex Connect.
+//! Each concept has one home, and the modules depend on each other in one direction only:
+//! values, then messages, then webhooks, then conversation state, then the client and the
+//! receiver, then the guard and the sandbox. Nothing in [`conversation`] sends anything.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`phone`], [`recipient`] | who a message goes to: a phone number or a business-scoped user id |
+//! | [`ids`], [`text`], [`media`] | the platform's ids, texts and captions counted in characters, media kinds, MIME types, size limits and URLs |
+//! | [`profile`] | the business profile, its image, display name and email |
+//! | [`session`] | session messages, one file per kind: text, media, location, contact, interactive |
+//! | [`template`] | template names, definitions, template messages and the template registry |
+//! | [`send`] | the send request (`POST /resources/v1/messaging`), its options and its response |
+//! | [`webhook`] | what Webex Connect posts to you: delivery receipts, inbound messages, link clicks, signatures |
+//! | [`conversation`] | state, no HTTP: the clock, session windows, opt-ins, dedupe, delivery tracking and follow-up, and their stores (memory or Redis) |
+//! | [`warning`] | advice that does not stop a send; a value that may carry some has `warnings()` |
+//! | `client` (feature `client`) | the async send client: transport, retries, rate limits, bulk sends and personalised batches |
+//! | [`receiver`] | a webhook receiver: signature check, parsing, dedupe, and an axum router (feature `axum`) |
+//! | `guard` (feature `client`) | a client that checks windows, opt-ins and templates before it sends |
+//! | `sandbox` (feature `sandbox`) | an in-process imitation of Webex Connect |
+//!
+//! **What the crate root holds.** The root re-exports the values and messages a program builds
+//! to send a message: numbers, user ids, platform ids, texts, media URLs, the business profile,
+//! session and template messages, the send request and its response, and the `Client`.
+//! Everything else (errors, options, limits, webhook events, state and stores) is not at the
+//! root: reach it through the module that owns it.
+//!
+//! **Builders.** A type that needs several settings has a `…Builder`; its `build()` returns a
+//! `Result` only when a setting can be refused, and each builder's documentation says which.
+//! [`session::LocationBuilder`], [`session::MediaMessageBuilder`],
+//! [`template::message::TemplateMessageBuilder`], [`send::SendRequestBuilder`] and
+//! `ClientBuilder` can fail; [`webhook::DeliveryReceiptBuilder`], [`receiver::ReceiverBuilder`]
+//! and the guard's builder cannot.
 //!
 //! ## Optional features
 //!
@@ -139,10 +155,9 @@ pub mod webhook;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use client::Client;
-pub use conversation::window::{SessionWindows, WindowStatus};
 pub use ids::{AppId, CallbackData, CorrelationId, TransactionId};
 pub use media::{MediaKind, MediaUrl};
-pub use phone::{PhoneNumber, PhoneNumberError};
+pub use phone::PhoneNumber;
 pub use profile::{BusinessProfile, DisplayName};
 pub use recipient::{Bsuid, Recipient};
 pub use send::{SendRequest, SendResponse};

@@ -173,8 +173,8 @@ impl FromStr for Region {
     }
 }
 
-/// Configures a [`Client`]; the first invalid setting is kept and returned by
-/// [`ClientBuilder::build`].
+/// Configures a [`Client`]; [`ClientBuilder::build`] can fail: the first invalid setting is
+/// kept and returned there as an [`Error`].
 #[must_use]
 // The fields env.rs fills from the environment are open to the rest of `client/`.
 pub struct ClientBuilder {

@@ -217,7 +217,7 @@ impl SandboxClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use webex_connect_whatsapp::SessionWindows;
+/// use webex_connect_whatsapp::conversation::window::SessionWindows;
 /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
 /// use webex_connect_whatsapp::sandbox::SandboxClock;
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {

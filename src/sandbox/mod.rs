@@ -885,7 +885,8 @@ const _: () = {
     assert_send_sync::<SandboxClock>();
 };
 
-/// Configures a [`Sandbox`]; every setting has a default.
+/// Configures a [`Sandbox`]; every setting has a default. It has no `build()`:
+/// [`SandboxBuilder::start`] starts the server, and fails only with a [`SandboxError`].
 ///
 /// | setting | default |
 /// |---|---|

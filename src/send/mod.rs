@@ -400,7 +400,8 @@ fn take_opt_str(
     }
 }
 
-/// Builds a [`SendRequest`]; checks run in [`SendRequestBuilder::build`].
+/// Builds a [`SendRequest`]; [`SendRequestBuilder::build`] can fail with a
+/// [`SendRequestError`] (a missing or invalid field, more destinations than one request takes).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct SendRequestBuilder {

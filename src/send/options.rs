@@ -331,7 +331,8 @@ fn check_link_domain(domain: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Builds [`LinkOptions`]; checks run in [`LinkOptionsBuilder::build`].
+/// Builds [`LinkOptions`]; [`LinkOptionsBuilder::build`] can fail with a [`LinkOptionsError`]
+/// (too many tags, a tag or domain that is not allowed).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct LinkOptionsBuilder {

@@ -285,7 +285,8 @@ impl SessionMessage {
     }
 }
 
-/// Builds an interactive list [`SessionMessage`]; checks run in [`build`](Self::build).
+/// Builds an interactive list [`SessionMessage`]; [`build`](Self::build) can fail with a
+/// [`SessionMessageError`] (a text too long, too many sections or rows, a repeated row id).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ListMessageBuilder {
@@ -372,8 +373,8 @@ impl ListMessageBuilder {
     }
 }
 
-/// Builds an interactive reply-buttons [`SessionMessage`]; checks run in
-/// [`build`](Self::build).
+/// Builds an interactive reply-buttons [`SessionMessage`]; [`build`](Self::build) can fail
+/// with a [`SessionMessageError`] (a text too long, no buttons or more than 3, a repeated id or title).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ReplyButtonsBuilder {

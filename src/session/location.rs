@@ -68,7 +68,8 @@ impl SessionMessage {
     }
 }
 
-/// Builds a location [`SessionMessage`]; checks run in [`build`](Self::build).
+/// Builds a location [`SessionMessage`]; [`build`](Self::build) can fail with a
+/// [`SessionMessageError`] (a coordinate out of range, an empty name or address, an address without a name).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct LocationBuilder {

@@ -976,7 +976,8 @@ impl<'de> Deserialize<'de> for TemplateDefinition {
     }
 }
 
-/// Builds a [`TemplateDefinition`]; every check runs in [`build`](Self::build).
+/// Builds a [`TemplateDefinition`]; [`build`](Self::build) can fail with a
+/// [`TemplateDefinitionError`], which names the first rule the definition breaks.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct TemplateDefinitionBuilder {

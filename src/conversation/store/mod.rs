@@ -218,7 +218,7 @@ impl<T: RecipientKey + ?Sized> RecipientKey for &T {
     }
 }
 
-/// Where [`SessionWindows`](crate::SessionWindows) keeps each recipient's last inbound time.
+/// Where [`SessionWindows`](crate::conversation::window::SessionWindows) keeps each recipient's last inbound time.
 ///
 /// Implement it to back the windows with your own database. Implementations must keep the
 /// latest time atomically: a late, out-of-order inbound must never replace a later one, even
