@@ -284,18 +284,14 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout for establishing a connection (default 10 s). Not applied to a client given
-    /// with [`ClientBuilder::http_client`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
+    crate::setters::value_setters! {
+        /// The timeout for establishing a connection (default 10 s). Not applied to a client given
+        /// with [`ClientBuilder::http_client`].
+        fn connect_timeout(Duration) => connect_timeout;
 
-    /// The timeout for each request (default 30 s). A request that times out after being sent
-    /// ends in [`Error::OutcomeUnknown`] and is not resent (the default [`RetryPolicy`]).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
+        /// The timeout for each request (default 30 s). A request that times out after being sent
+        /// ends in [`Error::OutcomeUnknown`] and is not resent (the default [`RetryPolicy`]).
+        fn request_timeout(Duration) => request_timeout;
     }
 
     /// The `User-Agent` header (default `webex-connect-whatsapp/<version>`).
@@ -304,39 +300,35 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses your `reqwest::Client` (proxies, TLS roots, pools). It keeps **its own settings**:
-    /// its timeouts still apply, and the protections the built-in client has are yours to set.
-    /// Build it with `.redirect(reqwest::redirect::Policy::none())` (else a redirect is
-    /// followed with the `key` header to wherever it points; the client can only log it
-    /// afterwards), `.https_only(true)` for a real host, and `.no_proxy()` for a loopback
-    /// sandbox (else `HTTP_PROXY` and friends apply).
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::client::Client;
-    /// use webex_connect_whatsapp::AppId;
-    ///
-    /// let http = reqwest::Client::builder()
-    ///     .redirect(reqwest::redirect::Policy::none())
-    ///     .https_only(true)
-    ///     .build()?;
-    /// let client = Client::builder()
-    ///     .service_key("k-123")
-    ///     .app_id(AppId::new("a_1")?)
-    ///     .base_url("https://api.eu.webexconnect.io".parse()?)
-    ///     .http_client(http)
-    ///     .build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
+    crate::setters::value_setters! {
+        /// Uses your `reqwest::Client` (proxies, TLS roots, pools). It keeps **its own settings**:
+        /// its timeouts still apply, and the protections the built-in client has are yours to set.
+        /// Build it with `.redirect(reqwest::redirect::Policy::none())` (else a redirect is
+        /// followed with the `key` header to wherever it points; the client can only log it
+        /// afterwards), `.https_only(true)` for a real host, and `.no_proxy()` for a loopback
+        /// sandbox (else `HTTP_PROXY` and friends apply).
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::client::Client;
+        /// use webex_connect_whatsapp::AppId;
+        ///
+        /// let http = reqwest::Client::builder()
+        ///     .redirect(reqwest::redirect::Policy::none())
+        ///     .https_only(true)
+        ///     .build()?;
+        /// let client = Client::builder()
+        ///     .service_key("k-123")
+        ///     .app_id(AppId::new("a_1")?)
+        ///     .base_url("https://api.eu.webexconnect.io".parse()?)
+        ///     .http_client(http)
+        ///     .build()?;
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn http_client(reqwest::Client) => http as Some;
 
-    /// When failures are resent (default [`RetryPolicy::default`]: only with proof that the
-    /// message was not processed; [`RetryPolicy::at_least_once`] also resends ambiguous ones).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
+        /// When failures are resent (default [`RetryPolicy::default`]: only with proof that the
+        /// message was not processed; [`RetryPolicy::at_least_once`] also resends ambiguous ones).
+        fn retry_policy(RetryPolicy) => retry;
     }
 
     /// Limits sends to `messages_per_second` (set it to the tenant's TPS); a request to N

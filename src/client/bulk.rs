@@ -12,9 +12,8 @@ use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
 
 use super::{Client, Error, RequestOptions, SendReceipt};
 use crate::ids::CorrelationId;
-use crate::phone::PhoneNumber;
 use crate::phone::mask as mask_phone;
-use crate::recipient::{Bsuid, Recipient};
+use crate::recipient::Recipient;
 use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
 
 /// The default number of requests in flight during a bulk send.
@@ -41,32 +40,10 @@ impl fmt::Debug for BulkRecipient {
     }
 }
 
-impl From<Recipient> for BulkRecipient {
-    fn from(value: Recipient) -> Self {
-        Self::To(value)
-    }
-}
-
-impl From<&Recipient> for BulkRecipient {
-    fn from(value: &Recipient) -> Self {
-        Self::To(value.clone())
-    }
-}
-
-impl From<PhoneNumber> for BulkRecipient {
-    fn from(value: PhoneNumber) -> Self {
-        Self::To(value.into())
-    }
-}
-
-impl From<&PhoneNumber> for BulkRecipient {
-    fn from(value: &PhoneNumber) -> Self {
-        Self::To(value.into())
-    }
-}
-
-impl From<Bsuid> for BulkRecipient {
-    fn from(value: Bsuid) -> Self {
+// Anything that names a user (a `Recipient`, a phone number or a BSUID, owned or borrowed)
+// is a checked recipient; text is kept raw so that a bad row is that row's error.
+impl<T: Into<Recipient>> From<T> for BulkRecipient {
+    fn from(value: T) -> Self {
         Self::To(value.into())
     }
 }

@@ -119,22 +119,15 @@ impl RetryPolicy {
         self
     }
 
-    /// The delay before the first retry; later ones double.
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.base_delay = delay;
-        self
-    }
+    crate::setters::value_setters! {
+        /// The delay before the first retry; later ones double.
+        fn base_delay(Duration) => base_delay;
 
-    /// The longest computed delay (a server's `Retry-After` may be longer).
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
+        /// The longest computed delay (a server's `Retry-After` may be longer).
+        fn max_delay(Duration) => max_delay;
 
-    /// The total time budget from the first attempt; no retry starts after it.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
+        /// The total time budget from the first attempt; no retry starts after it.
+        fn deadline(Duration) => deadline;
     }
 
     /// Calls `hook` before each retry (for logs and metrics).

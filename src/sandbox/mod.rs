@@ -921,10 +921,18 @@ pub struct SandboxBuilder {
 }
 
 impl SandboxBuilder {
-    /// The app id requests must carry.
-    pub fn app_id(mut self, app_id: AppId) -> Self {
-        self.app_id = Some(app_id);
-        self
+    crate::setters::value_setters! {
+        /// The app id requests must carry.
+        fn app_id(AppId) => app_id as Some;
+
+        /// The clock; keep a clone to move it.
+        fn clock(SandboxClock) => clock as Some;
+
+        /// The service-level receipt URL, for requests without `notifyurl`.
+        fn delivery_url(Url) => delivery_url as Some;
+
+        /// The URL that receives inbound (MO) messages.
+        fn inbound_url(Url) => inbound_url as Some;
     }
 
     crate::ids::string_setters! {
@@ -944,24 +952,6 @@ impl SandboxBuilder {
         self
     }
 
-    /// The clock; keep a clone to move it.
-    pub fn clock(mut self, clock: SandboxClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
-    /// The service-level receipt URL, for requests without `notifyurl`.
-    pub fn delivery_url(mut self, url: Url) -> Self {
-        self.delivery_url = Some(url);
-        self
-    }
-
-    /// The URL that receives inbound (MO) messages.
-    pub fn inbound_url(mut self, url: Url) -> Self {
-        self.inbound_url = Some(url);
-        self
-    }
-
     /// Sandbox-time delays: from queueing to Submitted (or to the Failed receipt), then to
     /// Delivered, then to Read.
     pub fn receipt_delays(
@@ -978,42 +968,29 @@ impl SandboxBuilder {
         self
     }
 
-    /// How many times a failed webhook is posted again (Webex Connect: 3).
-    pub fn webhook_retries(mut self, retries: u32) -> Self {
-        self.webhook_retries = Some(retries);
-        self
-    }
+    crate::setters::value_setters! {
+        /// How many times a failed webhook is posted again (Webex Connect: 3).
+        fn webhook_retries(u32) => webhook_retries as Some;
 
-    /// The sandbox-time wait before each webhook retry (Webex Connect: 60 s). With a manual
-    /// clock a retry waits until the clock is advanced past it.
-    pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
-        self.webhook_retry_delay = Some(delay);
-        self
-    }
+        /// The sandbox-time wait before each webhook retry (Webex Connect: 60 s). With a manual
+        /// clock a retry waits until the clock is advanced past it.
+        fn webhook_retry_delay(Duration) => webhook_retry_delay as Some;
 
-    /// How long after a customer's message session messages are allowed (24 h).
-    pub fn session_window(mut self, window: Duration) -> Self {
-        self.window = Some(window);
-        self
-    }
+        /// How long after a customer's message session messages are allowed (24 h).
+        fn session_window(Duration) => window as Some;
 
-    /// How an accepted request's `response` array is laid out (see [`ResponseShape`]).
-    pub fn response_shape(mut self, shape: ResponseShape) -> Self {
-        self.response_shape = shape;
-        self
-    }
+        /// How an accepted request's `response` array is laid out (see [`ResponseShape`]).
+        fn response_shape(ResponseShape) => response_shape;
 
-    /// The tenant's TPS, counted in destinations: a call with more destinations than this is
-    /// refused with `7009`, and destinations above this many per (sandbox) second with `7020`.
-    pub fn tps_limit(mut self, limit: u32) -> Self {
-        self.tps_limit = Some(limit);
-        self
-    }
+        /// The tenant's TPS, counted in destinations: a call with more destinations than this is
+        /// refused with `7009`, and destinations above this many per (sandbox) second with `7020`.
+        fn tps_limit(u32) => tps_limit as Some;
 
-    /// Injects random faults (see [`Fault`]).
-    pub fn random_faults(mut self, faults: RandomFaults) -> Self {
-        self.random_faults = Some(faults);
-        self
+        /// Injects random faults (see [`Fault`]).
+        fn random_faults(RandomFaults) => random_faults as Some;
+
+        /// Seeds the generator of transids, keys and tids, for repeatable runs.
+        fn seed(u64) => seed as Some;
     }
 
     /// Registers a template (see [`Sandbox::register_template`]).
@@ -1024,12 +1001,6 @@ impl SandboxBuilder {
     {
         self.templates
             .insert(id.into(), variables.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Seeds the generator of transids, keys and tids, for repeatable runs.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
         self
     }
 
