@@ -53,7 +53,7 @@ use time::OffsetDateTime;
 
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 use crate::conversation::store::{
-    InMemoryWindowStore, RecipientKey, StoreError, WindowStore, check_waid,
+    InMemoryWindowStore, InboundRecord, RecipientKey, StoreError, WindowStore, check_waid,
 };
 use crate::webhook::InboundMessage;
 
@@ -255,8 +255,10 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         check_waid(waid)?;
         let at = truncate_to_micros(at);
         let now = self.clock.now();
-        let keep_until = self.keep_until(at);
-        let latest = self.store.record_inbound(waid, at, keep_until, now).await?;
+        let latest = self
+            .store
+            .record_inbound(self.inbound(waid, at, now))
+            .await?;
         Ok(WindowStatus::from_last_inbound(latest, now))
     }
 
@@ -303,13 +305,12 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ) -> Result<WindowStatus, StoreError> {
         let at = truncate_to_micros(message.timestamp().unwrap_or_else(|| self.clock.now()));
         let now = self.clock.now();
-        let keep_until = self.keep_until(at);
         let mut latest: Option<OffsetDateTime> = None;
         for id in message.sender_ids() {
             if check_waid(id).is_err() {
                 continue;
             }
-            let stored = self.store.record_inbound(id, at, keep_until, now).await?;
+            let stored = self.store.record_inbound(self.inbound(id, at, now)).await?;
             latest = latest.max(Some(stored));
         }
         Ok(latest.map_or(WindowStatus::Unknown, |last| {
@@ -450,6 +451,21 @@ impl<S, C> SessionWindows<S, C> {
     /// retention.
     fn keep_until(&self, at: OffsetDateTime) -> OffsetDateTime {
         saturating_add(saturating_add(at, SESSION_WINDOW), self.retention)
+    }
+
+    /// What the store is given for an inbound message from `waid` at `at`, recorded at `now`.
+    fn inbound<'a>(
+        &self,
+        waid: &'a str,
+        at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> InboundRecord<'a> {
+        InboundRecord {
+            waid,
+            at,
+            keep_until: self.keep_until(at),
+            now,
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{OptInStore, SeenStore, StoreError, WindowStore, check_waid, ttl_millis};
+use super::{
+    InboundRecord, OptInStore, SeenStore, StoreError, WindowStore, check_waid, ttl_millis,
+};
 use crate::conversation::bounded::BoundedMap;
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 use crate::conversation::optin::ConsentEvent;
@@ -77,13 +79,8 @@ impl InMemoryWindowStore {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn record_sync(
-        &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<OffsetDateTime, StoreError> {
+    fn record_sync(&self, inbound: InboundRecord<'_>) -> Result<OffsetDateTime, StoreError> {
+        let InboundRecord { waid, at, now, .. } = inbound;
         check_waid(waid)?;
         let mut slots = self.write();
         if let Some(slot) = slots.get(waid)
@@ -93,6 +90,7 @@ impl InMemoryWindowStore {
             return Ok(slot.at);
         }
         // Already past its retention: storing it would only hold personal data longer.
+        let keep_until = inbound.keep_until;
         if keep_until > now {
             slots.insert(Arc::from(waid), Slot { at, keep_until }, keep_until);
         }
@@ -131,12 +129,9 @@ impl fmt::Debug for InMemoryWindowStore {
 impl WindowStore for InMemoryWindowStore {
     fn record_inbound(
         &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
+        inbound: InboundRecord<'_>,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        std::future::ready(self.record_sync(waid, at, keep_until, now))
+        std::future::ready(self.record_sync(inbound))
     }
 
     fn last_inbound(

@@ -14,6 +14,7 @@ mod memory;
 pub mod redis;
 
 use std::error::Error as StdError;
+use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -218,6 +219,33 @@ impl<T: RecipientKey + ?Sized> RecipientKey for &T {
     }
 }
 
+/// One inbound message for [`WindowStore::record_inbound`]: whose it is, when it came, and
+/// how long the store may keep it. One value instead of four arguments, so every store and
+/// every wrapper passes it on whole.
+#[derive(Clone, Copy)]
+pub struct InboundRecord<'a> {
+    /// The recipient id (a phone number's digits, a normalized WAID or a BSUID), already
+    /// checked with [`check_waid`].
+    pub waid: &'a str,
+    /// When the message came.
+    pub at: OffsetDateTime,
+    /// When the entry may be dropped.
+    pub keep_until: OffsetDateTime,
+    /// The caller's clock: stores use it for expiry instead of their own.
+    pub now: OffsetDateTime,
+}
+
+impl fmt::Debug for InboundRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The recipient id is personal data: never shown.
+        f.debug_struct("InboundRecord")
+            .field("at", &self.at)
+            .field("keep_until", &self.keep_until)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where [`SessionWindows`](crate::conversation::window::SessionWindows) keeps each recipient's last inbound time.
 ///
 /// Implement it to back the windows with your own database. Implementations must keep the
@@ -226,7 +254,9 @@ impl<T: RecipientKey + ?Sized> RecipientKey for &T {
 ///
 /// ```
 /// use time::{Duration, macros::datetime};
-/// use webex_connect_whatsapp::conversation::store::{InMemoryWindowStore, WindowStore};
+/// use webex_connect_whatsapp::conversation::store::{
+///     InboundRecord, InMemoryWindowStore, WindowStore,
+/// };
 ///
 /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// #     let mut f = std::pin::pin!(f);
@@ -237,28 +267,23 @@ impl<T: RecipientKey + ?Sized> RecipientKey for &T {
 /// let store = InMemoryWindowStore::new(10);
 /// let t = datetime!(2026-01-01 09:00 UTC);
 /// let keep = t + Duration::hours(48);
-/// store.record_inbound("9199xxxxxxxx", t, keep, t).await?;
+/// let inbound = InboundRecord { waid: "9199xxxxxxxx", at: t, keep_until: keep, now: t };
+/// store.record_inbound(inbound).await?;
 /// assert_eq!(store.last_inbound("9199xxxxxxxx", t).await?, Some(t));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait WindowStore: Send + Sync {
-    /// Records an inbound message from the recipient id `waid` (a phone number's digits, a
-    /// normalized WAID or a BSUID, already checked with [`check_waid`]) at `at`, unless a
-    /// later one is already stored,
-    /// and returns the time now stored. The entry may be dropped once `keep_until` has
-    /// passed; `now` is the caller's clock (stores use it for expiry instead of their own).
+    /// Records an inbound message (see [`InboundRecord`] for its fields) unless a later one
+    /// from the same recipient is already stored, and returns the time now stored.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails.
     fn record_inbound(
         &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
+        inbound: InboundRecord<'_>,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send;
 
     /// The time of the last inbound message from `waid`, if one is stored and its
@@ -285,12 +310,9 @@ pub trait WindowStore: Send + Sync {
 impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
     fn record_inbound(
         &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
+        inbound: InboundRecord<'_>,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        (**self).record_inbound(waid, at, keep_until, now)
+        (**self).record_inbound(inbound)
     }
 
     fn last_inbound(
