@@ -7,12 +7,7 @@
 //!
 //! ```
 //! use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
-//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     let mut f = std::pin::pin!(f);
-//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-//! # }
-//! # block_on(async {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let dedupe = Deduplicator::default();
 //! let key = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "447400123456", "7500")?;
 //! assert!(dedupe.first_seen(&key).await?);
@@ -314,12 +309,7 @@ pub struct DedupeStats {
 /// use std::time::Duration;
 /// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
 /// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let dedupe = Deduplicator::new(InMemorySeenStore::new(10_000))
 ///     .with_ttl(Duration::from_secs(600));
 /// let key = DedupeKey::inbound("1615219932466")?;
@@ -399,12 +389,7 @@ impl<S: SeenStore> Deduplicator<S> {
     ///
     /// ```
     /// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let dedupe = Deduplicator::default();
     /// let key = DedupeKey::inbound("a1b2")?;
     /// assert!(dedupe.first_seen(&key).await?);

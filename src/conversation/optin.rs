@@ -11,12 +11,7 @@
 //! ```
 //! use time::macros::datetime;
 //! use webex_connect_whatsapp::conversation::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut};
-//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     let mut f = std::pin::pin!(f);
-//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-//! # }
-//! # block_on(async {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let ledger = OptInLedger::default();
 //! assert!(matches!(ledger.status("447400123456").await?, ConsentStatus::Never));
 //!
@@ -596,12 +591,7 @@ impl<S: OptInStore> OptInLedger<S> {
     /// ```
     /// use time::macros::datetime;
     /// use webex_connect_whatsapp::conversation::optin::{parse_json_lines, OptInLedger, OptOut};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let ledger = OptInLedger::default();
     /// ledger.record_opt_out(OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?).await?;
     /// let lines = ledger.export_json_lines().await?;

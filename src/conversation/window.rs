@@ -139,12 +139,7 @@ impl WindowStatus {
 /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
 /// use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 ///
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let clock = ManualClock::new(datetime!(2026-01-01 09:00 UTC));
 /// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(1000), clock.clone());
 /// assert_eq!(windows.status("9199xxxxxxxx").await?, WindowStatus::Unknown);
@@ -232,12 +227,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// let now = time::OffsetDateTime::now_utc();
     /// let status = windows.record_inbound("9199xxxxxxxx", now).await?;
@@ -279,12 +269,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
     /// use webex_connect_whatsapp::webhook::InboundMessage;
     /// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// let message = InboundMessage::from_slice(
     ///     br#"{"event":"MO","waid":"447400123456","userId":"US.13491208655302741918","message":"hi"}"#,
@@ -326,12 +311,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// assert!(windows.record_inbound_now("9199xxxxxxxx").await?.is_open());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -355,12 +335,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// assert_eq!(windows.status("9199xxxxxxxx").await?, WindowStatus::Unknown);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -385,12 +360,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
     /// use time::{Duration, OffsetDateTime};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// let t = OffsetDateTime::now_utc();
     /// windows.record_inbound("9199xxxxxxxx", t).await?;
@@ -424,12 +394,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// windows.record_inbound_now("9199xxxxxxxx").await?;
     /// assert!(windows.forget("9199xxxxxxxx").await?);

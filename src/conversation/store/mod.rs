@@ -258,12 +258,7 @@ impl fmt::Debug for InboundRecord<'_> {
 ///     InboundRecord, InMemoryWindowStore, WindowStore,
 /// };
 ///
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = InMemoryWindowStore::new(10);
 /// let t = datetime!(2026-01-01 09:00 UTC);
 /// let keep = t + Duration::hours(48);
@@ -338,12 +333,7 @@ impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
 /// use time::macros::datetime;
 /// use webex_connect_whatsapp::conversation::optin::{ConsentEvent, OptOut};
 /// use webex_connect_whatsapp::conversation::store::{InMemoryOptInStore, OptInStore};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = InMemoryOptInStore::default();
 /// let out = OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?;
 /// store.append(ConsentEvent::OptOut(out)).await?;
@@ -413,12 +403,7 @@ impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
 /// ```
 /// use std::time::Duration;
 /// use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = InMemorySeenStore::new(1000);
 /// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
 /// assert!(!store.first_seen("i:1", Duration::from_secs(60)).await?);
