@@ -146,6 +146,7 @@ pub mod recipient;
 pub mod sandbox;
 pub mod send;
 pub mod session;
+mod setters;
 pub mod template;
 pub mod text;
 mod url;

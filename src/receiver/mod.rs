@@ -80,6 +80,7 @@ use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
 use crate::conversation::dedupe::{DedupeKey, DedupeStats, Deduplicator};
 use crate::conversation::store::StoreError;
 use crate::conversation::store::{InMemorySeenStore, SeenStore};
+use crate::setters::value_setters;
 use crate::webhook::signature::VerifyOptions;
 use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
 
@@ -674,10 +675,9 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
         self
     }
 
-    /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
-    pub fn max_body_bytes(mut self, max: usize) -> Self {
-        self.max_body_bytes = max;
-        self
+    value_setters! {
+        /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
+        fn max_body_bytes(max: usize) => max_body_bytes;
     }
 
     /// Where seen keys are kept (default: [`InMemorySeenStore::default`]); use a shared
@@ -694,18 +694,14 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
         }
     }
 
-    /// How long an event is remembered for duplicate suppression (default
-    /// [`DEFAULT_DEDUPE_TTL`](crate::conversation::dedupe::DEFAULT_DEDUPE_TTL)).
-    pub fn dedupe_ttl(mut self, ttl: Duration) -> Self {
-        self.dedupe_ttl = Some(ttl);
-        self
-    }
+    value_setters! {
+        /// How long an event is remembered for duplicate suppression (default
+        /// [`DEFAULT_DEDUPE_TTL`](crate::conversation::dedupe::DEFAULT_DEDUPE_TTL)).
+        fn dedupe_ttl(ttl: Duration) => dedupe_ttl as Some;
 
-    /// How many (transid, destination) delivery states the [`DeliveryTracker`] remembers
-    /// (default [`DEFAULT_TRACKED_MESSAGES`]).
-    pub fn tracked_messages(mut self, capacity: usize) -> Self {
-        self.tracked_messages = capacity;
-        self
+        /// How many (transid, destination) delivery states the [`DeliveryTracker`] remembers
+        /// (default [`DEFAULT_TRACKED_MESSAGES`]).
+        fn tracked_messages(capacity: usize) => tracked_messages;
     }
 
     /// Builds the receiver. Available once [`secret`](Self::secret) or
