@@ -34,7 +34,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::conversation::store::{InMemorySeenStore, SeenStore, StoreError};
+use crate::conversation::store::{InMemorySeenStore, SeenStore, StoreError, check_max_chars};
 use crate::ids::TransactionId;
 use crate::webhook::{DeliveryReceipt, WebhookEvent};
 
@@ -279,14 +279,9 @@ fn check_part<'a>(part: &'static str, value: &'a str) -> Result<&'a str, DedupeK
     if value.is_empty() {
         return Err(DedupeKeyError::Empty { part });
     }
-    let chars = value.chars().count();
-    if chars > MAX_KEY_PART_CHARS {
-        return Err(DedupeKeyError::TooLong {
-            part,
-            chars,
-            max: MAX_KEY_PART_CHARS,
-        });
-    }
+    check_max_chars(value, MAX_KEY_PART_CHARS, |chars, max| {
+        DedupeKeyError::TooLong { part, chars, max }
+    })?;
     Ok(value)
 }
 

@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::conversation::store::{
-    InMemoryOptInStore, OptInStore, RecipientKey, StoreError, check_waid,
+    InMemoryOptInStore, OptInStore, RecipientKey, StoreError, check_max_chars, checked_key,
 };
 use crate::warning::Warning;
 
@@ -209,19 +209,14 @@ impl OptIn {
         at: OffsetDateTime,
         wording: impl Into<String>,
     ) -> Result<Self, OptInError> {
-        let recipient = recipient.recipient_key();
-        check_waid(recipient)?;
+        let recipient = checked_key(recipient)?;
         let wording = wording.into();
         if wording.trim().is_empty() {
             return Err(OptInError::EmptyWording);
         }
-        let chars = wording.chars().count();
-        if chars > MAX_WORDING_CHARS {
-            return Err(OptInError::WordingTooLong {
-                chars,
-                max: MAX_WORDING_CHARS,
-            });
-        }
+        check_max_chars(&wording, MAX_WORDING_CHARS, |chars, max| {
+            OptInError::WordingTooLong { chars, max }
+        })?;
         if let OptInSource::Other(desc) = &source
             && desc.trim().is_empty()
         {
@@ -352,16 +347,11 @@ impl OptOut {
         at: OffsetDateTime,
         reason: impl Into<String>,
     ) -> Result<Self, OptInError> {
-        let recipient = recipient.recipient_key();
-        check_waid(recipient)?;
+        let recipient = checked_key(recipient)?;
         let reason = reason.into();
-        let chars = reason.chars().count();
-        if chars > MAX_REASON_CHARS {
-            return Err(OptInError::ReasonTooLong {
-                chars,
-                max: MAX_REASON_CHARS,
-            });
-        }
+        check_max_chars(&reason, MAX_REASON_CHARS, |chars, max| {
+            OptInError::ReasonTooLong { chars, max }
+        })?;
         Ok(Self {
             recipient: recipient.to_owned(),
             at,
@@ -563,10 +553,9 @@ impl<S: OptInStore> OptInLedger<S> {
         &self,
         recipient: &W,
     ) -> Result<ConsentStatus, StoreError> {
-        let key = recipient.recipient_key();
-        if check_waid(key).is_err() {
+        let Ok(key) = checked_key(recipient) else {
             return Ok(ConsentStatus::Never);
-        }
+        };
         let events = self.store.events(key).await?;
         Ok(ConsentStatus::from_events(&events))
     }
@@ -626,10 +615,9 @@ impl<S: OptInStore> OptInLedger<S> {
         &self,
         recipient: &W,
     ) -> Result<usize, StoreError> {
-        let key = recipient.recipient_key();
-        if check_waid(key).is_err() {
+        let Ok(key) = checked_key(recipient) else {
             return Ok(0);
-        }
+        };
         self.store.erase(key).await
     }
 }

@@ -54,6 +54,7 @@ use time::OffsetDateTime;
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 use crate::conversation::store::{
     InMemoryWindowStore, InboundRecord, RecipientKey, StoreError, WindowStore, check_waid,
+    checked_key,
 };
 use crate::webhook::InboundMessage;
 
@@ -241,8 +242,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         waid: &W,
         at: OffsetDateTime,
     ) -> Result<WindowStatus, StoreError> {
-        let waid = waid.recipient_key();
-        check_waid(waid)?;
+        let waid = checked_key(waid)?;
         let at = truncate_to_micros(at);
         let now = self.clock.now();
         let latest = self
@@ -375,10 +375,9 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         waid: &W,
         now: OffsetDateTime,
     ) -> Result<WindowStatus, StoreError> {
-        let waid = waid.recipient_key();
-        if check_waid(waid).is_err() {
+        let Ok(waid) = checked_key(waid) else {
             return Ok(WindowStatus::Unknown);
-        }
+        };
         Ok(match self.store.last_inbound(waid, now).await? {
             Some(last) => WindowStatus::from_last_inbound(last, now),
             None => WindowStatus::Unknown,
@@ -403,10 +402,9 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn forget<W: RecipientKey + ?Sized>(&self, waid: &W) -> Result<bool, StoreError> {
-        let waid = waid.recipient_key();
-        if check_waid(waid).is_err() {
+        let Ok(waid) = checked_key(waid) else {
             return Ok(false);
-        }
+        };
         self.store.forget(waid).await
     }
 }

@@ -138,16 +138,38 @@ pub fn check_waid(waid: &str) -> Result<(), StoreError> {
             reason: "is empty".into(),
         });
     }
-    let chars = waid.chars().count();
-    if chars > MAX_RECIPIENT_KEY_CHARS {
-        return Err(StoreError::InvalidRecipient {
-            reason: format!("is {chars} characters long, but the max is {MAX_RECIPIENT_KEY_CHARS}"),
-        });
-    }
+    check_max_chars(waid, MAX_RECIPIENT_KEY_CHARS, |chars, max| {
+        StoreError::InvalidRecipient {
+            reason: format!("is {chars} characters long, but the max is {max}"),
+        }
+    })?;
     if waid.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(StoreError::InvalidRecipient {
             reason: "contains whitespace or control characters, which are not allowed".into(),
         });
+    }
+    Ok(())
+}
+
+/// The key `recipient` is stored under, once [`check_waid`] accepts it: every read and write
+/// of per-recipient state starts here.
+pub(crate) fn checked_key<W: RecipientKey + ?Sized>(recipient: &W) -> Result<&str, StoreError> {
+    let key = recipient.recipient_key();
+    check_waid(key)?;
+    Ok(key)
+}
+
+/// Checks that `value` has at most `max` characters; otherwise returns the error `too_long`
+/// makes from its count and `max`. The conversation records (recipient ids, consent wording,
+/// dedupe key parts) share this one rule.
+pub(crate) fn check_max_chars<E>(
+    value: &str,
+    max: usize,
+    too_long: impl FnOnce(usize, usize) -> E,
+) -> Result<(), E> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(too_long(chars, max));
     }
     Ok(())
 }
