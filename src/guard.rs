@@ -71,6 +71,7 @@ use crate::ids::TransactionId;
 use crate::recipient::Recipient;
 use crate::send::Content;
 use crate::session::SessionMessage;
+use crate::setters::value_setters;
 use crate::template::TemplateMessage;
 use crate::template::registry::{RegistryError, TemplateRegistry};
 use crate::webhook::{DeliveryCode, DeliveryStatus, WebhookEvent};
@@ -388,39 +389,29 @@ impl<W, C, O> GuardedClientBuilder<W, C, O> {
         }
     }
 
-    /// Whether template sends require an active opt-in in the ledger (default: yes once a
-    /// ledger is set; without a ledger nothing is enforced).
-    pub fn enforce_opt_in(mut self, enforce: bool) -> Self {
-        self.enforce_opt_in = enforce;
-        self
-    }
-
     /// Checks every template send against `registry` before sending.
     pub fn registry(mut self, registry: impl Into<Arc<TemplateRegistry>>) -> Self {
         self.registry = Some(registry.into());
         self
     }
 
-    /// Lets session messages go to recipients whose window is known to be closed (default:
-    /// refused with [`GuardError::WindowClosed`]). For callers who know better, e.g. from
-    /// another source of inbound messages.
-    pub fn allow_closed_window(mut self, allow: bool) -> Self {
-        self.allow_closed_window = allow;
-        self
-    }
+    value_setters! {
+        /// Whether template sends require an active opt-in in the ledger (default: yes once a
+        /// ledger is set; without a ledger nothing is enforced).
+        fn enforce_opt_in(enforce: bool) => enforce_opt_in;
 
-    /// Whether session messages may go to recipients with no known window (default: yes,
-    /// since the windows may have been fed only since the last restart).
-    pub fn allow_unknown_window(mut self, allow: bool) -> Self {
-        self.allow_unknown_window = allow;
-        self
-    }
+        /// Lets session messages go to recipients whose window is known to be closed
+        /// (default: refused with [`GuardError::WindowClosed`]). For callers who know better,
+        /// e.g. from another source of inbound messages.
+        fn allow_closed_window(allow: bool) => allow_closed_window;
 
-    /// How many session messages with a pending template fallback are remembered (default
-    /// [`DEFAULT_MAX_PENDING_FALLBACKS`]); beyond it the oldest are forgotten.
-    pub fn max_pending_fallbacks(mut self, max: usize) -> Self {
-        self.max_pending = max;
-        self
+        /// Whether session messages may go to recipients with no known window (default: yes,
+        /// since the windows may have been fed only since the last restart).
+        fn allow_unknown_window(allow: bool) => allow_unknown_window;
+
+        /// How many session messages with a pending template fallback are remembered
+        /// (default [`DEFAULT_MAX_PENDING_FALLBACKS`]); beyond it the oldest are forgotten.
+        fn max_pending_fallbacks(max: usize) => max_pending;
     }
 
     /// Finishes the client (nothing here can fail: the client and the windows were checked

@@ -287,11 +287,11 @@ impl ClientBuilder {
     crate::setters::value_setters! {
         /// The timeout for establishing a connection (default 10 s). Not applied to a client given
         /// with [`ClientBuilder::http_client`].
-        fn connect_timeout(Duration) => connect_timeout;
+        fn connect_timeout(timeout: Duration) => connect_timeout;
 
         /// The timeout for each request (default 30 s). A request that times out after being sent
         /// ends in [`Error::OutcomeUnknown`] and is not resent (the default [`RetryPolicy`]).
-        fn request_timeout(Duration) => request_timeout;
+        fn request_timeout(timeout: Duration) => request_timeout;
     }
 
     /// The `User-Agent` header (default `webex-connect-whatsapp/<version>`).
@@ -324,11 +324,11 @@ impl ClientBuilder {
         ///     .build()?;
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        fn http_client(reqwest::Client) => http as Some;
+        fn http_client(client: reqwest::Client) => http as Some;
 
         /// When failures are resent (default [`RetryPolicy::default`]: only with proof that the
         /// message was not processed; [`RetryPolicy::at_least_once`] also resends ambiguous ones).
-        fn retry_policy(RetryPolicy) => retry;
+        fn retry_policy(policy: RetryPolicy) => retry;
     }
 
     /// Limits sends to `messages_per_second` (set it to the tenant's TPS); a request to N

@@ -121,13 +121,13 @@ impl RetryPolicy {
 
     crate::setters::value_setters! {
         /// The delay before the first retry; later ones double.
-        fn base_delay(Duration) => base_delay;
+        fn base_delay(delay: Duration) => base_delay;
 
         /// The longest computed delay (a server's `Retry-After` may be longer).
-        fn max_delay(Duration) => max_delay;
+        fn max_delay(delay: Duration) => max_delay;
 
         /// The total time budget from the first attempt; no retry starts after it.
-        fn deadline(Duration) => deadline;
+        fn deadline(deadline: Duration) => deadline;
     }
 
     /// Calls `hook` before each retry (for logs and metrics).

@@ -9,6 +9,43 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
+/// What every bounded in-memory store and tracker says of itself: `capacity`, `len` and
+/// `is_empty`, read from the [`BoundedMap`] that `$map` reaches through `$this`, and a
+/// `Debug` that shows only those counts. Never the keys: they are phone numbers and user ids,
+/// which are personal data.
+macro_rules! bounded_counts {
+    ($name:ident $(<$g:ident>)?, $what:literal, |$this:ident| $map:expr) => {
+        impl$(<$g>)? $name$(<$g>)? {
+            #[doc = concat!("The most ", $what, " kept at once.")]
+            pub fn capacity(&self) -> usize {
+                let $this = self;
+                $map.capacity()
+            }
+
+            #[doc = concat!("How many ", $what, " are kept now.")]
+            pub fn len(&self) -> usize {
+                let $this = self;
+                $map.len()
+            }
+
+            #[doc = concat!("True when no ", $what, " are kept.")]
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+
+        impl$(<$g>)? ::std::fmt::Debug for $name$(<$g>)? {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("capacity", &self.capacity())
+                    .field("len", &self.len())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use bounded_counts;
+
 /// A map of at most `capacity` entries, each with a position `(O, sequence)` in an ordered
 /// index: `O` is what the caller orders by (an expiry time, or `()` for insertion order), and
 /// the sequence number breaks ties by insertion.

@@ -7,12 +7,7 @@
 //!
 //! ```
 //! use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
-//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     let mut f = std::pin::pin!(f);
-//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-//! # }
-//! # block_on(async {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let dedupe = Deduplicator::default();
 //! let key = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "447400123456", "7500")?;
 //! assert!(dedupe.first_seen(&key).await?);
@@ -39,7 +34,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::conversation::store::{InMemorySeenStore, SeenStore, StoreError};
+use crate::conversation::store::{InMemorySeenStore, SeenStore, StoreError, check_max_chars};
 use crate::ids::TransactionId;
 use crate::webhook::{DeliveryReceipt, WebhookEvent};
 
@@ -284,14 +279,9 @@ fn check_part<'a>(part: &'static str, value: &'a str) -> Result<&'a str, DedupeK
     if value.is_empty() {
         return Err(DedupeKeyError::Empty { part });
     }
-    let chars = value.chars().count();
-    if chars > MAX_KEY_PART_CHARS {
-        return Err(DedupeKeyError::TooLong {
-            part,
-            chars,
-            max: MAX_KEY_PART_CHARS,
-        });
-    }
+    check_max_chars(value, MAX_KEY_PART_CHARS, |chars, max| {
+        DedupeKeyError::TooLong { part, chars, max }
+    })?;
     Ok(value)
 }
 
@@ -314,12 +304,7 @@ pub struct DedupeStats {
 /// use std::time::Duration;
 /// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
 /// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let dedupe = Deduplicator::new(InMemorySeenStore::new(10_000))
 ///     .with_ttl(Duration::from_secs(600));
 /// let key = DedupeKey::inbound("1615219932466")?;
@@ -399,12 +384,7 @@ impl<S: SeenStore> Deduplicator<S> {
     ///
     /// ```
     /// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let dedupe = Deduplicator::default();
     /// let key = DedupeKey::inbound("a1b2")?;
     /// assert!(dedupe.first_seen(&key).await?);

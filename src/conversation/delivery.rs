@@ -42,7 +42,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::conversation::bounded::BoundedMap;
+use crate::conversation::bounded::{BoundedMap, bounded_counts};
 use crate::ids::TransactionId;
 use crate::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
 
@@ -229,15 +229,11 @@ impl Default for DeliveryTracker {
     }
 }
 
-impl fmt::Debug for DeliveryTracker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Destinations are phone numbers: only counts are shown.
-        f.debug_struct("DeliveryTracker")
-            .field("capacity", &self.capacity())
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
+bounded_counts!(
+    DeliveryTracker,
+    "(transid, destination) entries",
+    |tracker| tracker.inner().states
+);
 
 impl DeliveryTracker {
     /// A tracker remembering up to `capacity` (transid, destination) entries (at least one).
@@ -401,21 +397,6 @@ impl DeliveryTracker {
         all.into_iter()
             .map(|(_, s)| s)
             .min_by_key(DeliveryState::rank)
-    }
-
-    /// How many (transid, destination) entries are remembered.
-    pub fn len(&self) -> usize {
-        self.inner().states.len()
-    }
-
-    /// Whether nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The most (transid, destination) entries remembered at once.
-    pub fn capacity(&self) -> usize {
-        self.inner().states.capacity()
     }
 }
 

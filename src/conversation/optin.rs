@@ -11,12 +11,7 @@
 //! ```
 //! use time::macros::datetime;
 //! use webex_connect_whatsapp::conversation::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut};
-//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     let mut f = std::pin::pin!(f);
-//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-//! # }
-//! # block_on(async {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let ledger = OptInLedger::default();
 //! assert!(matches!(ledger.status("447400123456").await?, ConsentStatus::Never));
 //!
@@ -49,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::conversation::store::{
-    InMemoryOptInStore, OptInStore, RecipientKey, StoreError, check_waid,
+    InMemoryOptInStore, OptInStore, RecipientKey, StoreError, check_max_chars, checked_key,
 };
 use crate::warning::Warning;
 
@@ -214,19 +209,14 @@ impl OptIn {
         at: OffsetDateTime,
         wording: impl Into<String>,
     ) -> Result<Self, OptInError> {
-        let recipient = recipient.recipient_key();
-        check_waid(recipient)?;
+        let recipient = checked_key(recipient)?;
         let wording = wording.into();
         if wording.trim().is_empty() {
             return Err(OptInError::EmptyWording);
         }
-        let chars = wording.chars().count();
-        if chars > MAX_WORDING_CHARS {
-            return Err(OptInError::WordingTooLong {
-                chars,
-                max: MAX_WORDING_CHARS,
-            });
-        }
+        check_max_chars(&wording, MAX_WORDING_CHARS, |chars, max| {
+            OptInError::WordingTooLong { chars, max }
+        })?;
         if let OptInSource::Other(desc) = &source
             && desc.trim().is_empty()
         {
@@ -357,16 +347,11 @@ impl OptOut {
         at: OffsetDateTime,
         reason: impl Into<String>,
     ) -> Result<Self, OptInError> {
-        let recipient = recipient.recipient_key();
-        check_waid(recipient)?;
+        let recipient = checked_key(recipient)?;
         let reason = reason.into();
-        let chars = reason.chars().count();
-        if chars > MAX_REASON_CHARS {
-            return Err(OptInError::ReasonTooLong {
-                chars,
-                max: MAX_REASON_CHARS,
-            });
-        }
+        check_max_chars(&reason, MAX_REASON_CHARS, |chars, max| {
+            OptInError::ReasonTooLong { chars, max }
+        })?;
         Ok(Self {
             recipient: recipient.to_owned(),
             at,
@@ -568,10 +553,9 @@ impl<S: OptInStore> OptInLedger<S> {
         &self,
         recipient: &W,
     ) -> Result<ConsentStatus, StoreError> {
-        let key = recipient.recipient_key();
-        if check_waid(key).is_err() {
+        let Ok(key) = checked_key(recipient) else {
             return Ok(ConsentStatus::Never);
-        }
+        };
         let events = self.store.events(key).await?;
         Ok(ConsentStatus::from_events(&events))
     }
@@ -596,12 +580,7 @@ impl<S: OptInStore> OptInLedger<S> {
     /// ```
     /// use time::macros::datetime;
     /// use webex_connect_whatsapp::conversation::optin::{parse_json_lines, OptInLedger, OptOut};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let ledger = OptInLedger::default();
     /// ledger.record_opt_out(OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?).await?;
     /// let lines = ledger.export_json_lines().await?;
@@ -636,10 +615,9 @@ impl<S: OptInStore> OptInLedger<S> {
         &self,
         recipient: &W,
     ) -> Result<usize, StoreError> {
-        let key = recipient.recipient_key();
-        if check_waid(key).is_err() {
+        let Ok(key) = checked_key(recipient) else {
             return Ok(0);
-        }
+        };
         self.store.erase(key).await
     }
 }

@@ -53,7 +53,8 @@ use time::OffsetDateTime;
 
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 use crate::conversation::store::{
-    InMemoryWindowStore, RecipientKey, StoreError, WindowStore, check_waid,
+    InMemoryWindowStore, InboundRecord, RecipientKey, StoreError, WindowStore, check_waid,
+    checked_key,
 };
 use crate::webhook::InboundMessage;
 
@@ -139,12 +140,7 @@ impl WindowStatus {
 /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
 /// use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 ///
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let clock = ManualClock::new(datetime!(2026-01-01 09:00 UTC));
 /// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(1000), clock.clone());
 /// assert_eq!(windows.status("9199xxxxxxxx").await?, WindowStatus::Unknown);
@@ -232,12 +228,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// let now = time::OffsetDateTime::now_utc();
     /// let status = windows.record_inbound("9199xxxxxxxx", now).await?;
@@ -251,12 +242,13 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         waid: &W,
         at: OffsetDateTime,
     ) -> Result<WindowStatus, StoreError> {
-        let waid = waid.recipient_key();
-        check_waid(waid)?;
+        let waid = checked_key(waid)?;
         let at = truncate_to_micros(at);
         let now = self.clock.now();
-        let keep_until = self.keep_until(at);
-        let latest = self.store.record_inbound(waid, at, keep_until, now).await?;
+        let latest = self
+            .store
+            .record_inbound(self.inbound(waid, at, now))
+            .await?;
         Ok(WindowStatus::from_last_inbound(latest, now))
     }
 
@@ -277,12 +269,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
     /// use webex_connect_whatsapp::webhook::InboundMessage;
     /// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// let message = InboundMessage::from_slice(
     ///     br#"{"event":"MO","waid":"447400123456","userId":"US.13491208655302741918","message":"hi"}"#,
@@ -303,13 +290,12 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ) -> Result<WindowStatus, StoreError> {
         let at = truncate_to_micros(message.timestamp().unwrap_or_else(|| self.clock.now()));
         let now = self.clock.now();
-        let keep_until = self.keep_until(at);
         let mut latest: Option<OffsetDateTime> = None;
         for id in message.sender_ids() {
             if check_waid(id).is_err() {
                 continue;
             }
-            let stored = self.store.record_inbound(id, at, keep_until, now).await?;
+            let stored = self.store.record_inbound(self.inbound(id, at, now)).await?;
             latest = latest.max(Some(stored));
         }
         Ok(latest.map_or(WindowStatus::Unknown, |last| {
@@ -325,12 +311,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// assert!(windows.record_inbound_now("9199xxxxxxxx").await?.is_open());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -354,12 +335,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// assert_eq!(windows.status("9199xxxxxxxx").await?, WindowStatus::Unknown);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -384,12 +360,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
     /// use time::{Duration, OffsetDateTime};
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// let t = OffsetDateTime::now_utc();
     /// windows.record_inbound("9199xxxxxxxx", t).await?;
@@ -404,10 +375,9 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         waid: &W,
         now: OffsetDateTime,
     ) -> Result<WindowStatus, StoreError> {
-        let waid = waid.recipient_key();
-        if check_waid(waid).is_err() {
+        let Ok(waid) = checked_key(waid) else {
             return Ok(WindowStatus::Unknown);
-        }
+        };
         Ok(match self.store.last_inbound(waid, now).await? {
             Some(last) => WindowStatus::from_last_inbound(last, now),
             None => WindowStatus::Unknown,
@@ -423,12 +393,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     ///
     /// ```
     /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let windows = SessionWindows::default();
     /// windows.record_inbound_now("9199xxxxxxxx").await?;
     /// assert!(windows.forget("9199xxxxxxxx").await?);
@@ -437,10 +402,9 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn forget<W: RecipientKey + ?Sized>(&self, waid: &W) -> Result<bool, StoreError> {
-        let waid = waid.recipient_key();
-        if check_waid(waid).is_err() {
+        let Ok(waid) = checked_key(waid) else {
             return Ok(false);
-        }
+        };
         self.store.forget(waid).await
     }
 }
@@ -450,6 +414,21 @@ impl<S, C> SessionWindows<S, C> {
     /// retention.
     fn keep_until(&self, at: OffsetDateTime) -> OffsetDateTime {
         saturating_add(saturating_add(at, SESSION_WINDOW), self.retention)
+    }
+
+    /// What the store is given for an inbound message from `waid` at `at`, recorded at `now`.
+    fn inbound<'a>(
+        &self,
+        waid: &'a str,
+        at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> InboundRecord<'a> {
+        InboundRecord {
+            waid,
+            at,
+            keep_until: self.keep_until(at),
+            now,
+        }
     }
 }
 

@@ -90,6 +90,7 @@ use tracing::Instrument as _;
 
 use super::{ReceiveError, Received, Receiver};
 use crate::conversation::store::{InMemorySeenStore, SeenStore};
+use crate::setters::value_setters;
 use crate::webhook::WebhookEvent;
 
 /// How long a handler may take unless set with [`RouterConfig::handler_timeout`]: 8 s,
@@ -144,11 +145,10 @@ impl RouterConfig {
         self
     }
 
-    /// How many more events may wait for a free slot (0: none waits; a new event that finds
-    /// every slot taken is answered 503 at once).
-    pub fn max_queued(mut self, n: usize) -> Self {
-        self.max_queued = n;
-        self
+    value_setters! {
+        /// How many more events may wait for a free slot (0: none waits; a new event that
+        /// finds every slot taken is answered 503 at once).
+        fn max_queued(n: usize) => max_queued;
     }
 
     /// How long a handler may take, waiting for a slot included (capped at 9 s, under Webex

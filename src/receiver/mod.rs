@@ -37,12 +37,7 @@
 //! ```
 //! use webex_connect_whatsapp::receiver::{Received, Receiver};
 //! use webex_connect_whatsapp::webhook::{signature, DeliveryReceipt, DeliveryStatus, SignatureAlgorithm, WebhookSecret};
-//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     let mut f = std::pin::pin!(f);
-//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-//! # }
-//! # block_on(async {
+//! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let secret = WebhookSecret::new("hub-secret")?;
 //! let receiver = Receiver::builder().secret(secret.clone()).build();
 //!
@@ -85,6 +80,7 @@ use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
 use crate::conversation::dedupe::{DedupeKey, DedupeStats, Deduplicator};
 use crate::conversation::store::StoreError;
 use crate::conversation::store::{InMemorySeenStore, SeenStore};
+use crate::setters::value_setters;
 use crate::webhook::signature::VerifyOptions;
 use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
 
@@ -96,16 +92,15 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 ///
 /// ```
 /// use webex_connect_whatsapp::receiver::{ReceiveError, Receiver};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let receiver = Receiver::builder().allow_unsigned().build();
 /// let none: [(&str, &str); 0] = [];
-/// let err = block_on(receiver.receive(none, b"not json")).unwrap_err();
+/// let err = receiver.receive(none, b"not json").await.unwrap_err();
 /// assert!(matches!(err, ReceiveError::Invalid(_)));
 /// assert_eq!(err.status(), 400);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -160,17 +155,15 @@ impl ReceiveError {
 ///
 /// ```
 /// use webex_connect_whatsapp::receiver::{Received, Receiver};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let receiver = Receiver::builder().allow_unsigned().build();
 /// let none: [(&str, &str); 0] = [];
 /// let body = br#"{"event":"MO","waid":"919900012345","message":"hi","tid":"x_0"}"#;
-/// let first = block_on(receiver.receive(none, body))?;
+/// let first = receiver.receive(none, body).await?;
 /// assert!(first.is_new());
-/// assert!(!block_on(receiver.receive(none, body))?.is_new());
+/// assert!(!receiver.receive(none, body).await?.is_new());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -457,12 +450,7 @@ impl<S: SeenStore> Receiver<S> {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
-    /// # block_on(async {
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let receiver = Receiver::builder().allow_unsigned().build();
     /// let none: [(&str, &str); 0] = [];
     /// let body = br#"{"event":"MO","waid":"919900012345","message":"hi","tid":"x_0"}"#;
@@ -528,16 +516,14 @@ impl<S> Receiver<S> {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
-    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     let mut f = std::pin::pin!(f);
-    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-    /// # }
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let receiver = Receiver::builder().allow_unsigned().build();
     /// let none: [(&str, &str); 0] = [];
-    /// let got = block_on(receiver.receive(none, br#"{"event":"reaction","emoji":"+1"}"#))?;
+    /// let got = receiver.receive(none, br#"{"event":"reaction","emoji":"+1"}"#).await?;
     /// assert!(got.is_new());
     /// assert_eq!(receiver.unknown_event_kinds(), vec![("reaction".to_owned(), 1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unknown_event_kinds(&self) -> Vec<(String, u64)> {
@@ -689,10 +675,9 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
         self
     }
 
-    /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
-    pub fn max_body_bytes(mut self, max: usize) -> Self {
-        self.max_body_bytes = max;
-        self
+    value_setters! {
+        /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
+        fn max_body_bytes(max: usize) => max_body_bytes;
     }
 
     /// Where seen keys are kept (default: [`InMemorySeenStore::default`]); use a shared
@@ -709,18 +694,14 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
         }
     }
 
-    /// How long an event is remembered for duplicate suppression (default
-    /// [`DEFAULT_DEDUPE_TTL`](crate::conversation::dedupe::DEFAULT_DEDUPE_TTL)).
-    pub fn dedupe_ttl(mut self, ttl: Duration) -> Self {
-        self.dedupe_ttl = Some(ttl);
-        self
-    }
+    value_setters! {
+        /// How long an event is remembered for duplicate suppression (default
+        /// [`DEFAULT_DEDUPE_TTL`](crate::conversation::dedupe::DEFAULT_DEDUPE_TTL)).
+        fn dedupe_ttl(ttl: Duration) => dedupe_ttl as Some;
 
-    /// How many (transid, destination) delivery states the [`DeliveryTracker`] remembers
-    /// (default [`DEFAULT_TRACKED_MESSAGES`]).
-    pub fn tracked_messages(mut self, capacity: usize) -> Self {
-        self.tracked_messages = capacity;
-        self
+        /// How many (transid, destination) delivery states the [`DeliveryTracker`] remembers
+        /// (default [`DEFAULT_TRACKED_MESSAGES`]).
+        fn tracked_messages(capacity: usize) => tracked_messages;
     }
 
     /// Builds the receiver. Available once [`secret`](Self::secret) or

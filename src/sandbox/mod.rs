@@ -923,16 +923,16 @@ pub struct SandboxBuilder {
 impl SandboxBuilder {
     crate::setters::value_setters! {
         /// The app id requests must carry.
-        fn app_id(AppId) => app_id as Some;
+        fn app_id(app_id: AppId) => app_id as Some;
 
         /// The clock; keep a clone to move it.
-        fn clock(SandboxClock) => clock as Some;
+        fn clock(clock: SandboxClock) => clock as Some;
 
         /// The service-level receipt URL, for requests without `notifyurl`.
-        fn delivery_url(Url) => delivery_url as Some;
+        fn delivery_url(url: Url) => delivery_url as Some;
 
         /// The URL that receives inbound (MO) messages.
-        fn inbound_url(Url) => inbound_url as Some;
+        fn inbound_url(url: Url) => inbound_url as Some;
     }
 
     crate::ids::string_setters! {
@@ -970,27 +970,27 @@ impl SandboxBuilder {
 
     crate::setters::value_setters! {
         /// How many times a failed webhook is posted again (Webex Connect: 3).
-        fn webhook_retries(u32) => webhook_retries as Some;
+        fn webhook_retries(retries: u32) => webhook_retries as Some;
 
         /// The sandbox-time wait before each webhook retry (Webex Connect: 60 s). With a manual
         /// clock a retry waits until the clock is advanced past it.
-        fn webhook_retry_delay(Duration) => webhook_retry_delay as Some;
+        fn webhook_retry_delay(delay: Duration) => webhook_retry_delay as Some;
 
         /// How long after a customer's message session messages are allowed (24 h).
-        fn session_window(Duration) => window as Some;
+        fn session_window(window: Duration) => window as Some;
 
         /// How an accepted request's `response` array is laid out (see [`ResponseShape`]).
-        fn response_shape(ResponseShape) => response_shape;
+        fn response_shape(shape: ResponseShape) => response_shape;
 
         /// The tenant's TPS, counted in destinations: a call with more destinations than this is
         /// refused with `7009`, and destinations above this many per (sandbox) second with `7020`.
-        fn tps_limit(u32) => tps_limit as Some;
+        fn tps_limit(limit: u32) => tps_limit as Some;
 
         /// Injects random faults (see [`Fault`]).
-        fn random_faults(RandomFaults) => random_faults as Some;
+        fn random_faults(faults: RandomFaults) => random_faults as Some;
 
         /// Seeds the generator of transids, keys and tids, for repeatable runs.
-        fn seed(u64) => seed as Some;
+        fn seed(seed: u64) => seed as Some;
     }
 
     /// Registers a template (see [`Sandbox::register_template`]).

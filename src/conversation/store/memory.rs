@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{OptInStore, SeenStore, StoreError, WindowStore, check_waid, ttl_millis};
-use crate::conversation::bounded::BoundedMap;
+use super::{
+    InboundRecord, OptInStore, SeenStore, StoreError, WindowStore, check_waid, ttl_millis,
+};
+use crate::conversation::bounded::{BoundedMap, bounded_counts};
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 use crate::conversation::optin::ConsentEvent;
 
@@ -51,22 +53,6 @@ impl InMemoryWindowStore {
         }
     }
 
-    /// The most recipients kept at once.
-    pub fn capacity(&self) -> usize {
-        self.read().capacity()
-    }
-
-    /// How many recipients are stored (including entries past `keep_until` that were not
-    /// displaced yet).
-    pub fn len(&self) -> usize {
-        self.read().len()
-    }
-
-    /// True when nothing is stored.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn read(&self) -> RwLockReadGuard<'_, BoundedMap<Arc<str>, Slot, OffsetDateTime>> {
         // A panic elsewhere cannot leave the maps half-updated in a way that matters here
         // (at worst one index entry is stale), so a poisoned lock is still usable.
@@ -77,13 +63,8 @@ impl InMemoryWindowStore {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn record_sync(
-        &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<OffsetDateTime, StoreError> {
+    fn record_sync(&self, inbound: InboundRecord<'_>) -> Result<OffsetDateTime, StoreError> {
+        let InboundRecord { waid, at, now, .. } = inbound;
         check_waid(waid)?;
         let mut slots = self.write();
         if let Some(slot) = slots.get(waid)
@@ -93,6 +74,7 @@ impl InMemoryWindowStore {
             return Ok(slot.at);
         }
         // Already past its retention: storing it would only hold personal data longer.
+        let keep_until = inbound.keep_until;
         if keep_until > now {
             slots.insert(Arc::from(waid), Slot { at, keep_until }, keep_until);
         }
@@ -118,25 +100,15 @@ impl Default for InMemoryWindowStore {
     }
 }
 
-impl fmt::Debug for InMemoryWindowStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never list the recipients: they are personal data (phone numbers, user ids).
-        f.debug_struct("InMemoryWindowStore")
-            .field("capacity", &self.capacity())
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
+// Entries past `keep_until` count until a new recipient displaces them.
+bounded_counts!(InMemoryWindowStore, "recipients", |store| store.read());
 
 impl WindowStore for InMemoryWindowStore {
     fn record_inbound(
         &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
+        inbound: InboundRecord<'_>,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        std::future::ready(self.record_sync(waid, at, keep_until, now))
+        std::future::ready(self.record_sync(inbound))
     }
 
     fn last_inbound(
@@ -254,27 +226,6 @@ impl<C: Clock> InMemorySeenStore<C> {
         }
     }
 
-    /// The most keys kept at once.
-    pub fn capacity(&self) -> usize {
-        self.lock().capacity()
-    }
-
-    /// How many keys are remembered (including expired ones not yet dropped).
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// True when no key is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, OffsetDateTime>> {
-        // The maps stay consistent enough after a panic elsewhere (a stale order entry at
-        // worst), so a poisoned lock is still usable.
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn first_seen_sync(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
         let millis = ttl_millis(ttl)?;
         let now = self.clock.now();
@@ -290,20 +241,16 @@ impl<C: Clock> InMemorySeenStore<C> {
     }
 }
 
-impl<C> fmt::Debug for InMemorySeenStore<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemorySeenStore")
-            .field(
-                "capacity",
-                &self
-                    .keys
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .capacity(),
-            )
-            .finish_non_exhaustive()
+impl<C> InMemorySeenStore<C> {
+    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, OffsetDateTime>> {
+        // The maps stay consistent enough after a panic elsewhere (a stale order entry at
+        // worst), so a poisoned lock is still usable.
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+// Expired keys count until they are looked up again or displaced.
+bounded_counts!(InMemorySeenStore<C>, "keys", |store| store.lock());
 
 impl<C: Clock> SeenStore for InMemorySeenStore<C> {
     fn first_seen(

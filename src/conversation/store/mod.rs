@@ -14,6 +14,7 @@ mod memory;
 pub mod redis;
 
 use std::error::Error as StdError;
+use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,16 +138,38 @@ pub fn check_waid(waid: &str) -> Result<(), StoreError> {
             reason: "is empty".into(),
         });
     }
-    let chars = waid.chars().count();
-    if chars > MAX_RECIPIENT_KEY_CHARS {
-        return Err(StoreError::InvalidRecipient {
-            reason: format!("is {chars} characters long, but the max is {MAX_RECIPIENT_KEY_CHARS}"),
-        });
-    }
+    check_max_chars(waid, MAX_RECIPIENT_KEY_CHARS, |chars, max| {
+        StoreError::InvalidRecipient {
+            reason: format!("is {chars} characters long, but the max is {max}"),
+        }
+    })?;
     if waid.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(StoreError::InvalidRecipient {
             reason: "contains whitespace or control characters, which are not allowed".into(),
         });
+    }
+    Ok(())
+}
+
+/// The key `recipient` is stored under, once [`check_waid`] accepts it: every read and write
+/// of per-recipient state starts here.
+pub(crate) fn checked_key<W: RecipientKey + ?Sized>(recipient: &W) -> Result<&str, StoreError> {
+    let key = recipient.recipient_key();
+    check_waid(key)?;
+    Ok(key)
+}
+
+/// Checks that `value` has at most `max` characters; otherwise returns the error `too_long`
+/// makes from its count and `max`. The conversation records (recipient ids, consent wording,
+/// dedupe key parts) share this one rule.
+pub(crate) fn check_max_chars<E>(
+    value: &str,
+    max: usize,
+    too_long: impl FnOnce(usize, usize) -> E,
+) -> Result<(), E> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(too_long(chars, max));
     }
     Ok(())
 }
@@ -218,6 +241,33 @@ impl<T: RecipientKey + ?Sized> RecipientKey for &T {
     }
 }
 
+/// One inbound message for [`WindowStore::record_inbound`]: whose it is, when it came, and
+/// how long the store may keep it. One value instead of four arguments, so every store and
+/// every wrapper passes it on whole.
+#[derive(Clone, Copy)]
+pub struct InboundRecord<'a> {
+    /// The recipient id (a phone number's digits, a normalized WAID or a BSUID), already
+    /// checked with [`check_waid`].
+    pub waid: &'a str,
+    /// When the message came.
+    pub at: OffsetDateTime,
+    /// When the entry may be dropped.
+    pub keep_until: OffsetDateTime,
+    /// The caller's clock: stores use it for expiry instead of their own.
+    pub now: OffsetDateTime,
+}
+
+impl fmt::Debug for InboundRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The recipient id is personal data: never shown.
+        f.debug_struct("InboundRecord")
+            .field("at", &self.at)
+            .field("keep_until", &self.keep_until)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where [`SessionWindows`](crate::conversation::window::SessionWindows) keeps each recipient's last inbound time.
 ///
 /// Implement it to back the windows with your own database. Implementations must keep the
@@ -226,39 +276,31 @@ impl<T: RecipientKey + ?Sized> RecipientKey for &T {
 ///
 /// ```
 /// use time::{Duration, macros::datetime};
-/// use webex_connect_whatsapp::conversation::store::{InMemoryWindowStore, WindowStore};
+/// use webex_connect_whatsapp::conversation::store::{
+///     InboundRecord, InMemoryWindowStore, WindowStore,
+/// };
 ///
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = InMemoryWindowStore::new(10);
 /// let t = datetime!(2026-01-01 09:00 UTC);
 /// let keep = t + Duration::hours(48);
-/// store.record_inbound("9199xxxxxxxx", t, keep, t).await?;
+/// let inbound = InboundRecord { waid: "9199xxxxxxxx", at: t, keep_until: keep, now: t };
+/// store.record_inbound(inbound).await?;
 /// assert_eq!(store.last_inbound("9199xxxxxxxx", t).await?, Some(t));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait WindowStore: Send + Sync {
-    /// Records an inbound message from the recipient id `waid` (a phone number's digits, a
-    /// normalized WAID or a BSUID, already checked with [`check_waid`]) at `at`, unless a
-    /// later one is already stored,
-    /// and returns the time now stored. The entry may be dropped once `keep_until` has
-    /// passed; `now` is the caller's clock (stores use it for expiry instead of their own).
+    /// Records an inbound message (see [`InboundRecord`] for its fields) unless a later one
+    /// from the same recipient is already stored, and returns the time now stored.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails.
     fn record_inbound(
         &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
+        inbound: InboundRecord<'_>,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send;
 
     /// The time of the last inbound message from `waid`, if one is stored and its
@@ -285,12 +327,9 @@ pub trait WindowStore: Send + Sync {
 impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
     fn record_inbound(
         &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
+        inbound: InboundRecord<'_>,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        (**self).record_inbound(waid, at, keep_until, now)
+        (**self).record_inbound(inbound)
     }
 
     fn last_inbound(
@@ -316,12 +355,7 @@ impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
 /// use time::macros::datetime;
 /// use webex_connect_whatsapp::conversation::optin::{ConsentEvent, OptOut};
 /// use webex_connect_whatsapp::conversation::store::{InMemoryOptInStore, OptInStore};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = InMemoryOptInStore::default();
 /// let out = OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?;
 /// store.append(ConsentEvent::OptOut(out)).await?;
@@ -391,12 +425,7 @@ impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
 /// ```
 /// use std::time::Duration;
 /// use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     let mut f = std::pin::pin!(f);
-/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
-/// # }
-/// # block_on(async {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = InMemorySeenStore::new(1000);
 /// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
 /// assert!(!store.first_seen("i:1", Duration::from_secs(60)).await?);

@@ -42,7 +42,8 @@
 //! counts as new. The token keeps a racing instance's mark intact. If the server cannot be
 //! reached for that delete either, the mark stays until its TTL.
 //!
-//! The store works on any [`ConnectionLike`] connection that can be cloned: the
+//! The store works on any [`RedisConnection`] (a [`ConnectionLike`] connection that can be
+//! cloned and shared between tasks): the
 //! [`MultiplexedConnection`] that [`RedisStore::connect`] opens, or a `ConnectionManager`
 //! (enable redis's `connection-manager` feature in your own `Cargo.toml`) for automatic
 //! reconnection, passed to [`RedisStore::with_connection`].
@@ -52,10 +53,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use redis::FromRedisValue;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use time::OffsetDateTime;
 
 use crate::conversation::optin::ConsentEvent;
+use crate::conversation::store::InboundRecord;
 use crate::conversation::store::OptInStore;
 use crate::conversation::store::SeenStore;
 use crate::conversation::store::WindowStore;
@@ -101,6 +104,13 @@ redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
 return ARGV[3]
 ";
 
+/// A connection [`RedisStore`] can run on: any [`ConnectionLike`] connection that can be
+/// cloned and sent between tasks, such as [`MultiplexedConnection`] or a `ConnectionManager`.
+/// Implemented for every such type; it only names the bounds once.
+pub trait RedisConnection: ConnectionLike + Clone + Send + Sync + 'static {}
+
+impl<C: ConnectionLike + Clone + Send + Sync + 'static> RedisConnection for C {}
+
 /// Session windows, opt-in ledger and seen-keys in one Redis database.
 ///
 /// Clones share the connection. See the [module docs](self) for the keys it writes.
@@ -136,10 +146,7 @@ impl RedisStore<MultiplexedConnection> {
     }
 }
 
-impl<C> RedisStore<C>
-where
-    C: ConnectionLike + Clone + Send + Sync + 'static,
-{
+impl<C: RedisConnection> RedisStore<C> {
     /// A store on a connection you opened (a `MultiplexedConnection` or a
     /// `ConnectionManager`).
     ///
@@ -182,6 +189,26 @@ where
     fn recipient_key(&self, kind: &str, waid: &str) -> Result<(String, C), StoreError> {
         check_waid(waid)?;
         Ok((self.key(kind, waid), self.conn.clone()))
+    }
+
+    /// Sends `command` with the key of a recipient's `kind` of state, then `args`, and reads
+    /// the reply. A refused recipient id fails before anything is sent.
+    fn query_recipient<T: FromRedisValue + Send>(
+        &self,
+        kind: &str,
+        waid: &str,
+        command: &str,
+        args: &[i64],
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + use<T, C> {
+        let prepared = self.recipient_key(kind, waid).map(|(key, conn)| {
+            let mut cmd = redis::cmd(command);
+            cmd.arg(key).arg(args);
+            (cmd, conn)
+        });
+        async move {
+            let (cmd, mut conn) = prepared?;
+            cmd.query_async(&mut conn).await.map_err(backend)
+        }
     }
 
     fn optin_index(&self) -> String {
@@ -237,18 +264,13 @@ fn parse_window(value: &str) -> Result<(OffsetDateTime, OffsetDateTime), StoreEr
     }
 }
 
-impl<C> WindowStore for RedisStore<C>
-where
-    C: ConnectionLike + Clone + Send + Sync + 'static,
-{
+impl<C: RedisConnection> WindowStore for RedisStore<C> {
     fn record_inbound(
         &self,
-        waid: &str,
-        at: OffsetDateTime,
-        keep_until: OffsetDateTime,
-        now: OffsetDateTime,
+        inbound: InboundRecord<'_>,
     ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        let prepared = self.recipient_key("window", waid);
+        let prepared = self.recipient_key("window", inbound.waid);
+        let (at, keep_until, now) = (inbound.at, inbound.keep_until, inbound.now);
         async move {
             let (key, mut conn) = prepared?;
             let ttl_ms = (keep_until - now).whole_milliseconds();
@@ -287,35 +309,19 @@ where
         waid: &str,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
-        let prepared = self.recipient_key("window", waid);
+        let value = self.query_recipient::<Option<String>>("window", waid, "GET", &[]);
         async move {
-            let (key, mut conn) = prepared?;
-            let value: Option<String> = redis::cmd("GET")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            match value {
-                Some(value) => {
-                    let (at, keep_until) = parse_window(&value)?;
-                    Ok((keep_until > now).then_some(at))
-                }
-                None => Ok(None),
-            }
+            let Some(value) = value.await? else {
+                return Ok(None);
+            };
+            let (at, keep_until) = parse_window(&value)?;
+            Ok((keep_until > now).then_some(at))
         }
     }
 
     fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let prepared = self.recipient_key("window", waid);
-        async move {
-            let (key, mut conn) = prepared?;
-            let deleted: i64 = redis::cmd("DEL")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            Ok(deleted > 0)
-        }
+        let deleted = self.query_recipient::<i64>("window", waid, "DEL", &[]);
+        async move { Ok(deleted.await? > 0) }
     }
 }
 
@@ -326,10 +332,7 @@ fn parse_events(values: &[String]) -> Result<Vec<ConsentEvent>, StoreError> {
         .collect()
 }
 
-impl<C> OptInStore for RedisStore<C>
-where
-    C: ConnectionLike + Clone + Send + Sync + 'static,
-{
+impl<C: RedisConnection> OptInStore for RedisStore<C> {
     fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
         let key = self.key("optin", event.recipient());
         let index = self.optin_index();
@@ -356,18 +359,8 @@ where
         &self,
         waid: &str,
     ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        let prepared = self.recipient_key("optin", waid);
-        async move {
-            let (key, mut conn) = prepared?;
-            let values: Vec<String> = redis::cmd("LRANGE")
-                .arg(&key)
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            parse_events(&values)
-        }
+        let values = self.query_recipient::<Vec<String>>("optin", waid, "LRANGE", &[0, -1]);
+        async move { parse_events(&values.await?) }
     }
 
     fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
@@ -423,10 +416,7 @@ where
     }
 }
 
-impl<C> SeenStore for RedisStore<C>
-where
-    C: ConnectionLike + Clone + Send + Sync + 'static,
-{
+impl<C: RedisConnection> SeenStore for RedisStore<C> {
     fn first_seen(
         &self,
         key: &str,
