@@ -62,10 +62,10 @@ use time::OffsetDateTime;
 use crate::client::{Client, Error, SendReceipt};
 use crate::conversation::bounded::BoundedMap;
 use crate::conversation::clock::{Clock, SystemClock};
-use crate::conversation::optin::{ConsentStatus, OptInError, OptInLedger, OptOut, is_stop_keyword};
-use crate::conversation::store::{
-    InMemoryOptInStore, InMemoryWindowStore, OptInStore, StoreError, WindowStore,
+use crate::conversation::optin::{
+    ConsentStatus, InMemoryOptInStore, OptInError, OptInLedger, OptInStore, OptOut, is_stop_keyword,
 };
+use crate::conversation::store::{InMemoryWindowStore, StoreError, WindowStore};
 use crate::conversation::window::{SessionWindows, WindowStatus};
 use crate::ids::TransactionId;
 use crate::recipient::Recipient;

@@ -161,7 +161,7 @@ impl World {
 type GuardBuilder = webex_connect_whatsapp::guard::GuardedClientBuilder<
     InMemoryWindowStore,
     ManualClock,
-    webex_connect_whatsapp::conversation::store::InMemoryOptInStore,
+    webex_connect_whatsapp::conversation::optin::InMemoryOptInStore,
 >;
 
 fn text(body: &str) -> SessionMessage {

@@ -12,10 +12,10 @@ mod store_suite;
 use std::sync::Arc;
 
 use time::macros::datetime;
+use webex_connect_whatsapp::conversation::optin::InMemoryOptInStore;
 use webex_connect_whatsapp::conversation::optin::{
     ConsentEvent, OptIn, OptInError, OptInSource, OptOut, is_stop_keyword, parse_json_lines,
 };
-use webex_connect_whatsapp::conversation::store::InMemoryOptInStore;
 use webex_connect_whatsapp::conversation::store::StoreError;
 
 fn store() -> Arc<InMemoryOptInStore> {

@@ -5,14 +5,16 @@
 //!   clock for tests).
 //! - [`window`]: the 24-hour customer service window of each recipient
 //!   ([`SessionWindows`](window::SessionWindows)).
-//! - [`optin`]: the opt-in and opt-out ledger ([`OptInLedger`](optin::OptInLedger)).
+//! - [`optin`]: the opt-in and opt-out ledger ([`OptInLedger`](optin::OptInLedger)), with
+//!   the store of its consent events.
 //! - [`dedupe`]: recognizing a webhook delivered twice ([`DedupeKey`](dedupe::DedupeKey),
 //!   [`Deduplicator`](dedupe::Deduplicator)).
 //! - [`delivery`]: where each sent message stands after its receipts
 //!   ([`DeliveryTracker`](delivery::DeliveryTracker)), and which are stuck or failed
 //!   ([`DeliveryFollowUp`](delivery::DeliveryFollowUp)).
-//! - [`store`]: the pluggable storage behind windows, opt-ins and dedupe: the store traits,
-//!   the bounded in-memory stores, and Redis (feature `redis`).
+//! - [`store`]: the pluggable storage behind windows and dedupe (the store traits and their
+//!   bounded in-memory stores), recipient keys and store errors, and Redis for all three kinds
+//!   of state (feature `redis`).
 //!
 //! The [receiver](crate::receiver) and the [guarded client](crate::guard) feed this state
 //! from webhooks and read it before sending; nothing here makes a request.

@@ -40,12 +40,15 @@
 //! [`OptInLedger::erase`] for erasure requests (after which the person counts as never having
 //! opted in).
 
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::conversation::store::{
-    InMemoryOptInStore, OptInStore, RecipientKey, StoreError, check_max_chars, checked_key,
-};
+use crate::conversation::store::{RecipientKey, StoreError, check_max_chars, checked_key};
 use crate::warning::Warning;
 
 /// The longest opt-in wording accepted, in characters.
@@ -619,6 +622,147 @@ impl<S: OptInStore> OptInLedger<S> {
             return Ok(0);
         };
         self.store.erase(key).await
+    }
+}
+
+/// Where an [`OptInLedger`] keeps its events.
+/// Implement it to keep consent in your own database; the ledger never rewrites or deletes
+/// an event except through [`erase`].
+///
+/// [`erase`]: OptInStore::erase
+///
+/// ```
+/// use time::macros::datetime;
+/// use webex_connect_whatsapp::conversation::optin::{ConsentEvent, OptOut};
+/// use webex_connect_whatsapp::conversation::optin::{InMemoryOptInStore, OptInStore};
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let store = InMemoryOptInStore::default();
+/// let out = OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?;
+/// store.append(ConsentEvent::OptOut(out)).await?;
+/// assert_eq!(store.events("447400123456").await?.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait OptInStore: Send + Sync {
+    /// Appends an event.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every event for the recipient id `waid` (a phone number's digits, a normalized WAID or
+    /// a BSUID, already checked with [`check_waid`](crate::conversation::store::check_waid)), in the order recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails or holds an unreadable event.
+    fn events(
+        &self,
+        waid: &str,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
+
+    /// Every event for every recipient: per recipient in the order recorded, recipients in
+    /// any order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails or holds an unreadable event.
+    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
+
+    /// Deletes every event for `waid` and returns how many there were.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
+    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).append(event)
+    }
+
+    fn events(
+        &self,
+        waid: &str,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        (**self).events(waid)
+    }
+
+    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        (**self).export()
+    }
+
+    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        (**self).erase(waid)
+    }
+}
+
+/// The default [`OptInStore`]: every event, in this process's memory. Not bounded (consent
+/// evidence must not be evicted); for production keep the ledger in a database (the
+/// [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature `redis`, or your own
+/// [`OptInStore`]).
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::optin::InMemoryOptInStore;
+/// let store = InMemoryOptInStore::default();
+/// assert_eq!(store.recipients(), 0);
+/// ```
+#[derive(Default)]
+pub struct InMemoryOptInStore {
+    events: RwLock<HashMap<String, Vec<ConsentEvent>>>,
+}
+
+impl InMemoryOptInStore {
+    /// How many recipients have at least one event.
+    pub fn recipients(&self) -> usize {
+        self.events
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl fmt::Debug for InMemoryOptInStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never list the recipients: they are personal data (phone numbers, user ids).
+        f.debug_struct("InMemoryOptInStore")
+            .field("recipients", &self.recipients())
+            .finish()
+    }
+}
+
+impl OptInStore for InMemoryOptInStore {
+    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
+        events
+            .entry(event.recipient().to_owned())
+            .or_default()
+            .push(event);
+        std::future::ready(Ok(()))
+    }
+
+    fn events(
+        &self,
+        waid: &str,
+    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
+        std::future::ready(Ok(events.get(waid).cloned().unwrap_or_default()))
+    }
+
+    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
+        // Sorted by recipient so exports are stable.
+        let sorted: BTreeMap<&String, &Vec<ConsentEvent>> = events.iter().collect();
+        let all = sorted.into_values().flatten().cloned().collect();
+        std::future::ready(Ok(all))
+    }
+
+    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
+        std::future::ready(Ok(events.remove(waid).map_or(0, |v| v.len())))
     }
 }
 

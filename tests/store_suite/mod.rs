@@ -9,10 +9,10 @@ use std::time::Duration as StdDuration;
 use time::{Duration, OffsetDateTime};
 use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock};
 use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
+use webex_connect_whatsapp::conversation::optin::OptInStore;
 use webex_connect_whatsapp::conversation::optin::{
     ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut, parse_json_lines,
 };
-use webex_connect_whatsapp::conversation::store::OptInStore;
 use webex_connect_whatsapp::conversation::store::SeenStore;
 use webex_connect_whatsapp::conversation::store::StoreError;
 use webex_connect_whatsapp::conversation::store::WindowStore;

@@ -1,20 +1,16 @@
-//! The in-memory stores: bounded for windows and seen keys (a [`BoundedMap`] each), unbounded
-//! for the opt-in ledger, whose evidence must not be evicted.
+//! The bounded in-memory stores of windows and seen keys (a [`BoundedMap`] each). The opt-in
+//! ledger's in-memory store is in [`optin`](crate::conversation::optin): it is not bounded, as
+//! consent evidence must not be evicted.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{
-    InboundRecord, OptInStore, SeenStore, StoreError, WindowStore, check_waid, ttl_millis,
-};
+use super::{InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis};
 use crate::conversation::bounded::{BoundedMap, bounded_counts};
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
-use crate::conversation::optin::ConsentEvent;
 
 /// How many recipients [`InMemoryWindowStore::default`] tracks before evicting.
 pub const DEFAULT_WINDOW_CAPACITY: usize = 1_000_000;
@@ -121,72 +117,6 @@ impl WindowStore for InMemoryWindowStore {
 
     fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
         std::future::ready(Ok(self.forget_sync(waid)))
-    }
-}
-
-/// The default [`OptInStore`]: every event, in this process's memory. Not bounded (consent
-/// evidence must not be evicted); for production keep the ledger in a database (the
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature `redis`, or your own
-/// [`OptInStore`]).
-///
-/// ```
-/// use webex_connect_whatsapp::conversation::store::InMemoryOptInStore;
-/// let store = InMemoryOptInStore::default();
-/// assert_eq!(store.recipients(), 0);
-/// ```
-#[derive(Default)]
-pub struct InMemoryOptInStore {
-    events: RwLock<HashMap<String, Vec<ConsentEvent>>>,
-}
-
-impl InMemoryOptInStore {
-    /// How many recipients have at least one event.
-    pub fn recipients(&self) -> usize {
-        self.events
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-}
-
-impl fmt::Debug for InMemoryOptInStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never list the recipients: they are personal data (phone numbers, user ids).
-        f.debug_struct("InMemoryOptInStore")
-            .field("recipients", &self.recipients())
-            .finish()
-    }
-}
-
-impl OptInStore for InMemoryOptInStore {
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
-        events
-            .entry(event.recipient().to_owned())
-            .or_default()
-            .push(event);
-        std::future::ready(Ok(()))
-    }
-
-    fn events(
-        &self,
-        waid: &str,
-    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
-        std::future::ready(Ok(events.get(waid).cloned().unwrap_or_default()))
-    }
-
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
-        // Sorted by recipient so exports are stable.
-        let sorted: BTreeMap<&String, &Vec<ConsentEvent>> = events.iter().collect();
-        let all = sorted.into_values().flatten().cloned().collect();
-        std::future::ready(Ok(all))
-    }
-
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
-        std::future::ready(Ok(events.remove(waid).map_or(0, |v| v.len())))
     }
 }
 

@@ -1,10 +1,16 @@
 //! Where the conversation state is kept: one trait per kind of state ([`WindowStore`] for
-//! session windows, [`OptInStore`] for the opt-in ledger, [`SeenStore`] for duplicate
-//! suppression), the [`StoreError`] they return, and [`RecipientKey`] for the recipients they
-//! are keyed on.
+//! session windows, [`SeenStore`] for duplicate suppression, and
+//! [`OptInStore`](crate::conversation::optin::OptInStore) for the opt-in ledger), the
+//! [`StoreError`] they return, and [`RecipientKey`] for the recipients they are keyed on.
 //!
-//! Every trait has a bounded in-memory default that needs no optional dependency
-//! ([`InMemoryWindowStore`], [`InMemoryOptInStore`], [`InMemorySeenStore`]). With the `redis`
+//! The opt-in store's trait and its in-memory default live in
+//! [`optin`](crate::conversation::optin), beside the consent events they keep, so that the
+//! imports run one way (the ledger's values use this module's keys and errors; nothing here
+//! needs the ledger's values).
+//!
+//! Every trait has an in-memory default that needs no optional dependency
+//! ([`InMemoryWindowStore`], [`InMemorySeenStore`],
+//! [`InMemoryOptInStore`](crate::conversation::optin::InMemoryOptInStore)). With the `redis`
 //! feature, [`RedisStore`](redis::RedisStore) implements all three traits on one Redis
 //! server, so several webhook receivers and senders behind a load balancer share their state.
 
@@ -22,11 +28,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 pub use memory::{
-    DEFAULT_SEEN_CAPACITY, DEFAULT_WINDOW_CAPACITY, InMemoryOptInStore, InMemorySeenStore,
-    InMemoryWindowStore,
+    DEFAULT_SEEN_CAPACITY, DEFAULT_WINDOW_CAPACITY, InMemorySeenStore, InMemoryWindowStore,
 };
 
-use crate::conversation::optin::ConsentEvent;
 use crate::phone::PhoneNumber;
 use crate::recipient::{Bsuid, Recipient};
 
@@ -342,81 +346,6 @@ impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
 
     fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).forget(waid)
-    }
-}
-
-/// Where an [`OptInLedger`](crate::conversation::optin::OptInLedger) keeps its events.
-/// Implement it to keep consent in your own database; the ledger never rewrites or deletes
-/// an event except through [`erase`].
-///
-/// [`erase`]: OptInStore::erase
-///
-/// ```
-/// use time::macros::datetime;
-/// use webex_connect_whatsapp::conversation::optin::{ConsentEvent, OptOut};
-/// use webex_connect_whatsapp::conversation::store::{InMemoryOptInStore, OptInStore};
-/// # tokio::runtime::Runtime::new()?.block_on(async {
-/// let store = InMemoryOptInStore::default();
-/// let out = OptOut::stop_keyword("447400123456", datetime!(2026-01-01 0:00 UTC))?;
-/// store.append(ConsentEvent::OptOut(out)).await?;
-/// assert_eq!(store.events("447400123456").await?.len(), 1);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub trait OptInStore: Send + Sync {
-    /// Appends an event.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails.
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Every event for the recipient id `waid` (a phone number's digits, a normalized WAID or
-    /// a BSUID, already checked with [`check_waid`]), in the order recorded.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails or holds an unreadable event.
-    fn events(
-        &self,
-        waid: &str,
-    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
-
-    /// Every event for every recipient: per recipient in the order recorded, recipients in
-    /// any order.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails or holds an unreadable event.
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send;
-
-    /// Deletes every event for `waid` and returns how many there were.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError`] when the backend fails.
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
-}
-
-impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).append(event)
-    }
-
-    fn events(
-        &self,
-        waid: &str,
-    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        (**self).events(waid)
-    }
-
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        (**self).export()
-    }
-
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        (**self).erase(waid)
     }
 }
 

@@ -57,12 +57,10 @@ use redis::FromRedisValue;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use time::OffsetDateTime;
 
-use crate::conversation::optin::ConsentEvent;
-use crate::conversation::store::InboundRecord;
-use crate::conversation::store::OptInStore;
-use crate::conversation::store::SeenStore;
-use crate::conversation::store::WindowStore;
-use crate::conversation::store::{StoreError, check_waid, ttl_millis};
+use crate::conversation::optin::{ConsentEvent, OptInStore};
+use crate::conversation::store::{
+    InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis,
+};
 
 /// Deletes KEYS[1] only if it holds ARGV[1]: undoes our own `SET NX`, never another's.
 const RELEASE_OWN_LUA: &str = r"
