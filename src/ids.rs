@@ -89,22 +89,64 @@ macro_rules! string_newtype_parse {
 /// setters of exactly this shape; written once here, each keeps its own doc comment (and any
 /// other attribute given before it).
 macro_rules! string_setters {
-    ($( $(#[$attr:meta])* fn $name:ident => $field:ident $(as $wrap:ident)?; )*) => {
+    ($( $(#[$attr:meta])* fn $name:ident => $($field:ident).+ $(as $wrap:ident)?; )*) => {
         $(
             $(#[$attr])*
             pub fn $name(mut self, value: impl Into<String>) -> Self {
-                self.$field = $($wrap)?(value.into());
+                self.$($field).+ = $($wrap)?(value.into());
                 self
             }
         )*
     };
 }
 
+/// Writes consuming setters that store one value of a given type each, the typed sibling of
+/// [`string_setters!`]: `fn name(Type) => request.field as Some`. The field may be a path,
+/// for builders that keep the value they build inside themselves.
+macro_rules! value_setters {
+    ($( $(#[$attr:meta])* fn $name:ident($ty:ty) => $($field:ident).+ $(as $wrap:ident)?; )*) => {
+        $(
+            $(#[$attr])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$($field).+ = $($wrap)?(value);
+                self
+            }
+        )*
+    };
+}
+
+/// Implements `From` for an enum whose variants each wrap one value: `Type => Variant` turns a
+/// `Type` into `Self::Variant`. Written `Enum, also borrowed { .. }`, it adds `From<&Type>`
+/// by clone, for call sites that keep their value.
+macro_rules! from_variants {
+    ($enum:ident { $($ty:ty => $variant:ident),* $(,)? }) => {
+        $(
+            impl From<$ty> for $enum {
+                fn from(value: $ty) -> Self {
+                    Self::$variant(value)
+                }
+            }
+        )*
+    };
+    ($enum:ident, also borrowed { $($ty:ty => $variant:ident),* $(,)? }) => {
+        $crate::ids::from_variants!($enum { $($ty => $variant),* });
+        $(
+            impl From<&$ty> for $enum {
+                fn from(value: &$ty) -> Self {
+                    Self::$variant(value.clone())
+                }
+            }
+        )*
+    };
+}
+
+pub(crate) use from_variants;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_common;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_parse;
 pub(crate) use string_setters;
+pub(crate) use value_setters;
 
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -340,16 +340,12 @@ pub struct LinkOptionsBuilder {
 }
 
 impl LinkOptionsBuilder {
-    /// Tracks clicks on the shortened links (`trackClicks`).
-    pub fn track_clicks(mut self, on: bool) -> Self {
-        self.options.track_clicks = Some(on);
-        self
-    }
+    crate::ids::value_setters! {
+        /// Tracks clicks on the shortened links (`trackClicks`).
+        fn track_clicks(bool) => options.track_clicks as Some;
 
-    /// Shortens the links in the message (`shortenLinks`).
-    pub fn shorten_links(mut self, on: bool) -> Self {
-        self.options.shorten_links = Some(on);
-        self
+        /// Shortens the links in the message (`shortenLinks`).
+        fn shorten_links(bool) => options.shorten_links as Some;
     }
 
     /// Adds a tag, sent as the next `tagN` (at most [`MAX_LINK_TAGS`], each 1 to

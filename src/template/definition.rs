@@ -823,28 +823,33 @@ fn validate_buttons(
     raw: Vec<ButtonWire>,
     all: &mut Vec<(TemplatePart, Vec<Placeholder>)>,
 ) -> Result<Vec<TemplateButton>, TemplateDefinitionError> {
-    let count = |f: fn(&ButtonWire) -> bool| raw.iter().filter(|b| f(b)).count();
     count_check("buttons", raw.len(), MAX_BUTTONS)?;
-    count_check(
-        "quick reply buttons",
-        count(|b| matches!(b, ButtonWire::QuickReply { .. })),
-        MAX_QUICK_REPLY_BUTTONS,
-    )?;
-    count_check(
-        "URL buttons",
-        count(|b| matches!(b, ButtonWire::Url { .. })),
-        MAX_URL_BUTTONS,
-    )?;
-    count_check(
-        "phone number buttons",
-        count(|b| matches!(b, ButtonWire::PhoneNumber { .. })),
-        MAX_PHONE_BUTTONS,
-    )?;
-    count_check(
-        "copy code buttons",
-        count(|b| matches!(b, ButtonWire::CopyCode { .. })),
-        MAX_COPY_CODE_BUTTONS,
-    )?;
+    // Each kind has its own limit besides the total.
+    let per_kind: [(&'static str, fn(&ButtonWire) -> bool, usize); 4] = [
+        (
+            "quick reply buttons",
+            |b| matches!(b, ButtonWire::QuickReply { .. }),
+            MAX_QUICK_REPLY_BUTTONS,
+        ),
+        (
+            "URL buttons",
+            |b| matches!(b, ButtonWire::Url { .. }),
+            MAX_URL_BUTTONS,
+        ),
+        (
+            "phone number buttons",
+            |b| matches!(b, ButtonWire::PhoneNumber { .. }),
+            MAX_PHONE_BUTTONS,
+        ),
+        (
+            "copy code buttons",
+            |b| matches!(b, ButtonWire::CopyCode { .. }),
+            MAX_COPY_CODE_BUTTONS,
+        ),
+    ];
+    for (what, is_kind, max) in per_kind {
+        count_check(what, raw.iter().filter(|b| is_kind(b)).count(), max)?;
+    }
     let mut buttons = Vec::with_capacity(raw.len());
     for (index, button) in raw.into_iter().enumerate() {
         buttons.push(match button {
