@@ -819,35 +819,40 @@ fn count_check(
     Ok(())
 }
 
+/// A kind of button with a limit of its own: what it is called, which buttons it counts, and
+/// how many there may be.
+type KindLimit = (&'static str, fn(&ButtonWire) -> bool, usize);
+
+/// The per-kind limits, checked after the total.
+const BUTTON_KIND_LIMITS: [KindLimit; 4] = [
+    (
+        "quick reply buttons",
+        |b| matches!(b, ButtonWire::QuickReply { .. }),
+        MAX_QUICK_REPLY_BUTTONS,
+    ),
+    (
+        "URL buttons",
+        |b| matches!(b, ButtonWire::Url { .. }),
+        MAX_URL_BUTTONS,
+    ),
+    (
+        "phone number buttons",
+        |b| matches!(b, ButtonWire::PhoneNumber { .. }),
+        MAX_PHONE_BUTTONS,
+    ),
+    (
+        "copy code buttons",
+        |b| matches!(b, ButtonWire::CopyCode { .. }),
+        MAX_COPY_CODE_BUTTONS,
+    ),
+];
+
 fn validate_buttons(
     raw: Vec<ButtonWire>,
     all: &mut Vec<(TemplatePart, Vec<Placeholder>)>,
 ) -> Result<Vec<TemplateButton>, TemplateDefinitionError> {
     count_check("buttons", raw.len(), MAX_BUTTONS)?;
-    // Each kind has its own limit besides the total.
-    let per_kind: [(&'static str, fn(&ButtonWire) -> bool, usize); 4] = [
-        (
-            "quick reply buttons",
-            |b| matches!(b, ButtonWire::QuickReply { .. }),
-            MAX_QUICK_REPLY_BUTTONS,
-        ),
-        (
-            "URL buttons",
-            |b| matches!(b, ButtonWire::Url { .. }),
-            MAX_URL_BUTTONS,
-        ),
-        (
-            "phone number buttons",
-            |b| matches!(b, ButtonWire::PhoneNumber { .. }),
-            MAX_PHONE_BUTTONS,
-        ),
-        (
-            "copy code buttons",
-            |b| matches!(b, ButtonWire::CopyCode { .. }),
-            MAX_COPY_CODE_BUTTONS,
-        ),
-    ];
-    for (what, is_kind, max) in per_kind {
+    for (what, is_kind, max) in BUTTON_KIND_LIMITS {
         count_check(what, raw.iter().filter(|b| is_kind(b)).count(), max)?;
     }
     let mut buttons = Vec::with_capacity(raw.len());

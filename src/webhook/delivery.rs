@@ -174,7 +174,7 @@ impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
                     })?;
                 }
                 Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?
+                    fields.read(&mut map, (slot, name, kind), borrowed)?;
                 }
                 Key::Unknown => {
                     map.next_value::<de::IgnoredAny>()?;
@@ -224,7 +224,7 @@ impl<'de> Visitor<'de> for InfoVisitor<'_, 'de> {
         while let Some((key, borrowed)) = map.next_key_seed(KeySeed(info_key))? {
             match key {
                 Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?
+                    fields.read(&mut map, (slot, name, kind), borrowed)?;
                 }
                 Key::Object(_) | Key::Unknown => {
                     map.next_value::<de::IgnoredAny>()?;
