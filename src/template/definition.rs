@@ -819,41 +819,34 @@ fn count_check(
     Ok(())
 }
 
-/// A kind of button with a limit of its own: what it is called, which buttons it counts, and
-/// how many there may be.
-type KindLimit = (&'static str, fn(&ButtonWire) -> bool, usize);
-
-/// The per-kind limits, checked after the total.
-const BUTTON_KIND_LIMITS: [KindLimit; 4] = [
-    (
-        "quick reply buttons",
-        |b| matches!(b, ButtonWire::QuickReply { .. }),
-        MAX_QUICK_REPLY_BUTTONS,
-    ),
-    (
-        "URL buttons",
-        |b| matches!(b, ButtonWire::Url { .. }),
-        MAX_URL_BUTTONS,
-    ),
-    (
-        "phone number buttons",
-        |b| matches!(b, ButtonWire::PhoneNumber { .. }),
-        MAX_PHONE_BUTTONS,
-    ),
-    (
-        "copy code buttons",
-        |b| matches!(b, ButtonWire::CopyCode { .. }),
-        MAX_COPY_CODE_BUTTONS,
-    ),
+/// The kinds of button with a limit of their own, in the order they are checked (after the
+/// total): how errors name them and how many a template may have.
+const BUTTON_KINDS: [(&str, usize); 4] = [
+    ("quick reply buttons", MAX_QUICK_REPLY_BUTTONS),
+    ("URL buttons", MAX_URL_BUTTONS),
+    ("phone number buttons", MAX_PHONE_BUTTONS),
+    ("copy code buttons", MAX_COPY_CODE_BUTTONS),
 ];
+
+impl ButtonWire {
+    /// This button's row in [`BUTTON_KINDS`].
+    fn kind(&self) -> usize {
+        match self {
+            Self::QuickReply { .. } => 0,
+            Self::Url { .. } => 1,
+            Self::PhoneNumber { .. } => 2,
+            Self::CopyCode { .. } => 3,
+        }
+    }
+}
 
 fn validate_buttons(
     raw: Vec<ButtonWire>,
     all: &mut Vec<(TemplatePart, Vec<Placeholder>)>,
 ) -> Result<Vec<TemplateButton>, TemplateDefinitionError> {
     count_check("buttons", raw.len(), MAX_BUTTONS)?;
-    for (what, is_kind, max) in BUTTON_KIND_LIMITS {
-        count_check(what, raw.iter().filter(|b| is_kind(b)).count(), max)?;
+    for (kind, (what, max)) in BUTTON_KINDS.into_iter().enumerate() {
+        count_check(what, raw.iter().filter(|b| b.kind() == kind).count(), max)?;
     }
     let mut buttons = Vec::with_capacity(raw.len());
     for (index, button) in raw.into_iter().enumerate() {
