@@ -89,22 +89,117 @@ macro_rules! string_newtype_parse {
 /// setters of exactly this shape; written once here, each keeps its own doc comment (and any
 /// other attribute given before it).
 macro_rules! string_setters {
-    ($( $(#[$attr:meta])* fn $name:ident => $field:ident $(as $wrap:ident)?; )*) => {
+    ($( $(#[$attr:meta])* fn $name:ident => $($field:ident).+ $(as $wrap:ident)?; )*) => {
         $(
             $(#[$attr])*
             pub fn $name(mut self, value: impl Into<String>) -> Self {
-                self.$field = $($wrap)?(value.into());
+                self.$($field).+ = $($wrap)?(value.into());
                 self
             }
         )*
     };
 }
 
+/// Writes consuming setters that store one value of a given type each, the typed sibling of
+/// [`string_setters!`]: `fn name(Type) => request.field as Some`. The field may be a path,
+/// for builders that keep the value they build inside themselves.
+macro_rules! value_setters {
+    ($( $(#[$attr:meta])* fn $name:ident($ty:ty) => $($field:ident).+ $(as $wrap:ident)?; )*) => {
+        $(
+            $(#[$attr])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$($field).+ = $($wrap)?(value);
+                self
+            }
+        )*
+    };
+}
+
+/// Implements `From` for an enum whose variants each wrap one value: `Type => Variant` turns a
+/// `Type` into `Self::Variant`. Written `Enum, also borrowed { .. }`, it adds `From<&Type>`
+/// by clone, for call sites that keep their value.
+macro_rules! from_variants {
+    ($enum:ident { $($ty:ty => $variant:ident),* $(,)? }) => {
+        $(
+            impl From<$ty> for $enum {
+                fn from(value: $ty) -> Self {
+                    Self::$variant(value)
+                }
+            }
+        )*
+    };
+    ($enum:ident, also borrowed { $($ty:ty => $variant:ident),* $(,)? }) => {
+        $crate::ids::from_variants!($enum { $($ty => $variant),* });
+        $(
+            impl From<&$ty> for $enum {
+                fn from(value: &$ty) -> Self {
+                    Self::$variant(value.clone())
+                }
+            }
+        )*
+    };
+}
+
+/// Declares an identifier checked on construction: the newtype over `String` (serialized as
+/// its string, checked again when read), its limit constant, its `new` (non-empty, then each
+/// [`IdRule`] in order, failing with [`IdError`]), the string accessors and `FromStr` /
+/// `TryFrom`. Each type keeps its own docs, derives, limit and rules; given a valid `example`
+/// and a `refused` value, its doc example shows both.
+macro_rules! checked_id {
+    (
+        $(#[$meta:meta])*
+        $(example = $example:literal, refused = $refused:expr;)?
+        pub struct $name:ident($what:literal);
+
+        $(#[$cmeta:meta])*
+        pub const $limit:ident: usize = $max:literal;
+
+        $(#[$nmeta:meta])*
+        rules = [$($rule:expr),+ $(,)?];
+    ) => {
+        $(#[$meta])*
+        $(
+            ///
+            /// ```
+            #[doc = concat!("use ", module_path!(), "::", stringify!($name), ";")]
+            #[doc = concat!("let id = ", stringify!($name), "::new(", stringify!($example), ")?;")]
+            #[doc = concat!("assert_eq!(id.as_str(), ", stringify!($example), ");")]
+            #[doc = concat!("assert!(", stringify!($name), "::new(", stringify!($refused), ").is_err());")]
+            /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
+            /// ```
+        )?
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            $(#[$cmeta])*
+            pub const $limit: usize = $max;
+
+            $(#[$nmeta])*
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("[`IdError`](crate::ids::IdError) naming the first rule the ", $what, " breaks.")]
+            pub fn new(value: impl Into<String>) -> Result<Self, $crate::ids::IdError> {
+                let value = value.into();
+                $crate::ids::IdError::check($what, &value, &[$($rule),+])?;
+                Ok(Self(value))
+            }
+        }
+
+        $crate::ids::string_newtype_common!($name);
+        $crate::ids::string_newtype_parse!($name, $crate::ids::IdError);
+    };
+}
+
+pub(crate) use checked_id;
+pub(crate) use from_variants;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_common;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_parse;
 pub(crate) use string_setters;
+pub(crate) use value_setters;
 
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,171 +237,104 @@ pub enum IdError {
     },
 }
 
+/// One rule an identifier follows besides being non-empty. Each type lists its rules in the
+/// order they are checked, so the first broken one is the one reported.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IdRule {
+    /// At most this many characters.
+    MaxChars(usize),
+    /// At most this many bytes of UTF-8.
+    MaxBytes(usize),
+    /// Only characters for which the function is true; the text says which those are.
+    Chars(&'static str, fn(char) -> bool),
+}
+
 impl IdError {
-    /// Refuses an empty value.
-    pub(crate) fn check_not_empty(what: &'static str, value: &str) -> Result<(), Self> {
+    /// Checks a value: non-empty, then each rule in order.
+    pub(crate) fn check(what: &'static str, value: &str, rules: &[IdRule]) -> Result<(), Self> {
         if value.is_empty() {
             return Err(Self::Empty { what });
         }
-        Ok(())
-    }
-
-    /// Refuses a value of more than `max` characters.
-    pub(crate) fn check_max_chars(what: &'static str, value: &str, max: usize) -> Result<(), Self> {
-        let actual = value.chars().count();
-        if actual > max {
-            return Err(Self::TooLong {
-                what,
-                actual,
-                max,
-                unit: "characters",
-            });
-        }
-        Ok(())
-    }
-
-    /// Refuses a value of more than `max` bytes of UTF-8.
-    pub(crate) fn check_max_bytes(what: &'static str, value: &str, max: usize) -> Result<(), Self> {
-        if value.len() > max {
-            return Err(Self::TooLong {
-                what,
-                actual: value.len(),
-                max,
-                unit: "bytes",
-            });
-        }
-        Ok(())
-    }
-
-    /// Refuses the first character for which `ok` is false, naming it and its position.
-    pub(crate) fn check_chars(
-        what: &'static str,
-        value: &str,
-        allowed: &'static str,
-        ok: impl Fn(char) -> bool,
-    ) -> Result<(), Self> {
-        if let Some((position, found)) = value.chars().enumerate().find(|(_, c)| !ok(*c)) {
-            return Err(Self::InvalidCharacter {
-                what,
-                found,
-                position,
-                allowed,
-            });
+        for rule in rules {
+            let (actual, max, unit) = match *rule {
+                IdRule::MaxChars(max) => (value.chars().count(), max, "characters"),
+                IdRule::MaxBytes(max) => (value.len(), max, "bytes"),
+                IdRule::Chars(allowed, ok) => {
+                    if let Some((position, found)) =
+                        value.chars().enumerate().find(|(_, c)| !ok(*c))
+                    {
+                        return Err(Self::InvalidCharacter {
+                            what,
+                            found,
+                            position,
+                            allowed,
+                        });
+                    }
+                    continue;
+                }
+            };
+            if actual > max {
+                return Err(Self::TooLong {
+                    what,
+                    actual,
+                    max,
+                    unit,
+                });
+            }
         }
         Ok(())
     }
 }
 
-/// The id of a WhatsApp app (asset) in Webex Connect, e.g. `a_155054536910425280`.
-///
-/// Sent as `appid` on every request; inbound messages carry it as `appId`.
-///
-/// ```
-/// use webex_connect_whatsapp::AppId;
-/// let app = AppId::new("a_155054536910425280")?;
-/// assert_eq!(app.as_str(), "a_155054536910425280");
-/// assert!(AppId::new("a 1").is_err());
-/// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AppId(String);
+checked_id! {
+    /// The id of a WhatsApp app (asset) in Webex Connect, e.g. `a_155054536910425280`.
+    ///
+    /// Sent as `appid` on every request; inbound messages carry it as `appId`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "a_155054536910425280", refused = "a 1";
+    pub struct AppId("app id");
 
-impl AppId {
     /// The longest app id accepted. Real ids are about 20 characters; the cap only stops garbage.
     pub const MAX_CHARS: usize = 128;
 
     /// Checks and wraps an app id: non-empty, at most [`AppId::MAX_CHARS`], ASCII letters,
     /// digits, `_`, `-` and `.` only.
-    ///
-    /// # Errors
-    ///
-    /// [`IdError`] when the value is empty, too long or has another character.
-    pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
-        const WHAT: &str = "app id";
-        let value = value.into();
-        IdError::check_not_empty(WHAT, &value)?;
-        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
-        IdError::check_chars(
-            WHAT,
-            &value,
-            "ASCII letters, digits, '_', '-' and '.'",
-            |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'),
-        )?;
-        Ok(Self(value))
-    }
+    rules = [
+        IdRule::MaxChars(Self::MAX_CHARS),
+        IdRule::Chars("ASCII letters, digits, '_', '-' and '.'", |c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+        }),
+    ];
 }
 
-string_newtype_common!(AppId);
-string_newtype_parse!(AppId, IdError);
+checked_id! {
+    /// Your own id for a message (`correlationid`), at most 50 bytes, echoed in delivery receipts.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "order-1234", refused = "x".repeat(51);
+    pub struct CorrelationId("correlation id");
 
-/// Your own id for a message (`correlationid`), at most 50 bytes, echoed in delivery receipts.
-///
-/// ```
-/// use webex_connect_whatsapp::CorrelationId;
-/// let id = CorrelationId::new("order-1234")?;
-/// assert_eq!(id, "order-1234");
-/// assert!(CorrelationId::new("x".repeat(51)).is_err());
-/// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct CorrelationId(String);
-
-impl CorrelationId {
     /// The platform's limit, in bytes of UTF-8.
     pub const MAX_BYTES: usize = 50;
 
     /// Checks and wraps a correlation id: 1 to 50 bytes, no control characters.
-    ///
-    /// # Errors
-    ///
-    /// [`IdError`] when the value is empty, longer than 50 bytes or holds a control character.
-    pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
-        const WHAT: &str = "correlation id";
-        let value = value.into();
-        IdError::check_not_empty(WHAT, &value)?;
-        IdError::check_max_bytes(WHAT, &value, Self::MAX_BYTES)?;
-        IdError::check_chars(WHAT, &value, "printable characters", |c| !c.is_control())?;
-        Ok(Self(value))
-    }
+    rules = [
+        IdRule::MaxBytes(Self::MAX_BYTES),
+        IdRule::Chars("printable characters", |c| !c.is_control()),
+    ];
 }
 
-string_newtype_common!(CorrelationId);
-string_newtype_parse!(CorrelationId, IdError);
+checked_id! {
+    /// Opaque data (`callbackData`) that Webex Connect echoes in every delivery receipt.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    example = r#"{"order":1234}"#, refused = "";
+    pub struct CallbackData("callback data");
 
-/// Opaque data (`callbackData`) that Webex Connect echoes in every delivery receipt.
-///
-/// ```
-/// use webex_connect_whatsapp::CallbackData;
-/// let data = CallbackData::new(r#"{"order":1234}"#)?;
-/// assert_eq!(data.as_str(), r#"{"order":1234}"#);
-/// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct CallbackData(String);
-
-impl CallbackData {
     /// The documented limit (from the Messaging API v1 pages), in characters.
     pub const MAX_CHARS: usize = 2000;
 
     /// Checks and wraps callback data: 1 to 2000 characters.
-    ///
-    /// # Errors
-    ///
-    /// [`IdError`] when the value is empty or longer than 2000 characters.
-    pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
-        const WHAT: &str = "callback data";
-        let value = value.into();
-        IdError::check_not_empty(WHAT, &value)?;
-        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
-        Ok(Self(value))
-    }
+    rules = [IdRule::MaxChars(Self::MAX_CHARS)];
 }
-
-string_newtype_common!(CallbackData);
-string_newtype_parse!(CallbackData, IdError);
 
 /// The id Webex Connect gives an accepted message (`transid`); delivery receipts carry it.
 ///

@@ -329,29 +329,10 @@ impl std::str::FromStr for Recipient {
     }
 }
 
-impl From<PhoneNumber> for Recipient {
-    fn from(value: PhoneNumber) -> Self {
-        Self::Phone(value)
-    }
-}
-
-impl From<&PhoneNumber> for Recipient {
-    fn from(value: &PhoneNumber) -> Self {
-        Self::Phone(value.clone())
-    }
-}
-
-impl From<Bsuid> for Recipient {
-    fn from(value: Bsuid) -> Self {
-        Self::Bsuid(value)
-    }
-}
-
-impl From<&Bsuid> for Recipient {
-    fn from(value: &Bsuid) -> Self {
-        Self::Bsuid(value.clone())
-    }
-}
+crate::ids::from_variants!(Recipient, also borrowed {
+    PhoneNumber => Phone,
+    Bsuid => Bsuid,
+});
 
 impl From<&Recipient> for Recipient {
     fn from(value: &Recipient) -> Self {

@@ -70,6 +70,33 @@ pub(crate) fn check_chars(what: &'static str, value: &str, max: usize) -> Result
     Ok(())
 }
 
+/// What is wrong with a short plain text (a name, a label): each type that checks one turns
+/// this into its own error, which says which text it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlainTextFault {
+    /// Empty.
+    Empty,
+    /// More than `max` characters.
+    TooLong { actual: usize, max: usize },
+    /// A control character (newline, tab, ...) at this position, counted in characters from 0.
+    ControlCharacter { position: usize },
+}
+
+/// Checks a short plain text: non-empty, at most `max` characters, no control character.
+pub(crate) fn check_plain(value: &str, max: usize) -> Result<(), PlainTextFault> {
+    if value.is_empty() {
+        return Err(PlainTextFault::Empty);
+    }
+    let actual = value.chars().count();
+    if actual > max {
+        return Err(PlainTextFault::TooLong { actual, max });
+    }
+    match value.chars().position(char::is_control) {
+        Some(position) => Err(PlainTextFault::ControlCharacter { position }),
+        None => Ok(()),
+    }
+}
+
 /// Declares a non-empty text newtype with a character limit.
 macro_rules! limited_text {
     (

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::ids::{string_newtype_common, string_newtype_parse};
+use crate::text::{PlainTextFault, check_plain};
 use crate::warning::Warning;
 
 /// The longest display name accepted. The sources set no limit; this only stops garbage.
@@ -41,6 +42,16 @@ pub enum DisplayNameError {
         /// Position in the trimmed name, counted in characters from 0.
         position: usize,
     },
+}
+
+impl From<PlainTextFault> for DisplayNameError {
+    fn from(fault: PlainTextFault) -> Self {
+        match fault {
+            PlainTextFault::Empty => Self::Empty,
+            PlainTextFault::TooLong { actual, max } => Self::TooLong { actual, max },
+            PlainTextFault::ControlCharacter { position } => Self::ControlCharacter { position },
+        }
+    }
 }
 
 /// A WhatsApp display name: non-empty after trimming, at most [`MAX_DISPLAY_NAME_CHARS`], no
@@ -78,19 +89,7 @@ impl DisplayName {
     pub fn new(value: impl Into<String>) -> Result<Self, DisplayNameError> {
         let value = value.into();
         let trimmed = value.trim();
-        if trimmed.is_empty() {
-            return Err(DisplayNameError::Empty);
-        }
-        let actual = trimmed.chars().count();
-        if actual > MAX_DISPLAY_NAME_CHARS {
-            return Err(DisplayNameError::TooLong {
-                actual,
-                max: MAX_DISPLAY_NAME_CHARS,
-            });
-        }
-        if let Some(position) = trimmed.chars().position(char::is_control) {
-            return Err(DisplayNameError::ControlCharacter { position });
-        }
+        check_plain(trimmed, MAX_DISPLAY_NAME_CHARS)?;
         Ok(Self(trimmed.to_owned()))
     }
 

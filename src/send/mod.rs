@@ -60,17 +60,10 @@ pub enum Content {
     Template(TemplateMessage),
 }
 
-impl From<SessionMessage> for Content {
-    fn from(value: SessionMessage) -> Self {
-        Self::Session(value)
-    }
-}
-
-impl From<TemplateMessage> for Content {
-    fn from(value: TemplateMessage) -> Self {
-        Self::Template(value)
-    }
-}
+crate::ids::from_variants!(Content {
+    SessionMessage => Session,
+    TemplateMessage => Template,
+});
 
 /// One recipient entry of `destination`: a WhatsApp id (`waid`) or a business-scoped user id
 /// (`bsuid`), and an optional correlation id.
@@ -427,54 +420,40 @@ impl SendRequestBuilder {
         self
     }
 
-    /// Sets the request-level correlation id, echoed in delivery receipts.
-    pub fn correlation_id(mut self, id: CorrelationId) -> Self {
-        self.request.correlation_id = Some(id);
-        self
+    crate::ids::value_setters! {
+        /// Sets the request-level correlation id, echoed in delivery receipts.
+        fn correlation_id(CorrelationId) => request.correlation_id as Some;
+
+        /// Sets data echoed in delivery receipts.
+        fn callback_data(CallbackData) => request.callback_data as Some;
+
+        /// Sets the URL that receives this request's delivery receipts.
+        fn notify_url(Url) => request.notify_url as Some;
+
+        /// Sets the time after which the message must not be sent.
+        fn expiry(OffsetDateTime) => request.expiry as Some;
+
+        /// Sets link shortening and click tracking (`options`); the domain it requires is part of
+        /// every [`LinkOptions`].
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::send::{LinkOptions, SendRequest};
+        /// use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
+        ///
+        /// let request = SendRequest::builder(AppId::new("a_1")?, SessionMessage::text("See https://example.com/a")?)
+        ///     .to(&PhoneNumber::parse("+44 7400 123456")?)
+        ///     .link_options(LinkOptions::builder("go.example.com").track_clicks(true).build()?)
+        ///     .build()?;
+        /// let json = serde_json::to_value(&request)?;
+        /// assert_eq!(json["options"], serde_json::json!({"trackClicks": true, "domain": "go.example.com"}));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn link_options(LinkOptions) => request.link_options as Some;
     }
 
-    /// Sets data echoed in delivery receipts.
-    pub fn callback_data(mut self, data: CallbackData) -> Self {
-        self.request.callback_data = Some(data);
-        self
-    }
-
-    /// Sets the URL that receives this request's delivery receipts.
-    pub fn notify_url(mut self, url: Url) -> Self {
-        self.request.notify_url = Some(url);
-        self
-    }
-
-    /// Sets the authorization profile used when calling the notify URL.
-    pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
-        self.request.notify_url_auth_id = Some(id.into());
-        self
-    }
-
-    /// Sets the time after which the message must not be sent.
-    pub fn expiry(mut self, at: OffsetDateTime) -> Self {
-        self.request.expiry = Some(at);
-        self
-    }
-
-    /// Sets link shortening and click tracking (`options`); the domain it requires is part of
-    /// every [`LinkOptions`].
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::send::{LinkOptions, SendRequest};
-    /// use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
-    ///
-    /// let request = SendRequest::builder(AppId::new("a_1")?, SessionMessage::text("See https://example.com/a")?)
-    ///     .to(&PhoneNumber::parse("+44 7400 123456")?)
-    ///     .link_options(LinkOptions::builder("go.example.com").track_clicks(true).build()?)
-    ///     .build()?;
-    /// let json = serde_json::to_value(&request)?;
-    /// assert_eq!(json["options"], serde_json::json!({"trackClicks": true, "domain": "go.example.com"}));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn link_options(mut self, options: LinkOptions) -> Self {
-        self.request.link_options = Some(options);
-        self
+    crate::ids::string_setters! {
+        /// Sets the authorization profile used when calling the notify URL.
+        fn notify_url_auth_id => request.notify_url_auth_id as Some;
     }
 
     /// Sets `channels.OTT-Messaging.wa.identity_key_hash` (WhatsApp's identity-change check).

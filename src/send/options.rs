@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::error::SendRequestError;
+use crate::text::{PlainTextFault, check_plain};
 
 /// The most `tagN` labels one request's [`LinkOptions`] may carry.
 ///
@@ -170,20 +171,17 @@ impl LinkOptions {
         }
         for (index, tag) in self.tags.iter().enumerate() {
             let number = index + 1;
-            if tag.is_empty() {
-                return Err(LinkOptionsError::EmptyTag { number });
-            }
-            let actual = tag.chars().count();
-            if actual > MAX_LINK_TAG_CHARS {
-                return Err(LinkOptionsError::TagTooLong {
+            check_plain(tag, MAX_LINK_TAG_CHARS).map_err(|fault| match fault {
+                PlainTextFault::Empty => LinkOptionsError::EmptyTag { number },
+                PlainTextFault::TooLong { actual, max } => LinkOptionsError::TagTooLong {
                     number,
                     actual,
-                    max: MAX_LINK_TAG_CHARS,
-                });
-            }
-            if let Some(position) = tag.chars().position(char::is_control) {
-                return Err(LinkOptionsError::TagControlCharacter { number, position });
-            }
+                    max,
+                },
+                PlainTextFault::ControlCharacter { position } => {
+                    LinkOptionsError::TagControlCharacter { number, position }
+                }
+            })?;
         }
         Ok(())
     }
@@ -340,16 +338,12 @@ pub struct LinkOptionsBuilder {
 }
 
 impl LinkOptionsBuilder {
-    /// Tracks clicks on the shortened links (`trackClicks`).
-    pub fn track_clicks(mut self, on: bool) -> Self {
-        self.options.track_clicks = Some(on);
-        self
-    }
+    crate::ids::value_setters! {
+        /// Tracks clicks on the shortened links (`trackClicks`).
+        fn track_clicks(bool) => options.track_clicks as Some;
 
-    /// Shortens the links in the message (`shortenLinks`).
-    pub fn shorten_links(mut self, on: bool) -> Self {
-        self.options.shorten_links = Some(on);
-        self
+        /// Shortens the links in the message (`shortenLinks`).
+        fn shorten_links(bool) => options.shorten_links as Some;
     }
 
     /// Adds a tag, sent as the next `tagN` (at most [`MAX_LINK_TAGS`], each 1 to

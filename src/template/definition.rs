@@ -819,32 +819,35 @@ fn count_check(
     Ok(())
 }
 
+/// The kinds of button with a limit of their own, in the order they are checked (after the
+/// total): how errors name them and how many a template may have.
+const BUTTON_KINDS: [(&str, usize); 4] = [
+    ("quick reply buttons", MAX_QUICK_REPLY_BUTTONS),
+    ("URL buttons", MAX_URL_BUTTONS),
+    ("phone number buttons", MAX_PHONE_BUTTONS),
+    ("copy code buttons", MAX_COPY_CODE_BUTTONS),
+];
+
+impl ButtonWire {
+    /// This button's row in [`BUTTON_KINDS`].
+    fn kind(&self) -> usize {
+        match self {
+            Self::QuickReply { .. } => 0,
+            Self::Url { .. } => 1,
+            Self::PhoneNumber { .. } => 2,
+            Self::CopyCode { .. } => 3,
+        }
+    }
+}
+
 fn validate_buttons(
     raw: Vec<ButtonWire>,
     all: &mut Vec<(TemplatePart, Vec<Placeholder>)>,
 ) -> Result<Vec<TemplateButton>, TemplateDefinitionError> {
-    let count = |f: fn(&ButtonWire) -> bool| raw.iter().filter(|b| f(b)).count();
     count_check("buttons", raw.len(), MAX_BUTTONS)?;
-    count_check(
-        "quick reply buttons",
-        count(|b| matches!(b, ButtonWire::QuickReply { .. })),
-        MAX_QUICK_REPLY_BUTTONS,
-    )?;
-    count_check(
-        "URL buttons",
-        count(|b| matches!(b, ButtonWire::Url { .. })),
-        MAX_URL_BUTTONS,
-    )?;
-    count_check(
-        "phone number buttons",
-        count(|b| matches!(b, ButtonWire::PhoneNumber { .. })),
-        MAX_PHONE_BUTTONS,
-    )?;
-    count_check(
-        "copy code buttons",
-        count(|b| matches!(b, ButtonWire::CopyCode { .. })),
-        MAX_COPY_CODE_BUTTONS,
-    )?;
+    for (kind, (what, max)) in BUTTON_KINDS.into_iter().enumerate() {
+        count_check(what, raw.iter().filter(|b| b.kind() == kind).count(), max)?;
+    }
     let mut buttons = Vec::with_capacity(raw.len());
     for (index, button) in raw.into_iter().enumerate() {
         buttons.push(match button {

@@ -31,29 +31,42 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{IdError, string_newtype_common, string_newtype_parse};
+use crate::ids::{IdRule, checked_id};
 use crate::warning::Warning;
 
 pub use definition::{TemplateDefinition, TemplateDefinitionError};
 pub use message::{TemplateMessage, TemplateMessageError, TemplateParameter};
 pub use registry::{RegisteredTemplate, RegistryError, TemplateRegistry};
 
-/// A template name as registered with WhatsApp: lowercase ASCII letters, digits and `_`,
-/// 1 to 512 characters.
-///
-/// ```
-/// use webex_connect_whatsapp::ids::IdError;
-/// use webex_connect_whatsapp::TemplateName;
-///
-/// let name = TemplateName::new("order_update")?;
-/// assert_eq!(name.as_str(), "order_update");
-/// let err = TemplateName::new("Order-Update").unwrap_err();
-/// assert!(matches!(err, IdError::InvalidCharacter { position: 0, found: 'O', .. }));
-/// # Ok::<(), IdError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TemplateName(String);
+checked_id! {
+    /// A template name as registered with WhatsApp: lowercase ASCII letters, digits and `_`,
+    /// 1 to 512 characters.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::ids::IdError;
+    /// use webex_connect_whatsapp::TemplateName;
+    ///
+    /// let name = TemplateName::new("order_update")?;
+    /// assert_eq!(name.as_str(), "order_update");
+    /// let err = TemplateName::new("Order-Update").unwrap_err();
+    /// assert!(matches!(err, IdError::InvalidCharacter { position: 0, found: 'O', .. }));
+    /// # Ok::<(), IdError>(())
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    pub struct TemplateName("template name");
+
+    /// The longest name WhatsApp accepts, in characters.
+    pub const MAX_CHARS: usize = 512;
+
+    /// Checks and wraps a template name; an invalid character is reported with its position,
+    /// counted from 0.
+    rules = [
+        IdRule::Chars("lowercase ASCII letters, digits and '_'", |c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
+        }),
+        IdRule::MaxChars(Self::MAX_CHARS),
+    ];
+}
 
 /// Words that say nothing about what a template is for.
 const GENERIC_NAME_WORDS: &[&str] = &[
@@ -77,30 +90,6 @@ const GENERIC_NAME_WORDS: &[&str] = &[
 ];
 
 impl TemplateName {
-    /// The longest name WhatsApp accepts, in characters.
-    pub const MAX_CHARS: usize = 512;
-
-    /// Checks and wraps a template name.
-    ///
-    /// # Errors
-    ///
-    /// [`IdError`] when the name is empty, longer than [`TemplateName::MAX_CHARS`] or holds a
-    /// character other than `a-z`, `0-9` and `_` (the error gives the character and its
-    /// position, counted from 0).
-    pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
-        const WHAT: &str = "template name";
-        let value = value.into();
-        IdError::check_not_empty(WHAT, &value)?;
-        IdError::check_chars(
-            WHAT,
-            &value,
-            "lowercase ASCII letters, digits and '_'",
-            |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
-        )?;
-        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
-        Ok(Self(value))
-    }
-
     /// Advice that does not block the name: WhatsApp asks for descriptive names and reviewers
     /// reject random ones like `message_124a` (rule `template_name.descriptive`).
     ///
@@ -134,51 +123,26 @@ impl TemplateName {
     }
 }
 
-string_newtype_common!(TemplateName);
-string_newtype_parse!(TemplateName, IdError);
+checked_id! {
+    /// The id Webex Connect gives a registered template (Tools → Templates), e.g. `5139722425xxxxx`.
+    ///
+    /// Sends carry this id, not the template's name; an unknown id fails with 7108.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "5139722425xxxxx", refused = "513 972";
+    pub struct TemplateId("template id");
 
-/// The id Webex Connect gives a registered template (Tools → Templates), e.g. `5139722425xxxxx`.
-///
-/// Sends carry this id, not the template's name; an unknown id fails with 7108.
-///
-/// ```
-/// use webex_connect_whatsapp::TemplateId;
-/// let id = TemplateId::new("5139722425xxxxx")?;
-/// assert_eq!(id, "5139722425xxxxx");
-/// assert!(TemplateId::new("513 972").is_err());
-/// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TemplateId(String);
-
-impl TemplateId {
     /// The longest id accepted. Real ids are about 15 characters; the cap only stops garbage.
     pub const MAX_CHARS: usize = 256;
 
     /// Checks and wraps a template id: 1 to [`TemplateId::MAX_CHARS`] characters, no
     /// whitespace or control characters.
-    ///
-    /// # Errors
-    ///
-    /// [`IdError`] when the id is empty, too long or holds whitespace or a control character.
-    pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
-        const WHAT: &str = "template id";
-        let value = value.into();
-        IdError::check_not_empty(WHAT, &value)?;
-        IdError::check_chars(
-            WHAT,
-            &value,
-            "printable characters other than whitespace",
-            |c| !(c.is_whitespace() || c.is_control()),
-        )?;
-        IdError::check_max_chars(WHAT, &value, Self::MAX_CHARS)?;
-        Ok(Self(value))
-    }
+    rules = [
+        IdRule::Chars("printable characters other than whitespace", |c| {
+            !(c.is_whitespace() || c.is_control())
+        }),
+        IdRule::MaxChars(Self::MAX_CHARS),
+    ];
 }
-
-string_newtype_common!(TemplateId);
-string_newtype_parse!(TemplateId, IdError);
 
 /// Normalizes a wire or human spelling: `"account update"` and `"Account-Update"` become
 /// `ACCOUNT_UPDATE`.
@@ -370,6 +334,7 @@ impl TemplateStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::IdError;
 
     #[test]
     fn name_rules() {

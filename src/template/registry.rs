@@ -880,10 +880,7 @@ impl TemplateRegistry {
     /// [`from_json_str`](Self::from_json_str).
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| RegistryError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = read_text(path)?;
         Self::from_json_str(&text)
     }
 
@@ -928,10 +925,7 @@ impl TemplateRegistry {
     #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| RegistryError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = read_text(path)?;
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
@@ -995,6 +989,14 @@ impl fmt::Display for RegisteredTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.definition.name(), self.id)
     }
+}
+
+/// Reads a registry file, naming the path when it cannot be read.
+fn read_text(path: &Path) -> Result<String, RegistryError> {
+    std::fs::read_to_string(path).map_err(|source| RegistryError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]

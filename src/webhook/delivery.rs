@@ -161,25 +161,21 @@ impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = 0_u32;
+        let mut fields =
+            super::SlotReader::new(self.body, &mut self.notification.fields, self.fast);
         while let Some((key, borrowed)) = map.next_key_seed(KeySeed(notification_key))? {
             match key {
                 Key::Object(name) => {
-                    super::mark_seen(&mut seen, INFO_BIT, name)?;
+                    fields.mark_seen(INFO_BIT, name)?;
                     map.next_value_seed(InfoSeed {
                         body: self.body,
                         info: &mut self.notification.info,
                         fast: self.fast,
                     })?;
                 }
-                Key::Field(slot, name, kind) => super::read_slot(
-                    &mut map,
-                    self.body,
-                    &mut self.notification.fields,
-                    &mut seen,
-                    (slot, name, kind),
-                    borrowed.filter(|_| self.fast),
-                )?,
+                Key::Field(slot, name, kind) => {
+                    fields.read(&mut map, (slot, name, kind), borrowed)?;
+                }
                 Key::Unknown => {
                     map.next_value::<de::IgnoredAny>()?;
                 }
@@ -224,18 +220,11 @@ impl<'de> Visitor<'de> for InfoVisitor<'_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let InfoSeed { body, info, fast } = self.0;
-        let mut seen = 0_u32;
+        let mut fields = super::SlotReader::new(body, info, fast);
         while let Some((key, borrowed)) = map.next_key_seed(KeySeed(info_key))? {
             match key {
                 Key::Field(slot, name, kind) => {
-                    super::read_slot(
-                        &mut map,
-                        body,
-                        info,
-                        &mut seen,
-                        (slot, name, kind),
-                        borrowed.filter(|_| fast),
-                    )?;
+                    fields.read(&mut map, (slot, name, kind), borrowed)?;
                 }
                 Key::Object(_) | Key::Unknown => {
                     map.next_value::<de::IgnoredAny>()?;

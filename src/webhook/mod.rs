@@ -135,8 +135,8 @@ pub use inbound::{
 };
 pub use signature::{SignatureAlgorithm, SignatureError, WebhookSecret};
 pub(crate) use wire::{
-    INBOUND_KEYS, Key, KeySeed, Kind, Text, Wire, mark_seen, read_seq_slots, read_slot, read_wire,
-    take, take_text, take_transaction_id, unescape,
+    INBOUND_KEYS, Key, KeySeed, Kind, SlotReader, Text, Wire, read_seq_slots, read_wire, take,
+    take_text, take_transaction_id, unescape,
 };
 
 /// Why a webhook body (or a value inside it) could not be read.

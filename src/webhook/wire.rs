@@ -271,29 +271,58 @@ impl<'de> de::Visitor<'de> for StringValue<'de> {
     }
 }
 
-/// Reads a value into `slots[slot]`, refusing a key seen before (as serde's derive does).
-pub(crate) fn read_slot<'de, A: de::MapAccess<'de>>(
-    map: &mut A,
+/// What one level of a body is read into: its slots, the keys seen so far (a key seen twice is
+/// refused, as serde's derive does) and whether values may borrow from the body. The levels'
+/// visitors share it rather than pass the same four values to every read.
+pub(crate) struct SlotReader<'s, 'de> {
     body: &'de str,
-    slots: &mut [Option<Text>],
-    seen: &mut u32,
-    (slot, name, kind): (usize, &'static str, Kind),
-    key: Option<&'de str>,
-) -> Result<(), A::Error> {
-    mark_seen(seen, slot, name)?;
-    let value = map.next_value_seed(ValueSeed { body, kind, key })?;
-    if let Some(target) = slots.get_mut(slot) {
-        *target = value;
+    slots: &'s mut [Option<Text>],
+    seen: u32,
+    fast: bool,
+}
+
+impl<'s, 'de> SlotReader<'s, 'de> {
+    pub(crate) fn new(body: &'de str, slots: &'s mut [Option<Text>], fast: bool) -> Self {
+        Self {
+            body,
+            slots,
+            seen: 0,
+            fast,
+        }
     }
-    Ok(())
+
+    /// Records that the field at `bit` (a nested level, say) was read; an error if it was.
+    pub(crate) fn mark_seen<E: de::Error>(
+        &mut self,
+        bit: usize,
+        name: &'static str,
+    ) -> Result<(), E> {
+        mark_seen(&mut self.seen, bit, name)
+    }
+
+    /// Reads a value into `slots[slot]`, borrowing `key` from the body when reading fast.
+    pub(crate) fn read<A: de::MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        (slot, name, kind): (usize, &'static str, Kind),
+        key: Option<&'de str>,
+    ) -> Result<(), A::Error> {
+        mark_seen(&mut self.seen, slot, name)?;
+        let key = key.filter(|_| self.fast);
+        let value = map.next_value_seed(ValueSeed {
+            body: self.body,
+            kind,
+            key,
+        })?;
+        if let Some(target) = self.slots.get_mut(slot) {
+            *target = value;
+        }
+        Ok(())
+    }
 }
 
 /// Records that field number `bit` was read; an error if it already was.
-pub(crate) fn mark_seen<E: de::Error>(
-    seen: &mut u32,
-    bit: usize,
-    name: &'static str,
-) -> Result<(), E> {
+fn mark_seen<E: de::Error>(seen: &mut u32, bit: usize, name: &'static str) -> Result<(), E> {
     let mask = 1_u32
         .checked_shl(u32::try_from(bit).unwrap_or(u32::MAX))
         .unwrap_or(0);
@@ -354,25 +383,20 @@ impl<'de> de::Visitor<'de> for TopSeed<'_, 'de> {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = 0_u32;
+        let mut top = SlotReader::new(self.body, &mut self.wire.top, self.fast);
         while let Some((key, borrowed)) = map.next_key_seed(KeySeed(top_key))? {
             match key {
                 Key::Object(name) => {
-                    mark_seen(&mut seen, NOTIFICATION_BIT, name)?;
+                    top.mark_seen(NOTIFICATION_BIT, name)?;
                     map.next_value_seed(delivery::NotificationSeed {
                         body: self.body,
                         slot: &mut self.wire.notification,
                         fast: self.fast,
                     })?;
                 }
-                Key::Field(slot, name, kind) if !self.receipt_only => read_slot(
-                    &mut map,
-                    self.body,
-                    &mut self.wire.top,
-                    &mut seen,
-                    (slot, name, kind),
-                    borrowed.filter(|_| self.fast),
-                )?,
+                Key::Field(slot, name, kind) if !self.receipt_only => {
+                    top.read(&mut map, (slot, name, kind), borrowed)?;
+                }
                 Key::Field(..) | Key::Unknown => {
                     map.next_value::<de::IgnoredAny>()?;
                 }

@@ -78,31 +78,27 @@ pub struct DeliveryReceiptBuilder {
 }
 
 impl DeliveryReceiptBuilder {
-    /// Sets the status code (default: from the status).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).code(DeliveryCode::ReEngagement).build();
-    /// assert_eq!(r.description(), Some("Re-engagement message"));
-    /// ```
-    pub fn code(mut self, code: DeliveryCode) -> Self {
-        self.code = Some(code);
-        self
-    }
+    crate::ids::value_setters! {
+        /// Sets the status code (default: from the status).
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
+        /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).code(DeliveryCode::ReEngagement).build();
+        /// assert_eq!(r.description(), Some("Re-engagement message"));
+        /// ```
+        fn code(DeliveryCode) => code as Some;
 
-    /// Sets `timeStamp` (default: now). Written with milliseconds, `Z` for UTC, else the
-    /// offset (`+05:30`), as the platform does.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
-    /// use time::macros::datetime;
-    /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read)
-    ///     .timestamp(datetime!(2019-03-04 15:19:21.157 +05:30)).build();
-    /// assert_eq!(r.timestamp_raw(), Some("2019-03-04T15:19:21.157+05:30"));
-    /// ```
-    pub fn timestamp(mut self, at: OffsetDateTime) -> Self {
-        self.timestamp = Some(at);
-        self
+        /// Sets `timeStamp` (default: now). Written with milliseconds, `Z` for UTC, else the
+        /// offset (`+05:30`), as the platform does.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+        /// use time::macros::datetime;
+        /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read)
+        ///     .timestamp(datetime!(2019-03-04 15:19:21.157 +05:30)).build();
+        /// assert_eq!(r.timestamp_raw(), Some("2019-03-04T15:19:21.157+05:30"));
+        /// ```
+        fn timestamp(OffsetDateTime) => timestamp as Some;
     }
 
     crate::ids::string_setters! {
