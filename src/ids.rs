@@ -83,63 +83,6 @@ macro_rules! string_newtype_parse {
     };
 }
 
-/// Writes consuming setters that store one string each: `fn name => field` assigns
-/// `value.into()`, and `fn name => field as Some` wraps it for an optional field. Builders
-/// across the crate (profile, session media and lists, webhook models, the sandbox) have many
-/// setters of exactly this shape; written once here, each keeps its own doc comment (and any
-/// other attribute given before it).
-macro_rules! string_setters {
-    ($( $(#[$attr:meta])* fn $name:ident => $($field:ident).+ $(as $wrap:ident)?; )*) => {
-        $(
-            $(#[$attr])*
-            pub fn $name(mut self, value: impl Into<String>) -> Self {
-                self.$($field).+ = $($wrap)?(value.into());
-                self
-            }
-        )*
-    };
-}
-
-/// Writes consuming setters that store one value of a given type each, the typed sibling of
-/// [`string_setters!`]: `fn name(Type) => request.field as Some`. The field may be a path,
-/// for builders that keep the value they build inside themselves.
-macro_rules! value_setters {
-    ($( $(#[$attr:meta])* fn $name:ident($ty:ty) => $($field:ident).+ $(as $wrap:ident)?; )*) => {
-        $(
-            $(#[$attr])*
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.$($field).+ = $($wrap)?(value);
-                self
-            }
-        )*
-    };
-}
-
-/// Implements `From` for an enum whose variants each wrap one value: `Type => Variant` turns a
-/// `Type` into `Self::Variant`. Written `Enum, also borrowed { .. }`, it adds `From<&Type>`
-/// by clone, for call sites that keep their value.
-macro_rules! from_variants {
-    ($enum:ident { $($ty:ty => $variant:ident),* $(,)? }) => {
-        $(
-            impl From<$ty> for $enum {
-                fn from(value: $ty) -> Self {
-                    Self::$variant(value)
-                }
-            }
-        )*
-    };
-    ($enum:ident, also borrowed { $($ty:ty => $variant:ident),* $(,)? }) => {
-        $crate::ids::from_variants!($enum { $($ty => $variant),* });
-        $(
-            impl From<&$ty> for $enum {
-                fn from(value: &$ty) -> Self {
-                    Self::$variant(value.clone())
-                }
-            }
-        )*
-    };
-}
-
 /// Declares an identifier checked on construction: the newtype over `String` (serialized as
 /// its string, checked again when read), its limit constant, its `new` (non-empty, then each
 /// [`IdRule`] in order, failing with [`IdError`]), the string accessors and `FromStr` /
@@ -193,13 +136,10 @@ macro_rules! checked_id {
 }
 
 pub(crate) use checked_id;
-pub(crate) use from_variants;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_common;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_parse;
-pub(crate) use string_setters;
-pub(crate) use value_setters;
 
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

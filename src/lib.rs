@@ -131,6 +131,7 @@
 #[cfg(feature = "client")]
 pub mod client;
 pub mod conversation;
+mod conversions;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod guard;

@@ -329,7 +329,7 @@ impl std::str::FromStr for Recipient {
     }
 }
 
-crate::ids::from_variants!(Recipient, also borrowed {
+crate::conversions::from_variants!(Recipient, also borrowed {
     PhoneNumber => Phone,
     Bsuid => Bsuid,
 });

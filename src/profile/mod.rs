@@ -272,7 +272,7 @@ pub struct BusinessProfileBuilder {
 }
 
 impl BusinessProfileBuilder {
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets the About text (at most [`MAX_ABOUT_CHARS`]; WhatsApp shows
         /// [`META_ABOUT_VISIBLE_CHARS`]).
         fn about => about as Some;

@@ -935,7 +935,7 @@ impl SandboxBuilder {
         fn inbound_url(url: Url) => inbound_url as Some;
     }
 
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// The service key accepted in the `key` header.
         fn service_key => service_key as Some;
 

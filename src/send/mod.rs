@@ -60,7 +60,7 @@ pub enum Content {
     Template(TemplateMessage),
 }
 
-crate::ids::from_variants!(Content {
+crate::conversions::from_variants!(Content {
     SessionMessage => Session,
     TemplateMessage => Template,
 });
@@ -420,18 +420,18 @@ impl SendRequestBuilder {
         self
     }
 
-    crate::ids::value_setters! {
+    crate::setters::value_setters! {
         /// Sets the request-level correlation id, echoed in delivery receipts.
-        fn correlation_id(CorrelationId) => request.correlation_id as Some;
+        fn correlation_id(id: CorrelationId) => request.correlation_id as Some;
 
         /// Sets data echoed in delivery receipts.
-        fn callback_data(CallbackData) => request.callback_data as Some;
+        fn callback_data(data: CallbackData) => request.callback_data as Some;
 
         /// Sets the URL that receives this request's delivery receipts.
-        fn notify_url(Url) => request.notify_url as Some;
+        fn notify_url(url: Url) => request.notify_url as Some;
 
         /// Sets the time after which the message must not be sent.
-        fn expiry(OffsetDateTime) => request.expiry as Some;
+        fn expiry(at: OffsetDateTime) => request.expiry as Some;
 
         /// Sets link shortening and click tracking (`options`); the domain it requires is part of
         /// every [`LinkOptions`].
@@ -448,10 +448,10 @@ impl SendRequestBuilder {
         /// assert_eq!(json["options"], serde_json::json!({"trackClicks": true, "domain": "go.example.com"}));
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        fn link_options(LinkOptions) => request.link_options as Some;
+        fn link_options(options: LinkOptions) => request.link_options as Some;
     }
 
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets the authorization profile used when calling the notify URL.
         fn notify_url_auth_id => request.notify_url_auth_id as Some;
     }

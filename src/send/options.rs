@@ -338,12 +338,12 @@ pub struct LinkOptionsBuilder {
 }
 
 impl LinkOptionsBuilder {
-    crate::ids::value_setters! {
+    crate::setters::value_setters! {
         /// Tracks clicks on the shortened links (`trackClicks`).
-        fn track_clicks(bool) => options.track_clicks as Some;
+        fn track_clicks(on: bool) => options.track_clicks as Some;
 
         /// Shortens the links in the message (`shortenLinks`).
-        fn shorten_links(bool) => options.shorten_links as Some;
+        fn shorten_links(on: bool) => options.shorten_links as Some;
     }
 
     /// Adds a tag, sent as the next `tagN` (at most [`MAX_LINK_TAGS`], each 1 to

@@ -192,7 +192,7 @@ impl ResponseEntry {
         self
     }
 
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets the description.
         #[must_use]
         fn with_description => description as Some;

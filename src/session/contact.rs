@@ -150,7 +150,7 @@ impl ContactName {
         }
     }
 
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets the first name.
         #[must_use]
         fn first_name => first_name as Some;

@@ -298,7 +298,7 @@ pub struct ListMessageBuilder {
 }
 
 impl ListMessageBuilder {
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets a text header of 1 to 60 characters.
         fn header => header as Some;
 

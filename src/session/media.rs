@@ -127,7 +127,7 @@ pub struct MediaMessageBuilder {
 }
 
 impl MediaMessageBuilder {
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets the caption (image, video and document only; 1 to 1024 characters).
         fn caption => caption as Some;
 

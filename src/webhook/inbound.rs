@@ -810,7 +810,7 @@ impl SharedLocation {
         })
     }
 
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets the place's name.
         #[must_use]
         fn with_name => name as Some;

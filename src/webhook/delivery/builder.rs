@@ -78,7 +78,7 @@ pub struct DeliveryReceiptBuilder {
 }
 
 impl DeliveryReceiptBuilder {
-    crate::ids::value_setters! {
+    crate::setters::value_setters! {
         /// Sets the status code (default: from the status).
         ///
         /// ```
@@ -86,7 +86,7 @@ impl DeliveryReceiptBuilder {
         /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).code(DeliveryCode::ReEngagement).build();
         /// assert_eq!(r.description(), Some("Re-engagement message"));
         /// ```
-        fn code(DeliveryCode) => code as Some;
+        fn code(code: DeliveryCode) => code as Some;
 
         /// Sets `timeStamp` (default: now). Written with milliseconds, `Z` for UTC, else the
         /// offset (`+05:30`), as the platform does.
@@ -98,10 +98,10 @@ impl DeliveryReceiptBuilder {
         ///     .timestamp(datetime!(2019-03-04 15:19:21.157 +05:30)).build();
         /// assert_eq!(r.timestamp_raw(), Some("2019-03-04T15:19:21.157+05:30"));
         /// ```
-        fn timestamp(OffsetDateTime) => timestamp as Some;
+        fn timestamp(at: OffsetDateTime) => timestamp as Some;
     }
 
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets `Description` (default: [`DeliveryCode::description`]).
         ///
         /// ```

@@ -175,7 +175,7 @@ impl InboundMessageBuilder {
         self
     }
 
-    crate::ids::string_setters! {
+    crate::setters::string_setters! {
         /// Sets the message text (`message`).
         fn text => text;
 
