@@ -1100,18 +1100,24 @@ mod tests {
 
     #[test]
     fn malformed_placeholders_report_positions() {
-        assert_eq!(malformed_at("Hi {{"), (3, "{{".into()));
-        assert_eq!(malformed_at("Hi {{1}"), (3, "{{1}".into()));
-        assert_eq!(malformed_at("Hi {{ }} x"), (3, "{{ }}".into()));
-        assert_eq!(malformed_at("Hi {{1a}} x"), (3, "{{1a}}".into()));
-        assert_eq!(malformed_at("Hi {name} x"), (3, "{name}".into()));
-        assert_eq!(malformed_at("Hi {{Name}} x"), (3, "{{Name}}".into()));
-        assert_eq!(malformed_at("Hi {{0}} x"), (3, "{{0}}".into()));
-        assert_eq!(malformed_at("Hi {{01}} x"), (3, "{{01}}".into()));
-        assert_eq!(malformed_at("Hi {{{1}}} x"), (3, "{{{1}}".into()));
-        assert_eq!(malformed_at("Hi {{1}}} x"), (3, "{{1}}}".into()));
-        assert_eq!(malformed_at("Hi }} x"), (3, "}}".into()));
-        assert_eq!(malformed_at("é {{ x"), (2, "{{ x".into()));
+        // (text, where the malformed placeholder starts, what it is)
+        let cases = [
+            ("Hi {{", 3, "{{"),
+            ("Hi {{1}", 3, "{{1}"),
+            ("Hi {{ }} x", 3, "{{ }}"),
+            ("Hi {{1a}} x", 3, "{{1a}}"),
+            ("Hi {name} x", 3, "{name}"),
+            ("Hi {{Name}} x", 3, "{{Name}}"),
+            ("Hi {{0}} x", 3, "{{0}}"),
+            ("Hi {{01}} x", 3, "{{01}}"),
+            ("Hi {{{1}}} x", 3, "{{{1}}"),
+            ("Hi {{1}}} x", 3, "{{1}}}"),
+            ("Hi }} x", 3, "}}"),
+            ("é {{ x", 2, "{{ x"),
+        ];
+        for (text, position, found) in cases {
+            assert_eq!(malformed_at(text), (position, found.to_owned()), "{text:?}");
+        }
         assert!(body("Hi {{1}}, price {5 or {a b}}").is_err());
         assert!(body("a { b } c {").is_ok());
     }
