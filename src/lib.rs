@@ -104,8 +104,9 @@
 //! | `sandbox` (feature `sandbox`) | an in-process imitation of Webex Connect |
 //!
 //! **What the crate root holds.** The root re-exports the values and messages a program builds
-//! to send a message: numbers, user ids, platform ids, texts, media URLs, the business profile,
-//! session and template messages, the send request and its response, and the `Client`.
+//! to send a message: numbers, user ids, platform ids, texts, media kinds and URLs, the
+//! business profile, session messages, templates (names, ids, categories, definitions and
+//! messages), the send request and its response, and the `Client`.
 //! Everything else (errors, options, limits, webhook events, state and stores) is not at the
 //! root: reach it through the module that owns it.
 //!
