@@ -66,6 +66,15 @@ fn groups_failures_by_code_with_the_fix() {
     );
 }
 
+/// The transaction ids of a report's stuck messages, in report order.
+fn stuck_ids(report: &FollowUpReport) -> Vec<&str> {
+    report
+        .stuck
+        .iter()
+        .map(|s| s.transaction_id.as_str())
+        .collect()
+}
+
 #[test]
 fn reports_messages_stuck_at_submitted() {
     let mut follow_up = DeliveryFollowUp::new(Duration::from_secs(30 * 60));
@@ -81,22 +90,12 @@ fn reports_messages_stuck_at_submitted() {
     follow_up.record(&submitted("done", T));
 
     let report = follow_up.report(T + time::Duration::minutes(30));
-    let stuck: Vec<_> = report
-        .stuck
-        .iter()
-        .map(|s| s.transaction_id.as_str())
-        .collect();
-    assert_eq!(stuck, ["old"]);
+    assert_eq!(stuck_ids(&report), ["old"]);
     assert_eq!(report.stuck[0].waiting, Duration::from_secs(30 * 60));
     assert!(report.failures.is_empty());
 
     let later = follow_up.report(T + time::Duration::hours(2));
-    let stuck: Vec<_> = later
-        .stuck
-        .iter()
-        .map(|s| s.transaction_id.as_str())
-        .collect();
-    assert_eq!(stuck, ["old", "new"]);
+    assert_eq!(stuck_ids(&later), ["old", "new"]);
 
     assert_eq!(follow_up.forget_settled(), 1);
     assert_eq!(follow_up.len(), 2);
