@@ -127,11 +127,7 @@ fn kib_to_mib(kib: u64) -> f64 {
 
 /// A client of the sandbox.
 fn sandbox_client(sandbox: &Sandbox) -> Result<Client, BoxError> {
-    Ok(Client::builder()
-        .service_key(sandbox.service_key())
-        .app_id(sandbox.app_id())
-        .base_url(sandbox.base_url())
-        .build()?)
+    Ok(sandbox.client_builder().build()?)
 }
 
 #[tokio::main]

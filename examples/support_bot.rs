@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use tokio::sync::mpsc;
-use webex_connect_whatsapp::client::Client;
 use webex_connect_whatsapp::conversation::clock::ManualClock;
 use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
 use webex_connect_whatsapp::conversation::window::SessionWindows;
@@ -106,11 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sandbox.register_template(t.id().as_str(), t.parameter_keys());
     }
 
-    let client = Client::builder()
-        .service_key(sandbox.service_key())
-        .app_id(sandbox.app_id())
-        .base_url(sandbox.base_url())
-        .build()?;
+    let client = sandbox.client_builder().build()?;
     let clock = ManualClock::new(start);
     let windows = SessionWindows::with_clock(InMemoryWindowStore::new(10_000), clock.clone());
     let bot: Bot = GuardedClient::builder(client, windows)

@@ -49,12 +49,7 @@ async fn sandbox() -> Sandbox {
 }
 
 fn client_of(sandbox: &Sandbox) -> Client {
-    Client::builder()
-        .service_key(sandbox.service_key())
-        .app_id(sandbox.app_id())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap()
+    sandbox.client_builder().build().unwrap()
 }
 
 async fn collect(stream: BulkStream) -> Vec<BulkResult> {
@@ -208,21 +203,14 @@ async fn an_ambiguous_failure_makes_every_row_unknown_and_is_not_resent() {
 
 #[tokio::test]
 async fn a_rate_limited_call_is_resent_whole() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(support::rejected("7020", "limit")))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"response": [
-                {"code": "1001", "transid": "t", "description": "Queued"},
-                {"code": "1001", "transid": "t_1", "description": "Queued"}
-            ]})),
-        )
-        .mount(&server)
-        .await;
+    let server = support::mock_first_then(
+        ResponseTemplate::new(429).set_body_json(support::rejected("7020", "limit")),
+        ResponseTemplate::new(200).set_body_json(json!({"response": [
+            {"code": "1001", "transid": "t", "description": "Queued"},
+            {"code": "1001", "transid": "t_1", "description": "Queued"}
+        ]})),
+    )
+    .await;
     let client = support::client(&server.uri());
     let rows = (0..2).map(|i| BatchRow::new(phone(i), payment("Ada", i)));
     let results = collect(client.batch().send(rows)).await;
@@ -284,13 +272,7 @@ async fn calls_are_capped_at_the_rate_limit() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .service_key(sandbox.service_key())
-        .app_id(sandbox.app_id())
-        .base_url(sandbox.base_url())
-        .rate_limit(25)
-        .build()
-        .unwrap();
+    let client = sandbox.client_builder().rate_limit(25).build().unwrap();
     let rows = (0..60).map(|i| BatchRow::new(phone(i), payment("Ada", i)));
     let results = collect(client.batch().concurrency(1).send(rows)).await;
     assert!(results.iter().all(|r| r.result.is_ok()));
@@ -353,7 +335,6 @@ async fn the_sandbox_refuses_calls_over_1000_destinations_or_the_tps() {
 /// The CSV example, run against the sandbox.
 mod example {
     use super::*;
-    use webex_connect_whatsapp::client::ClientBuilder;
 
     fn csv_file(name: &str, text: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("wcwa-batch-{}", std::process::id()));
@@ -363,26 +344,30 @@ mod example {
         path
     }
 
-    fn builder(sandbox: &Sandbox) -> ClientBuilder {
-        Client::builder()
-            .service_key(sandbox.service_key())
-            .app_id(sandbox.app_id())
-            .base_url(sandbox.base_url())
+    /// Runs the example on a CSV file `name` holding `text`; returns its result and what it
+    /// printed.
+    async fn run_on(
+        sandbox: &Sandbox,
+        name: &str,
+        text: &str,
+    ) -> (Result<personalised_batch::Summary, String>, String) {
+        let path = csv_file(name, text);
+        let args = [path.display().to_string(), TEMPLATE.to_owned()];
+        let mut out = Vec::new();
+        let result = personalised_batch::run(&args, sandbox.client_builder(), &mut out).await;
+        (result, String::from_utf8(out).unwrap())
     }
 
     #[tokio::test]
     async fn every_row_is_queued_and_printed() {
         let sandbox = sandbox().await;
-        let path = csv_file(
+        let (summary, out) = run_on(
+            &sandbox,
             "ok.csv",
             "phone,name,payment\n+447400123456,Ada,A-1042\nUS.13491208655302741918,Grace,A-1043\n+44 7400 123457,Ana,A-1044\n",
-        );
-        let args = [path.display().to_string(), TEMPLATE.to_owned()];
-        let mut out = Vec::new();
-        let summary = personalised_batch::run(&args, builder(&sandbox), &mut out)
-            .await
-            .unwrap();
-        let out = String::from_utf8(out).unwrap();
+        )
+        .await;
+        let summary = summary.unwrap();
         assert!(summary.all_queued(), "{out}");
         assert_eq!(summary.rows, 3);
         assert_eq!(out.lines().count(), 4, "{out}");
@@ -401,16 +386,13 @@ mod example {
     #[tokio::test]
     async fn bad_rows_are_reported_and_fail_the_run() {
         let sandbox = sandbox().await;
-        let path = csv_file(
+        let (summary, out) = run_on(
+            &sandbox,
             "bad.csv",
             "phone,name,payment\n+447400123456,Ada,A-1042\n12,Short,A-1\n+447400123457,,A-1044\n",
-        );
-        let args = [path.display().to_string(), TEMPLATE.to_owned()];
-        let mut out = Vec::new();
-        let summary = personalised_batch::run(&args, builder(&sandbox), &mut out)
-            .await
-            .unwrap();
-        let out = String::from_utf8(out).unwrap();
+        )
+        .await;
+        let summary = summary.unwrap();
         assert!(!summary.all_queued());
         assert_eq!(
             (summary.rows, summary.queued, summary.failed),
@@ -428,10 +410,9 @@ mod example {
     #[tokio::test]
     async fn a_file_without_a_phone_column_is_refused() {
         let sandbox = sandbox().await;
-        let path = csv_file("nophone.csv", "name,payment\nAda,A-1\n");
-        let args = [path.display().to_string(), TEMPLATE.to_owned()];
-        let e = personalised_batch::run(&args, builder(&sandbox), &mut Vec::new())
+        let e = run_on(&sandbox, "nophone.csv", "name,payment\nAda,A-1\n")
             .await
+            .0
             .unwrap_err();
         assert!(e.contains("`phone`"), "{e}");
         assert!(sandbox.requests().is_empty());

@@ -4,7 +4,6 @@
 #![cfg(feature = "sandbox")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use webex_connect_whatsapp::client::Client;
 use webex_connect_whatsapp::receiver::{Received, Receiver};
 use webex_connect_whatsapp::sandbox::Sandbox;
 use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
@@ -23,11 +22,7 @@ async fn a_username_user_is_heard_and_answered() -> Result<(), BoxError> {
     let _also: Recipient = PhoneNumber::parse("+44 7400 123456")?.into();
 
     let sandbox = Sandbox::start().await?;
-    let client = Client::builder()
-        .service_key(sandbox.service_key())
-        .app_id(sandbox.app_id())
-        .base_url(sandbox.base_url())
-        .build()?;
+    let client = sandbox.client_builder().build()?;
     let receipt = client.send(&to, SessionMessage::text("hi")?).await?;
     assert_eq!(receipt.destination, "US.13491208655302741918");
     let request: serde_json::Value = serde_json::from_str(&sandbox.requests()[0].body)?;

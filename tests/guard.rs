@@ -110,12 +110,7 @@ impl World {
         for template in registry.iter() {
             sandbox.register_template(template.id().as_str(), template.parameter_keys());
         }
-        let client = Client::builder()
-            .service_key(sandbox.service_key())
-            .app_id(sandbox.app_id())
-            .base_url(sandbox.base_url())
-            .build()
-            .unwrap();
+        let client = sandbox.client_builder().build().unwrap();
         let clock = ManualClock::new(START);
         let windows = SessionWindows::with_clock(InMemoryWindowStore::new(100), clock.clone());
         let builder = GuardedClient::builder(client, windows).registry(registry);

@@ -19,7 +19,7 @@ use futures_util::StreamExt as _;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use webex_connect_whatsapp::client::{Client, SharedRateLimit};
+use webex_connect_whatsapp::client::SharedRateLimit;
 use webex_connect_whatsapp::sandbox::Sandbox;
 use webex_connect_whatsapp::{PhoneNumber, SessionMessage};
 
@@ -40,10 +40,8 @@ async fn two_clients_share_one_limit() {
             .await
             .unwrap();
         clients.push(
-            Client::builder()
-                .service_key(sandbox.service_key())
-                .app_id(sandbox.app_id())
-                .base_url(sandbox.base_url())
+            sandbox
+                .client_builder()
                 .shared_rate_limit(limit)
                 .build()
                 .unwrap(),

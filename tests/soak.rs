@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use serde_json::json;
-use webex_connect_whatsapp::client::{BatchRow, BulkResult, Client, RetryPolicy};
+use webex_connect_whatsapp::client::{BatchRow, BulkResult, RetryPolicy};
 use webex_connect_whatsapp::conversation::delivery::DeliveryState;
 use webex_connect_whatsapp::receiver::Receiver;
 use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
@@ -156,10 +156,8 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
         .await
         .unwrap();
 
-    let client = Client::builder()
-        .service_key(sandbox.service_key())
-        .app_id(sandbox.app_id())
-        .base_url(sandbox.base_url())
+    let client = sandbox
+        .client_builder()
         .request_timeout(Duration::from_secs(20))
         .retry_policy(
             // Resent only on proof of "not processed" (the default rules); two attempts, so

@@ -318,6 +318,29 @@ impl Sandbox {
         self.shared.config.app_id.clone()
     }
 
+    /// A client builder pointed at this sandbox with its service key and app id: the three
+    /// settings every test client needs. Add more (a rate limit, a retry policy) and build.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::sandbox::Sandbox;
+    /// use webex_connect_whatsapp::{PhoneNumber, SessionMessage};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let sandbox = Sandbox::start().await?;
+    /// let client = sandbox.client_builder().rate_limit(20).build()?;
+    /// let to = PhoneNumber::parse("+44 7400 123456")?;
+    /// sandbox.inbound_text(to.waid(), "hi").await?;
+    /// client.send(&to, SessionMessage::text("hello")?).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn client_builder(&self) -> crate::client::ClientBuilder {
+        crate::client::Client::builder()
+            .service_key(self.service_key())
+            .app_id(self.app_id())
+            .base_url(self.base_url())
+    }
+
     /// The sandbox clock.
     pub fn clock(&self) -> &SandboxClock {
         &self.shared.config.clock

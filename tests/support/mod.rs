@@ -69,6 +69,35 @@ pub async fn mock_answering_times(response: ResponseTemplate, requests: u64) -> 
     server
 }
 
+/// A wiremock server that answers the first POST with `first` and the next with `then`; it
+/// fails the test (when the server drops) unless each answer was given exactly once.
+pub async fn mock_first_then(first: ResponseTemplate, then: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(then)
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The JSON bodies of the requests `server` received, in order.
+pub async fn request_bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.body_json().unwrap())
+        .collect()
+}
+
 /// Retries with millisecond delays, so tests stay fast.
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
