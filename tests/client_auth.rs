@@ -104,6 +104,16 @@ fn secrets_are_checked_and_hidden() {
     assert!(!debug.contains(SECRET_B64), "{debug}");
 }
 
+/// A client of `server` that authenticates with a JWT for the service `svc-42`.
+fn jwt_client(server: &MockServer) -> Client {
+    Client::builder()
+        .jwt("svc-42", SECRET_B64)
+        .app_id(AppId::new(APP).unwrap())
+        .base_url(server.uri().parse().unwrap())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn jwt_goes_in_the_authorization_header_and_no_key_is_sent() {
     let server = MockServer::start().await;
@@ -113,12 +123,7 @@ async fn jwt_goes_in_the_authorization_header_and_no_key_is_sent() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .jwt("svc-42", SECRET_B64)
-        .app_id(AppId::new(APP).unwrap())
-        .base_url(server.uri().parse().unwrap())
-        .build()
-        .unwrap();
+    let client = jwt_client(&server);
     client.send(&phone(1), text("Hi")).await.unwrap();
     let requests = server.received_requests().await.unwrap();
     let request = &requests[0];
@@ -147,12 +152,7 @@ async fn a_refused_token_is_not_sent_again() {
         )
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .jwt("svc-42", SECRET_B64)
-        .app_id(AppId::new(APP).unwrap())
-        .base_url(server.uri().parse().unwrap())
-        .build()
-        .unwrap();
+    let client = jwt_client(&server);
     let first = client.send(&phone(1), text("Hi")).await.unwrap_err();
     assert!(matches!(
         first,

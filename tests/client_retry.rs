@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support::{
-    builder, closed_port, mock_answering, phone, queued, rejected, swallowing_server, text,
+    builder, closed_port, mock_answering, mock_first_then, phone, queued, rejected, request_bodies,
+    swallowing_server, text,
 };
 use webex_connect_whatsapp::CorrelationId;
 use webex_connect_whatsapp::client::{Error, OutcomeUnknownReason, RetryPolicy};
@@ -51,21 +52,14 @@ async fn a_dropped_connection_after_the_body_is_outcome_unknown_and_never_resent
 
 #[tokio::test]
 async fn rate_limited_then_queued_is_one_receipt_after_two_requests() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(rejected(
+    let server = mock_first_then(
+        ResponseTemplate::new(200).set_body_json(rejected(
             "7020",
             "You have reached the maximum transaction limit",
-        )))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-2")))
-        .expect(1)
-        .mount(&server)
-        .await;
+        )),
+        ResponseTemplate::new(200).set_body_json(queued("t-2")),
+    )
+    .await;
     let events = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&events);
     let client = builder(&server.uri())
@@ -88,13 +82,7 @@ async fn rate_limited_then_queued_is_one_receipt_after_two_requests() {
         Some(webex_connect_whatsapp::send::ResponseCode::RateLimited)
     );
     // Both attempts carried the same correlation id.
-    let bodies: Vec<serde_json::Value> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.body_json().unwrap())
-        .collect();
+    let bodies = request_bodies(&server).await;
     assert_eq!(
         bodies[0]["destination"][0]["correlationid"],
         bodies[1]["destination"][0]["correlationid"]
@@ -204,18 +192,11 @@ async fn code_7006_is_sent_once_and_outcome_unknown() {
 
 #[tokio::test]
 async fn http_429_then_queued_is_two_requests() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).set_body_string("slow down"))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-429")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = mock_first_then(
+        ResponseTemplate::new(429).set_body_string("slow down"),
+        ResponseTemplate::new(200).set_body_json(queued("t-429")),
+    )
+    .await;
     let receipt = builder(&server.uri())
         .build()
         .unwrap()
@@ -230,18 +211,11 @@ async fn http_429_then_queued_is_two_requests() {
 /// 408 is proof of "not processed": the server says it never had the whole request.
 #[tokio::test]
 async fn http_408_is_resent_because_the_request_was_not_received() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(408).set_body_string("request timeout"))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-408")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = mock_first_then(
+        ResponseTemplate::new(408).set_body_string("request timeout"),
+        ResponseTemplate::new(200).set_body_json(queued("t-408")),
+    )
+    .await;
     let errors = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&errors);
     let receipt = builder(&server.uri())
@@ -265,18 +239,11 @@ async fn http_408_is_resent_because_the_request_was_not_received() {
 
 #[tokio::test]
 async fn at_least_once_resends_a_502_and_says_so() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(queued("t-again")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = mock_first_then(
+        ResponseTemplate::new(502),
+        ResponseTemplate::new(200).set_body_json(queued("t-again")),
+    )
+    .await;
     let unknown = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&unknown);
     let client = builder(&server.uri())
@@ -292,13 +259,7 @@ async fn at_least_once_resends_a_502_and_says_so() {
     assert_eq!(receipt.attempts, 2);
     assert_eq!(*unknown.lock().unwrap(), vec![true]);
     // Both attempts carried the same correlation id, so receipts can be deduplicated.
-    let bodies: Vec<serde_json::Value> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.body_json().unwrap())
-        .collect();
+    let bodies = request_bodies(&server).await;
     assert_eq!(
         bodies[0]["destination"][0]["correlationid"],
         bodies[1]["destination"][0]["correlationid"]

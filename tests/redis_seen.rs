@@ -25,20 +25,12 @@ use webex_connect_whatsapp::conversation::store::redis::RedisStore;
 
 const TTL: Duration = Duration::from_secs(60);
 
-async fn connection(server: &RedisServer) -> MultiplexedConnection {
-    redis::Client::open(server.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_forgotten_key_is_new_again() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let store = RedisStore::with_connection(connection(&server).await);
+    let store = RedisStore::with_connection(server.connection().await);
     assert!(!store.forget("i:none").await.unwrap());
     assert!(store.first_seen("i:1", TTL).await.unwrap());
     assert!(!store.first_seen("i:1", TTL).await.unwrap());
@@ -107,12 +99,12 @@ async fn a_set_nx_applied_but_unanswered_is_released() {
         return;
     };
     let lossy = RedisStore::with_connection(LostSetReply {
-        inner: connection(&server).await,
+        inner: server.connection().await,
         rival: None,
     });
     assert!(lossy.first_seen("i:lost", TTL).await.is_err());
     // The server had applied the SET; the store undid it, so the retry counts as new.
-    let store = RedisStore::with_connection(connection(&server).await);
+    let store = RedisStore::with_connection(server.connection().await);
     assert!(
         store.first_seen("i:lost", TTL).await.unwrap(),
         "the retry of an event whose mark was lost is new"
@@ -125,11 +117,11 @@ async fn a_lost_reply_never_releases_another_instances_mark() {
         return;
     };
     let lossy = RedisStore::with_connection(LostSetReply {
-        inner: connection(&server).await,
-        rival: Some(connection(&server).await),
+        inner: server.connection().await,
+        rival: Some(server.connection().await),
     });
     assert!(lossy.first_seen("i:raced", TTL).await.is_err());
     // The rival instance won the SET NX and is handling the event: its mark stays.
-    let store = RedisStore::with_connection(connection(&server).await);
+    let store = RedisStore::with_connection(server.connection().await);
     assert!(!store.first_seen("i:raced", TTL).await.unwrap());
 }

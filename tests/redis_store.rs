@@ -38,14 +38,6 @@ async fn setup() -> Option<(RedisServer, RedisStore)> {
     Some((server, store))
 }
 
-async fn raw(server: &RedisServer) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(server.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
-
 // ------------------------------------------------ the shared behaviour suite, on Redis
 
 #[tokio::test]
@@ -333,7 +325,7 @@ async fn keys_carry_ttls_and_the_prefix() {
         .await
         .unwrap();
 
-    let mut conn = raw(&server).await;
+    let mut conn = server.connection().await;
     let mut keys: Vec<String> = redis::cmd("KEYS")
         .arg("*")
         .query_async(&mut conn)
@@ -384,7 +376,7 @@ async fn unreadable_values_are_typed_errors() {
     let Some((server, store)) = setup().await else {
         return;
     };
-    let mut conn = raw(&server).await;
+    let mut conn = server.connection().await;
     let _: () = redis::cmd("SET")
         .arg(format!("{DEFAULT_PREFIX}window:919900000001"))
         .arg("yesterday")

@@ -981,6 +981,22 @@ async fn windowed(collector: &Collector) -> (Sandbox, Value) {
     (sandbox, body)
 }
 
+/// Posts `body` with a fault that drops the connection, and returns what the client got (an
+/// error): there is no answer to read.
+async fn send_dropped(
+    sandbox: &Sandbox,
+    body: &Value,
+    fault: &str,
+) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::new()
+        .post(sandbox.messaging_url())
+        .header("key", sandbox.service_key())
+        .header("x-sandbox-fault", fault)
+        .json(body)
+        .send()
+        .await
+}
+
 async fn send_with_fault(sandbox: &Sandbox, body: &Value, fault: &str) -> Answer {
     let key = sandbox.service_key().to_owned();
     post_raw(
@@ -1115,13 +1131,7 @@ async fn fault_reply_lost_after_queueing_is_counted_once() {
         { "waid": [WAID], "correlationid": "m-1" },
         { "bsuid": [ASHA], "correlationid": "m-2" }
     ]);
-    let result = reqwest::Client::new()
-        .post(sandbox.messaging_url())
-        .header("key", sandbox.service_key())
-        .header("x-sandbox-fault", "drop-after-queue")
-        .json(&body)
-        .send()
-        .await;
+    let result = send_dropped(&sandbox, &body, "drop-after-queue").await;
     assert!(result.is_err(), "{result:?}");
     let counts = sandbox.queue_counts();
     assert_eq!(counts.len(), 2);
@@ -1174,13 +1184,7 @@ async fn tps_limit_rejects_with_7020() {
 async fn fault_drop_before_body_queues_nothing() {
     let collector = Collector::start().await;
     let (sandbox, body) = windowed(&collector).await;
-    let result = reqwest::Client::new()
-        .post(sandbox.messaging_url())
-        .header("key", sandbox.service_key())
-        .header("x-sandbox-fault", "drop-before-body")
-        .json(&body)
-        .send()
-        .await;
+    let result = send_dropped(&sandbox, &body, "drop-before-body").await;
     assert!(result.is_err(), "{result:?}");
     assert!(sandbox.messages().is_empty());
     let requests = sandbox.requests();
@@ -1194,13 +1198,7 @@ async fn fault_drop_before_body_queues_nothing() {
 async fn fault_drop_after_queue_queues_but_does_not_answer() {
     let collector = Collector::start().await;
     let (sandbox, body) = windowed(&collector).await;
-    let result = reqwest::Client::new()
-        .post(sandbox.messaging_url())
-        .header("key", sandbox.service_key())
-        .header("x-sandbox-fault", "drop-after-queue")
-        .json(&body)
-        .send()
-        .await;
+    let result = send_dropped(&sandbox, &body, "drop-after-queue").await;
     assert!(result.is_err(), "{result:?}");
     let messages = sandbox.messages();
     assert_eq!(messages.len(), 1);

@@ -136,6 +136,15 @@ impl RedisServer {
     pub fn port(&self) -> u16 {
         self.port
     }
+
+    /// A new connection to it, for what a test checks or does behind a store's back.
+    pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
 }
 
 impl Drop for RedisServer {
