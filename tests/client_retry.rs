@@ -82,7 +82,14 @@ async fn rate_limited_then_queued_is_one_receipt_after_two_requests() {
         Some(webex_connect_whatsapp::send::ResponseCode::RateLimited)
     );
     // Both attempts carried the same correlation id.
-    let bodies = request_bodies(&server).await;
+    assert_resent_with_one_correlation_id(&server).await;
+}
+
+/// Asserts the server got two requests carrying the same correlation id, so the receipts of a
+/// resent message can be matched to it.
+async fn assert_resent_with_one_correlation_id(server: &MockServer) {
+    let bodies = request_bodies(server).await;
+    assert_eq!(bodies.len(), 2);
     assert_eq!(
         bodies[0]["destination"][0]["correlationid"],
         bodies[1]["destination"][0]["correlationid"]
@@ -259,11 +266,7 @@ async fn at_least_once_resends_a_502_and_says_so() {
     assert_eq!(receipt.attempts, 2);
     assert_eq!(*unknown.lock().unwrap(), vec![true]);
     // Both attempts carried the same correlation id, so receipts can be deduplicated.
-    let bodies = request_bodies(&server).await;
-    assert_eq!(
-        bodies[0]["destination"][0]["correlationid"],
-        bodies[1]["destination"][0]["correlationid"]
-    );
+    assert_resent_with_one_correlation_id(&server).await;
 }
 
 #[tokio::test]

@@ -626,12 +626,7 @@ async fn a_message_with_both_ids_opens_the_window_for_either() {
 #[tokio::test]
 async fn a_username_user_writes_with_user_id_and_username_and_no_waid() {
     let collector = Collector::start().await;
-    let sandbox = Sandbox::builder()
-        .inbound_url(collector.url("mo"))
-        .webhook_secret(SECRET)
-        .start()
-        .await
-        .unwrap();
+    let sandbox = signing_inbound_to(&collector).await;
     let asha = SandboxUser::by_username(bsuid(ASHA), "asha");
     let tid = sandbox.inbound_text_from(&asha, "Hello").await.unwrap();
     let hit = &collector.wait_for(1).await[0];
@@ -767,12 +762,7 @@ async fn without_a_secret_webhooks_are_not_signed() {
 #[tokio::test]
 async fn inbound_messages_are_posted_in_faq_format() {
     let collector = Collector::start().await;
-    let sandbox = Sandbox::builder()
-        .inbound_url(collector.url("mo"))
-        .webhook_secret(SECRET)
-        .start()
-        .await
-        .unwrap();
+    let sandbox = signing_inbound_to(&collector).await;
     let tid = sandbox
         .inbound_text(&format!("+{WAID}"), "Hello")
         .await
@@ -973,6 +963,16 @@ async fn templates_must_be_registered_with_matching_parameters() {
 }
 
 // ---------------------------------------------------------------- faults
+
+/// A sandbox that posts inbound messages to `collector`'s `mo` path, signed with [`SECRET`].
+async fn signing_inbound_to(collector: &Collector) -> Sandbox {
+    Sandbox::builder()
+        .inbound_url(collector.url("mo"))
+        .webhook_secret(SECRET)
+        .start()
+        .await
+        .unwrap()
+}
 
 async fn windowed(collector: &Collector) -> (Sandbox, Value) {
     let sandbox = fast_sandbox(collector).await;
