@@ -12,6 +12,9 @@
 //! - [`delivery`]: where each sent message stands after its receipts
 //!   ([`DeliveryTracker`](delivery::DeliveryTracker)), and which are stuck or failed
 //!   ([`DeliveryFollowUp`](delivery::DeliveryFollowUp)).
+//! - [`journal`]: the send journal, what was about to be sent and what became of it, so that
+//!   nothing is sent twice across crashes and unknown outcomes can be reconciled
+//!   ([`Journal`](journal::Journal)).
 //! - [`store`]: the pluggable storage behind windows and dedupe (the store traits and their
 //!   bounded in-memory stores), recipient keys and store errors, and Redis for all three kinds
 //!   of state (feature `redis`).
@@ -23,6 +26,7 @@ pub(crate) mod bounded;
 pub mod clock;
 pub mod dedupe;
 pub mod delivery;
+pub mod journal;
 pub mod optin;
 pub mod store;
 pub mod window;
