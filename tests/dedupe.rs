@@ -343,7 +343,8 @@ mod lost_reply {
 
     /// A claim is the script that answers "claimed".
     fn is_claim(args: &[String]) -> bool {
-        args.first().is_some_and(|c| c == "EVAL") && args.get(1).is_some_and(|s| s.contains("'claimed'"))
+        args.first().is_some_and(|c| c == "EVAL")
+            && args.get(1).is_some_and(|s| s.contains("'claimed'"))
     }
 
     impl ConnectionLike for LosesClaimReplies {
@@ -445,10 +446,7 @@ mod lost_reply {
             .unwrap();
         assert!(store.release("i:other", "owner-2").await.unwrap());
         let commands = conn.commands.lock().unwrap().clone();
-        assert_eq!(
-            commands[0],
-            ["SET", "t:seen:i:done", "d", "PX", "3600000"]
-        );
+        assert_eq!(commands[0], ["SET", "t:seen:i:done", "d", "PX", "3600000"]);
         assert_eq!(commands[1][0], "EVAL");
         assert_eq!(commands[1][2..], ["1", "t:seen:i:other", "p:owner-2"]);
     }

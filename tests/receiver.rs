@@ -146,7 +146,8 @@ mod core {
         let rx = Receiver::builder()
             .secret(secret())
             .max_body_bytes(100)
-            .build().unwrap();
+            .build()
+            .unwrap();
         let body = receipt("t1", DeliveryStatus::Delivered);
         assert!(body.len() > 100);
         let err = rx
@@ -382,7 +383,9 @@ mod core {
         let ts = ts
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
-        format!(r#"{{"event":"MO","waid":"447400123456","message":"hi","tid":"{tid}","ts":"{ts}"}}"#)
+        format!(
+            r#"{{"event":"MO","waid":"447400123456","message":"hi","tid":"{tid}","ts":"{ts}"}}"#
+        )
     }
 
     #[tokio::test]
@@ -411,7 +414,10 @@ mod core {
             .destination(TO)
             .timestamp(now - time::Duration::hours(2))
             .build();
-        let got = rx.receive(none, old_receipt.raw().as_bytes()).await.unwrap();
+        let got = rx
+            .receive(none, old_receipt.raw().as_bytes())
+            .await
+            .unwrap();
         assert!(matches!(got, Received::Stale(_)));
         assert_eq!(rx.tracker().get("t-old", TO), None);
         // Recent events, events dated in the future (counted as now) and events without a
@@ -434,7 +440,10 @@ mod core {
     async fn without_max_event_age_old_events_are_handed_over() {
         let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
-        let old = stamped("old_1", time::OffsetDateTime::now_utc() - time::Duration::days(30));
+        let old = stamped(
+            "old_1",
+            time::OffsetDateTime::now_utc() - time::Duration::days(30),
+        );
         assert!(rx.receive(none, old.as_bytes()).await.unwrap().is_new());
         assert_eq!(rx.max_event_age(), None);
     }
@@ -453,7 +462,10 @@ mod core {
             (rx.dedupe_ttl(), rx.claim_lease()),
             (DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_LEASE)
         );
-        assert!(DEFAULT_CLAIM_LEASE > Duration::from_secs(9) && DEFAULT_CLAIM_LEASE < Duration::from_secs(60));
+        assert!(
+            DEFAULT_CLAIM_LEASE > Duration::from_secs(9)
+                && DEFAULT_CLAIM_LEASE < Duration::from_secs(60)
+        );
 
         // The bounds themselves are accepted.
         let rx = builder()
@@ -463,7 +475,10 @@ mod core {
             .build()
             .unwrap();
         assert_eq!(rx.max_event_age(), Some(MIN_DEDUPE_TTL));
-        builder().claim_lease(Duration::from_millis(1)).build().unwrap();
+        builder()
+            .claim_lease(Duration::from_millis(1))
+            .build()
+            .unwrap();
 
         let err = builder()
             .dedupe_ttl(Duration::from_secs(60))
@@ -478,7 +493,11 @@ mod core {
         let err = builder().dedupe_ttl(Duration::MAX).build().unwrap_err();
         assert!(matches!(err, ReceiverBuildError::DedupeTtl { .. }), "{err}");
 
-        for lease in [Duration::ZERO, Duration::from_micros(999), MAX_CLAIM_LEASE + Duration::from_millis(1)] {
+        for lease in [
+            Duration::ZERO,
+            Duration::from_micros(999),
+            MAX_CLAIM_LEASE + Duration::from_millis(1),
+        ] {
             let err = builder().claim_lease(lease).build().unwrap_err();
             assert!(
                 matches!(err, ReceiverBuildError::ClaimLease { max, .. } if max == MAX_CLAIM_LEASE),
@@ -489,10 +508,17 @@ mod core {
 
         // Shorter than the platform's retries: a retry would be refused as stale, and lost.
         let err = builder()
-            .max_event_age(MIN_MAX_EVENT_AGE - Duration::from_secs(1))
+            .max_event_age(
+                MIN_MAX_EVENT_AGE
+                    .checked_sub(Duration::from_secs(1))
+                    .unwrap(),
+            )
             .build()
             .unwrap_err();
-        assert!(matches!(err, ReceiverBuildError::MaxEventAge { .. }), "{err}");
+        assert!(
+            matches!(err, ReceiverBuildError::MaxEventAge { .. }),
+            "{err}"
+        );
         // Longer than the dedupe TTL: an accepted event might not be covered by dedupe.
         let err = builder()
             .dedupe_ttl(Duration::from_secs(600))
@@ -503,7 +529,10 @@ mod core {
             matches!(err, ReceiverBuildError::MaxEventAge { max, .. } if max == Duration::from_secs(600)),
             "{err}"
         );
-        assert!(err.to_string().contains("at most the dedupe TTL, 600s"), "{err}");
+        assert!(
+            err.to_string().contains("at most the dedupe TTL, 600s"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -560,7 +589,8 @@ mod core {
         let legacy = Receiver::builder()
             .secret(secret())
             .allow_legacy_sha1()
-            .build().unwrap();
+            .build()
+            .unwrap();
         assert!(legacy.accepts_legacy_sha1());
         let got = legacy
             .receive([("x-hub-signature", &sha1)], body.as_bytes())
@@ -573,7 +603,8 @@ mod core {
     async fn a_secret_read_with_a_newline_still_verifies() {
         let rx = Receiver::builder()
             .secret(WebhookSecret::new(format!("{SECRET}\n")).unwrap())
-            .build().unwrap();
+            .build()
+            .unwrap();
         let body = inbound("nl_0");
         assert!(
             rx.receive(signed(&body), body.as_bytes())
@@ -660,7 +691,8 @@ mod core {
         let rx = Receiver::builder()
             .allow_unsigned()
             .tracked_messages(10)
-            .build().unwrap();
+            .build()
+            .unwrap();
         let none: [(&str, &str); 0] = [];
         for i in 0..25 {
             let body = receipt(&format!("t{i}"), DeliveryStatus::Delivered);
@@ -774,7 +806,8 @@ mod http {
             Receiver::builder()
                 .secret(secret())
                 .max_body_bytes(1024)
-                .build().unwrap(),
+                .build()
+                .unwrap(),
         )
         .await;
         let big = format!(

@@ -89,7 +89,12 @@ async fn a_mark_written_by_an_earlier_version_counts_as_done() {
         .unwrap();
     let store = RedisStore::with_connection(conn);
     assert_eq!(store.claim("i:old", "a", LEASE).await.unwrap(), Claim::Done);
-    assert!(!store.release("i:old", "1f2e-0123456789abcdef-7").await.unwrap());
+    assert!(
+        !store
+            .release("i:old", "1f2e-0123456789abcdef-7")
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -99,16 +104,33 @@ async fn what_a_claim_and_a_done_mark_hold_and_for_how_long() {
     };
     let mut conn = server.connection().await;
     let store = RedisStore::with_connection(conn.clone()).with_prefix("t:");
-    assert!(store.claim("i:1", "owner-1", Duration::from_secs(20)).await.unwrap().is_claimed());
+    assert!(
+        store
+            .claim("i:1", "owner-1", Duration::from_secs(20))
+            .await
+            .unwrap()
+            .is_claimed()
+    );
     let get = async |conn: &mut MultiplexedConnection| -> (Option<String>, i64) {
-        let value = redis::cmd("GET").arg("t:seen:i:1").query_async(conn).await.unwrap();
-        let pttl = redis::cmd("PTTL").arg("t:seen:i:1").query_async(conn).await.unwrap();
+        let value = redis::cmd("GET")
+            .arg("t:seen:i:1")
+            .query_async(conn)
+            .await
+            .unwrap();
+        let pttl = redis::cmd("PTTL")
+            .arg("t:seen:i:1")
+            .query_async(conn)
+            .await
+            .unwrap();
         (value, pttl)
     };
     let (value, pttl) = get(&mut conn).await;
     assert_eq!(value.as_deref(), Some("p:owner-1"));
     assert!(pttl > 0 && pttl <= 20_000, "{pttl}");
-    store.complete("i:1", Duration::from_secs(3600)).await.unwrap();
+    store
+        .complete("i:1", Duration::from_secs(3600))
+        .await
+        .unwrap();
     let (value, pttl) = get(&mut conn).await;
     assert_eq!(value.as_deref(), Some("d"));
     assert!(pttl > 20_000 && pttl <= 3_600_000, "{pttl}");

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use time::Duration;
 use time::macros::datetime;
-use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock, SystemClock};
+use webex_connect_whatsapp::conversation::clock::{ManualClock, SystemClock};
 use webex_connect_whatsapp::conversation::store::{InMemoryWindowStore, WindowStore};
 use webex_connect_whatsapp::conversation::window::{SESSION_WINDOW, SessionWindows, WindowStatus};
 

@@ -109,9 +109,7 @@ use crate::conversation::dedupe::{
     MAX_CLAIM_LEASE, MIN_DEDUPE_TTL,
 };
 use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
-use crate::conversation::store::{
-    Claim, InMemorySeenStore, MAX_TTL_MILLIS, SeenStore, StoreError,
-};
+use crate::conversation::store::{Claim, InMemorySeenStore, MAX_TTL_MILLIS, SeenStore, StoreError};
 use crate::setters::value_setters;
 use crate::webhook::signature::VerifyOptions;
 use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
@@ -122,7 +120,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The shortest [`ReceiverBuilder::max_event_age`] accepted: five minutes, as long as Webex
 /// Connect's retries may last (see
-/// [`MIN_DEDUPE_TTL`](crate::conversation::dedupe::MIN_DEDUPE_TTL)), so that a retry of an
+/// [`MIN_DEDUPE_TTL`]), so that a retry of an
 /// event whose first delivery failed is never refused as stale (it would be lost).
 pub const MIN_MAX_EVENT_AGE: Duration = Duration::from_secs(5 * 60);
 
@@ -240,10 +238,10 @@ pub enum ReceiverBuildError {
     DedupeTtl {
         /// The TTL given.
         ttl: Duration,
-        /// [`MIN_DEDUPE_TTL`](crate::conversation::dedupe::MIN_DEDUPE_TTL).
+        /// [`MIN_DEDUPE_TTL`].
         min: Duration,
         /// The longest TTL a store accepts
-        /// ([`MAX_TTL_MILLIS`](crate::conversation::store::MAX_TTL_MILLIS)).
+        /// ([`MAX_TTL_MILLIS`]).
         max: Duration,
     },
     /// [`ReceiverBuilder::claim_lease`] is zero, or so long that a crashed process's claim
@@ -256,7 +254,7 @@ pub enum ReceiverBuildError {
         lease: Duration,
         /// 1 ms, the finest a store keeps.
         min: Duration,
-        /// [`MAX_CLAIM_LEASE`](crate::conversation::dedupe::MAX_CLAIM_LEASE).
+        /// [`MAX_CLAIM_LEASE`].
         max: Duration,
     },
     /// [`ReceiverBuilder::max_event_age`] is shorter than the platform's retries last (a
@@ -1051,19 +1049,19 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
 
     value_setters! {
         /// How long a handled event is remembered for duplicate suppression (default
-        /// [`DEFAULT_DEDUPE_TTL`](crate::conversation::dedupe::DEFAULT_DEDUPE_TTL), one
+        /// [`DEFAULT_DEDUPE_TTL`], one
         /// hour). [`build`](Self::build) refuses less than
-        /// [`MIN_DEDUPE_TTL`](crate::conversation::dedupe::MIN_DEDUPE_TTL) (five minutes,
+        /// [`MIN_DEDUPE_TTL`] (five minutes,
         /// as long as the platform's retries last).
         fn dedupe_ttl(ttl: Duration) => settings.dedupe_ttl;
 
         /// How long a claim on a new event lasts if it is neither completed nor released, for
         /// instance because the process died while handling it (default
-        /// [`DEFAULT_CLAIM_LEASE`](crate::conversation::dedupe::DEFAULT_CLAIM_LEASE), 20 s).
+        /// [`DEFAULT_CLAIM_LEASE`], 20 s).
         /// Meanwhile every other delivery of the event is answered 503. Keep it longer than
         /// your handler may take: the axum router cuts its handlers off at three quarters of
         /// the lease. [`build`](Self::build) refuses zero and more than
-        /// [`MAX_CLAIM_LEASE`](crate::conversation::dedupe::MAX_CLAIM_LEASE) (30 s, under
+        /// [`MAX_CLAIM_LEASE`] (30 s, under
         /// the platform's gap before a retry).
         fn claim_lease(lease: Duration) => settings.claim_lease;
 

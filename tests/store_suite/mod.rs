@@ -14,9 +14,9 @@ use webex_connect_whatsapp::conversation::optin::{
     ConsentEvent, ConsentStatus, MAX_CONSENT_EVENTS, OptIn, OptInLedger, OptInSource, OptOut,
     parse_json_lines,
 };
-use webex_connect_whatsapp::conversation::store::{Claim, SeenStore};
 use webex_connect_whatsapp::conversation::store::StoreError;
 use webex_connect_whatsapp::conversation::store::WindowStore;
+use webex_connect_whatsapp::conversation::store::{Claim, SeenStore};
 use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 use webex_connect_whatsapp::receiver::{ReceiveError, Received, Receiver};
 use webex_connect_whatsapp::webhook::InboundMessage;
@@ -303,7 +303,8 @@ pub async fn window_future_times_count_as_now<S: WindowStore>(store: S) {
     let ts = tomorrow
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let body = serde_json::json!({"event": "MO", "waid": "919900000007", "message": "hi", "ts": ts});
+    let body =
+        serde_json::json!({"event": "MO", "waid": "919900000007", "message": "hi", "ts": ts});
     let dated_tomorrow = InboundMessage::from_slice(body.to_string().as_bytes()).unwrap();
     assert_eq!(dated_tomorrow.timestamp(), Some(tomorrow));
     assert_eq!(windows.received_at(&dated_tomorrow), now);
@@ -547,7 +548,10 @@ pub async fn optin_history_is_capped_and_keeps_the_latest<S: OptInStore>(store: 
     // The oldest by time went; the rest stay in the order recorded.
     assert_eq!(events[0], ConsentEvent::OptOut(stop));
     assert_eq!(events[1].at(), t + Duration::seconds(extra + 1));
-    assert_eq!(events.last().unwrap().at(), t + Duration::seconds(count - 1));
+    assert_eq!(
+        events.last().unwrap().at(),
+        t + Duration::seconds(count - 1)
+    );
     // A later opt-in wins, and the cap holds.
     let again = opt_in(waid, t + Duration::days(2));
     ledger.record_opt_in(again.clone()).await.unwrap();
@@ -614,7 +618,12 @@ pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
 
     let stats = dedupe.stats();
     assert_eq!(
-        (stats.first, stats.duplicates, stats.in_progress, stats.completed),
+        (
+            stats.first,
+            stats.duplicates,
+            stats.in_progress,
+            stats.completed
+        ),
         (3, 3, 1, 3)
     );
 
@@ -635,7 +644,10 @@ pub async fn dedupe_zero_ttl_is_refused<S: SeenStore>(store: S) {
         matches!(err, StoreError::InvalidTtl { millis: 0, .. }),
         "{err}"
     );
-    let err = store.complete("c:zero", StdDuration::ZERO).await.unwrap_err();
+    let err = store
+        .complete("c:zero", StdDuration::ZERO)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, StoreError::InvalidTtl { millis: 0, .. }),
         "{err}"
@@ -707,10 +719,7 @@ pub async fn dedupe_release_rules<S: SeenStore>(store: S) {
         store.claim("i:r1", "a", LEASE).await.unwrap(),
         Claim::Claimed
     );
-    assert!(
-        !store.release("i:r1", "b").await.unwrap(),
-        "not b's claim"
-    );
+    assert!(!store.release("i:r1", "b").await.unwrap(), "not b's claim");
     assert_eq!(
         store.claim("i:r1", "c", LEASE).await.unwrap(),
         Claim::Pending,
@@ -738,10 +747,7 @@ pub async fn dedupe_release_rules<S: SeenStore>(store: S) {
     // Completing without a claim (its lease ended before the handler succeeded) marks it
     // done all the same.
     store.complete("i:r2", ttl).await.unwrap();
-    assert_eq!(
-        store.claim("i:r2", "f", LEASE).await.unwrap(),
-        Claim::Done
-    );
+    assert_eq!(store.claim("i:r2", "f", LEASE).await.unwrap(), Claim::Done);
 }
 
 /// Many tasks race on one key, each with its own owner: exactly one claims it.
@@ -764,7 +770,10 @@ pub async fn dedupe_race<S: SeenStore + 'static>(stores: Vec<Arc<S>>, key: &str)
             other => assert_eq!(other, Claim::Pending),
         }
     }
-    assert_eq!(claimed, 1, "exactly one of 64 racing deliveries claims the event");
+    assert_eq!(
+        claimed, 1,
+        "exactly one of 64 racing deliveries claims the event"
+    );
 }
 
 /// A receiver that claimed an event and then "crashed" (never completed nor released it,

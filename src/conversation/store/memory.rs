@@ -250,7 +250,11 @@ impl<C: Clock> SeenStore for InMemorySeenStore<C> {
         std::future::ready(self.complete_sync(key, ttl))
     }
 
-    fn release(&self, key: &str, owner: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    fn release(
+        &self,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         std::future::ready(Ok(self.release_sync(key, owner)))
     }
 }

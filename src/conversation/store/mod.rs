@@ -438,8 +438,11 @@ pub trait SeenStore: Send + Sync {
     ///
     /// [`StoreError::InvalidTtl`] for a zero `ttl`; other [`StoreError`]s when the backend
     /// fails (the key then keeps its claim until the lease ends).
-    fn complete(&self, key: &str, ttl: Duration)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn complete(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Undoes a claim whose event was not handled, so the platform's retry is handled:
     /// deletes `key` only if it holds a pending claim of `owner`, and says whether it did.
@@ -448,8 +451,11 @@ pub trait SeenStore: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails; the claim then lasts until its lease ends.
-    fn release(&self, key: &str, owner: &str)
-    -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn release(
+        &self,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
@@ -470,7 +476,11 @@ impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
         (**self).complete(key, ttl)
     }
 
-    fn release(&self, key: &str, owner: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    fn release(
+        &self,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).release(key, owner)
     }
 }

@@ -495,7 +495,10 @@ impl<C: RedisConnection> SeenStore for RedisStore<C> {
                     "claimed" => Ok(Claim::Claimed),
                     "pending" => Ok(Claim::Pending),
                     "done" => Ok(Claim::Done),
-                    _ => Err(corrupt("seen-key claim reply", "not claimed, pending or done")),
+                    _ => Err(corrupt(
+                        "seen-key claim reply",
+                        "not claimed, pending or done",
+                    )),
                 },
                 Err(err) => {
                     // The reply may be lost after the server applied the claim (see the
