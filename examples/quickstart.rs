@@ -107,7 +107,7 @@ struct World {
 /// the sandbox (which posts receipts and inbound messages to it) and the client.
 async fn start() -> Result<World, BoxError> {
     let secret = WebhookSecret::new("quickstart-hub-secret")?;
-    let receiver = Arc::new(Receiver::builder().secret(secret).build());
+    let receiver = Arc::new(Receiver::builder().secret(secret).build()?);
     let (events, arrivals) = mpsc::unbounded_channel();
     let app = axum::Router::new().nest_service(
         "/webhooks",

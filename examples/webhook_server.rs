@@ -70,7 +70,7 @@ fn receiver_from_env() -> Result<Receiver, String> {
             .map_err(|e| format!("WEBHOOK_MAX_BODY_BYTES {max:?}: {e}"))?;
         builder = builder.max_body_bytes(max);
     }
-    Ok(builder.build())
+    builder.build().map_err(|e| e.to_string())
 }
 
 /// Your business logic goes here; this one only logs. Return an error when the event is

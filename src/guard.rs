@@ -655,9 +655,9 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                 if let Some(ledger) = &self.inner.config.ledger
                     && message.text().is_some_and(is_stop_keyword)
                 {
-                    let at = message
-                        .timestamp()
-                        .unwrap_or_else(|| self.inner.config.windows.clock().now());
+                    // Its `ts`, no later than now: a STOP dated tomorrow must not outrank
+                    // an opt-in recorded today.
+                    let at = self.inner.config.windows.received_at(message);
                     // Every id is checked before anything is written, so a refused id leaves
                     // no half-recorded opt-out behind.
                     let opt_outs = message

@@ -113,8 +113,8 @@
 //! **Builders.** A type that needs several settings has a `…Builder`; its `build()` returns a
 //! `Result` only when a setting can be refused, and each builder's documentation says which.
 //! [`session::LocationBuilder`], [`session::MediaMessageBuilder`],
-//! [`template::message::TemplateMessageBuilder`], [`send::SendRequestBuilder`] and
-//! `ClientBuilder` can fail; [`webhook::DeliveryReceiptBuilder`], [`receiver::ReceiverBuilder`]
+//! [`template::message::TemplateMessageBuilder`], [`send::SendRequestBuilder`],
+//! [`receiver::ReceiverBuilder`] and `ClientBuilder` can fail; [`webhook::DeliveryReceiptBuilder`]
 //! and the guard's builder cannot.
 //!
 //! ## Optional features

@@ -37,7 +37,7 @@ async fn a_username_user_is_heard_and_answered() -> Result<(), BoxError> {
         b.as_str()
     );
     let secret = WebhookSecret::new("contract-secret")?;
-    let webhooks = Receiver::builder().secret(secret.clone()).build();
+    let webhooks = Receiver::builder().secret(secret.clone()).build()?;
     let signature = webex_connect_whatsapp::webhook::signature::sign(
         webex_connect_whatsapp::webhook::signature::SignatureAlgorithm::Sha256,
         &secret,
@@ -58,7 +58,13 @@ async fn a_username_user_is_heard_and_answered() -> Result<(), BoxError> {
 
     // The handler failed: release the event, and the platform's retry is new again.
     webhooks.release(received.event()).await?;
-    assert!(webhooks.receive(headers, body.as_bytes()).await?.is_new());
-    assert!(!webhooks.receive(headers, body.as_bytes()).await?.is_new());
+    let retry = webhooks.receive(headers, body.as_bytes()).await?;
+    assert!(retry.is_new());
+    // Handled this time: complete it, and a further retry is a duplicate.
+    webhooks.complete(retry.event()).await?;
+    assert!(matches!(
+        webhooks.receive(headers, body.as_bytes()).await?,
+        Received::Duplicate(_)
+    ));
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Duplicate suppression on the in-memory store: the shared behaviour suite (also run
-//! against Redis in `tests/redis_store.rs`) plus the bounded store and the keys.
+//! against Redis in `tests/redis_store.rs`) plus the bounded store, the keys, and the Redis
+//! store's commands on a fake connection.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,8 +15,10 @@ use std::time::Duration;
 
 use time::macros::datetime;
 use webex_connect_whatsapp::conversation::clock::ManualClock;
-use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, DedupeKeyError, Deduplicator};
-use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
+use webex_connect_whatsapp::conversation::dedupe::{
+    ClaimOwner, DedupeKey, DedupeKeyError, Deduplicator,
+};
+use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore, SeenStore};
 use webex_connect_whatsapp::webhook::{self, DeliveryReceipt, DeliveryStatus, WebhookEvent};
 
 #[tokio::test]
@@ -38,6 +41,34 @@ async fn keys_expire_after_their_ttl() {
     .await;
 }
 
+#[tokio::test]
+async fn a_crashed_claim_blocks_retries_only_until_its_lease_ends() {
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let store = InMemorySeenStore::with_clock(100, clock.clone());
+    store_suite::dedupe_lease_expiry(store, async |by| {
+        clock.advance(by);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_crashed_receivers_claim_ends_with_its_lease_then_the_retry_is_handled() {
+    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+    let store = Arc::new(InMemorySeenStore::with_clock(100, clock.clone()));
+    store_suite::receiver_claim_outlives_a_crash_only_for_its_lease(
+        store,
+        Duration::from_secs(20),
+        async |by| clock.advance(by),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_release_never_removes_a_done_mark_or_another_owners_claim() {
+    store_suite::dedupe_release_rules(InMemorySeenStore::new(100)).await;
+    store_suite::dedupe_release_rules(Arc::new(InMemorySeenStore::new(100))).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_tasks_on_one_key_exactly_one_is_first() {
     store_suite::dedupe_race(vec![Arc::new(InMemorySeenStore::new(100))], "i:race").await;
@@ -48,62 +79,98 @@ async fn whole_suite_on_one_shared_store() {
     store_suite::dedupe_all(Arc::new(InMemorySeenStore::new(1000))).await;
 }
 
+const LEASE: Duration = Duration::from_secs(20);
+
+/// Claims and completes `key`: one handled event.
+async fn handled(store: &impl SeenStore, key: &str, ttl: Duration) {
+    assert_eq!(store.claim(key, "o", LEASE).await.unwrap(), Claim::Claimed);
+    store.complete(key, ttl).await.unwrap();
+}
+
 #[tokio::test]
 async fn the_store_forgets_the_oldest_key_when_full() {
     let store = InMemorySeenStore::new(10);
     let ttl = Duration::from_secs(600);
     for i in 0..25 {
-        assert!(store.first_seen(&format!("i:{i}"), ttl).await.unwrap());
+        handled(&store, &format!("i:{i}"), ttl).await;
         assert!(store.len() <= 10);
     }
     assert_eq!(store.len(), 10);
     // The newest ten are remembered...
     for i in 15..25 {
-        assert!(
-            !store.first_seen(&format!("i:{i}"), ttl).await.unwrap(),
+        assert_eq!(
+            store.claim(&format!("i:{i}"), "o", LEASE).await.unwrap(),
+            Claim::Done,
             "{i}"
         );
     }
     // ...the oldest were forgotten (so they would count as new).
-    assert!(store.first_seen("i:0", ttl).await.unwrap());
+    assert!(store.claim("i:0", "o", LEASE).await.unwrap().is_claimed());
 }
 
 #[tokio::test]
 async fn expired_keys_are_dropped_first() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
     let store = InMemorySeenStore::with_clock(3, clock.clone());
-    assert!(store.first_seen("a", Duration::from_secs(1)).await.unwrap());
-    assert!(store.first_seen("b", Duration::from_secs(1)).await.unwrap());
-    clock.advance(std::time::Duration::from_secs(2));
+    handled(&store, "a", Duration::from_secs(1)).await;
+    // A claim whose lease ends goes the same way as a done mark whose TTL ends.
     assert!(
         store
-            .first_seen("c", Duration::from_secs(60))
+            .claim("b", "o", Duration::from_secs(1))
             .await
             .unwrap()
+            .is_claimed()
     );
+    clock.advance(Duration::from_secs(2));
+    handled(&store, "c", Duration::from_secs(60)).await;
     assert_eq!(
         store.len(),
         1,
         "the expired keys went when the next key came"
     );
-    // Re-seeing an expired key many times never grows the store past its bound.
+    // Claiming an expired key again many times never grows the store past its bound.
     for _ in 0..100 {
-        clock.advance(std::time::Duration::from_secs(2));
-        store.first_seen("a", Duration::from_secs(1)).await.unwrap();
+        clock.advance(Duration::from_secs(2));
+        store.claim("a", "o", Duration::from_secs(1)).await.unwrap();
         assert!(store.len() <= 3);
     }
 }
 
 #[tokio::test]
-async fn deduplicator_counts_first_and_duplicate_events() {
+async fn deduplicator_counts_each_phase() {
     let dedupe = Deduplicator::new(InMemorySeenStore::new(100));
     assert_eq!(dedupe.ttl(), Duration::from_secs(3600));
+    assert_eq!(dedupe.lease(), Duration::from_secs(20));
     let key = DedupeKey::inbound("tid-1").unwrap();
-    for _ in 0..4 {
-        dedupe.first_seen(&key).await.unwrap();
+    let owner = ClaimOwner::new();
+    assert!(dedupe.claim(&key, &owner).await.unwrap().is_claimed());
+    for _ in 0..2 {
+        let claim = dedupe.claim(&key, &ClaimOwner::new()).await.unwrap();
+        assert_eq!(claim, Claim::Pending);
+    }
+    dedupe.complete(&key).await.unwrap();
+    for _ in 0..3 {
+        let claim = dedupe.claim(&key, &ClaimOwner::new()).await.unwrap();
+        assert_eq!(claim, Claim::Done);
     }
     let stats = dedupe.stats();
-    assert_eq!((stats.first, stats.duplicates), (1, 3));
+    assert_eq!(
+        (
+            stats.first,
+            stats.in_progress,
+            stats.duplicates,
+            stats.completed,
+            stats.released
+        ),
+        (1, 2, 3, 1, 0)
+    );
+}
+
+#[test]
+fn every_owner_token_is_its_own() {
+    let owners: std::collections::HashSet<ClaimOwner> =
+        (0..1000).map(|_| ClaimOwner::new()).collect();
+    assert_eq!(owners.len(), 1000);
 }
 
 #[test]
@@ -151,13 +218,17 @@ async fn one_transid_two_destinations_are_two_new_receipts() {
     let key_a = DedupeKey::for_receipt(&a).unwrap();
     let key_b = DedupeKey::for_receipt(&b).unwrap();
     assert_ne!(key_a, key_b);
-    assert!(dedupe.first_seen(&key_a).await.unwrap());
-    assert!(
-        dedupe.first_seen(&key_b).await.unwrap(),
+    let claim = async |key: &DedupeKey| dedupe.claim(key, &ClaimOwner::new()).await.unwrap();
+    assert_eq!(claim(&key_a).await, Claim::Claimed);
+    assert_eq!(
+        claim(&key_b).await,
+        Claim::Claimed,
         "the second destination's receipt is not a duplicate of the first's"
     );
-    assert!(!dedupe.first_seen(&key_a).await.unwrap());
-    assert!(!dedupe.first_seen(&key_b).await.unwrap());
+    dedupe.complete(&key_a).await.unwrap();
+    dedupe.complete(&key_b).await.unwrap();
+    assert_eq!(claim(&key_a).await, Claim::Done);
+    assert_eq!(claim(&key_b).await, Claim::Done);
     // The same through the event path the receiver uses.
     let event_b = WebhookEvent::DeliveryReceipt(b);
     assert_eq!(DedupeKey::from_event(&event_b).unwrap(), key_b);
@@ -215,37 +286,14 @@ fn a_personalised_batch_suffix_is_its_own_message() {
 // ------------------------------------------------ release (at-least-once)
 
 #[tokio::test]
-async fn a_released_key_is_new_again() {
-    store_release_suite(InMemorySeenStore::new(100)).await;
-    store_release_suite(Arc::new(InMemorySeenStore::new(100))).await;
-}
-
-async fn store_release_suite<S: SeenStore>(store: S) {
-    let ttl = Duration::from_secs(60);
-    assert!(
-        !store.forget("i:never").await.unwrap(),
-        "nothing to forget yet"
-    );
-    assert!(store.first_seen("i:r1", ttl).await.unwrap());
-    assert!(!store.first_seen("i:r1", ttl).await.unwrap());
-    assert!(store.forget("i:r1").await.unwrap());
-    assert!(
-        store.first_seen("i:r1", ttl).await.unwrap(),
-        "after release the retry counts as new"
-    );
-    assert!(!store.first_seen("i:r1", ttl).await.unwrap());
-}
-
-#[tokio::test]
 async fn a_released_key_does_not_break_the_capacity_bound() {
     let store = InMemorySeenStore::new(3);
-    let ttl = Duration::from_secs(60);
     for round in 0..10 {
         for i in 0..3 {
             let key = format!("i:{round}-{i}");
-            assert!(store.first_seen(&key, ttl).await.unwrap());
+            assert!(store.claim(&key, "o", LEASE).await.unwrap().is_claimed());
             if i == 1 {
-                assert!(store.forget(&key).await.unwrap());
+                assert!(store.release(&key, "o").await.unwrap());
             }
         }
         assert!(store.len() <= 3);
@@ -256,15 +304,27 @@ async fn a_released_key_does_not_break_the_capacity_bound() {
 async fn deduplicator_release_is_counted() {
     let dedupe = Deduplicator::new(InMemorySeenStore::new(100));
     let key = DedupeKey::inbound("tid-r").unwrap();
-    assert!(dedupe.first_seen(&key).await.unwrap());
-    assert!(dedupe.release(&key).await.unwrap());
-    assert!(dedupe.first_seen(&key).await.unwrap());
+    let owner = ClaimOwner::new();
+    assert!(dedupe.claim(&key, &owner).await.unwrap().is_claimed());
+    assert!(!dedupe.release(&key, &ClaimOwner::new()).await.unwrap());
+    assert!(dedupe.release(&key, &owner).await.unwrap());
+    assert!(
+        !dedupe.release(&key, &owner).await.unwrap(),
+        "nothing left to release"
+    );
+    assert!(
+        dedupe
+            .claim(&key, &ClaimOwner::new())
+            .await
+            .unwrap()
+            .is_claimed()
+    );
     let stats = dedupe.stats();
     assert_eq!((stats.first, stats.duplicates, stats.released), (2, 0, 1));
 }
 
-/// A Redis connection that loses every `SET` reply (as a timeout or a dropped connection
-/// after the server applied it would) and records the commands it was given.
+/// A Redis connection that loses the reply of every claim (as a timeout or a dropped
+/// connection after the server applied it would) and records the commands it was given.
 #[cfg(feature = "redis")]
 mod lost_reply {
     use std::sync::{Arc, Mutex};
@@ -274,13 +334,20 @@ mod lost_reply {
     use redis::{Arg, Cmd, Pipeline, RedisError, RedisFuture, Value};
     use webex_connect_whatsapp::conversation::store::SeenStore;
     use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+    use webex_connect_whatsapp::receiver::{ReceiveError, Receiver};
 
     #[derive(Clone, Default)]
-    struct LosesSetReplies {
+    struct LosesClaimReplies {
         commands: Arc<Mutex<Vec<Vec<String>>>>,
     }
 
-    impl ConnectionLike for LosesSetReplies {
+    /// A claim is the script that answers "claimed".
+    fn is_claim(args: &[String]) -> bool {
+        args.first().is_some_and(|c| c == "EVAL")
+            && args.get(1).is_some_and(|s| s.contains("'claimed'"))
+    }
+
+    impl ConnectionLike for LosesClaimReplies {
         fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
             let args: Vec<String> = cmd
                 .args_iter()
@@ -291,12 +358,15 @@ mod lost_reply {
                 .collect();
             self.commands.lock().unwrap().push(args.clone());
             Box::pin(async move {
-                match args.first().map(String::as_str) {
-                    Some("SET") => Err(RedisError::from(std::io::Error::new(
+                if is_claim(&args) {
+                    return Err(RedisError::from(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
                         "the reply was lost",
-                    ))),
-                    Some("EVAL" | "DEL") => Ok(Value::Int(1)),
+                    )));
+                }
+                match args.first().map(String::as_str) {
+                    Some("EVAL") => Ok(Value::Int(1)),
+                    Some("SET") => Ok(Value::Okay),
                     _ => Ok(Value::Nil),
                 }
             })
@@ -317,58 +387,67 @@ mod lost_reply {
     }
 
     #[tokio::test]
-    async fn a_set_nx_whose_reply_was_lost_is_released_and_reported() {
-        let conn = LosesSetReplies::default();
+    async fn a_claim_whose_reply_was_lost_is_released_and_reported() {
+        let conn = LosesClaimReplies::default();
         let store = RedisStore::with_connection(conn.clone()).with_prefix("t:");
         let err = store
-            .first_seen("i:lost", Duration::from_secs(60))
+            .claim("i:lost", "owner-1", Duration::from_secs(60))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("redis"), "{err}");
         let commands = conn.commands.lock().unwrap().clone();
         assert_eq!(commands.len(), 2, "{commands:?}");
-        let set = &commands[0];
-        assert_eq!(set[0], "SET");
-        assert_eq!(set[1], "t:seen:i:lost");
-        assert_eq!(&set[3..], ["NX", "PX", "60000"]);
-        // The release deletes the key only if it still holds this call's token, so a
-        // racing instance's mark survives.
+        let claim = &commands[0];
+        assert!(is_claim(claim), "{claim:?}");
+        assert_eq!(claim[2..], ["1", "t:seen:i:lost", "p:owner-1", "60000"]);
+        // The release deletes the key only if it still holds this claim's owner token, so a
+        // racing instance's claim, or a done mark, survives.
         let release = &commands[1];
         assert_eq!(release[0], "EVAL");
         assert!(release[1].contains("DEL"), "{release:?}");
-        assert_eq!(release[2..4], ["1", "t:seen:i:lost"]);
-        assert_eq!(
-            release[4], set[2],
-            "the token written is the token released"
-        );
+        assert_eq!(release[2..], ["1", "t:seen:i:lost", "p:owner-1"]);
     }
 
     #[tokio::test]
-    async fn every_set_nx_writes_its_own_token() {
-        let conn = LosesSetReplies::default();
-        let store = RedisStore::with_connection(conn.clone());
+    async fn every_delivery_claims_with_its_own_owner_token() {
+        let conn = LosesClaimReplies::default();
+        let receiver = Receiver::builder()
+            .allow_unsigned()
+            .seen_store(RedisStore::with_connection(conn.clone()))
+            .build()
+            .unwrap();
+        let none: [(&str, &str); 0] = [];
+        let body = br#"{"event":"MO","waid":"1","message":"hi","tid":"t_0"}"#;
         for _ in 0..3 {
-            let _ = store.first_seen("i:t", Duration::from_secs(1)).await;
+            let err = receiver.receive(none, body).await.unwrap_err();
+            assert!(matches!(err, ReceiveError::Store(_)), "{err:?}");
+            assert_eq!(err.status(), 503);
         }
         let commands = conn.commands.lock().unwrap().clone();
-        let mut tokens: Vec<&String> = commands
+        let mut owners: Vec<&String> = commands
             .iter()
-            .filter(|c| c[0] == "SET")
-            .map(|c| &c[2])
+            .filter(|c| is_claim(c))
+            .map(|c| &c[4])
             .collect();
-        tokens.sort();
-        tokens.dedup();
-        assert_eq!(tokens.len(), 3);
+        assert_eq!(owners.len(), 3);
+        owners.sort();
+        owners.dedup();
+        assert_eq!(owners.len(), 3, "{owners:?}");
+        assert_eq!(receiver.stats().store_errors, 3);
     }
 
     #[tokio::test]
-    async fn forget_deletes_the_seen_key() {
-        let conn = LosesSetReplies::default();
+    async fn complete_marks_done_and_release_names_its_owner() {
+        let conn = LosesClaimReplies::default();
         let store = RedisStore::with_connection(conn.clone()).with_prefix("t:");
-        assert!(store.forget("i:done").await.unwrap());
-        assert_eq!(
-            conn.commands.lock().unwrap().clone(),
-            vec![vec!["DEL".to_owned(), "t:seen:i:done".to_owned()]]
-        );
+        store
+            .complete("i:done", Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert!(store.release("i:other", "owner-2").await.unwrap());
+        let commands = conn.commands.lock().unwrap().clone();
+        assert_eq!(commands[0], ["SET", "t:seen:i:done", "d", "PX", "3600000"]);
+        assert_eq!(commands[1][0], "EVAL");
+        assert_eq!(commands[1][2..], ["1", "t:seen:i:other", "p:owner-2"]);
     }
 }

@@ -43,7 +43,8 @@ impl Harness {
         let receiver = Arc::new(
             Receiver::builder()
                 .secret(WebhookSecret::new(SECRET).unwrap())
-                .build(),
+                .build()
+                .unwrap(),
         );
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&events);

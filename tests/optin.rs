@@ -48,6 +48,11 @@ async fn a_username_user_opts_in_and_out_by_bsuid() {
 }
 
 #[tokio::test]
+async fn the_history_is_capped_and_the_latest_event_kept() {
+    store_suite::optin_history_is_capped_and_keeps_the_latest(store()).await;
+}
+
+#[tokio::test]
 async fn whole_suite_on_one_shared_store() {
     store_suite::optin_all(store()).await;
 }

@@ -72,11 +72,25 @@ fn fixture(name: &str) -> Vec<u8> {
 mod core {
     use super::*;
 
+    /// One delivery through a handler that succeeds: received, and completed when new.
+    async fn handled<I, K, V>(rx: &Receiver, headers: I, body: &[u8]) -> Received
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
+        let got = rx.receive(headers, body).await.unwrap();
+        if got.is_new() {
+            rx.complete(got.event()).await.unwrap();
+        }
+        got
+    }
+
     #[tokio::test]
     async fn a_good_signature_is_accepted() {
-        let rx = Receiver::builder().secret(secret()).build();
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
         let body = receipt("t1", DeliveryStatus::Delivered);
-        let got = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
+        let got = handled(&rx, signed(&body), body.as_bytes()).await;
         assert!(got.is_new());
         assert_eq!(got.event().raw(), body);
 
@@ -92,7 +106,7 @@ mod core {
 
     #[tokio::test]
     async fn a_wrong_or_missing_signature_is_401() {
-        let rx = Receiver::builder().secret(secret()).build();
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
         let body = receipt("t1", DeliveryStatus::Delivered);
 
         let other = WebhookSecret::new("another secret").unwrap();
@@ -121,7 +135,7 @@ mod core {
 
     #[tokio::test]
     async fn without_a_secret_signatures_are_not_required() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         let body = inbound("x_0");
         assert!(rx.receive(none, body.as_bytes()).await.unwrap().is_new());
@@ -132,7 +146,8 @@ mod core {
         let rx = Receiver::builder()
             .secret(secret())
             .max_body_bytes(100)
-            .build();
+            .build()
+            .unwrap();
         let body = receipt("t1", DeliveryStatus::Delivered);
         assert!(body.len() > 100);
         let err = rx
@@ -146,7 +161,7 @@ mod core {
 
     #[tokio::test]
     async fn only_bodies_that_are_not_json_objects_are_400() {
-        let rx = Receiver::builder().secret(secret()).build();
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
         for body in ["not json", "[1,2]", "\"text\"", "42", ""] {
             let err = rx.receive(signed(body), body.as_bytes()).await.unwrap_err();
             assert_eq!(err.status(), 400, "{body}");
@@ -166,14 +181,14 @@ mod core {
 
     #[tokio::test]
     async fn unknown_event_kinds_are_accepted_counted_and_deduplicated() {
-        let rx = Receiver::builder().secret(secret()).build();
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
         for body in [
             UNKNOWN,
             r#"{"event":"user_id_update","userId":"US.13491208655302741918"}"#,
             r#"{"event":"reaction","waid":"2","emoji":"+1"}"#,
             "{}",
         ] {
-            let got = rx.receive(signed(body), body.as_bytes()).await.unwrap();
+            let got = handled(&rx, signed(body), body.as_bytes()).await;
             assert!(got.is_new(), "{body}");
             assert!(
                 matches!(got.event(), WebhookEvent::Unknown(u) if u.raw() == body),
@@ -203,7 +218,7 @@ mod core {
 
     #[tokio::test]
     async fn unknown_event_kinds_are_counted_in_bounded_memory() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         for i in 0..100 {
             let body = format!(r#"{{"event":"kind-{i}"}}"#);
@@ -224,18 +239,18 @@ mod core {
 
     #[tokio::test]
     async fn receipts_for_two_destinations_of_one_transid_are_both_new() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         let a = receipt_to("t-multi", "447400000001", DeliveryStatus::Delivered);
         let b = receipt_to("t-multi", "447400000002", DeliveryStatus::Delivered);
-        assert!(rx.receive(none, a.as_bytes()).await.unwrap().is_new());
+        assert!(handled(&rx, none, a.as_bytes()).await.is_new());
         assert!(
-            rx.receive(none, b.as_bytes()).await.unwrap().is_new(),
+            handled(&rx, none, b.as_bytes()).await.is_new(),
             "the second destination's receipt is not a duplicate"
         );
-        assert!(!rx.receive(none, b.as_bytes()).await.unwrap().is_new());
+        assert!(!handled(&rx, none, b.as_bytes()).await.is_new());
         let read_a = receipt_to("t-multi", "447400000001", DeliveryStatus::Read);
-        assert!(rx.receive(none, read_a.as_bytes()).await.unwrap().is_new());
+        assert!(handled(&rx, none, read_a.as_bytes()).await.is_new());
 
         let tracker = rx.tracker();
         assert_eq!(
@@ -259,7 +274,7 @@ mod core {
 
     #[tokio::test]
     async fn a_personalised_batch_suffix_is_its_own_message() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         for transid in ["b7f3", "b7f3_1"] {
             let body = receipt(transid, DeliveryStatus::Delivered);
@@ -274,7 +289,7 @@ mod core {
 
     #[tokio::test]
     async fn release_makes_the_retry_new() {
-        let rx = Receiver::builder().secret(secret()).build();
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
         for body in [
             receipt("t-rel", DeliveryStatus::Delivered),
             inbound("rel_0"),
@@ -283,11 +298,11 @@ mod core {
             let received = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
             assert!(received.is_new());
             rx.release(received.event()).await.unwrap();
-            let retry = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
+            let retry = handled(&rx, signed(&body), body.as_bytes()).await;
             assert!(retry.is_new(), "released, so the retry is handled: {body}");
             let again = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
             assert!(
-                !again.is_new(),
+                matches!(again, Received::Duplicate(_)),
                 "handled, so a further retry is a duplicate"
             );
         }
@@ -302,10 +317,256 @@ mod core {
     }
 
     #[tokio::test]
+    async fn a_delivery_while_the_first_is_being_handled_is_503_not_a_duplicate() {
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
+        let body = inbound("busy_0");
+        let first = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
+        assert!(first.is_new());
+        let err = rx
+            .receive(signed(&body), body.as_bytes())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ReceiveError::InProgress), "{err:?}");
+        assert_eq!(err.status(), 503, "retried by the platform, not lost");
+        // The first copy's handler succeeded: from now on the retries are duplicates.
+        rx.complete(first.event()).await.unwrap();
+        let again = rx.receive(signed(&body), body.as_bytes()).await.unwrap();
+        assert!(matches!(again, Received::Duplicate(_)));
+        let stats = rx.stats();
+        assert_eq!(
+            (
+                stats.new_events,
+                stats.in_progress,
+                stats.duplicates,
+                stats.completed
+            ),
+            (1, 1, 1, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_release_never_undoes_a_done_mark_nor_another_receivers_claim() {
+        use std::sync::Arc;
+        use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
+
+        let store = Arc::new(InMemorySeenStore::new(100));
+        let build = || {
+            Receiver::builder()
+                .allow_unsigned()
+                .seen_store(Arc::clone(&store))
+                .build()
+                .unwrap()
+        };
+        let (a, b) = (build(), build());
+        let none: [(&str, &str); 0] = [];
+        let body = inbound("shared_0");
+        let got = a.receive(none, body.as_bytes()).await.unwrap();
+        assert!(got.is_new());
+        // b never claimed it: its release cannot free a's claim.
+        b.release(got.event()).await.unwrap();
+        assert!(matches!(
+            b.receive(none, body.as_bytes()).await,
+            Err(ReceiveError::InProgress)
+        ));
+        // Handled by a: a late release (of a or b) leaves it done.
+        a.complete(got.event()).await.unwrap();
+        a.release(got.event()).await.unwrap();
+        b.release(got.event()).await.unwrap();
+        assert!(matches!(
+            b.receive(none, body.as_bytes()).await.unwrap(),
+            Received::Duplicate(_)
+        ));
+        assert_eq!(a.stats().released + b.stats().released, 0);
+    }
+
+    fn stamped(tid: &str, ts: time::OffsetDateTime) -> String {
+        let ts = ts
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        format!(
+            r#"{{"event":"MO","waid":"447400123456","message":"hi","tid":"{tid}","ts":"{ts}"}}"#
+        )
+    }
+
+    #[tokio::test]
+    async fn an_event_older_than_max_event_age_is_stale_and_not_handed_over() {
+        use std::time::Duration;
+        let rx = Receiver::builder()
+            .allow_unsigned()
+            .max_event_age(Duration::from_secs(60 * 60))
+            .build()
+            .unwrap();
+        assert_eq!(rx.max_event_age(), Some(Duration::from_secs(60 * 60)));
+        let none: [(&str, &str); 0] = [];
+        let now = time::OffsetDateTime::now_utc();
+        // A replay of an event from two hours ago, beyond the dedupe window's worth.
+        let replay = stamped("old_0", now - time::Duration::hours(2));
+        let got = rx.receive(none, replay.as_bytes()).await.unwrap();
+        assert!(matches!(got, Received::Stale(_)), "{got:?}");
+        assert!(!got.is_new());
+        // Not claimed either: it stays stale, never in progress.
+        assert!(matches!(
+            rx.receive(none, replay.as_bytes()).await.unwrap(),
+            Received::Stale(_)
+        ));
+        // A stale receipt is not folded into the tracker.
+        let old_receipt = DeliveryReceipt::builder("t-old", DeliveryStatus::Read)
+            .destination(TO)
+            .timestamp(now - time::Duration::hours(2))
+            .build();
+        let got = rx
+            .receive(none, old_receipt.raw().as_bytes())
+            .await
+            .unwrap();
+        assert!(matches!(got, Received::Stale(_)));
+        assert_eq!(rx.tracker().get("t-old", TO), None);
+        // Recent events, events dated in the future (counted as now) and events without a
+        // timestamp are handed over.
+        for body in [
+            stamped("recent_0", now - time::Duration::minutes(10)),
+            stamped("future_0", now + time::Duration::days(1)),
+            inbound("undated_0"),
+        ] {
+            assert!(
+                rx.receive(none, body.as_bytes()).await.unwrap().is_new(),
+                "{body}"
+            );
+        }
+        let stats = rx.stats();
+        assert_eq!((stats.stale, stats.new_events), (3, 3));
+    }
+
+    #[tokio::test]
+    async fn without_max_event_age_old_events_are_handed_over() {
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
+        let none: [(&str, &str); 0] = [];
+        let old = stamped(
+            "old_1",
+            time::OffsetDateTime::now_utc() - time::Duration::days(30),
+        );
+        assert!(rx.receive(none, old.as_bytes()).await.unwrap().is_new());
+        assert_eq!(rx.max_event_age(), None);
+    }
+
+    #[test]
+    fn build_checks_the_ttl_the_lease_and_the_event_age() {
+        use std::time::Duration;
+        use webex_connect_whatsapp::conversation::dedupe::{
+            DEFAULT_CLAIM_LEASE, DEFAULT_DEDUPE_TTL, MAX_CLAIM_LEASE, MIN_DEDUPE_TTL,
+        };
+        use webex_connect_whatsapp::receiver::{MIN_MAX_EVENT_AGE, ReceiverBuildError};
+        let builder = || Receiver::builder().allow_unsigned();
+
+        let rx = builder().build().unwrap();
+        assert_eq!(
+            (rx.dedupe_ttl(), rx.claim_lease()),
+            (DEFAULT_DEDUPE_TTL, DEFAULT_CLAIM_LEASE)
+        );
+        assert!(
+            DEFAULT_CLAIM_LEASE > Duration::from_secs(9)
+                && DEFAULT_CLAIM_LEASE < Duration::from_secs(60)
+        );
+
+        // The bounds themselves are accepted.
+        let rx = builder()
+            .dedupe_ttl(MIN_DEDUPE_TTL)
+            .claim_lease(MAX_CLAIM_LEASE)
+            .max_event_age(MIN_DEDUPE_TTL)
+            .build()
+            .unwrap();
+        assert_eq!(rx.max_event_age(), Some(MIN_DEDUPE_TTL));
+        builder()
+            .claim_lease(Duration::from_millis(1))
+            .build()
+            .unwrap();
+
+        let err = builder()
+            .dedupe_ttl(Duration::from_secs(60))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, ReceiverBuildError::DedupeTtl { ttl, min, .. }
+                if ttl == Duration::from_secs(60) && min == MIN_DEDUPE_TTL),
+            "{err}"
+        );
+        assert!(err.to_string().contains("at least 300s"), "{err}");
+        let err = builder().dedupe_ttl(Duration::MAX).build().unwrap_err();
+        assert!(matches!(err, ReceiverBuildError::DedupeTtl { .. }), "{err}");
+
+        for lease in [
+            Duration::ZERO,
+            Duration::from_micros(999),
+            MAX_CLAIM_LEASE + Duration::from_millis(1),
+        ] {
+            let err = builder().claim_lease(lease).build().unwrap_err();
+            assert!(
+                matches!(err, ReceiverBuildError::ClaimLease { max, .. } if max == MAX_CLAIM_LEASE),
+                "{lease:?}: {err}"
+            );
+            assert!(err.to_string().contains("at most 30s"), "{err}");
+        }
+
+        // Shorter than the platform's retries: a retry would be refused as stale, and lost.
+        let err = builder()
+            .max_event_age(
+                MIN_MAX_EVENT_AGE
+                    .checked_sub(Duration::from_secs(1))
+                    .unwrap(),
+            )
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, ReceiverBuildError::MaxEventAge { .. }),
+            "{err}"
+        );
+        // Longer than the dedupe TTL: an accepted event might not be covered by dedupe.
+        let err = builder()
+            .dedupe_ttl(Duration::from_secs(600))
+            .max_event_age(Duration::from_secs(601))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, ReceiverBuildError::MaxEventAge { max, .. } if max == Duration::from_secs(600)),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("at most the dedupe TTL, 600s"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn over_long_ids_are_handed_over_but_not_tracked() {
+        use webex_connect_whatsapp::conversation::delivery::{
+            MAX_TRACKED_DESTINATION_CHARS, MAX_TRACKED_TRANSID_CHARS,
+        };
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
+        let none: [(&str, &str); 0] = [];
+        let long_transid = "t".repeat(MAX_TRACKED_TRANSID_CHARS + 1);
+        let long_destination = "4".repeat(MAX_TRACKED_DESTINATION_CHARS + 1);
+        for body in [
+            receipt(&long_transid, DeliveryStatus::Delivered),
+            receipt_to("t-long-dest", &long_destination, DeliveryStatus::Delivered),
+        ] {
+            let got = rx.receive(none, body.as_bytes()).await.unwrap();
+            assert!(got.is_new(), "an authentic receipt is never refused");
+        }
+        assert_eq!(rx.tracker().len(), 0, "nothing over the caps is stored");
+        // At the caps, they are tracked.
+        let at_cap = "t".repeat(MAX_TRACKED_TRANSID_CHARS);
+        let body = receipt(&at_cap, DeliveryStatus::Delivered);
+        assert!(rx.receive(none, body.as_bytes()).await.unwrap().is_new());
+        assert_eq!(
+            rx.tracker().get(&at_cap, TO),
+            Some(DeliveryState::Delivered)
+        );
+    }
+
+    #[tokio::test]
     async fn sha1_signatures_need_the_legacy_option() {
         let body = receipt("t-sha1", DeliveryStatus::Delivered);
         let sha1 = signature::sign(SignatureAlgorithm::Sha1, &secret(), body.as_bytes());
-        let strict = Receiver::builder().secret(secret()).build();
+        let strict = Receiver::builder().secret(secret()).build().unwrap();
         let err = strict
             .receive([("x-hub-signature", &sha1)], body.as_bytes())
             .await
@@ -328,7 +589,8 @@ mod core {
         let legacy = Receiver::builder()
             .secret(secret())
             .allow_legacy_sha1()
-            .build();
+            .build()
+            .unwrap();
         assert!(legacy.accepts_legacy_sha1());
         let got = legacy
             .receive([("x-hub-signature", &sha1)], body.as_bytes())
@@ -341,7 +603,8 @@ mod core {
     async fn a_secret_read_with_a_newline_still_verifies() {
         let rx = Receiver::builder()
             .secret(WebhookSecret::new(format!("{SECRET}\n")).unwrap())
-            .build();
+            .build()
+            .unwrap();
         let body = inbound("nl_0");
         assert!(
             rx.receive(signed(&body), body.as_bytes())
@@ -353,14 +616,14 @@ mod core {
 
     #[tokio::test]
     async fn duplicates_are_counted_not_delivered_twice() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         let delivered = receipt("t1", DeliveryStatus::Delivered);
         let read = receipt("t1", DeliveryStatus::Read);
         let mo = inbound("tid_0");
         let mut new = 0;
         for body in [&delivered, &read, &mo, &delivered, &mo, &read, &delivered] {
-            if rx.receive(none, body.as_bytes()).await.unwrap().is_new() {
+            if handled(&rx, none, body.as_bytes()).await.is_new() {
                 new += 1;
             }
         }
@@ -371,7 +634,7 @@ mod core {
 
     #[tokio::test]
     async fn the_faq_fixtures_are_received() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         for name in [
             "delivery_submitted.json",
@@ -390,7 +653,7 @@ mod core {
 
     #[tokio::test]
     async fn read_before_delivered_stays_read() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         for status in [
             DeliveryStatus::Submitted,
@@ -407,7 +670,7 @@ mod core {
 
     #[tokio::test]
     async fn failed_is_kept_with_its_code() {
-        let rx = Receiver::builder().allow_unsigned().build();
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
         let none: [(&str, &str); 0] = [];
         let bodies = [
             receipt("t-f", DeliveryStatus::Submitted),
@@ -428,7 +691,8 @@ mod core {
         let rx = Receiver::builder()
             .allow_unsigned()
             .tracked_messages(10)
-            .build();
+            .build()
+            .unwrap();
         let none: [(&str, &str); 0] = [];
         for i in 0..25 {
             let body = receipt(&format!("t{i}"), DeliveryStatus::Delivered);
@@ -505,7 +769,7 @@ mod http {
 
     #[tokio::test]
     async fn a_good_signature_gets_200_and_a_typed_event() {
-        let s = serve(Receiver::builder().secret(secret()).build()).await;
+        let s = serve(Receiver::builder().secret(secret()).build().unwrap()).await;
         let body = receipt("t1", DeliveryStatus::Read);
         assert_eq!(s.post(&body, Some(&sig(&body))).await, StatusCode::OK);
         let mo = inbound("m_0");
@@ -524,7 +788,7 @@ mod http {
 
     #[tokio::test]
     async fn a_wrong_or_missing_signature_gets_401() {
-        let s = serve(Receiver::builder().secret(secret()).build()).await;
+        let s = serve(Receiver::builder().secret(secret()).build().unwrap()).await;
         let body = receipt("t1", DeliveryStatus::Read);
         assert_eq!(
             s.post(&body, Some(&sig("{}"))).await,
@@ -542,7 +806,8 @@ mod http {
             Receiver::builder()
                 .secret(secret())
                 .max_body_bytes(1024)
-                .build(),
+                .build()
+                .unwrap(),
         )
         .await;
         let big = format!(
@@ -554,7 +819,7 @@ mod http {
             StatusCode::PAYLOAD_TOO_LARGE
         );
         // The default limit is 64 KiB.
-        let s = serve(Receiver::builder().allow_unsigned().build()).await;
+        let s = serve(Receiver::builder().allow_unsigned().build().unwrap()).await;
         let huge = format!(
             r#"{{"event":"MO","waid":"1","message":"{}"}}"#,
             "x".repeat(70_000)
@@ -565,7 +830,7 @@ mod http {
 
     #[tokio::test]
     async fn only_a_body_that_is_not_a_json_object_gets_400() {
-        let s = serve(Receiver::builder().secret(secret()).build()).await;
+        let s = serve(Receiver::builder().secret(secret()).build().unwrap()).await;
         for body in ["not json", "[1]", "\"x\""] {
             assert_eq!(
                 s.post(body, Some(&sig(body))).await,
@@ -578,7 +843,7 @@ mod http {
 
     #[tokio::test]
     async fn unknown_event_kinds_get_200_and_reach_the_handler() {
-        let s = serve(Receiver::builder().secret(secret()).build()).await;
+        let s = serve(Receiver::builder().secret(secret()).build().unwrap()).await;
         for body in [UNKNOWN, r#"{"hello":1}"#, UNKNOWN] {
             assert_eq!(
                 s.post(body, Some(&sig(body))).await,
@@ -594,7 +859,7 @@ mod http {
 
     #[tokio::test]
     async fn a_duplicate_delivery_is_answered_200_and_handled_once() {
-        let s = serve(Receiver::builder().secret(secret()).build()).await;
+        let s = serve(Receiver::builder().secret(secret()).build().unwrap()).await;
         let body = receipt("t-dup", DeliveryStatus::Delivered);
         for _ in 0..3 {
             assert_eq!(s.post(&body, Some(&sig(&body))).await, StatusCode::OK);
@@ -610,7 +875,7 @@ mod http {
 
     #[tokio::test]
     async fn state_is_tracked_through_http() {
-        let s = serve(Receiver::builder().allow_unsigned().build()).await;
+        let s = serve(Receiver::builder().allow_unsigned().build().unwrap()).await;
         for body in [
             receipt("t-s", DeliveryStatus::Read),
             receipt("t-s", DeliveryStatus::Delivered),
@@ -631,7 +896,7 @@ mod http {
 
     #[tokio::test]
     async fn the_head_check_and_other_methods() {
-        let s = serve(Receiver::builder().secret(secret()).build()).await;
+        let s = serve(Receiver::builder().secret(secret()).build().unwrap()).await;
         let head = s.http.head(&s.url).send().await.unwrap();
         assert_eq!(head.status(), StatusCode::OK);
         let put = s.http.put(&s.url).body("{}").send().await.unwrap();
@@ -643,7 +908,7 @@ mod http {
 /// paused where a timeout is involved.
 #[cfg(feature = "axum")]
 mod at_least_once {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
@@ -651,6 +916,10 @@ mod at_least_once {
     use axum::http::{Request, StatusCode};
     use tokio::sync::{Semaphore, mpsc};
     use tower::ServiceExt as _;
+    use webex_connect_whatsapp::conversation::clock::Clock;
+    use webex_connect_whatsapp::conversation::store::{
+        Claim, InMemorySeenStore, SeenStore, StoreError,
+    };
     use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
 
     use super::*;
@@ -669,7 +938,7 @@ mod at_least_once {
 
     #[tokio::test]
     async fn a_failed_handler_gets_503_and_the_retry_is_handled_again() {
-        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let rx = Arc::new(Receiver::builder().secret(secret()).build().unwrap());
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&calls);
         let app = router_with(Arc::clone(&rx), RouterConfig::default(), move |_event| {
@@ -697,7 +966,7 @@ mod at_least_once {
 
     #[tokio::test(start_paused = true)]
     async fn a_handler_that_times_out_gets_503_and_the_retry_is_handled() {
-        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let rx = Arc::new(Receiver::builder().secret(secret()).build().unwrap());
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&calls);
         let config = RouterConfig::default().handler_timeout(Duration::from_secs(2));
@@ -755,7 +1024,7 @@ mod at_least_once {
 
     #[tokio::test]
     async fn a_full_queue_gets_503_at_once_and_the_retry_is_handled() {
-        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let rx = Arc::new(Receiver::builder().secret(secret()).build().unwrap());
         let gate = Arc::new(Semaphore::new(0));
         let handled = Arc::new(Mutex::new(Vec::new()));
         let (on_event, mut started) = gated(&gate, &handled);
@@ -793,7 +1062,7 @@ mod at_least_once {
 
     #[tokio::test]
     async fn queued_events_wait_for_a_slot_and_are_handled() {
-        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let rx = Arc::new(Receiver::builder().secret(secret()).build().unwrap());
         let gate = Arc::new(Semaphore::new(0));
         let handled = Arc::new(Mutex::new(Vec::new()));
         let (on_event, mut started) = gated(&gate, &handled);
@@ -819,7 +1088,7 @@ mod at_least_once {
 
     #[tokio::test]
     async fn a_request_dropped_mid_handler_releases_its_event() {
-        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let rx = Arc::new(Receiver::builder().secret(secret()).build().unwrap());
         let gate = Arc::new(Semaphore::new(0));
         let handled = Arc::new(Mutex::new(Vec::new()));
         let (on_event, mut started) = gated(&gate, &handled);
@@ -848,8 +1117,250 @@ mod at_least_once {
     }
 
     #[tokio::test]
+    async fn a_duplicate_while_the_handler_runs_gets_503_and_after_its_success_200() {
+        let rx = Arc::new(Receiver::builder().secret(secret()).build().unwrap());
+        let gate = Arc::new(Semaphore::new(0));
+        let handled = Arc::new(Mutex::new(Vec::new()));
+        let (on_event, mut started) = gated(&gate, &handled);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), on_event);
+
+        let body = inbound("slow_dup_0");
+        let first = tokio::spawn({
+            let app = app.clone();
+            let body = body.clone();
+            async move { app.oneshot(post(&body)).await.unwrap().status() }
+        });
+        started.recv().await.unwrap();
+        // The first copy is still being handled (and may yet fail): not a 200.
+        assert_eq!(status(&app, &body).await, StatusCode::SERVICE_UNAVAILABLE);
+        gate.add_permits(1);
+        assert_eq!(first.await.unwrap(), StatusCode::OK);
+        // Handled: later copies are duplicates, answered 200 without the handler.
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(handled.lock().unwrap().len(), 1);
+        assert!(started.try_recv().is_err(), "the handler ran once");
+        let stats = rx.stats();
+        assert_eq!(
+            (stats.in_progress, stats.duplicates, stats.completed),
+            (1, 1, 1)
+        );
+    }
+
+    /// An in-memory seen-store that hangs once: the next claim after applying it, or the
+    /// next completion before applying it, and says so.
+    #[derive(Clone)]
+    struct Stalling {
+        inner: Arc<InMemorySeenStore>,
+        stall_claim: Arc<AtomicBool>,
+        stall_complete: Arc<AtomicBool>,
+        reached: mpsc::UnboundedSender<&'static str>,
+    }
+
+    impl Stalling {
+        fn new(claim: bool, complete: bool) -> (Self, mpsc::UnboundedReceiver<&'static str>) {
+            let (reached, stalled) = mpsc::unbounded_channel();
+            let store = Self {
+                inner: Arc::new(InMemorySeenStore::new(100)),
+                stall_claim: Arc::new(AtomicBool::new(claim)),
+                stall_complete: Arc::new(AtomicBool::new(complete)),
+                reached,
+            };
+            (store, stalled)
+        }
+    }
+
+    impl SeenStore for Stalling {
+        fn claim(
+            &self,
+            key: &str,
+            owner: &str,
+            lease: Duration,
+        ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
+            let stall = self.stall_claim.swap(false, Ordering::SeqCst);
+            let (inner, reached) = (Arc::clone(&self.inner), self.reached.clone());
+            async move {
+                let claim = inner.claim(key, owner, lease).await;
+                if stall {
+                    let _ = reached.send("claim");
+                    std::future::pending::<()>().await;
+                }
+                claim
+            }
+        }
+
+        fn complete(
+            &self,
+            key: &str,
+            ttl: Duration,
+        ) -> impl Future<Output = Result<(), StoreError>> + Send {
+            let stall = self.stall_complete.swap(false, Ordering::SeqCst);
+            let (inner, reached) = (Arc::clone(&self.inner), self.reached.clone());
+            async move {
+                if stall {
+                    let _ = reached.send("complete");
+                    std::future::pending::<()>().await;
+                }
+                inner.complete(key, ttl).await
+            }
+        }
+
+        fn release(
+            &self,
+            key: &str,
+            owner: &str,
+        ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+            self.inner.release(key, owner)
+        }
+    }
+
+    /// Lets spawned tasks (the drop guard's) run until `done` holds, by count of yields.
+    async fn settle(done: impl Fn() -> bool) {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the spawned work did not finish");
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_mid_claim_releases_its_claim() {
+        let (store, mut stalled) = Stalling::new(true, false);
+        let rx = Arc::new(
+            Receiver::builder()
+                .secret(secret())
+                .seen_store(store)
+                .build()
+                .unwrap(),
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), move |_event| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<(), Infallible>(()) }
+        });
+        let body = inbound("mid_claim_0");
+        let request = tokio::spawn({
+            let app = app.clone();
+            let body = body.clone();
+            async move { app.oneshot(post(&body)).await.unwrap().status() }
+        });
+        // The store applied the claim, and its answer never comes: the connection closes.
+        assert_eq!(stalled.recv().await, Some("claim"));
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        settle(|| rx.stats().released == 1).await;
+        // Without the release the retry would be refused (503) until the lease ended.
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the retry was handled");
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_after_its_handler_succeeded_completes_the_event() {
+        let (store, mut stalled) = Stalling::new(false, true);
+        let rx = Arc::new(
+            Receiver::builder()
+                .secret(secret())
+                .seen_store(store)
+                .build()
+                .unwrap(),
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), move |_event| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<(), Infallible>(()) }
+        });
+        let body = inbound("after_success_0");
+        let request = tokio::spawn({
+            let app = app.clone();
+            let body = body.clone();
+            async move { app.oneshot(post(&body)).await.unwrap().status() }
+        });
+        // The handler succeeded; the connection closes while the event is being completed.
+        assert_eq!(stalled.recv().await, Some("complete"));
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        settle(|| rx.stats().completed == 1).await;
+        // The platform retries (it saw no answer): a duplicate, not handled twice.
+        assert_eq!(status(&app, &body).await, StatusCode::OK);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(rx.stats().released, 0);
+    }
+
+    /// A clock that follows tokio's (paused) clock, so a store's leases end in step with
+    /// the router's timeouts.
+    #[derive(Clone)]
+    struct TokioClock {
+        start: time::OffsetDateTime,
+        at: tokio::time::Instant,
+    }
+
+    impl Clock for TokioClock {
+        fn now(&self) -> time::OffsetDateTime {
+            self.start + (tokio::time::Instant::now() - self.at)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_handler_timeout_is_cut_under_the_claim_lease() {
+        let clock = TokioClock {
+            start: time::macros::datetime!(2026-01-01 00:00 UTC),
+            at: tokio::time::Instant::now(),
+        };
+        let rx = Arc::new(
+            Receiver::builder()
+                .secret(secret())
+                .seen_store(InMemorySeenStore::with_clock(100, clock))
+                .claim_lease(Duration::from_secs(4))
+                .build()
+                .unwrap(),
+        );
+        // 9 s asked, but the lease is 4 s: the router cuts the handler off at 3 s.
+        let config = RouterConfig::default().handler_timeout(Duration::from_secs(9));
+        let app = router_with(Arc::clone(&rx), config, |_event| async {
+            std::future::pending::<()>().await;
+        });
+        assert_eq!(
+            status(&app, &inbound("hang_0")).await,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        // The release found the claim still live: the handler was cancelled before the
+        // lease could end (and a retry be handled beside a handler still running).
+        assert_eq!(rx.stats().released, 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_mid_read_gets_503_not_400() {
+        let rx = Arc::new(Receiver::builder().allow_unsigned().build().unwrap());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let app = router_with(Arc::clone(&rx), RouterConfig::default(), move |_event| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {}
+        });
+        let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+            Ok(axum::body::Bytes::from_static(br#"{"event":"MO","wa"#)),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset mid-body",
+            )),
+        ];
+        let request = Request::post("/")
+            .header("content-type", "application/json")
+            .body(Body::from_stream(futures_util::stream::iter(chunks)))
+            .unwrap();
+        let answer = app.oneshot(request).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(rx.stats().unreadable, 1);
+        assert_eq!(rx.stats().invalid, 0);
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
     async fn an_unknown_event_reaches_the_handler_and_gets_200() {
-        let rx = Arc::new(Receiver::builder().secret(secret()).build());
+        let rx = Arc::new(Receiver::builder().secret(secret()).build().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let app = router_with(Arc::clone(&rx), RouterConfig::default(), move |event| {
@@ -881,7 +1392,7 @@ fn huge_router_limits_do_not_panic() {
         .max_concurrent(usize::MAX)
         .max_queued(usize::MAX);
     let _app: axum::Router = router_with(
-        Receiver::builder().allow_unsigned().build(),
+        Receiver::builder().allow_unsigned().build().unwrap(),
         config,
         |_event| async {},
     );

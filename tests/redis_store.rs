@@ -22,6 +22,7 @@ use std::time::Duration as StdDuration;
 use redis_server::RedisServer;
 use time::Duration;
 use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock};
+use webex_connect_whatsapp::conversation::dedupe::ClaimOwner;
 use webex_connect_whatsapp::conversation::optin::{
     ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut,
 };
@@ -89,6 +90,14 @@ async fn window_message_opens_every_sender_id() {
 }
 
 #[tokio::test]
+async fn window_a_time_in_the_future_counts_as_now() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::window_future_times_count_as_now(store).await;
+}
+
+#[tokio::test]
 async fn window_whole_suite_on_one_store() {
     let Some((_server, store)) = setup().await else {
         return;
@@ -134,6 +143,14 @@ async fn optin_by_bsuid() {
         return;
     };
     store_suite::optin_by_bsuid(store).await;
+}
+
+#[tokio::test]
+async fn optin_history_is_capped_and_the_latest_event_kept() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    store_suite::optin_history_is_capped_and_keeps_the_latest(store).await;
 }
 
 #[tokio::test]
@@ -195,7 +212,8 @@ async fn two_instances_agree_on_every_window() {
     let a = RedisStore::connect(&server.url()).await.unwrap();
     let b = RedisStore::connect(&server.url()).await.unwrap();
     let clock = ManualClock::starting_now();
-    let t = clock.now();
+    // Every time recorded is in the past: a future one would count as now.
+    let t = clock.now() - Duration::seconds(20);
     let wa = Arc::new(SessionWindows::with_clock(a, clock.clone()));
     let wb = Arc::new(SessionWindows::with_clock(b, clock.clone()));
 
@@ -258,7 +276,11 @@ async fn two_instances_never_report_a_seen_key_as_first_twice() {
         for store in [Arc::clone(&a), Arc::clone(&b), Arc::clone(&a)] {
             tasks.push(tokio::spawn(async move {
                 store
-                    .first_seen(&format!("i:{n}"), StdDuration::from_secs(60))
+                    .claim(
+                        &format!("i:{n}"),
+                        ClaimOwner::new().as_str(),
+                        StdDuration::from_secs(60),
+                    )
                     .await
                     .unwrap()
             }));
@@ -266,7 +288,7 @@ async fn two_instances_never_report_a_seen_key_as_first_twice() {
     }
     let mut firsts = 0;
     for task in tasks {
-        firsts += usize::from(task.await.unwrap());
+        firsts += usize::from(task.await.unwrap().is_claimed());
     }
     assert_eq!(firsts, 200);
 }
@@ -309,7 +331,7 @@ async fn keys_carry_ttls_and_the_prefix() {
     let windows = SessionWindows::new(store.clone());
     windows.record_inbound_now("919900000001").await.unwrap();
     store
-        .first_seen("i:1", StdDuration::from_secs(60))
+        .claim("i:1", "owner", StdDuration::from_secs(60))
         .await
         .unwrap();
     OptInLedger::new(store.clone())

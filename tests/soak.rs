@@ -83,7 +83,8 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     let receiver = Arc::new(
         Receiver::builder()
             .secret(WebhookSecret::new(SECRET).unwrap())
-            .build(),
+            .build()
+            .unwrap(),
     );
     let handled = Arc::new(Mutex::new(Handled {
         rng: 0x5eed_cafe,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use time::Duration;
 use time::macros::datetime;
-use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock, SystemClock};
+use webex_connect_whatsapp::conversation::clock::{ManualClock, SystemClock};
 use webex_connect_whatsapp::conversation::store::{InMemoryWindowStore, WindowStore};
 use webex_connect_whatsapp::conversation::window::{SESSION_WINDOW, SessionWindows, WindowStatus};
 
@@ -49,6 +49,11 @@ async fn recipients_are_named_by_waid_or_phone_number() {
 #[tokio::test]
 async fn an_inbound_message_opens_the_window_for_every_sender_id() {
     store_suite::window_message_opens_every_sender_id(store(100)).await;
+}
+
+#[tokio::test]
+async fn a_time_in_the_future_counts_as_now() {
+    store_suite::window_future_times_count_as_now(store(100)).await;
 }
 
 #[tokio::test]
@@ -131,8 +136,9 @@ async fn default_tracker_uses_the_system_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_updates_keep_the_latest_time() {
-    let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let t = clock.now();
+    let t = datetime!(2026-01-01 00:00 UTC);
+    // Every time recorded is in the past: a future one would count as now.
+    let clock = ManualClock::new(t + Duration::seconds(200));
     let windows = Arc::new(SessionWindows::with_clock(store(10), clock));
     let mut tasks = Vec::new();
     for i in 0..200i64 {
@@ -169,7 +175,7 @@ fn debug_output_does_not_list_recipients() {
 #[cfg(feature = "sandbox")]
 #[tokio::test]
 async fn the_sandbox_clock_drives_windows_and_seen_keys() {
-    use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
+    use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore, SeenStore};
     use webex_connect_whatsapp::sandbox::SandboxClock;
 
     let clock = SandboxClock::manual();
@@ -177,12 +183,15 @@ async fn the_sandbox_clock_drives_windows_and_seen_keys() {
     let seen = InMemorySeenStore::with_clock(10, clock.clone());
     windows.record_inbound_now("919900000001").await.unwrap();
     let ttl = std::time::Duration::from_secs(60);
-    assert!(seen.first_seen("i:1", ttl).await.unwrap());
+    assert_eq!(seen.claim("i:1", "a", ttl).await.unwrap(), Claim::Claimed);
+    seen.complete("i:1", ttl).await.unwrap();
+    assert_eq!(seen.claim("i:1", "b", ttl).await.unwrap(), Claim::Done);
 
     clock.advance(std::time::Duration::from_secs(24 * 60 * 60 - 1));
     assert!(windows.status("919900000001").await.unwrap().is_open());
-    assert!(
-        seen.first_seen("i:1", ttl).await.unwrap(),
+    assert_eq!(
+        seen.claim("i:1", "c", ttl).await.unwrap(),
+        Claim::Claimed,
         "the key expired"
     );
     clock.advance(std::time::Duration::from_secs(1));

@@ -1,17 +1,23 @@
-//! Duplicate suppression for webhooks.
+//! Duplicate suppression for webhooks, in two phases.
 //!
 //! The same delivery receipt or inbound message can reach your receiver more than once:
 //! Webex Connect retries a delivery that failed or timed out (3 times, 60 s apart), and the
 //! sandbox can duplicate them on purpose. Handle each event once by asking a [`Deduplicator`]
-//! first:
+//! first, and telling it afterwards whether the handler succeeded:
 //!
 //! ```
-//! use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
+//! use webex_connect_whatsapp::conversation::dedupe::{ClaimOwner, DedupeKey, Deduplicator};
+//! use webex_connect_whatsapp::conversation::store::Claim;
 //! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let dedupe = Deduplicator::default();
 //! let key = DedupeKey::receipt("108dd36b-9bca-48e5-ae8b-5f59c64b40a3", "447400123456", "7500")?;
-//! assert!(dedupe.first_seen(&key).await?);
-//! assert!(!dedupe.first_seen(&key).await?); // the retry: skip it
+//! let first = ClaimOwner::new();
+//! assert_eq!(dedupe.claim(&key, &first).await?, Claim::Claimed); // handle it
+//! // A retry while the first delivery is still being handled: answer 503.
+//! assert_eq!(dedupe.claim(&key, &ClaimOwner::new()).await?, Claim::Pending);
+//! dedupe.complete(&key).await?; // the handler succeeded
+//! // Every later retry: answer 200 and skip it.
+//! assert_eq!(dedupe.claim(&key, &ClaimOwner::new()).await?, Claim::Done);
 //! assert_eq!(dedupe.stats().duplicates, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
@@ -20,11 +26,23 @@
 //!
 //! # At least once, effectively once
 //!
-//! A key is marked seen *before* your handler runs, so that two concurrent deliveries of
-//! one event are not both handled. When the handler then fails, call
-//! [`Deduplicator::release`] (or [`Receiver::release`](crate::receiver::Receiver::release))
-//! and answer 5xx: the mark is undone and Webex Connect's retry counts as new. Handlers thus
-//! see each event at least once; deduplication makes that effectively once.
+//! A delivery [claims](Deduplicator::claim) its event's key *before* the handler runs, so
+//! that two concurrent deliveries of one event are not both handled; the claim is *pending*
+//! and lasts a short lease ([`DEFAULT_CLAIM_LEASE`], 20 s). Then:
+//!
+//! - the handler succeeded: [`complete`](Deduplicator::complete) turns the claim into a
+//!   *done* mark that lasts the dedupe TTL ([`DEFAULT_DEDUPE_TTL`], one hour); every later
+//!   delivery finds [`Claim::Done`] (answer 200, skip it);
+//! - the handler failed: [`release`](Deduplicator::release) deletes the claim (only the
+//!   owner's own, never a done mark) and you answer 5xx; Webex Connect's retry is new again;
+//! - the process died while handling (OOM, SIGKILL at the end of a deploy): nothing is
+//!   released, but the claim ends with its lease, well before the platform's retry 60 s
+//!   later, which is then handled.
+//!
+//! A delivery that finds a live claim ([`Claim::Pending`]) is answered 503, not 200: the
+//! first delivery may still fail, and the platform's retry must then find the event again.
+//! Handlers thus see each event at least once; deduplication makes that effectively once.
+//! The [receiver](crate::receiver) and its axum router do all of this for you.
 //!
 //! [`SeenStore`] is the pluggable backend: [`InMemorySeenStore`] (bounded) by default, or
 //! [`RedisStore`](crate::conversation::store::redis::RedisStore) (feature `redis`) when
@@ -32,15 +50,35 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::conversation::store::{InMemorySeenStore, SeenStore, StoreError, check_max_chars};
+use crate::conversation::store::{
+    Claim, InMemorySeenStore, SeenStore, StoreError, check_max_chars,
+};
 use crate::ids::TransactionId;
 use crate::webhook::{DeliveryReceipt, WebhookEvent};
 
-/// How long a key is remembered unless set with [`Deduplicator::with_ttl`]: one hour, well
-/// beyond Webex Connect's retries (3 attempts, 60 s apart, 10 s timeout each).
+/// How long a handled event is remembered unless set with [`Deduplicator::with_ttl`]: one
+/// hour, well beyond Webex Connect's retries (3 attempts, 60 s apart, 10 s timeout each).
 pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// The shortest dedupe TTL a [`Receiver`](crate::receiver::Receiver) accepts: five minutes,
+/// longer than Webex Connect's retries last (3 retries, 60 s apart or backing off 30, 60 and
+/// 120 s, with a 10 s timeout each). A shorter TTL would forget a handled event while the
+/// platform may still deliver it again.
+pub const MIN_DEDUPE_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// How long a claim lasts unless set with [`Deduplicator::with_lease`]: 20 s. That is longer
+/// than the axum router lets a handler run (at most 9 s) plus a margin for the store's round
+/// trips, and well under the 60 s before the platform retries, so a crashed process's claim
+/// has ended by then.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(20);
+
+/// The longest claim lease a [`Receiver`](crate::receiver::Receiver) accepts: 30 s, the
+/// shortest gap before a retry that Webex Connect documents (its mTLS FAQ backs off 30, 60
+/// and 120 s). A longer lease would let a crashed process's claim turn retries away.
+pub const MAX_CLAIM_LEASE: Duration = Duration::from_secs(30);
 
 /// The longest part (transid, code, subtid or tid) of a [`DedupeKey`], in characters.
 pub const MAX_KEY_PART_CHARS: usize = 256;
@@ -285,31 +323,90 @@ fn check_part<'a>(part: &'static str, value: &'a str) -> Result<&'a str, DedupeK
     Ok(value)
 }
 
+/// Who holds a claim: a token that no other claim uses, in this process or another, so that
+/// a release undoes only its own claim.
+///
+/// Make a new one for each delivery you claim.
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::dedupe::ClaimOwner;
+/// let a = ClaimOwner::new();
+/// let b = ClaimOwner::new();
+/// assert_ne!(a, b);
+/// assert_eq!(a.clone(), a);
+/// assert!(!a.as_str().is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClaimOwner(Arc<str>);
+
+impl ClaimOwner {
+    /// A token no other call (in this process or another) makes: the process id, a
+    /// per-process random number and a counter.
+    pub fn new() -> Self {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static SEED: OnceLock<u64> = OnceLock::new();
+        let seed = *SEED.get_or_init(|| {
+            // RandomState is seeded from the OS, which is all the randomness needed here.
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u32(std::process::id());
+            hasher.finish()
+        });
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::from(format!(
+            "{:x}-{seed:016x}-{n:x}",
+            std::process::id()
+        )))
+    }
+
+    /// The token, as stores keep it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for ClaimOwner {
+    /// A new token, as [`ClaimOwner::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Counts of what a [`Deduplicator`] has seen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct DedupeStats {
-    /// Events seen for the first time (to be handled).
+    /// Deliveries that claimed their event (to be handled); a released event's retry counts
+    /// again.
     pub first: u64,
-    /// Duplicates suppressed.
+    /// Deliveries of an event already handled (answered 200, skipped).
     pub duplicates: u64,
-    /// Keys released with [`Deduplicator::release`] (their retry counts as new, and again
-    /// in `first`).
+    /// Deliveries that found their event claimed by another delivery still being handled
+    /// (answered 503, so that the platform retries).
+    pub in_progress: u64,
+    /// Claims undone with [`Deduplicator::release`] (their retry counts as new, and again in
+    /// `first`).
     pub released: u64,
+    /// Events marked handled with [`Deduplicator::complete`].
+    pub completed: u64,
 }
 
-/// Suppresses duplicate webhook events and counts them.
+/// Suppresses duplicate webhook events, in two phases, and counts them (see the [module
+/// docs](self)).
 ///
 /// ```
 /// use std::time::Duration;
-/// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
-/// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
+/// use webex_connect_whatsapp::conversation::dedupe::{ClaimOwner, DedupeKey, Deduplicator};
+/// use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore};
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let dedupe = Deduplicator::new(InMemorySeenStore::new(10_000))
-///     .with_ttl(Duration::from_secs(600));
+///     .with_ttl(Duration::from_secs(600))
+///     .with_lease(Duration::from_secs(15));
 /// let key = DedupeKey::inbound("1615219932466")?;
-/// assert!(dedupe.first_seen(&key).await?);
-/// assert!(!dedupe.first_seen(&key).await?);
+/// let owner = ClaimOwner::new();
+/// assert!(dedupe.claim(&key, &owner).await?.is_claimed());
+/// dedupe.complete(&key).await?;
+/// assert_eq!(dedupe.claim(&key, &ClaimOwner::new()).await?, Claim::Done);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -317,13 +414,17 @@ pub struct DedupeStats {
 pub struct Deduplicator<S = InMemorySeenStore> {
     store: S,
     ttl: Duration,
+    lease: Duration,
     first: AtomicU64,
     duplicates: AtomicU64,
+    in_progress: AtomicU64,
     released: AtomicU64,
+    completed: AtomicU64,
 }
 
 impl Default for Deduplicator {
-    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`]).
+    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`],
+    /// [`DEFAULT_CLAIM_LEASE`]).
     ///
     /// [`DEFAULT_SEEN_CAPACITY`]: crate::conversation::store::DEFAULT_SEEN_CAPACITY
     fn default() -> Self {
@@ -332,74 +433,111 @@ impl Default for Deduplicator {
 }
 
 impl<S: SeenStore> Deduplicator<S> {
-    /// A deduplicator on `store` remembering keys for [`DEFAULT_DEDUPE_TTL`].
+    /// A deduplicator on `store` remembering handled events for [`DEFAULT_DEDUPE_TTL`], with
+    /// claims lasting [`DEFAULT_CLAIM_LEASE`].
     pub fn new(store: S) -> Self {
         Self {
             store,
             ttl: DEFAULT_DEDUPE_TTL,
+            lease: DEFAULT_CLAIM_LEASE,
             first: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
+            in_progress: AtomicU64::new(0),
             released: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
         }
     }
 
-    /// How long a key is remembered.
+    /// How long a handled event is remembered. Not checked here (a zero TTL fails each
+    /// [`complete`](Self::complete)); [`ReceiverBuilder::build`] checks it against
+    /// [`MIN_DEDUPE_TTL`].
+    ///
+    /// [`ReceiverBuilder::build`]: crate::receiver::ReceiverBuilder::build
     #[must_use]
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
     }
 
-    /// How long a key is remembered.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
+    /// How long a claim lasts when it is neither completed nor released: longer than your
+    /// handler may take, shorter than the platform's 60 s before a retry. Not checked here (a
+    /// zero lease fails each [`claim`](Self::claim)); [`ReceiverBuilder::build`] checks it
+    /// against [`MAX_CLAIM_LEASE`].
+    ///
+    /// [`ReceiverBuilder::build`]: crate::receiver::ReceiverBuilder::build
+    #[must_use]
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
-    /// The store the keys are kept in.
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    /// True when the event is new (handle it), false for a duplicate (skip it, and answer
-    /// the webhook with 200 so it is not retried again). Updates the counters.
+    /// Claims the event for `owner` for the [lease](Self::lease), unless another delivery
+    /// holds a claim on it or it was handled, and says which ([`Claim`]):
+    /// [`Claim::Claimed`] (handle it, then [`complete`](Self::complete) or
+    /// [`release`](Self::release)), [`Claim::Pending`] (answer 503) or [`Claim::Done`]
+    /// (answer 200 and skip it). Updates the counters.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the store fails. Then nothing is known: handling the event
     /// anyway risks a duplicate, refusing it (answering 5xx) makes Webex Connect retry.
-    pub async fn first_seen(&self, key: &DedupeKey) -> Result<bool, StoreError> {
-        let first = self.store.first_seen(key.as_str(), self.ttl).await?;
-        let counter = if first { &self.first } else { &self.duplicates };
+    pub async fn claim(&self, key: &DedupeKey, owner: &ClaimOwner) -> Result<Claim, StoreError> {
+        let claim = self
+            .store
+            .claim(key.as_str(), owner.as_str(), self.lease)
+            .await?;
+        let counter = match claim {
+            Claim::Claimed => &self.first,
+            Claim::Pending => &self.in_progress,
+            Claim::Done => &self.duplicates,
+        };
         counter.fetch_add(1, Ordering::Relaxed);
-        Ok(first)
+        Ok(claim)
     }
 
-    /// Undoes [`first_seen`](Self::first_seen) for a key whose event was not handled (the
-    /// handler failed or timed out), so that the platform's retry counts as new. Returns
-    /// whether the key was remembered.
+    /// Marks the event handled for the [TTL](Self::ttl): every later delivery finds
+    /// [`Claim::Done`]. Call it once the handler succeeded, before answering 200.
     ///
     /// # Errors
     ///
-    /// [`StoreError`] when the store fails; the retry may then be suppressed as a duplicate.
+    /// [`StoreError`] when the store fails. The event was handled all the same (answer 200);
+    /// only its claim is left, until its lease ends.
+    pub async fn complete(&self, key: &DedupeKey) -> Result<(), StoreError> {
+        self.store.complete(key.as_str(), self.ttl).await?;
+        self.completed.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Undoes `owner`'s claim on an event that was not handled (the handler failed or timed
+    /// out), so that the platform's retry counts as new. Returns whether a claim of `owner`
+    /// was undone: never a done mark, never another owner's claim.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails; the claim then lasts until its lease ends.
     ///
     /// ```
-    /// use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
+    /// use webex_connect_whatsapp::conversation::dedupe::{ClaimOwner, DedupeKey, Deduplicator};
     /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// let dedupe = Deduplicator::default();
     /// let key = DedupeKey::inbound("a1b2")?;
-    /// assert!(dedupe.first_seen(&key).await?);
+    /// let owner = ClaimOwner::new();
+    /// assert!(dedupe.claim(&key, &owner).await?.is_claimed());
     /// // ... the handler failed: answer 5xx and let the retry through.
-    /// assert!(dedupe.release(&key).await?);
-    /// assert!(dedupe.first_seen(&key).await?);
+    /// assert!(!dedupe.release(&key, &ClaimOwner::new()).await?); // not that owner's
+    /// assert!(dedupe.release(&key, &owner).await?);
+    /// assert!(dedupe.claim(&key, &ClaimOwner::new()).await?.is_claimed());
     /// assert_eq!(dedupe.stats().released, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn release(&self, key: &DedupeKey) -> Result<bool, StoreError> {
-        let removed = self.store.forget(key.as_str()).await?;
-        self.released.fetch_add(1, Ordering::Relaxed);
-        Ok(removed)
+    pub async fn release(&self, key: &DedupeKey, owner: &ClaimOwner) -> Result<bool, StoreError> {
+        let released = self.store.release(key.as_str(), owner.as_str()).await?;
+        if released {
+            self.released.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(released)
     }
 
     /// The counts so far.
@@ -407,8 +545,27 @@ impl<S: SeenStore> Deduplicator<S> {
         DedupeStats {
             first: self.first.load(Ordering::Relaxed),
             duplicates: self.duplicates.load(Ordering::Relaxed),
+            in_progress: self.in_progress.load(Ordering::Relaxed),
             released: self.released.load(Ordering::Relaxed),
+            completed: self.completed.load(Ordering::Relaxed),
         }
+    }
+}
+
+impl<S> Deduplicator<S> {
+    /// How long a handled event is remembered.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// How long a claim lasts.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// The store the keys are kept in.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 }
 
@@ -417,9 +574,12 @@ impl<S: fmt::Debug> fmt::Debug for Deduplicator<S> {
         f.debug_struct("Deduplicator")
             .field("store", &self.store)
             .field("ttl", &self.ttl)
+            .field("lease", &self.lease)
             .field("first", &self.first.load(Ordering::Relaxed))
             .field("duplicates", &self.duplicates.load(Ordering::Relaxed))
+            .field("in_progress", &self.in_progress.load(Ordering::Relaxed))
             .field("released", &self.released.load(Ordering::Relaxed))
+            .field("completed", &self.completed.load(Ordering::Relaxed))
             .finish()
     }
 }

@@ -43,11 +43,67 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::conversation::bounded::{BoundedMap, bounded_counts};
+use crate::conversation::dedupe::MAX_KEY_PART_CHARS;
+use crate::conversation::store::{MAX_RECIPIENT_KEY_CHARS, check_max_chars};
 use crate::ids::TransactionId;
 use crate::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
 
 /// How many messages [`DeliveryTracker::default`] remembers before forgetting the oldest.
 pub const DEFAULT_TRACKED_MESSAGES: usize = 100_000;
+
+/// The longest transaction id tracked, in characters (the longest a dedupe key takes,
+/// [`MAX_KEY_PART_CHARS`]). Platform transids are UUID-like, about 40 characters; a receipt
+/// with a longer one is not tracked, so that a sender cannot fill memory with huge ids.
+pub const MAX_TRACKED_TRANSID_CHARS: usize = MAX_KEY_PART_CHARS;
+
+/// The longest destination tracked, in characters (the longest recipient id a store takes,
+/// [`MAX_RECIPIENT_KEY_CHARS`]: phone numbers, normalized WAIDs and business-scoped user ids
+/// all fit). A receipt with a longer one is not tracked.
+pub const MAX_TRACKED_DESTINATION_CHARS: usize = MAX_RECIPIENT_KEY_CHARS;
+
+/// Why a delivery state was not tracked: an id longer than the tracker keeps.
+///
+/// ```
+/// use webex_connect_whatsapp::TransactionId;
+/// use webex_connect_whatsapp::conversation::delivery::{DeliveryState, DeliveryTracker};
+/// let tracker = DeliveryTracker::default();
+/// let huge = TransactionId::from("t".repeat(300).as_str());
+/// let err = tracker.record_state(&huge, "447400000001", DeliveryState::Read).unwrap_err();
+/// assert_eq!(err.to_string(), "the transid is 300 characters long, but the max tracked is 256");
+/// assert!(tracker.is_empty());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrackError {
+    /// The transid or the destination is too long to track.
+    #[error("the {part} is {chars} characters long, but the max tracked is {max}")]
+    TooLong {
+        /// `transid` or `destination`.
+        part: &'static str,
+        /// Its length in characters.
+        chars: usize,
+        /// [`MAX_TRACKED_TRANSID_CHARS`] or [`MAX_TRACKED_DESTINATION_CHARS`].
+        max: usize,
+    },
+}
+
+/// Checks a (transid, destination) pair against the caps before anything is stored.
+fn check_ids(transid: &str, destination: &str) -> Result<(), TrackError> {
+    check_max_chars(transid, MAX_TRACKED_TRANSID_CHARS, |chars, max| {
+        TrackError::TooLong {
+            part: "transid",
+            chars,
+            max,
+        }
+    })?;
+    check_max_chars(destination, MAX_TRACKED_DESTINATION_CHARS, |chars, max| {
+        TrackError::TooLong {
+            part: "destination",
+            chars,
+            max,
+        }
+    })
+}
 
 /// Where a sent message stands at one destination, after all its receipts so far.
 ///
@@ -259,8 +315,9 @@ impl DeliveryTracker {
     /// Folds one receipt in and returns the state of its (transid, destination) afterwards.
     ///
     /// A receipt without a destination is kept under the destination `""`. Returns `None`,
-    /// and records nothing, for a receipt without a transid or with a status the crate does
-    /// not know (it is still delivered to your handler).
+    /// and records nothing, for a receipt without a transid, with a status the crate does
+    /// not know, or with a transid or destination over [`MAX_TRACKED_TRANSID_CHARS`] or
+    /// [`MAX_TRACKED_DESTINATION_CHARS`] (it is still delivered to your handler).
     ///
     /// ```
     /// use webex_connect_whatsapp::conversation::delivery::{DeliveryState, DeliveryTracker};
@@ -275,36 +332,43 @@ impl DeliveryTracker {
         let transid = receipt.transaction_id()?;
         let next = DeliveryState::from_receipt(receipt)?;
         let destination = receipt.destination().unwrap_or_default().trim();
-        Some(self.record_state(transid, destination, next))
+        self.record_state(transid, destination, next).ok()
     }
 
     /// Folds a state in for `transid` and `destination` and returns the state afterwards.
+    ///
+    /// # Errors
+    ///
+    /// [`TrackError::TooLong`], with nothing stored, for a transid over
+    /// [`MAX_TRACKED_TRANSID_CHARS`] or a destination over [`MAX_TRACKED_DESTINATION_CHARS`].
     ///
     /// ```
     /// use webex_connect_whatsapp::TransactionId;
     /// use webex_connect_whatsapp::conversation::delivery::{DeliveryState, DeliveryTracker};
     /// let tracker = DeliveryTracker::default();
     /// let t = TransactionId::from("t3");
-    /// tracker.record_state(&t, "447400000001", DeliveryState::Delivered);
+    /// tracker.record_state(&t, "447400000001", DeliveryState::Delivered)?;
     /// assert_eq!(
-    ///     tracker.record_state(&t, "447400000001", DeliveryState::Submitted),
+    ///     tracker.record_state(&t, "447400000001", DeliveryState::Submitted)?,
     ///     DeliveryState::Delivered
     /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn record_state(
         &self,
         transid: &TransactionId,
         destination: impl AsRef<str>,
         next: DeliveryState,
-    ) -> DeliveryState {
+    ) -> Result<DeliveryState, TrackError> {
         let destination = destination.as_ref();
+        check_ids(transid.as_str(), destination)?;
         let mut guard = self.inner();
         let inner = &mut *guard;
         let key = (transid.clone(), destination.to_owned());
         if let Some(current) = inner.states.get_mut(&key) {
             let folded = current.clone().fold(next);
             *current = folded.clone();
-            return folded;
+            return Ok(folded);
         }
         if let Some(((old_transid, old_destination), _)) =
             inner.states.insert(key, next.clone(), ())
@@ -320,7 +384,7 @@ impl DeliveryTracker {
             .entry(transid.clone())
             .or_default()
             .insert(destination.to_owned());
-        next
+        Ok(next)
     }
 
     /// The state of one destination of a message, if any receipt for it was recorded (and
@@ -349,12 +413,13 @@ impl DeliveryTracker {
     /// use webex_connect_whatsapp::conversation::delivery::{DeliveryState, DeliveryTracker};
     /// let tracker = DeliveryTracker::default();
     /// let t = TransactionId::from("t4");
-    /// tracker.record_state(&t, "447400000002", DeliveryState::Read);
-    /// tracker.record_state(&t, "447400000001", DeliveryState::Delivered);
+    /// tracker.record_state(&t, "447400000002", DeliveryState::Read)?;
+    /// tracker.record_state(&t, "447400000001", DeliveryState::Delivered)?;
     /// assert_eq!(tracker.destinations("t4"), vec![
     ///     ("447400000001".to_owned(), DeliveryState::Delivered),
     ///     ("447400000002".to_owned(), DeliveryState::Read),
     /// ]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn destinations(&self, transid: impl AsRef<str>) -> Vec<(String, DeliveryState)> {
         let inner = self.inner();
@@ -384,10 +449,11 @@ impl DeliveryTracker {
     /// use webex_connect_whatsapp::webhook::DeliveryCode;
     /// let tracker = DeliveryTracker::default();
     /// let t = TransactionId::from("t5");
-    /// tracker.record_state(&t, "447400000001", DeliveryState::Read);
+    /// tracker.record_state(&t, "447400000001", DeliveryState::Read)?;
     /// assert_eq!(tracker.overall("t5"), Some(DeliveryState::Read));
-    /// tracker.record_state(&t, "447400000002", DeliveryState::Failed(DeliveryCode::ReEngagement));
+    /// tracker.record_state(&t, "447400000002", DeliveryState::Failed(DeliveryCode::ReEngagement))?;
     /// assert_eq!(tracker.overall("t5"), Some(DeliveryState::Failed(DeliveryCode::ReEngagement)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn overall(&self, transid: impl AsRef<str>) -> Option<DeliveryState> {
         let all = self.destinations(transid);
@@ -459,11 +525,21 @@ impl DeliveryFollowUp {
 
     /// Takes one receipt into account. Receipts may come in any order and more than once;
     /// they are folded as [`DeliveryState::fold`] does for each (transid, destination). A
-    /// receipt without `transid` cannot be matched to a message and is ignored.
+    /// receipt without `transid` cannot be matched to a message and is ignored, and so is one
+    /// whose transid or destination is over [`MAX_TRACKED_TRANSID_CHARS`] or
+    /// [`MAX_TRACKED_DESTINATION_CHARS`].
     pub fn record(&mut self, receipt: &DeliveryReceipt) {
         let Some(transid) = receipt.transaction_id() else {
             return;
         };
+        if check_ids(
+            transid.as_str(),
+            receipt.destination().unwrap_or_default().trim(),
+        )
+        .is_err()
+        {
+            return;
+        }
         let next = DeliveryState::from_receipt(receipt);
         let submitted_at = match next {
             Some(DeliveryState::Submitted) => receipt.timestamp(),
@@ -685,15 +761,15 @@ mod tests {
     fn oldest_message_is_forgotten_when_full() {
         let tracker = DeliveryTracker::new(2);
         for t in ["a", "b", "c"] {
-            tracker.record_state(&TransactionId::from(t), "1", DeliveryState::Submitted);
+            let _ = tracker.record_state(&TransactionId::from(t), "1", DeliveryState::Submitted);
         }
         assert_eq!(tracker.len(), 2);
         assert_eq!(tracker.get("a", "1"), None);
         assert_eq!(tracker.get("c", "1"), Some(DeliveryState::Submitted));
         // Destinations of one transid count one by one.
         let t = TransactionId::from("d");
-        tracker.record_state(&t, "1", DeliveryState::Read);
-        tracker.record_state(&t, "2", DeliveryState::Read);
+        let _ = tracker.record_state(&t, "1", DeliveryState::Read);
+        let _ = tracker.record_state(&t, "2", DeliveryState::Read);
         assert_eq!(tracker.len(), 2);
         assert_eq!(tracker.destinations("d").len(), 2);
         assert!(tracker.destinations("c").is_empty());

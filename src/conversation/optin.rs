@@ -57,6 +57,28 @@ pub const MAX_WORDING_CHARS: usize = 4096;
 /// The longest opt-out reason accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 1024;
 
+/// The most consent events kept per recipient. Past it, every store drops the events with
+/// the oldest time (of equal times, the one recorded first), so the latest event, which
+/// decides the [`ConsentStatus`], is always kept, with the most recent history before it. A
+/// user (or a bug) toggling STOP and opt-in cannot grow the ledger without bound.
+pub const MAX_CONSENT_EVENTS: usize = 100;
+
+/// Which of a recipient's `events` (in the order recorded) a store drops to keep at most
+/// `max` (at least 1): the oldest by time, of equal times the one recorded first, so the
+/// event that decides [`ConsentStatus::from_events`] (the latest; of equal times, the one
+/// recorded last) is never among them. Returns positions in ascending order.
+pub(crate) fn events_over_cap(events: &[ConsentEvent], max: usize) -> Vec<usize> {
+    let excess = events.len().saturating_sub(max.max(1));
+    if excess == 0 {
+        return Vec::new();
+    }
+    let mut by_age: Vec<usize> = (0..events.len()).collect();
+    by_age.sort_by_key(|&i| (events.get(i).map(ConsentEvent::at), i));
+    let mut drop: Vec<usize> = by_age.into_iter().take(excess).collect();
+    drop.sort_unstable();
+    drop
+}
+
 /// The words that, sent alone as an inbound message, mean "stop messaging me" (compared
 /// case-insensitively after trimming, with inner whitespace collapsed).
 pub const STOP_KEYWORDS: &[&str] = &[
@@ -627,7 +649,8 @@ impl<S: OptInStore> OptInLedger<S> {
 
 /// Where an [`OptInLedger`] keeps its events.
 /// Implement it to keep consent in your own database; the ledger never rewrites or deletes
-/// an event except through [`erase`].
+/// an event except through [`erase`], and a store keeps at most [`MAX_CONSENT_EVENTS`] per
+/// recipient (dropping the oldest by time, never the latest).
 ///
 /// [`erase`]: OptInStore::erase
 ///
@@ -645,7 +668,8 @@ impl<S: OptInStore> OptInLedger<S> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait OptInStore: Send + Sync {
-    /// Appends an event.
+    /// Appends an event. When the recipient then has more than [`MAX_CONSENT_EVENTS`], the
+    /// oldest by time are dropped (never the latest, which decides the status).
     ///
     /// # Errors
     ///
@@ -700,8 +724,9 @@ impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
     }
 }
 
-/// The default [`OptInStore`]: every event, in this process's memory. Not bounded (consent
-/// evidence must not be evicted); for production keep the ledger in a database (the
+/// The default [`OptInStore`]: every recipient's events, in this process's memory. No
+/// recipient is evicted (consent evidence must not be), and each keeps at most
+/// [`MAX_CONSENT_EVENTS`] events; for production keep the ledger in a database (the
 /// [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature `redis`, or your own
 /// [`OptInStore`]).
 ///
@@ -737,10 +762,17 @@ impl fmt::Debug for InMemoryOptInStore {
 impl OptInStore for InMemoryOptInStore {
     fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
         let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
-        events
-            .entry(event.recipient().to_owned())
-            .or_default()
-            .push(event);
+        let list = events.entry(event.recipient().to_owned()).or_default();
+        list.push(event);
+        let over = events_over_cap(list, MAX_CONSENT_EVENTS);
+        if !over.is_empty() {
+            let mut position = 0;
+            list.retain(|_| {
+                let keep = over.binary_search(&position).is_err();
+                position += 1;
+                keep
+            });
+        }
         std::future::ready(Ok(()))
     }
 

@@ -32,6 +32,10 @@
 //! at `t + 23:59:59.999999` it is open, at exactly `t + 24:00:00` it is closed. Times are kept
 //! to the microsecond (finer parts are dropped when recorded), so every store agrees.
 //!
+//! A time in the future (a sender's clock ahead of ours, or a forged `ts`) counts as now
+//! when it is recorded: no window ever ends later than 24 hours after the moment it was
+//! recorded.
+//!
 //! # Time
 //!
 //! The tracker reads "now" from a [`Clock`]: [`SystemClock`] by default, a
@@ -218,8 +222,8 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     /// Records an inbound message from `waid` (any [`RecipientKey`]: an id as received, a
     /// phone number, a BSUID) received at `at` (the webhook's timestamp) and returns the
     /// window's status now. A late or repeated webhook with an older time never moves the
-    /// window backwards. For a parsed webhook, [`record_message`](Self::record_message)
-    /// records every id the sender has.
+    /// window backwards; a time in the future counts as now. For a parsed webhook,
+    /// [`record_message`](Self::record_message) records every id the sender has.
     ///
     /// # Errors
     ///
@@ -243,8 +247,8 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         at: OffsetDateTime,
     ) -> Result<WindowStatus, StoreError> {
         let waid = checked_key(waid)?;
-        let at = truncate_to_micros(at);
         let now = self.clock.now();
+        let at = truncate_to_micros(at.min(now));
         let latest = self
             .store
             .record_inbound(self.inbound(waid, at, now))
@@ -253,9 +257,10 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
     }
 
     /// Records a parsed inbound message under every id its sender has
-    /// ([`InboundMessage::sender_ids`]: the `waid` and the BSUID), at its `ts` (else now, by
-    /// the clock), and returns the window's status now. A user who wrote with both ids can
-    /// then be answered through either.
+    /// ([`InboundMessage::sender_ids`]: the `waid` and the BSUID), at
+    /// [`received_at`](Self::received_at) (its `ts`, no later than now), and returns the
+    /// window's status now. A user who wrote with both ids can then be answered through
+    /// either.
     ///
     /// An id the store refuses (see [`check_waid`]) is skipped, not an
     /// error: the message is authentic, and refusing the webhook would lose it. A message
@@ -288,8 +293,8 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         &self,
         message: &InboundMessage,
     ) -> Result<WindowStatus, StoreError> {
-        let at = truncate_to_micros(message.timestamp().unwrap_or_else(|| self.clock.now()));
         let now = self.clock.now();
+        let at = truncate_to_micros(received_time(message, now));
         let mut latest: Option<OffsetDateTime> = None;
         for id in message.sender_ids() {
             if check_waid(id).is_err() {
@@ -301,6 +306,33 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         Ok(latest.map_or(WindowStatus::Unknown, |last| {
             WindowStatus::from_last_inbound(last, now)
         }))
+    }
+
+    /// When `message` counts as received: its `ts`, or now (by the clock) when it has none or
+    /// one in the future. A message dated tomorrow must not keep a window open until the day
+    /// after, nor date an opt-out after a later opt-in.
+    ///
+    /// ```
+    /// use time::macros::datetime;
+    /// use webex_connect_whatsapp::conversation::clock::ManualClock;
+    /// use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+    /// use webex_connect_whatsapp::conversation::window::SessionWindows;
+    /// use webex_connect_whatsapp::webhook::InboundMessage;
+    ///
+    /// let now = datetime!(2026-01-01 09:00 UTC);
+    /// let windows = SessionWindows::with_clock(InMemoryWindowStore::new(10), ManualClock::new(now));
+    /// let tomorrow = InboundMessage::from_slice(
+    ///     br#"{"event":"MO","waid":"9199xxxxxxxx","message":"hi","ts":"2026-01-02T09:00:00Z"}"#,
+    /// )?;
+    /// assert_eq!(windows.received_at(&tomorrow), now);
+    /// let earlier = InboundMessage::from_slice(
+    ///     br#"{"event":"MO","waid":"9199xxxxxxxx","message":"hi","ts":"2026-01-01T08:00:00Z"}"#,
+    /// )?;
+    /// assert_eq!(windows.received_at(&earlier), datetime!(2026-01-01 08:00 UTC));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn received_at(&self, message: &InboundMessage) -> OffsetDateTime {
+        received_time(message, self.clock.now())
     }
 
     /// Records an inbound message from `waid` received now (by the clock).
@@ -430,6 +462,11 @@ impl<S, C> SessionWindows<S, C> {
             now,
         }
     }
+}
+
+/// When `message` counts as received, given `now`: its `ts`, no later than `now`.
+fn received_time(message: &InboundMessage, now: OffsetDateTime) -> OffsetDateTime {
+    message.timestamp().map_or(now, |ts| ts.min(now))
 }
 
 /// Drops the sub-microsecond part, so the in-memory and Redis stores hold the same value.

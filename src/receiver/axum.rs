@@ -7,13 +7,16 @@
 //! | request | answer |
 //! |---|---|
 //! | `HEAD` or `GET` (Webex Connect checks the URL when a webhook is saved) | 200 |
-//! | `POST` with a new event, and the handler returns `Ok` | 200 |
-//! | `POST` with a new event, and the handler returns `Err` or times out | 503 (retried) |
-//! | `POST` with a new event while the handlers and their queue are full | 503 at once (retried) |
+//! | `POST` with a new event, and the handler returns `Ok` | 200 (the event is marked done) |
+//! | `POST` with a new event, and the handler returns `Err` or times out | 503 (released, retried) |
+//! | `POST` with a new event while the handlers and their queue are full | 503 at once (released, retried) |
 //! | `POST` with a duplicate of an event already handled | 200; the handler is not called |
+//! | `POST` with a duplicate of an event whose handler is still running | 503 (retried); the handler is not called |
+//! | `POST` with an event older than [`ReceiverBuilder::max_event_age`](super::ReceiverBuilder::max_event_age) | 200; the handler is not called |
 //! | `POST` with a missing or wrong signature (when a secret is set) | 401 |
 //! | `POST` with a body that is not a JSON object | 400 (not retried) |
 //! | `POST` with a body over the limit | 413 |
+//! | `POST` whose body could not be read to its end (the connection failed) | 503 (retried) |
 //! | the seen-store failed | 503 (retried) |
 //! | another method | 405 |
 //!
@@ -22,25 +25,39 @@
 //!
 //! # At least once, effectively once
 //!
-//! The router awaits your handler before answering. When the handler fails, times out, or
-//! cannot start because the queue is full, the router [releases](Receiver::release) the
-//! event's seen mark and answers 503: Webex Connect retries it (3 times, 60 s apart), and
-//! the retry reaches your handler again. So **handlers see each event at least once**; the
-//! duplicate suppression makes that **effectively once** (an event handled successfully is
-//! never handed over again while its key is remembered). Make handlers idempotent anyway:
-//! a handler cut off by its timeout, or by the connection closing, may have done part of its
-//! work.
+//! The router *claims* each new event before running your handler (see the
+//! [receiver's docs](super)), and awaits the handler before answering:
+//!
+//! - the handler succeeded: the event is [completed](Receiver::complete) (done for the
+//!   dedupe TTL) and answered 200; later deliveries are answered 200 without calling it;
+//! - the handler failed, timed out, or could not start because the queue was full: its claim
+//!   is [released](Receiver::release) and the call answered 503; Webex Connect retries it (3
+//!   times, 60 s apart), and the retry reaches your handler again;
+//! - a delivery of an event whose handler is still running is answered 503, not 200: if the
+//!   running handler fails, the platform's retry must still find the event;
+//! - the process died mid-handler (OOM, SIGKILL at the end of a deploy): the claim ends with
+//!   its lease ([`ReceiverBuilder::claim_lease`](super::ReceiverBuilder::claim_lease),
+//!   default 20 s), before the platform's retry, which is then handled.
+//!
+//! So **handlers see each event at least once**; duplicate suppression makes that
+//! **effectively once** (an event handled successfully is never handed over again while it
+//! is remembered). Make handlers idempotent anyway: a handler cut off by its timeout, or by
+//! the connection closing, may have done part of its work.
 //!
 //! Webex Connect waits 10 seconds for an answer. The handler gets
 //! [`RouterConfig::handler_timeout`] (default [`DEFAULT_HANDLER_TIMEOUT`], 8 s), counted
-//! from the moment the event is accepted, waiting for a free slot included, so that the 503
-//! goes out before the platform gives up. At most [`RouterConfig::max_concurrent`] handlers
-//! run at once, and at most [`RouterConfig::max_queued`] more events wait for a slot.
+//! from the moment the event is claimed, waiting for a free slot included, so that the 503
+//! goes out before the platform gives up. The router keeps the timeout under three quarters
+//! of the receiver's claim lease (cutting it, with a warning, if needed), so a handler is
+//! cancelled and its claim released before the claim could end while the handler still
+//! runs. At most [`RouterConfig::max_concurrent`] handlers run at once, and at most
+//! [`RouterConfig::max_queued`] more events wait for a slot.
 //!
 //! Nothing runs detached: each handler runs inside its request, so axum's graceful
 //! shutdown (`axum::serve(..).with_graceful_shutdown(..)`) waits for it. If a request is
-//! dropped before its answer (the connection closed), the event is released (on a short
-//! task that logs a failure) so that the platform's retry is handled.
+//! dropped before its answer (the connection closed), at any point from the claim on, its
+//! claim is released (on a short task that logs a failure) so that the platform's retry is
+//! handled; a request dropped after its handler succeeded completes the event instead.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -52,7 +69,7 @@
 //! # async fn save(_: &str) -> Result<(), std::io::Error> { Ok(()) }
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let receiver = Arc::new(
-//!     Receiver::builder().secret(WebhookSecret::new(std::env::var("WEBHOOK_SECRET")?)?).build(),
+//!     Receiver::builder().secret(WebhookSecret::new(std::env::var("WEBHOOK_SECRET")?)?).build()?,
 //! );
 //! let config = RouterConfig::default()
 //!     .max_concurrent(32)
@@ -89,6 +106,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
 use super::{ReceiveError, Received, Receiver};
+use crate::conversation::dedupe::ClaimOwner;
 use crate::conversation::store::{InMemorySeenStore, SeenStore};
 use crate::setters::value_setters;
 use crate::webhook::WebhookEvent;
@@ -153,7 +171,8 @@ impl RouterConfig {
 
     /// How long a handler may take, waiting for a slot included (capped at 9 s, under Webex
     /// Connect's 10 s; at least 1 ms). Past it the handler is cancelled, the event released,
-    /// and the call answered 503.
+    /// and the call answered 503. [`router_with`] also keeps it under three quarters of the
+    /// receiver's [claim lease](super::ReceiverBuilder::claim_lease).
     pub fn handler_timeout(mut self, timeout: Duration) -> Self {
         self.handler_timeout = timeout.clamp(Duration::from_millis(1), MAX_HANDLER_TIMEOUT);
         self
@@ -228,10 +247,11 @@ mod sealed {
 /// ```
 /// use webex_connect_whatsapp::receiver::{axum::router, Receiver};
 /// use webex_connect_whatsapp::webhook::WebhookEvent;
-/// let app: axum::Router = router(Receiver::builder().allow_unsigned().build(), |event: WebhookEvent| async move {
+/// let app: axum::Router = router(Receiver::builder().allow_unsigned().build()?, |event: WebhookEvent| async move {
 ///     std::fs::write("/tmp/last-event.json", event.raw())?; // an error: 503, delivered again
 ///     Ok::<(), std::io::Error>(())
 /// });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn router<S, H, Fut>(receiver: impl Into<Arc<Receiver<S>>>, handler: H) -> Router
 where
@@ -246,14 +266,21 @@ where
 /// [`router`] with a [`RouterConfig`]: how many handlers run at once, how many events wait,
 /// and the handler timeout.
 ///
+/// The handler timeout is kept under three quarters of the receiver's
+/// [claim lease](super::ReceiverBuilder::claim_lease): a longer one is cut to that, with a
+/// `warn` log, so that a handler is cancelled and its claim released before the claim could
+/// end while the handler still runs (and a retry be handled beside it). With the default
+/// lease (20 s) no timeout the config accepts (at most 9 s) is cut.
+///
 /// ```
 /// use std::time::Duration;
 /// use webex_connect_whatsapp::receiver::axum::{router_with, RouterConfig};
 /// use webex_connect_whatsapp::receiver::Receiver;
 /// let config = RouterConfig::default().max_concurrent(4).handler_timeout(Duration::from_secs(3));
-/// let app: axum::Router = router_with(Receiver::builder().allow_unsigned().build(), config, |_event| async {
+/// let app: axum::Router = router_with(Receiver::builder().allow_unsigned().build()?, config, |_event| async {
 ///     Err::<(), _>("not ready yet: answered 503, delivered again")
 /// });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn router_with<S, H, Fut>(
     receiver: impl Into<Arc<Receiver<S>>>,
@@ -267,8 +294,10 @@ where
     Fut::Output: HandlerOutcome,
 {
     let handler = Arc::new(handler);
+    let receiver = receiver.into();
+    let timeout = within_lease(config.handler_timeout, receiver.claim_lease());
     let state = Shared {
-        receiver: receiver.into(),
+        receiver,
         handler: Arc::new(move |event| {
             let fut = handler(event);
             // The error becomes text here, inside the handler's future, so it need not be
@@ -285,9 +314,25 @@ where
         running: Arc::new(Semaphore::new(
             config.max_concurrent.min(Semaphore::MAX_PERMITS),
         )),
-        timeout: config.handler_timeout,
+        timeout,
     };
     Router::new().fallback(handle::<S>).with_state(state)
+}
+
+/// The handler timeout the router uses: `timeout`, cut to three quarters of the claim
+/// `lease` if longer, so that a handler is cancelled and its claim released (which takes a
+/// store round trip) before the lease could end.
+fn within_lease(timeout: Duration, lease: Duration) -> Duration {
+    let limit = lease / 4 * 3;
+    if timeout <= limit {
+        return timeout;
+    }
+    tracing::warn!(
+        handler_timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        claim_lease_ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX),
+        "the handler timeout is cut to three quarters of the receiver's claim lease"
+    );
+    limit
 }
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -315,34 +360,102 @@ impl<S> Clone for Shared<S> {
     }
 }
 
-/// Releases an accepted event whose request was dropped before it was answered (the
-/// connection closed mid-handler), so that the platform's retry is handled.
-struct Pending<S: SeenStore + 'static> {
-    armed: Option<(Arc<Receiver<S>>, WebhookEvent)>,
+/// A request's claim on its event, armed *before* the claim is awaited, so that there is no
+/// moment between the claim and its guard. If the request is dropped before its answer (the
+/// connection closed mid-claim or mid-handler), the drop releases the claim by its owner
+/// token: a claim that never reached the store is not found, and another delivery's claim
+/// or a done mark is never touched. Once the handler succeeded, a drop completes the event
+/// instead: it was handled.
+struct ClaimGuard<S: SeenStore + 'static> {
+    armed: Option<Armed<S>>,
 }
 
-impl<S: SeenStore + 'static> Pending<S> {
-    /// The request reached its answer: nothing is left to release on drop.
+struct Armed<S> {
+    receiver: Arc<Receiver<S>>,
+    event: WebhookEvent,
+    owner: ClaimOwner,
+    /// The handler succeeded: a drop completes rather than releases.
+    handled: bool,
+}
+
+impl<S: SeenStore + 'static> ClaimGuard<S> {
+    fn arm(receiver: &Arc<Receiver<S>>, event: &WebhookEvent, owner: &ClaimOwner) -> Self {
+        Self {
+            armed: Some(Armed {
+                receiver: Arc::clone(receiver),
+                event: event.clone(),
+                owner: owner.clone(),
+                handled: false,
+            }),
+        }
+    }
+
+    /// The request reached its answer (or never held a claim): nothing is left to do on
+    /// drop.
     fn disarm(mut self) {
         self.armed = None;
     }
+
+    /// Marks the event handled and completes it. Still armed while completing: if the
+    /// request is dropped meanwhile, the drop completes.
+    async fn complete(mut self) {
+        if let Some(armed) = &mut self.armed {
+            armed.handled = true;
+            if let Err(error) = armed.receiver.complete(&armed.event).await {
+                tracing::error!(
+                    error = %error,
+                    "the handled webhook event could not be marked done: a delivery after its claim's lease would be handled again"
+                );
+            }
+        }
+        self.disarm();
+    }
+
+    /// Releases the claim of an event that was not handled. Still armed while releasing: if
+    /// the request is dropped meanwhile, the drop releases.
+    async fn release(self) {
+        if let Some(armed) = &self.armed
+            && let Err(error) = armed.receiver.release_as(&armed.event, &armed.owner).await
+        {
+            tracing::error!(error = %error, "the unhandled webhook event could not be released");
+        }
+        self.disarm();
+    }
 }
 
-impl<S: SeenStore + 'static> Drop for Pending<S> {
+impl<S: SeenStore + 'static> Drop for ClaimGuard<S> {
     fn drop(&mut self) {
-        let Some((receiver, event)) = self.armed.take() else {
+        let Some(armed) = self.armed.take() else {
             return;
         };
-        // Drop cannot await; a short task does the release and logs a failure.
+        // Drop cannot await; a short task finishes the claim and logs a failure.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                match receiver.release(&event).await {
+                let Armed {
+                    receiver,
+                    event,
+                    owner,
+                    handled,
+                } = armed;
+                if handled {
+                    match receiver.complete(&event).await {
+                        Ok(()) => tracing::debug!(
+                            "webhook request dropped after its handler succeeded: event marked done"
+                        ),
+                        Err(error) => tracing::error!(
+                            error = %error,
+                            "webhook request dropped after its handler succeeded, and the event could not be marked done"
+                        ),
+                    }
+                    return;
+                }
+                match receiver.release_as(&event, &owner).await {
                     Ok(()) => tracing::warn!(
-                        "webhook request dropped before its answer: event released for the retry"
+                        "webhook request dropped before its answer: its claim released for the retry"
                     ),
                     Err(error) => tracing::error!(
                         error = %error,
-                        "webhook request dropped before its answer, and its release failed"
+                        "webhook request dropped before its answer, and its claim could not be released"
                     ),
                 }
             });
@@ -381,33 +494,45 @@ async fn handle<S: SeenStore + 'static>(
             Ok(body) => body,
             Err(error) => return refuse(&error),
         };
-        let outcome = match rx.check(&parts.headers, &body) {
-            Ok(event) => {
-                record(&event);
-                rx.accept(event).await
-            }
-            Err(e) => Err(e),
+        let event = match rx.check(&parts.headers, &body) {
+            Ok(event) => event,
+            Err(error) => return refuse(&error),
         };
-        match outcome {
-            Ok(Received::New(event)) => run(&shared, event).await,
-            Ok(Received::Duplicate(_)) => {
+        record(&event);
+        // Armed before the claim is awaited: a request dropped mid-claim releases too.
+        let owner = ClaimOwner::new();
+        let guard = ClaimGuard::arm(rx, &event, &owner);
+        match rx.claim_as(event, &owner).await {
+            Ok((Received::New(event), _)) => run(&shared, event, guard).await,
+            Ok((Received::Duplicate(_), _)) => {
+                guard.disarm();
                 tracing::debug!("duplicate webhook event suppressed");
                 StatusCode::OK.into_response()
             }
-            Err(error) => refuse(&error),
+            Ok((Received::Stale(_), _)) => {
+                guard.disarm();
+                StatusCode::OK.into_response()
+            }
+            // In progress elsewhere, or the store failed (and undid its own claim): there is
+            // no claim of ours to release.
+            Err(error) => {
+                guard.disarm();
+                refuse(&error)
+            }
         }
     }
     .instrument(span)
     .await
 }
 
-/// Runs the handler on a new event within the limits, and answers.
-async fn run<S: SeenStore + 'static>(shared: &Shared<S>, event: WebhookEvent) -> Response {
-    let pending = Pending {
-        armed: Some((Arc::clone(&shared.receiver), event.clone())),
-    };
+/// Runs the handler on a new, claimed event within the limits, and answers.
+async fn run<S: SeenStore + 'static>(
+    shared: &Shared<S>,
+    event: WebhookEvent,
+    guard: ClaimGuard<S>,
+) -> Response {
     let Ok(_admitted) = Arc::clone(&shared.admitted).try_acquire_owned() else {
-        return unhandled(pending, "every handler slot and queue place is taken").await;
+        return unhandled(guard, "every handler slot and queue place is taken").await;
     };
     let deadline = tokio::time::Instant::now() + shared.timeout;
     let handler = Arc::clone(&shared.handler);
@@ -420,33 +545,27 @@ async fn run<S: SeenStore + 'static>(shared: &Shared<S>, event: WebhookEvent) ->
     .await;
     match outcome {
         Ok(Ok(())) => {
-            pending.disarm();
+            guard.complete().await;
             tracing::debug!("webhook event handled");
             StatusCode::OK.into_response()
         }
         Ok(Err(error)) => {
             tracing::warn!(error = %error, "webhook handler failed");
-            unhandled(pending, "the handler failed").await
+            unhandled(guard, "the handler failed").await
         }
         Err(_) => {
             tracing::warn!(
                 timeout_ms = u64::try_from(shared.timeout.as_millis()).unwrap_or(u64::MAX),
                 "webhook handler timed out"
             );
-            unhandled(pending, "the handler timed out").await
+            unhandled(guard, "the handler timed out").await
         }
     }
 }
 
 /// Releases an event that was not handled and answers 503, so Webex Connect retries it.
-async fn unhandled<S: SeenStore + 'static>(pending: Pending<S>, why: &'static str) -> Response {
-    // Still armed while releasing: if the request is dropped meanwhile, the drop releases.
-    if let Some((receiver, event)) = &pending.armed
-        && let Err(error) = receiver.release(event).await
-    {
-        tracing::error!(error = %error, "the unhandled webhook event could not be released");
-    }
-    pending.disarm();
+async fn unhandled<S: SeenStore + 'static>(guard: ClaimGuard<S>, why: &'static str) -> Response {
+    guard.release().await;
     tracing::warn!(
         reason = why,
         "webhook answered 503 so that it is delivered again"
@@ -493,7 +612,8 @@ fn record(event: &WebhookEvent) {
 }
 
 fn refuse(error: &ReceiveError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    // Every status `status()` gives is valid; were one not, 503 (retried) loses nothing.
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     // These two messages leave their cause to `source()`; the answer and the log line still
     // name it, as the caller has no other way to learn why the body was refused.
     let text = match (error, std::error::Error::source(error)) {
@@ -502,7 +622,8 @@ fn refuse(error: &ReceiveError) -> Response {
         }
         _ => error.to_string(),
     };
-    if status.is_server_error() {
+    // A delivery of an event being handled is expected (a retry or a duplicate): not a warning.
+    if status.is_server_error() && !matches!(error, ReceiveError::InProgress) {
         tracing::warn!(status = status.as_u16(), error = %text, "webhook refused");
     } else {
         tracing::info!(status = status.as_u16(), error = %text, "webhook refused");
@@ -525,11 +646,9 @@ async fn read_body<S: SeenStore>(
     }
     let mut buf = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| {
-            ReceiveError::Invalid(crate::webhook::WebhookError::NotJson {
-                reason: format!("the body could not be read: {e}"),
-            })
-        })?;
+        // The connection failed mid-body: nothing is known of the event, so it is answered
+        // 503 (retried), never 400 (which would lose it).
+        let frame = frame.map_err(|e| receiver.unreadable(Box::new(e)))?;
         if let Ok(data) = frame.into_data() {
             if buf.len().saturating_add(data.len()) > max {
                 return Err(receiver.too_large(buf.len().saturating_add(data.len())));

@@ -17,29 +17,48 @@
 //!    (400, which Webex Connect does not retry). Every JSON object is an event: the kinds
 //!    the crate does not model arrive as [`WebhookEvent::Unknown`], are counted in
 //!    [`ReceiverStats::unknown_events`] and logged at `warn` (their event name only).
-//! 4. **Duplicates**: receipts are keyed on `(transid, destination, subtid, code)`, inbound
+//! 4. **Freshness** (only with [`ReceiverBuilder::max_event_age`]): an event whose timestamp
+//!    is older than that is a replay from beyond the dedupe window; it is counted and
+//!    reported as [`Received::Stale`] (answer 200), never handed over. A timestamp in the
+//!    future counts as now.
+//! 5. **Duplicates**: receipts are keyed on `(transid, destination, subtid, code)`, inbound
 //!    messages on `tid`, other events on a digest of their body, in a [`SeenStore`]
-//!    (bounded in memory by default). A duplicate is counted and reported as
-//!    [`Received::Duplicate`], never handed over twice.
-//! 5. **Delivery state**: each new receipt is folded into a bounded [`DeliveryTracker`],
+//!    (bounded in memory by default). The call *claims* the event (see below). An event
+//!    already handled is counted and reported as [`Received::Duplicate`] (answer 200); one
+//!    that another delivery is handling right now is refused with
+//!    [`ReceiveError::InProgress`] (503, so the platform delivers it again).
+//! 6. **Delivery state**: each new receipt is folded into a bounded [`DeliveryTracker`],
 //!    per transid and destination (never backwards; Read implies Delivered; Failed kept with
-//!    its code).
+//!    its code). Over-long transids and destinations are not tracked (see
+//!    [`MAX_TRACKED_TRANSID_CHARS`](crate::conversation::delivery::MAX_TRACKED_TRANSID_CHARS)).
 //!
 //! # At least once, effectively once
 //!
-//! An event is marked seen in step 4, before your handler runs, so that two concurrent
-//! deliveries are not both handled. If your handler then fails, call [`Receiver::release`]
-//! and answer 5xx: the mark is undone, and Webex Connect's retry counts as new. Answer 200
-//! only once the event is safely handled. Handlers thus see each event *at least once*
-//! (make them idempotent); duplicate suppression makes that *effectively once*. The axum
-//! router does all of this for you.
+//! Duplicate suppression has two phases, so that no event is lost when a handler fails or
+//! the process dies while handling it:
+//!
+//! 1. [`Receiver::receive`] (or [`Receiver::accept`]) *claims* a new event before your
+//!    handler runs: the claim is pending for a short lease
+//!    ([`ReceiverBuilder::claim_lease`], default
+//!    [`DEFAULT_CLAIM_LEASE`], 20 s). A second delivery of the event meanwhile is refused
+//!    with 503, not answered 200: the first may still fail.
+//! 2. Your handler succeeded: call [`Receiver::complete`], then answer 200. The event is
+//!    *done* for the dedupe TTL ([`ReceiverBuilder::dedupe_ttl`], default one hour), and
+//!    every later delivery is a [`Received::Duplicate`].
+//! 3. Your handler failed: call [`Receiver::release`] and answer 5xx. The claim is undone
+//!    and Webex Connect's retry counts as new.
+//!
+//! If the process dies between 1 and 2 (OOM, SIGKILL at the end of a deploy), nothing is
+//! released, but the claim ends with its lease, and the platform's retry 60 s later is
+//! handled. Handlers thus see each event *at least once* (make them idempotent); duplicate
+//! suppression makes that *effectively once*. The axum router does all of this for you.
 //!
 //! ```
-//! use webex_connect_whatsapp::receiver::{Received, Receiver};
+//! use webex_connect_whatsapp::receiver::{ReceiveError, Received, Receiver};
 //! use webex_connect_whatsapp::webhook::{signature, DeliveryReceipt, DeliveryStatus, SignatureAlgorithm, WebhookSecret};
 //! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let secret = WebhookSecret::new("hub-secret")?;
-//! let receiver = Receiver::builder().secret(secret.clone()).build();
+//! let receiver = Receiver::builder().secret(secret.clone()).build()?;
 //!
 //! let body = DeliveryReceipt::builder("t1", DeliveryStatus::Read)
 //!     .destination("447400123456")
@@ -51,10 +70,16 @@
 //!
 //! let received = receiver.receive(headers, body.as_bytes()).await?;
 //! assert!(received.is_new());
-//! // The handler failed: undo the seen mark, answer 503, and the retry is new again.
+//! // A retry while the handler runs is refused with 503: the handler may still fail.
+//! let busy = receiver.receive(headers, body.as_bytes()).await.unwrap_err();
+//! assert!(matches!(busy, ReceiveError::InProgress));
+//! assert_eq!(busy.status(), 503);
+//! // The handler failed: release the claim, answer 503, and the retry is new again.
 //! receiver.release(received.event()).await?;
-//! assert!(receiver.receive(headers, body.as_bytes()).await?.is_new());
-//! // Handled this time: a further retry is a duplicate.
+//! let retry = receiver.receive(headers, body.as_bytes()).await?;
+//! assert!(retry.is_new());
+//! // Handled this time: complete it, answer 200, and a further retry is a duplicate.
+//! receiver.complete(retry.event()).await?;
 //! assert!(matches!(receiver.receive(headers, body.as_bytes()).await?, Received::Duplicate(_)));
 //! assert!(receiver.tracker().get("t1", "447400123456").is_some_and(|s| s.is_delivered()));
 //! assert_eq!(receiver.receive([("x-hub-signature", "00")], body.as_bytes()).await.unwrap_err().status(), 401);
@@ -68,18 +93,23 @@
 pub mod axum;
 
 use std::collections::HashMap;
+use std::error::Error as StdError;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Mutex;
-use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
+use time::OffsetDateTime;
+
+use crate::conversation::bounded::BoundedMap;
+use crate::conversation::clock::{Clock as _, SystemClock};
+use crate::conversation::dedupe::{
+    ClaimOwner, DEFAULT_CLAIM_LEASE, DEFAULT_DEDUPE_TTL, DedupeKey, DedupeStats, Deduplicator,
+    MAX_CLAIM_LEASE, MIN_DEDUPE_TTL,
+};
 use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
-
-use crate::conversation::dedupe::{DedupeKey, DedupeStats, Deduplicator};
-use crate::conversation::store::StoreError;
-use crate::conversation::store::{InMemorySeenStore, SeenStore};
+use crate::conversation::store::{Claim, InMemorySeenStore, MAX_TTL_MILLIS, SeenStore, StoreError};
 use crate::setters::value_setters;
 use crate::webhook::signature::VerifyOptions;
 use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
@@ -88,12 +118,23 @@ use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSe
 /// far more than any receipt or inbound message (media arrives as URLs).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The shortest [`ReceiverBuilder::max_event_age`] accepted: five minutes, as long as Webex
+/// Connect's retries may last (see
+/// [`MIN_DEDUPE_TTL`]), so that a retry of an
+/// event whose first delivery failed is never refused as stale (it would be lost).
+pub const MIN_MAX_EVENT_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// How many claims made through [`Receiver::receive`] and [`Receiver::accept`] are
+/// remembered for [`Receiver::release`] at once; past it the oldest is forgotten (its claim
+/// then ends with its lease instead).
+const MAX_REMEMBERED_CLAIMS: usize = 65_536;
+
 /// Why a webhook call was refused. [`ReceiveError::status`] is the HTTP status to answer.
 ///
 /// ```
 /// use webex_connect_whatsapp::receiver::{ReceiveError, Receiver};
 /// # tokio::runtime::Runtime::new()?.block_on(async {
-/// let receiver = Receiver::builder().allow_unsigned().build();
+/// let receiver = Receiver::builder().allow_unsigned().build()?;
 /// let none: [(&str, &str); 0] = [];
 /// let err = receiver.receive(none, b"not json").await.unwrap_err();
 /// assert!(matches!(err, ReceiveError::Invalid(_)));
@@ -113,26 +154,41 @@ pub enum ReceiveError {
         /// The configured limit.
         max: usize,
     },
+    /// The body could not be read to its end (the connection failed mid-body): nothing is
+    /// known of the event, so let Webex Connect deliver it again.
+    #[error("the webhook body could not be read to its end")]
+    Unreadable(#[source] Box<dyn StdError + Send + Sync>),
     /// A secret is configured and the signature is missing, malformed or wrong.
     #[error("webhook signature check failed")]
     Signature(#[from] SignatureError),
     /// The body is not a JSON object, so cannot be a Webex Connect event.
     #[error("webhook body is not a webex connect event")]
     Invalid(#[from] WebhookError),
+    /// Another delivery of this event is being handled right now (it holds the claim): the
+    /// handler may still fail, so this delivery is not taken for a duplicate. Answer 503 and
+    /// the platform delivers it again.
+    #[error("another delivery of this event is being handled; deliver it again later")]
+    InProgress,
     /// The seen-store failed; the event was not handled, so let Webex Connect retry it.
     #[error("the duplicate store failed, so the event was not handled")]
     Store(#[from] StoreError),
-    /// [`Receiver::release`] could not undo the seen mark: the platform's retry may be
-    /// suppressed as a duplicate until the mark expires.
+    /// [`Receiver::complete`] could not mark the handled event done. It *was* handled
+    /// (answer 200); its claim lasts until the lease ends, and a delivery after that would be
+    /// handled again.
+    #[error("the duplicate store failed to mark the handled event done")]
+    Complete(#[source] StoreError),
+    /// [`Receiver::release`] could not undo the claim: the platform's retry may be refused
+    /// as in progress until the claim's lease ends.
     #[error(
-        "the duplicate store failed to release the event, so its retry may be taken for a duplicate"
+        "the duplicate store failed to release the event, so its retry may be refused until the claim's lease ends"
     )]
     Release(#[source] StoreError),
 }
 
 impl ReceiveError {
-    /// The HTTP status to answer: 413, 401, 400 (not retried by Webex Connect), or 503 for
-    /// a store failure (retried).
+    /// The HTTP status to answer: 413, 401, 400 (not retried by Webex Connect), 503 for a
+    /// body that could not be read, an event being handled by another delivery or a store
+    /// failure (retried), and 200 for [`ReceiveError::Complete`] (the event was handled).
     ///
     /// 400 is reserved for bodies that are not JSON objects: an authentic event of an
     /// unknown kind is accepted, never refused.
@@ -140,15 +196,81 @@ impl ReceiveError {
     /// ```
     /// use webex_connect_whatsapp::receiver::ReceiveError;
     /// assert_eq!(ReceiveError::TooLarge { size: 70_000, max: 65_536 }.status(), 413);
+    /// assert_eq!(ReceiveError::InProgress.status(), 503);
     /// ```
     pub fn status(&self) -> u16 {
         match self {
             Self::TooLarge { .. } => 413,
             Self::Signature(_) => 401,
             Self::Invalid(_) => 400,
-            Self::Store(_) | Self::Release(_) => 503,
+            Self::Complete(_) => 200,
+            Self::Unreadable(_) | Self::InProgress | Self::Store(_) | Self::Release(_) => 503,
         }
     }
+}
+
+/// Why [`ReceiverBuilder::build`] refused a setting: what it was and what is allowed.
+///
+/// ```
+/// use std::time::Duration;
+/// use webex_connect_whatsapp::receiver::{Receiver, ReceiverBuildError};
+/// let err = Receiver::builder()
+///     .allow_unsigned()
+///     .dedupe_ttl(Duration::from_secs(60))
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(err, ReceiverBuildError::DedupeTtl { .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "the dedupe TTL is 60s, but it must be at least 300s (the platform retries for up to \
+///      about four minutes) and at most 9223372036854775ms"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReceiverBuildError {
+    /// [`ReceiverBuilder::dedupe_ttl`] is too short to cover the platform's retries, or
+    /// longer than a store can keep.
+    #[error(
+        "the dedupe TTL is {ttl:?}, but it must be at least {min:?} (the platform retries for up to about four minutes) and at most {}ms",
+        max.as_millis()
+    )]
+    DedupeTtl {
+        /// The TTL given.
+        ttl: Duration,
+        /// [`MIN_DEDUPE_TTL`].
+        min: Duration,
+        /// The longest TTL a store accepts
+        /// ([`MAX_TTL_MILLIS`]).
+        max: Duration,
+    },
+    /// [`ReceiverBuilder::claim_lease`] is zero, or so long that a crashed process's claim
+    /// would still turn the platform's retry away.
+    #[error(
+        "the claim lease is {lease:?}, but it must be at least {min:?} and at most {max:?} (the shortest gap before a platform retry)"
+    )]
+    ClaimLease {
+        /// The lease given.
+        lease: Duration,
+        /// 1 ms, the finest a store keeps.
+        min: Duration,
+        /// [`MAX_CLAIM_LEASE`].
+        max: Duration,
+    },
+    /// [`ReceiverBuilder::max_event_age`] is shorter than the platform's retries last (a
+    /// retry would be refused as stale, and lost), or longer than the dedupe TTL (an event
+    /// accepted might no longer be covered by duplicate suppression).
+    #[error(
+        "max_event_age is {age:?}, but it must be at least {min:?} (the platform retries for up to about four minutes) and at most the dedupe TTL, {max:?}"
+    )]
+    MaxEventAge {
+        /// The age given.
+        age: Duration,
+        /// [`MIN_MAX_EVENT_AGE`].
+        min: Duration,
+        /// The receiver's dedupe TTL.
+        max: Duration,
+    },
 }
 
 /// The result of a webhook call that passed the checks.
@@ -156,12 +278,13 @@ impl ReceiveError {
 /// ```
 /// use webex_connect_whatsapp::receiver::{Received, Receiver};
 /// # tokio::runtime::Runtime::new()?.block_on(async {
-/// let receiver = Receiver::builder().allow_unsigned().build();
+/// let receiver = Receiver::builder().allow_unsigned().build()?;
 /// let none: [(&str, &str); 0] = [];
 /// let body = br#"{"event":"MO","waid":"919900012345","message":"hi","tid":"x_0"}"#;
 /// let first = receiver.receive(none, body).await?;
 /// assert!(first.is_new());
-/// assert!(!receiver.receive(none, body).await?.is_new());
+/// receiver.complete(first.event()).await?; // handled
+/// assert!(matches!(receiver.receive(none, body).await?, Received::Duplicate(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -169,29 +292,34 @@ impl ReceiveError {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Received {
-    /// Seen for the first time: handle it.
+    /// Seen for the first time, and claimed: handle it, then call [`Receiver::complete`]
+    /// (and answer 200) or [`Receiver::release`] (and answer 503).
     New(WebhookEvent),
-    /// Already received (a retry or a duplicate): answer 200 and do nothing else.
+    /// Already handled (a retry or a duplicate): answer 200 and do nothing else.
     Duplicate(WebhookEvent),
+    /// Older than [`ReceiverBuilder::max_event_age`]: a replay from beyond the dedupe window.
+    /// Answer 200 (a 4xx would not be retried either, and a 5xx would only invite pointless
+    /// retries) and do nothing else.
+    Stale(WebhookEvent),
 }
 
 impl Received {
-    /// Whether this is the first time the event arrived.
+    /// Whether this is the first time the event arrived (the one to handle).
     pub fn is_new(&self) -> bool {
         matches!(self, Self::New(_))
     }
 
-    /// The event, new or not.
+    /// The event, whatever became of it.
     pub fn event(&self) -> &WebhookEvent {
         match self {
-            Self::New(e) | Self::Duplicate(e) => e,
+            Self::New(e) | Self::Duplicate(e) | Self::Stale(e) => e,
         }
     }
 
-    /// The event, new or not.
+    /// The event, whatever became of it.
     pub fn into_event(self) -> WebhookEvent {
         match self {
-            Self::New(e) | Self::Duplicate(e) => e,
+            Self::New(e) | Self::Duplicate(e) | Self::Stale(e) => e,
         }
     }
 }
@@ -200,16 +328,23 @@ impl Received {
 ///
 /// ```
 /// use webex_connect_whatsapp::receiver::Receiver;
-/// let stats = Receiver::builder().allow_unsigned().build().stats();
+/// let stats = Receiver::builder().allow_unsigned().build()?.stats();
 /// assert_eq!(stats.new_events + stats.duplicates + stats.unknown_events, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct ReceiverStats {
-    /// Events handed over (first time seen).
+    /// Events handed over (claimed, or without a key).
     pub new_events: u64,
-    /// Duplicates suppressed.
+    /// Duplicates of handled events suppressed (answered 200).
     pub duplicates: u64,
+    /// Deliveries refused because another delivery of the event was being handled
+    /// ([`ReceiveError::InProgress`], 503).
+    pub in_progress: u64,
+    /// Events older than [`ReceiverBuilder::max_event_age`], not handed over
+    /// ([`Received::Stale`], 200).
+    pub stale: u64,
     /// New events that carry no key (a receipt without transid or code, an inbound message
     /// without tid), so could not be checked for duplicates; they are handed over.
     pub unkeyed: u64,
@@ -220,11 +355,15 @@ pub struct ReceiverStats {
     /// New events of a kind the crate does not model ([`WebhookEvent::Unknown`]), accepted
     /// and handed over; [`Receiver::unknown_event_kinds`] counts them by event name.
     pub unknown_events: u64,
-    /// Events whose seen mark was undone with [`Receiver::release`].
+    /// Events marked handled with [`Receiver::complete`].
+    pub completed: u64,
+    /// Events whose claim was undone with [`Receiver::release`].
     pub released: u64,
     /// Calls refused for a body over the limit (413).
     pub too_large: u64,
-    /// Calls refused because the seen-store failed (503).
+    /// Calls refused for a body that could not be read to its end (503).
+    pub unreadable: u64,
+    /// Calls refused, or events left claimed, because the seen-store failed.
     pub store_errors: u64,
 }
 
@@ -241,9 +380,11 @@ const MAX_KIND_CHARS: usize = 64;
 #[derive(Debug, Default)]
 struct Counters {
     unkeyed: AtomicU64,
+    stale: AtomicU64,
     bad_signature: AtomicU64,
     invalid: AtomicU64,
     too_large: AtomicU64,
+    unreadable: AtomicU64,
     store_errors: AtomicU64,
     unknown: AtomicU64,
     unknown_kinds: Mutex<HashMap<String, u64>>,
@@ -270,7 +411,15 @@ impl Counters {
         *kinds.entry(slot).or_default() += 1;
         name
     }
+
+    fn store_error(&self) {
+        self.store_errors.fetch_add(1, Ordering::Relaxed);
+    }
 }
+
+/// The claims [`Receiver::accept`] made, so that [`Receiver::release`] can undo them with
+/// their owner token: key -> (owner, end of the lease), ordered by the end of the lease.
+type RememberedClaims = BoundedMap<DedupeKey, (ClaimOwner, Instant), Instant>;
 
 /// Verifies, parses and deduplicates webhook calls, and tracks delivery states.
 ///
@@ -283,7 +432,7 @@ impl Counters {
 /// let receiver = Receiver::builder()
 ///     .secret(WebhookSecret::new("hub-secret")?)
 ///     .max_body_bytes(32 * 1024)
-///     .build();
+///     .build()?;
 /// assert!(receiver.requires_signature());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -291,7 +440,9 @@ pub struct Receiver<S = InMemorySeenStore> {
     secret: Option<WebhookSecret>,
     verify: VerifyOptions,
     max_body_bytes: usize,
+    max_event_age: Option<Duration>,
     dedupe: Deduplicator<S>,
+    claims: Mutex<RememberedClaims>,
     tracker: DeliveryTracker,
     counters: Counters,
 }
@@ -302,6 +453,9 @@ impl<S> fmt::Debug for Receiver<S> {
             .field("secret", &self.secret.as_ref().map(|_| "***"))
             .field("legacy_sha1", &self.verify.legacy_sha1_allowed())
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("dedupe_ttl", &self.dedupe.ttl())
+            .field("claim_lease", &self.dedupe.lease())
+            .field("max_event_age", &self.max_event_age)
             .field("tracker", &self.tracker)
             .finish_non_exhaustive()
     }
@@ -318,9 +472,9 @@ impl Receiver {
     /// ```
     /// use webex_connect_whatsapp::receiver::{Receiver, DEFAULT_MAX_BODY_BYTES};
     /// use webex_connect_whatsapp::webhook::WebhookSecret;
-    /// let signed = Receiver::builder().secret(WebhookSecret::new("hub-secret")?).build();
+    /// let signed = Receiver::builder().secret(WebhookSecret::new("hub-secret")?).build()?;
     /// assert_eq!(signed.max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
-    /// let unsigned = Receiver::builder().allow_unsigned().build();
+    /// let unsigned = Receiver::builder().allow_unsigned().build()?;
     /// assert!(!unsigned.requires_signature());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -332,20 +486,27 @@ impl Receiver {
     pub fn builder() -> ReceiverBuilder {
         ReceiverBuilder {
             secret: None,
-            verify: VerifyOptions::default(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             store: InMemorySeenStore::default(),
-            dedupe_ttl: None,
-            tracked_messages: DEFAULT_TRACKED_MESSAGES,
+            settings: Settings {
+                verify: VerifyOptions::default(),
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                dedupe_ttl: DEFAULT_DEDUPE_TTL,
+                claim_lease: DEFAULT_CLAIM_LEASE,
+                max_event_age: None,
+                tracked_messages: DEFAULT_TRACKED_MESSAGES,
+            },
             auth: PhantomData,
         }
     }
 }
 
 impl<S: SeenStore> Receiver<S> {
-    /// Checks one webhook call and returns its event, new or duplicate.
+    /// Checks one webhook call and returns its event: new (and claimed), a duplicate, or
+    /// stale.
     ///
-    /// `headers` is any collection of `(name, value)` pairs (`&http::HeaderMap` works).
+    /// `headers` is any collection of `(name, value)` pairs (`&http::HeaderMap` works). For
+    /// a [`Received::New`] event, call [`Receiver::complete`] once it is handled, or
+    /// [`Receiver::release`] if it could not be (see the [module docs](self)).
     ///
     /// # Errors
     ///
@@ -368,9 +529,10 @@ impl<S: SeenStore> Receiver<S> {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
-    /// let receiver = Receiver::builder().allow_unsigned().max_body_bytes(8).build();
+    /// let receiver = Receiver::builder().allow_unsigned().max_body_bytes(8).build()?;
     /// let none: [(&str, &str); 0] = [];
     /// assert_eq!(receiver.check(none, br#"{"event":"MO","waid":"1"}"#).unwrap_err().status(), 413);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check<I, K, V>(&self, headers: I, body: &[u8]) -> Result<WebhookEvent, ReceiveError>
     where
@@ -393,26 +555,49 @@ impl<S: SeenStore> Receiver<S> {
         })
     }
 
-    /// The asynchronous part of [`Receiver::receive`]: duplicate check, delivery state, and
-    /// the count of unknown event kinds.
+    /// The asynchronous part of [`Receiver::receive`]: the age check, the claim, the delivery
+    /// state, and the count of unknown event kinds.
     ///
     /// # Errors
     ///
+    /// [`ReceiveError::InProgress`] when another delivery of the event is being handled,
     /// [`ReceiveError::Store`] when the seen-store fails.
     pub async fn accept(&self, event: WebhookEvent) -> Result<Received, ReceiveError> {
-        match DedupeKey::from_event(&event).ok() {
-            Some(key) => {
-                let first = self.dedupe.first_seen(&key).await.map_err(|e| {
-                    self.counters.store_errors.fetch_add(1, Ordering::Relaxed);
-                    ReceiveError::Store(e)
-                })?;
-                if !first {
-                    return Ok(Received::Duplicate(event));
-                }
+        let owner = ClaimOwner::new();
+        let (received, claimed) = self.claim_as(event, &owner).await?;
+        if let Some(key) = claimed {
+            self.remember_claim(key, owner);
+        }
+        Ok(received)
+    }
+
+    /// [`Receiver::accept`] with the caller's owner token, so that the caller can release
+    /// the claim even when it is dropped before the claim's answer; returns the key it
+    /// claimed, if any. Nothing is remembered for [`Receiver::release`].
+    pub(crate) async fn claim_as(
+        &self,
+        event: WebhookEvent,
+        owner: &ClaimOwner,
+    ) -> Result<(Received, Option<DedupeKey>), ReceiveError> {
+        if self.is_stale(&event) {
+            self.counters.stale.fetch_add(1, Ordering::Relaxed);
+            #[cfg(any(feature = "client", feature = "axum"))]
+            tracing::info!("webhook event older than max_event_age: not handed over");
+            return Ok((Received::Stale(event), None));
+        }
+        let key = DedupeKey::from_event(&event).ok();
+        if let Some(key) = &key {
+            let claim = self.dedupe.claim(key, owner).await.map_err(|e| {
+                self.counters.store_error();
+                ReceiveError::Store(e)
+            })?;
+            match claim {
+                Claim::Claimed => {}
+                Claim::Done => return Ok((Received::Duplicate(event), None)),
+                Claim::Pending => return Err(ReceiveError::InProgress),
             }
-            None => {
-                self.counters.unkeyed.fetch_add(1, Ordering::Relaxed);
-            }
+        } else {
+            self.counters.unkeyed.fetch_add(1, Ordering::Relaxed);
         }
         match &event {
             WebhookEvent::DeliveryReceipt(receipt) => {
@@ -431,27 +616,67 @@ impl<S: SeenStore> Receiver<S> {
             }
             _ => {}
         }
-        Ok(Received::New(event))
+        Ok((Received::New(event), key))
     }
 
-    /// Undoes the seen mark of an event that was not handled (the handler failed, timed out
-    /// or was not run), so that Webex Connect's retry counts as new instead of being
-    /// suppressed as a duplicate. Answer the webhook call with a status Webex Connect
-    /// retries (503) afterwards.
+    /// Marks a handled event done: every later delivery of it is a
+    /// [`Received::Duplicate`] for the dedupe TTL. Call it once your handler succeeded,
+    /// before answering 200.
     ///
-    /// An event without a key (see [`ReceiverStats::unkeyed`]) was never marked: releasing
-    /// it does nothing. Delivery states already folded into the [`DeliveryTracker`] stay: a
-    /// retried receipt folds in to the same state.
+    /// An event without a key (see [`ReceiverStats::unkeyed`]) was never claimed: completing
+    /// it does nothing.
     ///
     /// # Errors
     ///
-    /// [`ReceiveError::Release`] when the seen-store fails; the retry may then be taken for
-    /// a duplicate until the mark's TTL passes.
+    /// [`ReceiveError::Complete`] when the seen-store fails. The event was handled all the
+    /// same: answer 200.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::receiver::{Received, Receiver};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let receiver = Receiver::builder().allow_unsigned().build()?;
+    /// let none: [(&str, &str); 0] = [];
+    /// let body = br#"{"event":"MO","waid":"919900012345","message":"hi","tid":"x_0"}"#;
+    /// let received = receiver.receive(none, body).await?;
+    /// // ... the handler stored the message.
+    /// receiver.complete(received.event()).await?;
+    /// assert!(matches!(receiver.receive(none, body).await?, Received::Duplicate(_)));
+    /// assert_eq!(receiver.stats().completed, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn complete(&self, event: &WebhookEvent) -> Result<(), ReceiveError> {
+        let Ok(key) = DedupeKey::from_event(event) else {
+            return Ok(());
+        };
+        self.take_claim(&key);
+        self.dedupe.complete(&key).await.map_err(|e| {
+            self.counters.store_error();
+            ReceiveError::Complete(e)
+        })
+    }
+
+    /// Undoes the claim of an event that was not handled (the handler failed, timed out or
+    /// was not run), so that Webex Connect's retry counts as new instead of being refused.
+    /// Answer the webhook call with a status Webex Connect retries (503) afterwards.
+    ///
+    /// Only the claim this receiver's [`receive`](Self::receive) or
+    /// [`accept`](Self::accept) made is undone: never a done mark, never another delivery's
+    /// claim. An event without a key (see [`ReceiverStats::unkeyed`]) was never claimed, and
+    /// a claim whose lease has ended is gone already: releasing them does nothing. Delivery
+    /// states already folded into the [`DeliveryTracker`] stay: a retried receipt folds in
+    /// to the same state.
+    ///
+    /// # Errors
+    ///
+    /// [`ReceiveError::Release`] when the seen-store fails; the retry may then be refused as
+    /// in progress until the claim's lease ends.
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
     /// # tokio::runtime::Runtime::new()?.block_on(async {
-    /// let receiver = Receiver::builder().allow_unsigned().build();
+    /// let receiver = Receiver::builder().allow_unsigned().build()?;
     /// let none: [(&str, &str); 0] = [];
     /// let body = br#"{"event":"MO","waid":"919900012345","message":"hi","tid":"x_0"}"#;
     /// let received = receiver.receive(none, body).await?;
@@ -466,8 +691,28 @@ impl<S: SeenStore> Receiver<S> {
         let Ok(key) = DedupeKey::from_event(event) else {
             return Ok(());
         };
-        self.dedupe.release(&key).await.map_err(|e| {
-            self.counters.store_errors.fetch_add(1, Ordering::Relaxed);
+        let Some(owner) = self.take_claim(&key) else {
+            return Ok(());
+        };
+        self.release_key(&key, &owner).await
+    }
+
+    /// Undoes `owner`'s claim on `event` (made with [`Receiver::claim_as`]).
+    #[cfg(feature = "axum")]
+    pub(crate) async fn release_as(
+        &self,
+        event: &WebhookEvent,
+        owner: &ClaimOwner,
+    ) -> Result<(), ReceiveError> {
+        let Ok(key) = DedupeKey::from_event(event) else {
+            return Ok(());
+        };
+        self.release_key(&key, owner).await
+    }
+
+    async fn release_key(&self, key: &DedupeKey, owner: &ClaimOwner) -> Result<(), ReceiveError> {
+        self.dedupe.release(key, owner).await.map_err(|e| {
+            self.counters.store_error();
             ReceiveError::Release(e)
         })?;
         Ok(())
@@ -480,6 +725,51 @@ impl<S: SeenStore> Receiver<S> {
             size,
             max: self.max_body_bytes,
         }
+    }
+
+    /// Counts a body that could not be read to its end.
+    #[cfg(feature = "axum")]
+    pub(crate) fn unreadable(&self, source: Box<dyn StdError + Send + Sync>) -> ReceiveError {
+        self.counters.unreadable.fetch_add(1, Ordering::Relaxed);
+        ReceiveError::Unreadable(source)
+    }
+
+    /// Whether the event's timestamp (a future one counts as now) is older than
+    /// [`ReceiverBuilder::max_event_age`]. An event without a timestamp is never stale.
+    fn is_stale(&self, event: &WebhookEvent) -> bool {
+        let Some(max_age) = self.max_event_age else {
+            return false;
+        };
+        let at = match event {
+            WebhookEvent::DeliveryReceipt(r) => r.timestamp(),
+            WebhookEvent::Inbound(m) => m.timestamp(),
+            WebhookEvent::Click(c) => c.timestamp(),
+            _ => None,
+        };
+        let Some(at) = at else {
+            return false;
+        };
+        let now: OffsetDateTime = SystemClock.now();
+        // A negative age (a timestamp in the future) does not convert: it counts as now.
+        Duration::try_from(now - at).is_ok_and(|age| age > max_age)
+    }
+
+    fn remember_claim(&self, key: DedupeKey, owner: ClaimOwner) {
+        let now = Instant::now();
+        let until = now.checked_add(self.dedupe.lease()).unwrap_or(now);
+        let mut claims = self.claims();
+        // Claims whose lease has ended need no release: drop them first.
+        claims.pop_front_while(|(_, until)| *until <= now);
+        claims.insert(key, (owner, until), until);
+    }
+
+    fn take_claim(&self, key: &DedupeKey) -> Option<ClaimOwner> {
+        self.claims().remove(key).map(|(owner, _)| owner)
+    }
+
+    fn claims(&self) -> MutexGuard<'_, RememberedClaims> {
+        // One map update per call: a panic elsewhere cannot leave it in a state that matters.
+        self.claims.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -497,6 +787,22 @@ impl<S> Receiver<S> {
     /// The largest body accepted, in bytes.
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
+    }
+
+    /// How long a claim lasts ([`ReceiverBuilder::claim_lease`]).
+    pub fn claim_lease(&self) -> Duration {
+        self.dedupe.lease()
+    }
+
+    /// How long a handled event is remembered ([`ReceiverBuilder::dedupe_ttl`]).
+    pub fn dedupe_ttl(&self) -> Duration {
+        self.dedupe.ttl()
+    }
+
+    /// The age past which an event is [stale](Received::Stale)
+    /// ([`ReceiverBuilder::max_event_age`]), if set.
+    pub fn max_event_age(&self) -> Option<Duration> {
+        self.max_event_age
     }
 
     /// Whether calls must carry a valid `x-hub-signature`.
@@ -517,7 +823,7 @@ impl<S> Receiver<S> {
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
     /// # tokio::runtime::Runtime::new()?.block_on(async {
-    /// let receiver = Receiver::builder().allow_unsigned().build();
+    /// let receiver = Receiver::builder().allow_unsigned().build()?;
     /// let none: [(&str, &str); 0] = [];
     /// let got = receiver.receive(none, br#"{"event":"reaction","emoji":"+1"}"#).await?;
     /// assert!(got.is_new());
@@ -547,19 +853,25 @@ impl<S> Receiver<S> {
         let DedupeStats {
             first,
             duplicates,
+            in_progress,
             released,
+            completed,
             ..
         } = self.dedupe.stats();
         let c = &self.counters;
         ReceiverStats {
             new_events: first + c.unkeyed.load(Ordering::Relaxed),
             duplicates,
+            in_progress,
+            stale: c.stale.load(Ordering::Relaxed),
             unkeyed: c.unkeyed.load(Ordering::Relaxed),
             bad_signature: c.bad_signature.load(Ordering::Relaxed),
             invalid: c.invalid.load(Ordering::Relaxed),
             too_large: c.too_large.load(Ordering::Relaxed),
+            unreadable: c.unreadable.load(Ordering::Relaxed),
             store_errors: c.store_errors.load(Ordering::Relaxed),
             unknown_events: c.unknown.load(Ordering::Relaxed),
+            completed,
             released,
         }
     }
@@ -593,9 +905,55 @@ pub mod auth_state {
     }
 }
 
-/// Configures a [`Receiver`]. [`build`](Self::build) cannot fail; it exists only once
+/// The settings of a [`ReceiverBuilder`] that do not change its type.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    verify: VerifyOptions,
+    max_body_bytes: usize,
+    dedupe_ttl: Duration,
+    claim_lease: Duration,
+    max_event_age: Option<Duration>,
+    tracked_messages: usize,
+}
+
+impl Settings {
+    /// Refuses durations that would lose events or let duplicates through (see
+    /// [`ReceiverBuildError`]).
+    fn check(&self) -> Result<(), ReceiverBuildError> {
+        let max_ttl = Duration::from_millis(u64::try_from(MAX_TTL_MILLIS).unwrap_or(u64::MAX));
+        if self.dedupe_ttl < MIN_DEDUPE_TTL || self.dedupe_ttl > max_ttl {
+            return Err(ReceiverBuildError::DedupeTtl {
+                ttl: self.dedupe_ttl,
+                min: MIN_DEDUPE_TTL,
+                max: max_ttl,
+            });
+        }
+        let min_lease = Duration::from_millis(1);
+        if self.claim_lease < min_lease || self.claim_lease > MAX_CLAIM_LEASE {
+            return Err(ReceiverBuildError::ClaimLease {
+                lease: self.claim_lease,
+                min: min_lease,
+                max: MAX_CLAIM_LEASE,
+            });
+        }
+        if let Some(age) = self.max_event_age
+            && (age < MIN_MAX_EVENT_AGE || age > self.dedupe_ttl)
+        {
+            return Err(ReceiverBuildError::MaxEventAge {
+                age,
+                min: MIN_MAX_EVENT_AGE,
+                max: self.dedupe_ttl,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Configures a [`Receiver`]. [`build`](Self::build) exists only once
 /// [`secret`](Self::secret) or [`allow_unsigned`](Self::allow_unsigned) was chosen, so a
-/// receiver that forgot its secret does not compile.
+/// receiver that forgot its secret does not compile; it checks the durations (dedupe TTL,
+/// claim lease, maximum event age) and returns a [`ReceiverBuildError`] for one that would
+/// lose events or let duplicates through.
 ///
 /// ```
 /// use std::time::Duration;
@@ -605,21 +963,21 @@ pub mod auth_state {
 /// let receiver = Receiver::builder()
 ///     .secret(WebhookSecret::new("hub-secret")?)
 ///     .seen_store(InMemorySeenStore::new(10_000))
-///     .dedupe_ttl(Duration::from_secs(600))
+///     .dedupe_ttl(Duration::from_secs(2 * 60 * 60))
+///     .claim_lease(Duration::from_secs(15))
+///     .max_event_age(Duration::from_secs(60 * 60))
 ///     .tracked_messages(50_000)
-///     .build();
+///     .build()?;
 /// assert_eq!(receiver.tracker().capacity(), 50_000);
+/// assert_eq!(receiver.claim_lease(), Duration::from_secs(15));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 #[must_use = "call .build() to get the receiver"]
 pub struct ReceiverBuilder<S = InMemorySeenStore, A = auth_state::NotChosen> {
     secret: Option<WebhookSecret>,
-    verify: VerifyOptions,
-    max_body_bytes: usize,
     store: S,
-    dedupe_ttl: Option<Duration>,
-    tracked_messages: usize,
+    settings: Settings,
     auth: PhantomData<A>,
 }
 
@@ -630,7 +988,8 @@ impl<S: SeenStore> ReceiverBuilder<S, auth_state::NotChosen> {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
-    /// assert!(!Receiver::builder().allow_unsigned().build().requires_signature());
+    /// assert!(!Receiver::builder().allow_unsigned().build()?.requires_signature());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn allow_unsigned(self) -> ReceiverBuilder<S, auth_state::Chosen> {
         self.with_auth(None)
@@ -641,11 +1000,8 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
     fn with_auth<B>(self, secret: Option<WebhookSecret>) -> ReceiverBuilder<S, B> {
         ReceiverBuilder {
             secret,
-            verify: self.verify,
-            max_body_bytes: self.max_body_bytes,
             store: self.store,
-            dedupe_ttl: self.dedupe_ttl,
-            tracked_messages: self.tracked_messages,
+            settings: self.settings,
             auth: PhantomData,
         }
     }
@@ -666,18 +1022,18 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
     /// let receiver = Receiver::builder()
     ///     .secret(WebhookSecret::new("hub-secret")?)
     ///     .allow_legacy_sha1()
-    ///     .build();
+    ///     .build()?;
     /// assert!(receiver.accepts_legacy_sha1());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn allow_legacy_sha1(mut self) -> Self {
-        self.verify = self.verify.allow_legacy_sha1();
+        self.settings.verify = self.settings.verify.allow_legacy_sha1();
         self
     }
 
     value_setters! {
         /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
-        fn max_body_bytes(max: usize) => max_body_bytes;
+        fn max_body_bytes(max: usize) => settings.max_body_bytes;
     }
 
     /// Where seen keys are kept (default: [`InMemorySeenStore::default`]); use a shared
@@ -685,43 +1041,69 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
     pub fn seen_store<T: SeenStore>(self, store: T) -> ReceiverBuilder<T, A> {
         ReceiverBuilder {
             secret: self.secret,
-            verify: self.verify,
-            max_body_bytes: self.max_body_bytes,
             store,
-            dedupe_ttl: self.dedupe_ttl,
-            tracked_messages: self.tracked_messages,
+            settings: self.settings,
             auth: PhantomData,
         }
     }
 
     value_setters! {
-        /// How long an event is remembered for duplicate suppression (default
-        /// [`DEFAULT_DEDUPE_TTL`](crate::conversation::dedupe::DEFAULT_DEDUPE_TTL)).
-        fn dedupe_ttl(ttl: Duration) => dedupe_ttl as Some;
+        /// How long a handled event is remembered for duplicate suppression (default
+        /// [`DEFAULT_DEDUPE_TTL`], one
+        /// hour). [`build`](Self::build) refuses less than
+        /// [`MIN_DEDUPE_TTL`] (five minutes,
+        /// as long as the platform's retries last).
+        fn dedupe_ttl(ttl: Duration) => settings.dedupe_ttl;
+
+        /// How long a claim on a new event lasts if it is neither completed nor released, for
+        /// instance because the process died while handling it (default
+        /// [`DEFAULT_CLAIM_LEASE`], 20 s).
+        /// Meanwhile every other delivery of the event is answered 503. Keep it longer than
+        /// your handler may take: the axum router cuts its handlers off at three quarters of
+        /// the lease. [`build`](Self::build) refuses zero and more than
+        /// [`MAX_CLAIM_LEASE`] (30 s, under
+        /// the platform's gap before a retry).
+        fn claim_lease(lease: Duration) => settings.claim_lease;
+
+        /// Refuses replays: an event whose timestamp is older than `age` is not handed over
+        /// but answered as [`Received::Stale`] (200) and counted in
+        /// [`ReceiverStats::stale`]. A timestamp in the future counts as now; an event
+        /// without one is never stale. Off by default. [`build`](Self::build) refuses an age
+        /// shorter than [`MIN_MAX_EVENT_AGE`] (a retry could be refused, and lost) or longer
+        /// than the dedupe TTL (an accepted event might no longer be covered by duplicate
+        /// suppression).
+        fn max_event_age(age: Duration) => settings.max_event_age as Some;
 
         /// How many (transid, destination) delivery states the [`DeliveryTracker`] remembers
         /// (default [`DEFAULT_TRACKED_MESSAGES`]).
-        fn tracked_messages(capacity: usize) => tracked_messages;
+        fn tracked_messages(capacity: usize) => settings.tracked_messages;
     }
 
     /// Builds the receiver. Available once [`secret`](Self::secret) or
     /// [`allow_unsigned`](ReceiverBuilder::allow_unsigned) was called.
-    pub fn build(self) -> Receiver<S>
+    ///
+    /// # Errors
+    ///
+    /// [`ReceiverBuildError`] for a dedupe TTL, claim lease or maximum event age outside
+    /// what is allowed (each setter says what that is).
+    pub fn build(self) -> Result<Receiver<S>, ReceiverBuildError>
     where
         A: auth_state::IsChosen,
     {
-        let mut dedupe = Deduplicator::new(self.store);
-        if let Some(ttl) = self.dedupe_ttl {
-            dedupe = dedupe.with_ttl(ttl);
-        }
-        Receiver {
+        let settings = self.settings;
+        settings.check()?;
+        Ok(Receiver {
             secret: self.secret,
-            verify: self.verify,
-            max_body_bytes: self.max_body_bytes,
-            dedupe,
-            tracker: DeliveryTracker::new(self.tracked_messages),
+            verify: settings.verify,
+            max_body_bytes: settings.max_body_bytes,
+            max_event_age: settings.max_event_age,
+            dedupe: Deduplicator::new(self.store)
+                .with_ttl(settings.dedupe_ttl)
+                .with_lease(settings.claim_lease),
+            claims: Mutex::new(BoundedMap::new(MAX_REMEMBERED_CLAIMS)),
+            tracker: DeliveryTracker::new(settings.tracked_messages),
             counters: Counters::default(),
-        }
+        })
     }
 }
 

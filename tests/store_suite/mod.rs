@@ -8,15 +8,17 @@ use std::time::Duration as StdDuration;
 
 use time::{Duration, OffsetDateTime};
 use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock};
-use webex_connect_whatsapp::conversation::dedupe::{DedupeKey, Deduplicator};
+use webex_connect_whatsapp::conversation::dedupe::{ClaimOwner, DedupeKey, Deduplicator};
 use webex_connect_whatsapp::conversation::optin::OptInStore;
 use webex_connect_whatsapp::conversation::optin::{
-    ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut, parse_json_lines,
+    ConsentEvent, ConsentStatus, MAX_CONSENT_EVENTS, OptIn, OptInLedger, OptInSource, OptOut,
+    parse_json_lines,
 };
-use webex_connect_whatsapp::conversation::store::SeenStore;
 use webex_connect_whatsapp::conversation::store::StoreError;
 use webex_connect_whatsapp::conversation::store::WindowStore;
+use webex_connect_whatsapp::conversation::store::{Claim, SeenStore};
 use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
+use webex_connect_whatsapp::receiver::{ReceiveError, Received, Receiver};
 use webex_connect_whatsapp::webhook::InboundMessage;
 use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};
 
@@ -120,9 +122,11 @@ pub async fn window_out_of_order<S: WindowStore>(store: S) {
 pub async fn window_sub_microsecond_is_dropped<S: WindowStore>(store: S) {
     let (windows, clock) = windows(store);
     let waid = "919900000003";
-    let t = clock.now() + Duration::nanoseconds(1_999);
+    // In the past: a time in the future would count as now.
+    let t = clock.now() - Duration::milliseconds(1) + Duration::nanoseconds(1_999);
     let status = windows.record_inbound(waid, t).await.unwrap();
-    let expected = clock.now() + Duration::microseconds(1) + Duration::hours(24);
+    let expected =
+        clock.now() - Duration::milliseconds(1) + Duration::microseconds(1) + Duration::hours(24);
     assert_eq!(status, WindowStatus::Open { until: expected });
 }
 
@@ -280,8 +284,44 @@ pub async fn window_message_opens_every_sender_id<S: WindowStore>(store: S) {
     assert_eq!(windows.status(&bsuid).await.unwrap(), end);
 }
 
+/// A time in the future (a sender's clock ahead, a forged `ts`) counts as now: no window
+/// ends later than 24 hours after it was recorded.
+pub async fn window_future_times_count_as_now<S: WindowStore>(store: S) {
+    let (windows, clock) = windows(store);
+    let now = clock.now();
+    let tomorrow = now + Duration::days(1);
+    let until_now = WindowStatus::Open {
+        until: now + Duration::hours(24),
+    };
+    assert_eq!(
+        windows
+            .record_inbound("919900000006", tomorrow)
+            .await
+            .unwrap(),
+        until_now
+    );
+    let ts = tomorrow
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let body =
+        serde_json::json!({"event": "MO", "waid": "919900000007", "message": "hi", "ts": ts});
+    let dated_tomorrow = InboundMessage::from_slice(body.to_string().as_bytes()).unwrap();
+    assert_eq!(dated_tomorrow.timestamp(), Some(tomorrow));
+    assert_eq!(windows.received_at(&dated_tomorrow), now);
+    assert_eq!(
+        windows.record_message(&dated_tomorrow).await.unwrap(),
+        until_now
+    );
+    assert_eq!(windows.status("919900000007").await.unwrap(), until_now);
+    // The window closes 24 hours after the recording, not after the forged time.
+    clock.set(now + Duration::hours(24));
+    assert!(windows.status("919900000006").await.unwrap().is_closed());
+    assert!(windows.status("919900000007").await.unwrap().is_closed());
+}
+
 pub async fn window_all<S: WindowStore + Clone>(store: S) {
     window_boundaries(store.clone()).await;
+    window_future_times_count_as_now(store.clone()).await;
     window_out_of_order(store.clone()).await;
     window_sub_microsecond_is_dropped(store.clone()).await;
     window_retention_and_forget(store.clone()).await;
@@ -481,6 +521,50 @@ pub async fn optin_by_bsuid<S: OptInStore>(store: S) {
     assert_eq!(ledger.status(&bsuid).await.unwrap(), ConsentStatus::Never);
 }
 
+/// A recipient's history is capped at `MAX_CONSENT_EVENTS`: the oldest by time go, the
+/// latest (which decides the status) never does, even when it was recorded first.
+pub async fn optin_history_is_capped_and_keeps_the_latest<S: OptInStore>(store: S) {
+    let ledger = OptInLedger::new(store);
+    let waid = "447400000009";
+    let t = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let stop = OptOut::stop_keyword(waid, t + Duration::days(1)).unwrap();
+    ledger.record_opt_out(stop.clone()).await.unwrap();
+    // Older evidence recorded after it (an import, say), more than the cap.
+    let extra = 20;
+    let count = i64::try_from(MAX_CONSENT_EVENTS).unwrap() + extra;
+    for i in 0..count {
+        ledger
+            .record_opt_in(opt_in(waid, t + Duration::seconds(i)))
+            .await
+            .unwrap();
+    }
+    let events = ledger.store().events(waid).await.unwrap();
+    assert_eq!(events.len(), MAX_CONSENT_EVENTS);
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedOut(stop.clone()),
+        "the latest event is never dropped"
+    );
+    // The oldest by time went; the rest stay in the order recorded.
+    assert_eq!(events[0], ConsentEvent::OptOut(stop));
+    assert_eq!(events[1].at(), t + Duration::seconds(extra + 1));
+    assert_eq!(
+        events.last().unwrap().at(),
+        t + Duration::seconds(count - 1)
+    );
+    // A later opt-in wins, and the cap holds.
+    let again = opt_in(waid, t + Duration::days(2));
+    ledger.record_opt_in(again.clone()).await.unwrap();
+    assert_eq!(
+        ledger.status(waid).await.unwrap(),
+        ConsentStatus::OptedIn(again)
+    );
+    assert_eq!(
+        ledger.store().events(waid).await.unwrap().len(),
+        MAX_CONSENT_EVENTS
+    );
+}
+
 pub async fn optin_all<S: OptInStore + Clone>(store: S) {
     optin_lifecycle(store.clone()).await;
     optin_by_bsuid(store.clone()).await;
@@ -489,6 +573,8 @@ pub async fn optin_all<S: OptInStore + Clone>(store: S) {
 }
 
 // ---------------------------------------------------------------- duplicate suppression
+
+const LEASE: StdDuration = StdDuration::from_secs(20);
 
 pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
     let dedupe = Deduplicator::new(store).with_ttl(StdDuration::from_secs(600));
@@ -505,57 +591,166 @@ pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
     )
     .unwrap();
     let inbound = DedupeKey::inbound("1615219932466").unwrap();
+    let claim = async |key: &DedupeKey| dedupe.claim(key, &ClaimOwner::new()).await.unwrap();
 
-    assert!(dedupe.first_seen(&delivered).await.unwrap());
-    assert!(
-        !dedupe.first_seen(&delivered).await.unwrap(),
-        "a second delivery of the same receipt is a duplicate"
+    assert_eq!(claim(&delivered).await, Claim::Claimed);
+    assert_eq!(
+        claim(&delivered).await,
+        Claim::Pending,
+        "a second delivery while the first is being handled is not a duplicate yet"
     );
-    assert!(
-        dedupe.first_seen(&read).await.unwrap(),
+    dedupe.complete(&delivered).await.unwrap();
+    assert_eq!(
+        claim(&delivered).await,
+        Claim::Done,
+        "a delivery of a handled receipt is a duplicate"
+    );
+    assert_eq!(
+        claim(&read).await,
+        Claim::Claimed,
         "another code of the same transid is not a duplicate"
     );
-    assert!(dedupe.first_seen(&inbound).await.unwrap());
-    assert!(!dedupe.first_seen(&inbound).await.unwrap());
-    assert!(!dedupe.first_seen(&delivered).await.unwrap());
+    dedupe.complete(&read).await.unwrap();
+    assert_eq!(claim(&inbound).await, Claim::Claimed);
+    dedupe.complete(&inbound).await.unwrap();
+    assert_eq!(claim(&inbound).await, Claim::Done);
+    assert_eq!(claim(&delivered).await, Claim::Done);
 
     let stats = dedupe.stats();
-    assert_eq!((stats.first, stats.duplicates), (3, 3));
+    assert_eq!(
+        (
+            stats.first,
+            stats.duplicates,
+            stats.in_progress,
+            stats.completed
+        ),
+        (3, 3, 1, 3)
+    );
 
     // A transid containing the separator cannot collide with another (transid, code).
     let a = DedupeKey::receipt("x:1", "", "2").unwrap();
     let b = DedupeKey::receipt("x", "", "1:2").unwrap();
     assert_ne!(a, b);
-    assert!(dedupe.first_seen(&a).await.unwrap());
-    assert!(dedupe.first_seen(&b).await.unwrap());
+    assert_eq!(claim(&a).await, Claim::Claimed);
+    assert_eq!(claim(&b).await, Claim::Claimed);
 }
 
 pub async fn dedupe_zero_ttl_is_refused<S: SeenStore>(store: S) {
     let err = store
-        .first_seen("c:zero", StdDuration::ZERO)
+        .claim("c:zero", "owner", StdDuration::ZERO)
         .await
         .unwrap_err();
     assert!(
         matches!(err, StoreError::InvalidTtl { millis: 0, .. }),
         "{err}"
     );
+    let err = store
+        .complete("c:zero", StdDuration::ZERO)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::InvalidTtl { millis: 0, .. }),
+        "{err}"
+    );
+    // Nothing was claimed by the refused call.
+    assert_eq!(
+        store.claim("c:zero", "owner", LEASE).await.unwrap(),
+        Claim::Claimed
+    );
 }
 
-/// `advance` lets the TTL pass: a manual clock for the in-memory store, a real sleep for
-/// Redis (which expires keys by its own clock).
+/// `advance` lets time pass: a manual clock for the in-memory store, a real sleep for Redis
+/// (which expires keys by its own clock). A done mark lasts its TTL.
 pub async fn dedupe_ttl_expiry<S: SeenStore>(store: S, advance: impl AsyncFn(StdDuration)) {
     let ttl = StdDuration::from_millis(100);
-    assert!(store.first_seen("i:ttl-1", ttl).await.unwrap());
-    assert!(!store.first_seen("i:ttl-1", ttl).await.unwrap());
-    advance(StdDuration::from_millis(300)).await;
-    assert!(
-        store.first_seen("i:ttl-1", ttl).await.unwrap(),
-        "after the TTL the key counts as new again"
+    assert_eq!(
+        store.claim("i:ttl-1", "a", LEASE).await.unwrap(),
+        Claim::Claimed
     );
-    assert!(!store.first_seen("i:ttl-1", ttl).await.unwrap());
+    store.complete("i:ttl-1", ttl).await.unwrap();
+    assert_eq!(
+        store.claim("i:ttl-1", "b", LEASE).await.unwrap(),
+        Claim::Done
+    );
+    advance(StdDuration::from_millis(300)).await;
+    assert_eq!(
+        store.claim("i:ttl-1", "c", LEASE).await.unwrap(),
+        Claim::Claimed,
+        "after the TTL the event counts as new again"
+    );
 }
 
-/// Many tasks race on one key: exactly one wins.
+/// A claim that is never completed nor released (its process died) turns other deliveries
+/// away only until its lease ends; then the retry claims the event. The late claim does not
+/// extend the first one.
+pub async fn dedupe_lease_expiry<S: SeenStore>(store: S, advance: impl AsyncFn(StdDuration)) {
+    let lease = StdDuration::from_millis(100);
+    assert_eq!(
+        store.claim("i:crash", "crashed", lease).await.unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        store.claim("i:crash", "retry-1", lease).await.unwrap(),
+        Claim::Pending,
+        "while the claim lasts, a retry is turned away (503)"
+    );
+    advance(StdDuration::from_millis(300)).await;
+    assert_eq!(
+        store.claim("i:crash", "retry-2", lease).await.unwrap(),
+        Claim::Claimed,
+        "once the crashed claim's lease ended, the retry is handled"
+    );
+    // The crashed owner's late release cannot undo the retry's claim.
+    assert!(!store.release("i:crash", "crashed").await.unwrap());
+    assert_eq!(
+        store.claim("i:crash", "retry-3", lease).await.unwrap(),
+        Claim::Pending
+    );
+}
+
+/// A release undoes only its owner's pending claim: never another owner's, never a done mark.
+pub async fn dedupe_release_rules<S: SeenStore>(store: S) {
+    let ttl = StdDuration::from_secs(600);
+    assert!(
+        !store.release("i:never", "a").await.unwrap(),
+        "nothing to release yet"
+    );
+    assert_eq!(
+        store.claim("i:r1", "a", LEASE).await.unwrap(),
+        Claim::Claimed
+    );
+    assert!(!store.release("i:r1", "b").await.unwrap(), "not b's claim");
+    assert_eq!(
+        store.claim("i:r1", "c", LEASE).await.unwrap(),
+        Claim::Pending,
+        "a's claim survived b's release"
+    );
+    assert!(store.release("i:r1", "a").await.unwrap());
+    assert!(!store.release("i:r1", "a").await.unwrap(), "released once");
+    assert_eq!(
+        store.claim("i:r1", "d", LEASE).await.unwrap(),
+        Claim::Claimed,
+        "after the release the retry counts as new"
+    );
+    store.complete("i:r1", ttl).await.unwrap();
+    for owner in ["a", "d", "p:d", "d:"] {
+        assert!(
+            !store.release("i:r1", owner).await.unwrap(),
+            "{owner} released a done mark"
+        );
+    }
+    assert_eq!(
+        store.claim("i:r1", "e", LEASE).await.unwrap(),
+        Claim::Done,
+        "no release removes a done mark"
+    );
+    // Completing without a claim (its lease ended before the handler succeeded) marks it
+    // done all the same.
+    store.complete("i:r2", ttl).await.unwrap();
+    assert_eq!(store.claim("i:r2", "f", LEASE).await.unwrap(), Claim::Done);
+}
+
+/// Many tasks race on one key, each with its own owner: exactly one claims it.
 pub async fn dedupe_race<S: SeenStore + 'static>(stores: Vec<Arc<S>>, key: &str) {
     let mut tasks = Vec::new();
     for i in 0..64 {
@@ -563,22 +758,66 @@ pub async fn dedupe_race<S: SeenStore + 'static>(stores: Vec<Arc<S>>, key: &str)
         let key = key.to_owned();
         tasks.push(tokio::spawn(async move {
             store
-                .first_seen(&key, StdDuration::from_secs(60))
+                .claim(&key, &format!("owner-{i}"), StdDuration::from_secs(60))
                 .await
                 .unwrap()
         }));
     }
-    let mut winners = 0;
+    let mut claimed = 0;
     for task in tasks {
-        if task.await.unwrap() {
-            winners += 1;
+        match task.await.unwrap() {
+            Claim::Claimed => claimed += 1,
+            other => assert_eq!(other, Claim::Pending),
         }
     }
-    assert_eq!(winners, 1, "exactly one of 64 racing deliveries is first");
+    assert_eq!(
+        claimed, 1,
+        "exactly one of 64 racing deliveries claims the event"
+    );
+}
+
+/// A receiver that claimed an event and then "crashed" (never completed nor released it,
+/// and is dropped) blocks the platform's retries at another receiver on the same store only
+/// until the claim's lease ends; then the retry is handled, and once completed, later
+/// retries are duplicates. `advance` lets `lease` pass.
+pub async fn receiver_claim_outlives_a_crash_only_for_its_lease<S: SeenStore + Clone>(
+    store: S,
+    lease: StdDuration,
+    advance: impl AsyncFn(StdDuration),
+) {
+    let build = || {
+        Receiver::builder()
+            .allow_unsigned()
+            .seen_store(store.clone())
+            .claim_lease(lease)
+            .build()
+            .unwrap()
+    };
+    let none: [(&str, &str); 0] = [];
+    let body = br#"{"event":"MO","waid":"447400123456","message":"hi","tid":"crash_0"}"#;
+    let crashed = build();
+    assert!(crashed.receive(none, body).await.unwrap().is_new());
+    drop(crashed); // killed mid-handler: no complete, no release
+
+    let survivor = build();
+    let refused = survivor.receive(none, body).await.unwrap_err();
+    assert!(matches!(refused, ReceiveError::InProgress), "{refused:?}");
+    assert_eq!(refused.status(), 503, "the platform will retry");
+    assert_eq!(survivor.stats().in_progress, 1);
+
+    advance(lease * 3).await;
+    let retry = survivor.receive(none, body).await.unwrap();
+    assert!(retry.is_new(), "the retry after the lease is handled");
+    survivor.complete(retry.event()).await.unwrap();
+    assert!(matches!(
+        survivor.receive(none, body).await.unwrap(),
+        Received::Duplicate(_)
+    ));
 }
 
 pub async fn dedupe_all<S: SeenStore + Clone + 'static>(store: S) {
     dedupe_duplicates(store.clone()).await;
     dedupe_zero_ttl_is_refused(store.clone()).await;
+    dedupe_release_rules(store.clone()).await;
     dedupe_race(vec![Arc::new(store)], "i:race").await;
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis};
+use super::{Claim, InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis};
 use crate::conversation::bounded::{BoundedMap, bounded_counts};
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 
@@ -120,16 +120,32 @@ impl WindowStore for InMemoryWindowStore {
     }
 }
 
-/// The default [`SeenStore`]: a bounded set in this process.
+/// What [`InMemorySeenStore`] holds for a key.
+#[derive(Debug, Clone)]
+enum Mark {
+    /// Claimed by this owner while its event is being handled.
+    Pending(Arc<str>),
+    /// Handled.
+    Done,
+}
+
+/// A key's mark and when it ends.
+#[derive(Debug, Clone)]
+struct Seen {
+    mark: Mark,
+    until: OffsetDateTime,
+}
+
+/// The default [`SeenStore`]: a bounded map in this process.
 ///
-/// Keys expire after their TTL; when the store is full, the oldest key is forgotten to make
-/// room (a duplicate arriving after that would be delivered again, so size the capacity for
-/// your peak rate times the TTL). Each call holds one lock for a map update; no scan runs
-/// under it.
+/// Claims end with their lease and done marks with their TTL; when the store is full, the
+/// key written longest ago is forgotten to make room (a duplicate arriving after that would
+/// be handled again, so size the capacity for your peak rate times the TTL). Each call holds
+/// one lock for one map update; no scan runs under it.
 pub struct InMemorySeenStore<C = SystemClock> {
     clock: C,
-    /// Key -> when it expires, in insertion order.
-    keys: Mutex<BoundedMap<Arc<str>, OffsetDateTime>>,
+    /// Key -> its mark, in the order the marks were written.
+    keys: Mutex<BoundedMap<Arc<str>, Seen>>,
 }
 
 impl InMemorySeenStore<SystemClock> {
@@ -156,23 +172,57 @@ impl<C: Clock> InMemorySeenStore<C> {
         }
     }
 
-    fn first_seen_sync(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+    /// Writes `mark` for `key` until `ttl` from now, behind every other key in the order.
+    fn write(
+        &self,
+        keys: &mut BoundedMap<Arc<str>, Seen>,
+        key: &str,
+        mark: Mark,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let millis = ttl_millis(ttl)?;
         let now = self.clock.now();
-        let expires_at = saturating_add(now, Duration::from_millis(millis));
-        let mut keys = self.lock();
-        if keys.get(key).is_some_and(|until| *until > now) {
-            return Ok(false);
-        }
         // Drop expired keys at the front while they are cheap to find.
-        keys.pop_front_while(|until| *until <= now);
-        keys.insert(Arc::from(key), expires_at, ());
-        Ok(true)
+        keys.pop_front_while(|seen| seen.until <= now);
+        let until = saturating_add(now, Duration::from_millis(millis));
+        keys.insert(Arc::from(key), Seen { mark, until }, ());
+        Ok(())
+    }
+
+    fn claim_sync(&self, key: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
+        ttl_millis(lease)?;
+        let now = self.clock.now();
+        let mut keys = self.lock();
+        match keys.get(key) {
+            Some(seen) if seen.until > now => Ok(match seen.mark {
+                Mark::Pending(_) => Claim::Pending,
+                Mark::Done => Claim::Done,
+            }),
+            _ => {
+                self.write(&mut keys, key, Mark::Pending(Arc::from(owner)), lease)?;
+                Ok(Claim::Claimed)
+            }
+        }
+    }
+
+    fn complete_sync(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
+        let mut keys = self.lock();
+        self.write(&mut keys, key, Mark::Done, ttl)
+    }
+
+    fn release_sync(&self, key: &str, owner: &str) -> bool {
+        let now = self.clock.now();
+        let mut keys = self.lock();
+        let ours = keys
+            .get(key)
+            .is_some_and(|seen| matches!(&seen.mark, Mark::Pending(o) if &**o == owner));
+        // An expired claim of ours goes too, but there was nothing left to undo.
+        ours && keys.remove(key).is_some_and(|seen| seen.until > now)
     }
 }
 
 impl<C> InMemorySeenStore<C> {
-    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, OffsetDateTime>> {
+    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, Seen>> {
         // The maps stay consistent enough after a panic elsewhere (a stale order entry at
         // worst), so a poisoned lock is still usable.
         self.keys.lock().unwrap_or_else(PoisonError::into_inner)
@@ -183,16 +233,28 @@ impl<C> InMemorySeenStore<C> {
 bounded_counts!(InMemorySeenStore<C>, "keys", |store| store.lock());
 
 impl<C: Clock> SeenStore for InMemorySeenStore<C> {
-    fn first_seen(
+    fn claim(
+        &self,
+        key: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
+        std::future::ready(self.claim_sync(key, owner, lease))
+    }
+
+    fn complete(
         &self,
         key: &str,
         ttl: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(self.first_seen_sync(key, ttl))
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        std::future::ready(self.complete_sync(key, ttl))
     }
 
-    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let removed = self.lock().remove(key).is_some();
-        std::future::ready(Ok(removed))
+    fn release(
+        &self,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        std::future::ready(Ok(self.release_sync(key, owner)))
     }
 }

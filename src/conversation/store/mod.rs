@@ -349,59 +349,138 @@ impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
     }
 }
 
-/// Remembers which keys were seen, for [`Deduplicator`](crate::conversation::dedupe::Deduplicator).
+/// What [`SeenStore::claim`] found for a key: may this delivery of the event be handled?
+///
+/// ```
+/// use webex_connect_whatsapp::conversation::store::Claim;
+/// assert!(Claim::Claimed.is_claimed());
+/// assert!(!Claim::Pending.is_claimed());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Claim {
+    /// The key was free and is now claimed by the caller (pending, for the lease): handle
+    /// the event, then [complete](SeenStore::complete) it on success or
+    /// [release](SeenStore::release) it on failure.
+    Claimed,
+    /// Another delivery of the event holds a live claim: it is being handled right now (or
+    /// its handler crashed, and the claim lasts until its lease ends). Answer 503, so that
+    /// the platform delivers it again later.
+    Pending,
+    /// The event was handled: answer 200 and do nothing else.
+    Done,
+}
+
+impl Claim {
+    /// True for [`Claim::Claimed`]: this delivery is the one to handle.
+    pub fn is_claimed(self) -> bool {
+        matches!(self, Self::Claimed)
+    }
+}
+
+/// Remembers which events are being handled and which were handled, for
+/// [`Deduplicator`](crate::conversation::dedupe::Deduplicator), in two phases.
+///
+/// A delivery first [claims](Self::claim) its key as *pending*, for a short lease; once its
+/// handler succeeded it [completes](Self::complete) it (*done*, for the whole dedupe TTL), and
+/// if the handler failed it [releases](Self::release) it. A process that dies while handling
+/// leaves only its claim, which ends with the lease: the platform's retry is then handled
+/// instead of being taken for a duplicate.
 ///
 /// ```
 /// use std::time::Duration;
-/// use webex_connect_whatsapp::conversation::store::{InMemorySeenStore, SeenStore};
+/// use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore, SeenStore};
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = InMemorySeenStore::new(1000);
-/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
-/// assert!(!store.first_seen("i:1", Duration::from_secs(60)).await?);
-/// assert!(store.forget("i:1").await?); // the handler failed: the retry is new again
-/// assert!(store.first_seen("i:1", Duration::from_secs(60)).await?);
+/// let lease = Duration::from_secs(20);
+/// assert_eq!(store.claim("i:1", "owner-a", lease).await?, Claim::Claimed);
+/// // A second delivery while the first is being handled: retry later.
+/// assert_eq!(store.claim("i:1", "owner-b", lease).await?, Claim::Pending);
+/// // Only the claim's owner can release it; then the retry is new again.
+/// assert!(!store.release("i:1", "owner-b").await?);
+/// assert!(store.release("i:1", "owner-a").await?);
+/// assert_eq!(store.claim("i:1", "owner-b", lease).await?, Claim::Claimed);
+/// // Handled: every later delivery is a duplicate, and no release undoes that.
+/// store.complete("i:1", Duration::from_secs(3600)).await?;
+/// assert!(!store.release("i:1", "owner-b").await?);
+/// assert_eq!(store.claim("i:1", "owner-c", lease).await?, Claim::Done);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait SeenStore: Send + Sync {
-    /// Returns `true` exactly once per `key` within `ttl`: the first call marks the key as
-    /// seen for `ttl`, and every call until it expires returns `false`. Implementations must
-    /// make the check-and-mark atomic, across instances for a shared store. A duplicate does
-    /// not extend the `ttl`.
+    /// Claims `key` for `owner` for `lease` unless it is already claimed or done, and says
+    /// which it found ([`Claim`]). Implementations must make the check and the claim one
+    /// atomic step, across instances for a shared store. Neither a pending claim nor a done
+    /// mark is extended by a later `claim`.
+    ///
+    /// `owner` is a token no other claim uses (see
+    /// [`ClaimOwner`](crate::conversation::dedupe::ClaimOwner)): only a release with the same
+    /// token undoes the claim.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidTtl`] for a zero `lease`; other [`StoreError`]s when the backend
+    /// fails. After an error the key should not stay claimed by `owner` (a store whose
+    /// reply may be lost undoes its own claim, best effort).
+    fn claim(
+        &self,
+        key: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Marks `key` done for `ttl`, whoever holds it and whatever it held: the event was
+    /// handled, so every later [`claim`](Self::claim) answers [`Claim::Done`] until `ttl`
+    /// passes.
     ///
     /// # Errors
     ///
     /// [`StoreError::InvalidTtl`] for a zero `ttl`; other [`StoreError`]s when the backend
-    /// fails.
-    fn first_seen(
+    /// fails (the key then keeps its claim until the lease ends).
+    fn complete(
         &self,
         key: &str,
         ttl: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Undoes [`first_seen`](Self::first_seen): forgets `key`, so the next `first_seen` for
-    /// it returns `true` again. Returns whether the key was remembered.
-    ///
-    /// Called when the handler of a new event failed, so that the platform's retry is
-    /// handled instead of suppressed (at-least-once handling).
+    /// Undoes a claim whose event was not handled, so the platform's retry is handled:
+    /// deletes `key` only if it holds a pending claim of `owner`, and says whether it did.
+    /// Never deletes a done mark, nor a claim of another owner.
     ///
     /// # Errors
     ///
-    /// [`StoreError`] when the backend fails; the key may then still be marked.
-    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// [`StoreError`] when the backend fails; the claim then lasts until its lease ends.
+    fn release(
+        &self,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
-    fn first_seen(
+    fn claim(
+        &self,
+        key: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
+        (**self).claim(key, owner, lease)
+    }
+
+    fn complete(
         &self,
         key: &str,
         ttl: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).first_seen(key, ttl)
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).complete(key, ttl)
     }
 
-    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).forget(key)
+    fn release(
+        &self,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).release(key, owner)
     }
 }

@@ -24,23 +24,25 @@
 //! | key | value | expiry |
 //! |---|---|---|
 //! | `<prefix>window:<waid>` | `"<last inbound µs> <keep until µs>"` (Unix microseconds) | at *keep until* (window end + retention) |
-//! | `<prefix>optin:<waid>` | list of JSON [`ConsentEvent`]s, oldest first | none: consent evidence is kept until [erased](OptInStore::erase) |
+//! | `<prefix>optin:<waid>` | list of JSON [`ConsentEvent`]s, oldest first; at most [`MAX_CONSENT_EVENTS`] (the oldest by time are dropped, never the latest) | none: consent evidence is kept until [erased](OptInStore::erase) |
 //! | `<prefix>optin:index` | set of waids with a consent list | none |
-//! | `<prefix>seen:<dedupe key>` | a random token of the call that marked it | the deduplication TTL |
+//! | `<prefix>seen:<dedupe key>` | `p:<owner token>` while a delivery of the event is being handled (a claim); `d` once it was handled (any value not starting with `p:`, such as the tokens earlier versions wrote, counts as handled) | the claim lease while pending; the dedupe TTL once handled |
 //!
 //! Nothing else is stored: no message text, no names. Window updates run as one Lua script
 //! (`EVAL`) so a late inbound never moves a window backwards even when two instances record
-//! at once; first-seen checks are one `SET key <token> NX PX ttl`. Needs Redis 2.6.12 or later.
+//! at once; a claim is one Lua script (check and claim in one step), and so is a release
+//! (delete only our own claim). Needs Redis 2.6.12 or later.
 //!
 //! # A lost reply
 //!
-//! When `SET NX` fails without an answer (a timeout, a dropped connection), the server may
-//! have applied it: the key would then stay marked although nobody handles the event, and
-//! the platform's retry would be suppressed as a duplicate. So after any failed `SET NX`
-//! the store deletes the key if, and only if, it still holds this call's token (one Lua
-//! script, best effort), then returns the error; the receiver answers 503 and the retry
-//! counts as new. The token keeps a racing instance's mark intact. If the server cannot be
-//! reached for that delete either, the mark stays until its TTL.
+//! When a claim fails without an answer (a timeout, a dropped connection), the server may
+//! have applied it: the key would then stay claimed although nobody handles the event, and
+//! the platform's retry would be refused until the lease ends. So after any failed claim
+//! the store deletes the key if, and only if, it still holds this claim's owner token (one
+//! Lua script, best effort), then returns the error; the receiver answers 503 and the retry
+//! counts as new. The token keeps a racing instance's claim, and any done mark, intact. If
+//! the server cannot be reached for that delete either, the claim lasts until its lease
+//! ends, which is shorter than the platform's wait before its retry.
 //!
 //! The store works on any [`RedisConnection`] (a [`ConnectionLike`] connection that can be
 //! cloned and shared between tasks): the
@@ -57,12 +59,25 @@ use redis::FromRedisValue;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use time::OffsetDateTime;
 
-use crate::conversation::optin::{ConsentEvent, OptInStore};
+use crate::conversation::optin::{ConsentEvent, MAX_CONSENT_EVENTS, OptInStore, events_over_cap};
 use crate::conversation::store::{
-    InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis,
+    Claim, InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis,
 };
 
-/// Deletes KEYS[1] only if it holds ARGV[1]: undoes our own `SET NX`, never another's.
+/// Claims KEYS[1] for ARGV[1] (`p:<owner>`) for ARGV[2] ms unless it holds a claim or a
+/// done mark, and says which it found.
+const CLAIM_LUA: &str = r"
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 'claimed'
+end
+if string.sub(cur, 1, 2) == 'p:' then return 'pending' end
+return 'done'
+";
+
+/// Deletes KEYS[1] only if it holds ARGV[1] (`p:<owner>`): undoes our own claim, never
+/// another's and never a done mark.
 const RELEASE_OWN_LUA: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -70,22 +85,14 @@ end
 return 0
 ";
 
-/// A value no other `SET NX` call (in this process or another) writes: the process id, a
-/// per-process random number and a counter.
-fn seen_token() -> String {
-    use std::hash::{BuildHasher as _, Hasher as _};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let seed = *SEED.get_or_init(|| {
-        // RandomState is seeded from the OS, which is all the randomness needed here.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u32(std::process::id());
-        hasher.finish()
-    });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{:x}-{seed:016x}-{n:x}", std::process::id())
+/// What a seen key holds while `owner` handles its event.
+fn pending_value(owner: &str) -> String {
+    format!("p:{owner}")
 }
+
+/// What a seen key holds once its event was handled. Any value that does not start with
+/// `p:` counts as done, including the tokens earlier versions wrote.
+const DONE_VALUE: &str = "d";
 
 /// The key prefix unless set with [`RedisStore::with_prefix`].
 pub const DEFAULT_PREFIX: &str = "wcwa:";
@@ -323,6 +330,49 @@ impl<C: RedisConnection> WindowStore for RedisStore<C> {
     }
 }
 
+/// Drops the events at ARGV's positions (pairs of a 0-based position and the value read
+/// there) from the list KEYS[1], only if every one is still in place: an append or trim by
+/// another instance since the read leaves the list alone (the next append trims it). The
+/// marker is never a stored event, which are JSON objects.
+const TRIM_CONSENT_LUA: &str = r"
+for i = 1, #ARGV, 2 do
+  if redis.call('LINDEX', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then return 0 end
+end
+for i = 1, #ARGV, 2 do
+  redis.call('LSET', KEYS[1], ARGV[i], 'wcwa:dropped')
+end
+redis.call('LREM', KEYS[1], 0, 'wcwa:dropped')
+return 1
+";
+
+/// Keeps a recipient's consent list at [`MAX_CONSENT_EVENTS`], dropping the oldest events by
+/// time (never the latest, see [`events_over_cap`]). Best effort: the event is appended
+/// already, so a failure here is not the append's; an unreadable list is left as it is
+/// (reading the status reports it), and a list left over the cap is trimmed by the next
+/// append.
+async fn trim_consent<C: RedisConnection>(conn: &mut C, key: &str) {
+    let Ok(values) = redis::cmd("LRANGE")
+        .arg(key)
+        .arg(0)
+        .arg(-1)
+        .query_async::<Vec<String>>(conn)
+        .await
+    else {
+        return;
+    };
+    let Ok(events) = parse_events(&values) else {
+        return;
+    };
+    let mut trim = redis::cmd("EVAL");
+    trim.arg(TRIM_CONSENT_LUA).arg(1).arg(key);
+    for position in events_over_cap(&events, MAX_CONSENT_EVENTS) {
+        if let Some(value) = values.get(position) {
+            trim.arg(position).arg(value);
+        }
+    }
+    let _trimmed: Result<i64, _> = trim.query_async(conn).await;
+}
+
 fn parse_events(values: &[String]) -> Result<Vec<ConsentEvent>, StoreError> {
     values
         .iter()
@@ -344,12 +394,15 @@ impl<C: RedisConnection> OptInStore for RedisStore<C> {
                 .cmd("RPUSH")
                 .arg(&key)
                 .arg(json)
-                .ignore()
                 .cmd("SADD")
                 .arg(&index)
                 .arg(event.recipient())
                 .ignore();
-            pipe.query_async::<()>(&mut conn).await.map_err(backend)
+            let (len,): (usize,) = pipe.query_async(&mut conn).await.map_err(backend)?;
+            if len > MAX_CONSENT_EVENTS {
+                trim_consent(&mut conn, &key).await;
+            }
+            Ok(())
         }
     }
 
@@ -415,38 +468,48 @@ impl<C: RedisConnection> OptInStore for RedisStore<C> {
 }
 
 impl<C: RedisConnection> SeenStore for RedisStore<C> {
-    fn first_seen(
+    fn claim(
         &self,
         key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
         let key = self.key("seen", key);
-        let ttl = ttl_millis(ttl);
+        let lease = ttl_millis(lease);
+        let pending = pending_value(owner);
         let mut conn = self.conn.clone();
         async move {
-            let ttl = ttl?;
-            let token = seen_token();
-            // SET NX is atomic on the server: of any number of racing instances, exactly one
-            // gets "OK", the rest nil.
-            let set: Result<Option<String>, _> = redis::cmd("SET")
+            let lease = lease?;
+            // One script, so the check and the claim are one atomic step on the server: of
+            // any number of racing instances, exactly one gets "claimed".
+            let found: Result<String, _> = redis::cmd("EVAL")
+                .arg(CLAIM_LUA)
+                .arg(1)
                 .arg(&key)
-                .arg(&token)
-                .arg("NX")
-                .arg("PX")
-                .arg(ttl)
+                .arg(&pending)
+                .arg(lease)
                 .query_async(&mut conn)
                 .await;
-            match set {
-                Ok(set) => Ok(set.is_some()),
+            match found {
+                Ok(found) => match found.as_str() {
+                    "claimed" => Ok(Claim::Claimed),
+                    "pending" => Ok(Claim::Pending),
+                    "done" => Ok(Claim::Done),
+                    _ => Err(corrupt(
+                        "seen-key claim reply",
+                        "not claimed, pending or done",
+                    )),
+                },
                 Err(err) => {
-                    // The reply may be lost after the server applied the SET (see the module
-                    // docs): undo our own mark, best effort, so the retry counts as new. The
-                    // SET's error is the one worth reporting, so this one is dropped.
+                    // The reply may be lost after the server applied the claim (see the
+                    // module docs): undo our own claim, best effort, so the retry counts as
+                    // new. The claim's error is the one worth reporting, so this one is
+                    // dropped.
                     let _undone: Result<i64, _> = redis::cmd("EVAL")
                         .arg(RELEASE_OWN_LUA)
                         .arg(1)
                         .arg(&key)
-                        .arg(&token)
+                        .arg(&pending)
                         .query_async(&mut conn)
                         .await;
                     Err(backend(err))
@@ -455,12 +518,41 @@ impl<C: RedisConnection> SeenStore for RedisStore<C> {
         }
     }
 
-    fn forget(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    fn complete(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         let key = self.key("seen", key);
+        let ttl = ttl_millis(ttl);
         let mut conn = self.conn.clone();
         async move {
-            let deleted: i64 = redis::cmd("DEL")
+            let ttl = ttl?;
+            redis::cmd("SET")
                 .arg(&key)
+                .arg(DONE_VALUE)
+                .arg("PX")
+                .arg(ttl)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(backend)
+        }
+    }
+
+    fn release(
+        &self,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let key = self.key("seen", key);
+        let pending = pending_value(owner);
+        let mut conn = self.conn.clone();
+        async move {
+            let deleted: i64 = redis::cmd("EVAL")
+                .arg(RELEASE_OWN_LUA)
+                .arg(1)
+                .arg(&key)
+                .arg(&pending)
                 .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
