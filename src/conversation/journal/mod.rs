@@ -142,9 +142,7 @@ pub enum JournalError {
         path: String,
     },
     /// A retention of zero, or one too long for the backend.
-    #[error(
-        "journal retention is {millis} ms, but it must be between 1 ms and {max_millis} ms"
-    )]
+    #[error("journal retention is {millis} ms, but it must be between 1 ms and {max_millis} ms")]
     InvalidRetention {
         /// The requested retention, in milliseconds.
         millis: u128,

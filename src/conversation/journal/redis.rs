@@ -26,9 +26,12 @@
 //! | `<prefix>journal:order` | sorted set of correlation ids, scored by when each first appeared |
 //! | `<prefix>journal:seq` | the counter that scores them |
 //!
-//! One [`append`](Journal::append) is one Lua script (`EVAL`), so its records, and their
-//! place in the order, are stored together or not at all, and the appends of several
-//! instances never interleave within one. [`lookup`](Journal::lookup) folds one list;
+//! One [`append`](Journal::append) is one Lua script (`EVAL`): Redis runs it without
+//! interleaving any other command, so the appends of several instances never mix, and a
+//! server out of memory refuses it before its first write. Redis does not roll a script
+//! back, though: if another program has put a value of another type under one of the
+//! journal's keys, the script stops there with an error and the records before it stay
+//! (intents of rows the client then does not send, which read as in flight: never resent). [`lookup`](Journal::lookup) folds one list;
 //! [`entries`](Journal::entries) walks the order 500 ids at a time. In Redis Cluster all keys
 //! of one journal must share a slot: give it a prefix with a hash tag, e.g. `{shop-wa}:`.
 //!
@@ -61,8 +64,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 
 use super::{
-    Journal, JournalEntry, JournalError, JournalFuture, JournalRecord, decode_record,
-    encode_record,
+    Journal, JournalEntry, JournalError, JournalFuture, JournalRecord, decode_record, encode_record,
 };
 use crate::conversation::store::redis::{DEFAULT_PREFIX, RedisConnection};
 use crate::conversation::store::{StoreError, ttl_millis};
@@ -246,7 +248,11 @@ fn backend(err: redis::RedisError) -> JournalError {
 }
 
 /// Folds one send's stored list; `None` when the list is empty (never written, or expired).
-fn fold_list(key: &str, id: &CorrelationId, values: &[Vec<u8>]) -> Result<Option<JournalEntry>, JournalError> {
+fn fold_list(
+    key: &str,
+    id: &CorrelationId,
+    values: &[Vec<u8>],
+) -> Result<Option<JournalEntry>, JournalError> {
     let mut entry: Option<JournalEntry> = None;
     for (i, value) in values.iter().enumerate() {
         let record = decode_record(value).map_err(|detail| JournalError::Corrupt {
