@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{BufRead as _, BufReader, ErrorKind, Write as _};
+use std::io::{BufRead as _, BufReader, ErrorKind, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -114,7 +114,7 @@ struct Shared {
 }
 
 struct Writer {
-    /// Opened for appending; holds the lock.
+    /// Opened for reading and writing; holds the lock.
     file: File,
     /// The file's length after the last acknowledged append.
     len: u64,
@@ -279,9 +279,12 @@ impl Shared {
                 path: self.path.display().to_string(),
             });
         }
+        // Written at the acknowledged length, not in append mode: Windows refuses to cut
+        // (`set_len`) a file opened only for appending.
         let written = writer
             .file
-            .write_all(batch)
+            .seek(SeekFrom::Start(writer.len))
+            .and_then(|_| writer.file.write_all(batch))
             .map_err(|e| io_error(&self.path, "written", e))
             .and_then(|()| {
                 writer
@@ -353,10 +356,10 @@ fn io_error(path: &Path, action: &'static str, source: std::io::Error) -> Journa
     }
 }
 
-/// Opens the file for reading and appending; `true` when it was created.
+/// Opens the file for reading and writing; `true` when it was created.
 fn open_file(path: &Path) -> Result<(File, bool), JournalError> {
     let mut options = OpenOptions::new();
-    options.read(true).append(true);
+    options.read(true).write(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
