@@ -1,14 +1,13 @@
 //! A journal in this process's memory: for tests, and for callers that only want
 //! [`Journal::lookup`] within one run. It does not survive a restart.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::{Journal, JournalEntry, JournalFuture, JournalRecord};
+use super::{EntryIndex, Journal, JournalEntry, JournalFuture, JournalRecord};
 use crate::ids::CorrelationId;
 
-/// A [`Journal`] in memory, lost when the process ends: use
-/// a file or Redis journal where a crash must not lose it.
+/// A [`Journal`] in memory, lost when the process ends: use a
+/// [`FileJournal`](super::FileJournal) or a Redis journal where a crash must not lose it.
 ///
 /// ```
 /// use time::macros::datetime;
@@ -36,9 +35,7 @@ pub struct InMemoryJournal {
 #[derive(Default)]
 struct State {
     records: Vec<JournalRecord>,
-    /// Each correlation id's position in `entries`.
-    index: HashMap<CorrelationId, usize>,
-    entries: Vec<JournalEntry>,
+    index: EntryIndex,
 }
 
 impl InMemoryJournal {
@@ -63,7 +60,7 @@ impl std::fmt::Debug for InMemoryJournal {
         let state = self.lock();
         f.debug_struct("InMemoryJournal")
             .field("records", &state.records.len())
-            .field("sends", &state.entries.len())
+            .field("sends", &state.index.entries().len())
             .finish()
     }
 }
@@ -72,21 +69,8 @@ impl Journal for InMemoryJournal {
     fn append<'a>(&'a self, records: &'a [JournalRecord]) -> JournalFuture<'a, ()> {
         let mut state = self.lock();
         for record in records {
-            let State {
-                records: all,
-                index,
-                entries,
-            } = &mut *state;
-            all.push(record.clone());
-            if let Some(entry) = index
-                .get(record.correlation_id())
-                .and_then(|&i| entries.get_mut(i))
-            {
-                entry.apply(record);
-            } else {
-                index.insert(record.correlation_id().clone(), entries.len());
-                entries.push(JournalEntry::new(record));
-            }
+            state.records.push(record.clone());
+            state.index.apply(record);
         }
         Box::pin(std::future::ready(Ok(())))
     }
@@ -95,16 +79,11 @@ impl Journal for InMemoryJournal {
         &'a self,
         correlation_id: &'a CorrelationId,
     ) -> JournalFuture<'a, Option<JournalEntry>> {
-        let state = self.lock();
-        let entry = state
-            .index
-            .get(correlation_id)
-            .and_then(|&i| state.entries.get(i))
-            .cloned();
+        let entry = self.lock().index.get(correlation_id).cloned();
         Box::pin(std::future::ready(Ok(entry)))
     }
 
     fn entries(&self) -> JournalFuture<'_, Vec<JournalEntry>> {
-        Box::pin(std::future::ready(Ok(self.lock().entries.clone())))
+        Box::pin(std::future::ready(Ok(self.lock().index.entries().to_vec())))
     }
 }

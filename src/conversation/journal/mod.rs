@@ -14,6 +14,18 @@
 //! send back (a late outcome-unknown, a stray intent or a "not seen" deadline cannot undo a
 //! transid the platform gave).
 //!
+//! Four journals come with the crate:
+//!
+//! | journal | where | for |
+//! |---|---|---|
+//! | [`FileJournal`] | a JSON-lines file, synced on every append | one process; the embedded default |
+//! | `redis::RedisJournal` (feature `redis`) | lists in Redis | several instances sharing one journal |
+//! | [`InMemoryJournal`] | this process's memory | tests, lookups within one run |
+//! | your own | a database | implement [`Journal`] |
+//!
+//! [`reconcile`] turns delivery receipts and a deadline into outcomes for the sends whose
+//! fate was unknown.
+//!
 //! ```
 //! use time::macros::datetime;
 //! use webex_connect_whatsapp::CorrelationId;
@@ -41,7 +53,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod file;
 mod memory;
+pub mod reconcile;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -53,6 +70,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use file::FileJournal;
 pub use memory::InMemoryJournal;
 
 use crate::ids::{CorrelationId, TransactionId};
@@ -79,7 +97,7 @@ pub enum JournalError {
     Io {
         /// The file.
         path: String,
-        /// What failed: `opened`, `read`, `written`, `synced`.
+        /// What failed, e.g. `opened`, `locked`, `read`, `written`, `synced`.
         action: &'static str,
         /// The I/O error.
         #[source]
@@ -94,13 +112,42 @@ pub enum JournalError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
-    /// The journal holds a record this crate cannot read.
+    /// The journal holds a record this crate cannot read. Neither field repeats the record's
+    /// content, which holds a recipient.
     #[error("the journal holds an unreadable record at {location}: {detail}")]
     Corrupt {
         /// Where: a line number, a key.
         location: String,
         /// What was wrong with it.
         detail: String,
+    },
+    /// Another writer holds the journal file: one process at a time appends to it, or two
+    /// runs of a campaign could both send a row that neither has journaled yet.
+    #[error(
+        "the journal file {path} is locked by another writer; only one process at a time may \
+         open it"
+    )]
+    Locked {
+        /// The file.
+        path: String,
+    },
+    /// An earlier append failed and its partly written records could not be removed, so the
+    /// journal takes no more records: open it again (which drops a torn last line).
+    #[error(
+        "the journal file {path} takes no more records: an earlier append failed and could \
+         not be undone; open it again"
+    )]
+    Unwritable {
+        /// The file.
+        path: String,
+    },
+    /// A retention of zero, or one too long for the backend.
+    #[error("journal retention is {millis} ms, but it must be between 1 ms and {max_millis} ms")]
+    InvalidRetention {
+        /// The requested retention, in milliseconds.
+        millis: u128,
+        /// The longest accepted retention, in milliseconds.
+        max_millis: u128,
     },
 }
 
@@ -475,20 +522,11 @@ impl JournalEntry {
     /// Folds records in order into one entry per correlation id, in the order each id first
     /// appears: what a journal backed by a plain list of records answers.
     pub fn fold<'a>(records: impl IntoIterator<Item = &'a JournalRecord>) -> Vec<Self> {
-        let mut order: Vec<CorrelationId> = Vec::new();
-        let mut entries: HashMap<CorrelationId, Self> = HashMap::new();
+        let mut index = EntryIndex::default();
         for record in records {
-            if let Some(entry) = entries.get_mut(record.correlation_id()) {
-                entry.apply(record);
-            } else {
-                order.push(record.correlation_id().clone());
-                entries.insert(record.correlation_id().clone(), Self::new(record));
-            }
+            index.apply(record);
         }
-        order
-            .into_iter()
-            .filter_map(|id| entries.remove(&id))
-            .collect()
+        index.entries
     }
 
     /// The send's correlation id.
@@ -562,6 +600,77 @@ pub trait Journal: Send + Sync {
     ///
     /// [`JournalError`] when the journal cannot be read.
     fn entries(&self) -> JournalFuture<'_, Vec<JournalEntry>>;
+}
+
+/// The entries of a journal kept in memory, one per correlation id in first-seen order: what
+/// [`InMemoryJournal`] and [`FileJournal`] answer from, and what [`JournalEntry::fold`] builds.
+#[derive(Debug, Default)]
+pub(crate) struct EntryIndex {
+    /// Each correlation id's position in `entries`.
+    positions: HashMap<CorrelationId, usize>,
+    entries: Vec<JournalEntry>,
+}
+
+impl EntryIndex {
+    /// Folds one more record in.
+    pub(crate) fn apply(&mut self, record: &JournalRecord) {
+        if let Some(entry) = self
+            .positions
+            .get(record.correlation_id())
+            .and_then(|&i| self.entries.get_mut(i))
+        {
+            entry.apply(record);
+        } else {
+            self.positions
+                .insert(record.correlation_id().clone(), self.entries.len());
+            self.entries.push(JournalEntry::new(record));
+        }
+    }
+
+    pub(crate) fn get(&self, correlation_id: &CorrelationId) -> Option<&JournalEntry> {
+        self.positions
+            .get(correlation_id)
+            .and_then(|&i| self.entries.get(i))
+    }
+
+    pub(crate) fn entries(&self) -> &[JournalEntry] {
+        &self.entries
+    }
+}
+
+/// One record as one line of JSON, without the newline. The line holds no newline of its
+/// own: JSON escapes control characters inside strings.
+pub(crate) fn encode_record(record: &JournalRecord) -> Result<String, JournalError> {
+    serde_json::to_string(record).map_err(|e| JournalError::Corrupt {
+        location: "a record to append".into(),
+        detail: format!("it cannot be written as JSON ({:?} error)", e.classify()),
+    })
+}
+
+/// Reads one stored record.
+///
+/// `Ok(None)` is a record of a kind only a later version of this crate knows (its `record`
+/// tag is neither `intent` nor `outcome`): it stays stored and changes no entry, as an
+/// outcome of an unknown kind ([`SendOutcome::Other`]) does. The error says what was wrong
+/// without quoting the record, which holds a recipient (serde's own messages may quote
+/// values).
+pub(crate) fn decode_record(bytes: &[u8]) -> Result<Option<JournalRecord>, String> {
+    /// Just the tag, to tell a later version's record from a broken one.
+    #[derive(Deserialize)]
+    struct Kind {
+        record: String,
+    }
+    match serde_json::from_slice::<JournalRecord>(bytes) {
+        Ok(record) => Ok(Some(record)),
+        Err(e) if e.is_data() => match serde_json::from_slice::<Kind>(bytes) {
+            Ok(kind) if !matches!(kind.record.as_str(), "intent" | "outcome") => Ok(None),
+            _ => Err(format!(
+                "not a journal record (a field is missing or has the wrong type, near column {})",
+                e.column()
+            )),
+        },
+        Err(e) => Err(format!("not JSON (near column {})", e.column())),
+    }
 }
 
 impl<J: Journal + ?Sized> Journal for Arc<J> {
