@@ -310,7 +310,8 @@ fn rejects_too_short_full_numbers() {
     );
     assert_eq!(
         PhoneNumber::parse("+1 650 2530").unwrap_err().to_string(),
-        "phone number has 7 digits after the country code, but numbers in US have at least 10"
+        "phone number has 7 digits after the country code, but numbers in US have at least 10; \
+         check for a missing digit"
     );
 }
 
@@ -380,7 +381,8 @@ fn rejects_too_long() {
         PhoneNumber::parse("+44 7400 1234567890")
             .unwrap_err()
             .to_string(),
-        "phone number has 16 digits, but E.164 allows at most 15"
+        "phone number has 16 digits, but E.164 allows at most 15; check for an extra digit or a \
+         country code written twice"
     );
     let huge = format!("+{}", "9".repeat(100_000));
     assert!(matches!(
@@ -418,9 +420,14 @@ fn rejects_numbers_not_valid_for_their_country() {
     let err = PhoneNumber::parse_with_region("099 1234 5678", "GB").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "\"099 1234 5678\" is not a valid phone number for GB; expected a full fixed-line, \
+        "\"0991****5678\" is not a valid phone number for GB; expected a full fixed-line, \
          mobile or toll-free number"
     );
+    // The message masks the number; the field keeps it whole for the caller.
+    assert!(matches!(
+        err,
+        PhoneNumberError::InvalidForRegion { ref input, .. } if input == "099 1234 5678"
+    ));
 }
 
 #[test]

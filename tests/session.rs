@@ -273,9 +273,11 @@ fn media_types_follow_the_per_kind_rules() {
     let err = SessionMessage::image(url("https://e.com/a.gif"), "image/gif")
         .build()
         .unwrap_err();
+    // The message is the reason itself (kind, type and what is allowed), so printing the
+    // error alone says what to change; the source keeps it for chain reporters.
     assert_eq!(
         err.to_string(),
-        "image message cannot carry media of type \"image/gif\""
+        "image media cannot be of type image/gif; allowed: image/jpeg, image/png"
     );
     assert_eq!(
         err.source().unwrap().to_string(),
