@@ -345,7 +345,10 @@ impl PhoneNumber {
         }
         let leading = waid.chars().take_while(|c| c.is_whitespace()).count();
         let offset = leading + usize::from(digits.len() < trimmed.len());
-        if let Some((index, found)) = digits.chars().enumerate().find(|(_, c)| !c.is_ascii_digit())
+        if let Some((index, found)) = digits
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_digit())
         {
             return Err(PhoneNumberError::InvalidCharacter {
                 found,

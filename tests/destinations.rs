@@ -16,8 +16,7 @@ const BSUID: &str = "IN.2149372115";
 
 #[test]
 fn a_destination_read_with_both_ids_is_addressed_by_its_waid() {
-    let d: Destination =
-        serde_json::from_value(json!({"bsuid": [BSUID], "waid": [WAID]})).unwrap();
+    let d: Destination = serde_json::from_value(json!({"bsuid": [BSUID], "waid": [WAID]})).unwrap();
     assert_eq!(d.id(), Some(WAID));
     assert_eq!(d.ids().collect::<Vec<_>>(), [WAID, BSUID]);
     // Both are kept, so the request reads back exactly as it came.

@@ -566,6 +566,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
+    fn from_waid_never_panics_and_gives_back_the_waid(input in phoneish()) {
+        if let Ok(p) = PhoneNumber::from_waid(&input) {
+            prop_assert_eq!(PhoneNumber::from_waid(p.waid()).unwrap(), p);
+        }
+    }
+
+    #[test]
     fn parse_never_panics_and_round_trips(input in phoneish()) {
         if let Ok(p) = PhoneNumber::parse(&input) {
             prop_assert_eq!(PhoneNumber::parse(p.e164()).unwrap(), p.clone());
@@ -589,4 +596,101 @@ proptest! {
     fn region_argument_never_panics(region in any::<String>()) {
         let _ = PhoneNumber::parse_with_region("07400 123456", &region);
     }
+}
+
+#[test]
+fn from_waid_reads_the_digits_webhooks_carry() {
+    for (waid, e164) in [
+        ("447400123456", "+447400123456"),
+        ("919900012345", "+919900012345"),
+        ("16502530000", "+16502530000"),
+        // A `+` is taken too, and surrounding whitespace.
+        ("+447400123456", "+447400123456"),
+        (" 447400123456 ", "+447400123456"),
+    ] {
+        let n = PhoneNumber::from_waid(waid).unwrap_or_else(|e| panic!("{waid}: {e}"));
+        assert_eq!(n.e164(), e164);
+        assert_eq!(n, PhoneNumber::parse(e164).unwrap());
+    }
+}
+
+#[test]
+fn from_waid_refuses_ids_that_are_not_phone_numbers_and_points_to_reply_to() {
+    for empty in ["", "  ", "+"] {
+        let e = PhoneNumber::from_waid(empty).unwrap_err();
+        assert_eq!(e, PhoneNumberError::EmptyWaid, "{empty:?}");
+        assert!(e.to_string().contains("InboundMessage::reply_to()"), "{e}");
+        assert!(e.to_string().contains("username user"), "{e}");
+    }
+    // Masked, as in the documentation samples.
+    let e = PhoneNumber::from_waid("9199xxxxxxxx").unwrap_err();
+    assert_eq!(
+        e,
+        PhoneNumberError::MaskedWaid {
+            masked: "9199****xxxx".into()
+        }
+    );
+    assert!(e.to_string().contains("InboundMessage::reply_to()"), "{e}");
+    // BSUIDs, parent BSUIDs and normalized WAIDs: a country code and a dot.
+    for id in [
+        "US.13491208655302741918",
+        "US.ENT.11815799212886844830",
+        "IN.2149372115xxxxxx",
+        "IN.746868",
+    ] {
+        let e = PhoneNumber::from_waid(id).unwrap_err();
+        assert!(
+            matches!(e, PhoneNumberError::NotAPhoneNumber { .. }),
+            "{id}: {e:?}"
+        );
+        let message = e.to_string();
+        assert!(
+            message.contains("Recipient::parse or Bsuid::new"),
+            "{message}"
+        );
+        assert!(message.contains("InboundMessage::reply_to()"), "{message}");
+        // The id is masked in the message.
+        assert!(!message.contains(id), "{message}");
+    }
+    // Anything else but digits is named with its position in the input.
+    assert_eq!(
+        PhoneNumber::from_waid("44 7400 123456"),
+        Err(PhoneNumberError::InvalidCharacter {
+            found: ' ',
+            position: 2
+        })
+    );
+    assert_eq!(
+        PhoneNumber::from_waid("+4474001234a6"),
+        Err(PhoneNumberError::InvalidCharacter {
+            found: 'a',
+            position: 11
+        })
+    );
+    // Digits that are no valid number fail as parse() would.
+    assert!(matches!(
+        PhoneNumber::from_waid("4412"),
+        Err(PhoneNumberError::ShortCode { .. })
+    ));
+}
+
+#[test]
+fn parse_names_a_user_id_for_what_it_is() {
+    for parse in [
+        PhoneNumber::parse("US.13491208655302741918"),
+        PhoneNumber::parse_with_region("US.13491208655302741918", "US"),
+    ] {
+        let e = parse.unwrap_err();
+        assert!(
+            matches!(e, PhoneNumberError::NotAPhoneNumber { .. }),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_number_points_username_users_to_reply_to() {
+    let e = PhoneNumber::parse("").unwrap_err();
+    assert_eq!(e, PhoneNumberError::Empty);
+    assert!(e.to_string().contains("InboundMessage::reply_to()"), "{e}");
 }

@@ -338,7 +338,9 @@ fn authentication_hint(
     }
     match (host, app_id) {
         (Some(host), Some(app)) => {
-            hint.push_str(&format!(" (this client used API host {host} and app id {app})"));
+            hint.push_str(&format!(
+                " (this client used API host {host} and app id {app})"
+            ));
         }
         (Some(host), None) => hint.push_str(&format!(" (this client used API host {host})")),
         (None, Some(app)) => hint.push_str(&format!(" (this client used app id {app})")),
@@ -690,7 +692,10 @@ impl Error {
     /// Names the API host and app id a refusal of the credentials came from, so that its
     /// message can say which ones to check; other errors are returned unchanged.
     pub(crate) fn with_target(mut self, host: Option<&str>, app: &AppId) -> Self {
-        if let Self::Authentication { host: h, app_id, .. } = &mut self {
+        if let Self::Authentication {
+            host: h, app_id, ..
+        } = &mut self
+        {
             *h = host.map(Box::from);
             *app_id = Some(Box::new(app.clone()));
         }

@@ -252,7 +252,11 @@ fn check_mime(kind: MediaKind, value: &str) -> Result<Mime, SessionMessageError>
 }
 
 /// Checks a declared size against the kind's cap; the MIME type is already checked.
-fn check_size(kind: MediaKind, size: Option<u64>, animated: bool) -> Result<(), SessionMessageError> {
+fn check_size(
+    kind: MediaKind,
+    size: Option<u64>,
+    animated: bool,
+) -> Result<(), SessionMessageError> {
     match size {
         Some(0) => Err(SessionMessageError::EmptyMedia { kind }),
         Some(size) if size > kind.max_bytes_for(animated) => {

@@ -84,7 +84,12 @@ impl WireNotification {
 }
 
 /// Top-level keys a receipt reads beside `deliveryInfoNotification`.
-const TOP_KEYS: &[&str] = &["deliveryInfoNotification", "bsuid", "userHandle", "x-wx-gtrid"];
+const TOP_KEYS: &[&str] = &[
+    "deliveryInfoNotification",
+    "bsuid",
+    "userHandle",
+    "x-wx-gtrid",
+];
 
 const INFO_KEYS: &[&str] = &[
     "deliveryChannel",
