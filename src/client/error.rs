@@ -328,7 +328,7 @@ fn authentication_hint(
     app_id: Option<&AppId>,
 ) -> String {
     let code = code.unwrap_or(&ResponseCode::AuthenticationFailed);
-    let mut hint = code
+    let hint = code
         .hint()
         .or_else(|| ResponseCode::AuthenticationFailed.hint())
         .unwrap_or_default()
@@ -336,17 +336,13 @@ fn authentication_hint(
     if matches!(code, ResponseCode::ServiceKeyMissing) {
         return hint;
     }
-    match (host, app_id) {
-        (Some(host), Some(app)) => {
-            hint.push_str(&format!(
-                " (this client used API host {host} and app id {app})"
-            ));
-        }
-        (Some(host), None) => hint.push_str(&format!(" (this client used API host {host})")),
-        (None, Some(app)) => hint.push_str(&format!(" (this client used app id {app})")),
-        (None, None) => {}
-    }
-    hint
+    let used = match (host, app_id) {
+        (Some(host), Some(app)) => format!(" (this client used API host {host} and app id {app})"),
+        (Some(host), None) => format!(" (this client used API host {host})"),
+        (None, Some(app)) => format!(" (this client used app id {app})"),
+        (None, None) => String::new(),
+    };
+    hint + &used
 }
 
 /// The Display of the last error in a source chain: for a transport failure, the reason
