@@ -62,7 +62,8 @@ pub(crate) const GTRID: usize = 22;
 ///
 /// The sender is named by a WhatsApp id ([`Self::waid`]: digits, masked digits, or a
 /// normalized WAID such as `IN.2149372115xxxxxx`), a business-scoped user id
-/// ([`Self::bsuid`]), or both; a username user ([`Self::username`]) may have no `waid` at all.
+/// ([`Self::bsuid`]), or both; a username user ([`Self::username`], [`Self::user_handle`])
+/// may have no `waid` at all.
 /// Both ids are kept when both arrive ([`Self::sender_ids`]), and [`Self::reply_to`] picks the
 /// one to answer. `Debug` masks every id.
 ///
