@@ -282,7 +282,11 @@ pub enum MediaError {
         mime: String,
     },
     /// The file is larger than the kind's limit (or the 64 MiB cap).
-    #[error("{kind} media of type {mime} is {size} bytes, but the max is {max} bytes")]
+    #[error(
+        "{kind} media of type {mime} is {size} bytes, but the max is {max} bytes ({}); send a \
+         smaller file",
+        describe_bytes(*max)
+    )]
     TooLarge {
         /// The kind of media.
         kind: MediaKind,
@@ -366,6 +370,21 @@ pub fn check(
             max: kind.max_bytes_for(animated_sticker),
         }),
         _ => Ok(()),
+    }
+}
+
+/// A limit as the tables write it: `16 MB` (10^6 bytes), `64 MiB` (2^20 bytes) or `100 KB`
+/// (10^3 bytes); plain bytes otherwise.
+pub(crate) fn describe_bytes(bytes: u64) -> String {
+    const MEBIBYTE: u64 = 1024 * 1024;
+    if bytes > 0 && bytes.is_multiple_of(MEGABYTE) {
+        format!("{} MB", bytes / MEGABYTE)
+    } else if bytes > 0 && bytes.is_multiple_of(MEBIBYTE) {
+        format!("{} MiB", bytes / MEBIBYTE)
+    } else if bytes > 0 && bytes.is_multiple_of(KILOBYTE) {
+        format!("{} KB", bytes / KILOBYTE)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

@@ -88,13 +88,19 @@ pub struct PhoneNumber {
 
 /// Why a phone number was refused.
 ///
-/// Only [`PhoneNumberError::InvalidForRegion`] repeats the input, as the caller gave it; no
-/// message adds digits the caller did not type.
+/// Each message says what is wrong and what to write instead. No message shows a whole
+/// number: [`PhoneNumberError::InvalidForRegion`] and the WhatsApp-id variants show the input
+/// masked ([`mask`]), and keep it whole in their fields for the caller; no message adds digits
+/// the caller did not type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PhoneNumberError {
     /// The input held no digits (it was empty, whitespace or punctuation only).
-    #[error("phone number has no digits; expected a number such as +44 7400 123456")]
+    #[error(
+        "phone number has no digits; expected a number such as +44 7400 123456 (a username \
+         user has no number: answer their inbound message with InboundMessage::reply_to(), \
+         which gives their business-scoped user id)"
+    )]
     Empty,
     /// The input held a character that is not part of a written phone number.
     #[error(
@@ -114,7 +120,10 @@ pub enum PhoneNumberError {
     )]
     MissingCountryCode,
     /// The digits after `+` do not start with a country calling code in use.
-    #[error("phone number does not start with a known country calling code after '+'")]
+    #[error(
+        "phone number does not start with a known country calling code after '+'; check the \
+         digits after '+' (44 for the UK, 1 for the US and Canada, 91 for India)"
+    )]
     UnknownCountryCode,
     /// The region given for national input is not an ISO 3166 alpha-2 code libphonenumber knows.
     #[error("unknown region {region:?}; expected an ISO 3166 alpha-2 code such as GB or US")]
@@ -143,7 +152,7 @@ pub enum PhoneNumberError {
     /// Fewer digits than any full number in that country, but more than a short code.
     #[error(
         "phone number has {digits} digits after the country code, but numbers in {region} have \
-         at least {min}"
+         at least {min}; check for a missing digit"
     )]
     TooShort {
         /// Digits after the country code (and after any trunk prefix).
@@ -154,23 +163,57 @@ pub enum PhoneNumberError {
         region: String,
     },
     /// More digits than E.164 allows.
-    #[error("phone number has {digits} digits, but E.164 allows at most {max}")]
+    #[error(
+        "phone number has {digits} digits, but E.164 allows at most {max}; check for an extra \
+         digit or a country code written twice"
+    )]
     TooLong {
         /// Digits counted (country code included for international input).
         digits: usize,
         /// The limit, [`MAX_DIGITS`].
         max: usize,
     },
-    /// The digits do not form a valid number in the country they belong to.
+    /// The digits do not form a valid number in the country they belong to. The message
+    /// shows the input masked.
     #[error(
-        "{input:?} is not a valid phone number for {region}; expected a full fixed-line, \
-         mobile or toll-free number"
+        "{:?} is not a valid phone number for {region}; expected a full fixed-line, mobile or \
+         toll-free number",
+        mask(input)
     )]
     InvalidForRegion {
         /// The input as given (trimmed).
         input: String,
         /// The region (`GB`) or, for non-geographic codes, the calling code (`+800`).
         region: String,
+    },
+    /// [`PhoneNumber::from_waid`] was given an empty WhatsApp id: the sender of an inbound
+    /// message without a `waid` is a username user, reachable only by BSUID.
+    #[error(
+        "the whatsapp id (waid) is empty: the sender is a username user with no phone number; \
+         answer them by business-scoped user id with InboundMessage::reply_to(), or build a \
+         Recipient from their Bsuid"
+    )]
+    EmptyWaid,
+    /// [`PhoneNumber::from_waid`] was given a masked WhatsApp id (`9199xxxxxxxx`, as in
+    /// documentation samples), which names no number.
+    #[error(
+        "whatsapp id {masked} is masked (x in place of digits), so it names no phone number; \
+         use the real waid, or answer the sender with InboundMessage::reply_to()"
+    )]
+    MaskedWaid {
+        /// The id, masked again for logs ([`mask`]).
+        masked: String,
+    },
+    /// The input is a business-scoped user id (`US.13491208655302741918`) or a normalized
+    /// WhatsApp id (`IN.2149372115xxxxxx`): a country code and a dot, not a phone number.
+    #[error(
+        "{masked} is a business-scoped user id or a normalized whatsapp id (a country code and \
+         a dot), not a phone number; read it with Recipient::parse or Bsuid::new, and answer an \
+         inbound sender with InboundMessage::reply_to()"
+    )]
+    NotAPhoneNumber {
+        /// The input, masked for logs ([`mask`]).
+        masked: String,
     },
 }
 
@@ -199,6 +242,7 @@ impl PhoneNumber {
     /// [`PhoneNumberError`] variants for characters, length, short codes, emergency numbers,
     /// unknown country codes and numbers not valid in their country.
     pub fn parse(input: &str) -> Result<Self, PhoneNumberError> {
+        refuse_user_id(input)?;
         let scanned = Scanned::new(input)?;
         if scanned.plus {
             return parse_international(&scanned);
@@ -229,6 +273,7 @@ impl PhoneNumber {
     /// [`PhoneNumberError::UnknownRegion`] for a region libphonenumber does not know, and the
     /// other [`PhoneNumberError`] variants as for [`PhoneNumber::parse`].
     pub fn parse_with_region(input: &str, region: &str) -> Result<Self, PhoneNumberError> {
+        refuse_user_id(input)?;
         let scanned = Scanned::new(input)?;
         if scanned.plus {
             return parse_international(&scanned);
@@ -250,6 +295,67 @@ impl PhoneNumber {
         }
         let nsn = strip_national_prefix(meta, digits);
         finish(meta.country_code(), &nsn, &scanned.trimmed)
+    }
+
+    /// Builds a number from a WhatsApp id as webhooks and receipts carry it: the number's
+    /// digits without `+` (`447400123456`). A leading `+` is accepted too.
+    ///
+    /// Not every `waid` is a phone number: documentation samples mask theirs
+    /// (`9199xxxxxxxx`), the platform may send a normalized id (`IN.2149372115xxxxxx`) or a
+    /// business-scoped user id, and a username user has no `waid` at all. Those are refused
+    /// with an error that says what to use instead; to answer an inbound message whatever its
+    /// sender has, use [`InboundMessage::reply_to`](crate::webhook::InboundMessage::reply_to).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::phone::{PhoneNumber, PhoneNumberError};
+    ///
+    /// let n = PhoneNumber::from_waid("447400123456")?;
+    /// assert_eq!(n.e164(), "+447400123456");
+    /// assert_eq!(n.waid(), "447400123456");
+    /// assert_eq!(PhoneNumber::from_waid(""), Err(PhoneNumberError::EmptyWaid));
+    /// assert!(matches!(PhoneNumber::from_waid("9199xxxxxxxx"), Err(PhoneNumberError::MaskedWaid { .. })));
+    /// let e = PhoneNumber::from_waid("IN.2149372115xxxxxx").unwrap_err();
+    /// assert!(matches!(e, PhoneNumberError::NotAPhoneNumber { .. }));
+    /// assert!(e.to_string().contains("Recipient::parse or Bsuid::new"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`PhoneNumberError::EmptyWaid`] for an empty id, [`PhoneNumberError::MaskedWaid`] for
+    /// a masked one, [`PhoneNumberError::NotAPhoneNumber`] for a BSUID or normalized id,
+    /// [`PhoneNumberError::InvalidCharacter`] for anything but digits, and the other
+    /// [`PhoneNumberError`] variants as for [`PhoneNumber::parse`] when the digits are not a
+    /// valid number.
+    pub fn from_waid(waid: &str) -> Result<Self, PhoneNumberError> {
+        let trimmed = waid.trim();
+        let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+        if digits.is_empty() {
+            return Err(PhoneNumberError::EmptyWaid);
+        }
+        refuse_user_id(trimmed)?;
+        if digits.contains(['x', 'X'])
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.eq_ignore_ascii_case(&'x'))
+        {
+            return Err(PhoneNumberError::MaskedWaid {
+                masked: mask(trimmed),
+            });
+        }
+        let leading = waid.chars().take_while(|c| c.is_whitespace()).count();
+        let offset = leading + usize::from(digits.len() < trimmed.len());
+        if let Some((index, found)) = digits
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_digit())
+        {
+            return Err(PhoneNumberError::InvalidCharacter {
+                found,
+                position: offset + index,
+            });
+        }
+        Self::parse(&format!("+{digits}"))
     }
 
     /// The number in E.164 form: `+` and the digits, e.g. `+447400123456`.
@@ -412,6 +518,17 @@ impl From<PhoneNumber> for String {
     fn from(value: PhoneNumber) -> Self {
         value.e164
     }
+}
+
+/// Refuses a business-scoped user id or normalized WhatsApp id (`US.1349…`, `IN.2149…`) with
+/// an error that names what it is, rather than "invalid character 'U'".
+fn refuse_user_id(input: &str) -> Result<(), PhoneNumberError> {
+    if crate::recipient::Bsuid::looks_like(input) {
+        return Err(PhoneNumberError::NotAPhoneNumber {
+            masked: mask(input.trim()),
+        });
+    }
+    Ok(())
 }
 
 /// The input after the character check: whether it had a leading `+`, and its digits.

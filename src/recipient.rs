@@ -204,14 +204,25 @@ impl fmt::Debug for Bsuid {
 }
 
 /// Why text could not be read as a recipient.
+///
+/// The message names the reason, so `println!("{e}")` alone says what to change; the same
+/// reason is also the [`source`](std::error::Error::source), for reporters that walk the chain.
+///
+/// ```
+/// use webex_connect_whatsapp::Recipient;
+///
+/// let e = Recipient::parse("07400 123456").unwrap_err();
+/// assert!(e.to_string().starts_with("not a valid phone number: phone number has no country code"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RecipientError {
     /// The text has the BSUID form (`US.…`) but is not a valid BSUID.
-    #[error("not a valid business-scoped user id")]
+    #[error("not a valid business-scoped user id: {0}")]
     Bsuid(#[source] BsuidError),
     /// The text is not a valid phone number.
-    #[error("not a valid phone number")]
+    #[error("not a valid phone number: {0}")]
     Phone(#[source] PhoneNumberError),
 }
 
@@ -219,7 +230,14 @@ pub enum RecipientError {
 ///
 /// Username users have no phone number, so nothing should assume one. Build it with `From`
 /// (owned or borrowed [`PhoneNumber`] and [`Bsuid`]) or [`Recipient::parse`]. `Debug` masks
-/// the id.
+/// the id. To answer an inbound message, take
+/// [`InboundMessage::reply_to`](crate::webhook::InboundMessage::reply_to): it picks the phone
+/// number when the sender has one, else the BSUID.
+///
+/// A recipient is one id, so a send addresses it by one field: a phone number goes out as
+/// `waid`, a BSUID as `bsuid`. When a destination carries both (a request read from the wire
+/// can), Webex Connect uses the `waid` and ignores the `bsuid`; see
+/// [`Destination`](crate::send::Destination).
 ///
 /// ```
 /// use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient};

@@ -59,9 +59,10 @@ fn receipt_keeps_unknown_fields_at_every_level() {
             "/deliveryInfoNotification/deliveryInfo/conversationCategory",
             "/deliveryInfoNotification/pricing",
             "/serviceProvider",
-            "/x-wx-gtrid",
         ]
     );
+    // `x-wx-gtrid` is read (reference §13), so it is not extra.
+    assert_eq!(r.gtrid(), Some("6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13"));
     assert_eq!(
         extra["/deliveryInfoNotification/pricing"],
         json!({"billable": true, "model": "PMP"})
@@ -95,7 +96,9 @@ fn inbound_keeps_unknown_fields() {
     );
     assert!(m.contacts().unwrap().is_empty());
     let extra = m.extra();
-    assert_eq!(extra.len(), 2);
+    // `x-wx-gtrid` is read (reference §13), so only `dataIntegration` is extra.
+    assert_eq!(extra.len(), 1, "{extra:?}");
+    assert_eq!(m.gtrid(), Some("6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13"));
     assert_eq!(extra["/dataIntegration"]["appContext"]["flowId"], "77");
     assert_eq!(
         m.pointer("/x-wx-gtrid"),

@@ -42,7 +42,8 @@ fn document_exactly_64_mib_is_accepted_one_more_refused() {
     );
     assert_eq!(
         err.to_string(),
-        "document media of type application/pdf is 67108865 bytes, but the max is 67108864 bytes"
+        "document media of type application/pdf is 67108865 bytes, but the max is 67108864 bytes \
+         (64 MiB); send a smaller file"
     );
 }
 
@@ -369,4 +370,24 @@ proptest! {
     fn kind_parse_never_panics(s in any::<String>()) {
         let _ = s.parse::<MediaKind>();
     }
+}
+
+#[test]
+fn too_large_names_the_cap_in_the_tables_unit() {
+    let e = media::check(MediaKind::Video, &m("video/mp4"), Some(70_000_000), false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "video media of type video/mp4 is 70000000 bytes, but the max is 16000000 bytes (16 MB); \
+         send a smaller file"
+    );
+    let e = media::check(
+        MediaKind::Document,
+        &m("application/pdf"),
+        Some(70_000_000),
+        false,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("(64 MiB)"), "{e}");
+    let e = media::check(MediaKind::Sticker, &m("image/webp"), Some(100_001), false).unwrap_err();
+    assert!(e.to_string().contains("(100 KB)"), "{e}");
 }

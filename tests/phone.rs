@@ -310,7 +310,8 @@ fn rejects_too_short_full_numbers() {
     );
     assert_eq!(
         PhoneNumber::parse("+1 650 2530").unwrap_err().to_string(),
-        "phone number has 7 digits after the country code, but numbers in US have at least 10"
+        "phone number has 7 digits after the country code, but numbers in US have at least 10; \
+         check for a missing digit"
     );
 }
 
@@ -380,7 +381,8 @@ fn rejects_too_long() {
         PhoneNumber::parse("+44 7400 1234567890")
             .unwrap_err()
             .to_string(),
-        "phone number has 16 digits, but E.164 allows at most 15"
+        "phone number has 16 digits, but E.164 allows at most 15; check for an extra digit or a \
+         country code written twice"
     );
     let huge = format!("+{}", "9".repeat(100_000));
     assert!(matches!(
@@ -418,9 +420,14 @@ fn rejects_numbers_not_valid_for_their_country() {
     let err = PhoneNumber::parse_with_region("099 1234 5678", "GB").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "\"099 1234 5678\" is not a valid phone number for GB; expected a full fixed-line, \
+        "\"0991****5678\" is not a valid phone number for GB; expected a full fixed-line, \
          mobile or toll-free number"
     );
+    // The message masks the number; the field keeps it whole for the caller.
+    assert!(matches!(
+        err,
+        PhoneNumberError::InvalidForRegion { ref input, .. } if input == "099 1234 5678"
+    ));
 }
 
 #[test]
@@ -559,6 +566,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
+    fn from_waid_never_panics_and_gives_back_the_waid(input in phoneish()) {
+        if let Ok(p) = PhoneNumber::from_waid(&input) {
+            prop_assert_eq!(PhoneNumber::from_waid(p.waid()).unwrap(), p);
+        }
+    }
+
+    #[test]
     fn parse_never_panics_and_round_trips(input in phoneish()) {
         if let Ok(p) = PhoneNumber::parse(&input) {
             prop_assert_eq!(PhoneNumber::parse(p.e164()).unwrap(), p.clone());
@@ -582,4 +596,101 @@ proptest! {
     fn region_argument_never_panics(region in any::<String>()) {
         let _ = PhoneNumber::parse_with_region("07400 123456", &region);
     }
+}
+
+#[test]
+fn from_waid_reads_the_digits_webhooks_carry() {
+    for (waid, e164) in [
+        ("447400123456", "+447400123456"),
+        ("919900012345", "+919900012345"),
+        ("16502530000", "+16502530000"),
+        // A `+` is taken too, and surrounding whitespace.
+        ("+447400123456", "+447400123456"),
+        (" 447400123456 ", "+447400123456"),
+    ] {
+        let n = PhoneNumber::from_waid(waid).unwrap_or_else(|e| panic!("{waid}: {e}"));
+        assert_eq!(n.e164(), e164);
+        assert_eq!(n, PhoneNumber::parse(e164).unwrap());
+    }
+}
+
+#[test]
+fn from_waid_refuses_ids_that_are_not_phone_numbers_and_points_to_reply_to() {
+    for empty in ["", "  ", "+"] {
+        let e = PhoneNumber::from_waid(empty).unwrap_err();
+        assert_eq!(e, PhoneNumberError::EmptyWaid, "{empty:?}");
+        assert!(e.to_string().contains("InboundMessage::reply_to()"), "{e}");
+        assert!(e.to_string().contains("username user"), "{e}");
+    }
+    // Masked, as in the documentation samples.
+    let e = PhoneNumber::from_waid("9199xxxxxxxx").unwrap_err();
+    assert_eq!(
+        e,
+        PhoneNumberError::MaskedWaid {
+            masked: "9199****xxxx".into()
+        }
+    );
+    assert!(e.to_string().contains("InboundMessage::reply_to()"), "{e}");
+    // BSUIDs, parent BSUIDs and normalized WAIDs: a country code and a dot.
+    for id in [
+        "US.13491208655302741918",
+        "US.ENT.11815799212886844830",
+        "IN.2149372115xxxxxx",
+        "IN.746868",
+    ] {
+        let e = PhoneNumber::from_waid(id).unwrap_err();
+        assert!(
+            matches!(e, PhoneNumberError::NotAPhoneNumber { .. }),
+            "{id}: {e:?}"
+        );
+        let message = e.to_string();
+        assert!(
+            message.contains("Recipient::parse or Bsuid::new"),
+            "{message}"
+        );
+        assert!(message.contains("InboundMessage::reply_to()"), "{message}");
+        // The id is masked in the message.
+        assert!(!message.contains(id), "{message}");
+    }
+    // Anything else but digits is named with its position in the input.
+    assert_eq!(
+        PhoneNumber::from_waid("44 7400 123456"),
+        Err(PhoneNumberError::InvalidCharacter {
+            found: ' ',
+            position: 2
+        })
+    );
+    assert_eq!(
+        PhoneNumber::from_waid("+4474001234a6"),
+        Err(PhoneNumberError::InvalidCharacter {
+            found: 'a',
+            position: 11
+        })
+    );
+    // Digits that are no valid number fail as parse() would.
+    assert!(matches!(
+        PhoneNumber::from_waid("4412"),
+        Err(PhoneNumberError::ShortCode { .. })
+    ));
+}
+
+#[test]
+fn parse_names_a_user_id_for_what_it_is() {
+    for parse in [
+        PhoneNumber::parse("US.13491208655302741918"),
+        PhoneNumber::parse_with_region("US.13491208655302741918", "US"),
+    ] {
+        let e = parse.unwrap_err();
+        assert!(
+            matches!(e, PhoneNumberError::NotAPhoneNumber { .. }),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_number_points_username_users_to_reply_to() {
+    let e = PhoneNumber::parse("").unwrap_err();
+    assert_eq!(e, PhoneNumberError::Empty);
+    assert!(e.to_string().contains("InboundMessage::reply_to()"), "{e}");
 }

@@ -49,13 +49,13 @@ fn every_option_goes_out_under_its_wire_name() {
     assert_eq!(
         json["options"],
         json!({
-            "trackClicks": true,
-            "shortenLinks": false,
+            "trackClicks": "true",
+            "shortenLinks": "false",
             "domain": "go.example.com",
             "tag1": "spring",
             "tag2": "sms-2",
             "tag3": "third",
-            "allowFallbackURL": true
+            "allowFallbackURL": "true"
         })
     );
     let options = full();
@@ -299,6 +299,35 @@ fn reading_options_is_lenient_where_the_platform_is_silent() {
     let back = read(json!({"domain": "go.example.com", "tag0": "z", "tag01": "y"})).unwrap();
     assert!(back.link_options().unwrap().tags().is_empty());
     assert_eq!(wire(&back)["options"]["tag0"], "z");
+}
+
+#[test]
+fn flags_go_out_as_the_published_strings_and_read_back_from_either_form() {
+    // Cisco's published samples (reference §13) write every flag as a string.
+    let options = LinkOptions::builder("s.imiconnect.co")
+        .track_clicks(true)
+        .shorten_links(true)
+        .allow_fallback_url(false)
+        .build()
+        .unwrap();
+    let json = serde_json::to_value(&options).unwrap();
+    assert_eq!(json["trackClicks"], json!("true"));
+    assert_eq!(json["shortenLinks"], json!("true"));
+    assert_eq!(json["allowFallbackURL"], json!("false"));
+    // Reading takes both the strings and JSON booleans, and they mean the same.
+    let as_strings = read(json!({
+        "domain": "s.imiconnect.co", "trackClicks": "true", "shortenLinks": "true",
+        "allowFallbackURL": "false"
+    }))
+    .unwrap();
+    let as_booleans = read(json!({
+        "domain": "s.imiconnect.co", "trackClicks": true, "shortenLinks": true,
+        "allowFallbackURL": false
+    }))
+    .unwrap();
+    assert_eq!(as_strings.link_options(), Some(&options));
+    assert_eq!(as_booleans.link_options(), Some(&options));
+    assert_eq!(wire(&as_booleans)["options"], json);
 }
 
 #[test]

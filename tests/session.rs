@@ -273,9 +273,11 @@ fn media_types_follow_the_per_kind_rules() {
     let err = SessionMessage::image(url("https://e.com/a.gif"), "image/gif")
         .build()
         .unwrap_err();
+    // The message is the reason itself (kind, type and what is allowed), so printing the
+    // error alone says what to change; the source keeps it for chain reporters.
     assert_eq!(
         err.to_string(),
-        "image message cannot carry media of type \"image/gif\""
+        "image media cannot be of type image/gif; allowed: image/jpeg, image/png"
     );
     assert_eq!(
         err.source().unwrap().to_string(),
@@ -1272,4 +1274,113 @@ fn a_request_with_an_unmodelled_field_reads_back_exactly() {
         panic!("not a session message")
     };
     assert_eq!(m.kind(), SessionKind::Text);
+}
+
+// ---------- declared media sizes, checked at build() ----------
+
+/// A URL and a MIME type each kind takes.
+fn sample(kind: MediaKind) -> (MediaUrl, &'static str) {
+    match kind {
+        MediaKind::Image => (url("https://e.com/a.jpg"), "image/jpeg"),
+        MediaKind::Audio => (url("https://e.com/a.mp3"), "audio/mpeg"),
+        MediaKind::Video => (url("https://e.com/a.mp4"), "video/mp4"),
+        MediaKind::Document => (url("https://e.com/a.pdf"), "application/pdf"),
+        MediaKind::Sticker => (url("https://e.com/a.webp"), "image/webp"),
+        other => panic!("no sample for {other}"),
+    }
+}
+
+fn sized(kind: MediaKind, size: u64) -> Result<SessionMessage, SessionMessageError> {
+    let (url, mime) = sample(kind);
+    SessionMessage::media(kind, url, mime)
+        .size_bytes(size)
+        .build()
+}
+
+#[test]
+fn every_kind_builds_at_its_cap_and_fails_one_byte_over() {
+    for (kind, cap) in [
+        (MediaKind::Image, 5_000_000),
+        (MediaKind::Audio, 16_000_000),
+        (MediaKind::Video, 16_000_000),
+        (MediaKind::Document, 64 * 1024 * 1024),
+        (MediaKind::Sticker, 100_000),
+    ] {
+        assert_eq!(kind.max_bytes(), cap, "{kind}");
+        assert!(sized(kind, cap).is_ok(), "{kind} at its cap");
+        assert_eq!(
+            sized(kind, cap + 1),
+            Err(SessionMessageError::MediaTooLarge {
+                kind,
+                size: cap + 1,
+                max: cap
+            }),
+            "{kind}"
+        );
+        assert_eq!(
+            sized(kind, 0),
+            Err(SessionMessageError::EmptyMedia { kind }),
+            "{kind}"
+        );
+        // Nothing of the size goes on the wire.
+        let (url, mime) = sample(kind);
+        assert_eq!(
+            wire(&sized(kind, cap).unwrap()),
+            wire(&SessionMessage::media(kind, url, mime).build().unwrap())
+        );
+    }
+}
+
+#[test]
+fn a_70_mb_video_fails_at_build_naming_kind_size_and_cap() {
+    let e = sized(MediaKind::Video, 70_000_000).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "video media is 70000000 bytes, but the max for video is 16000000 bytes (16 MB); send a \
+         smaller file (or share a link to it in a text message)"
+    );
+    let e = sized(MediaKind::Document, 70_000_000).unwrap_err();
+    assert!(e.to_string().contains("(64 MiB)"), "{e}");
+}
+
+#[test]
+fn an_animated_sticker_has_the_larger_cap() {
+    let (url, mime) = sample(MediaKind::Sticker);
+    let animated = |size| {
+        SessionMessage::sticker(url.clone(), mime)
+            .size_bytes(size)
+            .animated(true)
+            .build()
+    };
+    assert!(animated(500_000).is_ok());
+    assert_eq!(
+        animated(500_001),
+        Err(SessionMessageError::MediaTooLarge {
+            kind: MediaKind::Sticker,
+            size: 500_001,
+            max: 500_000
+        })
+    );
+    assert!(sized(MediaKind::Sticker, 400_000).is_err());
+    // The flag changes nothing for other kinds.
+    let (url, mime) = sample(MediaKind::Image);
+    assert!(
+        SessionMessage::image(url, mime)
+            .size_bytes(5_000_001)
+            .animated(true)
+            .build()
+            .is_err()
+    );
+}
+
+#[test]
+fn a_bad_mime_type_is_reported_before_the_size() {
+    let e = SessionMessage::image(url("https://e.com/a.gif"), "image/gif")
+        .size_bytes(70_000_000)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(e, SessionMessageError::InvalidMimeType { .. }),
+        "{e:?}"
+    );
 }

@@ -857,3 +857,60 @@ fn a_raw_parameter_is_unchecked_but_its_name_is() {
         Err(TemplateMessageError::DuplicateParameter { name: "v".into() })
     );
 }
+
+// ---------- declared media header sizes ----------
+
+#[test]
+fn a_media_header_size_is_checked_against_its_kind_at_build() {
+    for (kind, link, cap) in [
+        (MediaKind::Image, "https://e.com/a.jpg", 5_000_000),
+        (MediaKind::Video, "https://e.com/a.mp4", 16_000_000),
+        (MediaKind::Document, "https://e.com/a.pdf", 64 * 1024 * 1024),
+    ] {
+        let build = |size| {
+            TemplateMessage::builder(id())
+                .header_size_bytes(size)
+                .media_header(kind, url(link))
+                .text("name", "Ada")
+                .build()
+        };
+        assert!(build(cap).is_ok(), "{kind} at its cap");
+        assert_eq!(
+            build(cap + 1),
+            Err(TemplateMessageError::MediaTooLarge {
+                kind,
+                size: cap + 1,
+                max: cap
+            })
+        );
+        assert_eq!(build(0), Err(TemplateMessageError::EmptyMedia { kind }));
+        // The size is not sent.
+        let plain = TemplateMessage::builder(id())
+            .media_header(kind, url(link))
+            .text("name", "Ada")
+            .build()
+            .unwrap();
+        assert_eq!(build(cap).unwrap(), plain);
+        assert_eq!(
+            serde_json::to_value(build(cap).unwrap()).unwrap(),
+            serde_json::to_value(&plain).unwrap()
+        );
+    }
+    let e = TemplateMessage::builder(id())
+        .media_header(MediaKind::Video, url("https://e.com/a.mp4"))
+        .header_size_bytes(70_000_000)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the video header is 70000000 bytes, but the max for video is 16000000 bytes (16 MB); \
+         send a smaller file"
+    );
+    assert_eq!(
+        TemplateMessage::builder(id())
+            .text("name", "Ada")
+            .header_size_bytes(1_000)
+            .build(),
+        Err(TemplateMessageError::SizeWithoutMediaHeader)
+    );
+}

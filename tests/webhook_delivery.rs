@@ -474,3 +474,41 @@ fn link_clicks_are_typed_in_either_shape() {
         WebhookEvent::Unknown(_)
     ));
 }
+
+#[test]
+fn receipts_read_bsuid_user_handle_and_gtrid_wherever_they_are() {
+    // UNVERIFIED where a receipt carries them (reference §13): each level is read.
+    for body in [
+        r#"{"deliveryInfoNotification":{"deliveryInfo":{"destination":"919900012345","bsuid":"IN.746868","userHandle":"*_ait_12"},"transid":"t"},"x-wx-gtrid":"g-1"}"#,
+        r#"{"deliveryInfoNotification":{"deliveryInfo":{"destination":"919900012345"},"bsuid":"IN.746868","userHandle":"*_ait_12","transid":"t"},"x-wx-gtrid":"g-1"}"#,
+        r#"{"x-wx-gtrid":"g-1","bsuid":"IN.746868","userHandle":"*_ait_12","deliveryInfoNotification":{"deliveryInfo":{"destination":"919900012345"},"transid":"t"}}"#,
+    ] {
+        for r in [
+            DeliveryReceipt::from_slice(body.as_bytes()).unwrap(),
+            match webhook::parse(body.as_bytes()).unwrap() {
+                WebhookEvent::DeliveryReceipt(r) => r,
+                other => panic!("{other:?}"),
+            },
+        ] {
+            assert_eq!(r.bsuid(), Some("IN.746868"), "{body}");
+            assert_eq!(r.user_handle(), Some("*_ait_12"), "{body}");
+            assert_eq!(r.gtrid(), Some("g-1"), "{body}");
+            assert_eq!(r.destination(), Some("919900012345"));
+            assert!(r.extra().is_empty(), "{body}: {:?}", r.extra());
+        }
+    }
+    let r = receipt("delivery_delivered.json");
+    assert_eq!((r.bsuid(), r.user_handle(), r.gtrid()), (None, None, None));
+}
+
+#[test]
+fn debug_masks_the_destination_and_the_user_ids() {
+    let r = DeliveryReceipt::from_slice(
+        br#"{"deliveryInfoNotification":{"deliveryInfo":{"destination":"447400123456","bsuid":"US.13491208655302741918","userHandle":"asha.k"}}}"#,
+    )
+    .unwrap();
+    let debug = format!("{r:?}");
+    for secret in ["7400123456", "13491208655302741918", "asha.k"] {
+        assert!(!debug.contains(secret), "{debug} shows {secret}");
+    }
+}

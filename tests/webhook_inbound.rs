@@ -176,9 +176,11 @@ fn postback() {
         Some(datetime!(2022-01-11 21:22:12.980 +05:30))
     );
     assert_eq!(m.timestamp(), Some(datetime!(2022-01-11 15:52:12.980 UTC)));
+    // `x-wx-gtrid` is read (reference §13), so nothing of this body is extra.
     let extra = m.extra();
-    assert_eq!(extra.len(), 1);
-    assert_eq!(extra["/x-wx-gtrid"], "6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13");
+    assert!(extra.is_empty(), "{extra:?}");
+    assert_eq!(m.gtrid(), Some("6f1c0b2a-7d35-4c8e-a1e9-0b4d2c6f8a13"));
+    assert!(!extra.contains_key("/x-wx-gtrid"), "{extra:?}");
 }
 
 #[test]
@@ -528,6 +530,7 @@ fn debug_masks_every_id() {
         "inbound_username_user.json",
         "inbound_both_ids.json",
         "inbound_normalized_waid.json",
+        "inbound_bsuid_user_handle.json",
     ] {
         let m = inbound(name);
         let debug = format!("{m:?}");
@@ -538,6 +541,8 @@ fn debug_masks_every_id() {
             "2149372115",
             "asha.k",
             "joao",
+            "746868",
+            "_ait_12",
         ] {
             assert!(!debug.contains(secret), "{name}: {debug} shows {secret}");
         }
@@ -761,6 +766,7 @@ fn serde_round_trip_of_every_inbound_fixture() {
         "inbound_username_user.json",
         "inbound_both_ids.json",
         "inbound_normalized_waid.json",
+        "inbound_bsuid_user_handle.json",
     ] {
         let m = inbound(name);
         let json = serde_json::to_string(&m).unwrap();
@@ -787,4 +793,58 @@ fn serde_round_trip_of_every_inbound_fixture() {
         let event: WebhookEvent = serde_json::from_str(&json).unwrap();
         assert_eq!(event, WebhookEvent::Inbound(m));
     }
+}
+
+#[test]
+fn the_6_17_identity_fields_are_read_as_received() {
+    // Cisco's 6.17 release notes: webhooks gained `bsuid` and `userHandle` (reference §13).
+    let m = inbound("inbound_bsuid_user_handle.json");
+    assert_eq!(m.waid(), None);
+    assert_eq!(m.user_id(), None);
+    assert_eq!(m.username(), None);
+    assert_eq!(m.bsuid().map(Bsuid::as_str), Some("IN.746868"));
+    assert_eq!(m.bsuid_raw(), Some("IN.746868"));
+    assert_eq!(m.user_handle(), Some("*_ait_12"));
+    assert_eq!(m.gtrid(), Some("9a4d7e21-3c6b-4f0a-8e15-7b2c9d0f6a48"));
+    assert_eq!(
+        m.reply_to(),
+        Some(Recipient::from(Bsuid::new("IN.746868").unwrap()))
+    );
+    // None of them is left as an unknown field.
+    assert!(m.extra().is_empty(), "{:?}", m.extra());
+
+    // A `bsuid` that is not a valid BSUID is still kept as received.
+    let m =
+        InboundMessage::from_slice(br#"{"event":"MO","waid":"447400123456","bsuid":"7468 68"}"#)
+            .unwrap();
+    assert_eq!((m.bsuid(), m.bsuid_raw()), (None, Some("7468 68")));
+    // Both handles may arrive; neither stands in for the other.
+    let m = InboundMessage::from_slice(
+        br#"{"event":"MO","waid":"447400123456","username":"Asha","userHandle":"asha.k"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (m.username(), m.user_handle()),
+        (Some("Asha"), Some("asha.k"))
+    );
+}
+
+#[test]
+fn reply_to_prefers_the_phone_number_when_both_ids_arrive() {
+    // As the platform uses the waid of a destination that carries both (reference §13).
+    let m = InboundMessage::from_slice(
+        br#"{"event":"MO","waid":"447400123456","bsuid":"US.13491208655302741918"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        m.reply_to(),
+        Some(Recipient::from(
+            PhoneNumber::parse("+447400123456").unwrap()
+        ))
+    );
+    // A username user's empty waid is no phone number: from_waid says to use reply_to.
+    let m = inbound("inbound_username_user.json");
+    let e = PhoneNumber::from_waid(m.waid().unwrap_or_default()).unwrap_err();
+    assert!(e.to_string().contains("InboundMessage::reply_to()"), "{e}");
+    assert!(m.reply_to().is_some());
 }

@@ -359,7 +359,8 @@ impl ClientBuilder {
     ///
     /// [`Error::Config`] for the first invalid setting, missing credentials, a missing app id
     /// or base URL, a base URL that is not https (http is allowed on loopback only) or that
-    /// has a user name or password in it;
+    /// has a user name or password in it, an https base URL in a build without a TLS backend
+    /// (features `rustls` and `native-tls` both off, and no [`http_client`](Self::http_client));
     /// [`Error::Env`] instead for a builder from [`ClientBuilder::from_env`] whose variable is
     /// missing or invalid.
     pub fn build(self) -> Result<Client, Error> {
@@ -404,11 +405,13 @@ impl ClientBuilder {
                 self.user_agent
             ))
         })?;
-        let http = match self.http {
-            Some(http) => http,
-            None => http_builder(&base, self.connect_timeout)
+        let http = if let Some(http) = self.http {
+            http
+        } else {
+            check_tls(&base, TLS_BUILT_IN)?;
+            http_builder(&base, self.connect_timeout)
                 .build()
-                .map_err(|e| Error::config(format!("could not set up HTTP: {e}")))?,
+                .map_err(|e| Error::config(format!("could not set up HTTP: {e}")))?
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -433,6 +436,26 @@ impl ClientBuilder {
         }
         self.rate_limit.map(Throttle::new)
     }
+}
+
+/// Whether this build has a TLS backend for the built-in HTTP client: the `rustls` feature
+/// (a default) or `native-tls`.
+const TLS_BUILT_IN: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
+
+/// Refuses an https base URL when the built-in client has no TLS to reach it with, so the
+/// mistake shows at `build()` rather than as a connection error on the first send. Plain http
+/// on loopback (the sandbox) needs none. A client passed to `http_client` is not checked: its
+/// owner chose its TLS.
+fn check_tls(base: &Url, tls_built_in: bool) -> Result<(), Error> {
+    if tls_built_in || base.scheme() != "https" {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "base url {} needs TLS, but webex-connect-whatsapp was built without a TLS backend: \
+         enable its `rustls` feature (a default one) or `native-tls`, or pass a reqwest client \
+         with TLS to http_client",
+        redacted(base)
+    )))
 }
 
 /// The transport settings that keep the service key with the configured host.
@@ -533,6 +556,22 @@ mod tests {
         // client without https_only would try to connect and fail to.
         let e = plain_http_error("https://api.example.test").await;
         assert!(e.is_builder(), "{e:?}");
+    }
+
+    #[test]
+    fn https_needs_a_tls_backend_and_loopback_http_does_not() {
+        let https = Url::parse("https://api.eu.webexconnect.io/").unwrap();
+        let local_https = Url::parse("https://localhost:8443/").unwrap();
+        let sandbox = Url::parse("http://127.0.0.1:8080/").unwrap();
+        for base in [&https, &local_https, &sandbox] {
+            assert!(check_tls(base, true).is_ok(), "{base}");
+        }
+        assert!(check_tls(&sandbox, false).is_ok());
+        for base in [&https, &local_https] {
+            let message = check_tls(base, false).unwrap_err().to_string();
+            assert!(message.contains("`rustls` feature"), "{message}");
+            assert!(message.contains("`native-tls`"), "{message}");
+        }
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ids::{CorrelationId, TransactionId};
+use crate::ids::{AppId, CorrelationId, TransactionId};
 use crate::recipient::RecipientError;
 use crate::send::{ResponseCode, SendRequestError};
 
@@ -82,7 +82,11 @@ pub enum Error {
     },
 
     /// The message or request is invalid; nothing was sent, and resending it fails the same way.
-    #[error("the message is invalid, so nothing was sent (resending it will fail the same way)")]
+    /// The message ends with the reason, which is also the source.
+    #[error(
+        "the message is invalid, so nothing was sent (resending it will fail the same way): \
+         {source}"
+    )]
     InvalidRequest {
         /// What is invalid.
         #[source]
@@ -90,7 +94,8 @@ pub enum Error {
     },
 
     /// A bulk recipient is neither a valid phone number nor a valid BSUID; nothing was sent to it.
-    #[error("recipient {masked} is invalid, so nothing was sent to it")]
+    /// The message ends with the reason, which is also the source.
+    #[error("recipient {masked} is invalid, so nothing was sent to it: {source}")]
     InvalidRecipient {
         /// The input, masked for logs.
         masked: String,
@@ -103,9 +108,13 @@ pub enum Error {
     ///
     /// Code 7006 ("internal error occurred") is not a rejection: it is
     /// [`Error::OutcomeUnknown`], because it does not prove that nothing was queued.
+    ///
+    /// The message ends with what to do when the code has a hint ([`ResponseCode::hint`]),
+    /// e.g. for 7108 that a template is sent by its id, not its name.
     #[error(
         "webex connect rejected the message with code {code} ({description}, HTTP {status}); it \
-         was not queued, and resending it unchanged will fail again"
+         was not queued, and resending it unchanged will fail again{}",
+        code.hint().map_or_else(String::new, |hint| format!(": {hint}"))
     )]
     Rejected {
         /// The code of the rejection.
@@ -175,10 +184,15 @@ pub enum Error {
     },
 
     /// The credentials were refused (7001, 7002, HTTP 401 or 403); nothing was queued.
+    ///
+    /// The message says what to check ([`Error::hint`]): for 7001 that the service key (or
+    /// JWT), the API host and the app id belong to one service, naming the host and app id
+    /// the client used, never the key.
     #[error(
         "webex connect refused the credentials (HTTP {status}{}); nothing was queued, and \
-         resending will fail until the service key or JWT is fixed",
-        match code { Some(c) => format!(", code {c}"), None => String::new() }
+         resending will fail until the credentials are fixed: {}",
+        match code { Some(c) => format!(", code {c}"), None => String::new() },
+        authentication_hint(code.as_ref(), host.as_deref(), app_id.as_deref())
     )]
     Authentication {
         /// The code, when the body had one.
@@ -189,11 +203,19 @@ pub enum Error {
         description: Option<String>,
         /// The transaction id, when given.
         transaction_id: Option<TransactionId>,
+        /// The API host the request went to (`api.eu.webexconnect.io`), when known.
+        host: Option<Box<str>>,
+        /// The app id the request named, when known (boxed to keep [`Error`] small).
+        app_id: Option<Box<AppId>>,
     },
 
     /// The connection failed before the request was written (connection refused, DNS, TLS
-    /// handshake), so nothing was sent.
-    #[error("could not reach webex connect, so the message was not sent; resending it is safe")]
+    /// handshake), so nothing was sent. The message names the innermost cause (`Connection
+    /// refused`, a DNS or certificate failure), which the source chain also holds.
+    #[error(
+        "could not reach webex connect ({}), so the message was not sent; resending it is safe",
+        innermost_cause(source.as_ref())
+    )]
     Transport {
         /// The correlation id of the message.
         correlation_id: Option<CorrelationId>,
@@ -295,6 +317,42 @@ impl std::fmt::Display for OutcomeUnknownReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What to check after a refusal of the credentials: the code's hint ([`ResponseCode::hint`];
+/// 7001's for an HTTP 401 or 403 without a code), then the host and app id the client used
+/// when known. Never the key.
+fn authentication_hint(
+    code: Option<&ResponseCode>,
+    host: Option<&str>,
+    app_id: Option<&AppId>,
+) -> String {
+    let code = code.unwrap_or(&ResponseCode::AuthenticationFailed);
+    let hint = code
+        .hint()
+        .or_else(|| ResponseCode::AuthenticationFailed.hint())
+        .unwrap_or_default()
+        .to_owned();
+    if matches!(code, ResponseCode::ServiceKeyMissing) {
+        return hint;
+    }
+    let used = match (host, app_id) {
+        (Some(host), Some(app)) => format!(" (this client used API host {host} and app id {app})"),
+        (Some(host), None) => format!(" (this client used API host {host})"),
+        (None, Some(app)) => format!(" (this client used app id {app})"),
+        (None, None) => String::new(),
+    };
+    hint + &used
+}
+
+/// The Display of the last error in a source chain: for a transport failure, the reason
+/// (`Connection refused`, a DNS or certificate error) under reqwest's "error sending request".
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(cause) = innermost.source() {
+        innermost = cause;
+    }
+    innermost.to_string()
 }
 
 /// The first half of an [`Error::OutcomeUnknown`] message: what happened.
@@ -435,6 +493,8 @@ impl Error {
                 status,
                 description,
                 transaction_id,
+                host: None,
+                app_id: None,
             };
         }
         let description = description
@@ -589,6 +649,53 @@ impl Error {
             | Self::OutcomeUnknown { transaction_id, .. } => transaction_id.as_ref(),
             _ => None,
         }
+    }
+
+    /// What to do about this failure, when there is advice beyond the message's first half:
+    /// the response code's hint ([`ResponseCode::hint`], the one table of them) for a
+    /// rejection or a rate limit, and for refused credentials what to check, naming the API
+    /// host and app id the client used (never the key). The [`Display`](std::fmt::Display)
+    /// of [`Error::Rejected`] and [`Error::Authentication`] ends with it.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::client::Error;
+    /// use webex_connect_whatsapp::send::ResponseCode;
+    ///
+    /// let e = Error::rejected(ResponseCode::InvalidTemplateId, Some("Invalid template ID".into()), None, 200);
+    /// assert_eq!(
+    ///     e.hint().as_deref(),
+    ///     Some("use the template's id (digits) from the Webex Connect template page, not its name")
+    /// );
+    /// assert!(e.to_string().ends_with("not its name"));
+    /// let e = Error::rejected(ResponseCode::AuthenticationFailed, None, None, 400);
+    /// assert!(e.hint().is_some_and(|h| h.contains("region (API host)")));
+    /// ```
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Rejected { code, .. } => code.hint().map(str::to_owned),
+            Self::RateLimited { .. } => ResponseCode::RateLimited.hint().map(str::to_owned),
+            Self::Authentication {
+                code, host, app_id, ..
+            } => Some(authentication_hint(
+                code.as_ref(),
+                host.as_deref(),
+                app_id.as_deref(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Names the API host and app id a refusal of the credentials came from, so that its
+    /// message can say which ones to check; other errors are returned unchanged.
+    pub(crate) fn with_target(mut self, host: Option<&str>, app: &AppId) -> Self {
+        if let Self::Authentication {
+            host: h, app_id, ..
+        } = &mut self
+        {
+            *h = host.map(Box::from);
+            *app_id = Some(Box::new(app.clone()));
+        }
+        self
     }
 
     /// The `Location` a redirect pointed to (never followed).

@@ -474,7 +474,9 @@ impl Client {
                 .and_then(|a| decode(a, attempt));
             let error = match result {
                 Ok(outcome) => return Ok(outcome),
-                Err(error) => error.with_correlation_id(correlation_id.cloned()),
+                Err(error) => error
+                    .with_correlation_id(correlation_id.cloned())
+                    .with_target(inner.endpoint.host_str(), &inner.app_id),
             };
             if matches!(error, Error::Authentication { .. }) {
                 // A refused JWT (7001) may have been revoked or expired early: mint a new one
@@ -662,6 +664,8 @@ fn unreadable(status: u16, retry_after: Option<Duration>, raw: &[u8]) -> Error {
             status,
             description: None,
             transaction_id: None,
+            host: None,
+            app_id: None,
         },
         429 => Error::RateLimited {
             code: None,

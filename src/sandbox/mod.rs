@@ -146,17 +146,19 @@ pub const MESSAGING_PATH: &str = server::MESSAGING_PATH;
 #[non_exhaustive]
 pub enum SandboxError {
     /// No port could be bound on 127.0.0.1.
-    #[error("could not listen on 127.0.0.1")]
+    #[error("could not listen on 127.0.0.1: {0}")]
     Bind(#[source] std::io::Error),
     /// The HTTP client that posts webhooks could not be built.
-    #[error("could not build the webhook HTTP client")]
+    #[error("could not build the webhook HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
     /// The service secret given to the builder is not base64.
     #[error("the service secret is not valid base64; Webex Connect shows it base64-encoded")]
     InvalidServiceSecret,
     /// A customer's WhatsApp id was empty or held characters other than digits.
     #[error(
-        "waid {masked:?} is not a WhatsApp id; use the digits of the number, like 919900012345"
+        "waid {masked:?} is not a WhatsApp id; use the digits of the number, like \
+         919900012345 (a username user has no waid: build it with SandboxUser::by_username and \
+         send with inbound_text_from)"
     )]
     InvalidWaid {
         /// The value, masked but for its last four characters.

@@ -809,8 +809,9 @@ struct Target {
 }
 
 /// The recipients of a request: each `waid` of each destination, or, in a destination with
-/// no `waid`, each `bsuid`. UNVERIFIED: what the platform does with a destination that
-/// holds both; the sandbox sends once, to the `waid`, and counts the `bsuid`'s window.
+/// no `waid`, each `bsuid`. A destination that holds both is sent once, to the `waid`: the
+/// platform gives the `waid` priority (reference §13). The `bsuid`'s window counts too
+/// (UNVERIFIED: the docs say only which id addresses the message).
 fn targets(request: &SendRequest) -> Vec<Target> {
     let mut targets = Vec::new();
     for (index, destination) in request.destinations().iter().enumerate() {

@@ -72,6 +72,12 @@ crate::conversions::from_variants!(Content {
 /// `{"bsuid":["US.13491208655302741918"]}` with no `waid`: the platform reads a BSUID put in
 /// `waid` as a normalized WAID, so each id goes in its own field.
 ///
+/// **When a destination carries both** a `waid` and a `bsuid`, Webex Connect uses the `waid`
+/// and the `bsuid` is not used to address the message (Cisco's docs, reference §13). This
+/// crate builds one id per destination ([`Destination::new`] takes one [`Recipient`]), but a
+/// destination read from the wire ([`SendRequest::from_slice`], serde) may carry both; its
+/// [`Destination::id`] is then the `waid`, and the sandbox sends to the `waid` alone.
+///
 /// ```
 /// use webex_connect_whatsapp::send::Destination;
 /// use webex_connect_whatsapp::{Bsuid, CorrelationId, PhoneNumber};
@@ -128,7 +134,16 @@ impl Destination {
         &self.bsuid
     }
 
-    /// The first id of this destination, `waid` before `bsuid`: the one receipts name.
+    /// The id the platform addresses: the first `waid`, else the first `bsuid` (a `waid` wins
+    /// when both are given). Receipts name this id.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::send::Destination;
+    ///
+    /// let both: Destination = serde_json::from_str(r#"{"waid":["919900012345"],"bsuid":["IN.2149372115"]}"#)?;
+    /// assert_eq!(both.id(), Some("919900012345"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn id(&self) -> Option<&str> {
         self.waid
             .first()
@@ -445,7 +460,7 @@ impl SendRequestBuilder {
         ///     .link_options(LinkOptions::builder("go.example.com").track_clicks(true).build()?)
         ///     .build()?;
         /// let json = serde_json::to_value(&request)?;
-        /// assert_eq!(json["options"], serde_json::json!({"trackClicks": true, "domain": "go.example.com"}));
+        /// assert_eq!(json["options"], serde_json::json!({"trackClicks": "true", "domain": "go.example.com"}));
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         fn link_options(options: LinkOptions) => request.link_options as Some;

@@ -76,8 +76,10 @@ pub enum LinkOptionsError {
 /// Link shortening and click tracking for a request: the `options` object.
 ///
 /// Webex Connect requires `domain` whenever `options` is present, so every constructor takes
-/// it. The flags are sent only when set, so the service's own defaults apply otherwise; tags
-/// go out as `tag1`, `tag2`, ... in the order given.
+/// it. The flags are sent only when set, so the service's own defaults apply otherwise, and
+/// as the strings `"true"` and `"false"`, as every published sample of the API writes them
+/// (reference §13); reading takes strings and JSON booleans alike. Tags go out as `tag1`,
+/// `tag2`, ... in the order given.
 ///
 /// ```
 /// use webex_connect_whatsapp::send::LinkOptions;
@@ -91,8 +93,11 @@ pub enum LinkOptionsError {
 ///     .build()?;
 /// assert_eq!(
 ///     serde_json::to_string(&options)?,
-///     r#"{"trackClicks":true,"shortenLinks":true,"domain":"go.example.com","tag1":"spring-sale","tag2":"sms-2","allowFallbackURL":false}"#
+///     r#"{"trackClicks":"true","shortenLinks":"true","domain":"go.example.com","tag1":"spring-sale","tag2":"sms-2","allowFallbackURL":"false"}"#
 /// );
+/// // Booleans are read too.
+/// let read: LinkOptions = serde_json::from_str(r#"{"domain":"go.example.com","trackClicks":true}"#)?;
+/// assert_eq!(read.track_clicks(), Some(true));
 /// assert!(LinkOptions::new("https://go.example.com/x").is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -256,8 +261,9 @@ fn tag_number(key: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// Reads an optional flag. UNVERIFIED: the platform documents booleans; `"true"`/`"false"`
-/// strings are accepted too, as some samples of this API send flags as strings.
+/// Reads an optional flag: the strings `"true"`/`"false"` of the published samples (reference
+/// §13), or JSON booleans, which the parameter table's types suggest (UNVERIFIED which the
+/// platform parses; both are taken).
 fn take_flag(
     map: &mut Map<String, Value>,
     field: &'static str,
@@ -381,23 +387,28 @@ impl Serialize for LinkOptions {
         use serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(None)?;
         if let Some(on) = self.track_clicks {
-            map.serialize_entry("trackClicks", &on)?;
+            map.serialize_entry("trackClicks", flag(on))?;
         }
         if let Some(on) = self.shorten_links {
-            map.serialize_entry("shortenLinks", &on)?;
+            map.serialize_entry("shortenLinks", flag(on))?;
         }
         map.serialize_entry("domain", &self.domain)?;
         for (number, tag) in (1_usize..).zip(&self.tags) {
             map.serialize_entry(&format!("tag{number}"), tag)?;
         }
         if let Some(on) = self.allow_fallback_url {
-            map.serialize_entry("allowFallbackURL", &on)?;
+            map.serialize_entry("allowFallbackURL", flag(on))?;
         }
         for (key, value) in &self.extra {
             map.serialize_entry(key, value)?;
         }
         map.end()
     }
+}
+
+/// A flag as the published samples write it: `"true"` or `"false"`, a string.
+fn flag(on: bool) -> &'static str {
+    if on { "true" } else { "false" }
 }
 
 impl<'de> Deserialize<'de> for LinkOptions {

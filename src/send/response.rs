@@ -122,6 +122,73 @@ impl ResponseCode {
             Self::Unknown(_) => return None,
         })
     }
+
+    /// What to do about the code: the one table of hints, which the client's errors end their
+    /// message with (`client::Error::hint`). `None` for codes with nothing to add (1001,
+    /// 7200, unknown codes).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::send::ResponseCode;
+    ///
+    /// assert_eq!(
+    ///     ResponseCode::InvalidTemplateId.hint(),
+    ///     Some("use the template's id (digits) from the Webex Connect template page, not its name")
+    /// );
+    /// assert!(ResponseCode::AuthenticationFailed.hint().is_some_and(|h| h.contains("app id")));
+    /// assert_eq!(ResponseCode::Queued.hint(), None);
+    /// ```
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::InvalidJson => {
+                "the body was not valid JSON; this crate always sends valid JSON, so look for a \
+                 proxy or hook that rewrites requests"
+            }
+            Self::AuthenticationFailed => {
+                "the service key (or JWT), the region (API host) and the app id do not belong \
+                 together: use the key of the service that owns the app, and the API host of \
+                 your tenant's region (a tenant at tenant.eu.webexconnect.io uses \
+                 api.eu.webexconnect.io)"
+            }
+            Self::ServiceKeyMissing => {
+                "no service key reached Webex Connect: set one with ClientBuilder::service_key \
+                 (from the service's API tab), or use a JWT"
+            }
+            Self::MandatoryParametersMissing => {
+                "a mandatory field is missing; the description names it"
+            }
+            Self::InvalidParameters => {
+                "a field holds a value Webex Connect does not accept; the description names it"
+            }
+            Self::RequestExpired => {
+                "the request's expiry passed before Webex Connect processed it; set a later \
+                 expiry, or none"
+            }
+            Self::InternalError => {
+                "the message may have been queued: look for its correlation id in delivery \
+                 receipts before sending it again"
+            }
+            Self::ServiceInactive => {
+                "the service is inactive: activate it in Webex Connect, or use the key of an \
+                 active service"
+            }
+            Self::TooManyDestinations => {
+                "send at most 1000 destinations per request, and no more than the tenant's \
+                 transactions per second"
+            }
+            Self::RateLimited => {
+                "the tenant's transactions-per-second limit was reached: resend after a pause, \
+                 or lower the client's rate limit (ClientBuilder::rate_limit)"
+            }
+            Self::InvalidAppId => {
+                "use the id of the WhatsApp app (a_ and digits) as Webex Connect shows it for \
+                 the app, and check that the app belongs to the service whose key is used"
+            }
+            Self::InvalidTemplateId => {
+                "use the template's id (digits) from the Webex Connect template page, not its name"
+            }
+            Self::Queued | Self::UnknownStatus | Self::Unknown(_) => return None,
+        })
+    }
 }
 
 impl fmt::Display for ResponseCode {

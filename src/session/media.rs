@@ -62,6 +62,8 @@ impl SessionMessage {
             mime_type: mime_type.as_ref().to_owned(),
             caption: None,
             filename: None,
+            size_bytes: None,
+            animated: false,
         }
     }
 
@@ -114,8 +116,8 @@ impl SessionMessage {
 }
 
 /// Builds a media [`SessionMessage`]. [`build`](Self::build) can fail, with a
-/// [`SessionMessageError`]: the MIME type is parsed and checked there, with the caption and
-/// file name.
+/// [`SessionMessageError`]: the MIME type is parsed and checked there, with the caption, the
+/// file name and the file's size when it was declared ([`size_bytes`](Self::size_bytes)).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct MediaMessageBuilder {
@@ -124,6 +126,8 @@ pub struct MediaMessageBuilder {
     mime_type: String,
     caption: Option<String>,
     filename: Option<String>,
+    size_bytes: Option<u64>,
+    animated: bool,
 }
 
 impl MediaMessageBuilder {
@@ -135,10 +139,51 @@ impl MediaMessageBuilder {
         fn filename => filename as Some;
     }
 
+    /// Declares the file's size in bytes (its `Content-Length`, say), so that
+    /// [`build`](Self::build) refuses a file over the kind's cap
+    /// ([`MediaKind::max_bytes_for`]: 5 MB images, 16 MB audio and video, 64 MiB documents,
+    /// 100 KB stickers or 500 KB animated ones) instead of Webex Connect failing the delivery
+    /// later. Nothing of it is sent; without it the size is not checked. To check a file you
+    /// fetch yourself, [`media::check`] takes the size too.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::media::{MediaUrl, MAX_VIDEO_BYTES};
+    /// use webex_connect_whatsapp::session::SessionMessageError;
+    /// use webex_connect_whatsapp::SessionMessage;
+    ///
+    /// let url = MediaUrl::new("https://cdn.example.com/tour.mp4")?;
+    /// SessionMessage::video(url.clone(), "video/mp4").size_bytes(MAX_VIDEO_BYTES).build()?;
+    /// let e = SessionMessage::video(url, "video/mp4").size_bytes(70_000_000).build().unwrap_err();
+    /// assert!(matches!(e, SessionMessageError::MediaTooLarge { size: 70_000_000, max: MAX_VIDEO_BYTES, .. }));
+    /// assert!(e.to_string().starts_with("video media is 70000000 bytes, but the max for video is 16000000 bytes (16 MB)"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn size_bytes(mut self, size: u64) -> Self {
+        self.size_bytes = Some(size);
+        self
+    }
+
+    /// Declares a sticker as animated, which raises its cap for
+    /// [`size_bytes`](Self::size_bytes) from 100 KB to 500 KB. Nothing of it is sent, and it
+    /// changes nothing for other kinds.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+    ///
+    /// let url = MediaUrl::new("https://cdn.example.com/wave.webp")?;
+    /// assert!(SessionMessage::sticker(url.clone(), "image/webp").size_bytes(400_000).build().is_err());
+    /// SessionMessage::sticker(url, "image/webp").size_bytes(400_000).animated(true).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn animated(mut self, on: bool) -> Self {
+        self.animated = on;
+        self
+    }
+
     /// Checks the message: a MIME type WhatsApp takes for the kind (see [`media::check`]:
-    /// JPEG or PNG images, opus-only Ogg audio, WEBP stickers, ...), a caption only on image,
-    /// video and document, a file name only on documents. The URL is already checked, being a
-    /// [`MediaUrl`].
+    /// JPEG or PNG images, opus-only Ogg audio, WEBP stickers, ...), a declared size within
+    /// the kind's cap, a caption only on image, video and document, a file name only on
+    /// documents. The URL is already checked, being a [`MediaUrl`].
     ///
     /// ```
     /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
@@ -154,6 +199,7 @@ impl MediaMessageBuilder {
     pub fn build(self) -> Result<SessionMessage, SessionMessageError> {
         let kind = self.kind;
         let mime_type = check_mime(kind, &self.mime_type)?;
+        check_size(kind, self.size_bytes, self.animated)?;
         let caption = match self.caption {
             None => None,
             Some(_)
@@ -203,6 +249,25 @@ fn check_mime(kind: MediaKind, value: &str) -> Result<Mime, SessionMessageError>
     })?;
     media::check(kind, &mime, None, false).map_err(refused)?;
     Ok(mime)
+}
+
+/// Checks a declared size against the kind's cap; the MIME type is already checked.
+fn check_size(
+    kind: MediaKind,
+    size: Option<u64>,
+    animated: bool,
+) -> Result<(), SessionMessageError> {
+    match size {
+        Some(0) => Err(SessionMessageError::EmptyMedia { kind }),
+        Some(size) if size > kind.max_bytes_for(animated) => {
+            Err(SessionMessageError::MediaTooLarge {
+                kind,
+                size,
+                max: kind.max_bytes_for(animated),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -139,7 +139,7 @@ pub enum SessionMessageError {
     /// A media URL read from JSON was not a URL, or not https (http only on a loopback
     /// address); the source is the [`MediaUrlError`]. Builders take a checked [`MediaUrl`], so
     /// only reading a message back can fail this way.
-    #[error("media url {url:?} is refused")]
+    #[error("media url {url:?} is refused: {source}")]
     InvalidUrl {
         /// The URL given.
         url: String,
@@ -149,8 +149,9 @@ pub enum SessionMessageError {
     },
     /// The MIME type is not one WhatsApp takes for this kind (`image/gif` for an image,
     /// `audio/ogg` without the opus codec, ...); the source is the [`MediaError`] from
-    /// [`media::check`](crate::media::check), which lists what is allowed.
-    #[error("{kind} message cannot carry media of type {mime:?}")]
+    /// [`media::check`](crate::media::check), which lists what is allowed. The message is
+    /// that of the source, which names the kind, the type and what is allowed.
+    #[error("{source}")]
     InvalidMimeType {
         /// The media kind.
         kind: MediaKind,
@@ -245,6 +246,27 @@ pub enum SessionMessageError {
     InvalidRaw {
         /// What is wrong and what is allowed.
         reason: &'static str,
+    },
+    /// The size declared with [`MediaMessageBuilder::size_bytes`] is over the kind's cap
+    /// ([`MediaKind::max_bytes_for`](crate::media::MediaKind::max_bytes_for)).
+    #[error(
+        "{kind} media is {size} bytes, but the max for {kind} is {max} bytes ({}); send a \
+         smaller file (or share a link to it in a text message)",
+        crate::media::describe_bytes(*max)
+    )]
+    MediaTooLarge {
+        /// The media kind.
+        kind: MediaKind,
+        /// The size declared, in bytes.
+        size: u64,
+        /// The cap for the kind, in bytes.
+        max: u64,
+    },
+    /// The size declared with [`MediaMessageBuilder::size_bytes`] is 0.
+    #[error("{kind} media is declared as 0 bytes; an empty file cannot be sent")]
+    EmptyMedia {
+        /// The media kind.
+        kind: MediaKind,
     },
 }
 
@@ -502,13 +524,17 @@ impl Wire {
     }
 }
 
-/// Serde errors carry only text, so the source chain is folded into it.
+/// Serde errors carry only text, so the source chain is folded into it; a cause whose text
+/// a message already includes (wrappers name their reason) is not repeated.
 pub(crate) fn with_sources(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

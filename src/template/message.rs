@@ -135,7 +135,7 @@ pub enum TemplateMessageError {
     /// A media link read from JSON was not a URL, or not https (http only on a loopback
     /// address); the source is the [`MediaUrlError`]. The builder takes a checked [`MediaUrl`],
     /// so only reading a message back can fail this way.
-    #[error("parameter {name:?} has media link {link:?}, which is refused")]
+    #[error("parameter {name:?} has media link {link:?}, which is refused: {source}")]
     InvalidMediaLink {
         /// The parameter.
         name: String,
@@ -153,6 +153,33 @@ pub enum TemplateMessageError {
         /// The limit, [`MAX_QUICK_REPLIES`].
         max: usize,
     },
+    /// The size declared with [`TemplateMessageBuilder::header_size_bytes`] is over the
+    /// media header kind's cap ([`MediaKind::max_bytes`]).
+    #[error(
+        "the {kind} header is {size} bytes, but the max for {kind} is {max} bytes ({}); send a \
+         smaller file",
+        crate::media::describe_bytes(*max)
+    )]
+    MediaTooLarge {
+        /// The media header's kind.
+        kind: MediaKind,
+        /// The size declared, in bytes.
+        size: u64,
+        /// The cap for the kind, in bytes.
+        max: u64,
+    },
+    /// The size declared with [`TemplateMessageBuilder::header_size_bytes`] is 0.
+    #[error("the {kind} header is declared as 0 bytes; an empty file cannot be sent")]
+    EmptyMedia {
+        /// The media header's kind.
+        kind: MediaKind,
+    },
+    /// A header size was declared, but the message has no media header to apply it to.
+    #[error(
+        "a header size was declared, but the message has no media header; add one with \
+         media_header or document_header, or drop header_size_bytes"
+    )]
+    SizeWithoutMediaHeader,
     /// A value of a known parameter type had the wrong shape (when reading JSON).
     #[error("parameter {name:?} of type {kind:?} is malformed: {reason}")]
     Malformed {
@@ -560,6 +587,7 @@ impl TemplateMessage {
                 parameters: Vec::new(),
             },
             error: None,
+            header_size: None,
         }
     }
 
@@ -597,6 +625,7 @@ impl TemplateMessage {
 pub struct TemplateMessageBuilder {
     message: TemplateMessage,
     error: Option<TemplateMessageError>,
+    header_size: Option<u64>,
 }
 
 impl TemplateMessageBuilder {
@@ -740,6 +769,30 @@ impl TemplateMessageBuilder {
         )
     }
 
+    /// Declares the size in bytes of the media header's file (its `Content-Length`, say), so
+    /// that [`build`](Self::build) refuses a file over the kind's cap
+    /// ([`MediaKind::max_bytes`]: 5 MB images, 16 MB videos, 64 MiB documents). Nothing of it
+    /// is sent; without it the size is not checked.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
+    /// use webex_connect_whatsapp::template::message::TemplateMessageError;
+    /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+    ///
+    /// let video = MediaUrl::new("https://cdn.example.com/tour.mp4")?;
+    /// let e = TemplateMessage::builder(TemplateId::new("5139722425")?)
+    ///     .media_header(MediaKind::Video, video)
+    ///     .header_size_bytes(70_000_000)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(e, TemplateMessageError::MediaTooLarge { kind: MediaKind::Video, .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn header_size_bytes(mut self, size: u64) -> Self {
+        self.header_size = Some(size);
+        self
+    }
+
     /// Adds a quick reply (sent under `quickReply`; at most three).
     pub fn quick_reply(
         mut self,
@@ -835,13 +888,45 @@ impl TemplateMessageBuilder {
     /// # Errors
     ///
     /// [`TemplateMessageError`]: a bad name or value, a name given twice, more than three
-    /// quick replies.
+    /// quick replies, a declared header size over the kind's cap (or without a media header).
     pub fn build(self) -> Result<TemplateMessage, TemplateMessageError> {
-        match self.error {
-            Some(error) => Err(error),
-            None => Ok(self.message),
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if let Some(size) = self.header_size {
+            check_header_size(&self.message, size)?;
+        }
+        Ok(self.message)
+    }
+}
+
+/// Checks a declared header size against every media header of the message (a template has
+/// one; the registry check refuses a second).
+fn check_header_size(message: &TemplateMessage, size: u64) -> Result<(), TemplateMessageError> {
+    let mut kinds = message
+        .parameters
+        .iter()
+        .filter_map(|(_, value)| match value {
+            TemplateParameter::Media { kind, .. } => Some(*kind),
+            _ => None,
+        })
+        .peekable();
+    if kinds.peek().is_none() {
+        return Err(TemplateMessageError::SizeWithoutMediaHeader);
+    }
+    for kind in kinds {
+        if size == 0 {
+            return Err(TemplateMessageError::EmptyMedia { kind });
+        }
+        if size > kind.max_bytes() {
+            return Err(TemplateMessageError::MediaTooLarge {
+                kind,
+                size,
+                max: kind.max_bytes(),
+            });
         }
     }
+    Ok(())
 }
 
 impl Serialize for TemplateMessage {

@@ -260,7 +260,7 @@ pub enum RegistryError {
         id: TemplateId,
     },
     /// A registry file could not be read.
-    #[error("cannot read the template registry file {path:?}")]
+    #[error("cannot read the template registry file {path:?}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -269,7 +269,7 @@ pub enum RegistryError {
         source: std::io::Error,
     },
     /// A registry file is not valid JSON of the expected shape (or holds an invalid definition).
-    #[error("the template registry JSON is invalid")]
+    #[error("the template registry JSON is invalid: {source}")]
     Json {
         /// The parse error, with line and column.
         #[source]
@@ -278,7 +278,7 @@ pub enum RegistryError {
     /// A registry file is not valid TOML of the expected shape (or holds an invalid definition).
     #[cfg(feature = "toml")]
     #[cfg_attr(docsrs, doc(cfg(feature = "toml")))]
-    #[error("the template registry TOML is invalid")]
+    #[error("the template registry TOML is invalid: {source}")]
     Toml {
         /// The parse error, with its position.
         #[source]

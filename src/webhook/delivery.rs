@@ -19,7 +19,9 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{Key, KeySeed, Kind, Text, WebhookError, Wire, take, take_text, take_transaction_id};
+use super::{
+    Key, KeySeed, Kind, Text, WebhookError, Wire, inbound, take, take_text, take_transaction_id,
+};
 use crate::ids::TransactionId;
 
 mod builder;
@@ -29,9 +31,11 @@ pub use builder::DeliveryReceiptBuilder;
 #[derive(Default)]
 pub(crate) struct WireNotification {
     /// Indexed like [`NOTIFICATION_KEYS`] minus `deliveryInfo`.
-    fields: [Option<Text>; 4],
+    fields: [Option<Text>; 6],
     /// The `deliveryInfo` object, indexed like [`INFO_KEYS`] (all `None` when absent).
-    info: [Option<Text>; 9],
+    info: [Option<Text>; 11],
+    /// The top-level `bsuid`, `userHandle` and `x-wx-gtrid`, beside the notification.
+    top: [Option<Text>; 3],
 }
 
 const NOTIFICATION_KEYS: &[&str] = &[
@@ -40,14 +44,18 @@ const NOTIFICATION_KEYS: &[&str] = &[
     "transid",
     "callbackData",
     "correlationid",
+    "bsuid",
+    "userHandle",
 ];
 
 const SUBTID: usize = 0;
 const TRANSID: usize = 1;
 const CALLBACK_DATA: usize = 2;
 const CORRELATIONID: usize = 3;
+const NOTIFICATION_BSUID: usize = 4;
+const NOTIFICATION_USER_HANDLE: usize = 5;
 /// Slot number of `deliveryInfo` in the notification's seen-set.
-const INFO_BIT: usize = 4;
+const INFO_BIT: usize = 6;
 
 fn notification_key(key: &str) -> Key {
     match key {
@@ -56,9 +64,32 @@ fn notification_key(key: &str) -> Key {
         "transid" => Key::Field(TRANSID, "transid", Kind::Text),
         "callbackData" => Key::Field(CALLBACK_DATA, "callbackData", Kind::Text),
         "correlationid" => Key::Field(CORRELATIONID, "correlationid", Kind::Text),
+        "bsuid" => Key::Field(NOTIFICATION_BSUID, "bsuid", Kind::Text),
+        "userHandle" => Key::Field(NOTIFICATION_USER_HANDLE, "userHandle", Kind::Text),
         _ => Key::Unknown,
     }
 }
+
+impl WireNotification {
+    /// Takes the top-level fields a receipt reads (`bsuid`, `userHandle`, `x-wx-gtrid`) out of
+    /// the top level's slots, so the receipt is built from the notification alone.
+    pub(crate) fn keep_top(&mut self, top: &mut [Option<Text>]) {
+        for (slot, kept) in [inbound::BSUID, inbound::USER_HANDLE, inbound::GTRID]
+            .into_iter()
+            .zip(&mut self.top)
+        {
+            *kept = take(top, slot);
+        }
+    }
+}
+
+/// Top-level keys a receipt reads beside `deliveryInfoNotification`.
+const TOP_KEYS: &[&str] = &[
+    "deliveryInfoNotification",
+    "bsuid",
+    "userHandle",
+    "x-wx-gtrid",
+];
 
 const INFO_KEYS: &[&str] = &[
     "deliveryChannel",
@@ -70,6 +101,8 @@ const INFO_KEYS: &[&str] = &[
     "deliveryStatus",
     "destination",
     "identityKeyHash",
+    "bsuid",
+    "userHandle",
 ];
 
 const CHANNEL: usize = 0;
@@ -81,6 +114,8 @@ const ADDITIONAL_INFO: usize = 5;
 const STATUS: usize = 6;
 const DESTINATION: usize = 7;
 const IDENTITY_KEY_HASH: usize = 8;
+const INFO_BSUID: usize = 9;
+const INFO_USER_HANDLE: usize = 10;
 
 fn info_key(key: &str) -> Key {
     let field = |slot, name| Key::Field(slot, name, Kind::Text);
@@ -94,6 +129,8 @@ fn info_key(key: &str) -> Key {
         "deliveryStatus" => field(STATUS, "deliveryStatus"),
         "destination" => field(DESTINATION, "destination"),
         "identityKeyHash" => field(IDENTITY_KEY_HASH, "identityKeyHash"),
+        "bsuid" => field(INFO_BSUID, "bsuid"),
+        "userHandle" => field(INFO_USER_HANDLE, "userHandle"),
         _ => Key::Unknown,
     }
 }
@@ -202,7 +239,7 @@ impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
 /// Reads an optional `deliveryInfo` value into `info` (`null` leaves it empty).
 struct InfoSeed<'w, 'de> {
     body: &'de str,
-    info: &'w mut [Option<Text>; 9],
+    info: &'w mut [Option<Text>; 11],
     fast: bool,
 }
 
@@ -281,6 +318,9 @@ pub struct DeliveryReceipt {
     callback_data: Option<Text>,
     channel: Option<Text>,
     identity_key_hash: Option<Text>,
+    bsuid: Option<Text>,
+    user_handle: Option<Text>,
+    gtrid: Option<Text>,
 }
 
 impl DeliveryReceipt {
@@ -319,7 +359,20 @@ impl DeliveryReceipt {
     pub(crate) fn from_wire(body: &str, n: &mut WireNotification) -> Self {
         let info = &mut n.info;
         let fields = &mut n.fields;
+        let top = &mut n.top;
+        // UNVERIFIED where a receipt carries these: the 6.17 release notes say only that
+        // webhooks gained `bsuid` and `userHandle`. `deliveryInfo` (beside `destination`) is
+        // read first, then the notification, then the top level.
+        let bsuid = take_text(info, INFO_BSUID)
+            .or_else(|| take_text(fields, NOTIFICATION_BSUID))
+            .or_else(|| take_text(top, 0));
+        let user_handle = take_text(info, INFO_USER_HANDLE)
+            .or_else(|| take_text(fields, NOTIFICATION_USER_HANDLE))
+            .or_else(|| take_text(top, 1));
         Self {
+            bsuid,
+            user_handle,
+            gtrid: take_text(top, 2),
             raw: body.into(),
             status: take(info, STATUS).map(|t| DeliveryStatus::from_wire(t.get(body))),
             code: take(info, CODE).map(|t| DeliveryCode::from_code(t.get(body))),
@@ -449,6 +502,45 @@ impl DeliveryReceipt {
 
         /// The recipient's identity key hash (`identityKeyHash`), when identity checks are on.
         fn identity_key_hash => identity_key_hash;
+
+        /// The recipient's business-scoped user id (`bsuid`), exactly as received (not
+        /// checked; the JSON text when it is not a string).
+        ///
+        /// Cisco's 6.17 release notes say webhooks gained `bsuid`, but not where a receipt
+        /// carries it (UNVERIFIED): it is read from `deliveryInfo`, else from
+        /// `deliveryInfoNotification`, else from the top level.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+        /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"deliveryInfo":{"destination":"919900012345","bsuid":"IN.746868"}}}"#)?;
+        /// assert_eq!(r.bsuid(), Some("IN.746868"));
+        /// let r = DeliveryReceipt::from_slice(br#"{"bsuid":"IN.746868","deliveryInfoNotification":{}}"#)?;
+        /// assert_eq!(r.bsuid(), Some("IN.746868"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn bsuid => bsuid;
+
+        /// The recipient's username handle (`userHandle`), exactly as received; read from the
+        /// same places as [`Self::bsuid`] (UNVERIFIED which one).
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+        /// let r = DeliveryReceipt::from_slice(br#"{"deliveryInfoNotification":{"userHandle":"*_ait_12"}}"#)?;
+        /// assert_eq!(r.user_handle(), Some("*_ait_12"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn user_handle => user_handle;
+
+        /// The global transaction id beside the notification (top-level `x-wx-gtrid`), as
+        /// received. It also arrives as an HTTP header of the same name.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+        /// let r = DeliveryReceipt::from_slice(br#"{"x-wx-gtrid":"g1","deliveryInfoNotification":{}}"#)?;
+        /// assert_eq!(r.gtrid(), Some("g1"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn gtrid => gtrid;
     }
 
     /// The body exactly as received (or as built).
@@ -464,27 +556,22 @@ impl DeliveryReceipt {
     }
 
     /// Fields this crate does not read, at any level of the body, keyed by JSON Pointer
-    /// (`/x-wx-gtrid`, `/deliveryInfoNotification/deliveryInfo/conversationCategory`).
+    /// (`/serviceProvider`, `/deliveryInfoNotification/deliveryInfo/conversationCategory`).
     ///
     /// Parses the kept body again, so call it only when you need it.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-    /// let r = DeliveryReceipt::from_slice(br#"{"x-wx-gtrid":"g1","deliveryInfoNotification":{"carrier":"c"}}"#)?;
+    /// let r = DeliveryReceipt::from_slice(br#"{"serviceProvider":"s1","deliveryInfoNotification":{"carrier":"c"}}"#)?;
     /// let extra = r.extra();
-    /// assert_eq!(extra["/x-wx-gtrid"], "g1");
+    /// assert_eq!(extra["/serviceProvider"], "s1");
     /// assert_eq!(extra["/deliveryInfoNotification/carrier"], "c");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn extra(&self) -> Map<String, Value> {
         let root = super::raw_value(&self.raw);
         let mut out = Map::new();
-        super::collect_extra(
-            "",
-            root.as_object(),
-            &["deliveryInfoNotification"],
-            &mut out,
-        );
+        super::collect_extra("", root.as_object(), TOP_KEYS, &mut out);
         let notification = root.get("deliveryInfoNotification");
         super::collect_extra(
             "/deliveryInfoNotification",
@@ -524,7 +611,10 @@ impl fmt::Debug for DeliveryReceipt {
             .field("transaction_id", &self.transaction_id)
             .field("description", &self.description())
             .field("additional_info", &self.additional_info())
-            .field("destination", &self.destination())
+            .field("destination", &self.destination().map(crate::phone::mask))
+            .field("bsuid", &self.bsuid().map(crate::phone::mask))
+            .field("user_handle", &self.user_handle().map(|_| "…"))
+            .field("gtrid", &self.gtrid())
             .field("timestamp", &self.timestamp_raw())
             .field("correlation_id", &self.correlation_id())
             .finish_non_exhaustive()

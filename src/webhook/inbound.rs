@@ -55,12 +55,15 @@ pub(crate) const BUTTON_TEXT: usize = 17;
 pub(crate) const BUTTON_PAYLOAD: usize = 18;
 pub(crate) const CLIENT_UUID: usize = 19;
 pub(crate) const BSUID: usize = 20;
+pub(crate) const USER_HANDLE: usize = 21;
+pub(crate) const GTRID: usize = 22;
 
 /// A message or button reply from a WhatsApp user, as posted to your inbound webhook.
 ///
 /// The sender is named by a WhatsApp id ([`Self::waid`]: digits, masked digits, or a
 /// normalized WAID such as `IN.2149372115xxxxxx`), a business-scoped user id
-/// ([`Self::bsuid`]), or both; a username user ([`Self::username`]) may have no `waid` at all.
+/// ([`Self::bsuid`]), or both; a username user ([`Self::username`], [`Self::user_handle`])
+/// may have no `waid` at all.
 /// Both ids are kept when both arrive ([`Self::sender_ids`]), and [`Self::reply_to`] picks the
 /// one to answer. `Debug` masks every id.
 ///
@@ -85,10 +88,14 @@ pub struct InboundMessage {
     raw: Box<str>,
     event: InboundEvent,
     waid: Option<Text>,
-    /// `userId` read as a business-scoped user id, when it has that form.
+    /// `bsuid`, else `userId`, read as a business-scoped user id, when it has that form.
     bsuid: Option<Bsuid>,
+    /// The `bsuid` field as received.
+    bsuid_field: Option<Text>,
     user_id: Option<Text>,
     username: Option<Text>,
+    user_handle: Option<Text>,
+    gtrid: Option<Text>,
     channel: Option<Text>,
     app_id: Option<Text>,
     message: Option<Text>,
@@ -149,12 +156,14 @@ impl InboundMessage {
         let waid = t(WAID);
         let user_id = t(USER_ID);
         // A username user has no phone number: the BSUID is then the only id.
-        // UNVERIFIED: the docs do not name the inbound field that carries the BSUID. Inbound
-        // bodies already have `userId` (empty in older samples), and the send API names its
-        // field `bsuid` (a string array). So a `bsuid` field is read first, as a string or an
-        // array of strings, then `userId` when it has the BSUID form; anything else in
-        // `userId` stays a plain user id.
-        let bsuid = t(BSUID)
+        // Cisco's 6.17 release notes say webhooks gained a `bsuid` field (reference §13); the
+        // 2026 pages say username users arrive with `userId` set (§12.1). UNVERIFIED which
+        // one a given tenant sends, and whether `bsuid` is a string or, like the send API's,
+        // an array: so `bsuid` is read first, as a string or an array of strings, then
+        // `userId` when it has the BSUID form; anything else in `userId` stays a plain user id.
+        let bsuid_field = t(BSUID);
+        let bsuid = bsuid_field
+            .as_ref()
             .and_then(|b| bsuid_in_field(b.get(body)))
             .or_else(|| {
                 user_id
@@ -168,8 +177,11 @@ impl InboundMessage {
             event,
             waid,
             bsuid,
+            bsuid_field,
             user_id,
             username: t(USERNAME),
+            user_handle: t(USER_HANDLE),
+            gtrid: t(GTRID),
             channel: t(CHANNEL),
             app_id: t(APP_ID),
             message: t(MESSAGE),
@@ -233,10 +245,11 @@ impl InboundMessage {
     /// The sender's business-scoped user id (`US.13491208655302741918`), kept exactly as
     /// received. Present for username users, who have no `waid`, and possibly beside a `waid`.
     ///
-    /// UNVERIFIED: the docs do not say which inbound field carries it. It is read from a
-    /// `bsuid` field (a string, or the first valid entry of an array) when there is one, else
-    /// from `userId` when that has the BSUID form. Any other `userId` stays a plain
-    /// [`Self::user_id`], and this is `None`.
+    /// Cisco's 6.17 release notes name a `bsuid` webhook field; older pages put the BSUID in
+    /// `userId` (UNVERIFIED which one a tenant sends). It is read from `bsuid` (a string, or
+    /// the first valid entry of an array) when there is one, else from `userId` when that has
+    /// the BSUID form. Any other `userId` stays a plain [`Self::user_id`], and this is `None`;
+    /// a `bsuid` field that is not a valid BSUID is still in [`Self::bsuid_raw`].
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
@@ -251,6 +264,22 @@ impl InboundMessage {
     /// ```
     pub fn bsuid(&self) -> Option<&Bsuid> {
         self.bsuid.as_ref()
+    }
+
+    /// The `bsuid` field exactly as received, valid or not (the JSON text when it is not a
+    /// string, e.g. an array). `None` when absent or empty; [`Self::bsuid`] is the checked id,
+    /// from this field or from `userId`.
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx","bsuid":"IN.746868"}"#)?;
+    /// assert_eq!(m.bsuid_raw(), Some("IN.746868"));
+    /// let m = InboundMessage::from_slice(br#"{"event":"MO","waid":"9199xxxxxxxx","bsuid":"746868"}"#)?;
+    /// assert_eq!((m.bsuid(), m.bsuid_raw()), (None, Some("746868")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bsuid_raw(&self) -> Option<&str> {
+        super::text(&self.raw, self.bsuid_field.as_ref())
     }
 
     /// Every id the sender can be reached or looked up by, `waid` first, then the BSUID:
@@ -272,6 +301,11 @@ impl InboundMessage {
     /// sender has neither: a masked `waid` (as in documentation samples) or a normalized WAID
     /// (`IN.2149372115xxxxxx`, not a phone number, and not a BSUID even though it looks like
     /// one), with no BSUID beside it.
+    ///
+    /// Use it rather than reading [`Self::waid`] as a phone number: a username user has no
+    /// `waid`, and [`PhoneNumber::from_waid`] refuses an empty, masked or normalized one with
+    /// an error that points here. When both ids arrive, the phone number is picked, as Webex
+    /// Connect itself uses the `waid` of a destination that carries both.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
@@ -316,8 +350,34 @@ impl InboundMessage {
         /// ```
         fn user_id => user_id;
 
-        /// The sender's WhatsApp username or profile name (`username`), when the platform sends one.
+        /// The sender's WhatsApp username or profile name (`username`), when the platform sends
+        /// one. Newer webhooks may carry the handle in [`Self::user_handle`] instead.
         fn username => username;
+
+        /// The sender's WhatsApp username handle (`userHandle`, e.g. `*_ait_12`), exactly as
+        /// received. Cisco's 6.17 release notes name this field beside `bsuid`; older bodies
+        /// carry `username` ([`Self::username`]) instead. UNVERIFIED which one a tenant
+        /// sends, so both are read and neither stands in for the other.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"event":"MO","bsuid":"IN.746868","userHandle":"*_ait_12"}"#)?;
+        /// assert_eq!(m.user_handle(), Some("*_ait_12"));
+        /// assert_eq!(m.username(), None);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn user_handle => user_handle;
+
+        /// The global transaction id the body carries (`x-wx-gtrid`), as received. It also
+        /// arrives as an HTTP header of the same name.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1","x-wx-gtrid":"6f1c0b2a"}"#)?;
+        /// assert_eq!(m.gtrid(), Some("6f1c0b2a"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn gtrid => gtrid;
 
         /// The channel (`channel`), `WhatsApp` for this crate.
         fn channel => channel;
@@ -528,15 +588,15 @@ impl InboundMessage {
         &self.raw
     }
 
-    /// Fields this crate does not read, keyed by JSON Pointer (`/x-wx-gtrid`,
+    /// Fields this crate does not read, keyed by JSON Pointer (`/carrier`,
     /// `/dataIntegration`).
     ///
     /// Parses the kept body again, so call it only when you need it.
     ///
     /// ```
     /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// let m = InboundMessage::from_slice(br#"{"waid":"1","x-wx-gtrid":"g1"}"#)?;
-    /// assert_eq!(m.extra()["/x-wx-gtrid"], "g1");
+    /// let m = InboundMessage::from_slice(br#"{"waid":"1","carrier":"c1"}"#)?;
+    /// assert_eq!(m.extra()["/carrier"], "c1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn extra(&self) -> Map<String, Value> {
@@ -579,6 +639,7 @@ impl fmt::Debug for InboundMessage {
             .field("waid", &self.waid().map(crate::phone::mask))
             .field("bsuid", &self.bsuid)
             .field("username", &self.username().map(|_| "…"))
+            .field("user_handle", &self.user_handle().map(|_| "…"))
             .field("app_id", &self.app_id())
             .field("text", &self.text())
             .field("attachments", &self.attachments_raw())

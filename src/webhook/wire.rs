@@ -25,7 +25,11 @@ pub(crate) fn read_wire(
         // the lenient way, so errors and edge cases (lone surrogates) stay as they were.
         *wire = Wire::default();
         read_pass(text, wire, receipt_only, false)
-    })
+    })?;
+    if let Some(notification) = wire.notification.as_mut() {
+        notification.keep_top(&mut wire.top);
+    }
+    Ok(())
 }
 
 /// One pass of [`read_wire`]; `fast` hands escape-free and escaped strings over directly
@@ -94,10 +98,12 @@ pub(crate) const INBOUND_KEYS: &[&str] = &[
     "buttonPayload",
     "clientUUID",
     "bsuid",
+    "userHandle",
+    "x-wx-gtrid",
 ];
 
 /// Number of inbound fields read from the top level.
-pub(crate) const INBOUND_FIELDS: usize = 21;
+pub(crate) const INBOUND_FIELDS: usize = 23;
 
 /// The known fields of a body, filled in place by one pass of the JSON parser.
 ///
@@ -159,6 +165,8 @@ fn top_key(key: &str) -> Key {
         "buttonPayload" => field(i::BUTTON_PAYLOAD, "buttonPayload"),
         "clientUUID" => field(i::CLIENT_UUID, "clientUUID"),
         "bsuid" => field(i::BSUID, "bsuid"),
+        "userHandle" => field(i::USER_HANDLE, "userHandle"),
+        "x-wx-gtrid" => field(i::GTRID, "x-wx-gtrid"),
         _ => Key::Unknown,
     }
 }
@@ -362,6 +370,10 @@ struct TopSeed<'w, 'de> {
     fast: bool,
 }
 
+/// The top-level fields a receipt reads beside `deliveryInfoNotification` (siblings that other
+/// pipes add, reference §6 and §13).
+const RECEIPT_TOP_SLOTS: [usize; 3] = [inbound::BSUID, inbound::USER_HANDLE, inbound::GTRID];
+
 /// Slot number of `deliveryInfoNotification` in the top level's seen-set.
 const NOTIFICATION_BIT: usize = INBOUND_FIELDS;
 
@@ -394,7 +406,9 @@ impl<'de> de::Visitor<'de> for TopSeed<'_, 'de> {
                         fast: self.fast,
                     })?;
                 }
-                Key::Field(slot, name, kind) if !self.receipt_only => {
+                Key::Field(slot, name, kind)
+                    if !self.receipt_only || RECEIPT_TOP_SLOTS.contains(&slot) =>
+                {
                     top.read(&mut map, (slot, name, kind), borrowed)?;
                 }
                 Key::Field(..) | Key::Unknown => {

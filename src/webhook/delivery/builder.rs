@@ -203,6 +203,9 @@ impl DeliveryReceiptBuilder {
                 .then_some(self.transaction_id),
             status: Some(self.status),
             code: Some(code),
+            bsuid: None,
+            user_handle: None,
+            gtrid: None,
             raw: raw.into(),
         }
     }
