@@ -116,10 +116,10 @@ pub enum GuardError {
     #[error(transparent)]
     Template(#[from] RegistryError),
     /// The window or opt-in store failed, so the check could not be made; nothing was sent.
-    #[error("the session window or opt-in store failed, so nothing was sent")]
+    #[error("the session window or opt-in store failed, so nothing was sent: {0}")]
     Store(#[from] StoreError),
     /// An inbound STOP could not be recorded as an opt-out.
-    #[error("the inbound opt-out could not be recorded")]
+    #[error("the inbound opt-out could not be recorded: {0}")]
     OptOut(#[from] OptInError),
     /// The send itself failed; see [`Error`] for whether it may have been queued.
     #[error(transparent)]

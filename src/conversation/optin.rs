@@ -806,7 +806,7 @@ impl OptInStore for InMemoryOptInStore {
 /// assert_eq!(err.line(), 1);
 /// ```
 #[derive(Debug, thiserror::Error)]
-#[error("line {line} of the opt-in export is not a consent event")]
+#[error("line {line} of the opt-in export is not a consent event: {source}")]
 pub struct ExportParseError {
     line: usize,
     #[source]

@@ -614,14 +614,8 @@ fn record(event: &WebhookEvent) {
 fn refuse(error: &ReceiveError) -> Response {
     // Every status `status()` gives is valid; were one not, 503 (retried) loses nothing.
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    // These two messages leave their cause to `source()`; the answer and the log line still
-    // name it, as the caller has no other way to learn why the body was refused.
-    let text = match (error, std::error::Error::source(error)) {
-        (ReceiveError::Signature(_) | ReceiveError::Invalid(_), Some(cause)) => {
-            format!("{error}: {cause}")
-        }
-        _ => error.to_string(),
-    };
+    // Each message carries its reason, so the answer tells the caller why.
+    let text = error.to_string();
     // A delivery of an event being handled is expected (a retry or a duplicate): not a warning.
     if status.is_server_error() && !matches!(error, ReceiveError::InProgress) {
         tracing::warn!(status = status.as_u16(), error = %text, "webhook refused");

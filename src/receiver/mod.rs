@@ -156,13 +156,13 @@ pub enum ReceiveError {
     },
     /// The body could not be read to its end (the connection failed mid-body): nothing is
     /// known of the event, so let Webex Connect deliver it again.
-    #[error("the webhook body could not be read to its end")]
+    #[error("the webhook body could not be read to its end: {0}")]
     Unreadable(#[source] Box<dyn StdError + Send + Sync>),
     /// A secret is configured and the signature is missing, malformed or wrong.
-    #[error("webhook signature check failed")]
+    #[error("webhook signature check failed: {0}")]
     Signature(#[from] SignatureError),
     /// The body is not a JSON object, so cannot be a Webex Connect event.
-    #[error("webhook body is not a webex connect event")]
+    #[error("webhook body is not a webex connect event: {0}")]
     Invalid(#[from] WebhookError),
     /// Another delivery of this event is being handled right now (it holds the claim): the
     /// handler may still fail, so this delivery is not taken for a duplicate. Answer 503 and
@@ -170,17 +170,17 @@ pub enum ReceiveError {
     #[error("another delivery of this event is being handled; deliver it again later")]
     InProgress,
     /// The seen-store failed; the event was not handled, so let Webex Connect retry it.
-    #[error("the duplicate store failed, so the event was not handled")]
+    #[error("the duplicate store failed, so the event was not handled: {0}")]
     Store(#[from] StoreError),
     /// [`Receiver::complete`] could not mark the handled event done. It *was* handled
     /// (answer 200); its claim lasts until the lease ends, and a delivery after that would be
     /// handled again.
-    #[error("the duplicate store failed to mark the handled event done")]
+    #[error("the duplicate store failed to mark the handled event done: {0}")]
     Complete(#[source] StoreError),
     /// [`Receiver::release`] could not undo the claim: the platform's retry may be refused
     /// as in progress until the claim's lease ends.
     #[error(
-        "the duplicate store failed to release the event, so its retry may be refused until the claim's lease ends"
+        "the duplicate store failed to release the event, so its retry may be refused until the claim's lease ends: {0}"
     )]
     Release(#[source] StoreError),
 }
@@ -1113,9 +1113,10 @@ mod tests {
 
     use super::*;
 
-    /// A reporter that walks `source()` prints each cause once: the message leaves it out.
+    /// A wrapper that adds only context says its reason too, so `{error}` alone tells what to
+    /// fix; the reason stays in `source()` for reporters that walk the chain.
     #[test]
-    fn messages_leave_their_source_to_source() {
+    fn messages_carry_their_reason() {
         let errors = [
             ReceiveError::from(SignatureError::Missing),
             ReceiveError::from(WebhookError::NoSender),
@@ -1124,8 +1125,8 @@ mod tests {
             let cause = error.source().map(ToString::to_string).unwrap_or_default();
             assert!(!cause.is_empty(), "{error:?} has a source");
             assert!(
-                !error.to_string().contains(&cause),
-                "{error} repeats {cause}"
+                error.to_string().ends_with(&cause),
+                "{error} does not say {cause}"
             );
         }
     }

@@ -93,7 +93,7 @@ pub type JournalFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, JournalErr
 #[non_exhaustive]
 pub enum JournalError {
     /// The journal's file could not be opened, written or synced.
-    #[error("the journal file {path} could not be {action}")]
+    #[error("the journal file {path} could not be {action}: {source}")]
     Io {
         /// The file.
         path: String,
@@ -104,7 +104,7 @@ pub enum JournalError {
         source: std::io::Error,
     },
     /// The backend (for example Redis) failed or could not be reached.
-    #[error("the {store} journal failed")]
+    #[error("the {store} journal failed: {source}")]
     Backend {
         /// Which journal failed, e.g. `redis`.
         store: &'static str,

@@ -57,7 +57,7 @@ pub const MAX_RECIPIENT_KEY_CHARS: usize = 160;
 #[non_exhaustive]
 pub enum StoreError {
     /// The backend (for example Redis) failed or could not be reached.
-    #[error("the {store} store failed")]
+    #[error("the {store} store failed: {source}")]
     Backend {
         /// Which store failed, e.g. `redis`.
         store: &'static str,
