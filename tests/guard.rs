@@ -189,10 +189,10 @@ async fn open_window_sends_the_text() {
         .unwrap();
     assert_eq!(queued.kind, "text");
     assert_eq!(queued.template_id, None);
-    assert_eq!(world.guard.pending_fallbacks(), 1);
+    assert_eq!(world.guard.pending_fallbacks().await.unwrap(), 1);
     // The message is read: the pending fallback is forgotten, no template goes.
     world.deliver_webhooks(1).await;
-    assert_eq!(world.guard.pending_fallbacks(), 0);
+    assert_eq!(world.guard.pending_fallbacks().await.unwrap(), 0);
     assert_eq!(world.requests(), 1);
 }
 
@@ -292,7 +292,7 @@ async fn a_7710_for_a_raced_window_sends_the_template_once() {
     let again = world.guard.handle_event(&event).await.unwrap();
     assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
     assert_eq!(world.requests(), 2);
-    assert_eq!(world.guard.pending_fallbacks(), 0);
+    assert_eq!(world.guard.pending_fallbacks().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -843,7 +843,7 @@ mod bsuid {
             panic!("expected the session message, got {outcome:?}");
         };
         let original = receipt.transaction_id.clone().unwrap();
-        assert_eq!(platform.guard.pending_fallbacks(), 1);
+        assert_eq!(platform.guard.pending_fallbacks().await.unwrap(), 1);
 
         // The window ended on the platform's side before the message arrived.
         let event = receipt_7710(original.as_str());

@@ -726,7 +726,7 @@ impl FallbackStore for InMemoryFallbackStore {
             .map(|kept| kept.value.clone())
             .collect();
         drop(records);
-        unfinished.sort_by(|a, b| a.taken_at.cmp(&b.taken_at));
+        unfinished.sort_by_key(|u| u.taken_at);
         std::future::ready(Ok(unfinished))
     }
 
