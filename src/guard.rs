@@ -452,8 +452,8 @@ impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
         }
     }
 
-    /// Keeps the template fallbacks that wait for a `7710` in `store` (pass an `Arc` to
-    /// share it), for example a
+    /// Keeps the template fallbacks that wait for a `7710` in `store` (pass an `Arc` or a
+    /// clone of a shared store to share it with other code), for example a
     /// [`RedisStore`](crate::conversation::store::redis::RedisStore) that every instance
     /// uses: a `7710` handled by any of them, or by a restarted process, then sends the
     /// fallback, once. The default keeps them in this process
@@ -473,10 +473,7 @@ impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
     /// # let _ = guard;
     /// # Ok(()) }
     /// ```
-    pub fn fallback_store<F2: FallbackStore>(
-        self,
-        store: impl Into<Arc<F2>>,
-    ) -> GuardedClientBuilder<W, C, O, F2> {
+    pub fn fallback_store<F2: FallbackStore>(self, store: F2) -> GuardedClientBuilder<W, C, O, F2> {
         GuardedClientBuilder {
             client: self.client,
             windows: self.windows,
@@ -485,7 +482,7 @@ impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
             registry: self.registry,
             allow_closed_window: self.allow_closed_window,
             allow_unknown_window: self.allow_unknown_window,
-            fallbacks: store.into(),
+            fallbacks: Arc::new(store),
             fallback_retention: self.fallback_retention,
         }
     }
