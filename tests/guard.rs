@@ -392,15 +392,25 @@ async fn two_guards_handling_one_7710_at_once_send_one_template() {
 
 /// A fallback store that pauses every `take` after it took (until `gate` is opened) and
 /// says when a take and a finish happened, so a test can drop a handler at that moment.
-#[derive(Default)]
-struct Gated {
-    inner: InMemoryFallbackStore,
+struct Gated<S = InMemoryFallbackStore> {
+    inner: S,
     taken: tokio::sync::Notify,
     gate: tokio::sync::Notify,
     finished: tokio::sync::Notify,
 }
 
-impl FallbackStore for Gated {
+impl<S> Gated<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            taken: tokio::sync::Notify::new(),
+            gate: tokio::sync::Notify::new(),
+            finished: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl<S: FallbackStore> FallbackStore for Gated<S> {
     fn register(
         &self,
         original: &TransactionId,
@@ -479,7 +489,13 @@ impl FallbackStore for Gated {
 #[tokio::test]
 async fn a_handler_dropped_right_after_taking_the_fallback_still_sends_it_once() {
     let world = World::start(|b| b).await;
-    let gated = Arc::new(Gated::default());
+    handler_dropped_after_take(&world, InMemoryFallbackStore::default()).await;
+}
+
+/// Drops a handler right after it took the fallback from `store`: the template is still
+/// sent, once, and the platform's retry of the receipt finds it taken.
+async fn handler_dropped_after_take<S: FallbackStore + 'static>(world: &World, store: S) {
+    let gated = Arc::new(Gated::new(store));
     let guard = world.another_guard().fallback_store(Arc::clone(&gated)).build();
     let (_, event) = world.race_the_window(&guard).await;
 
@@ -954,6 +970,107 @@ async fn opt_in_ledger_export_round_trips() {
     let events = webex_connect_whatsapp::conversation::optin::parse_json_lines(&exported).unwrap();
     assert_eq!(events, ledger.export().await.unwrap());
     assert_eq!(events.len(), 2);
+}
+
+// ------------------------------------------------ fallbacks in Redis
+
+#[cfg(feature = "redis")]
+#[path = "redis_server/mod.rs"]
+mod redis_server;
+
+#[cfg(feature = "redis")]
+mod redis {
+    use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+
+    use super::redis_server::RedisServer;
+    use super::*;
+
+    async fn store(server: &RedisServer) -> RedisStore {
+        RedisStore::connect(&server.url()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_restarted_instance_sends_the_fallback_another_registered_exactly_once() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        let first = world.another_guard().fallback_store(store(&server).await).build();
+        let (original, event) = world.race_the_window(&first).await;
+        // The instance that sent it goes away with its connection.
+        drop(first);
+
+        // A new process, with a new connection, gets the 7710 and sends the template.
+        let second = world.another_guard().fallback_store(store(&server).await).build();
+        assert_eq!(second.pending_fallbacks().await.unwrap(), 1);
+        let outcome = second.handle_event(&event).await.unwrap();
+        assert!(
+            matches!(&outcome, EventOutcome::FallbackSent { original: o, .. } if *o == original),
+            "{outcome:?}"
+        );
+        // A third instance gets the platform's retry: nothing more.
+        let third = world.another_guard().fallback_store(store(&server).await).build();
+        let again = third.handle_event(&event).await.unwrap();
+        assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
+        assert_eq!(world.templates_queued(), 1);
+        assert_eq!(third.pending_fallbacks().await.unwrap(), 0);
+        assert!(third.unfinished_fallbacks().await.unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_instances_handling_one_7710_at_once_send_one_template() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        let first = world.another_guard().fallback_store(store(&server).await).build();
+        let second = world.another_guard().fallback_store(store(&server).await).build();
+        let (_, event) = world.race_the_window(&first).await;
+        let (a, b) = tokio::join!(first.handle_event(&event), second.handle_event(&event));
+        let sent = [a.unwrap(), b.unwrap()]
+            .iter()
+            .filter(|o| matches!(o, EventOutcome::FallbackSent { .. }))
+            .count();
+        assert_eq!(sent, 1);
+        assert_eq!(world.templates_queued(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_handler_dropped_right_after_taking_the_fallback_still_sends_it_once() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        handler_dropped_after_take(&world, store(&server).await).await;
+    }
+
+    #[tokio::test]
+    async fn an_unknown_outcome_is_reported_by_every_instance() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        let first = world.another_guard().fallback_store(store(&server).await).build();
+        let (original, event) = world.race_the_window(&first).await;
+        world.sandbox.push_fault(Fault::DropAfterQueue);
+        let outcome = first.handle_event(&event).await.unwrap();
+        assert!(
+            matches!(outcome, EventOutcome::FallbackFailed { .. }),
+            "{outcome:?}"
+        );
+        let second = world.another_guard().fallback_store(store(&server).await).build();
+        let unfinished = second.unfinished_fallbacks().await.unwrap();
+        assert_eq!(unfinished.len(), 1);
+        assert_eq!(unfinished[0].original, original);
+        assert!(matches!(
+            second.handle_event(&event).await.unwrap(),
+            EventOutcome::Receipt
+        ));
+        world.sandbox.settled().await;
+        assert_eq!(world.templates_queued(), 1);
+        assert!(second.forget_fallback(&original).await.unwrap());
+        assert!(first.unfinished_fallbacks().await.unwrap().is_empty());
+    }
 }
 
 // ------------------------------------------------ username users and users with two ids

@@ -104,9 +104,9 @@ local out = {}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local r = redis.call('HMGET', ARGV[1] .. member, 'state', 'original', 'correlation_id', 'taken_at')
   if r[1] == 'taken' then
-    table.insert(out, r[2])
-    table.insert(out, r[3])
-    table.insert(out, r[4])
+    table.insert(out, r[2] or '')
+    table.insert(out, r[3] or '')
+    table.insert(out, r[4] or '')
   else
     redis.call('ZREM', KEYS[1], member)
   end
