@@ -17,22 +17,6 @@
 //!   ([`FallbackOutcome`]). If the session message raced the window's end, its `7710`
 //!   receipt, fed to [`handle_event`](GuardedClient::handle_event), sends the template then,
 //!   once per original message.
-//!
-//! # Fallbacks that survive
-//!
-//! The fallbacks waiting for a `7710` live in a [`FallbackStore`]
-//! ([`fallback_store`](GuardedClientBuilder::fallback_store); in memory by default, or a
-//! [`RedisStore`](crate::conversation::store::redis::RedisStore) shared by every instance),
-//! so the `7710` may reach another instance, or this one after a restart, and still send
-//! the template, exactly once: taking a fallback is one atomic step of the store.
-//!
-//! A taken fallback is sent on its own task: a webhook handler cancelled mid-fallback (its
-//! future dropped by a timeout) neither cancels the send nor loses its outcome, and the
-//! platform's retry of the receipt finds the fallback taken. Its template carries a
-//! correlation id chosen when the session message was sent; a fallback whose send's outcome
-//! is unknown (a timeout, a 5xx) or that was interrupted by a crash is never sent again, but
-//! reported by [`unfinished_fallbacks`](GuardedClient::unfinished_fallbacks) with that id, to
-//! reconcile against delivery receipts.
 //! - [`handle_event`](GuardedClient::handle_event) is the one line a webhook handler needs:
 //!   inbound messages open windows (and a `STOP` records an opt-out in the ledger), receipts
 //!   trigger pending fallbacks.
@@ -69,6 +53,22 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Fallbacks that survive
+//!
+//! The fallbacks waiting for a `7710` live in a [`FallbackStore`]
+//! ([`fallback_store`](GuardedClientBuilder::fallback_store); in memory by default, or a
+//! [`RedisStore`](crate::conversation::store::redis::RedisStore) shared by every instance),
+//! so the `7710` may reach another instance, or this one after a restart, and still send
+//! the template, exactly once: taking a fallback is one atomic step of the store.
+//!
+//! A taken fallback is sent on its own task: a webhook handler cancelled mid-fallback (its
+//! future dropped by a timeout) neither cancels the send nor loses its outcome, and the
+//! platform's retry of the receipt finds the fallback taken. Its template carries a
+//! correlation id chosen when the session message was sent; a fallback whose send's outcome
+//! is unknown (a timeout, a 5xx) or that was interrupted by a crash is never sent again, but
+//! reported by [`unfinished_fallbacks`](GuardedClient::unfinished_fallbacks) with that id, to
+//! reconcile against delivery receipts.
 
 use std::fmt;
 use std::sync::Arc;
@@ -130,8 +130,9 @@ pub enum GuardError {
     /// The template message does not match its registered definition.
     #[error(transparent)]
     Template(#[from] RegistryError),
-    /// The window or opt-in store failed, so the check could not be made; nothing was sent.
-    #[error("the session window or opt-in store failed, so nothing was sent")]
+    /// The window, opt-in or fallback store failed, so the check (or the fallback's step)
+    /// could not be made; nothing was sent.
+    #[error("the session window, opt-in or fallback store failed, so nothing was sent")]
     Store(#[from] StoreError),
     /// An inbound STOP could not be recorded as an opt-out.
     #[error("the inbound opt-out could not be recorded")]
@@ -368,10 +369,7 @@ impl<W, C, O, F> fmt::Debug for GuardedClient<W, C, O, F> {
                 "allow_unknown_window",
                 &self.inner.config.allow_unknown_window,
             )
-            .field(
-                "fallback_retention",
-                &self.inner.config.fallback_retention,
-            )
+            .field("fallback_retention", &self.inner.config.fallback_retention)
             .finish_non_exhaustive()
     }
 }
@@ -459,18 +457,31 @@ impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
     /// fallback, once. The default keeps them in this process
     /// ([`InMemoryFallbackStore`]).
     ///
-    /// ```no_run
-    /// # #[cfg(feature = "redis")]
-    /// # async fn run(client: webex_connect_whatsapp::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+    /// ```
+    /// use std::sync::Arc;
+    /// use webex_connect_whatsapp::client::Client;
+    /// use webex_connect_whatsapp::conversation::fallback::InMemoryFallbackStore;
     /// use webex_connect_whatsapp::conversation::window::SessionWindows;
     /// use webex_connect_whatsapp::guard::GuardedClient;
+    /// use webex_connect_whatsapp::AppId;
     ///
-    /// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
-    /// let guard = GuardedClient::builder(client, SessionWindows::new(store.clone()))
-    ///     .fallback_store(store)
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::builder()
+    ///     .service_key("my-service-key")
+    ///     .app_id(AppId::new("a_155054536910425280")?)
+    ///     .base_url("http://127.0.0.1:8080".parse()?)
+    ///     .build()?;
+    /// // Two guards in one process sharing their fallbacks; across processes, pass a
+    /// // `RedisStore` (feature `redis`) instead.
+    /// let fallbacks = Arc::new(InMemoryFallbackStore::new(10_000));
+    /// let windows = Arc::new(SessionWindows::default());
+    /// let a = GuardedClient::builder(client.clone(), Arc::clone(&windows))
+    ///     .fallback_store(Arc::clone(&fallbacks))
     ///     .build();
-    /// # let _ = guard;
+    /// let b = GuardedClient::builder(client, windows)
+    ///     .fallback_store(fallbacks)
+    ///     .build();
+    /// # let _ = (a, b);
     /// # Ok(()) }
     /// ```
     pub fn fallback_store<F2: FallbackStore>(self, store: F2) -> GuardedClientBuilder<W, C, O, F2> {
@@ -748,11 +759,7 @@ impl<W: WindowStore, C: Clock, O: OptInStore, F: FallbackStore> GuardedClient<W,
     /// as unfinished, so it is logged, not returned.
     async fn finish_fallback(&self, original: &TransactionId, now: OffsetDateTime) {
         let retention = self.inner.config.fallback_retention;
-        if let Err(error) = self
-            .fallback_store()
-            .finish(original, now, retention)
-            .await
-        {
+        if let Err(error) = self.fallback_store().finish(original, now, retention).await {
             tracing::warn!(%original, %error, "could not record the template fallback as finished; it stays reported as unfinished");
         }
     }
@@ -806,7 +813,12 @@ where
                 let now = self.now();
                 let registered = self
                     .fallback_store()
-                    .register(&transid, &fallback, now, self.inner.config.fallback_retention)
+                    .register(
+                        &transid,
+                        &fallback,
+                        now,
+                        self.inner.config.fallback_retention,
+                    )
                     .await;
                 return match registered {
                     // Its 7710 receipt overtook the response: the fallback is taken and due.
@@ -886,7 +898,10 @@ where
         let original = original.clone();
         self.detached(original.clone(), async move {
             let retention = guard.inner.config.fallback_retention;
-            let taken = guard.fallback_store().take(&original, now, retention).await?;
+            let taken = guard
+                .fallback_store()
+                .take(&original, now, retention)
+                .await?;
             let Take::Taken(fallback) = taken else {
                 return Ok(EventOutcome::Receipt);
             };

@@ -231,8 +231,11 @@ impl World {
     }
 }
 
-type GuardBuilder =
-    webex_connect_whatsapp::guard::GuardedClientBuilder<InMemoryWindowStore, ManualClock, InMemoryOptInStore>;
+type GuardBuilder = webex_connect_whatsapp::guard::GuardedClientBuilder<
+    InMemoryWindowStore,
+    ManualClock,
+    InMemoryOptInStore,
+>;
 
 fn text(body: &str) -> SessionMessage {
     SessionMessage::text(body).unwrap()
@@ -349,8 +352,14 @@ async fn a_7710_for_a_raced_window_sends_the_template_once() {
 async fn two_guards_sharing_one_store_send_the_first_ones_fallback_exactly_once() {
     let world = World::start(|b| b).await;
     let shared = Arc::new(InMemoryFallbackStore::default());
-    let first = world.another_guard().fallback_store(Arc::clone(&shared)).build();
-    let second = world.another_guard().fallback_store(Arc::clone(&shared)).build();
+    let first = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
+    let second = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
 
     // The first instance sends; the second sees its pending fallback.
     let (original, event) = world.race_the_window(&first).await;
@@ -377,8 +386,14 @@ async fn two_guards_sharing_one_store_send_the_first_ones_fallback_exactly_once(
 async fn two_guards_handling_one_7710_at_once_send_one_template() {
     let world = World::start(|b| b).await;
     let shared = Arc::new(InMemoryFallbackStore::default());
-    let first = world.another_guard().fallback_store(Arc::clone(&shared)).build();
-    let second = world.another_guard().fallback_store(Arc::clone(&shared)).build();
+    let first = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
+    let second = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
     let (_, event) = world.race_the_window(&first).await;
 
     let (a, b) = tokio::join!(first.handle_event(&event), second.handle_event(&event));
@@ -429,31 +444,27 @@ impl<S: FallbackStore> FallbackStore for Gated<S> {
         self.inner.peek(original, now)
     }
 
-    fn take(
+    async fn take(
         &self,
         original: &TransactionId,
         now: OffsetDateTime,
         retention: Duration,
-    ) -> impl Future<Output = Result<Take, StoreError>> + Send {
-        async move {
-            let taken = self.inner.take(original, now, retention).await;
-            self.taken.notify_one();
-            self.gate.notified().await;
-            taken
-        }
+    ) -> Result<Take, StoreError> {
+        let taken = self.inner.take(original, now, retention).await;
+        self.taken.notify_one();
+        self.gate.notified().await;
+        taken
     }
 
-    fn finish(
+    async fn finish(
         &self,
         original: &TransactionId,
         now: OffsetDateTime,
         retention: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        async move {
-            let finished = self.inner.finish(original, now, retention).await;
-            self.finished.notify_one();
-            finished
-        }
+    ) -> Result<bool, StoreError> {
+        let finished = self.inner.finish(original, now, retention).await;
+        self.finished.notify_one();
+        finished
     }
 
     fn discard(
@@ -496,7 +507,10 @@ async fn a_handler_dropped_right_after_taking_the_fallback_still_sends_it_once()
 /// sent, once, and the platform's retry of the receipt finds it taken.
 async fn handler_dropped_after_take<S: FallbackStore + 'static>(world: &World, store: S) {
     let gated = Arc::new(Gated::new(store));
-    let guard = world.another_guard().fallback_store(Arc::clone(&gated)).build();
+    let guard = world
+        .another_guard()
+        .fallback_store(Arc::clone(&gated))
+        .build();
     let (_, event) = world.race_the_window(&guard).await;
 
     // The handler takes the fallback, then is dropped (as a router's timeout drops it).
@@ -530,7 +544,10 @@ async fn handler_dropped_after_take<S: FallbackStore + 'static>(world: &World, s
 async fn a_fallback_taken_by_a_crashed_instance_is_reported_and_never_sent_again() {
     let world = World::start(|b| b).await;
     let shared = Arc::new(InMemoryFallbackStore::default());
-    let guard = world.another_guard().fallback_store(Arc::clone(&shared)).build();
+    let guard = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
     let (original, event) = world.race_the_window(&guard).await;
     // Another instance took the fallback and died before sending it.
     let crashed_at = world.clock.now();
@@ -995,13 +1012,19 @@ mod redis {
             return;
         };
         let world = World::start(|b| b).await;
-        let first = world.another_guard().fallback_store(store(&server).await).build();
+        let first = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
         let (original, event) = world.race_the_window(&first).await;
         // The instance that sent it goes away with its connection.
         drop(first);
 
         // A new process, with a new connection, gets the 7710 and sends the template.
-        let second = world.another_guard().fallback_store(store(&server).await).build();
+        let second = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
         assert_eq!(second.pending_fallbacks().await.unwrap(), 1);
         let outcome = second.handle_event(&event).await.unwrap();
         assert!(
@@ -1009,7 +1032,10 @@ mod redis {
             "{outcome:?}"
         );
         // A third instance gets the platform's retry: nothing more.
-        let third = world.another_guard().fallback_store(store(&server).await).build();
+        let third = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
         let again = third.handle_event(&event).await.unwrap();
         assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
         assert_eq!(world.templates_queued(), 1);
@@ -1023,8 +1049,14 @@ mod redis {
             return;
         };
         let world = World::start(|b| b).await;
-        let first = world.another_guard().fallback_store(store(&server).await).build();
-        let second = world.another_guard().fallback_store(store(&server).await).build();
+        let first = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        let second = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
         let (_, event) = world.race_the_window(&first).await;
         let (a, b) = tokio::join!(first.handle_event(&event), second.handle_event(&event));
         let sent = [a.unwrap(), b.unwrap()]
@@ -1050,7 +1082,10 @@ mod redis {
             return;
         };
         let world = World::start(|b| b).await;
-        let first = world.another_guard().fallback_store(store(&server).await).build();
+        let first = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
         let (original, event) = world.race_the_window(&first).await;
         world.sandbox.push_fault(Fault::DropAfterQueue);
         let outcome = first.handle_event(&event).await.unwrap();
@@ -1058,7 +1093,10 @@ mod redis {
             matches!(outcome, EventOutcome::FallbackFailed { .. }),
             "{outcome:?}"
         );
-        let second = world.another_guard().fallback_store(store(&server).await).build();
+        let second = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
         let unfinished = second.unfinished_fallbacks().await.unwrap();
         assert_eq!(unfinished.len(), 1);
         assert_eq!(unfinished[0].original, original);

@@ -237,8 +237,7 @@ async fn two_instances_never_take_one_fallback_twice() {
     let a = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
     let b = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
     for n in 0..10 {
-        fallback_suite::racing_takes(vec![Arc::clone(&a), Arc::clone(&b)], &format!("t-{n}"))
-            .await;
+        fallback_suite::racing_takes(vec![Arc::clone(&a), Arc::clone(&b)], &format!("t-{n}")).await;
     }
 }
 
@@ -436,9 +435,12 @@ async fn fallback_keys_expire_and_keep_the_recipient_only_while_pending() {
         .unwrap()
         .with_prefix("test:wa:");
     let original = webex_connect_whatsapp::TransactionId::from("t-1");
-    let fallback = fallback_suite::fallback(&fallback_suite::phone(), "c-1");
+    let fallback = fallback_suite::fallback(fallback_suite::phone(), "c-1");
     let (now, keep) = (fallback_suite::NOW, fallback_suite::KEEP);
-    store.register(&original, &fallback, now, keep).await.unwrap();
+    store
+        .register(&original, &fallback, now, keep)
+        .await
+        .unwrap();
 
     let mut conn = server.connection().await;
     let mut keys: Vec<String> = redis::cmd("KEYS")
@@ -524,7 +526,10 @@ async fn unreadable_values_are_typed_errors() {
     let now = time::OffsetDateTime::now_utc();
     for err in [
         store.peek(&t, now).await.unwrap_err(),
-        store.take(&t, now, StdDuration::from_secs(60)).await.unwrap_err(),
+        store
+            .take(&t, now, StdDuration::from_secs(60))
+            .await
+            .unwrap_err(),
     ] {
         assert!(
             matches!(

@@ -110,7 +110,10 @@ pub(crate) fn record_key(original: &TransactionId) -> Cow<'_, str> {
     if plain {
         Cow::Borrowed(id)
     } else {
-        Cow::Owned(format!("sha256:{}", hex::encode(Sha256::digest(id.as_bytes()))))
+        Cow::Owned(format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(id.as_bytes()))
+        ))
     }
 }
 
@@ -349,8 +352,10 @@ pub trait FallbackStore: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails.
-    fn forget(&self, original: &TransactionId)
-    -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn forget(
+        &self,
+        original: &TransactionId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The fallbacks taken and not finished, oldest first.
     ///
@@ -367,8 +372,10 @@ pub trait FallbackStore: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails.
-    fn pending(&self, now: OffsetDateTime)
-    -> impl Future<Output = Result<usize, StoreError>> + Send;
+    fn pending(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 impl<S: FallbackStore + ?Sized> FallbackStore for Arc<S> {
@@ -558,11 +565,8 @@ impl InMemoryFallbackStore {
             Some(Mark::Done) => Ok(Registration::Known),
             Some(Mark::Failed) => {
                 records.marks.remove(&*key);
-                let taken = UnfinishedFallback::new(
-                    original.clone(),
-                    fallback.correlation_id.clone(),
-                    now,
-                );
+                let taken =
+                    UnfinishedFallback::new(original.clone(), fallback.correlation_id.clone(), now);
                 records.take_to(&key, taken, keep_until);
                 Ok(Registration::Due)
             }
@@ -587,11 +591,8 @@ impl InMemoryFallbackStore {
         let key = record_key(original);
         let mut records = self.records_at(now);
         if let Some(kept) = records.pending.remove(&*key) {
-            let taken = UnfinishedFallback::new(
-                original.clone(),
-                kept.value.correlation_id.clone(),
-                now,
-            );
+            let taken =
+                UnfinishedFallback::new(original.clone(), kept.value.correlation_id.clone(), now);
             records.take_to(&key, taken, keep_until);
             return Ok(Take::Taken(kept.value));
         }
@@ -797,7 +798,10 @@ mod tests {
         let later = T0 + KEEP;
         assert_eq!(block(store.pending(later)).unwrap(), 0);
         assert_eq!(block(store.peek(&t, later)).unwrap(), None);
-        assert_eq!(block(store.take(&t, later, KEEP)).unwrap(), Take::NotPending);
+        assert_eq!(
+            block(store.take(&t, later, KEEP)).unwrap(),
+            Take::NotPending
+        );
         assert!(block(store.register(&t, &fallback("c-1"), T0, Duration::ZERO)).is_err());
     }
 

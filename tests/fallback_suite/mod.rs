@@ -36,7 +36,7 @@ pub fn phone() -> PhoneNumber {
 /// Register, take once, report until finished, then never again.
 pub async fn lifecycle(store: impl FallbackStore) {
     let t = TransactionId::from("t-life");
-    let f = fallback(&phone(), "c-life");
+    let f = fallback(phone(), "c-life");
     assert_eq!(store.pending(NOW).await.unwrap(), 0);
     assert_eq!(
         store.register(&t, &f, NOW, KEEP).await.unwrap(),
@@ -45,7 +45,7 @@ pub async fn lifecycle(store: impl FallbackStore) {
     assert_eq!(store.pending(NOW).await.unwrap(), 1);
     assert_eq!(store.peek(&t, NOW).await.unwrap(), Some(f.clone()));
     // Registering again changes nothing.
-    let other = fallback(&phone(), "c-other");
+    let other = fallback(phone(), "c-other");
     assert_eq!(
         store.register(&t, &other, NOW, KEEP).await.unwrap(),
         Registration::Known
@@ -92,7 +92,7 @@ pub async fn early_failure(store: impl FallbackStore) {
     let t = TransactionId::from("t-early");
     assert_eq!(store.take(&t, NOW, KEEP).await.unwrap(), Take::NotPending);
     assert_eq!(store.take(&t, NOW, KEEP).await.unwrap(), Take::NotPending);
-    let f = fallback(&phone(), "c-early");
+    let f = fallback(phone(), "c-early");
     assert_eq!(
         store.register(&t, &f, NOW, KEEP).await.unwrap(),
         Registration::Due
@@ -109,7 +109,7 @@ pub async fn early_failure(store: impl FallbackStore) {
 pub async fn discard_and_forget(store: impl FallbackStore) {
     let t = TransactionId::from("t-read");
     store
-        .register(&t, &fallback(&phone(), "c-read"), NOW, KEEP)
+        .register(&t, &fallback(phone(), "c-read"), NOW, KEEP)
         .await
         .unwrap();
     assert!(store.discard(&t, NOW).await.unwrap());
@@ -118,7 +118,7 @@ pub async fn discard_and_forget(store: impl FallbackStore) {
 
     let u = TransactionId::from("t-forget");
     store
-        .register(&u, &fallback(&phone(), "c-forget"), NOW, KEEP)
+        .register(&u, &fallback(phone(), "c-forget"), NOW, KEEP)
         .await
         .unwrap();
     store.take(&u, NOW, KEEP).await.unwrap();
@@ -137,7 +137,10 @@ pub async fn bsuid_and_long_ids(store: impl FallbackStore) {
     assert_eq!(store.take(&t, NOW, KEEP).await.unwrap(), Take::Taken(f));
     let unfinished = store.unfinished(NOW).await.unwrap();
     assert_eq!(unfinished.len(), 1);
-    assert_eq!(unfinished[0].original, t, "the report names the original id");
+    assert_eq!(
+        unfinished[0].original, t,
+        "the report names the original id"
+    );
     assert!(store.forget(&t).await.unwrap());
 }
 
@@ -146,7 +149,7 @@ pub async fn bsuid_and_long_ids(store: impl FallbackStore) {
 pub async fn racing_takes<S: FallbackStore + 'static>(stores: Vec<Arc<S>>, id: &str) {
     let t = TransactionId::from(id);
     stores[0]
-        .register(&t, &fallback(&phone(), "c-race"), NOW, KEEP)
+        .register(&t, &fallback(phone(), "c-race"), NOW, KEEP)
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -171,7 +174,7 @@ pub async fn racing_takes<S: FallbackStore + 'static>(stores: Vec<Arc<S>>, id: &
 /// A zero retention is refused, not turned into "keep forever".
 pub async fn zero_retention_is_refused(store: impl FallbackStore) {
     let t = TransactionId::from("t-zero");
-    let f = fallback(&phone(), "c-zero");
+    let f = fallback(phone(), "c-zero");
     assert!(store.register(&t, &f, NOW, Duration::ZERO).await.is_err());
     assert!(store.take(&t, NOW, Duration::ZERO).await.is_err());
     assert_eq!(store.pending(NOW).await.unwrap(), 0);

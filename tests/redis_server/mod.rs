@@ -138,7 +138,10 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("redis-server did not restart on port {}: {last_error}", self.port);
+        panic!(
+            "redis-server did not restart on port {}: {last_error}",
+            self.port
+        );
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {

@@ -161,7 +161,8 @@ fn parse_fallback(json: &str) -> Result<PendingFallback, StoreError> {
 }
 
 fn text(value: &Value, what: &'static str) -> Result<String, StoreError> {
-    <String as redis::FromRedisValue>::from_redis_value_ref(value).map_err(|e| corrupt(what, e.to_string()))
+    <String as redis::FromRedisValue>::from_redis_value_ref(value)
+        .map_err(|e| corrupt(what, e.to_string()))
 }
 
 /// Reads the `[kind, fallback?]` answer of [`TAKE_LUA`].
@@ -227,10 +228,7 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
         });
         let mut conn = self.conn.clone();
         async move {
-            let answer: String = prepared?
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
+            let answer: String = prepared?.query_async(&mut conn).await.map_err(backend)?;
             match answer.as_str() {
                 "pending" => Ok(Registration::Pending),
                 "due" => Ok(Registration::Due),
