@@ -53,15 +53,36 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Fallbacks that survive
+//!
+//! The fallbacks waiting for a `7710` live in a [`FallbackStore`]
+//! ([`fallback_store`](GuardedClientBuilder::fallback_store); in memory by default, or a
+//! [`RedisStore`](crate::conversation::store::redis::RedisStore) shared by every instance),
+//! so the `7710` may reach another instance, or this one after a restart, and still send
+//! the template, exactly once: taking a fallback is one atomic step of the store.
+//!
+//! A taken fallback is sent on its own task: a webhook handler cancelled mid-fallback (its
+//! future dropped by a timeout) neither cancels the send nor loses its outcome, and the
+//! platform's retry of the receipt finds the fallback taken. Its template carries a
+//! correlation id chosen when the session message was sent; a fallback whose send's outcome
+//! is unknown (a timeout, a 5xx) or that was interrupted by a crash is never sent again, but
+//! reported by [`unfinished_fallbacks`](GuardedClient::unfinished_fallbacks) with that id, to
+//! reconcile against delivery receipts.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::time::Duration;
 
 use time::OffsetDateTime;
+use tracing::Instrument as _;
 
-use crate::client::{Client, Error, SendReceipt};
-use crate::conversation::bounded::BoundedMap;
+use crate::client::{Client, Error, SendReceipt, generate_correlation_id};
 use crate::conversation::clock::{Clock, SystemClock};
+use crate::conversation::fallback::{
+    DEFAULT_FALLBACK_RETENTION, FallbackStore, InMemoryFallbackStore, PendingFallback,
+    Registration, Take, UnfinishedFallback,
+};
 use crate::conversation::optin::{
     ConsentStatus, InMemoryOptInStore, OptInError, OptInLedger, OptInStore, OptOut, is_stop_keyword,
 };
@@ -75,12 +96,6 @@ use crate::setters::value_setters;
 use crate::template::TemplateMessage;
 use crate::template::registry::{RegistryError, TemplateRegistry};
 use crate::webhook::{DeliveryCode, DeliveryStatus, WebhookEvent};
-
-/// How many session messages with a pending template fallback are remembered by default.
-pub const DEFAULT_MAX_PENDING_FALLBACKS: usize = 100_000;
-
-/// How many 7710 receipts that arrived before their send's response are remembered.
-const MAX_EARLY_FAILURES: usize = 1024;
 
 /// Why a guarded send was refused (before any request) or failed.
 #[derive(Debug, thiserror::Error)]
@@ -115,8 +130,9 @@ pub enum GuardError {
     /// The template message does not match its registered definition.
     #[error(transparent)]
     Template(#[from] RegistryError),
-    /// The window or opt-in store failed, so the check could not be made; nothing was sent.
-    #[error("the session window or opt-in store failed, so nothing was sent: {0}")]
+    /// The window, opt-in or fallback store failed, so the check (or the fallback's step)
+    /// could not be made; nothing was sent.
+    #[error("the session window, opt-in or fallback store failed, so nothing was sent: {0}")]
     Store(#[from] StoreError),
     /// An inbound STOP could not be recorded as an opt-out.
     #[error("the inbound opt-out could not be recorded: {0}")]
@@ -124,6 +140,16 @@ pub enum GuardError {
     /// The send itself failed; see [`Error`] for whether it may have been queued.
     #[error(transparent)]
     Send(#[from] Error),
+    /// The task sending a template fallback stopped before its outcome was known (it
+    /// panicked, or the runtime is shutting down). The fallback is never sent again; if it
+    /// was taken, [`GuardedClient::unfinished_fallbacks`] reports it with its correlation id.
+    #[error(
+        "the template fallback for session message {original} was interrupted before its outcome was known; it is not sent again"
+    )]
+    FallbackInterrupted {
+        /// The session message whose fallback it was.
+        original: TransactionId,
+    },
 }
 
 impl GuardError {
@@ -172,7 +198,10 @@ impl fmt::Display for FallbackReason {
 }
 
 /// What [`GuardedClient::send_with_fallback`] sent, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two outcomes are equal when their fields are; errors, which have no equality, are
+/// compared by their messages.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum FallbackOutcome {
     /// The window was open: the session message went. If it fails with 7710 all the same,
@@ -190,13 +219,62 @@ pub enum FallbackOutcome {
         /// Why.
         reason: FallbackReason,
     },
+    /// The window was open and the session message went (do not send it again), but the
+    /// fallback store failed to keep its template: a `7710` for it will not send the
+    /// template. Watch its receipts yourself, or send the template if the answer matters.
+    SessionWithoutFallback {
+        /// The platform's answer.
+        receipt: SendReceipt,
+        /// Until when the window was open.
+        until: OffsetDateTime,
+        /// Why the fallback was not kept.
+        error: Arc<StoreError>,
+    },
 }
+
+impl PartialEq for FallbackOutcome {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Self::Session { receipt, until },
+                Self::Session {
+                    receipt: r,
+                    until: u,
+                },
+            ) => receipt == r && until == u,
+            (
+                Self::Template { receipt, reason },
+                Self::Template {
+                    receipt: r,
+                    reason: why,
+                },
+            ) => receipt == r && reason == why,
+            (
+                Self::SessionWithoutFallback {
+                    receipt,
+                    until,
+                    error,
+                },
+                Self::SessionWithoutFallback {
+                    receipt: r,
+                    until: u,
+                    error: e,
+                },
+            ) => receipt == r && until == u && error.to_string() == e.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for FallbackOutcome {}
 
 impl FallbackOutcome {
     /// The platform's answer for whichever message was sent.
     pub fn receipt(&self) -> &SendReceipt {
         match self {
-            Self::Session { receipt, .. } | Self::Template { receipt, .. } => receipt,
+            Self::Session { receipt, .. }
+            | Self::Template { receipt, .. }
+            | Self::SessionWithoutFallback { receipt, .. } => receipt,
         }
     }
 
@@ -225,16 +303,19 @@ pub enum EventOutcome {
         receipt: SendReceipt,
     },
     /// A `7710` receipt for a session message with a pending fallback, but the template send
-    /// failed (or was refused). The fallback is not tried again.
+    /// failed (or was refused). The fallback is not tried again; when the send's outcome is
+    /// unknown ([`Error::is_outcome_unknown`]), the template may have been queued, and
+    /// [`GuardedClient::unfinished_fallbacks`] keeps reporting it until it is
+    /// [forgotten](GuardedClient::forget_fallback).
     FallbackFailed {
         /// The session message that failed.
         original: TransactionId,
         /// Why the template did not go.
         error: GuardError,
     },
-    /// Any other receipt (including a repeated `7710` whose fallback was already sent, and a
-    /// `7710` that overtook its send's response: that send then sends the template itself and
-    /// returns [`FallbackReason::SessionRaced`]).
+    /// Any other receipt (including a repeated `7710` whose fallback was already taken, by
+    /// this instance or another, and a `7710` that overtook its send's response: that send
+    /// then sends the template itself and returns [`FallbackReason::SessionRaced`]).
     Receipt,
     /// A link click ([`WebhookEvent::Click`]); nothing was changed.
     Click,
@@ -242,62 +323,27 @@ pub enum EventOutcome {
     Unknown,
 }
 
-struct Pending {
-    to: Recipient,
-    template: TemplateMessage,
-}
-
-/// Session messages whose template fallback waits for their receipts; bounded, oldest
-/// dropped first.
-struct PendingFallbacks {
-    by_transid: BoundedMap<TransactionId, Pending>,
-    /// 7710 receipts for ids not (yet) pending: a receipt can overtake the send's own
-    /// response, so the send looks here once it knows its transid.
-    early_failures: BoundedMap<TransactionId, ()>,
-}
-
-impl PendingFallbacks {
-    fn new(max: usize) -> Self {
-        Self {
-            by_transid: BoundedMap::new(max),
-            early_failures: BoundedMap::new(max.min(MAX_EARLY_FAILURES)),
-        }
-    }
-
-    fn insert(&mut self, transid: TransactionId, pending: Pending) {
-        self.by_transid.insert(transid, pending, ());
-    }
-
-    fn remember_early_failure(&mut self, transid: &TransactionId) {
-        if self.early_failures.get(transid).is_none() {
-            self.early_failures.insert(transid.clone(), (), ());
-        }
-    }
-
-    fn take_early_failure(&mut self, transid: &TransactionId) -> bool {
-        self.early_failures.remove(transid).is_some()
-    }
-
-    fn take(&mut self, transid: &TransactionId) -> Option<Pending> {
-        self.by_transid.remove(transid)
-    }
-}
-
-struct Inner<W, C, O> {
+struct Inner<W, C, O, F> {
     /// The settings as built; the builder holds exactly what the client needs.
-    config: GuardedClientBuilder<W, C, O>,
-    pending: Mutex<PendingFallbacks>,
+    config: GuardedClientBuilder<W, C, O, F>,
 }
 
 /// A [`Client`] that checks windows, opt-ins and templates before sending; build it with
 /// [`GuardedClient::builder`]. Cloning is cheap and clones share all state.
 ///
-/// See the [module docs](self) for an example.
-pub struct GuardedClient<W = InMemoryWindowStore, C = SystemClock, O = InMemoryOptInStore> {
-    inner: Arc<Inner<W, C, O>>,
+/// `W`, `C` and `O` are the window store, clock and opt-in store; `F` is where pending
+/// template fallbacks are kept ([`FallbackStore`]). See the [module docs](self) for an
+/// example.
+pub struct GuardedClient<
+    W = InMemoryWindowStore,
+    C = SystemClock,
+    O = InMemoryOptInStore,
+    F = InMemoryFallbackStore,
+> {
+    inner: Arc<Inner<W, C, O, F>>,
 }
 
-impl<W, C, O> Clone for GuardedClient<W, C, O> {
+impl<W, C, O, F> Clone for GuardedClient<W, C, O, F> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -305,7 +351,7 @@ impl<W, C, O> Clone for GuardedClient<W, C, O> {
     }
 }
 
-impl<W, C, O> fmt::Debug for GuardedClient<W, C, O> {
+impl<W, C, O, F> fmt::Debug for GuardedClient<W, C, O, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GuardedClient")
             .field("client", &self.inner.config.client)
@@ -323,13 +369,14 @@ impl<W, C, O> fmt::Debug for GuardedClient<W, C, O> {
                 "allow_unknown_window",
                 &self.inner.config.allow_unknown_window,
             )
+            .field("fallback_retention", &self.inner.config.fallback_retention)
             .finish_non_exhaustive()
     }
 }
 
 /// Configures a [`GuardedClient`]; [`build`](Self::build) cannot fail.
 #[must_use]
-pub struct GuardedClientBuilder<W, C, O> {
+pub struct GuardedClientBuilder<W, C, O, F = InMemoryFallbackStore> {
     client: Client,
     windows: Arc<SessionWindows<W, C>>,
     ledger: Option<Arc<OptInLedger<O>>>,
@@ -337,10 +384,11 @@ pub struct GuardedClientBuilder<W, C, O> {
     registry: Option<Arc<TemplateRegistry>>,
     allow_closed_window: bool,
     allow_unknown_window: bool,
-    max_pending: usize,
+    fallbacks: Arc<F>,
+    fallback_retention: Duration,
 }
 
-impl<W, C, O> fmt::Debug for GuardedClientBuilder<W, C, O> {
+impl<W, C, O, F> fmt::Debug for GuardedClientBuilder<W, C, O, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GuardedClientBuilder")
             .field("client", &self.client)
@@ -365,18 +413,30 @@ impl<W: WindowStore, C: Clock> GuardedClient<W, C, InMemoryOptInStore> {
             registry: None,
             allow_closed_window: false,
             allow_unknown_window: true,
-            max_pending: DEFAULT_MAX_PENDING_FALLBACKS,
+            fallbacks: Arc::new(InMemoryFallbackStore::default()),
+            fallback_retention: DEFAULT_FALLBACK_RETENTION,
         }
     }
 }
 
-impl<W, C, O> GuardedClientBuilder<W, C, O> {
+impl<W, C, O> GuardedClientBuilder<W, C, O, InMemoryFallbackStore> {
+    /// Keeps pending fallbacks in this process, at most `max` of them (default
+    /// [`DEFAULT_FALLBACK_CAPACITY`](crate::conversation::fallback::DEFAULT_FALLBACK_CAPACITY));
+    /// beyond it the oldest are forgotten. For several instances, or to survive a restart,
+    /// use a shared [`fallback_store`](Self::fallback_store) instead.
+    pub fn max_pending_fallbacks(mut self, max: usize) -> Self {
+        self.fallbacks = Arc::new(InMemoryFallbackStore::new(max));
+        self
+    }
+}
+
+impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
     /// Uses `ledger`: inbound stop keywords are recorded in it, and template sends require an
     /// active opt-in (unless [`enforce_opt_in(false)`](Self::enforce_opt_in)).
     pub fn opt_in_ledger<O2: OptInStore>(
         self,
         ledger: impl Into<Arc<OptInLedger<O2>>>,
-    ) -> GuardedClientBuilder<W, C, O2> {
+    ) -> GuardedClientBuilder<W, C, O2, F> {
         GuardedClientBuilder {
             client: self.client,
             windows: self.windows,
@@ -385,7 +445,56 @@ impl<W, C, O> GuardedClientBuilder<W, C, O> {
             registry: self.registry,
             allow_closed_window: self.allow_closed_window,
             allow_unknown_window: self.allow_unknown_window,
-            max_pending: self.max_pending,
+            fallbacks: self.fallbacks,
+            fallback_retention: self.fallback_retention,
+        }
+    }
+
+    /// Keeps the template fallbacks that wait for a `7710` in `store` (pass an `Arc` or a
+    /// clone of a shared store to share it with other code), for example a
+    /// [`RedisStore`](crate::conversation::store::redis::RedisStore) that every instance
+    /// uses: a `7710` handled by any of them, or by a restarted process, then sends the
+    /// fallback, once. The default keeps them in this process
+    /// ([`InMemoryFallbackStore`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use webex_connect_whatsapp::client::Client;
+    /// use webex_connect_whatsapp::conversation::fallback::InMemoryFallbackStore;
+    /// use webex_connect_whatsapp::conversation::window::SessionWindows;
+    /// use webex_connect_whatsapp::guard::GuardedClient;
+    /// use webex_connect_whatsapp::AppId;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::builder()
+    ///     .service_key("my-service-key")
+    ///     .app_id(AppId::new("a_155054536910425280")?)
+    ///     .base_url("http://127.0.0.1:8080".parse()?)
+    ///     .build()?;
+    /// // Two guards in one process sharing their fallbacks; across processes, pass a
+    /// // `RedisStore` (feature `redis`) instead.
+    /// let fallbacks = Arc::new(InMemoryFallbackStore::new(10_000));
+    /// let windows = Arc::new(SessionWindows::default());
+    /// let a = GuardedClient::builder(client.clone(), Arc::clone(&windows))
+    ///     .fallback_store(Arc::clone(&fallbacks))
+    ///     .build();
+    /// let b = GuardedClient::builder(client, windows)
+    ///     .fallback_store(fallbacks)
+    ///     .build();
+    /// # let _ = (a, b);
+    /// # Ok(()) }
+    /// ```
+    pub fn fallback_store<F2: FallbackStore>(self, store: F2) -> GuardedClientBuilder<W, C, O, F2> {
+        GuardedClientBuilder {
+            client: self.client,
+            windows: self.windows,
+            ledger: self.ledger,
+            enforce_opt_in: self.enforce_opt_in,
+            registry: self.registry,
+            allow_closed_window: self.allow_closed_window,
+            allow_unknown_window: self.allow_unknown_window,
+            fallbacks: Arc::new(store),
+            fallback_retention: self.fallback_retention,
         }
     }
 
@@ -409,25 +518,24 @@ impl<W, C, O> GuardedClientBuilder<W, C, O> {
         /// since the windows may have been fed only since the last restart).
         fn allow_unknown_window(allow: bool) => allow_unknown_window;
 
-        /// How many session messages with a pending template fallback are remembered
-        /// (default [`DEFAULT_MAX_PENDING_FALLBACKS`]); beyond it the oldest are forgotten.
-        fn max_pending_fallbacks(max: usize) => max_pending;
+        /// How long a fallback record is kept after its last change (default
+        /// [`DEFAULT_FALLBACK_RETENTION`], 24 hours): a pending fallback whose `7710` has
+        /// not come by then is dropped, and an [unfinished](GuardedClient::unfinished_fallbacks)
+        /// one is reported until then. A zero retention makes every fallback change fail with
+        /// [`StoreError::InvalidTtl`].
+        fn fallback_retention(retention: Duration) => fallback_retention;
     }
 
     /// Finishes the client (nothing here can fail: the client and the windows were checked
     /// when they were built).
-    pub fn build(self) -> GuardedClient<W, C, O> {
-        let pending = Mutex::new(PendingFallbacks::new(self.max_pending));
+    pub fn build(self) -> GuardedClient<W, C, O, F> {
         GuardedClient {
-            inner: Arc::new(Inner {
-                config: self,
-                pending,
-            }),
+            inner: Arc::new(Inner { config: self }),
         }
     }
 }
 
-impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
+impl<W: WindowStore, C: Clock, O: OptInStore, F: FallbackStore> GuardedClient<W, C, O, F> {
     /// The wrapped client, for sends that need no guard.
     pub fn client(&self) -> &Client {
         &self.inner.config.client
@@ -448,16 +556,56 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         self.inner.config.registry.as_deref()
     }
 
-    /// How many session messages wait for a possible `7710` fallback.
-    pub fn pending_fallbacks(&self) -> usize {
-        self.pending().by_transid.len()
+    /// Where the template fallbacks are kept.
+    pub fn fallback_store(&self) -> &F {
+        &self.inner.config.fallbacks
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, PendingFallbacks> {
-        self.inner
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// How many session messages wait for a possible `7710` fallback.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the fallback store fails.
+    pub async fn pending_fallbacks(&self) -> Result<usize, StoreError> {
+        self.fallback_store().pending(self.now()).await
+    }
+
+    /// The fallbacks taken for sending whose outcome is not known: still being sent, sent
+    /// with an unknown outcome, or interrupted by a crash. They are never sent again; look
+    /// for each one's correlation id in delivery receipts (or your send journal), then
+    /// [`forget_fallback`](Self::forget_fallback) it.
+    ///
+    /// ```
+    /// # async fn run(guard: webex_connect_whatsapp::guard::GuardedClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// for unfinished in guard.unfinished_fallbacks().await? {
+    ///     println!(
+    ///         "the template for {} may have been sent: look for correlation id {}",
+    ///         unfinished.original, unfinished.correlation_id
+    ///     );
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the fallback store fails.
+    pub async fn unfinished_fallbacks(&self) -> Result<Vec<UnfinishedFallback>, StoreError> {
+        self.fallback_store().unfinished(self.now()).await
+    }
+
+    /// Drops whatever is kept for the session message `original`: a pending fallback (which
+    /// is then never sent) or an unfinished one once reconciled. Returns whether there was
+    /// anything.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the fallback store fails.
+    pub async fn forget_fallback(&self, original: &TransactionId) -> Result<bool, StoreError> {
+        self.fallback_store().forget(original).await
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.inner.config.windows.clock().now()
     }
 
     /// Sends a session message to `to` (a [`Recipient`], or a `&PhoneNumber` / [`Bsuid`]),
@@ -569,22 +717,84 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
         })
     }
 
+    /// Checks the template of a fallback about to be sent: the registry, and the opt-in of
+    /// its recipient when enforced.
+    async fn check_fallback(&self, fallback: &PendingFallback) -> Result<(), GuardError> {
+        self.check_template(fallback.template())?;
+        self.check_opt_in(fallback.to()).await
+    }
+
+    /// Sends a taken fallback's template with its correlation id, and records in the store
+    /// that its outcome is known, unless it is not (then it stays
+    /// [unfinished](Self::unfinished_fallbacks)). Runs on the fallback's own task.
+    async fn send_fallback(
+        &self,
+        original: &TransactionId,
+        fallback: PendingFallback,
+        now: OffsetDateTime,
+    ) -> Result<SendReceipt, GuardError> {
+        let (to, template, correlation_id) = fallback.into_parts();
+        let sent = self
+            .inner
+            .config
+            .client
+            .message(&to, template)
+            .correlation_id(correlation_id.clone())
+            .send()
+            .await;
+        match &sent {
+            Err(error) if error.is_outcome_unknown() => {
+                tracing::warn!(
+                    %original,
+                    correlation_id = correlation_id.as_str(),
+                    "the template fallback's outcome is unknown; it is not sent again and stays unfinished"
+                );
+            }
+            _ => self.finish_fallback(original, now).await,
+        }
+        Ok(sent?)
+    }
+
+    /// Records that a taken fallback's outcome is known. A failure only leaves it reported
+    /// as unfinished, so it is logged, not returned.
+    async fn finish_fallback(&self, original: &TransactionId, now: OffsetDateTime) {
+        let retention = self.inner.config.fallback_retention;
+        if let Err(error) = self.fallback_store().finish(original, now, retention).await {
+            tracing::warn!(%original, %error, "could not record the template fallback as finished; it stays reported as unfinished");
+        }
+    }
+}
+
+/// The parts of a guarded client that run a fallback on its own task, so they need owned,
+/// `'static` state.
+impl<W, C, O, F> GuardedClient<W, C, O, F>
+where
+    W: WindowStore + 'static,
+    C: Clock + 'static,
+    O: OptInStore + 'static,
+    F: FallbackStore + 'static,
+{
     /// Sends `session` when `to`'s window is open, else `template`; says which and why. `to`
     /// is a [`Recipient`] (or a `&PhoneNumber` / `Bsuid`); a fallback after `7710` goes to the
     /// same id.
     ///
     /// The template is checked against the registry first, whichever is sent, so a later
-    /// fallback cannot fail on it. When the session message goes, it is remembered by its
-    /// transaction id: a `7710` receipt for it, given to [`handle_event`](Self::handle_event),
-    /// sends the template then. If that receipt was handled before this call got its
-    /// response (receipts can overtake responses), the template is sent here and the outcome
-    /// is a [`FallbackOutcome::Template`] with [`FallbackReason::SessionRaced`]. An unknown
-    /// window sends the template (it is always allowed; the session message would probably
-    /// fail).
+    /// fallback cannot fail on it. When the session message goes, its template is kept in
+    /// the [fallback store](GuardedClientBuilder::fallback_store) under the message's
+    /// transaction id, with a correlation id chosen now: a `7710` receipt for it, given to
+    /// [`handle_event`](Self::handle_event) on this instance or another, sends the template
+    /// then. If that receipt was handled before this call got its response (receipts can
+    /// overtake responses), the template is sent here and the outcome is a
+    /// [`FallbackOutcome::Template`] with [`FallbackReason::SessionRaced`]. If the store
+    /// fails to keep the template, the outcome is
+    /// [`FallbackOutcome::SessionWithoutFallback`]: the session message went, and must not be
+    /// sent again. An unknown window sends the template (it is always allowed; the session
+    /// message would probably fail).
     ///
     /// # Errors
     ///
-    /// As [`send_template`](Self::send_template) and [`send_session`](Self::send_session).
+    /// As [`send_template`](Self::send_template) and [`send_session`](Self::send_session);
+    /// [`GuardError::FallbackInterrupted`] when the raced fallback's task stopped.
     pub async fn send_with_fallback(
         &self,
         to: impl Into<Recipient>,
@@ -599,31 +809,117 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                 let Some(transid) = receipt.transaction_id.clone() else {
                     return Ok(FallbackOutcome::Session { receipt, until });
                 };
-                let raced = {
-                    let mut pending = self.pending();
-                    let raced = pending.take_early_failure(&transid);
-                    if !raced {
-                        pending.insert(
-                            transid.clone(),
-                            Pending {
-                                to: to.clone(),
-                                template: template.clone(),
-                            },
-                        );
+                let fallback = PendingFallback::new(to, template, generate_correlation_id());
+                let now = self.now();
+                let registered = self
+                    .fallback_store()
+                    .register(
+                        &transid,
+                        &fallback,
+                        now,
+                        self.inner.config.fallback_retention,
+                    )
+                    .await;
+                return match registered {
+                    // Its 7710 receipt overtook the response: the fallback is taken and due.
+                    Ok(Registration::Due) => {
+                        let receipt = self.send_due(transid.clone(), fallback, now).await?;
+                        let reason = FallbackReason::SessionRaced { original: transid };
+                        Ok(FallbackOutcome::Template { receipt, reason })
                     }
-                    raced
+                    Ok(_) => Ok(FallbackOutcome::Session { receipt, until }),
+                    Err(error) => {
+                        tracing::warn!(%transid, %error, "the session message went, but its template fallback could not be kept");
+                        Ok(FallbackOutcome::SessionWithoutFallback {
+                            receipt,
+                            until,
+                            error: Arc::new(error),
+                        })
+                    }
                 };
-                if !raced {
-                    return Ok(FallbackOutcome::Session { receipt, until });
-                }
-                // Its 7710 receipt overtook the response: the fallback is due now.
-                FallbackReason::SessionRaced { original: transid }
             }
             WindowStatus::Closed { since } => FallbackReason::WindowClosed { since },
             _ => FallbackReason::WindowUnknown,
         };
         let receipt = self.send_template(to, template).await?;
         Ok(FallbackOutcome::Template { receipt, reason })
+    }
+
+    /// Sends a fallback that [`Registration::Due`] took, on its own task (see
+    /// [`detached`](Self::detached)). A refusal or a store failure in its checks finishes it:
+    /// it was certainly not sent.
+    async fn send_due(
+        &self,
+        original: TransactionId,
+        fallback: PendingFallback,
+        now: OffsetDateTime,
+    ) -> Result<SendReceipt, GuardError> {
+        let guard = self.clone();
+        self.detached(original.clone(), async move {
+            if let Err(error) = guard.check_fallback(&fallback).await {
+                guard.finish_fallback(&original, now).await;
+                return Err(error);
+            }
+            guard.send_fallback(&original, fallback, now).await
+        })
+        .await
+    }
+
+    /// Runs `job` on its own task and waits for it. Dropping the caller (a webhook handler
+    /// cancelled by a timeout) does not cancel the job: a taken fallback is sent, and its
+    /// outcome recorded, whatever happens to the caller.
+    async fn detached<T: Send + 'static>(
+        &self,
+        original: TransactionId,
+        job: impl Future<Output = Result<T, GuardError>> + Send + 'static,
+    ) -> Result<T, GuardError> {
+        match tokio::spawn(job.in_current_span()).await {
+            Ok(result) => result,
+            Err(_) => Err(GuardError::FallbackInterrupted { original }),
+        }
+    }
+
+    /// After a `7710` for `original`: takes its fallback and sends it, on its own task.
+    ///
+    /// The checks run first, before anything changes, so a store failure leaves the fallback
+    /// pending for the platform's retry of the receipt; a refusal is final. Only a fallback
+    /// registered between the look and the take is checked after taking it.
+    async fn take_fallback(&self, original: &TransactionId) -> Result<EventOutcome, GuardError> {
+        let now = self.now();
+        let (checked, refusal) = match self.fallback_store().peek(original, now).await? {
+            Some(fallback) => match self.check_fallback(&fallback).await {
+                Ok(()) => (true, None),
+                Err(refusal) if refusal.is_refusal() => (true, Some(refusal)),
+                Err(error) => return Err(error),
+            },
+            None => (false, None),
+        };
+        let guard = self.clone();
+        let original = original.clone();
+        self.detached(original.clone(), async move {
+            let retention = guard.inner.config.fallback_retention;
+            let taken = guard
+                .fallback_store()
+                .take(&original, now, retention)
+                .await?;
+            let Take::Taken(fallback) = taken else {
+                return Ok(EventOutcome::Receipt);
+            };
+            let refusal = match refusal {
+                Some(refusal) => Some(refusal),
+                None if !checked => guard.check_fallback(&fallback).await.err(),
+                None => None,
+            };
+            if let Some(error) = refusal {
+                guard.finish_fallback(&original, now).await;
+                return Ok(EventOutcome::FallbackFailed { original, error });
+            }
+            Ok(match guard.send_fallback(&original, fallback, now).await {
+                Ok(receipt) => EventOutcome::FallbackSent { original, receipt },
+                Err(error) => EventOutcome::FallbackFailed { original, error },
+            })
+        })
+        .await
     }
 
     /// Takes one parsed webhook event into account:
@@ -633,8 +929,14 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     ///   every id the sender has ([`SessionWindows::record_message`]): a user who wrote with a
     ///   phone number and a BSUID can be answered through either, and their STOP blocks both;
     /// - a `7710` receipt for a session message sent by
-    ///   [`send_with_fallback`](Self::send_with_fallback) sends its template, once: a repeated
-    ///   receipt finds nothing pending. Other final receipts forget the pending fallback.
+    ///   [`send_with_fallback`](Self::send_with_fallback) sends its template, once, whichever
+    ///   instance sharing the fallback store handles it: a repeated receipt finds the
+    ///   fallback taken. Other final receipts discard the pending fallback.
+    ///
+    /// The template goes on its own task: if this call is cancelled (its future dropped)
+    /// after the fallback was taken, the template is still sent once and its outcome
+    /// recorded. If it is cancelled before, the fallback is still pending and the platform's
+    /// retry of the receipt (it got no answer) sends it.
     ///
     /// Deduplicate events first if you can
     /// ([`DedupeKey::from_event`](crate::conversation::dedupe::DedupeKey::from_event));
@@ -642,9 +944,10 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
     ///
     /// # Errors
     ///
-    /// [`GuardError::Store`] when the window or opt-in store fails, [`GuardError::OptOut`] when
-    /// the sender id is not a valid id. A failed fallback send is not an error here but
-    /// [`EventOutcome::FallbackFailed`].
+    /// [`GuardError::Store`] when the window, opt-in or fallback store fails (answer so that
+    /// the platform retries: nothing was lost), [`GuardError::OptOut`] when the sender id is
+    /// not a valid id, [`GuardError::FallbackInterrupted`] when the fallback's task stopped.
+    /// A failed fallback send is not an error here but [`EventOutcome::FallbackFailed`].
     pub async fn handle_event(&self, event: &WebhookEvent) -> Result<EventOutcome, GuardError> {
         match event {
             WebhookEvent::Inbound(message) => {
@@ -675,32 +978,14 @@ impl<W: WindowStore, C: Clock, O: OptInStore> GuardedClient<W, C, O> {
                 let Some(transid) = receipt.transaction_id() else {
                     return Ok(EventOutcome::Receipt);
                 };
-                let status = receipt.status();
                 if *receipt.code() == DeliveryCode::ReEngagement {
-                    let taken = {
-                        let mut pending = self.pending();
-                        let taken = pending.take(transid);
-                        if taken.is_none() {
-                            pending.remember_early_failure(transid);
-                        }
-                        taken
-                    };
-                    let Some(pending) = taken else {
-                        return Ok(EventOutcome::Receipt);
-                    };
-                    let original = transid.clone();
-                    return Ok(
-                        match self.send_template(&pending.to, pending.template).await {
-                            Ok(receipt) => EventOutcome::FallbackSent { original, receipt },
-                            Err(error) => EventOutcome::FallbackFailed { original, error },
-                        },
-                    );
+                    return self.take_fallback(transid).await;
                 }
                 if matches!(
-                    status,
+                    receipt.status(),
                     DeliveryStatus::Delivered | DeliveryStatus::Read | DeliveryStatus::Failed
                 ) {
-                    self.pending().take(transid);
+                    self.fallback_store().discard(transid, self.now()).await?;
                 }
                 Ok(EventOutcome::Receipt)
             }

@@ -16,20 +16,26 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use url::Url;
 use webex_connect_whatsapp::client::Client;
-use webex_connect_whatsapp::conversation::clock::ManualClock;
-use webex_connect_whatsapp::conversation::optin::{ConsentStatus, OptIn, OptInLedger, OptInSource};
-use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
+use webex_connect_whatsapp::conversation::clock::{Clock as _, ManualClock};
+use webex_connect_whatsapp::conversation::fallback::{
+    FallbackStore, InMemoryFallbackStore, PendingFallback, Registration, Take, UnfinishedFallback,
+};
+use webex_connect_whatsapp::conversation::optin::{
+    ConsentStatus, InMemoryOptInStore, OptIn, OptInLedger, OptInSource,
+};
+use webex_connect_whatsapp::conversation::store::{InMemoryWindowStore, StoreError};
 use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 use webex_connect_whatsapp::guard::{
     EventOutcome, FallbackOutcome, FallbackReason, GuardError, GuardedClient,
 };
 use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
-use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, WebhookKind};
+use webex_connect_whatsapp::sandbox::{Fault, Sandbox, SandboxClock, WebhookKind};
 use webex_connect_whatsapp::template::definition::TemplateDefinition;
 use webex_connect_whatsapp::template::registry::{RegistryError, TemplateRegistry};
 use webex_connect_whatsapp::webhook::{self, WebhookEvent};
 use webex_connect_whatsapp::{
     PhoneNumber, SessionMessage, TemplateCategory, TemplateId, TemplateMessage, TemplateName,
+    TransactionId,
 };
 
 const WAID: &str = "447400123456";
@@ -87,10 +93,13 @@ fn order_template() -> TemplateMessage {
         .unwrap()
 }
 
+type Windows = Arc<SessionWindows<InMemoryWindowStore, ManualClock>>;
+
 struct World {
     sandbox: Sandbox,
     sandbox_clock: SandboxClock,
     clock: ManualClock,
+    windows: Windows,
     guard: GuardedClient<InMemoryWindowStore, ManualClock>,
 }
 
@@ -112,14 +121,83 @@ impl World {
         }
         let client = sandbox.client_builder().build().unwrap();
         let clock = ManualClock::new(START);
-        let windows = SessionWindows::with_clock(InMemoryWindowStore::new(100), clock.clone());
-        let builder = GuardedClient::builder(client, windows).registry(registry);
+        let windows = Arc::new(SessionWindows::with_clock(
+            InMemoryWindowStore::new(100),
+            clock.clone(),
+        ));
+        let builder = GuardedClient::builder(client, Arc::clone(&windows)).registry(registry);
         Self {
             sandbox,
             sandbox_clock,
             clock,
+            windows,
             guard: configure(builder).build(),
         }
+    }
+
+    /// A builder for another guarded client (another instance) on the same sandbox, windows
+    /// and registry, with its own client.
+    fn another_guard(&self) -> GuardBuilder {
+        let client = self.sandbox.client_builder().build().unwrap();
+        GuardedClient::builder(client, Arc::clone(&self.windows)).registry(registry())
+    }
+
+    /// Lets `guard` send a session message that the platform fails with 7710: the customer
+    /// wrote a day ago; our view is one second before the window ends, the platform's is
+    /// just after. Returns the session message's transaction id and its 7710 receipt.
+    async fn race_the_window<F: FallbackStore + 'static>(
+        &self,
+        guard: &GuardedClient<InMemoryWindowStore, ManualClock, InMemoryOptInStore, F>,
+    ) -> (TransactionId, WebhookEvent) {
+        let (outcome, event) = self.race_outcome(guard).await;
+        let FallbackOutcome::Session { receipt, .. } = outcome else {
+            panic!("expected the session message, got {outcome:?}");
+        };
+        (receipt.transaction_id.unwrap(), event)
+    }
+
+    /// As [`race_the_window`](Self::race_the_window), with whatever `send_with_fallback`
+    /// answered.
+    async fn race_outcome<F: FallbackStore + 'static>(
+        &self,
+        guard: &GuardedClient<InMemoryWindowStore, ManualClock, InMemoryOptInStore, F>,
+    ) -> (FallbackOutcome, WebhookEvent) {
+        self.customer_writes("hi").await;
+        self.clock
+            .advance(std::time::Duration::from_secs(24 * 3600 - 1));
+        self.sandbox_clock.advance(Duration::from_secs(24 * 3600));
+        let from = self.sandbox.webhooks().len();
+        let outcome = guard
+            .send_with_fallback(&to(), text("It ships today"), order_template())
+            .await
+            .unwrap();
+        let original = outcome.receipt().transaction_id.clone().unwrap();
+        self.sandbox.settled().await;
+        let hooks = self.sandbox.webhooks();
+        let failed = hooks[from..]
+            .iter()
+            .find(|h| matches!(&h.kind, WebhookKind::Receipt { code, .. } if code == "7710"))
+            .expect("a 7710 receipt");
+        let event = webhook::parse(failed.body.as_bytes()).unwrap();
+        let WebhookEvent::DeliveryReceipt(dlr) = &event else {
+            panic!("not a receipt")
+        };
+        assert_eq!(dlr.transaction_id(), Some(&original));
+        (outcome, event)
+    }
+
+    /// The templates the sandbox queued, and that none was queued twice.
+    fn templates_queued(&self) -> usize {
+        assert!(
+            self.sandbox.queued_twice().is_empty(),
+            "{:?}",
+            self.sandbox.queued_twice()
+        );
+        self.sandbox
+            .messages()
+            .iter()
+            .filter(|m| m.template_id.as_deref() == Some(TEMPLATE_ID))
+            .count()
     }
 
     /// Advances both clocks.
@@ -156,7 +234,7 @@ impl World {
 type GuardBuilder = webex_connect_whatsapp::guard::GuardedClientBuilder<
     InMemoryWindowStore,
     ManualClock,
-    webex_connect_whatsapp::conversation::optin::InMemoryOptInStore,
+    InMemoryOptInStore,
 >;
 
 fn text(body: &str) -> SessionMessage {
@@ -189,10 +267,10 @@ async fn open_window_sends_the_text() {
         .unwrap();
     assert_eq!(queued.kind, "text");
     assert_eq!(queued.template_id, None);
-    assert_eq!(world.guard.pending_fallbacks(), 1);
+    assert_eq!(world.guard.pending_fallbacks().await.unwrap(), 1);
     // The message is read: the pending fallback is forgotten, no template goes.
     world.deliver_webhooks(1).await;
-    assert_eq!(world.guard.pending_fallbacks(), 0);
+    assert_eq!(world.guard.pending_fallbacks().await.unwrap(), 0);
     assert_eq!(world.requests(), 1);
 }
 
@@ -243,35 +321,7 @@ async fn unknown_window_sends_the_template() {
 #[tokio::test]
 async fn a_7710_for_a_raced_window_sends_the_template_once() {
     let world = World::start(|b| b).await;
-    world.customer_writes("hi").await;
-    // Our view: one second before the window ends. The platform's: the window has just
-    // ended, so the session message will fail with 7710.
-    world
-        .clock
-        .advance(std::time::Duration::from_secs(24 * 3600 - 1));
-    world.sandbox_clock.advance(Duration::from_secs(24 * 3600));
-    let from = world.sandbox.webhooks().len();
-    let outcome = world
-        .guard
-        .send_with_fallback(&to(), text("It ships today"), order_template())
-        .await
-        .unwrap();
-    let FallbackOutcome::Session { receipt, .. } = outcome else {
-        panic!("expected the session message, got {outcome:?}");
-    };
-    let original = receipt.transaction_id.clone().unwrap();
-
-    world.sandbox.settled().await;
-    let hooks = world.sandbox.webhooks();
-    let failed = hooks[from..]
-        .iter()
-        .find(|h| matches!(&h.kind, WebhookKind::Receipt { code, .. } if code == "7710"))
-        .expect("a 7710 receipt");
-    let event = webhook::parse(failed.body.as_bytes()).unwrap();
-    let WebhookEvent::DeliveryReceipt(dlr) = &event else {
-        panic!("not a receipt")
-    };
-    assert_eq!(dlr.transaction_id(), Some(&original));
+    let (original, event) = world.race_the_window(&world.guard).await;
 
     let first = world.guard.handle_event(&event).await.unwrap();
     let EventOutcome::FallbackSent {
@@ -292,7 +342,372 @@ async fn a_7710_for_a_raced_window_sends_the_template_once() {
     let again = world.guard.handle_event(&event).await.unwrap();
     assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
     assert_eq!(world.requests(), 2);
-    assert_eq!(world.guard.pending_fallbacks(), 0);
+    assert_eq!(world.guard.pending_fallbacks().await.unwrap(), 0);
+    assert!(world.guard.unfinished_fallbacks().await.unwrap().is_empty());
+}
+
+// ------------------------------------------------ fallbacks that survive
+
+#[tokio::test]
+async fn two_guards_sharing_one_store_send_the_first_ones_fallback_exactly_once() {
+    let world = World::start(|b| b).await;
+    let shared = Arc::new(InMemoryFallbackStore::default());
+    let first = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
+    let second = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
+
+    // The first instance sends; the second sees its pending fallback.
+    let (original, event) = world.race_the_window(&first).await;
+    assert_eq!(second.pending_fallbacks().await.unwrap(), 1);
+
+    // The 7710 reaches the second instance, which sends the first one's template.
+    let outcome = second.handle_event(&event).await.unwrap();
+    assert!(
+        matches!(&outcome, EventOutcome::FallbackSent { original: o, .. } if *o == original),
+        "{outcome:?}"
+    );
+    // The platform retries the receipt, to either instance: nothing more is sent.
+    for guard in [&first, &second] {
+        let again = guard.handle_event(&event).await.unwrap();
+        assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
+    }
+    assert_eq!(world.templates_queued(), 1);
+    assert_eq!(world.requests(), 2);
+    assert_eq!(first.pending_fallbacks().await.unwrap(), 0);
+    assert!(second.unfinished_fallbacks().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_guards_handling_one_7710_at_once_send_one_template() {
+    let world = World::start(|b| b).await;
+    let shared = Arc::new(InMemoryFallbackStore::default());
+    let first = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
+    let second = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
+    let (_, event) = world.race_the_window(&first).await;
+
+    let (a, b) = tokio::join!(first.handle_event(&event), second.handle_event(&event));
+    let sent = [a.unwrap(), b.unwrap()]
+        .iter()
+        .filter(|o| matches!(o, EventOutcome::FallbackSent { .. }))
+        .count();
+    assert_eq!(sent, 1);
+    assert_eq!(world.templates_queued(), 1);
+}
+
+/// A fallback store that pauses every `take` after it took (until `gate` is opened) and
+/// says when a take and a finish happened, so a test can drop a handler at that moment.
+struct Gated<S = InMemoryFallbackStore> {
+    inner: S,
+    taken: tokio::sync::Notify,
+    gate: tokio::sync::Notify,
+    finished: tokio::sync::Notify,
+}
+
+impl<S> Gated<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            taken: tokio::sync::Notify::new(),
+            gate: tokio::sync::Notify::new(),
+            finished: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl<S: FallbackStore> FallbackStore for Gated<S> {
+    fn register(
+        &self,
+        original: &TransactionId,
+        fallback: &PendingFallback,
+        now: OffsetDateTime,
+        retention: Duration,
+    ) -> impl Future<Output = Result<Registration, StoreError>> + Send {
+        self.inner.register(original, fallback, now, retention)
+    }
+
+    fn peek(
+        &self,
+        original: &TransactionId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<PendingFallback>, StoreError>> + Send {
+        self.inner.peek(original, now)
+    }
+
+    async fn take(
+        &self,
+        original: &TransactionId,
+        now: OffsetDateTime,
+        retention: Duration,
+    ) -> Result<Take, StoreError> {
+        let taken = self.inner.take(original, now, retention).await;
+        self.taken.notify_one();
+        self.gate.notified().await;
+        taken
+    }
+
+    async fn finish(
+        &self,
+        original: &TransactionId,
+        now: OffsetDateTime,
+        retention: Duration,
+    ) -> Result<bool, StoreError> {
+        let finished = self.inner.finish(original, now, retention).await;
+        self.finished.notify_one();
+        finished
+    }
+
+    fn discard(
+        &self,
+        original: &TransactionId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.inner.discard(original, now)
+    }
+
+    fn forget(
+        &self,
+        original: &TransactionId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.inner.forget(original)
+    }
+
+    fn unfinished(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<UnfinishedFallback>, StoreError>> + Send {
+        self.inner.unfinished(now)
+    }
+
+    fn pending(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.inner.pending(now)
+    }
+}
+
+#[tokio::test]
+async fn a_handler_dropped_right_after_taking_the_fallback_still_sends_it_once() {
+    let world = World::start(|b| b).await;
+    handler_dropped_after_take(&world, InMemoryFallbackStore::default()).await;
+}
+
+/// Drops a handler right after it took the fallback from `store`: the template is still
+/// sent, once, and the platform's retry of the receipt finds it taken.
+async fn handler_dropped_after_take<S: FallbackStore + 'static>(world: &World, store: S) {
+    let gated = Arc::new(Gated::new(store));
+    let guard = world
+        .another_guard()
+        .fallback_store(Arc::clone(&gated))
+        .build();
+    let (_, event) = world.race_the_window(&guard).await;
+
+    // The handler takes the fallback, then is dropped (as a router's timeout drops it).
+    {
+        let handler = guard.handle_event(&event);
+        tokio::select! {
+            biased;
+            () = gated.taken.notified() => {}
+            outcome = handler => panic!("the handler finished before it was dropped: {outcome:?}"),
+        }
+    }
+    gated.gate.notify_one();
+    // Not a speed check: without its own task the send is gone with the handler, and this
+    // would wait forever instead of failing.
+    tokio::time::timeout(Duration::from_secs(60), gated.finished.notified())
+        .await
+        .expect("the template's send was cancelled with its handler");
+    world.sandbox.settled().await;
+    assert_eq!(world.templates_queued(), 1);
+    assert!(guard.unfinished_fallbacks().await.unwrap().is_empty());
+
+    // The platform got no answer and retries the receipt: the fallback is found taken.
+    gated.gate.notify_one();
+    let again = guard.handle_event(&event).await.unwrap();
+    assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
+    assert_eq!(world.templates_queued(), 1);
+    assert_eq!(guard.pending_fallbacks().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_fallback_taken_by_a_crashed_instance_is_reported_and_never_sent_again() {
+    let world = World::start(|b| b).await;
+    let shared = Arc::new(InMemoryFallbackStore::default());
+    let guard = world
+        .another_guard()
+        .fallback_store(Arc::clone(&shared))
+        .build();
+    let (original, event) = world.race_the_window(&guard).await;
+    // Another instance took the fallback and died before sending it.
+    let crashed_at = world.clock.now();
+    let taken = shared
+        .take(&original, crashed_at, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let Take::Taken(fallback) = taken else {
+        panic!("{taken:?}")
+    };
+
+    let outcome = guard.handle_event(&event).await.unwrap();
+    assert!(matches!(outcome, EventOutcome::Receipt), "{outcome:?}");
+    assert_eq!(world.templates_queued(), 0);
+    let unfinished = guard.unfinished_fallbacks().await.unwrap();
+    assert_eq!(
+        unfinished,
+        [UnfinishedFallback::new(
+            original.clone(),
+            fallback.correlation_id().clone(),
+            crashed_at
+        )]
+    );
+    // Once reconciled (no receipt carries its correlation id), it is forgotten.
+    assert!(guard.forget_fallback(&original).await.unwrap());
+    assert!(guard.unfinished_fallbacks().await.unwrap().is_empty());
+    assert!(matches!(
+        guard.handle_event(&event).await.unwrap(),
+        EventOutcome::Receipt
+    ));
+    assert_eq!(world.templates_queued(), 0);
+}
+
+#[tokio::test]
+async fn a_fallback_sent_with_an_unknown_outcome_stays_unfinished_with_its_correlation_id() {
+    let world = World::start(|b| b).await;
+    let (original, event) = world.race_the_window(&world.guard).await;
+    // The platform queues the template, then the connection drops before the answer.
+    world.sandbox.push_fault(Fault::DropAfterQueue);
+    let outcome = world.guard.handle_event(&event).await.unwrap();
+    let EventOutcome::FallbackFailed {
+        original: failed,
+        error: GuardError::Send(error),
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(failed, original);
+    assert!(error.is_outcome_unknown(), "{error}");
+    world.sandbox.settled().await;
+    assert_eq!(world.templates_queued(), 1);
+
+    // It is reported under the correlation id the queued template carries, and a retried
+    // receipt does not send it again.
+    let unfinished = world.guard.unfinished_fallbacks().await.unwrap();
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].original, original);
+    let queued = world
+        .sandbox
+        .messages()
+        .into_iter()
+        .find(|m| m.template_id.as_deref() == Some(TEMPLATE_ID))
+        .unwrap();
+    assert_eq!(
+        queued.correlation_id.as_deref(),
+        Some(unfinished[0].correlation_id.as_str())
+    );
+    assert_eq!(error.correlation_id(), Some(&unfinished[0].correlation_id));
+    let again = world.guard.handle_event(&event).await.unwrap();
+    assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
+    assert_eq!(world.templates_queued(), 1);
+}
+
+/// A fallback store whose backend is down.
+struct Down;
+
+fn down<T>() -> std::future::Ready<Result<T, StoreError>> {
+    std::future::ready(Err(StoreError::Backend {
+        store: "test",
+        source: "the server is down".into(),
+    }))
+}
+
+impl FallbackStore for Down {
+    fn register(
+        &self,
+        _: &TransactionId,
+        _: &PendingFallback,
+        _: OffsetDateTime,
+        _: Duration,
+    ) -> impl Future<Output = Result<Registration, StoreError>> + Send {
+        down()
+    }
+
+    fn peek(
+        &self,
+        _: &TransactionId,
+        _: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<PendingFallback>, StoreError>> + Send {
+        down()
+    }
+
+    fn take(
+        &self,
+        _: &TransactionId,
+        _: OffsetDateTime,
+        _: Duration,
+    ) -> impl Future<Output = Result<Take, StoreError>> + Send {
+        down()
+    }
+
+    fn finish(
+        &self,
+        _: &TransactionId,
+        _: OffsetDateTime,
+        _: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        down()
+    }
+
+    fn discard(
+        &self,
+        _: &TransactionId,
+        _: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        down()
+    }
+
+    fn forget(&self, _: &TransactionId) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        down()
+    }
+
+    fn unfinished(
+        &self,
+        _: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<UnfinishedFallback>, StoreError>> + Send {
+        down()
+    }
+
+    fn pending(&self, _: OffsetDateTime) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        down()
+    }
+}
+
+#[tokio::test]
+async fn a_failing_fallback_store_reports_the_sent_message_and_lets_receipts_be_retried() {
+    let world = World::start(|b| b).await;
+    let guard = world.another_guard().fallback_store(Down).build();
+    // The session message went: the outcome says so (an error would invite a resend) and
+    // that no fallback is kept.
+    let (outcome, event) = world.race_outcome(&guard).await;
+    let FallbackOutcome::SessionWithoutFallback { error, .. } = &outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(matches!(**error, StoreError::Backend { store: "test", .. }));
+    assert_eq!(world.requests(), 1);
+    // Receipts fail, so the webhook is answered with an error and the platform retries.
+    let err = guard.handle_event(&event).await.unwrap_err();
+    assert!(matches!(err, GuardError::Store(_)), "{err}");
+    assert_eq!(world.requests(), 1);
 }
 
 #[tokio::test]
@@ -574,6 +989,128 @@ async fn opt_in_ledger_export_round_trips() {
     assert_eq!(events.len(), 2);
 }
 
+// ------------------------------------------------ fallbacks in Redis
+
+#[cfg(feature = "redis")]
+#[path = "redis_server/mod.rs"]
+mod redis_server;
+
+#[cfg(feature = "redis")]
+mod redis {
+    use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+
+    use super::redis_server::RedisServer;
+    use super::*;
+
+    async fn store(server: &RedisServer) -> RedisStore {
+        RedisStore::connect(&server.url()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_restarted_instance_sends_the_fallback_another_registered_exactly_once() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        let first = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        let (original, event) = world.race_the_window(&first).await;
+        // The instance that sent it goes away with its connection.
+        drop(first);
+
+        // A new process, with a new connection, gets the 7710 and sends the template.
+        let second = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        assert_eq!(second.pending_fallbacks().await.unwrap(), 1);
+        let outcome = second.handle_event(&event).await.unwrap();
+        assert!(
+            matches!(&outcome, EventOutcome::FallbackSent { original: o, .. } if *o == original),
+            "{outcome:?}"
+        );
+        // A third instance gets the platform's retry: nothing more.
+        let third = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        let again = third.handle_event(&event).await.unwrap();
+        assert!(matches!(again, EventOutcome::Receipt), "{again:?}");
+        assert_eq!(world.templates_queued(), 1);
+        assert_eq!(third.pending_fallbacks().await.unwrap(), 0);
+        assert!(third.unfinished_fallbacks().await.unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_instances_handling_one_7710_at_once_send_one_template() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        let first = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        let second = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        let (_, event) = world.race_the_window(&first).await;
+        let (a, b) = tokio::join!(first.handle_event(&event), second.handle_event(&event));
+        let sent = [a.unwrap(), b.unwrap()]
+            .iter()
+            .filter(|o| matches!(o, EventOutcome::FallbackSent { .. }))
+            .count();
+        assert_eq!(sent, 1);
+        assert_eq!(world.templates_queued(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_handler_dropped_right_after_taking_the_fallback_still_sends_it_once() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        handler_dropped_after_take(&world, store(&server).await).await;
+    }
+
+    #[tokio::test]
+    async fn an_unknown_outcome_is_reported_by_every_instance() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let world = World::start(|b| b).await;
+        let first = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        let (original, event) = world.race_the_window(&first).await;
+        world.sandbox.push_fault(Fault::DropAfterQueue);
+        let outcome = first.handle_event(&event).await.unwrap();
+        assert!(
+            matches!(outcome, EventOutcome::FallbackFailed { .. }),
+            "{outcome:?}"
+        );
+        let second = world
+            .another_guard()
+            .fallback_store(store(&server).await)
+            .build();
+        let unfinished = second.unfinished_fallbacks().await.unwrap();
+        assert_eq!(unfinished.len(), 1);
+        assert_eq!(unfinished[0].original, original);
+        assert!(matches!(
+            second.handle_event(&event).await.unwrap(),
+            EventOutcome::Receipt
+        ));
+        world.sandbox.settled().await;
+        assert_eq!(world.templates_queued(), 1);
+        assert!(second.forget_fallback(&original).await.unwrap());
+        assert!(first.unfinished_fallbacks().await.unwrap().is_empty());
+    }
+}
+
 // ------------------------------------------------ username users and users with two ids
 //
 // These run against a wiremock imitation of the send API rather than the sandbox: they check
@@ -843,7 +1380,7 @@ mod bsuid {
             panic!("expected the session message, got {outcome:?}");
         };
         let original = receipt.transaction_id.clone().unwrap();
-        assert_eq!(platform.guard.pending_fallbacks(), 1);
+        assert_eq!(platform.guard.pending_fallbacks().await.unwrap(), 1);
 
         // The window ended on the platform's side before the message arrived.
         let event = receipt_7710(original.as_str());

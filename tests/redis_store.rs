@@ -13,6 +13,7 @@
     clippy::panic
 )]
 
+mod fallback_suite;
 mod redis_server;
 mod store_suite;
 
@@ -23,6 +24,7 @@ use redis_server::RedisServer;
 use time::Duration;
 use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock};
 use webex_connect_whatsapp::conversation::dedupe::ClaimOwner;
+use webex_connect_whatsapp::conversation::fallback::{FallbackStore, Take};
 use webex_connect_whatsapp::conversation::optin::{
     ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut,
 };
@@ -202,7 +204,59 @@ async fn dedupe_whole_suite_on_one_store() {
     store_suite::dedupe_all(store).await;
 }
 
+#[tokio::test]
+async fn fallback_register_take_once_report_until_finished() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    fallback_suite::lifecycle(store).await;
+}
+
+#[tokio::test]
+async fn fallback_a_7710_before_the_answer_makes_the_registration_due() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    fallback_suite::early_failure(store).await;
+}
+
+#[tokio::test]
+async fn fallback_discard_and_forget() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    fallback_suite::discard_and_forget(store).await;
+}
+
+#[tokio::test]
+async fn fallback_bsuid_recipients_and_long_transaction_ids() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    fallback_suite::bsuid_and_long_ids(store).await;
+}
+
+#[tokio::test]
+async fn fallback_zero_retention_is_refused() {
+    let Some((_server, store)) = setup().await else {
+        return;
+    };
+    fallback_suite::zero_retention_is_refused(store).await;
+}
+
 // ------------------------------------------------ two instances on one Redis
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_never_take_one_fallback_twice() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
+    let b = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
+    for n in 0..10 {
+        fallback_suite::racing_takes(vec![Arc::clone(&a), Arc::clone(&b)], &format!("t-{n}")).await;
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_agree_on_every_window() {
@@ -394,6 +448,68 @@ async fn keys_carry_ttls_and_the_prefix() {
 }
 
 #[tokio::test]
+async fn fallback_keys_expire_and_keep_the_recipient_only_while_pending() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url())
+        .await
+        .unwrap()
+        .with_prefix("test:wa:");
+    let original = webex_connect_whatsapp::TransactionId::from("t-1");
+    let fallback = fallback_suite::fallback(fallback_suite::phone(), "c-1");
+    let (now, keep) = (fallback_suite::NOW, fallback_suite::KEEP);
+    store
+        .register(&original, &fallback, now, keep)
+        .await
+        .unwrap();
+
+    let mut conn = server.connection().await;
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    assert_eq!(keys, ["test:wa:fallback:t-1", "test:wa:fallbacks:pending"]);
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg("test:wa:fallback:t-1")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(pttl > 0 && pttl <= 3_600_000, "{pttl}");
+    let hash = |conn: &mut redis::aio::MultiplexedConnection| {
+        let mut conn = conn.clone();
+        async move {
+            redis::cmd("HGETALL")
+                .arg("test:wa:fallback:t-1")
+                .query_async::<std::collections::BTreeMap<String, String>>(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    // While pending it holds what the send needs: the recipient and the template.
+    let pending = hash(&mut conn).await;
+    assert_eq!(pending["state"], "pending");
+    assert!(pending["fallback"].contains("+447400123456"));
+
+    // Once taken, only ids and a time remain.
+    assert!(matches!(
+        store.take(&original, now, keep).await.unwrap(),
+        Take::Taken(_)
+    ));
+    let taken = hash(&mut conn).await;
+    assert_eq!(
+        taken.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["correlation_id", "original", "state", "taken_at"]
+    );
+    assert!(!format!("{taken:?}").contains("7400123456"), "{taken:?}");
+    store.finish(&original, now, keep).await.unwrap();
+    let done = hash(&mut conn).await;
+    assert_eq!(done.len(), 1, "{done:?}");
+}
+
+#[tokio::test]
 async fn unreadable_values_are_typed_errors() {
     let Some((server, store)) = setup().await else {
         return;
@@ -419,6 +535,35 @@ async fn unreadable_values_are_typed_errors() {
         matches!(err, StoreError::Corrupt { store: "redis", .. }),
         "{err}"
     );
+    let _: () = redis::cmd("HSET")
+        .arg(format!("{DEFAULT_PREFIX}fallback:t-1"))
+        .arg("state")
+        .arg("pending")
+        .arg("fallback")
+        .arg("{not json")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let t = webex_connect_whatsapp::TransactionId::from("t-1");
+    let now = time::OffsetDateTime::now_utc();
+    for err in [
+        store.peek(&t, now).await.unwrap_err(),
+        store
+            .take(&t, now, StdDuration::from_secs(60))
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                err,
+                StoreError::Corrupt {
+                    what: "pending fallback",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
     let err = OptInLedger::new(store)
         .status("919900000001")
         .await

@@ -105,10 +105,11 @@ mod shared {
     use std::num::NonZeroU32;
     use std::time::Duration;
 
-    use redis::aio::MultiplexedConnection;
+    use redis::aio::ConnectionManager;
 
     use super::LocalGcra;
     use crate::conversation::store::StoreError;
+    use crate::conversation::store::redis::{backend, connect};
 
     /// Reserves `ARGV[2]` destinations on the shared schedule and answers how many
     /// microseconds the caller must wait before sending them.
@@ -134,9 +135,22 @@ return wait
     /// tenant's TPS is one budget, however many workers send.
     ///
     /// A GCRA schedule in one Lua script, counted in destinations per second on the Redis
-    /// server's clock. When Redis cannot be reached, a client falls back to a limit kept in
-    /// its own process (and logs a warning): an over-limit request is answered 7020, which
-    /// proves it was not processed, so the client may safely resend it.
+    /// server's clock.
+    ///
+    /// # When Redis goes away
+    ///
+    /// The connection is the reconnecting one the Redis stores use (see
+    /// [`RedisStore`](crate::conversation::store::redis::RedisStore#when-redis-goes-away)):
+    /// a restarted server is used again without a new `connect`, and while it is unreachable
+    /// [`reserve`](Self::reserve) fails within a bounded time.
+    ///
+    /// A client then *waits* rather than fails: it limits its sends to the same
+    /// `per_second` in its own process (and logs a warning per request), never sends
+    /// without a limit. Several processes limiting on their own can together exceed the
+    /// tenant's TPS until Redis is back; the platform answers the excess `7020`, which
+    /// proves the request was not processed, so the client resends it without risk of a
+    /// duplicate. Failing the sends instead would stop every send for as long as Redis is
+    /// down.
     ///
     /// ```no_run
     /// use webex_connect_whatsapp::client::{Client, SharedRateLimit};
@@ -156,7 +170,7 @@ return wait
     /// ```
     #[derive(Clone)]
     pub struct SharedRateLimit {
-        conn: MultiplexedConnection,
+        conn: ConnectionManager,
         key: String,
         pub(in crate::client) per_second: NonZeroU32,
         fallback: std::sync::Arc<LocalGcra>,
@@ -175,29 +189,27 @@ return wait
         /// The prefix of the Redis key that holds the schedule.
         pub const KEY_PREFIX: &'static str = "wcwa:tps:";
 
-        /// Connects to Redis; `name` names the shared budget (e.g. the tenant: every client
-        /// with the same name shares one limit) and `per_second` is its limit in destinations
-        /// per second.
+        /// Connects to Redis (over a connection that reconnects by itself); `name` names the
+        /// shared budget (e.g. the tenant: every client with the same name shares one limit)
+        /// and `per_second` is its limit in destinations per second.
         ///
         /// # Errors
         ///
-        /// [`StoreError::Backend`] when Redis cannot be reached.
+        /// [`StoreError::Backend`] when the URL is malformed or Redis cannot be reached. The
+        /// message never contains the URL (it may hold a password).
         pub async fn connect(
             url: &str,
             name: &str,
             per_second: NonZeroU32,
         ) -> Result<Self, StoreError> {
-            let client = redis::Client::open(url).map_err(backend)?;
-            let conn = client
-                .get_multiplexed_async_connection()
-                .await
-                .map_err(backend)?;
-            Ok(Self::with_connection(conn, name, per_second))
+            Ok(Self::with_connection(connect(url).await?, name, per_second))
         }
 
-        /// Uses an open connection.
+        /// Uses an open connection, for example the one a
+        /// [`RedisStore`](crate::conversation::store::redis::RedisStore) opened
+        /// ([`RedisStore::connection`](crate::conversation::store::redis::RedisStore::connection)).
         pub fn with_connection(
-            conn: MultiplexedConnection,
+            conn: ConnectionManager,
             name: &str,
             per_second: NonZeroU32,
         ) -> Self {
@@ -224,8 +236,22 @@ return wait
             }
         }
 
-        /// Reserves `count` destinations and returns how long to wait before sending them.
-        async fn reserve(&self, count: usize) -> Result<Duration, StoreError> {
+        /// Reserves `destinations` on the shared schedule and returns how long to wait
+        /// before sending them; a client calls it before each request.
+        ///
+        /// ```no_run
+        /// # use webex_connect_whatsapp::client::SharedRateLimit;
+        /// # async fn run(limit: SharedRateLimit) -> Result<(), Box<dyn std::error::Error>> {
+        /// let wait = limit.reserve(1).await?;
+        /// tokio::time::sleep(wait).await;
+        /// # Ok(()) }
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// [`StoreError::Backend`] when Redis cannot be reached or does not answer in time;
+        /// nothing is reserved then.
+        pub async fn reserve(&self, destinations: usize) -> Result<Duration, StoreError> {
             let interval_us = 1_000_000_u64 / u64::from(self.per_second.get());
             let mut conn = self.conn.clone();
             let wait_us: i64 = redis::cmd("EVAL")
@@ -233,18 +259,11 @@ return wait
                 .arg(1)
                 .arg(&self.key)
                 .arg(interval_us.max(1))
-                .arg(count)
+                .arg(destinations)
                 .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
             Ok(Duration::from_micros(u64::try_from(wait_us).unwrap_or(0)))
-        }
-    }
-
-    fn backend(error: redis::RedisError) -> StoreError {
-        StoreError::Backend {
-            store: "redis",
-            source: Box::new(error),
         }
     }
 }

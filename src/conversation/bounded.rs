@@ -88,6 +88,13 @@ where
         self.entries.get(key).map(|(value, _)| value)
     }
 
+    /// Every value, in the order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.order
+            .values()
+            .filter_map(|key| self.entries.get(key).map(|(value, _)| value))
+    }
+
     /// The value, to change in place; its position in the order stays.
     pub(crate) fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where

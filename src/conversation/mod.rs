@@ -12,12 +12,15 @@
 //! - [`delivery`]: where each sent message stands after its receipts
 //!   ([`DeliveryTracker`](delivery::DeliveryTracker)), and which are stuck or failed
 //!   ([`DeliveryFollowUp`](delivery::DeliveryFollowUp)).
+//! - [`fallback`]: template fallbacks waiting for their session message's `7710`
+//!   ([`FallbackStore`](fallback::FallbackStore)), kept where several instances and a
+//!   restarted process see them, and taken by one handler only.
 //! - [`journal`]: the send journal, what was about to be sent and what became of it, so that
 //!   nothing is sent twice across crashes and unknown outcomes can be reconciled
 //!   ([`Journal`](journal::Journal)).
 //! - [`store`]: the pluggable storage behind windows and dedupe (the store traits and their
-//!   bounded in-memory stores), recipient keys and store errors, and Redis for all three kinds
-//!   of state (feature `redis`).
+//!   bounded in-memory stores), recipient keys and store errors, and Redis for every kind of
+//!   state here (feature `redis`).
 //!
 //! The [receiver](crate::receiver) and the [guarded client](crate::guard) feed this state
 //! from webhooks and read it before sending; nothing here makes a request.
@@ -26,6 +29,7 @@ pub(crate) mod bounded;
 pub mod clock;
 pub mod dedupe;
 pub mod delivery;
+pub mod fallback;
 pub mod journal;
 pub mod optin;
 pub mod store;

@@ -18,7 +18,9 @@ pub const REQUIRE_VAR: &str = "WEBEX_CONNECT_REQUIRE_REDIS";
 
 /// A running `redis-server`, killed when dropped.
 pub struct RedisServer {
-    child: Child,
+    binary: PathBuf,
+    /// `None` while [stopped](RedisServer::stop).
+    child: Option<Child>,
     port: u16,
 }
 
@@ -85,17 +87,12 @@ impl RedisServer {
                 .and_then(|l| l.local_addr())
                 .expect("no free port on 127.0.0.1")
                 .port();
-            let child = Command::new(&binary)
-                .args(["--port", &port.to_string()])
-                .args(["--bind", "127.0.0.1"])
-                .args(["--save", ""])
-                .args(["--appendonly", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
-            let mut server = Self { child, port };
-            match server.wait_ready() {
+            let mut server = Self {
+                binary: binary.clone(),
+                child: None,
+                port,
+            };
+            match server.spawn() {
                 Ok(()) => return Some(server),
                 Err(e) => last_error = e,
             }
@@ -103,14 +100,62 @@ impl RedisServer {
         panic!("redis-server did not start: {last_error}");
     }
 
+    /// Starts the server process on this server's port and waits until it answers PING.
+    fn spawn(&mut self) -> Result<(), String> {
+        let child = Command::new(&self.binary)
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start {}: {e}", self.binary.display()))?;
+        self.child = Some(child);
+        self.wait_ready()
+    }
+
+    /// Kills the server, as a crash or an operator would: connections drop and the port
+    /// refuses new ones until [`restart`](Self::restart). Nothing is persisted, so the data
+    /// is gone too.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (after [`stop`](Self::stop)), so that clients
+    /// connected before can reconnect to the same URL. Panics if it does not start.
+    pub fn restart(&mut self) {
+        self.stop();
+        // A few attempts: the old process's socket may linger for a moment.
+        let mut last_error = String::new();
+        for _ in 0..20 {
+            match self.spawn() {
+                Ok(()) => return,
+                Err(e) => last_error = e,
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "redis-server did not restart on port {}: {last_error}",
+            self.port
+        );
+    }
+
     fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            let Some(child) = self.child.as_mut() else {
+                return Err("it is stopped".into());
+            };
+            if let Ok(Some(status)) = child.try_wait() {
                 let mut err = String::new();
-                if let Some(mut stderr) = self.child.stderr.take() {
+                if let Some(mut stderr) = child.stderr.take() {
                     let _ = stderr.read_to_string(&mut err);
                 }
+                self.child = None;
                 return Err(format!("exited with {status}: {err}"));
             }
             if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
@@ -149,7 +194,6 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

@@ -61,7 +61,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
+use redis::aio::ConnectionManager;
 
 use super::{
     Journal, JournalEntry, JournalError, JournalFuture, JournalRecord, decode_record, encode_record,
@@ -120,14 +120,14 @@ const PAGE: usize = 500;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisJournal<C = MultiplexedConnection> {
+pub struct RedisJournal<C = ConnectionManager> {
     conn: C,
     prefix: Arc<str>,
     /// The list TTL in ms, if any.
     retention_ms: Option<u64>,
 }
 
-impl RedisJournal<MultiplexedConnection> {
+impl RedisJournal<ConnectionManager> {
     /// Connects to the Redis server at `url` (`redis://[:password@]host:port/db`, or
     /// `rediss://` with redis's TLS features), opening the same kind of connection as
     /// [`RedisStore::connect`](crate::conversation::store::redis::RedisStore::connect).
@@ -137,11 +137,16 @@ impl RedisJournal<MultiplexedConnection> {
     /// [`JournalError::Backend`] when the URL is malformed or the server cannot be reached.
     /// The message never contains the URL (it may hold a password).
     pub async fn connect(url: &str) -> Result<Self, JournalError> {
-        let client = redis::Client::open(url).map_err(backend)?;
-        let conn = client
-            .get_multiplexed_async_connection()
+        let conn = crate::conversation::store::redis::connect(url)
             .await
-            .map_err(backend)?;
+            .map_err(|e| JournalError::Backend {
+                store: "redis",
+                // The store's error only names the store again: keep its cause.
+                source: match e {
+                    StoreError::Backend { source, .. } => source,
+                    other => Box::new(other),
+                },
+            })?;
         Ok(Self::with_connection(conn))
     }
 }

@@ -1,6 +1,7 @@
 //! Redis-backed stores (feature `redis`): one [`RedisStore`] implements [`WindowStore`],
-//! [`OptInStore`] and [`SeenStore`], so several webhook receivers and senders behind a load
-//! balancer agree on every session window, every consent and every duplicate.
+//! [`OptInStore`], [`SeenStore`] and [`FallbackStore`], so several webhook receivers and
+//! senders behind a load balancer agree on every session window, every consent, every
+//! duplicate and every pending template fallback.
 //!
 //! ```no_run
 //! use webex_connect_whatsapp::conversation::dedupe::Deduplicator;
@@ -27,11 +28,19 @@
 //! | `<prefix>optin:<waid>` | list of JSON [`ConsentEvent`]s, oldest first; at most [`MAX_CONSENT_EVENTS`] (the oldest by time are dropped, never the latest) | none: consent evidence is kept until [erased](OptInStore::erase) |
 //! | `<prefix>optin:index` | set of waids with a consent list | none |
 //! | `<prefix>seen:<dedupe key>` | `p:<owner token>` while a delivery of the event is being handled (a claim); `d` once it was handled (any value not starting with `p:`, such as the tokens earlier versions wrote, counts as handled) | the claim lease while pending; the dedupe TTL once handled |
+//! | `<prefix>fallback:<transid>` | hash: `state` (`pending`, `failed`: a `7710` came before the send's answer, `taken`, `done`), `original` (the transid), `correlation_id`; while pending `fallback`, the JSON [`PendingFallback`] (recipient, template, correlation id); once taken `taken_at` (Unix µs) | the fallback retention after the last change (default 24 h, [`DEFAULT_FALLBACK_RETENTION`](crate::conversation::fallback::DEFAULT_FALLBACK_RETENTION)) |
+//! | `<prefix>fallbacks:pending` | sorted set of the pending fallbacks' transids, scored by expiry (server ms) | none; expired members are dropped on each count |
+//! | `<prefix>fallbacks:taken` | sorted set of the taken, unfinished fallbacks' transids, scored by expiry | none; expired members are dropped on each listing |
 //!
-//! Nothing else is stored: no message text, no names. Window updates run as one Lua script
+//! A transid longer than [`MAX_PLAIN_KEY_CHARS`](crate::conversation::fallback::MAX_PLAIN_KEY_CHARS)
+//! or with whitespace appears in keys as `sha256:<hex>`.
+//! Nothing else is stored: no message text except a pending fallback's template, no names.
+//! Window updates run as one Lua script
 //! (`EVAL`) so a late inbound never moves a window backwards even when two instances record
 //! at once; a claim is one Lua script (check and claim in one step), and so is a release
-//! (delete only our own claim). Needs Redis 2.6.12 or later.
+//! (delete only our own claim); each change of a fallback is one Lua script, so exactly one
+//! instance takes it. Needs Redis 5 or later (the fallback scripts read the server's `TIME`
+//! before writing).
 //!
 //! # A lost reply
 //!
@@ -44,11 +53,33 @@
 //! the server cannot be reached for that delete either, the claim lasts until its lease
 //! ends, which is shorter than the platform's wait before its retry.
 //!
+//! # When Redis goes away
+//!
+//! [`RedisStore::connect`] opens a [`ConnectionManager`]: a connection that reconnects by
+//! itself, so a restarted or failed-over server is used again without a new `connect`.
+//! While the server is unreachable every call fails with [`StoreError::Backend`], within a
+//! bounded time: each command waits at most [`RESPONSE_TIMEOUT`] for an answer, and a lost
+//! connection is retried [`RECONNECT_RETRIES`] times (each attempt up to
+//! [`CONNECTION_TIMEOUT`], with backoff from [`RECONNECT_MIN_DELAY`] to
+//! [`RECONNECT_MAX_DELAY`]) before the waiting calls fail; the next call tries again. The
+//! first call after the server is back may still fail (its connection was the old one) and
+//! starts the reconnection.
+//!
+//! Failing is the safe direction for each kind of state: a failed seen-key check makes the
+//! receiver answer 503, so Webex Connect retries the event; a failed window or opt-in read
+//! makes the guard refuse to send ([`GuardError::Store`](crate::guard::GuardError::Store))
+//! rather than guess; a failed fallback change leaves the webhook to be retried, or the
+//! fallback reported as unfinished, never sent twice. The shared rate limit
+//! ([`SharedRateLimit`](crate::client::SharedRateLimit)) opens its connection the same way.
+//!
 //! The store works on any [`RedisConnection`] (a [`ConnectionLike`] connection that can be
-//! cloned and shared between tasks): the
-//! [`MultiplexedConnection`] that [`RedisStore::connect`] opens, or a `ConnectionManager`
-//! (enable redis's `connection-manager` feature in your own `Cargo.toml`) for automatic
-//! reconnection, passed to [`RedisStore::with_connection`].
+//! cloned and shared between tasks): the [`ConnectionManager`] that
+//! [`RedisStore::connect`] opens, or one you configure yourself (another
+//! [`ConnectionManager`], or a [`MultiplexedConnection`](redis::aio::MultiplexedConnection),
+//! which does not reconnect), passed to [`RedisStore::with_connection`].
+
+mod connection;
+mod fallback;
 
 use std::fmt;
 use std::future::Future;
@@ -56,9 +87,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::FromRedisValue;
-use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::aio::{ConnectionLike, ConnectionManager};
 use time::OffsetDateTime;
 
+pub use connection::{
+    CONNECTION_TIMEOUT, RECONNECT_MAX_DELAY, RECONNECT_MIN_DELAY, RECONNECT_RETRIES,
+    RESPONSE_TIMEOUT,
+};
+pub(crate) use connection::{backend, connect};
+
+#[cfg(doc)]
+use crate::conversation::fallback::{FallbackStore, PendingFallback};
 use crate::conversation::optin::{ConsentEvent, MAX_CONSENT_EVENTS, OptInStore, events_over_cap};
 use crate::conversation::store::{
     Claim, InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis,
@@ -110,15 +149,17 @@ return ARGV[3]
 ";
 
 /// A connection [`RedisStore`] can run on: any [`ConnectionLike`] connection that can be
-/// cloned and sent between tasks, such as [`MultiplexedConnection`] or a `ConnectionManager`.
+/// cloned and sent between tasks, such as a [`ConnectionManager`] or a
+/// [`MultiplexedConnection`](redis::aio::MultiplexedConnection).
 /// Implemented for every such type; it only names the bounds once.
 pub trait RedisConnection: ConnectionLike + Clone + Send + Sync + 'static {}
 
 impl<C: ConnectionLike + Clone + Send + Sync + 'static> RedisConnection for C {}
 
-/// Session windows, opt-in ledger and seen-keys in one Redis database.
+/// Session windows, opt-in ledger, seen-keys and template fallbacks in one Redis database.
 ///
-/// Clones share the connection. See the [module docs](self) for the keys it writes.
+/// Clones share the connection. See the [module docs](self) for the keys it writes and for
+/// what happens while the server is unreachable.
 ///
 /// ```no_run
 /// use webex_connect_whatsapp::conversation::store::redis::RedisStore;
@@ -128,38 +169,38 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> RedisConnection for C {}
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisStore<C = MultiplexedConnection> {
+pub struct RedisStore<C = ConnectionManager> {
     conn: C,
     prefix: Arc<str>,
 }
 
-impl RedisStore<MultiplexedConnection> {
+impl RedisStore<ConnectionManager> {
     /// Connects to the Redis server at `url` (`redis://[:password@]host:port/db`, or
-    /// `rediss://` with redis's TLS features) over one multiplexed connection.
+    /// `rediss://` with redis's TLS features) over one multiplexed connection that
+    /// reconnects by itself after the server restarts (see the
+    /// [module docs](self#when-redis-goes-away)).
     ///
     /// # Errors
     ///
     /// [`StoreError::Backend`] when the URL is malformed or the server cannot be reached.
     /// The message never contains the URL (it may hold a password).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(backend)?;
-        let conn = client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(backend)?;
-        Ok(Self::with_connection(conn))
+        Ok(Self::with_connection(connect(url).await?))
     }
 }
 
 impl<C: RedisConnection> RedisStore<C> {
-    /// A store on a connection you opened (a `MultiplexedConnection` or a
-    /// `ConnectionManager`).
+    /// A store on a connection you opened and configured yourself (a `ConnectionManager`
+    /// with other timeouts, or a `MultiplexedConnection`, which does not reconnect).
     ///
     /// ```no_run
+    /// use redis::aio::{ConnectionManager, ConnectionManagerConfig};
     /// use webex_connect_whatsapp::conversation::store::redis::RedisStore;
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
-    /// let conn = client.get_multiplexed_async_connection().await?;
+    /// let config = ConnectionManagerConfig::new()
+    ///     .set_response_timeout(Some(std::time::Duration::from_millis(200)));
+    /// let conn = ConnectionManager::new_with_config(client, config).await?;
     /// let store = RedisStore::with_connection(conn);
     /// # let _ = store;
     /// # Ok(()) }
@@ -169,6 +210,12 @@ impl<C: RedisConnection> RedisStore<C> {
             conn,
             prefix: Arc::from(DEFAULT_PREFIX),
         }
+    }
+
+    /// The connection, to share with what else uses the same server (the shared rate limit,
+    /// the send journal) instead of opening another.
+    pub fn connection(&self) -> &C {
+        &self.conn
     }
 
     /// Puts every key under `prefix` (e.g. `"shop:wa:"`), so several apps or test runs can
@@ -227,13 +274,6 @@ impl<C> fmt::Debug for RedisStore<C> {
         f.debug_struct("RedisStore")
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
-    }
-}
-
-fn backend(err: redis::RedisError) -> StoreError {
-    StoreError::Backend {
-        store: "redis",
-        source: Box::new(err),
     }
 }
 
