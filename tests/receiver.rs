@@ -301,6 +301,7 @@ mod core {
         rx.release(received.event()).await.unwrap();
     }
 
+    #[cfg(feature = "legacy-sha1")]
     #[tokio::test]
     async fn sha1_signatures_need_the_legacy_option() {
         let body = receipt("t-sha1", DeliveryStatus::Delivered);
