@@ -266,7 +266,7 @@ where
 
 /// What a signature check accepts beyond SHA-256 and SHA-512.
 ///
-/// Its only option, [`VerifyOptions::allow_legacy_sha1`], needs the `legacy-sha1` feature;
+/// Its only option, `allow_legacy_sha1`, needs the `legacy-sha1` feature;
 /// without it the default (SHA-256 and SHA-512 only) is all there is.
 ///
 /// ```
@@ -310,7 +310,7 @@ impl VerifyOptions {
 }
 
 /// [`verify`] with [`VerifyOptions`], for example to accept legacy SHA-1 signatures (feature
-/// `legacy-sha1`, see [`VerifyOptions::allow_legacy_sha1`]).
+/// `legacy-sha1`, see `VerifyOptions::allow_legacy_sha1`).
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, SignatureError, VerifyOptions, WebhookSecret};
