@@ -11,7 +11,7 @@
 //! | `WEBHOOK_BIND` | the address to listen on (default `127.0.0.1:8080`) |
 //! | `WEBHOOK_MAX_BODY_BYTES` | the largest body accepted (default 65536) |
 //! | `WEBHOOK_INSECURE` | `1` to accept unsigned calls (only behind another authentication) |
-//! | `WEBHOOK_LEGACY_SHA1` | `1` to also accept legacy HMAC-SHA1 signatures (prefer switching the webhook to SHA-256) |
+//! | `WEBHOOK_LEGACY_SHA1` | `1` to also accept legacy HMAC-SHA1 signatures (needs `--features axum,legacy-sha1`; prefer switching the webhook to SHA-256) |
 //! | `RUST_LOG` | log filter, e.g. `info` or `webex_connect_whatsapp=debug` |
 //!
 //! In Webex Connect, point the WhatsApp app's inbound webhook and the delivery-receipt
@@ -61,8 +61,15 @@ fn receiver_from_env() -> Result<Receiver, String> {
         }
     };
     if var("WEBHOOK_LEGACY_SHA1").as_deref() == Some("1") {
-        tracing::warn!("WEBHOOK_LEGACY_SHA1=1: accepting legacy HMAC-SHA1 signatures");
-        builder = builder.allow_legacy_sha1();
+        #[cfg(feature = "legacy-sha1")]
+        {
+            tracing::warn!("WEBHOOK_LEGACY_SHA1=1: accepting legacy HMAC-SHA1 signatures");
+            builder = builder.allow_legacy_sha1();
+        }
+        #[cfg(not(feature = "legacy-sha1"))]
+        return Err("WEBHOOK_LEGACY_SHA1=1 needs the legacy-sha1 feature: \
+            cargo run --example webhook_server --features axum,legacy-sha1"
+            .to_owned());
     }
     if let Some(max) = var("WEBHOOK_MAX_BODY_BYTES") {
         let max = max

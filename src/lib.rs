@@ -117,16 +117,30 @@
 //! [`receiver::ReceiverBuilder`] and `ClientBuilder` can fail; [`webhook::DeliveryReceiptBuilder`]
 //! and the guard's builder cannot.
 //!
+//! ## Guides
+//!
+//! The [`guide`] module holds the longer documents: [going to production](guide::production),
+//! [webhooks behind a proxy or load balancer](guide::webhooks_behind_a_proxy),
+//! [observability](guide::observability), [reconciling unknown outcomes](guide::reconciliation)
+//! and [several instances on Redis](guide::redis).
+//!
 //! ## Optional features
 //!
-//! - `client` (default): the async send client, on reqwest and tokio.
-//! - `rustls` (default): TLS through rustls. `native-tls`: the platform's TLS instead.
-//! - `sandbox`: a local imitation of Webex Connect for offline examples and tests.
-//! - `axum`: a webhook receiver for axum.
-//! - `redis`: Redis-backed stores for multi-instance deployments.
+//! - `client` (default): the async send client, bulk sends, personalised batches and the
+//!   guard, on reqwest and tokio.
+//! - `rustls` (default): TLS through rustls. `native-tls`: the platform's TLS instead (turn
+//!   the defaults off: `default-features = false, features = ["client", "native-tls"]`).
+//! - `sandbox`: a local imitation of Webex Connect for offline examples and tests (brings
+//!   `client` and `axum`).
+//! - `axum`: the webhook receiver as an axum router.
+//! - `redis`: Redis-backed stores for session windows, opt-ins and duplicate suppression,
+//!   and a rate limit shared across processes.
 //! - `toml`: template registry files in TOML as well as JSON.
+//! - `legacy-sha1`: accept legacy HMAC-SHA1 webhook signatures when asked to
+//!   (`allow_legacy_sha1`); without it a SHA-1 signature is always refused.
 //!
-//! With `default-features = false` only the models, validators and webhook parsing are built.
+//! With `default-features = false` only the models, validators, webhook parsing and
+//! signature checks are built.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "client")]
@@ -136,6 +150,7 @@ mod conversions;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod guard;
+pub mod guide;
 pub mod ids;
 mod lossless;
 pub mod media;

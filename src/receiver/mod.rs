@@ -1026,6 +1026,8 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
     /// assert!(receiver.accepts_legacy_sha1());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg(feature = "legacy-sha1")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
     pub fn allow_legacy_sha1(mut self) -> Self {
         self.settings.verify = self.settings.verify.allow_legacy_sha1();
         self

@@ -6,10 +6,11 @@
 //! header collection of `(name, value)` pairs works, `&http::HeaderMap` included.
 //!
 //! Webex Connect still offers HMAC-SHA1 as a legacy choice. A SHA-1 signature (40 hex
-//! digits) is refused with [`SignatureError::LegacySha1NotAllowed`] unless you opt in with
-//! [`VerifyOptions::allow_legacy_sha1`] (or
-//! [`ReceiverBuilder::allow_legacy_sha1`](crate::receiver::ReceiverBuilder::allow_legacy_sha1)):
-//! better to switch the webhook to SHA-256 than to accept it.
+//! digits, or a `sha1=` prefix) is refused with [`SignatureError::LegacySha1NotAllowed`]
+//! unless the crate's `legacy-sha1` feature is enabled *and* you opt in with
+//! `VerifyOptions::allow_legacy_sha1` (or `ReceiverBuilder::allow_legacy_sha1`): better to
+//! switch the webhook to SHA-256 than to accept it. Without the feature the `sha1` crate is
+//! not compiled at all.
 //!
 //! ```
 //! use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, WebhookSecret};
@@ -27,6 +28,7 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
+#[cfg(feature = "legacy-sha1")]
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
@@ -61,12 +63,14 @@ pub enum SignatureError {
     #[error("the webhook secret must not be empty")]
     EmptySecret,
     /// The signature is an HMAC-SHA1 (40 hex digits or a `sha1=` prefix), a legacy
-    /// algorithm this receiver was not configured to accept.
+    /// algorithm this receiver was not configured to accept. Without the crate's
+    /// `legacy-sha1` feature, SHA-1 is always refused.
     #[error(
         "the x-hub-signature is HMAC-SHA1, a legacy algorithm that is refused by default: set \
-         the webhook's Hub Signature to SHA-256 or SHA-512 in Webex Connect, or accept SHA-1 \
-         explicitly with ReceiverBuilder::allow_legacy_sha1() (VerifyOptions::allow_legacy_sha1 \
-         for signature::verify_with)"
+         the webhook's Hub Signature to SHA-256 or SHA-512 in Webex Connect, or enable the \
+         webex-connect-whatsapp feature legacy-sha1 and accept SHA-1 explicitly with \
+         ReceiverBuilder::allow_legacy_sha1() (VerifyOptions::allow_legacy_sha1 for \
+         signature::verify_with)"
     )]
     LegacySha1NotAllowed,
 }
@@ -77,13 +81,20 @@ pub enum SignatureError {
 /// use webex_connect_whatsapp::webhook::SignatureAlgorithm;
 /// assert_eq!(SignatureAlgorithm::Sha512.hex_len(), 128);
 /// assert_eq!(SignatureAlgorithm::Sha256.prefix(), "sha256=");
-/// assert_eq!(SignatureAlgorithm::Sha1.hex_len(), 40);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureAlgorithm {
     /// HMAC-SHA1 (40 hex digits): legacy, accepted only with
-    /// [`VerifyOptions::allow_legacy_sha1`].
+    /// [`VerifyOptions::allow_legacy_sha1`]. Exists only with the `legacy-sha1` feature,
+    /// so that nothing can ask for a SHA-1 signature the crate cannot compute.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::SignatureAlgorithm;
+    /// assert_eq!(SignatureAlgorithm::Sha1.hex_len(), 40);
+    /// ```
+    #[cfg(feature = "legacy-sha1")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
     Sha1,
     /// HMAC-SHA256 (64 hex digits).
     Sha256,
@@ -100,6 +111,7 @@ impl SignatureAlgorithm {
     /// ```
     pub const fn hex_len(self) -> usize {
         match self {
+            #[cfg(feature = "legacy-sha1")]
             Self::Sha1 => 40,
             Self::Sha256 => 64,
             Self::Sha512 => 128,
@@ -114,6 +126,7 @@ impl SignatureAlgorithm {
     /// ```
     pub const fn prefix(self) -> &'static str {
         match self {
+            #[cfg(feature = "legacy-sha1")]
             Self::Sha1 => "sha1=",
             Self::Sha256 => "sha256=",
             Self::Sha512 => "sha512=",
@@ -199,6 +212,7 @@ impl fmt::Display for WebhookSecret {
 /// ```
 pub fn sign(algorithm: SignatureAlgorithm, secret: &WebhookSecret, body: &[u8]) -> String {
     match algorithm {
+        #[cfg(feature = "legacy-sha1")]
         SignatureAlgorithm::Sha1 => {
             mac::<Hmac<Sha1>>(secret, body).map(|m| hex::encode(m.finalize().into_bytes()))
         }
@@ -252,10 +266,12 @@ where
 
 /// What a signature check accepts beyond SHA-256 and SHA-512.
 ///
+/// Its only option, `allow_legacy_sha1`, needs the `legacy-sha1` feature;
+/// without it the default (SHA-256 and SHA-512 only) is all there is.
+///
 /// ```
 /// use webex_connect_whatsapp::webhook::signature::VerifyOptions;
 /// assert!(!VerifyOptions::default().legacy_sha1_allowed());
-/// assert!(VerifyOptions::default().allow_legacy_sha1().legacy_sha1_allowed());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[must_use]
@@ -267,27 +283,50 @@ impl VerifyOptions {
     /// Also accepts HMAC-SHA1 signatures (40 hex digits, or the `sha1=` prefix), for a
     /// webhook still configured with Webex Connect's legacy algorithm. SHA-1 is weaker:
     /// prefer switching the webhook to SHA-256.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, SignatureError, VerifyOptions, WebhookSecret};
+    /// let secret = WebhookSecret::new("s3cret")?;
+    /// let sig = signature::sign(SignatureAlgorithm::Sha1, &secret, b"{}");
+    /// let headers = [("x-hub-signature", sig.as_str())];
+    /// assert_eq!(signature::verify(headers, b"{}", &secret), Err(SignatureError::LegacySha1NotAllowed));
+    ///
+    /// let legacy = VerifyOptions::default().allow_legacy_sha1();
+    /// assert!(legacy.legacy_sha1_allowed());
+    /// assert_eq!(signature::verify_with(headers, b"{}", &secret, legacy)?, SignatureAlgorithm::Sha1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "legacy-sha1")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
     pub fn allow_legacy_sha1(mut self) -> Self {
         self.legacy_sha1 = true;
         self
     }
 
-    /// Whether HMAC-SHA1 signatures are accepted.
+    /// Whether HMAC-SHA1 signatures are accepted (never without the `legacy-sha1` feature).
     pub fn legacy_sha1_allowed(self) -> bool {
         self.legacy_sha1
     }
 }
 
-/// [`verify`] with [`VerifyOptions`], for example to accept legacy SHA-1 signatures.
+/// [`verify`] with [`VerifyOptions`], for example to accept legacy SHA-1 signatures (feature
+/// `legacy-sha1`, see `VerifyOptions::allow_legacy_sha1`).
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, SignatureError, VerifyOptions, WebhookSecret};
 /// let secret = WebhookSecret::new("s3cret")?;
-/// let sig = signature::sign(SignatureAlgorithm::Sha1, &secret, b"{}");
-/// let headers = [("x-hub-signature", sig.as_str())];
-/// assert_eq!(signature::verify(headers, b"{}", &secret), Err(SignatureError::LegacySha1NotAllowed));
-/// let legacy = VerifyOptions::default().allow_legacy_sha1();
-/// assert_eq!(signature::verify_with(headers, b"{}", &secret, legacy)?, SignatureAlgorithm::Sha1);
+/// let sig = signature::sign(SignatureAlgorithm::Sha512, &secret, b"{}");
+/// let options = VerifyOptions::default();
+/// assert_eq!(
+///     signature::verify_with([("x-hub-signature", &sig)], b"{}", &secret, options)?,
+///     SignatureAlgorithm::Sha512
+/// );
+/// // 40 hex digits are a legacy SHA-1 signature: refused unless allowed.
+/// let sha1 = "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79";
+/// assert_eq!(
+///     signature::verify_with([("x-hub-signature", sha1)], b"{}", &secret, options),
+///     Err(SignatureError::LegacySha1NotAllowed)
+/// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -340,16 +379,19 @@ pub fn verify_value(
     verify_value_with(header_value, raw_body, secret, VerifyOptions::default())
 }
 
-/// [`verify_value`] with [`VerifyOptions`]: with
-/// [`allow_legacy_sha1`](VerifyOptions::allow_legacy_sha1), 40 hex digits (or `sha1=`) are
-/// checked as HMAC-SHA1.
+/// [`verify_value`] with [`VerifyOptions`]: with `VerifyOptions::allow_legacy_sha1`
+/// (feature `legacy-sha1`), 40 hex digits (or `sha1=`) are checked as HMAC-SHA1.
 ///
 /// ```
-/// use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, VerifyOptions, WebhookSecret};
+/// use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, SignatureError, VerifyOptions, WebhookSecret};
 /// let secret = WebhookSecret::new("s3cret")?;
-/// let sig = format!("sha1={}", signature::sign(SignatureAlgorithm::Sha1, &secret, b"body"));
-/// let legacy = VerifyOptions::default().allow_legacy_sha1();
-/// assert_eq!(signature::verify_value_with(&sig, b"body", &secret, legacy)?, SignatureAlgorithm::Sha1);
+/// let sig = format!("sha256={}", signature::sign(SignatureAlgorithm::Sha256, &secret, b"body"));
+/// let options = VerifyOptions::default();
+/// assert_eq!(signature::verify_value_with(&sig, b"body", &secret, options)?, SignatureAlgorithm::Sha256);
+/// assert_eq!(
+///     signature::verify_value_with("sha1=effcdf6ae5eb2fa2d27416d5f184df9c259a7c79", b"body", &secret, options),
+///     Err(SignatureError::LegacySha1NotAllowed)
+/// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -367,9 +409,9 @@ pub fn verify_value_with(
         .trim();
     let (named, hex_part) = split_prefix(value)?;
     let by_length = match hex_part.len() {
-        40 => SignatureAlgorithm::Sha1,
-        64 => SignatureAlgorithm::Sha256,
-        128 => SignatureAlgorithm::Sha512,
+        40 => Named::LegacySha1,
+        64 => Named::Algorithm(SignatureAlgorithm::Sha256),
+        128 => Named::Algorithm(SignatureAlgorithm::Sha512),
         n => {
             return Err(malformed(format!(
                 "the signature is {n} characters long, but it must be 64 (SHA-256) or 128 (SHA-512) hex digits{}",
@@ -392,13 +434,16 @@ pub fn verify_value_with(
         }
         _ => by_length,
     };
-    if algorithm == SignatureAlgorithm::Sha1 && !options.legacy_sha1 {
-        return Err(SignatureError::LegacySha1NotAllowed);
-    }
+    // Refused before any comparison, so a wrong SHA-1 gets the same answer as a right one.
+    let algorithm = match algorithm {
+        Named::Algorithm(algorithm) => algorithm,
+        Named::LegacySha1 => legacy_sha1(options)?,
+    };
     let expected = hex::decode(hex_part)
         .map_err(|e| malformed(format!("the signature is not hexadecimal: {e}")))?;
     let verified =
         match algorithm {
+            #[cfg(feature = "legacy-sha1")]
             SignatureAlgorithm::Sha1 => mac::<Hmac<Sha1>>(secret, raw_body)
                 .is_some_and(|m| m.verify_slice(&expected).is_ok()),
             SignatureAlgorithm::Sha256 => mac::<Hmac<Sha256>>(secret, raw_body)
@@ -413,21 +458,60 @@ pub fn verify_value_with(
     }
 }
 
+/// What a header value says it is, before the options decide whether that is accepted. SHA-1
+/// is recognised in every build, so that it is refused as legacy rather than as malformed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Named {
+    LegacySha1,
+    Algorithm(SignatureAlgorithm),
+}
+
+impl Named {
+    fn hex_len(self) -> usize {
+        match self {
+            Self::LegacySha1 => 40,
+            Self::Algorithm(algorithm) => algorithm.hex_len(),
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::LegacySha1 => "sha1=",
+            Self::Algorithm(algorithm) => algorithm.prefix(),
+        }
+    }
+}
+
+#[cfg(feature = "legacy-sha1")]
+fn legacy_sha1(options: VerifyOptions) -> Result<SignatureAlgorithm, SignatureError> {
+    if options.legacy_sha1 {
+        Ok(SignatureAlgorithm::Sha1)
+    } else {
+        Err(SignatureError::LegacySha1NotAllowed)
+    }
+}
+
+/// Without the `legacy-sha1` feature there is no SHA-1 to check with.
+#[cfg(not(feature = "legacy-sha1"))]
+fn legacy_sha1(_options: VerifyOptions) -> Result<SignatureAlgorithm, SignatureError> {
+    Err(SignatureError::LegacySha1NotAllowed)
+}
+
 fn malformed(reason: String) -> SignatureError {
     SignatureError::Malformed { reason }
 }
 
 /// Splits an optional `<algorithm>=` prefix off a header value.
-fn split_prefix(value: &str) -> Result<(Option<SignatureAlgorithm>, &str), SignatureError> {
+fn split_prefix(value: &str) -> Result<(Option<Named>, &str), SignatureError> {
     let Some((name, rest)) = value.split_once('=') else {
         return Ok((None, value));
     };
     let algorithm = if name.trim().eq_ignore_ascii_case("sha1") {
-        SignatureAlgorithm::Sha1
+        Named::LegacySha1
     } else if name.trim().eq_ignore_ascii_case("sha256") {
-        SignatureAlgorithm::Sha256
+        Named::Algorithm(SignatureAlgorithm::Sha256)
     } else if name.trim().eq_ignore_ascii_case("sha512") {
-        SignatureAlgorithm::Sha512
+        Named::Algorithm(SignatureAlgorithm::Sha512)
     } else {
         let shown: String = name.chars().take(16).collect();
         return Err(malformed(format!(
@@ -435,4 +519,76 @@ fn split_prefix(value: &str) -> Result<(Option<SignatureAlgorithm>, &str), Signa
         )));
     };
     Ok((Some(algorithm), rest.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 2202 test case 2: HMAC-SHA1 with key "Jefe" over "what do ya want for nothing?".
+    const SHA1: &str = "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79";
+    const DATA: &[u8] = b"what do ya want for nothing?";
+
+    fn secret() -> Result<WebhookSecret, SignatureError> {
+        WebhookSecret::new("Jefe")
+    }
+
+    #[test]
+    fn sha1_is_refused_by_default_in_every_build() -> Result<(), SignatureError> {
+        for value in [
+            SHA1.to_owned(),
+            format!("sha1={SHA1}"),
+            format!("SHA1={SHA1}"),
+        ] {
+            assert_eq!(
+                verify_value(&value, DATA, &secret()?),
+                Err(SignatureError::LegacySha1NotAllowed),
+                "{value}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_refusal_names_the_feature_and_the_option() {
+        let text = SignatureError::LegacySha1NotAllowed.to_string();
+        assert!(text.contains("feature legacy-sha1"), "{text}");
+        assert!(text.contains("allow_legacy_sha1"), "{text}");
+        assert!(text.contains("SHA-256"), "{text}");
+    }
+
+    #[test]
+    fn a_sha1_prefix_on_another_length_is_malformed_in_every_build() -> Result<(), SignatureError> {
+        let err = verify_value(format!("sha1={}", "a".repeat(64)), DATA, &secret()?);
+        assert!(
+            matches!(&err, Err(SignatureError::Malformed { reason }) if reason.contains("\"sha1=\" needs 40")),
+            "{err:?}"
+        );
+        Ok(())
+    }
+
+    /// Without the feature no option can turn SHA-1 on, and the options say so.
+    #[cfg(not(feature = "legacy-sha1"))]
+    #[test]
+    fn without_the_feature_sha1_is_never_accepted() -> Result<(), SignatureError> {
+        let options = VerifyOptions::default();
+        assert!(!options.legacy_sha1_allowed());
+        assert_eq!(
+            verify_value_with(SHA1, DATA, &secret()?, options),
+            Err(SignatureError::LegacySha1NotAllowed)
+        );
+        Ok(())
+    }
+
+    #[cfg(feature = "legacy-sha1")]
+    #[test]
+    fn with_the_feature_sha1_is_accepted_once_allowed() -> Result<(), SignatureError> {
+        let legacy = VerifyOptions::default().allow_legacy_sha1();
+        assert_eq!(sign(SignatureAlgorithm::Sha1, &secret()?, DATA), SHA1);
+        assert_eq!(
+            verify_value_with(SHA1, DATA, &secret()?, legacy),
+            Ok(SignatureAlgorithm::Sha1)
+        );
+        Ok(())
+    }
 }
