@@ -472,7 +472,11 @@ async fn rows_that_share_a_correlation_id_are_refused_and_the_rest_go_out() {
         );
         assert!(!e.is_outcome_unknown());
     }
-    assert_eq!(call_sizes(&sandbox), [1], "only the row with its own id was sent");
+    assert_eq!(
+        call_sizes(&sandbox),
+        [1],
+        "only the row with its own id was sent"
+    );
 }
 
 #[tokio::test]

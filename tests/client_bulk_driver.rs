@@ -80,8 +80,16 @@ async fn assert_slow_reader_loses_nothing(policy: RetryPolicy, batch: bool) {
     let progress = stream.progress();
     assert_eq!((progress.queued, progress.outcome_unknown), (9, 0));
     assert_eq!(sandbox.messages().len(), 9);
-    assert!(sandbox.queued_twice().is_empty(), "{:?}", sandbox.queued_twice());
-    assert_eq!(sandbox.requests().len(), 3, "one request per call, none resent");
+    assert!(
+        sandbox.queued_twice().is_empty(),
+        "{:?}",
+        sandbox.queued_twice()
+    );
+    assert_eq!(
+        sandbox.requests().len(),
+        3,
+        "one request per call, none resent"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +153,10 @@ async fn assert_dropped_stream_finishes_its_calls(batch: bool) {
             .send((0..6).map(phone))
     };
     let handle = stream.handle();
-    assert!(!handle.is_settled(), "nothing has run yet, but the stream may still start");
+    assert!(
+        !handle.is_settled(),
+        "nothing has run yet, but the stream may still start"
+    );
     tokio::select! {
         r = stream.next() => panic!("no call answers before its latency: {r:?}"),
         () = intents_stored(&journal, 4) => {}
@@ -170,9 +181,12 @@ async fn assert_dropped_stream_finishes_its_calls(batch: bool) {
         .collect();
     assert_eq!(outcomes.len(), 4, "{records:?}");
     assert!(
-        outcomes
-            .iter()
-            .all(|o| matches!(o, SendOutcome::Queued { transaction_id: Some(_) })),
+        outcomes.iter().all(|o| matches!(
+            o,
+            SendOutcome::Queued {
+                transaction_id: Some(_)
+            }
+        )),
         "{outcomes:?}"
     );
     for entry in journal.entries().await.unwrap() {
@@ -222,10 +236,12 @@ fn a_stream_polled_outside_a_tokio_runtime_fails_every_row_without_panicking() {
     }
     assert_eq!(results.len(), 2);
     assert!(results.iter().all(|r| r.result.is_err()));
-    assert!(
-        results
-            .iter()
-            .any(|r| r.result.as_ref().unwrap_err().to_string().contains("tokio runtime"))
-    );
+    assert!(results.iter().any(|r| {
+        r.result
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("tokio runtime")
+    }));
     assert!(sandbox.requests().is_empty());
 }

@@ -113,7 +113,10 @@ fn assert_all_queued(journal: &InMemoryJournal, messages: usize) {
             )
         })
         .count();
-    assert_eq!((intents, queued, records.len()), (messages, messages, 2 * messages));
+    assert_eq!(
+        (intents, queued, records.len()),
+        (messages, messages, 2 * messages)
+    );
     let entries = JournalEntry::fold(&records);
     assert_eq!(entries.len(), messages);
     assert!(entries.iter().all(|e| *e.state() == SendState::Queued));
@@ -134,7 +137,7 @@ async fn every_kind_of_send_stores_intents_before_the_request_and_outcomes_after
         .unwrap();
     let request = SendRequest::builder(AppId::new(support::APP).unwrap(), text("Sale"))
         .destinations([3, 4].map(|n| {
-            webex_connect_whatsapp::send::Destination::new(&phone(n))
+            webex_connect_whatsapp::send::Destination::new(phone(n))
                 .with_correlation_id(id(&format!("sale-{n}")))
         }))
         .build()
@@ -281,7 +284,8 @@ fn assert_journal_error(e: &Error) {
 
 #[tokio::test]
 async fn a_journal_that_cannot_store_the_intent_prevents_every_send() {
-    let server = mock_answering_times(ResponseTemplate::new(200).set_body_json(queued("t")), 0).await;
+    let server =
+        mock_answering_times(ResponseTemplate::new(200).set_body_json(queued("t")), 0).await;
     let client = builder(&server.uri())
         .journal(Failing {
             intents: true,
@@ -331,7 +335,8 @@ async fn a_journal_that_cannot_store_the_outcome_still_returns_the_results() {
 
 #[tokio::test]
 async fn with_a_journal_destinations_may_not_share_the_request_level_id() {
-    let server = mock_answering_times(ResponseTemplate::new(200).set_body_json(queued("t")), 0).await;
+    let server =
+        mock_answering_times(ResponseTemplate::new(200).set_body_json(queued("t")), 0).await;
     let journal = Arc::new(InMemoryJournal::new());
     let request = SendRequest::builder(AppId::new(support::APP).unwrap(), text("Hi"))
         .to(phone(1))
@@ -357,7 +362,10 @@ async fn the_client_shows_whether_it_has_a_journal_and_lends_it() {
         .build()
         .unwrap();
     let without = builder("http://127.0.0.1:9").build().unwrap();
-    assert!(format!("{with:?}").contains(r#"journal: "present""#), "{with:?}");
+    assert!(
+        format!("{with:?}").contains(r#"journal: "present""#),
+        "{with:?}"
+    );
     assert!(format!("{without:?}").contains(r#"journal: "absent""#));
     assert!(with.journal().is_some() && without.journal().is_none());
     let entries = with.journal().unwrap().entries().await.unwrap();

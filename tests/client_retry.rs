@@ -20,10 +20,10 @@ use support::{
     builder, closed_port, mock_answering, mock_answering_times, mock_first_then, phone, queued,
     rejected, request_bodies, swallowing_server, text,
 };
-use webex_connect_whatsapp::send::Destination;
-use webex_connect_whatsapp::{AppId, CorrelationId, SendRequest};
 use webex_connect_whatsapp::client::{Error, OutcomeUnknownReason, RetryPolicy};
+use webex_connect_whatsapp::send::Destination;
 use webex_connect_whatsapp::send::ResponseCode;
+use webex_connect_whatsapp::{AppId, CorrelationId, SendRequest};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -364,7 +364,7 @@ async fn no_retries_means_one_attempt() {
 fn to_destinations(n: u32) -> SendRequest {
     SendRequest::builder(AppId::new(support::APP).unwrap(), text("Hi"))
         .destinations((0..n).map(|i| {
-            Destination::new(&phone(i))
+            Destination::new(phone(i))
                 .with_correlation_id(CorrelationId::new(format!("d-{i}")).unwrap())
         }))
         .build()
@@ -398,11 +398,7 @@ async fn a_rate_limit_on_one_entry_is_that_destinations_alone_and_nothing_is_res
 
 #[tokio::test]
 async fn one_rate_limit_entry_per_destination_resends_the_request_whole() {
-    let server = mock_first_then(
-        entries(&["7020", "7020"]),
-        entries(&["1001", "1001"]),
-    )
-    .await;
+    let server = mock_first_then(entries(&["7020", "7020"]), entries(&["1001", "1001"])).await;
     let client = builder(&server.uri()).build().unwrap();
     let outcome = client.send_request(&to_destinations(2)).await.unwrap();
     assert_eq!(outcome.receipts().count(), 2);
@@ -436,7 +432,7 @@ async fn duplicate_correlation_ids_in_one_request_are_refused_before_sending() {
     let request = SendRequest::builder(AppId::new(support::APP).unwrap(), text("Hi"))
         .destinations([0, 1, 2].map(|i| {
             let id = if i == 1 { "other" } else { "same" };
-            Destination::new(&phone(i)).with_correlation_id(CorrelationId::new(id).unwrap())
+            Destination::new(phone(i)).with_correlation_id(CorrelationId::new(id).unwrap())
         }))
         .build()
         .unwrap();
@@ -446,7 +442,10 @@ async fn duplicate_correlation_ids_in_one_request_are_refused_before_sending() {
         "{e:?}"
     );
     assert!(!e.is_outcome_unknown() && !e.is_retryable());
-    assert!(e.to_string().contains("correlation id same is used twice"), "{e}");
+    assert!(
+        e.to_string().contains("correlation id same is used twice"),
+        "{e}"
+    );
 }
 
 // ---- the body's code wins over HTTP 408 and 429 -----------------------------------------

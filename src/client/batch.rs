@@ -126,10 +126,14 @@ impl BulkBuilder<Personalised> {
     /// size runs in bounded memory.
     ///
     /// Every row is checked before its call, and a bad row is reported as that row's error
-    /// without sinking its call. Results are matched to rows by the correlation id Webex
-    /// Connect echoes in each answer entry when it does, else by position (the platform
-    /// answers in order). A whole-call failure is told to every row of the call: an ambiguous
-    /// one (5xx, 7006, a timeout) makes every row outcome-unknown, and none is resent.
+    /// without sinking its call; so are rows of one call that share a correlation id
+    /// ([`Error::DuplicateCorrelationId`]: receipts and the journal could not tell them
+    /// apart). Results are matched to rows by the correlation id Webex Connect echoes in each
+    /// answer entry when it does, else by position (the platform answers in order). A
+    /// whole-call failure is told to every row of the call: an ambiguous one (5xx, 7006, a
+    /// timeout) makes every row outcome-unknown, and none is resent. So does one `1001` for
+    /// the whole call, which says something was queued but not which rows. Only a `7020` on
+    /// every element, one entry each, resends the call whole.
     pub fn send_stream<S>(self, rows: S) -> BulkStream
     where
         S: Stream + Send + 'static,
@@ -206,40 +210,39 @@ async fn send(
             .map(|id| Err(error.clone().with_correlation_id(id.clone())))
             .collect()
     };
-    let answers = match json_body(&requests) {
-        Err(error) => every_row(&error),
-        Ok(body) => {
-            let intents = requests.iter().zip(&ids).filter_map(|(request, id)| {
-                Some(Intent {
-                    correlation_id: id.as_ref()?,
-                    recipient: request.destinations().first()?.id()?,
-                    digest: digest(request.content()),
-                })
-            });
-            match batcher.client.journal_intents(intents).await {
-                Err(error) => every_row(&error),
-                Ok(()) => {
-                    let answered = batcher
-                        .client
-                        .execute(body, requests.len(), None, |answer, attempt| {
-                            decide(&requests, &ids, &answer, attempt)
-                        })
-                        .await;
-                    let answers = answered.unwrap_or_else(|error| every_row(&error));
-                    let outcomes = ids
-                        .iter()
-                        .zip(&answers)
-                        .filter_map(|(id, answer)| Some((id.as_ref()?, answer)));
-                    batcher.client.journal_outcomes(outcomes).await;
-                    answers
-                }
-            }
-        }
+    let answered = |answers: Vec<Result<SendReceipt, Error>>| {
+        sent.iter()
+            .map(|(position, _, _)| *position)
+            .zip(answers)
+            .collect()
     };
-    sent.iter()
-        .map(|(position, _, _)| *position)
-        .zip(answers)
-        .collect()
+    let body = match json_body(&requests) {
+        Ok(body) => body,
+        Err(error) => return answered(every_row(&error)),
+    };
+    let intents = requests.iter().zip(&ids).filter_map(|(request, id)| {
+        Some(Intent {
+            correlation_id: id.as_ref()?,
+            recipient: request.destinations().first()?.id()?,
+            digest: digest(request.content()),
+        })
+    });
+    if let Err(error) = batcher.client.journal_intents(intents).await {
+        return answered(every_row(&error));
+    }
+    let answers = batcher
+        .client
+        .execute(body, requests.len(), None, |answer, attempt| {
+            decide(&requests, &ids, &answer, attempt)
+        })
+        .await
+        .unwrap_or_else(|error| every_row(&error));
+    let outcomes = ids
+        .iter()
+        .zip(&answers)
+        .filter_map(|(id, answer)| Some((id.as_ref()?, answer)));
+    batcher.client.journal_outcomes(outcomes).await;
+    answered(answers)
 }
 
 /// The complete request of one row, checked.
@@ -276,7 +279,13 @@ fn decide(
             // every row's outcome is unknown; and as something was queued, nothing is resent.
             return Ok(ids
                 .iter()
-                .map(|id| Err(Error::ambiguous(status, Some(entry.code.clone()), id.clone())))
+                .map(|id| {
+                    Err(Error::ambiguous(
+                        status,
+                        Some(entry.code.clone()),
+                        id.clone(),
+                    ))
+                })
                 .collect());
         }
         // The rejected shape speaks for the whole call.
@@ -317,8 +326,9 @@ fn decide(
                 description: entry.description.clone(),
                 attempts: attempt,
             }),
-            Some(entry) => Err(entry_error(entry, status, answer.retry_after)
-                .with_correlation_id(id.clone())),
+            Some(entry) => {
+                Err(entry_error(entry, status, answer.retry_after).with_correlation_id(id.clone()))
+            }
             // The platform answered, but not for this element: it may or may not be queued.
             None => Err(Error::ambiguous(status, None, id.clone())),
         })

@@ -11,8 +11,8 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 use super::auth::{Credentials, JwtCredentials, ServiceKey};
-use super::journaling::presence;
 use super::error::Error;
+use super::journaling::presence;
 use super::retry::RetryPolicy;
 #[cfg(feature = "redis")]
 use super::throttle::SharedRateLimit;

@@ -183,7 +183,9 @@ impl<M> BulkBuilder<M> {
         self
     }
 
-    /// The most requests in flight at once (default 4, at least 1).
+    /// The most requests in flight at once (default 4, at least 1; above 65 536 counts as
+    /// 65 536). Each runs to its answer on a tokio task of its own, however slowly the
+    /// results are read.
     pub fn concurrency(mut self, requests: usize) -> Self {
         self.concurrency = requests.max(1);
         self

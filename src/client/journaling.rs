@@ -87,9 +87,7 @@ impl Client {
         let at = OffsetDateTime::now_utc();
         let records: Vec<JournalRecord> = intents
             .into_iter()
-            .map(|i| {
-                JournalRecord::intent(i.correlation_id.clone(), i.recipient, i.digest, at)
-            })
+            .map(|i| JournalRecord::intent(i.correlation_id.clone(), i.recipient, i.digest, at))
             .collect();
         if records.is_empty() {
             return Ok(());

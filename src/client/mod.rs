@@ -6,6 +6,9 @@
 //! outcome (HTTP 5xx, code 7006, a timeout, a connection lost after writing) back as
 //! [`Error::OutcomeUnknown`] with the correlation id to look for in delivery receipts.
 //! [`RetryPolicy::at_least_once`] opts in to resending those, at the risk of a duplicate.
+//! With a [journal](ClientBuilder::journal), every message's intent is stored before its
+//! call goes out and its outcome after, so that a process stopped mid-call knows which
+//! messages may have reached the platform.
 //!
 //! The service key stays with the configured host: redirects are never followed (a 3xx is
 //! [`Error::Redirected`]), non-loopback hosts are reached over https only, a loopback sandbox
@@ -104,8 +107,7 @@ use crate::conversation::journal::Journal;
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
 use crate::send::{
-    Content, Destination, LinkOptions, ResponseCode, SendRequest, SendRequestBuilder,
-    SendResponse,
+    Content, Destination, LinkOptions, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
 };
 use throttle::Throttle;
 
@@ -721,7 +723,10 @@ fn decide(
             .collect()
     } else if response.is_queued() {
         // One entry for the whole request: the documented sample's shape.
-        destinations.iter().map(|d| Ok(receipt_for(d, first))).collect()
+        destinations
+            .iter()
+            .map(|d| Ok(receipt_for(d, first)))
+            .collect()
     } else {
         // UNVERIFIED: the platform notes do not say how a multi-destination request is
         // answered when not every destination is queued. Entries that do not pair up with
