@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use webex_connect_whatsapp::client::{BatchRow, BulkRecipient, BulkResult, BulkStream, Client};
+use webex_connect_whatsapp::client::{
+    BatchRow, BulkRecipient, BulkResult, BulkStream, Client, Error, OutcomeUnknownReason,
+};
 use webex_connect_whatsapp::sandbox::Sandbox;
 use webex_connect_whatsapp::send::ResponseCode;
 use webex_connect_whatsapp::{
@@ -416,5 +418,81 @@ mod example {
             .unwrap_err();
         assert!(e.contains("`phone`"), "{e}");
         assert!(sandbox.requests().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn one_queued_object_for_a_whole_batch_leaves_every_row_unknown_and_is_not_resent() {
+    // Queued, but not per element: which rows were queued cannot be told.
+    let server = support::mock_answering_times(
+        ResponseTemplate::new(200).set_body_json(
+            json!({"response": {"code": "1001", "transid": "t", "description": "Queued"}}),
+        ),
+        1,
+    )
+    .await;
+    let client = support::builder(&server.uri())
+        .retry_policy(webex_connect_whatsapp::client::RetryPolicy::at_least_once())
+        .build()
+        .unwrap();
+    let rows = (0..3).map(|i| BatchRow::new(phone(i), payment("Ada", i)));
+    let results = collect(client.batch().send(rows)).await;
+    assert_eq!(results.len(), 3);
+    let mut ids = HashSet::new();
+    for r in &results {
+        let e = r.result.as_ref().unwrap_err();
+        assert!(e.is_outcome_unknown(), "{e:?}");
+        assert_eq!(
+            e.outcome_unknown_reason(),
+            Some(OutcomeUnknownReason::AmbiguousAnswer)
+        );
+        ids.insert(e.correlation_id().unwrap().clone());
+    }
+    assert_eq!(ids.len(), 3, "each row keeps its own correlation id");
+}
+
+#[tokio::test]
+async fn rows_that_share_a_correlation_id_are_refused_and_the_rest_go_out() {
+    let sandbox = sandbox().await;
+    let client = client_of(&sandbox);
+    let same = CorrelationId::new("invoice-7").unwrap();
+    let rows = vec![
+        BatchRow::new(phone(0), payment("Ada", 0)).correlation_id(same.clone()),
+        BatchRow::new(phone(1), payment("Grace", 1)),
+        BatchRow::new(phone(2), payment("Ana", 2)).correlation_id(same.clone()),
+    ];
+    let results = collect(client.batch().send(rows)).await;
+    assert!(results[1].result.is_ok(), "{:?}", results[1].result);
+    for (r, (first, second)) in [(&results[0], (0, 2)), (&results[2], (0, 2))] {
+        let e = r.result.as_ref().unwrap_err();
+        assert!(
+            matches!(e, Error::DuplicateCorrelationId { correlation_id, first: f, second: s }
+                if *correlation_id == same && (*f, *s) == (first, second)),
+            "{e:?}"
+        );
+        assert!(!e.is_outcome_unknown());
+    }
+    assert_eq!(
+        call_sizes(&sandbox),
+        [1],
+        "only the row with its own id was sent"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_entries_that_do_not_pair_with_the_rows_are_not_resent() {
+    let server = support::mock_answering_times(
+        ResponseTemplate::new(200).set_body_json(json!({"response": [
+            {"code": "7020", "transid": "t", "description": "limit"},
+            {"code": "7020", "transid": "t_1", "description": "limit"}
+        ]})),
+        1,
+    )
+    .await;
+    let client = support::client(&server.uri());
+    let rows = (0..3).map(|i| BatchRow::new(phone(i), payment("Ada", i)));
+    for r in collect(client.batch().send(rows)).await {
+        let e = r.result.unwrap_err();
+        assert!(e.is_outcome_unknown(), "{e:?}");
     }
 }

@@ -233,3 +233,25 @@ async fn a_batch_with_an_unknown_outcome_marks_every_row_unknown_and_is_sent_onc
         assert_eq!(server.received_requests().await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_batch_answer_is_decided_per_entry_and_a_partial_rate_limit_is_not_resent() {
+    let server = mock_answering_times(
+        ResponseTemplate::new(200).set_body_json(json!({"response": [
+            {"code": "7020", "transid": "t-a", "description": "limit"},
+            {"code": "7004", "transid": "t-b", "description": "Invalid parameters"}
+        ]})),
+        1,
+    )
+    .await;
+    let c = client(&server.uri());
+    let mut results = collect(c.bulk(text("Hi")).send(numbers(2))).await;
+    results.sort_by_key(|r| r.index);
+    let limited = results[0].result.as_ref().unwrap_err();
+    assert!(matches!(limited, Error::RateLimited { .. }), "{limited:?}");
+    assert!(limited.is_retryable());
+    let rejected = results[1].result.as_ref().unwrap_err();
+    assert_eq!(rejected.code().unwrap().as_str(), "7004");
+    assert!(!rejected.is_retryable());
+    assert_ne!(limited.correlation_id(), rejected.correlation_id());
+}

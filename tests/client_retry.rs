@@ -17,12 +17,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support::{
-    builder, closed_port, mock_answering, mock_first_then, phone, queued, rejected, request_bodies,
-    swallowing_server, text,
+    builder, closed_port, mock_answering, mock_answering_times, mock_first_then, phone, queued,
+    rejected, request_bodies, swallowing_server, text,
 };
-use webex_connect_whatsapp::CorrelationId;
 use webex_connect_whatsapp::client::{Error, OutcomeUnknownReason, RetryPolicy};
+use webex_connect_whatsapp::send::Destination;
 use webex_connect_whatsapp::send::ResponseCode;
+use webex_connect_whatsapp::{AppId, CorrelationId, SendRequest};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -355,4 +356,127 @@ async fn no_retries_means_one_attempt() {
         .unwrap();
     assert!(client.send(&phone(1), text("Hi")).await.is_err());
     assert_eq!(*calls.lock().unwrap(), 0);
+}
+
+// ---- a multi-destination answer is decided per entry ------------------------------------
+
+/// A request to `n` destinations, each with its own correlation id `d-<i>`.
+fn to_destinations(n: u32) -> SendRequest {
+    SendRequest::builder(AppId::new(support::APP).unwrap(), text("Hi"))
+        .destinations((0..n).map(|i| {
+            Destination::new(phone(i))
+                .with_correlation_id(CorrelationId::new(format!("d-{i}")).unwrap())
+        }))
+        .build()
+        .unwrap()
+}
+
+fn entries(codes: &[&str]) -> ResponseTemplate {
+    let entries: Vec<serde_json::Value> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| serde_json::json!({"code": code, "transid": format!("t-{i}"), "description": "x"}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({ "response": entries }))
+}
+
+#[tokio::test]
+async fn a_rate_limit_on_one_entry_is_that_destinations_alone_and_nothing_is_resent() {
+    let server = mock_answering_times(entries(&["7020", "7001"]), 1).await;
+    let client = builder(&server.uri()).build().unwrap();
+    let outcome = client.send_request(&to_destinations(2)).await.unwrap();
+    let [first, second] = &outcome.results[..] else {
+        panic!("{outcome:?}")
+    };
+    let first = first.as_ref().unwrap_err();
+    assert!(matches!(first, Error::RateLimited { .. }), "{first:?}");
+    assert_eq!(first.correlation_id().unwrap().as_str(), "d-0");
+    let second = second.as_ref().unwrap_err();
+    assert!(matches!(second, Error::Authentication { .. }), "{second:?}");
+    assert!(!second.is_retryable());
+}
+
+#[tokio::test]
+async fn one_rate_limit_entry_per_destination_resends_the_request_whole() {
+    let server = mock_first_then(entries(&["7020", "7020"]), entries(&["1001", "1001"])).await;
+    let client = builder(&server.uri()).build().unwrap();
+    let outcome = client.send_request(&to_destinations(2)).await.unwrap();
+    assert_eq!(outcome.receipts().count(), 2);
+    assert!(outcome.receipts().all(|r| r.attempts == 2));
+}
+
+#[tokio::test]
+async fn rate_limit_entries_that_do_not_pair_with_the_destinations_are_not_resent() {
+    // One 7020 for two destinations: which destination it speaks for is unknown.
+    let server = mock_answering_times(entries(&["7020"]), 1).await;
+    let client = builder(&server.uri())
+        .retry_policy(RetryPolicy::at_least_once().base_delay(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    let outcome = client.send_request(&to_destinations(2)).await.unwrap();
+    for (i, r) in outcome.results.iter().enumerate() {
+        let e = r.as_ref().unwrap_err();
+        assert_eq!(
+            e.outcome_unknown_reason(),
+            Some(OutcomeUnknownReason::AmbiguousAnswer),
+            "{e:?}"
+        );
+        assert_eq!(e.correlation_id().unwrap().as_str(), format!("d-{i}"));
+    }
+}
+
+#[tokio::test]
+async fn duplicate_correlation_ids_in_one_request_are_refused_before_sending() {
+    let server = mock_answering_times(entries(&["1001", "1001", "1001"]), 0).await;
+    let client = builder(&server.uri()).build().unwrap();
+    let request = SendRequest::builder(AppId::new(support::APP).unwrap(), text("Hi"))
+        .destinations([0, 1, 2].map(|i| {
+            let id = if i == 1 { "other" } else { "same" };
+            Destination::new(phone(i)).with_correlation_id(CorrelationId::new(id).unwrap())
+        }))
+        .build()
+        .unwrap();
+    let e = client.send_request(&request).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::DuplicateCorrelationId { correlation_id, first: 0, second: 2 } if correlation_id.as_str() == "same"),
+        "{e:?}"
+    );
+    assert!(!e.is_outcome_unknown() && !e.is_retryable());
+    assert!(
+        e.to_string().contains("correlation id same is used twice"),
+        "{e}"
+    );
+}
+
+// ---- the body's code wins over HTTP 408 and 429 -----------------------------------------
+
+#[tokio::test]
+async fn a_code_in_the_body_wins_over_http_429_and_408() {
+    for status in [429, 408] {
+        let (e, requests) = send_once_against(
+            ResponseTemplate::new(status).set_body_json(rejected("7004", "Invalid parameters")),
+        )
+        .await;
+        assert!(matches!(e, Error::Rejected { .. }), "{status}: {e:?}");
+        assert_eq!(e.code(), Some(&ResponseCode::InvalidParameters));
+        assert!(!e.is_retryable(), "{status}");
+        assert_eq!(requests, 1, "{status}: not resent");
+    }
+}
+
+#[tokio::test]
+async fn without_a_readable_code_http_429_still_decides() {
+    let server = mock_first_then(
+        ResponseTemplate::new(429)
+            .set_body_json(serde_json::json!({"response": {"code": "", "description": ""}})),
+        ResponseTemplate::new(200).set_body_json(queued("t-2")),
+    )
+    .await;
+    let receipt = builder(&server.uri())
+        .build()
+        .unwrap()
+        .send(&phone(1), text("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(receipt.attempts, 2);
 }

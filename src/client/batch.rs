@@ -9,8 +9,10 @@
 use futures_util::stream::{self, Stream, StreamExt as _};
 
 use super::bulk::{Batcher, BulkBuilder, BulkRecipient, BulkStream, Row, RowOf, Work};
+use super::journaling::{Intent, digest};
 use super::{
-    Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, json_body, unreadable,
+    Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, json_body,
+    repeated_ids, unreadable,
 };
 use crate::ids::CorrelationId;
 use crate::send::{Content, Destination, ResponseCode, ResponseEntry, SendRequest, SendResponse};
@@ -124,10 +126,14 @@ impl BulkBuilder<Personalised> {
     /// size runs in bounded memory.
     ///
     /// Every row is checked before its call, and a bad row is reported as that row's error
-    /// without sinking its call. Results are matched to rows by the correlation id Webex
-    /// Connect echoes in each answer entry when it does, else by position (the platform
-    /// answers in order). A whole-call failure is told to every row of the call: an ambiguous
-    /// one (5xx, 7006, a timeout) makes every row outcome-unknown, and none is resent.
+    /// without sinking its call; so are rows of one call that share a correlation id
+    /// ([`Error::DuplicateCorrelationId`]: receipts and the journal could not tell them
+    /// apart). Results are matched to rows by the correlation id Webex Connect echoes in each
+    /// answer entry when it does, else by position (the platform answers in order). A
+    /// whole-call failure is told to every row of the call: an ambiguous one (5xx, 7006, a
+    /// timeout) makes every row outcome-unknown, and none is resent. So does one `1001` for
+    /// the whole call, which says something was queued but not which rows. Only a `7020` on
+    /// every element, one entry each, resends the call whole.
     pub fn send_stream<S>(self, rows: S) -> BulkStream
     where
         S: Stream + Send + 'static,
@@ -147,48 +153,42 @@ async fn call(
     work: &Work<Content>,
 ) -> Vec<Result<SendReceipt, Error>> {
     let mut results: Vec<Option<Result<SendReceipt, Error>>> = Vec::with_capacity(work.rows.len());
-    let mut requests = Vec::with_capacity(work.rows.len());
-    let mut sent = Vec::with_capacity(work.rows.len());
+    // The rows that go out: their position in `work.rows`, their request and correlation id.
+    let mut sent: Vec<(usize, SendRequest, Option<CorrelationId>)> =
+        Vec::with_capacity(work.rows.len());
     for (position, row) in work.rows.iter().enumerate() {
         match request(batcher, row) {
             Ok(request) => {
-                requests.push(request);
-                sent.push(position);
+                sent.push((position, request, batcher.correlation_id(row)));
                 results.push(None);
             }
             Err(error) => results.push(Some(Err(error))),
         }
     }
-    if !requests.is_empty() {
-        let ids: Vec<Option<CorrelationId>> = sent
-            .iter()
-            .map(|&p| work.rows.get(p).and_then(|row| batcher.correlation_id(row)))
-            .collect();
-        let answered = match json_body(&requests) {
-            Ok(body) => {
-                batcher
-                    .client
-                    .execute(body, requests.len(), None, |answer, attempt| {
-                        decide(&requests, &ids, &answer, attempt)
-                    })
-                    .await
+    // Two rows with one correlation id could not be told apart in receipts or the journal:
+    // both are refused, and the rest of the call goes out.
+    let ids: Vec<(u64, Option<&CorrelationId>)> = sent
+        .iter()
+        .map(|(position, _, id)| {
+            let index = work.rows.get(*position).map_or(0, |row| row.index);
+            (index, id.as_ref())
+        })
+        .collect();
+    let repeated = repeated_ids(&ids);
+    let mut refused = Vec::new();
+    for ((position, _, _), error) in sent.iter().zip(repeated) {
+        if let Some(error) = error {
+            refused.push(*position);
+            if let Some(slot) = results.get_mut(*position) {
+                *slot = Some(Err(error));
             }
-            Err(error) => Err(error),
-        };
-        match answered {
-            Ok(answers) => {
-                for (position, answer) in sent.iter().zip(answers) {
-                    if let Some(slot) = results.get_mut(*position) {
-                        *slot = Some(answer);
-                    }
-                }
-            }
-            Err(error) => {
-                for (position, id) in sent.iter().zip(ids) {
-                    if let Some(slot) = results.get_mut(*position) {
-                        *slot = Some(Err(error.clone().with_correlation_id(id)));
-                    }
-                }
+        }
+    }
+    sent.retain(|(position, _, _)| !refused.contains(position));
+    if !sent.is_empty() {
+        for (position, answer) in send(batcher, &sent).await {
+            if let Some(slot) = results.get_mut(position) {
+                *slot = Some(answer);
             }
         }
     }
@@ -196,6 +196,53 @@ async fn call(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(Error::undecodable(200, b"", None))))
         .collect()
+}
+
+/// Posts `sent` as one array, journaled, and answers each of its rows by its position.
+async fn send(
+    batcher: &Batcher<Personalised>,
+    sent: &[(usize, SendRequest, Option<CorrelationId>)],
+) -> Vec<(usize, Result<SendReceipt, Error>)> {
+    let requests: Vec<&SendRequest> = sent.iter().map(|(_, request, _)| request).collect();
+    let ids: Vec<Option<CorrelationId>> = sent.iter().map(|(_, _, id)| id.clone()).collect();
+    let every_row = |error: &Error| -> Vec<Result<SendReceipt, Error>> {
+        ids.iter()
+            .map(|id| Err(error.clone().with_correlation_id(id.clone())))
+            .collect()
+    };
+    let answered = |answers: Vec<Result<SendReceipt, Error>>| {
+        sent.iter()
+            .map(|(position, _, _)| *position)
+            .zip(answers)
+            .collect()
+    };
+    let body = match json_body(&requests) {
+        Ok(body) => body,
+        Err(error) => return answered(every_row(&error)),
+    };
+    let intents = requests.iter().zip(&ids).filter_map(|(request, id)| {
+        Some(Intent {
+            correlation_id: id.as_ref()?,
+            recipient: request.destinations().first()?.id()?,
+            digest: digest(request.content()),
+        })
+    });
+    if let Err(error) = batcher.client.journal_intents(intents).await {
+        return answered(every_row(&error));
+    }
+    let answers = batcher
+        .client
+        .execute(body, requests.len(), None, |answer, attempt| {
+            decide(&requests, &ids, &answer, attempt)
+        })
+        .await
+        .unwrap_or_else(|error| every_row(&error));
+    let outcomes = ids
+        .iter()
+        .zip(&answers)
+        .filter_map(|(id, answer)| Some((id.as_ref()?, answer)));
+    batcher.client.journal_outcomes(outcomes).await;
+    answered(answers)
 }
 
 /// The complete request of one row, checked.
@@ -215,7 +262,7 @@ fn request(batcher: &Batcher<Personalised>, row: &RowOf<Content>) -> Result<Send
 /// rate-limited) is returned as `Err`, so the client's retry rules decide on it once for the
 /// call; per-element outcomes come back as `Ok` rows.
 fn decide(
-    requests: &[SendRequest],
+    requests: &[&SendRequest],
     ids: &[Option<CorrelationId>],
     answer: &Answer,
     attempt: u32,
@@ -226,21 +273,36 @@ fn decide(
     };
     let entries = match &response {
         SendResponse::Array(entries) => entries.as_slice(),
+        SendResponse::Object(entry) if entry.code.is_queued() => {
+            // UNVERIFIED: a batch is documented to be answered with one entry per element.
+            // One `1001` for the call says something was queued but not which elements, so
+            // every row's outcome is unknown; and as something was queued, nothing is resent.
+            return Ok(ids
+                .iter()
+                .map(|id| {
+                    Err(Error::ambiguous(
+                        status,
+                        Some(entry.code.clone()),
+                        id.clone(),
+                    ))
+                })
+                .collect());
+        }
         // The rejected shape speaks for the whole call.
         SendResponse::Object(entry) => {
             return Err(entry_error(entry, status, answer.retry_after));
         }
     };
-    let any_queued = entries.iter().any(|e| e.code.is_queued());
-    if entries.is_empty() {
+    let Some(first) = entries.first() else {
         return Err(unreadable(status, answer.retry_after, &answer.raw));
-    }
-    if !any_queued
-        && let Some(first) = entries.first()
+    };
+    let any_queued = entries.iter().any(|e| e.code.is_queued());
+    if entries.len() == requests.len()
         && entries.iter().all(|e| e.code == ResponseCode::RateLimited)
     {
-        // The whole call was rate-limited: that proves nothing was processed, so the client's
-        // retry rules resend the call as a whole after the wait the platform asks for.
+        // Every element was rate-limited, one entry each: that proves nothing was processed,
+        // so the client's retry rules resend the call as a whole after the wait the platform
+        // asks for.
         return Err(entry_error(first, status, answer.retry_after));
     }
     if is_server_error(status) && any_queued {
@@ -264,9 +326,11 @@ fn decide(
                 description: entry.description.clone(),
                 attempts: attempt,
             }),
-            Some(entry) => Err(entry_error(entry, status, None).with_correlation_id(id.clone())),
+            Some(entry) => {
+                Err(entry_error(entry, status, answer.retry_after).with_correlation_id(id.clone()))
+            }
             // The platform answered, but not for this element: it may or may not be queued.
-            None => Err(Error::undecodable(status, &answer.raw, id.clone())),
+            None => Err(Error::ambiguous(status, None, id.clone())),
         })
         .collect())
 }

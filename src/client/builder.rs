@@ -12,12 +12,14 @@ use url::Url;
 
 use super::auth::{Credentials, JwtCredentials, ServiceKey};
 use super::error::Error;
+use super::journaling::presence;
 use super::retry::RetryPolicy;
 #[cfg(feature = "redis")]
 use super::throttle::SharedRateLimit;
 use super::throttle::Throttle;
 use super::{APP_ID_VAR, REGION_VAR, SERVICE_KEY_VAR};
 use super::{Client, Inner, MESSAGING_PATH};
+use crate::conversation::journal::Journal;
 use crate::ids::AppId;
 use crate::url::NotHttps;
 
@@ -190,6 +192,7 @@ pub struct ClientBuilder {
     pub(super) rate_limit: Option<NonZeroU32>,
     #[cfg(feature = "redis")]
     shared_rate_limit: Option<SharedRateLimit>,
+    journal: Option<Arc<dyn Journal>>,
     /// Whether [`ClientBuilder::from_env`] started it, so a missing setting names its variable.
     pub(super) from_env: bool,
 }
@@ -205,6 +208,7 @@ impl fmt::Debug for ClientBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
+            .field("journal", &presence(self.journal.as_ref()))
             .finish_non_exhaustive()
     }
 }
@@ -225,6 +229,7 @@ impl ClientBuilder {
             rate_limit: None,
             #[cfg(feature = "redis")]
             shared_rate_limit: None,
+            journal: None,
             from_env: false,
         }
     }
@@ -353,6 +358,48 @@ impl ClientBuilder {
         self
     }
 
+    /// Records every send in `journal`: before a call goes out, one
+    /// [`JournalRecord::Intent`](crate::conversation::journal::JournalRecord::Intent) per
+    /// message (its correlation id, its destination as sent, a digest of its content), stored
+    /// before anything is sent; after the call's final answer, one
+    /// [`JournalRecord::Outcome`](crate::conversation::journal::JournalRecord::Outcome) per
+    /// message. It applies to [`Client::send`], [`Client::message`], [`Client::send_request`],
+    /// [`Client::bulk`] and [`Client::batch`], once per call however many attempts the retry
+    /// policy makes.
+    ///
+    /// A message whose intent has no outcome may have reached the platform (the process
+    /// stopped while its call was out, or the outcome could not be stored): reconcile its
+    /// correlation id against delivery receipts before sending it again. When the journal
+    /// cannot store an intent, nothing is sent and every message of the call fails with
+    /// [`Error::Journal`]; when it cannot store an outcome, that is logged at `error` level
+    /// and the results are returned as usual.
+    ///
+    /// Each message needs its own correlation id for its entry to be its own, so with a
+    /// journal, a request whose destinations would share its request-level id is refused
+    /// ([`Error::DuplicateCorrelationId`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use webex_connect_whatsapp::client::Client;
+    /// use webex_connect_whatsapp::conversation::journal::InMemoryJournal;
+    /// use webex_connect_whatsapp::AppId;
+    ///
+    /// let journal = Arc::new(InMemoryJournal::new());
+    /// let client = Client::builder()
+    ///     .service_key("k-123")
+    ///     .app_id(AppId::new("a_1")?)
+    ///     .base_url("http://127.0.0.1:8080".parse()?)
+    ///     .journal(Arc::clone(&journal))
+    ///     .build()?;
+    /// assert!(client.journal().is_some());
+    /// assert!(format!("{client:?}").contains(r#"journal: "present""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn journal(mut self, journal: impl Journal + 'static) -> Self {
+        self.journal = Some(Arc::new(journal));
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// # Errors
@@ -423,6 +470,7 @@ impl ClientBuilder {
                 throttle,
                 request_timeout: self.request_timeout,
                 user_agent,
+                journal: self.journal,
             }),
         })
     }

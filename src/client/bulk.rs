@@ -8,7 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
+use futures_util::future::{self, Either};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
+use tokio::runtime::Handle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tracing::Instrument as _;
 
 use super::{Client, Error, RequestOptions, SendReceipt};
 use crate::ids::CorrelationId;
@@ -179,7 +183,9 @@ impl<M> BulkBuilder<M> {
         self
     }
 
-    /// The most requests in flight at once (default 4, at least 1).
+    /// The most requests in flight at once (default 4, at least 1; above 65 536 counts as
+    /// 65 536). Each runs to its answer on a tokio task of its own, however slowly the
+    /// results are read.
     pub fn concurrency(mut self, requests: usize) -> Self {
         self.concurrency = requests.max(1);
         self
@@ -199,6 +205,13 @@ impl<M> BulkBuilder<M> {
     /// Runs the pipeline every bulk mode shares: rows are read lazily into batches of
     /// [`Self::effective_batch_size`], recipients checked on the way, `call` sends one batch,
     /// and at most `concurrency` batches are in flight.
+    ///
+    /// Nothing starts until the stream is first polled. Then a driver task reads the rows and
+    /// starts each call on a tokio task of its own, which runs the call to its answer, counts
+    /// and journals it, and only then waits for room in the bounded queue the stream reads.
+    /// A slow reader so slows intake (no call starts while its slot is taken by results
+    /// waiting for room) but never the calls in flight, whose answers would otherwise turn
+    /// into timeouts while no one polled them.
     pub(super) fn pipeline<T, F, Fut>(self, rows: BoxStream<'static, T>, call: F) -> BulkStream
     where
         T: Row + Send + 'static,
@@ -207,77 +220,229 @@ impl<M> BulkBuilder<M> {
         M: Send + Sync + 'static,
     {
         let batch_size = self.effective_batch_size();
-        let concurrency = self.concurrency;
+        let concurrency = self.concurrency.clamp(1, MAX_CONCURRENCY);
         let counters = Arc::new(Counters::default());
+        let (settled_tx, settled) = watch::channel(());
         let batcher = Arc::new(Batcher {
             client: self.client,
             mode: self.mode,
             options: self.options,
             run: format!("{:08x}", fastrand::u32(..)),
         });
-        let reader_counters = Arc::clone(&counters);
-        let work = stream::unfold(
-            Reader {
+        let driver = Driver {
+            reader: Reader {
                 input: rows,
                 next_index: 0,
                 done: false,
-                counters: reader_counters,
+                counters: Arc::clone(&counters),
             },
-            move |mut reader| async move {
-                let work = reader.next_work(batch_size).await?;
-                Some((work, reader))
-            },
-        );
-        let call = Arc::new(call);
-        let batch_counters = Arc::clone(&counters);
-        let results = work
-            .map(move |mut work| {
-                let batcher = Arc::clone(&batcher);
-                let counters = Arc::clone(&batch_counters);
-                let call = Arc::clone(&call);
-                async move {
-                    let invalid = std::mem::take(&mut work.invalid);
-                    let rows: Vec<(u64, String, Option<CorrelationId>)> = work
-                        .rows
-                        .iter()
-                        .map(|r| (r.index, r.to.to_string(), batcher.correlation_id(r)))
-                        .collect();
-                    let results = if rows.is_empty() {
-                        Vec::new()
-                    } else {
-                        call(Arc::clone(&batcher), work).await
-                    };
-                    counters.sent.fetch_add(
-                        u64::try_from(rows.len()).unwrap_or(u64::MAX),
-                        Ordering::Relaxed,
-                    );
-                    let mut results = results.into_iter();
-                    let mut out = invalid;
-                    out.reserve(rows.len());
-                    for (index, recipient, correlation_id) in rows {
-                        // A call answers every row; a missing answer would be a bug, and is
-                        // reported as unknown rather than as sent or not sent.
-                        let result = results
-                            .next()
-                            .unwrap_or_else(|| Err(Error::undecodable(200, b"", correlation_id)));
-                        counters.count(&result);
-                        out.push(BulkResult {
-                            index,
-                            recipient,
-                            result,
-                        });
-                    }
-                    out
-                }
-            })
-            .buffer_unordered(concurrency)
-            .flat_map(stream::iter)
-            .boxed();
+            batcher,
+            call: Arc::new(call),
+            batch_size,
+            concurrency,
+            settled: settled_tx,
+        };
         BulkStream {
-            inner: results,
-            counters,
+            state: StreamState::Idle(Box::new(driver)),
+            handle: BulkHandle { counters, settled },
         }
     }
+}
+
+/// The most calls a bulk send keeps in flight, whatever [`BulkBuilder::concurrency`] says:
+/// far above any tenant's rate, and within what tokio's semaphores and queues take.
+const MAX_CONCURRENCY: usize = 1 << 16;
+
+/// Everything a bulk send needs to run, until its stream is first polled.
+struct Driver<M, T, F> {
+    reader: Reader<T>,
+    batcher: Arc<Batcher<M>>,
+    call: Arc<F>,
+    batch_size: usize,
+    concurrency: usize,
+    /// Dropped once every call the send started has ended: [`BulkHandle::settled`] waits
+    /// for that.
+    settled: watch::Sender<()>,
+}
+
+/// A [`Driver`] with its types erased, so that [`BulkStream`] is one type for every mode.
+trait Start: Send {
+    /// Starts the driver task on `runtime`; results come through the returned queue.
+    fn start(self: Box<Self>, runtime: &Handle) -> mpsc::Receiver<Vec<BulkResult>>;
+
+    /// Without a tokio runtime nothing can be sent: every row fails, with no call made.
+    fn refuse(self: Box<Self>) -> BoxStream<'static, BulkResult>;
+}
+
+impl<M, T, F, Fut> Start for Driver<M, T, F>
+where
+    T: Row + Send + 'static,
+    F: Fn(Arc<Batcher<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Vec<Result<SendReceipt, Error>>> + Send + 'static,
+    M: Send + Sync + 'static,
+{
+    fn start(self: Box<Self>, runtime: &Handle) -> mpsc::Receiver<Vec<BulkResult>> {
+        // Each queued item is one call's results: with a slot per call, calls that finish
+        // together do not wait on each other, and memory stays within twice `concurrency`
+        // batches.
+        let (tx, rx) = mpsc::channel(self.concurrency);
+        let spawner = runtime.clone();
+        runtime.spawn(self.drive(tx, spawner).in_current_span());
+        rx
+    }
+
+    fn refuse(self: Box<Self>) -> BoxStream<'static, BulkResult> {
+        let Self {
+            reader,
+            batcher,
+            batch_size,
+            ..
+        } = *self;
+        let counters = Arc::clone(&reader.counters);
+        let work = stream::unfold(reader, move |mut reader| async move {
+            let work = reader.next_work(batch_size).await?;
+            Some((work, reader))
+        });
+        work.flat_map(move |work| {
+            let refused = Error::config(
+                "a bulk send runs its calls on tokio tasks, but its stream was polled outside \
+                 a tokio runtime; nothing was sent: poll it inside one",
+            );
+            let mut out = work.invalid;
+            for row in &work.rows {
+                let result = Err(refused
+                    .clone()
+                    .with_correlation_id(batcher.correlation_id(row)));
+                counters.count(&result);
+                out.push(BulkResult {
+                    index: row.index,
+                    recipient: row.to.to_string(),
+                    result,
+                });
+            }
+            stream::iter(out)
+        })
+        .boxed()
+    }
+}
+
+impl<M, T, F, Fut> Driver<M, T, F>
+where
+    T: Row + Send + 'static,
+    F: Fn(Arc<Batcher<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Vec<Result<SendReceipt, Error>>> + Send + 'static,
+    M: Send + Sync + 'static,
+{
+    /// Reads rows and starts calls until the input ends or the stream is dropped (`tx`
+    /// closed), then waits for every call it started to end.
+    async fn drive(self, tx: mpsc::Sender<Vec<BulkResult>>, runtime: Handle) {
+        let Self {
+            mut reader,
+            batcher,
+            call,
+            batch_size,
+            concurrency,
+            settled,
+        } = self;
+        let slots = Arc::new(Semaphore::new(concurrency));
+        loop {
+            // A call slot first, then its rows: no row is read before a call can take it.
+            let Some(Ok(slot)) = unless_dropped(&tx, Arc::clone(&slots).acquire_owned()).await
+            else {
+                break;
+            };
+            let Some(Some(mut work)) = unless_dropped(&tx, reader.next_work(batch_size)).await
+            else {
+                break;
+            };
+            if work.rows.is_empty() {
+                drop(slot);
+                if tx.send(std::mem::take(&mut work.invalid)).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            if tx.is_closed() {
+                // Dropped while the rows were read: they were never sent, and no call starts.
+                break;
+            }
+            let task = run_call(
+                Arc::clone(&batcher),
+                Arc::clone(&call),
+                work,
+                Arc::clone(&reader.counters),
+                tx.clone(),
+                slot,
+            );
+            runtime.spawn(task.in_current_span());
+        }
+        drop(tx);
+        // Every call holds a slot until its results are counted, journaled and queued (or the
+        // stream is gone): holding all of them means no call is left.
+        let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
+        let _all = slots.acquire_many(all).await;
+        drop(settled);
+    }
+}
+
+/// `work`'s output, unless the stream is dropped (`tx` closed) first.
+async fn unless_dropped<T>(
+    tx: &mpsc::Sender<Vec<BulkResult>>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let closed = std::pin::pin!(tx.closed());
+    let work = std::pin::pin!(work);
+    match future::select(closed, work).await {
+        Either::Left(_) => None,
+        Either::Right((output, _)) => Some(output),
+    }
+}
+
+/// Runs one call to its answer whatever the reader does, counts its results, then hands
+/// them to the stream (or drops them when the stream is gone: the journal and the counters
+/// already have them). `slot` is held until then.
+async fn run_call<M, P, F, Fut>(
+    batcher: Arc<Batcher<M>>,
+    call: Arc<F>,
+    mut work: Work<P>,
+    counters: Arc<Counters>,
+    tx: mpsc::Sender<Vec<BulkResult>>,
+    slot: OwnedSemaphorePermit,
+) where
+    F: Fn(Arc<Batcher<M>>, Work<P>) -> Fut,
+    Fut: Future<Output = Vec<Result<SendReceipt, Error>>>,
+{
+    let invalid = std::mem::take(&mut work.invalid);
+    let rows: Vec<(u64, String, Option<CorrelationId>)> = work
+        .rows
+        .iter()
+        .map(|r| (r.index, r.to.to_string(), batcher.correlation_id(r)))
+        .collect();
+    let results = call(Arc::clone(&batcher), work).await;
+    counters.sent.fetch_add(
+        u64::try_from(rows.len()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+    let mut results = results.into_iter();
+    let mut out = invalid;
+    out.reserve(rows.len());
+    for (index, recipient, correlation_id) in rows {
+        // A call answers every row; a missing answer would be a bug, and is reported as
+        // unknown rather than as sent or not sent.
+        let result = results
+            .next()
+            .unwrap_or_else(|| Err(Error::undecodable(200, b"", correlation_id)));
+        counters.count(&result);
+        out.push(BulkResult {
+            index,
+            recipient,
+            result,
+        });
+    }
+    if tx.send(out).await.is_err() {
+        tracing::debug!("the bulk stream was dropped; this call's results are only counted");
+    }
+    drop(slot);
 }
 
 impl BulkBuilder<Content> {
@@ -442,17 +607,42 @@ impl<T: Row> Reader<T> {
 
 /// The per-recipient results of a bulk send, as they come (not in input order).
 ///
-/// Nothing is sent until the stream is polled; dropping it stops the send (requests in flight
-/// are abandoned, and their outcome is unknown).
+/// Nothing is sent until the stream is first polled, inside a tokio runtime. From then on
+/// every call runs on a tokio task of its own, to its answer, however slowly the stream is
+/// read: a slow reader slows the intake of rows (no call starts while results wait for room),
+/// never the calls in flight. Dropping the stream starts no further call; calls already sent
+/// run to their answer, and their outcomes reach the counters and the client's
+/// [journal](super::ClientBuilder::journal). Keep a [`BulkHandle`] to read the counts after
+/// the stream is gone and to wait for those calls.
 pub struct BulkStream {
-    inner: BoxStream<'static, BulkResult>,
-    counters: Arc<Counters>,
+    state: StreamState,
+    handle: BulkHandle,
+}
+
+enum StreamState {
+    /// Not polled yet: nothing sent.
+    Idle(Box<dyn Start>),
+    /// The driver runs; `batch` holds what is left of the last call's results.
+    Running {
+        results: mpsc::Receiver<Vec<BulkResult>>,
+        batch: std::vec::IntoIter<BulkResult>,
+    },
+    /// Polled outside a tokio runtime: every row fails without a call.
+    Refused(BoxStream<'static, BulkResult>),
+    /// Between two states.
+    Moving,
 }
 
 impl BulkStream {
     /// The counts so far.
     pub fn progress(&self) -> BulkProgress {
-        self.counters.snapshot()
+        self.handle.progress()
+    }
+
+    /// A handle on this send that outlives the stream: its counts, and whether the calls it
+    /// started have all ended.
+    pub fn handle(&self) -> BulkHandle {
+        self.handle.clone()
     }
 }
 
@@ -468,6 +658,90 @@ impl Stream for BulkStream {
     type Item = BulkResult;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+        loop {
+            match &mut self.state {
+                StreamState::Idle(_) => {
+                    let StreamState::Idle(driver) =
+                        std::mem::replace(&mut self.state, StreamState::Moving)
+                    else {
+                        continue;
+                    };
+                    self.state = match Handle::try_current() {
+                        Ok(runtime) => StreamState::Running {
+                            results: driver.start(&runtime),
+                            batch: Vec::new().into_iter(),
+                        },
+                        Err(_) => StreamState::Refused(driver.refuse()),
+                    };
+                }
+                StreamState::Running { results, batch } => {
+                    if let Some(result) = batch.next() {
+                        return Poll::Ready(Some(result));
+                    }
+                    match results.poll_recv(cx) {
+                        Poll::Ready(Some(next)) => *batch = next.into_iter(),
+                        Poll::Ready(None) => return Poll::Ready(None),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                StreamState::Refused(results) => return results.as_mut().poll_next(cx),
+                StreamState::Moving => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+/// A cheap, cloneable handle on a bulk send ([`BulkStream::handle`]): its counts, readable
+/// after the stream is dropped, and a way to wait until the calls it started have ended.
+///
+/// ```no_run
+/// use futures_util::StreamExt as _;
+/// use webex_connect_whatsapp::client::Client;
+/// use webex_connect_whatsapp::SessionMessage;
+///
+/// # async fn run(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut results = client.bulk(SessionMessage::text("Hi")?).send(["+447400123456"]);
+/// let handle = results.handle();
+/// let first = results.next().await;
+/// drop(results); // stop early: no further call starts
+/// handle.settled().await; // the calls already sent have their answers
+/// println!("{:?}", handle.progress());
+/// # let _ = first;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct BulkHandle {
+    counters: Arc<Counters>,
+    /// Closed once every call the send started has ended.
+    settled: watch::Receiver<()>,
+}
+
+impl BulkHandle {
+    /// The counts so far.
+    pub fn progress(&self) -> BulkProgress {
+        self.counters.snapshot()
+    }
+
+    /// Whether the send is over: no call is in flight and none will start (the input ended
+    /// or the stream was dropped, and every call started has its outcome counted and
+    /// journaled). A stream never polled and still alive is not settled.
+    pub fn is_settled(&self) -> bool {
+        self.settled.has_changed().is_err()
+    }
+
+    /// Waits until [`BulkHandle::is_settled`]: after the input ends or the stream is dropped,
+    /// until every call already sent has its answer, counted and journaled.
+    pub async fn settled(&self) {
+        let mut settled = self.settled.clone();
+        while settled.changed().await.is_ok() {}
+    }
+}
+
+impl fmt::Debug for BulkHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkHandle")
+            .field("progress", &self.progress())
+            .field("settled", &self.is_settled())
+            .finish()
     }
 }

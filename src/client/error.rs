@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::conversation::journal::{JournalError, SendOutcome};
 use crate::ids::{AppId, CorrelationId, TransactionId};
 use crate::recipient::RecipientError;
 use crate::send::{ResponseCode, SendRequestError};
@@ -33,6 +34,9 @@ macro_rules! correlated {
             correlation_id: $id,
             ..
         } | Error::Undecodable {
+            correlation_id: $id,
+            ..
+        } | Error::Journal {
             correlation_id: $id,
             ..
         }
@@ -102,6 +106,43 @@ pub enum Error {
         /// Why it was refused.
         #[source]
         source: RecipientError,
+    },
+
+    /// Two messages of one call carry the same correlation id; nothing was sent.
+    ///
+    /// Receipts, outcome-unknown errors and the send journal tell messages apart by their
+    /// correlation id, so each message of a call (each destination of a request, each row of
+    /// a personalised batch call) needs its own. With a journal
+    /// ([`ClientBuilder::journal`](super::ClientBuilder::journal)), a request-level id that
+    /// several destinations would share is refused too.
+    #[error(
+        "correlation id {correlation_id} is used twice in one call (at positions {first} and \
+         {second}), so nothing was sent; give each message its own correlation id"
+    )]
+    DuplicateCorrelationId {
+        /// The id that repeats.
+        correlation_id: CorrelationId,
+        /// Where it first appears: the destination's position in the request, or the row's
+        /// index in a bulk or batch input.
+        first: u64,
+        /// Where it appears again, counted the same way.
+        second: u64,
+    },
+
+    /// The send journal ([`ClientBuilder::journal`](super::ClientBuilder::journal)) could not
+    /// store the intent to send, so nothing was sent: the message was certainly not queued.
+    /// Send it again once the journal works.
+    #[error(
+        "the send journal could not record the intent to send, so nothing was sent (correlation \
+         id {})",
+        correlation_id.as_ref().map_or("(none)", CorrelationId::as_str)
+    )]
+    Journal {
+        /// The correlation id of the message.
+        correlation_id: Option<CorrelationId>,
+        /// Why the journal failed.
+        #[source]
+        source: Arc<JournalError>,
     },
 
     /// Webex Connect rejected the request with a code other than `1001`; it was not queued.
@@ -298,17 +339,22 @@ pub enum OutcomeUnknownReason {
     ServerError,
     /// Code 7006, "internal error occurred", with any HTTP status.
     InternalError,
+    /// Webex Connect answered, but not in a way that says what became of this message: an
+    /// answer to several messages whose entries cannot be matched to them, or one `1001`
+    /// for a personalised batch, which says something was queued but not what.
+    AmbiguousAnswer,
 }
 
 impl OutcomeUnknownReason {
     /// A short lowercase phrase: `timed out`, `connection lost`, `server error`,
-    /// `internal error (7006)`.
+    /// `internal error (7006)`, `ambiguous answer`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::TimedOut => "timed out",
             Self::ConnectionLost => "connection lost",
             Self::ServerError => "server error",
             Self::InternalError => "internal error (7006)",
+            Self::AmbiguousAnswer => "ambiguous answer",
         }
     }
 }
@@ -385,6 +431,11 @@ fn describe_unknown(
              prove the request was dropped",
             s.map_or_else(|| "unknown".to_owned(), |s| s.to_string())
         ),
+        (OutcomeUnknownReason::AmbiguousAnswer, s) => format!(
+            "webex connect answered HTTP {}{code}, but not with an entry that can be matched to \
+             this message",
+            s.map_or_else(|| "unknown".to_owned(), |s| s.to_string())
+        ),
     }
 }
 
@@ -418,12 +469,18 @@ impl Error {
     /// The error the client makes of an answer whose code is not `1001`, as it builds it
     /// from a response body; public so that tests and fakes can build one.
     ///
-    /// The code and the HTTP status decide, in this order:
-    /// - 7020 or HTTP 429: [`Error::RateLimited`] (proof that nothing was queued);
-    /// - HTTP 408: [`Error::NotReceived`];
+    /// The code decides, whatever the HTTP status (the platform publishes the same rejection
+    /// with HTTP 200 on one page and 400 on another), except that a 5xx never proves that
+    /// nothing was queued:
+    /// - 7020: [`Error::RateLimited`] (proof that nothing was queued);
     /// - 7006, or any HTTP 5xx: [`Error::OutcomeUnknown`] (neither proves nothing was queued);
     /// - 7001, 7002: [`Error::Authentication`];
-    /// - anything else: [`Error::Rejected`].
+    /// - anything else: [`Error::Rejected`], under HTTP 408 and 429 too: the body's code is
+    ///   the platform's own word, and says the request was received and refused.
+    ///
+    /// An empty code is no code: then the status decides, as for a body that is not a send
+    /// response (429: [`Error::RateLimited`], 408: [`Error::NotReceived`], 401 and 403:
+    /// [`Error::Authentication`]).
     ///
     /// ```
     /// use webex_connect_whatsapp::client::Error;
@@ -434,6 +491,9 @@ impl Error {
     /// assert!(!e.is_retryable());
     /// let e = Error::rejected(ResponseCode::InvalidParameters, None, None, 502);
     /// assert!(e.is_outcome_unknown());
+    /// // The code wins over a 429: the platform received the request and refused it.
+    /// let e = Error::rejected(ResponseCode::InvalidParameters, None, None, 429);
+    /// assert!(matches!(e, Error::Rejected { .. }) && !e.is_retryable());
     /// ```
     pub fn rejected(
         code: ResponseCode,
@@ -452,7 +512,7 @@ impl Error {
         status: u16,
         retry_after: Option<Duration>,
     ) -> Self {
-        if matches!(code, ResponseCode::RateLimited) || status == 429 {
+        if matches!(code, ResponseCode::RateLimited) {
             return Self::RateLimited {
                 code: Some(code),
                 status,
@@ -460,12 +520,10 @@ impl Error {
                 correlation_id: None,
             };
         }
-        if status == 408 {
-            return Self::NotReceived {
-                status,
-                retry_after,
-                correlation_id: None,
-            };
+        if code.as_str().trim().is_empty()
+            && let Some(by_status) = Self::from_status(status, retry_after)
+        {
+            return by_status;
         }
         let internal = matches!(code, ResponseCode::InternalError);
         if internal || is_server_error(status) {
@@ -507,6 +565,70 @@ impl Error {
             transaction_id,
             status,
             correlation_id: None,
+        }
+    }
+
+    /// What the HTTP status alone says, for an answer without a readable code; `None` when it
+    /// says nothing (the caller then decides).
+    pub(crate) fn from_status(status: u16, retry_after: Option<Duration>) -> Option<Self> {
+        Some(match status {
+            401 | 403 => Self::Authentication {
+                code: None,
+                status,
+                description: None,
+                transaction_id: None,
+                host: None,
+                app_id: None,
+            },
+            429 => Self::RateLimited {
+                code: None,
+                status,
+                retry_after,
+                correlation_id: None,
+            },
+            // RFC 9110 15.5.9: 408 means the server did not receive a complete request within
+            // the time it was prepared to wait, and "if the client has an outstanding request
+            // in transit, it MAY repeat that request". A request it never had whole cannot
+            // have been processed, and a proxy cannot have forwarded a whole request it did
+            // not receive, so this is proof of "not processed" and is resent.
+            408 => Self::NotReceived {
+                status,
+                retry_after,
+                correlation_id: None,
+            },
+            s if is_server_error(s) => Self::outcome_unknown(
+                OutcomeUnknownReason::ServerError,
+                Some(s),
+                retry_after,
+                None,
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The outcome-unknown error of a message the answer does not speak for (see
+    /// [`OutcomeUnknownReason::AmbiguousAnswer`]).
+    pub(crate) fn ambiguous(
+        status: u16,
+        code: Option<ResponseCode>,
+        correlation_id: Option<CorrelationId>,
+    ) -> Self {
+        Self::OutcomeUnknown {
+            reason: OutcomeUnknownReason::AmbiguousAnswer,
+            status: Some(status),
+            code,
+            transaction_id: None,
+            retry_after: None,
+            correlation_id,
+            source: None,
+        }
+    }
+
+    /// The error of every message of a call whose intent the journal could not store.
+    pub(crate) fn journal(source: JournalError) -> Self {
+        Self::Journal {
+            correlation_id: None,
+            source: Arc::new(source),
         }
     }
 
@@ -626,6 +748,7 @@ impl Error {
     pub fn correlation_id(&self) -> Option<&CorrelationId> {
         match self {
             correlated!(id) => id.as_ref(),
+            Self::DuplicateCorrelationId { correlation_id, .. } => Some(correlation_id),
             _ => None,
         }
     }
@@ -711,6 +834,38 @@ impl Error {
             *slot = id;
         }
         self
+    }
+}
+
+/// What the send journal records for a message that failed: outcome-unknown when
+/// [`Error::is_outcome_unknown`], else not queued, retryable as [`Error::is_retryable`] says.
+///
+/// ```
+/// use webex_connect_whatsapp::client::Error;
+/// use webex_connect_whatsapp::conversation::journal::SendOutcome;
+/// use webex_connect_whatsapp::send::ResponseCode;
+///
+/// let limited = Error::rejected(ResponseCode::RateLimited, None, None, 429);
+/// assert!(matches!(
+///     SendOutcome::from(&limited),
+///     SendOutcome::NotQueued { retryable: true, code: Some(c), .. } if c == "7020"
+/// ));
+/// let unknown = Error::rejected(ResponseCode::InternalError, None, None, 500);
+/// assert!(matches!(SendOutcome::from(&unknown), SendOutcome::Unknown { .. }));
+/// ```
+impl From<&Error> for SendOutcome {
+    fn from(error: &Error) -> Self {
+        if error.is_outcome_unknown() {
+            Self::Unknown {
+                reason: error.to_string(),
+            }
+        } else {
+            Self::NotQueued {
+                code: error.code().map(|c| c.as_str().to_owned()),
+                reason: error.to_string(),
+                retryable: error.is_retryable(),
+            }
+        }
     }
 }
 

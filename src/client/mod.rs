@@ -6,6 +6,9 @@
 //! outcome (HTTP 5xx, code 7006, a timeout, a connection lost after writing) back as
 //! [`Error::OutcomeUnknown`] with the correlation id to look for in delivery receipts.
 //! [`RetryPolicy::at_least_once`] opts in to resending those, at the risk of a duplicate.
+//! With a [journal](ClientBuilder::journal), every message's intent is stored before its
+//! call goes out and its outcome after, so that a process stopped mid-call knows which
+//! messages may have reached the platform.
 //!
 //! The service key stays with the configured host: redirects are never followed (a 3xx is
 //! [`Error::Redirected`]), non-loopback hosts are reached over https only, a loopback sandbox
@@ -70,10 +73,12 @@ mod builder;
 mod bulk;
 mod env;
 mod error;
+mod journaling;
 mod retry;
 mod throttle;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -90,17 +95,19 @@ pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, Region,
 };
 pub use bulk::{
-    BulkBuilder, BulkProgress, BulkRecipient, BulkResult, BulkStream, DEFAULT_BULK_CONCURRENCY,
+    BulkBuilder, BulkHandle, BulkProgress, BulkRecipient, BulkResult, BulkStream,
+    DEFAULT_BULK_CONCURRENCY,
 };
 pub use error::{Error, MAX_RAW_BODY_CHARS, OutcomeUnknownReason};
 pub use retry::{RetryEvent, RetryPolicy};
 #[cfg(feature = "redis")]
 pub use throttle::SharedRateLimit;
 
+use crate::conversation::journal::Journal;
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
 use crate::send::{
-    Content, Destination, LinkOptions, SendRequest, SendRequestBuilder, SendResponse,
+    Content, Destination, LinkOptions, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
 };
 use throttle::Throttle;
 
@@ -167,6 +174,7 @@ struct Inner {
     throttle: Option<Throttle>,
     request_timeout: Duration,
     user_agent: HeaderValue,
+    journal: Option<Arc<dyn Journal>>,
 }
 
 const _: () = {
@@ -187,6 +195,7 @@ impl fmt::Debug for Client {
                 &inner.throttle.as_ref().map(Throttle::per_second),
             )
             .field("request_timeout", &inner.request_timeout)
+            .field("journal", &journaling::presence(inner.journal.as_ref()))
             .finish_non_exhaustive()
     }
 }
@@ -367,6 +376,13 @@ impl Client {
         self.inner.throttle.as_ref().map(|t| t.per_second().get())
     }
 
+    /// The journal sends are recorded in, when one was configured
+    /// ([`ClientBuilder::journal`]): look a correlation id up in it to see what became of a
+    /// send.
+    pub fn journal(&self) -> Option<&dyn Journal> {
+        self.inner.journal.as_deref()
+    }
+
     /// Sends one message to one recipient, a phone number or a BSUID, with a generated
     /// correlation id.
     ///
@@ -404,17 +420,43 @@ impl Client {
     /// Sends a complete request (its own app id and destinations, up to 1000).
     ///
     /// Destinations without a correlation id (and no request-level one) get a generated one.
-    /// `Ok` means Webex Connect answered with at least one destination queued; per-destination
-    /// outcomes are in [`RequestOutcome::results`].
+    /// `Ok` means Webex Connect answered for each destination: queued or not, each
+    /// destination's result is in [`RequestOutcome::results`], decided by its own answer entry
+    /// (`[7020, 7001]` is a rate limit for the first destination and a refusal for the
+    /// second). With a [journal](ClientBuilder::journal), every destination's intent is
+    /// stored before the request goes out, and its outcome after the answer.
     ///
     /// # Errors
     ///
     /// [`Error`] when the whole request failed: rejected, not sent, or with an unknown outcome.
+    /// A request whose answer speaks for all its destinations at once fails whole: the
+    /// rejected (object) shape, a single destination, or a rate limit on every destination
+    /// (which is resent whole under the retry policy).
+    /// [`Error::DuplicateCorrelationId`] when two destinations carry the same correlation id
+    /// (with a journal, also when they would share the request-level id), and
+    /// [`Error::Journal`] when the journal could not store the intents; nothing is sent then.
     /// The error carries a correlation id when the request has one for all its destinations
     /// (a request-level id, or a single destination); otherwise every destination's id is in
     /// `request` (and [`Client::bulk`] reports each destination with its own).
     pub async fn send_request(&self, request: &SendRequest) -> Result<RequestOutcome, Error> {
         let request = with_correlation_ids(request)?;
+        // With a journal, destinations that would share a request-level id are refused too:
+        // the journal keeps one entry per correlation id.
+        let shared_default = self.inner.journal.is_some();
+        let ids: Vec<(u64, Option<&CorrelationId>)> = request
+            .destinations()
+            .iter()
+            .zip(0_u64..)
+            .map(|(d, at)| {
+                let id = d
+                    .correlation_id()
+                    .or_else(|| request.correlation_id().filter(|_| shared_default));
+                (at, id)
+            })
+            .collect();
+        if let Some(repeated) = repeated_ids(&ids).into_iter().flatten().next() {
+            return Err(repeated);
+        }
         let body = json_body(request.as_ref())?;
         let span = tracing::info_span!(
             "webex_connect.send",
@@ -432,20 +474,60 @@ impl Client {
                 span.record("to", crate::phone::mask(id).as_str());
             }
         }
-        self.execute(
-            body,
-            request.destinations().len(),
-            request_correlation_id(&request),
-            |answer, attempt| {
-                decide(
-                    &request,
-                    answer.status,
-                    answer.retry_after,
-                    &answer.raw,
-                    attempt,
+        let request = request.as_ref();
+        async move {
+            let default_id = request.correlation_id();
+            let rows: Vec<(&CorrelationId, &str)> = request
+                .destinations()
+                .iter()
+                .filter_map(|d| Some((d.correlation_id().or(default_id)?, d.id()?)))
+                .collect();
+            let digest = journaling::digest(request.content());
+            let intents = rows.iter().map(|(id, to)| journaling::Intent {
+                correlation_id: id,
+                recipient: to,
+                digest: digest.clone(),
+            });
+            if let Err(error) = self.journal_intents(intents).await {
+                return Err(error.with_correlation_id(request_correlation_id(request).cloned()));
+            }
+            let result = self
+                .execute(
+                    body,
+                    request.destinations().len(),
+                    request_correlation_id(request),
+                    |answer, attempt| {
+                        decide(
+                            request,
+                            answer.status,
+                            answer.retry_after,
+                            &answer.raw,
+                            attempt,
+                        )
+                    },
                 )
-            },
-        )
+                .await;
+            match &result {
+                Ok(outcome) => {
+                    if outcome
+                        .results
+                        .iter()
+                        .any(|r| matches!(r, Err(Error::Authentication { .. })))
+                    {
+                        // As in `execute`: a refused JWT is minted anew for the next request.
+                        self.inner.credentials.invalidate();
+                    }
+                    let outcomes = rows.iter().map(|(id, _)| *id).zip(outcome.results.iter());
+                    self.journal_outcomes(outcomes).await;
+                }
+                Err(error) => {
+                    let failed = Err(error.clone());
+                    self.journal_outcomes(rows.iter().map(|(id, _)| (*id, &failed)))
+                        .await;
+                }
+            }
+            result
+        }
         .instrument(span)
         .await
     }
@@ -583,7 +665,15 @@ fn classify_send_error(error: reqwest::Error, status: Option<u16>) -> Error {
     Error::outcome_unknown(reason, status, None, Some(error))
 }
 
-/// Decides the outcome from the body first, then the status.
+/// Decides the outcome from the body first, then the status, each destination by its own
+/// entry.
+///
+/// The request gets one error for all its destinations (which the retry policy then judges
+/// once) only when the answer speaks for all of them: a body that is not a send response, the
+/// rejected (object) shape, a request to one destination, or one `7020` entry per destination
+/// (proof that none was processed, so the request is resent whole). Otherwise each
+/// destination gets its own entry's result, and nothing is resent: `[7020, 7001]` is a rate
+/// limit for the first destination and a refusal for the second, never a rate limit for both.
 fn decide(
     request: &SendRequest,
     status: u16,
@@ -595,28 +685,33 @@ fn decide(
         return Err(unreadable(status, retry_after, raw));
     };
     let entries = response.entries();
-    let any_queued = entries.iter().any(|e| e.code.is_queued());
-    if !any_queued {
-        let Some(entry) = entries.first() else {
-            return Err(Error::undecodable(status, raw, None));
-        };
-        return Err(entry_error(entry, status, retry_after));
-    }
-    if error::is_server_error(status) {
+    let destinations = request.destinations();
+    let Some(first) = entries.first() else {
+        return Err(Error::undecodable(status, raw, None));
+    };
+    let matched = entries.len() == destinations.len();
+    if !entries.iter().any(|e| e.code.is_queued()) {
+        let whole = matches!(response, SendResponse::Object(_))
+            || destinations.len() == 1
+            || (matched && entries.iter().all(|e| e.code == ResponseCode::RateLimited));
+        if whole {
+            return Err(entry_error(first, status, retry_after));
+        }
+    } else if error::is_server_error(status) {
         // A 1001 is the platform's own word that it queued the message; a 5xx around it
         // cannot unsend it, and calling it unknown would only lose the transid.
         tracing::warn!(status, "a queued answer came with a server-error status");
     }
-    let destinations = request.destinations();
     let default_id = request.correlation_id();
+    let id_of = |d: &Destination| d.correlation_id().or(default_id).cloned();
     let receipt_for = |d: &Destination, entry: &crate::send::ResponseEntry| SendReceipt {
         transaction_id: entry.transaction_id.clone(),
-        correlation_id: d.correlation_id().or(default_id).cloned(),
+        correlation_id: id_of(d),
         destination: d.id().unwrap_or_default().to_owned(),
         description: entry.description.clone(),
         attempts: attempt,
     };
-    let results = if entries.len() == destinations.len() {
+    let results = if matched {
         destinations
             .iter()
             .zip(entries)
@@ -624,26 +719,59 @@ fn decide(
                 if entry.code.is_queued() {
                     Ok(receipt_for(d, entry))
                 } else {
-                    Err(entry_error(entry, status, None)
-                        .with_correlation_id(d.correlation_id().or(default_id).cloned()))
+                    Err(entry_error(entry, status, retry_after).with_correlation_id(id_of(d)))
                 }
             })
             .collect()
     } else if response.is_queued() {
-        let first = entries.first();
+        // One entry for the whole request: the documented sample's shape.
         destinations
             .iter()
-            .map(|d| {
-                first
-                    .map(|entry| receipt_for(d, entry))
-                    .ok_or_else(|| Error::undecodable(status, raw, None))
-            })
+            .map(|d| Ok(receipt_for(d, first)))
             .collect()
     } else {
-        // Some entries queued, some not, and no way to tell which destination is which.
-        return Err(Error::undecodable(status, raw, None));
+        // UNVERIFIED: the platform notes do not say how a multi-destination request is
+        // answered when not every destination is queued. Entries that do not pair up with
+        // the destinations cannot say which destination each is for, and some of them may
+        // have been queued: every destination's outcome is unknown, and none is resent.
+        destinations
+            .iter()
+            .map(|d| Err(Error::ambiguous(status, None, id_of(d))))
+            .collect()
     };
     Ok(RequestOutcome { response, results })
+}
+
+/// For each of `ids` (a position and the correlation id there), the error that refuses it
+/// when another message of the same call carries the same id; `None` for the unique ones.
+pub(crate) fn repeated_ids(ids: &[(u64, Option<&CorrelationId>)]) -> Vec<Option<Error>> {
+    let mut first_at: HashMap<&str, u64> = HashMap::with_capacity(ids.len());
+    let mut second_at: HashMap<&str, u64> = HashMap::new();
+    for (at, id) in ids {
+        if let Some(id) = id {
+            match first_at.get(id.as_str()) {
+                None => {
+                    first_at.insert(id.as_str(), *at);
+                }
+                Some(_) => {
+                    second_at.entry(id.as_str()).or_insert(*at);
+                }
+            }
+        }
+    }
+    ids.iter()
+        .map(|(at, id)| {
+            let id = (*id)?;
+            let second = *second_at.get(id.as_str())?;
+            let first = first_at.get(id.as_str()).copied().unwrap_or(*at);
+            Some(Error::DuplicateCorrelationId {
+                correlation_id: id.clone(),
+                first,
+                // The first occurrence names where the id repeats; the others, themselves.
+                second: if *at == first { second } else { *at },
+            })
+        })
+        .collect()
 }
 
 /// The JSON body of a call (one request, or a batch's array of them).
@@ -658,39 +786,7 @@ fn json_body(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
 
 /// The error for an answer whose body is not a send response: the status decides.
 fn unreadable(status: u16, retry_after: Option<Duration>, raw: &[u8]) -> Error {
-    match status {
-        401 | 403 => Error::Authentication {
-            code: None,
-            status,
-            description: None,
-            transaction_id: None,
-            host: None,
-            app_id: None,
-        },
-        429 => Error::RateLimited {
-            code: None,
-            status,
-            retry_after,
-            correlation_id: None,
-        },
-        // RFC 9110 15.5.9: 408 means the server did not receive a complete request within
-        // the time it was prepared to wait, and "if the client has an outstanding request
-        // in transit, it MAY repeat that request". A request it never had whole cannot
-        // have been processed, and a proxy cannot have forwarded a whole request it did
-        // not receive, so this is proof of "not processed" and is resent.
-        408 => Error::NotReceived {
-            status,
-            retry_after,
-            correlation_id: None,
-        },
-        s if error::is_server_error(s) => Error::outcome_unknown(
-            OutcomeUnknownReason::ServerError,
-            Some(s),
-            retry_after,
-            None,
-        ),
-        _ => Error::undecodable(status, raw, None),
-    }
+    Error::from_status(status, retry_after).unwrap_or_else(|| Error::undecodable(status, raw, None))
 }
 
 /// The error for one answer entry that was not queued: see [`Error::rejected`] for how the
