@@ -520,10 +520,22 @@ impl From<PhoneNumber> for String {
     }
 }
 
+/// The part after `XX.` when `value` starts with two uppercase ASCII letters and a dot: the
+/// shape of a business-scoped user id or a normalized WhatsApp id (`US.1349…`, `IN.2149…`),
+/// which is never a phone number. It lives here, below [`crate::recipient`], so that both
+/// the number parser and `Bsuid` read the shape one way.
+pub(crate) fn country_prefixed_id(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    match bytes {
+        [a, b, b'.', ..] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => value.get(3..),
+        _ => None,
+    }
+}
+
 /// Refuses a business-scoped user id or normalized WhatsApp id (`US.1349…`, `IN.2149…`) with
 /// an error that names what it is, rather than "invalid character 'U'".
 fn refuse_user_id(input: &str) -> Result<(), PhoneNumberError> {
-    if crate::recipient::Bsuid::looks_like(input) {
+    if country_prefixed_id(input.trim()).is_some() {
         return Err(PhoneNumberError::NotAPhoneNumber {
             masked: mask(input.trim()),
         });

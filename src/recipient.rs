@@ -23,7 +23,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{string_newtype_common, string_newtype_parse};
-use crate::phone::{PhoneNumber, PhoneNumberError};
+use crate::phone::{PhoneNumber, PhoneNumberError, country_prefixed_id};
 
 /// Why a business-scoped user id was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,7 +109,7 @@ impl Bsuid {
     /// [`Bsuid::MAX_ID_CHARS`], or a character other than ASCII letters and digits.
     pub fn new(value: impl Into<String>) -> Result<Self, BsuidError> {
         let value = value.into();
-        let Some(rest) = country_prefix(&value) else {
+        let Some(rest) = country_prefixed_id(&value) else {
             return Err(BsuidError::MissingCountry {
                 found: value.chars().take(8).collect(),
             });
@@ -153,7 +153,7 @@ impl Bsuid {
     /// assert!(!Bsuid::looks_like("+44 7400 123456"));
     /// ```
     pub fn looks_like(value: &str) -> bool {
-        country_prefix(value.trim()).is_some()
+        country_prefixed_id(value.trim()).is_some()
     }
 
     /// The two-letter country code the id starts with.
@@ -182,15 +182,6 @@ impl Bsuid {
             self.0.get(..3).unwrap_or_default(),
             self.0.get(tail_start..).unwrap_or_default()
         )
-    }
-}
-
-/// The part after `XX.` when `value` starts with two uppercase ASCII letters and a dot.
-fn country_prefix(value: &str) -> Option<&str> {
-    let bytes = value.as_bytes();
-    match bytes {
-        [a, b, b'.', ..] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => value.get(3..),
-        _ => None,
     }
 }
 
