@@ -462,6 +462,13 @@ struct Counters {
 }
 
 /// How an unknown event was counted, for its log line.
+#[cfg_attr(
+    not(any(feature = "client", feature = "axum")),
+    allow(
+        dead_code,
+        reason = "read by the log lines only, which exist only with tracing (features client or axum)"
+    )
+)]
 struct UnknownKind {
     /// Its event name, shortened to [`MAX_KIND_CHARS`].
     name: String,
