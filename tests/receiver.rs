@@ -578,7 +578,7 @@ mod core {
             err,
             ReceiveError::Signature(signature::SignatureError::LegacySha1NotAllowed)
         ));
-        // The advice is in the cause, and the message says its reason too.
+        // The advice is in the cause, and the message says it too.
         let cause = std::error::Error::source(&err).map(ToString::to_string);
         assert!(
             cause
