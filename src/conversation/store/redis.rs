@@ -458,16 +458,18 @@ impl<C: RedisConnection> WindowStore for RedisStore<C> {
 
     fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
         let prepared = self.erasure_ids(waid).map(|ids| {
-            let mut cmd = redis::cmd("DEL");
+            // One DEL per key, not one DEL of both: on Redis Cluster the two forms of an id
+            // may live in different slots.
+            let mut pipe = redis::pipe();
             for id in &ids {
-                cmd.arg(self.key("window", id));
+                pipe.cmd("DEL").arg(self.key("window", id));
             }
-            (cmd, self.conn.clone())
+            (pipe, self.conn.clone())
         });
         async move {
-            let (cmd, mut conn) = prepared?;
-            let deleted: i64 = cmd.query_async(&mut conn).await.map_err(backend)?;
-            Ok(deleted > 0)
+            let (pipe, mut conn) = prepared?;
+            let deleted: Vec<i64> = pipe.query_async(&mut conn).await.map_err(backend)?;
+            Ok(deleted.iter().any(|&n| n > 0))
         }
     }
 }
