@@ -58,9 +58,10 @@
 //! | pending fallback value | the id, in the JSON [`PendingFallback`]: it is needed to send the fallback, and is deleted when the fallback is taken | the same |
 //!
 //! Nothing needs an id back from a key: the export reads each list's events, which name
-//! their recipient. An unkeyed digest can be reversed by trying every phone number, which
-//! is why the seen keys' digest is not "hashed keys": it only keeps numbers from being read
-//! at a glance. Values still reach whoever can read them (`GET`, `MONITOR`, a backup):
+//! their recipient. The seen keys' digest of a destination is unkeyed, with or without
+//! hashed keys: it keeps numbers from being read at a glance, but someone with the keys and
+//! time can find a number by trying them all. Values still reach whoever can read them
+//! (`GET`, `MONITOR`, a backup):
 //! restrict access with Redis ACLs and TLS as for any personal data. A store reads only keys
 //! of its own form: after switching an existing store, run
 //! [`RedisStore::migrate_recipient_keys`]; until then an erasure
