@@ -8,12 +8,13 @@
 
 use webex_connect_whatsapp::conversation::delivery::DeliveryState;
 use webex_connect_whatsapp::receiver::{
-    MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, ReceiveError, Received, Receiver,
+    GTRID_HEADER, MAX_GTRID_CHARS, MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, ReceiveError, Received,
+    Receiver,
 };
 use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm};
 use webex_connect_whatsapp::webhook::{
-    DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError, WebhookEvent,
-    WebhookSecret,
+    self, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError,
+    WebhookEvent, WebhookSecret,
 };
 
 const SECRET: &str = "receiver-test-secret";
@@ -702,6 +703,133 @@ mod core {
         assert_eq!(rx.tracker().len(), 10);
         assert_eq!(rx.tracker().get("t0", TO), None);
         assert_eq!(rx.tracker().get("t24", TO), Some(DeliveryState::Delivered));
+    }
+
+    /// Cisco's docs: `x-wx-gtrid` also arrives as an HTTP header. The receiver keeps it with
+    /// every kind of event, in any letter case, beside a valid signature.
+    #[tokio::test]
+    async fn the_gtrid_header_travels_with_every_kind_of_event() {
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
+        let bodies = [
+            receipt("t-g", DeliveryStatus::Read),
+            inbound("g_0"),
+            UNKNOWN.to_owned(),
+            r#"{"event":"linkClicked","transid":"t-c","url":"https://e.com"}"#.to_owned(),
+        ];
+        for (i, body) in bodies.iter().enumerate() {
+            let gtrid = format!("gtrid-{i}");
+            let headers = [
+                ("X-Wx-Gtrid".to_owned(), gtrid.clone()),
+                ("x-hub-signature".to_owned(), sig(body)),
+            ];
+            let event = rx.check(headers.clone(), body.as_bytes()).unwrap();
+            assert_eq!(event.gtrid(), Some(gtrid.as_str()), "{body}");
+            // The typed accessors read it too.
+            let typed = match &event {
+                WebhookEvent::DeliveryReceipt(r) => r.gtrid(),
+                WebhookEvent::Inbound(m) => m.gtrid(),
+                WebhookEvent::Click(c) => c.gtrid(),
+                WebhookEvent::Unknown(u) => u.gtrid(),
+                _ => unreachable!(),
+            };
+            assert_eq!(typed, Some(gtrid.as_str()));
+            // And through receive, in whatever Received it ends up.
+            let received = rx.receive(headers, body.as_bytes()).await.unwrap();
+            assert_eq!(received.event().gtrid(), Some(gtrid.as_str()));
+            // Kept beside the body, not in it: equal to the same body without the header,
+            // and serialized as the body alone.
+            assert_eq!(received.event(), &webhook::parse(body.as_bytes()).unwrap());
+            assert!(
+                !serde_json::to_string(received.event())
+                    .unwrap()
+                    .contains(&gtrid)
+            );
+        }
+        // Without the header, an event parsed from a body without one has none.
+        assert_eq!(
+            rx.check(signed(&bodies[0]), bodies[0].as_bytes())
+                .unwrap()
+                .gtrid(),
+            None
+        );
+    }
+
+    /// The body's `x-wx-gtrid` is covered by the signature and the header is not: the body
+    /// wins when both are present.
+    #[test]
+    fn the_body_gtrid_wins_over_the_header() {
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
+        let bodies = [
+            r#"{"x-wx-gtrid":"in-body","deliveryInfoNotification":{"transid":"t1"}}"#,
+            r#"{"event":"MO","waid":"1","tid":"x","x-wx-gtrid":"in-body"}"#,
+            r#"{"event":"reaction","x-wx-gtrid":"in-body"}"#,
+            r#"{"event":"click","x-wx-gtrid":"in-body"}"#,
+        ];
+        for body in bodies {
+            let event = rx
+                .check([("x-wx-gtrid", "in-header")], body.as_bytes())
+                .unwrap();
+            assert_eq!(event.gtrid(), Some("in-body"), "{body}");
+            assert_eq!(
+                webhook::parse(body.as_bytes()).unwrap().gtrid(),
+                Some("in-body")
+            );
+        }
+    }
+
+    /// Only a usable value is kept: UTF-8, not empty, no control characters, at most
+    /// `MAX_GTRID_CHARS` characters; and only the first header, even when it is unusable.
+    #[test]
+    fn unusable_gtrid_headers_are_ignored() {
+        let rx = Receiver::builder().allow_unsigned().build().unwrap();
+        let body = UNKNOWN.as_bytes();
+        let gtrid = |value: &[u8]| {
+            rx.check([(GTRID_HEADER, value)], body)
+                .unwrap()
+                .gtrid()
+                .map(str::to_owned)
+        };
+        let longest = "é".repeat(MAX_GTRID_CHARS);
+        assert_eq!(gtrid(longest.as_bytes()), Some(longest.clone()));
+        assert_eq!(gtrid(format!("{longest}x").as_bytes()), None);
+        assert_eq!(gtrid(b"caf\xe9"), None);
+        assert_eq!(gtrid(b""), None);
+        assert_eq!(gtrid(b"   "), None);
+        assert_eq!(gtrid(b"a\nforged: line"), None);
+        assert_eq!(gtrid(b"  padded  "), Some("padded".to_owned()));
+        let two = [(GTRID_HEADER, "first"), (GTRID_HEADER, "second")];
+        assert_eq!(rx.check(two, body).unwrap().gtrid(), Some("first"));
+        let bad_first = [(GTRID_HEADER, "bad\u{7}"), (GTRID_HEADER, "second")];
+        assert_eq!(rx.check(bad_first, body).unwrap().gtrid(), None);
+    }
+
+    /// Reading the gtrid header does not change the signature check: the first
+    /// `x-hub-signature` still decides, and a missing one is still refused.
+    #[test]
+    fn the_signature_check_is_unchanged_by_the_gtrid_header() {
+        let rx = Receiver::builder().secret(secret()).build().unwrap();
+        let body = receipt("t-s", DeliveryStatus::Read);
+        let good = sig(&body);
+        let ok = [
+            ("x-wx-gtrid", "g"),
+            ("x-hub-signature", good.as_str()),
+            ("x-hub-signature", "00"),
+        ];
+        assert!(rx.check(ok, body.as_bytes()).is_ok());
+        let bad_first = [
+            ("x-hub-signature", "00"),
+            ("x-hub-signature", good.as_str()),
+        ];
+        assert_eq!(
+            rx.check(bad_first, body.as_bytes()).unwrap_err().status(),
+            401
+        );
+        let missing = [("x-wx-gtrid", "g")];
+        assert!(matches!(
+            rx.check(missing, body.as_bytes()),
+            Err(ReceiveError::Signature(signature::SignatureError::Missing))
+        ));
+        assert_eq!(rx.stats().bad_signature, 2);
     }
 }
 

@@ -26,12 +26,14 @@ use webex_connect_whatsapp::conversation::clock::{Clock, ManualClock};
 use webex_connect_whatsapp::conversation::dedupe::ClaimOwner;
 use webex_connect_whatsapp::conversation::fallback::{FallbackStore, Take};
 use webex_connect_whatsapp::conversation::optin::{
-    ConsentStatus, OptIn, OptInLedger, OptInSource, OptOut,
+    ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptInStore, OptOut,
 };
 use webex_connect_whatsapp::conversation::store::SeenStore;
 use webex_connect_whatsapp::conversation::store::StoreError;
 use webex_connect_whatsapp::conversation::store::WindowStore;
-use webex_connect_whatsapp::conversation::store::redis::{DEFAULT_PREFIX, RedisStore};
+use webex_connect_whatsapp::conversation::store::redis::{
+    DEFAULT_PREFIX, KeyHashSecret, KeyHashSecretError, KeyMigration, RedisStore,
+};
 use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 
 /// Starts a server and opens one store on it; `None` when skipping (see the module docs).
@@ -600,4 +602,437 @@ async fn an_unreachable_server_is_a_backend_error_without_the_url() {
     }
     assert!(!chain.contains("hunter2"), "{chain}");
     assert!(!format!("{err:?}").contains("hunter2"));
+}
+
+// ------------------------------------------------ recipient ids hashed in key names
+
+const HASH_SECRET: &str = "test-key-hash-secret-0123456789abcdef";
+
+fn hash_secret(secret: &str) -> KeyHashSecret {
+    KeyHashSecret::new(secret).unwrap()
+}
+
+/// A hashed store on its own connection, under `prefix`.
+async fn hashed(server: &RedisServer, prefix: &str, secret: &str) -> RedisStore {
+    RedisStore::connect(&server.url())
+        .await
+        .unwrap()
+        .with_prefix(prefix)
+        .with_hashed_keys(hash_secret(secret))
+}
+
+async fn plain(server: &RedisServer, prefix: &str) -> RedisStore {
+    RedisStore::connect(&server.url())
+        .await
+        .unwrap()
+        .with_prefix(prefix)
+}
+
+/// Every key on the server, found with SCAN as someone browsing the server would.
+async fn scan_all(server: &RedisServer) -> Vec<String> {
+    let mut conn = server.connection().await;
+    let mut keys = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        keys.extend(batch);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+async fn list(server: &RedisServer, key: &str) -> Vec<String> {
+    redis::cmd("LRANGE")
+        .arg(key)
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut server.connection().await)
+        .await
+        .unwrap()
+}
+
+const WAID: &str = "447400123456";
+const BSUID: &str = "US.13491208655302741918";
+
+fn opt_in(to: &str, at: time::OffsetDateTime) -> OptIn {
+    OptIn::new(
+        to,
+        OptInSource::WebForm,
+        at,
+        "Order updates from Acme on WhatsApp",
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn hashed_window_whole_suite() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    store_suite::window_all(hashed(&server, "h:", HASH_SECRET).await).await;
+}
+
+#[tokio::test]
+async fn hashed_optin_whole_suite() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    store_suite::optin_all(hashed(&server, "h:", HASH_SECRET).await).await;
+}
+
+#[tokio::test]
+async fn hashed_keys_never_show_the_recipient_id() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = hashed(&server, "test:wa:", HASH_SECRET).await;
+    assert!(store.hashes_recipient_keys());
+    assert!(format!("{store:?}").contains("hashed_keys: true"));
+    let windows = SessionWindows::new(store.clone());
+    let ledger = OptInLedger::new(store.clone());
+    let t = time::OffsetDateTime::now_utc();
+    for to in [WAID, BSUID] {
+        windows.record_inbound_now(to).await.unwrap();
+        ledger.record_opt_in(opt_in(to, t)).await.unwrap();
+    }
+    ledger
+        .record_opt_out(OptOut::stop_keyword(WAID, t + Duration::minutes(1)).unwrap())
+        .await
+        .unwrap();
+    store
+        .claim("i:1", "owner", StdDuration::from_secs(60))
+        .await
+        .unwrap();
+
+    let keys = scan_all(&server).await;
+    assert_eq!(keys.len(), 6, "{keys:?}"); // 2 windows, 2 opt-in lists, the index, a seen key
+    for key in &keys {
+        for id in ["7400123456", "13491208655302741918"] {
+            assert!(!key.contains(id), "{key} shows {id}");
+        }
+    }
+    let hashed_key = |kind: &str| {
+        keys.iter()
+            .filter(|k| {
+                k.strip_prefix(&format!("test:wa:{kind}:hmac:"))
+                    .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            })
+            .count()
+    };
+    assert_eq!((hashed_key("window"), hashed_key("optin")), (2, 2));
+    let mut conn = server.connection().await;
+    let members: Vec<String> = redis::cmd("SMEMBERS")
+        .arg("test:wa:optin:index")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 2);
+    assert!(
+        members.iter().all(|m| m.starts_with("hmac:")),
+        "{members:?}"
+    );
+    // A window's value is two timestamps, and its key still expires.
+    for key in keys.iter().filter(|k| k.contains(":window:")) {
+        let value: String = redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(!value.contains("7400123456"), "{value}");
+        let pttl: i64 = redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(pttl > 47 * 3_600_000, "{pttl}");
+    }
+    // The consent evidence names its recipient in the value, as documented: the export
+    // needs it, and it is not in any key.
+    let values = list(
+        &server,
+        keys.iter()
+            .find(|k| k.contains(":optin:hmac:") && !k.ends_with("index"))
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        values
+            .iter()
+            .all(|v| v.contains("7400123456") || v.contains("13491208655302741918"))
+    );
+    // And everything reads back.
+    assert!(windows.status(WAID).await.unwrap().is_open());
+    assert!(matches!(
+        ledger.status(WAID).await.unwrap(),
+        ConsentStatus::OptedOut(_)
+    ));
+    assert!(ledger.status(BSUID).await.unwrap().is_opted_in());
+}
+
+#[tokio::test]
+async fn stores_with_one_secret_share_state_and_other_secrets_see_nothing() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = hashed(&server, "shared:", HASH_SECRET).await;
+    let b = hashed(&server, "shared:", HASH_SECRET).await;
+    let t = time::OffsetDateTime::now_utc();
+    SessionWindows::new(a.clone())
+        .record_inbound_now(WAID)
+        .await
+        .unwrap();
+    OptInLedger::new(a.clone())
+        .record_opt_in(opt_in(BSUID, t))
+        .await
+        .unwrap();
+    let (windows_b, ledger_b) = (SessionWindows::new(b.clone()), OptInLedger::new(b.clone()));
+    assert!(windows_b.status(WAID).await.unwrap().is_open());
+    assert!(ledger_b.status(BSUID).await.unwrap().is_opted_in());
+    // b writes, a reads.
+    ledger_b
+        .record_opt_out(OptOut::stop_keyword(BSUID, t + Duration::minutes(1)).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        OptInLedger::new(a.clone()).status(BSUID).await.unwrap(),
+        ConsentStatus::OptedOut(_)
+    ));
+    assert_eq!(
+        OptInLedger::new(a).export().await.unwrap(),
+        ledger_b.export().await.unwrap()
+    );
+
+    // Another secret, or none, under the same prefix: nothing is shared.
+    for other in [
+        hashed(&server, "shared:", "another-secret-0123456789abcdef").await,
+        plain(&server, "shared:").await,
+    ] {
+        assert_eq!(
+            SessionWindows::new(other.clone())
+                .status(WAID)
+                .await
+                .unwrap(),
+            WindowStatus::Unknown
+        );
+        assert!(matches!(
+            OptInLedger::new(other).status(BSUID).await.unwrap(),
+            ConsentStatus::Never
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_hashed_export_is_sorted_by_recipient_like_a_plain_one() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let t = time::OffsetDateTime::now_utc();
+    let recipients = ["447400000300", BSUID, "447400000100", "919900000001"];
+    let mut exports = Vec::new();
+    for store in [
+        hashed(&server, "h:", HASH_SECRET).await,
+        plain(&server, "p:").await,
+    ] {
+        let ledger = OptInLedger::new(store);
+        for to in recipients {
+            ledger.record_opt_in(opt_in(to, t)).await.unwrap();
+            ledger
+                .record_opt_out(OptOut::stop_keyword(to, t + Duration::minutes(1)).unwrap())
+                .await
+                .unwrap();
+        }
+        exports.push(ledger.export().await.unwrap());
+    }
+    let order: Vec<&str> = exports[0].iter().map(ConsentEvent::recipient).collect();
+    let mut sorted = order.clone();
+    sorted.sort_unstable(); // stable per recipient: opt-in then opt-out
+    assert_eq!(order, sorted);
+    assert_eq!(exports[0], exports[1]);
+}
+
+#[tokio::test]
+async fn erasure_with_hashed_keys_also_erases_what_was_written_before() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let before = plain(&server, "e:").await;
+    let t = time::OffsetDateTime::now_utc();
+    OptInLedger::new(before.clone())
+        .record_opt_in(opt_in(WAID, t))
+        .await
+        .unwrap();
+    SessionWindows::new(before.clone())
+        .record_inbound_now(WAID)
+        .await
+        .unwrap();
+    let after = hashed(&server, "e:", HASH_SECRET).await;
+    OptInLedger::new(after.clone())
+        .record_opt_out(OptOut::stop_keyword(WAID, t + Duration::minutes(1)).unwrap())
+        .await
+        .unwrap();
+    SessionWindows::new(after.clone())
+        .record_inbound_now(WAID)
+        .await
+        .unwrap();
+    assert_eq!(scan_all(&server).await.len(), 5);
+
+    // Both forms go: the list and index member under the plain id, and the hashed ones.
+    assert_eq!(
+        OptInLedger::new(after.clone()).erase(WAID).await.unwrap(),
+        2
+    );
+    assert!(WindowStore::forget(&after, WAID).await.unwrap());
+    assert_eq!(scan_all(&server).await, Vec::<String>::new());
+    // A plain store erases only the plain form, as before.
+    assert_eq!(OptInLedger::new(before).erase(WAID).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn migration_moves_opt_ins_and_windows_to_hashed_keys_and_back() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let t = time::OffsetDateTime::now_utc();
+    let before = plain(&server, "m:").await;
+    let ledger = OptInLedger::new(before.clone());
+    ledger.record_opt_in(opt_in(WAID, t)).await.unwrap();
+    ledger.record_opt_in(opt_in(BSUID, t)).await.unwrap();
+    ledger
+        .record_opt_out(OptOut::stop_keyword(BSUID, t + Duration::minutes(1)).unwrap())
+        .await
+        .unwrap();
+    SessionWindows::new(before.clone())
+        .record_inbound_now(WAID)
+        .await
+        .unwrap();
+    let exported = ledger.export().await.unwrap();
+
+    // Switched, not yet migrated: the hashed store reads only hashed keys.
+    let after = hashed(&server, "m:", HASH_SECRET).await;
+    let (ledger_h, windows_h) = (
+        OptInLedger::new(after.clone()),
+        SessionWindows::new(after.clone()),
+    );
+    assert!(matches!(
+        ledger_h.status(WAID).await.unwrap(),
+        ConsentStatus::Never
+    ));
+    // ... but the export lists both forms already.
+    assert_eq!(ledger_h.export().await.unwrap(), exported);
+    // An event recorded after the switch, before the migration: merged, later than the old.
+    ledger_h
+        .record_opt_out(OptOut::stop_keyword(WAID, t + Duration::minutes(2)).unwrap())
+        .await
+        .unwrap();
+
+    let report = after.migrate_recipient_keys().await.unwrap();
+    assert_eq!(
+        (
+            report.opt_in_lists_moved,
+            report.opt_in_lists_left,
+            report.windows_moved,
+            report.windows_left
+        ),
+        (2, 0, 1, 0)
+    );
+    for key in scan_all(&server).await {
+        assert!(
+            !key.contains("7400123456") && !key.contains("1349120865"),
+            "{key}"
+        );
+    }
+    let waid_events = OptInStore::events(ledger_h.store(), WAID).await.unwrap();
+    assert_eq!(waid_events.len(), 2);
+    assert!(matches!(waid_events[0], ConsentEvent::OptIn(_)));
+    assert!(matches!(
+        ledger_h.status(WAID).await.unwrap(),
+        ConsentStatus::OptedOut(_)
+    ));
+    assert!(matches!(
+        ledger_h.status(BSUID).await.unwrap(),
+        ConsentStatus::OptedOut(_)
+    ));
+    assert!(windows_h.status(WAID).await.unwrap().is_open());
+    // A second run finds nothing left to move.
+    assert_eq!(
+        after.migrate_recipient_keys().await.unwrap(),
+        KeyMigration::default()
+    );
+
+    // Another secret: the lists follow (their events name the recipient); the windows
+    // cannot tell which secret made their keys, so they stay and expire.
+    let rotated = hashed(&server, "m:", "rotated-secret-0123456789abcdef").await;
+    let report = rotated.migrate_recipient_keys().await.unwrap();
+    assert_eq!((report.opt_in_lists_moved, report.windows_moved), (2, 0));
+    assert!(matches!(
+        OptInLedger::new(rotated).status(BSUID).await.unwrap(),
+        ConsentStatus::OptedOut(_)
+    ));
+
+    // Back to plain ids: the lists come back; a hashed window cannot, and is counted.
+    let report = before.migrate_recipient_keys().await.unwrap();
+    assert_eq!(
+        (
+            report.opt_in_lists_moved,
+            report.windows_moved,
+            report.windows_left
+        ),
+        (2, 0, 1)
+    );
+    assert_eq!(
+        OptInStore::events(ledger.store(), WAID).await.unwrap(),
+        waid_events
+    );
+    assert!(
+        scan_all(&server)
+            .await
+            .contains(&"m:optin:447400123456".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn migration_leaves_an_unreadable_list_and_says_so() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let mut conn = server.connection().await;
+    let _: () = redis::pipe()
+        .cmd("RPUSH")
+        .arg("u:optin:447400123456")
+        .arg("not json")
+        .cmd("SADD")
+        .arg("u:optin:index")
+        .arg("447400123456")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let store = hashed(&server, "u:", HASH_SECRET).await;
+    let report = store.migrate_recipient_keys().await.unwrap();
+    assert_eq!(
+        (report.opt_in_lists_moved, report.opt_in_lists_left),
+        (0, 1)
+    );
+    assert_eq!(list(&server, "u:optin:447400123456").await, ["not json"]);
+}
+
+#[test]
+fn a_key_hash_secret_never_prints_and_must_be_long_enough() {
+    let debug = format!(
+        "{:?}",
+        KeyHashSecret::new("0123456789abcdef0123456789abcdef").unwrap()
+    );
+    assert_eq!(debug, "KeyHashSecret(***)");
+    assert!(matches!(
+        KeyHashSecret::new("too short"),
+        Err(KeyHashSecretError::TooShort { bytes: 9, min: 16 })
+    ));
 }

@@ -105,7 +105,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
-use super::{ReceiveError, Received, Receiver};
+use super::{GTRID_HEADER, ReceiveError, Received, Receiver, usable_gtrid};
 use crate::conversation::dedupe::ClaimOwner;
 use crate::conversation::store::{InMemorySeenStore, SeenStore};
 use crate::setters::value_setters;
@@ -486,10 +486,19 @@ async fn handle<S: SeenStore + 'static>(
         code = tracing::field::Empty,
         tid = tracing::field::Empty,
         event = tracing::field::Empty,
+        gtrid = tracing::field::Empty,
     );
     async move {
         let rx = &shared.receiver;
         let (parts, body) = request.into_parts();
+        // Recorded before any check, so that a refused call (401, 413) can be traced too.
+        if let Some(gtrid) = parts
+            .headers
+            .get(GTRID_HEADER)
+            .and_then(|v| usable_gtrid(v.as_bytes()))
+        {
+            tracing::Span::current().record("gtrid", gtrid);
+        }
         let body = match read_body(body, rx).await {
             Ok(body) => body,
             Err(error) => return refuse(&error),
@@ -580,6 +589,11 @@ async fn unhandled<S: SeenStore + 'static>(guard: ClaimGuard<S>, why: &'static s
 /// Puts the event's ids (never phone numbers or text) on the current span.
 fn record(event: &WebhookEvent) {
     let span = tracing::Span::current();
+    // The body's gtrid wins over the header's recorded before (see `WebhookEvent::gtrid`);
+    // one that is too long or holds control characters is left out, as a header's would be.
+    if let Some(gtrid) = event.gtrid().and_then(|g| usable_gtrid(g.as_bytes())) {
+        span.record("gtrid", gtrid);
+    }
     match event {
         WebhookEvent::DeliveryReceipt(r) => {
             span.record("kind", "receipt");

@@ -16,7 +16,10 @@
 //! 3. **Parse** with [`webhook::parse`]: only a body that is not a JSON object is refused
 //!    (400, which Webex Connect does not retry). Every JSON object is an event: the kinds
 //!    the crate does not model arrive as [`WebhookEvent::Unknown`], are counted in
-//!    [`ReceiverStats::unknown_events`] and logged at `warn` (their event name only).
+//!    [`ReceiverStats::unknown_events`] and [`Receiver::unknown_event_kinds`], and logged by
+//!    their event name only: the first of each name at `warn`, the later ones at `debug`
+//!    (see [`MAX_UNKNOWN_KINDS`]). An `x-wx-gtrid` header stays with the event
+//!    ([`WebhookEvent::gtrid`]; see [`GTRID_HEADER`]).
 //! 4. **Freshness** (only with [`ReceiverBuilder::max_event_age`]): an event whose timestamp
 //!    is older than that is a replay from beyond the dedupe window; it is counted and
 //!    reported as [`Received::Stale`] (answer 200), never handed over. A timestamp in the
@@ -111,7 +114,7 @@ use crate::conversation::dedupe::{
 use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
 use crate::conversation::store::{Claim, InMemorySeenStore, MAX_TTL_MILLIS, SeenStore, StoreError};
 use crate::setters::value_setters;
-use crate::webhook::signature::VerifyOptions;
+use crate::webhook::signature::{self, VerifyOptions};
 use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
 
 /// The largest body accepted unless set with [`ReceiverBuilder::max_body_bytes`]: 64 KiB,
@@ -123,6 +126,70 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// [`MIN_DEDUPE_TTL`]), so that a retry of an
 /// event whose first delivery failed is never refused as stale (it would be lost).
 pub const MIN_MAX_EVENT_AGE: Duration = Duration::from_secs(5 * 60);
+
+/// The HTTP header in which Webex Connect sends its global transaction id with a webhook
+/// (Cisco's docs; the same id may also be in the body as `x-wx-gtrid`). Matched in any
+/// letter case.
+///
+/// [`Receiver::check`] (and so [`Receiver::receive`] and the axum router) keeps the first
+/// such header's value with the event it returns, readable through
+/// [`WebhookEvent::gtrid`] and the `gtrid()` of each kind of event; the router also records
+/// it in its `webex_connect.webhook` span. A value that is not UTF-8, is empty, holds a
+/// control character or is longer than [`MAX_GTRID_CHARS`] is ignored.
+///
+/// ```
+/// use webex_connect_whatsapp::receiver::{Receiver, GTRID_HEADER};
+/// let receiver = Receiver::builder().allow_unsigned().build()?;
+/// let body = br#"{"event":"reaction","emoji":"+1"}"#;
+/// let event = receiver.check([(GTRID_HEADER, "6f1c0b2a-77")], body)?;
+/// assert_eq!(event.gtrid(), Some("6f1c0b2a-77"));
+/// let too_long = "g".repeat(300);
+/// assert_eq!(receiver.check([(GTRID_HEADER, too_long.as_str())], body)?.gtrid(), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const GTRID_HEADER: &str = "x-wx-gtrid";
+
+/// The longest `x-wx-gtrid` value kept from a header (and recorded in the router's span),
+/// in characters. A longer value is ignored rather than cut: a cut id would look real but
+/// match nothing in Cisco's records. Published ids are far shorter (UNVERIFIED: Cisco gives
+/// no format).
+pub const MAX_GTRID_CHARS: usize = 256;
+
+/// `value` as a global transaction id worth keeping and logging: UTF-8, not empty once
+/// trimmed, no control characters (which could forge log lines), at most
+/// [`MAX_GTRID_CHARS`] characters.
+pub(crate) fn usable_gtrid(value: &[u8]) -> Option<&str> {
+    let value = std::str::from_utf8(value).ok()?.trim();
+    let usable = !value.is_empty()
+        && !value.chars().any(char::is_control)
+        && value.chars().nth(MAX_GTRID_CHARS).is_none();
+    usable.then_some(value)
+}
+
+/// The first `x-hub-signature` value and the first usable `x-wx-gtrid` value among
+/// `headers` (names matched in any letter case, surrounding spaces ignored), in one pass.
+fn read_headers<I, K, V>(headers: I) -> (Option<V>, Option<Box<str>>)
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<[u8]>,
+{
+    let mut hub_signature = None;
+    let mut gtrid = None;
+    let mut gtrid_seen = false;
+    for (name, value) in headers {
+        let name = name.as_ref().trim();
+        if hub_signature.is_none() && name.eq_ignore_ascii_case(signature::HEADER) {
+            hub_signature = Some(value);
+        } else if !gtrid_seen && name.eq_ignore_ascii_case(GTRID_HEADER) {
+            // Only the first: a later one is no more trustworthy, and picking among them
+            // would make the choice depend on the proxy's order.
+            gtrid_seen = true;
+            gtrid = usable_gtrid(value.as_ref()).map(Box::from);
+        }
+    }
+    (hub_signature, gtrid)
+}
 
 /// How many claims made through [`Receiver::receive`] and [`Receiver::accept`] are
 /// remembered for [`Receiver::release`] at once; past it the oldest is forgotten (its claim
@@ -369,6 +436,10 @@ pub struct ReceiverStats {
 
 /// How many distinct unknown event names are counted one by one; the rest share
 /// [`OTHER_UNKNOWN_KINDS`], so a sender cannot grow the map without bound.
+///
+/// The same map decides what is logged at `warn`: the first event of each counted name, and
+/// the first event counted under [`OTHER_UNKNOWN_KINDS`]; every later one is logged at
+/// `debug`. Each [`Receiver`] keeps its own map, so each process warns once per kind.
 pub const MAX_UNKNOWN_KINDS: usize = 32;
 
 /// The name under which unknown events beyond [`MAX_UNKNOWN_KINDS`] names are counted.
@@ -390,9 +461,27 @@ struct Counters {
     unknown_kinds: Mutex<HashMap<String, u64>>,
 }
 
+/// How an unknown event was counted, for its log line.
+#[cfg_attr(
+    not(any(feature = "client", feature = "axum")),
+    allow(
+        dead_code,
+        reason = "read by the log lines only, which exist only with tracing (features client or axum)"
+    )
+)]
+struct UnknownKind {
+    /// Its event name, shortened to [`MAX_KIND_CHARS`].
+    name: String,
+    /// Where it was counted: its name, or [`OTHER_UNKNOWN_KINDS`].
+    slot: String,
+    /// Whether it is the first event counted there (logged at `warn`; later ones at `debug`).
+    first: bool,
+}
+
 impl Counters {
-    /// Counts an unknown event under its (shortened) name and returns that name.
-    fn unknown(&self, name: Option<&str>) -> String {
+    /// Counts an unknown event under its (shortened) name, or under [`OTHER_UNKNOWN_KINDS`]
+    /// once [`MAX_UNKNOWN_KINDS`] names are counted, and says whether it is the first there.
+    fn unknown(&self, name: Option<&str>) -> UnknownKind {
         self.unknown.fetch_add(1, Ordering::Relaxed);
         let name: String = match name {
             Some(n) if !n.is_empty() => n.chars().take(MAX_KIND_CHARS).collect(),
@@ -408,8 +497,10 @@ impl Counters {
         } else {
             OTHER_UNKNOWN_KINDS.to_owned()
         };
-        *kinds.entry(slot).or_default() += 1;
-        name
+        let count = kinds.entry(slot.clone()).or_default();
+        *count = count.saturating_add(1);
+        let first = *count == 1;
+        UnknownKind { name, slot, first }
     }
 
     fn store_error(&self) {
@@ -521,7 +612,9 @@ impl<S: SeenStore> Receiver<S> {
         self.accept(event).await
     }
 
-    /// The synchronous part of [`Receiver::receive`]: size, signature and parse.
+    /// The synchronous part of [`Receiver::receive`]: size, signature and parse. The first
+    /// [`GTRID_HEADER`] header's value, when usable, stays with the event
+    /// ([`WebhookEvent::gtrid`]).
     ///
     /// # Errors
     ///
@@ -543,16 +636,24 @@ impl<S: SeenStore> Receiver<S> {
         if body.len() > self.max_body_bytes {
             return Err(self.too_large(body.len()));
         }
+        let (hub_signature, gtrid) = read_headers(headers);
         if let Some(secret) = &self.secret {
-            webhook::signature::verify_with(headers, body, secret, self.verify).map_err(|e| {
-                self.counters.bad_signature.fetch_add(1, Ordering::Relaxed);
-                ReceiveError::Signature(e)
-            })?;
+            hub_signature
+                .ok_or(SignatureError::Missing)
+                .and_then(|value| signature::verify_value_with(value, body, secret, self.verify))
+                .map_err(|e| {
+                    self.counters.bad_signature.fetch_add(1, Ordering::Relaxed);
+                    ReceiveError::Signature(e)
+                })?;
         }
-        webhook::parse(body).map_err(|e| {
+        let mut event = webhook::parse(body).map_err(|e| {
             self.counters.invalid.fetch_add(1, Ordering::Relaxed);
             ReceiveError::Invalid(e)
-        })
+        })?;
+        if let Some(gtrid) = gtrid {
+            event.set_header_gtrid(gtrid);
+        }
+        Ok(event)
     }
 
     /// The asynchronous part of [`Receiver::receive`]: the age check, the claim, the delivery
@@ -604,15 +705,26 @@ impl<S: SeenStore> Receiver<S> {
                 self.tracker.record(receipt);
             }
             WebhookEvent::Unknown(unknown) => {
-                let name = self.counters.unknown(unknown.event());
-                // The name only: the body may hold personal data.
+                let kind = self.counters.unknown(unknown.event());
+                // The name only: the body may hold personal data. Once per kind at warn, so
+                // that a new kind the platform starts sending is noticed without filling the
+                // logs with one line per event; the counters keep the full count.
                 #[cfg(any(feature = "client", feature = "axum"))]
-                tracing::warn!(
-                    event = ?name,
-                    "webhook event of a kind this crate does not model: accepted and handed over"
-                );
+                if kind.first {
+                    tracing::warn!(
+                        event = ?kind.name,
+                        counted_as = %kind.slot,
+                        "webhook event of a kind this crate does not model: accepted and handed over (the first of its kind; later ones are logged at debug)"
+                    );
+                } else {
+                    tracing::debug!(
+                        event = ?kind.name,
+                        counted_as = %kind.slot,
+                        "webhook event of a kind this crate does not model: accepted and handed over"
+                    );
+                }
                 #[cfg(not(any(feature = "client", feature = "axum")))]
-                let _ = name;
+                let _ = kind;
             }
             _ => {}
         }

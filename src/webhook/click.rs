@@ -43,6 +43,8 @@ pub struct ClickEvent {
     url: Option<String>,
     correlation_id: Option<String>,
     callback_data: Option<String>,
+    gtrid: Option<String>,
+    pub(super) header_gtrid: super::HeaderGtrid,
 }
 
 /// Whether a `deliveryStatus` or `event` value names a link click.
@@ -84,6 +86,8 @@ impl ClickEvent {
             ]),
             correlation_id: read(&["/deliveryInfoNotification/correlationid", "/correlationid"]),
             callback_data: read(&["/deliveryInfoNotification/callbackData", "/callbackData"]),
+            gtrid: read(&["/x-wx-gtrid"]),
+            header_gtrid: super::HeaderGtrid::default(),
             raw: raw.into(),
             value,
         }
@@ -112,6 +116,14 @@ impl ClickEvent {
     /// The callback data of the message, when echoed.
     pub fn callback_data(&self) -> Option<&str> {
         self.callback_data.as_deref()
+    }
+
+    /// The global transaction id: the body's top-level `x-wx-gtrid`, else the `x-wx-gtrid`
+    /// HTTP header that came with the event (kept by
+    /// [`Receiver::check`](crate::receiver::Receiver::check); the body wins, see
+    /// [`WebhookEvent::gtrid`](super::WebhookEvent::gtrid)).
+    pub fn gtrid(&self) -> Option<&str> {
+        self.gtrid.as_deref().or_else(|| self.header_gtrid.get())
     }
 
     /// When the link was opened, read as RFC 3339 (with an offset).

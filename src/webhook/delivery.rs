@@ -321,6 +321,7 @@ pub struct DeliveryReceipt {
     bsuid: Option<Text>,
     user_handle: Option<Text>,
     gtrid: Option<Text>,
+    pub(super) header_gtrid: super::HeaderGtrid,
 }
 
 impl DeliveryReceipt {
@@ -373,6 +374,7 @@ impl DeliveryReceipt {
             bsuid,
             user_handle,
             gtrid: take_text(top, 2),
+            header_gtrid: super::HeaderGtrid::default(),
             raw: body.into(),
             status: take(info, STATUS).map(|t| DeliveryStatus::from_wire(t.get(body))),
             code: take(info, CODE).map(|t| DeliveryCode::from_code(t.get(body))),
@@ -530,17 +532,21 @@ impl DeliveryReceipt {
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         fn user_handle => user_handle;
+    }
 
-        /// The global transaction id beside the notification (top-level `x-wx-gtrid`), as
-        /// received. It also arrives as an HTTP header of the same name.
-        ///
-        /// ```
-        /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
-        /// let r = DeliveryReceipt::from_slice(br#"{"x-wx-gtrid":"g1","deliveryInfoNotification":{}}"#)?;
-        /// assert_eq!(r.gtrid(), Some("g1"));
-        /// # Ok::<(), Box<dyn std::error::Error>>(())
-        /// ```
-        fn gtrid => gtrid;
+    /// The global transaction id: the top-level `x-wx-gtrid` beside the notification, as
+    /// received, else the `x-wx-gtrid` HTTP header that came with the receipt (kept by
+    /// [`Receiver::check`](crate::receiver::Receiver::check); the body wins, see
+    /// [`WebhookEvent::gtrid`](super::WebhookEvent::gtrid)).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::DeliveryReceipt;
+    /// let r = DeliveryReceipt::from_slice(br#"{"x-wx-gtrid":"g1","deliveryInfoNotification":{}}"#)?;
+    /// assert_eq!(r.gtrid(), Some("g1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn gtrid(&self) -> Option<&str> {
+        super::text(&self.raw, self.gtrid.as_ref()).or_else(|| self.header_gtrid.get())
     }
 
     /// The body exactly as received (or as built).

@@ -96,6 +96,7 @@ pub struct InboundMessage {
     username: Option<Text>,
     user_handle: Option<Text>,
     gtrid: Option<Text>,
+    pub(super) header_gtrid: super::HeaderGtrid,
     channel: Option<Text>,
     app_id: Option<Text>,
     message: Option<Text>,
@@ -182,6 +183,7 @@ impl InboundMessage {
             username: t(USERNAME),
             user_handle: t(USER_HANDLE),
             gtrid: t(GTRID),
+            header_gtrid: super::HeaderGtrid::default(),
             channel: t(CHANNEL),
             app_id: t(APP_ID),
             message: t(MESSAGE),
@@ -368,17 +370,6 @@ impl InboundMessage {
         /// ```
         fn user_handle => user_handle;
 
-        /// The global transaction id the body carries (`x-wx-gtrid`), as received. It also
-        /// arrives as an HTTP header of the same name.
-        ///
-        /// ```
-        /// # use webex_connect_whatsapp::webhook::InboundMessage;
-        /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1","x-wx-gtrid":"6f1c0b2a"}"#)?;
-        /// assert_eq!(m.gtrid(), Some("6f1c0b2a"));
-        /// # Ok::<(), Box<dyn std::error::Error>>(())
-        /// ```
-        fn gtrid => gtrid;
-
         /// The channel (`channel`), `WhatsApp` for this crate.
         fn channel => channel;
 
@@ -387,6 +378,21 @@ impl InboundMessage {
 
         /// The platform's id of this message (`tid`), e.g. `0cab6280-..._0`.
         fn tid => tid;
+    }
+
+    /// The global transaction id: the body's `x-wx-gtrid`, as received, else the
+    /// `x-wx-gtrid` HTTP header that came with the message (kept by
+    /// [`Receiver::check`](crate::receiver::Receiver::check); the body wins, see
+    /// [`WebhookEvent::gtrid`](super::WebhookEvent::gtrid)).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::webhook::InboundMessage;
+    /// let m = InboundMessage::from_slice(br#"{"event":"postback","waid":"1","x-wx-gtrid":"6f1c0b2a"}"#)?;
+    /// assert_eq!(m.gtrid(), Some("6f1c0b2a"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn gtrid(&self) -> Option<&str> {
+        super::text(&self.raw, self.gtrid.as_ref()).or_else(|| self.header_gtrid.get())
     }
 
     /// For a button reply, the `transid` of the message whose button was pressed.

@@ -269,6 +269,9 @@ pub enum WebhookEvent {
 pub struct UnknownEvent {
     raw: Box<str>,
     event: Option<String>,
+    /// The top-level `x-wx-gtrid` string, read in the same scan as `event`.
+    gtrid: Option<String>,
+    header_gtrid: HeaderGtrid,
 }
 
 impl UnknownEvent {
@@ -292,12 +295,30 @@ impl UnknownEvent {
         Self::scan(body_str(body)?)
     }
 
-    /// Checks `text` is one JSON object and keeps it, with its `event` name.
+    /// Checks `text` is one JSON object and keeps it, with its `event` name and `x-wx-gtrid`.
     fn scan(text: &str) -> Result<Self, WebhookError> {
+        let Scanned { event, gtrid } = scan_object(text)?;
         Ok(Self {
-            event: scan_object(text)?,
+            event,
+            gtrid,
             raw: text.into(),
+            header_gtrid: HeaderGtrid::default(),
         })
+    }
+
+    /// The global transaction id: the body's top-level `x-wx-gtrid` string, else the
+    /// `x-wx-gtrid` HTTP header that came with the event (set by
+    /// [`Receiver::check`](crate::receiver::Receiver::check); see
+    /// [`WebhookEvent::gtrid`] for which wins and why).
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::webhook::UnknownEvent;
+    /// let e = UnknownEvent::from_slice(br#"{"event":"typing","x-wx-gtrid":"g-7"}"#)?;
+    /// assert_eq!(e.gtrid(), Some("g-7"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn gtrid(&self) -> Option<&str> {
+        self.gtrid.as_deref().or_else(|| self.header_gtrid.get())
     }
 
     /// The `event` name, when the body has a non-empty string there (`reaction`,
@@ -358,6 +379,7 @@ impl std::fmt::Debug for UnknownEvent {
         // The body may hold personal data; its kind and size are enough for logs.
         f.debug_struct("UnknownEvent")
             .field("event", &self.event)
+            .field("gtrid", &self.gtrid())
             .field("bytes", &self.raw.len())
             .finish_non_exhaustive()
     }
@@ -400,6 +422,72 @@ impl WebhookEvent {
             Self::Click(c) => c.raw(),
             Self::Unknown(u) => u.raw(),
         }
+    }
+
+    /// The global transaction id (`x-wx-gtrid`) of any kind of event: the body's top-level
+    /// `x-wx-gtrid`, else the `x-wx-gtrid` HTTP header that came with it.
+    ///
+    /// Cisco's docs say the id arrives as an HTTP header on webhooks, not only in the body.
+    /// [`Receiver::check`](crate::receiver::Receiver::check) (and so `receive` and the axum
+    /// router) keeps the header's value with the event it returns; a body parsed on its own
+    /// has only the body's. When both are present **the body wins**: the body is covered by
+    /// the `x-hub-signature`, a header is not (a proxy may add or rewrite one). Whether the
+    /// platform ever sends two different values is UNVERIFIED.
+    ///
+    /// The header's value is not part of the event's body: it takes no part in equality and
+    /// is not written when the event is serialized.
+    ///
+    /// ```
+    /// use webex_connect_whatsapp::receiver::Receiver;
+    /// use webex_connect_whatsapp::webhook;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let body = br#"{"event":"MO","waid":"919900012345","message":"hi","tid":"x_0"}"#;
+    /// assert_eq!(webhook::parse(body)?.gtrid(), None);
+    ///
+    /// let receiver = Receiver::builder().allow_unsigned().build()?;
+    /// let received = receiver.receive([("X-WX-GTRID", "6f1c0b2a")], body).await?;
+    /// assert_eq!(received.event().gtrid(), Some("6f1c0b2a"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn gtrid(&self) -> Option<&str> {
+        match self {
+            Self::DeliveryReceipt(r) => r.gtrid(),
+            Self::Inbound(m) => m.gtrid(),
+            Self::Click(c) => c.gtrid(),
+            Self::Unknown(u) => u.gtrid(),
+        }
+    }
+
+    /// Keeps the `x-wx-gtrid` header's value (already checked by the receiver) with the
+    /// event.
+    pub(crate) fn set_header_gtrid(&mut self, gtrid: Box<str>) {
+        let slot = match self {
+            Self::DeliveryReceipt(r) => &mut r.header_gtrid,
+            Self::Inbound(m) => &mut m.header_gtrid,
+            Self::Click(c) => &mut c.header_gtrid,
+            Self::Unknown(u) => &mut u.header_gtrid,
+        };
+        *slot = HeaderGtrid(Some(gtrid));
+    }
+}
+
+/// The `x-wx-gtrid` HTTP header's value kept beside an event. It came with the request, not
+/// in the body, so it takes no part in the event's equality (always equal) and is not
+/// serialized.
+#[derive(Clone, Default)]
+pub(crate) struct HeaderGtrid(Option<Box<str>>);
+
+impl HeaderGtrid {
+    pub(crate) fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl PartialEq for HeaderGtrid {
+    fn eq(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -508,12 +596,20 @@ fn parse_typed(text: &str) -> Option<WebhookEvent> {
     }
 }
 
-/// Checks that `text` is exactly one JSON object and reads its top-level `event` string.
+/// The top-level strings [`scan_object`] reads.
+#[derive(Default)]
+struct Scanned {
+    event: Option<String>,
+    gtrid: Option<String>,
+}
+
+/// Checks that `text` is exactly one JSON object and reads its top-level `event` and
+/// `x-wx-gtrid` strings.
 ///
 /// Every other value is skipped with [`de::IgnoredAny`], which validates it without building
 /// it (and without `Value`'s limits on depth and number range): one linear pass, whatever the
 /// size or shape of the body.
-fn scan_object(text: &str) -> Result<Option<String>, WebhookError> {
+fn scan_object(text: &str) -> Result<Scanned, WebhookError> {
     if !text.trim_start_matches(JSON_WHITESPACE).starts_with('{') {
         return Err(refusal(text));
     }
@@ -546,44 +642,61 @@ fn refusal(text: &str) -> WebhookError {
 struct ObjectScan;
 
 impl<'de> de::Visitor<'de> for ObjectScan {
-    type Value = Option<String>;
+    type Value = Scanned;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut event = None;
-        while let Some(is_event) = map.next_key_seed(IsEventKey)? {
-            if is_event {
-                let value: &'de RawValue = map.next_value()?;
-                // A non-string (or undecodable) `event` names nothing.
-                event = serde_json::from_str::<String>(value.get())
-                    .ok()
-                    .filter(|e| !e.is_empty());
-            } else {
-                map.next_value::<de::IgnoredAny>()?;
-            }
+        let mut scanned = Scanned::default();
+        while let Some(key) = map.next_key_seed(ScanKeySeed)? {
+            let slot = match key {
+                ScanKey::Event => &mut scanned.event,
+                ScanKey::Gtrid => &mut scanned.gtrid,
+                ScanKey::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            let value: &'de RawValue = map.next_value()?;
+            // A non-string (or undecodable) value names nothing; when a key repeats, the
+            // last one counts, as JSON readers usually do.
+            *slot = serde_json::from_str::<String>(value.get())
+                .ok()
+                .filter(|e| !e.is_empty());
         }
-        Ok(event)
+        Ok(scanned)
     }
 }
 
-/// Reads a key as "is it `event`?", so no key is copied.
-struct IsEventKey;
+/// A top-level key as [`ObjectScan`] sees it.
+#[derive(Clone, Copy)]
+enum ScanKey {
+    Event,
+    Gtrid,
+    Other,
+}
 
-impl<'de> de::DeserializeSeed<'de> for IsEventKey {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+/// Reads a key as `event`, `x-wx-gtrid` or another, so no key is copied.
+struct ScanKeySeed;
+
+impl<'de> de::DeserializeSeed<'de> for ScanKeySeed {
+    type Value = ScanKey;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ScanKey, D::Error> {
         deserializer.deserialize_identifier(self)
     }
 }
 
-impl de::Visitor<'_> for IsEventKey {
-    type Value = bool;
+impl de::Visitor<'_> for ScanKeySeed {
+    type Value = ScanKey;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("field identifier")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
-        Ok(v == "event")
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ScanKey, E> {
+        Ok(match v {
+            "event" => ScanKey::Event,
+            "x-wx-gtrid" => ScanKey::Gtrid,
+            _ => ScanKey::Other,
+        })
     }
 }
 

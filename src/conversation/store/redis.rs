@@ -20,13 +20,16 @@
 //!
 //! # Keys and what they hold
 //!
-//! Every key starts with the [prefix](RedisStore::with_prefix) (default [`DEFAULT_PREFIX`]):
+//! Every key starts with the [prefix](RedisStore::with_prefix) (default [`DEFAULT_PREFIX`]).
+//! `<id>` is the recipient id as given (a waid, a normalized WAID or a BSUID), or with
+//! [hashed keys](RedisStore::with_hashed_keys) `hmac:` and 32 hex digits of a keyed hash of
+//! it:
 //!
 //! | key | value | expiry |
 //! |---|---|---|
-//! | `<prefix>window:<waid>` | `"<last inbound µs> <keep until µs>"` (Unix microseconds) | at *keep until* (window end + retention) |
-//! | `<prefix>optin:<waid>` | list of JSON [`ConsentEvent`]s, oldest first; at most [`MAX_CONSENT_EVENTS`] (the oldest by time are dropped, never the latest) | none: consent evidence is kept until [erased](OptInStore::erase) |
-//! | `<prefix>optin:index` | set of waids with a consent list | none |
+//! | `<prefix>window:<id>` | `"<last inbound µs> <keep until µs>"` (Unix microseconds) | at *keep until* (window end + retention) |
+//! | `<prefix>optin:<id>` | list of JSON [`ConsentEvent`]s, oldest first, each naming its recipient; at most [`MAX_CONSENT_EVENTS`] (the oldest by time are dropped, never the latest) | none: consent evidence is kept until [erased](OptInStore::erase) |
+//! | `<prefix>optin:index` | set of the `<id>`s with a consent list | none |
 //! | `<prefix>seen:<dedupe key>` | `p:<owner token>` while a delivery of the event is being handled (a claim); `d` once it was handled (any value not starting with `p:`, such as the tokens earlier versions wrote, counts as handled) | the claim lease while pending; the dedupe TTL once handled |
 //! | `<prefix>fallback:<transid>` | hash: `state` (`pending`, `failed`: a `7710` came before the send's answer, `taken`, `done`), `original` (the transid), `correlation_id`; while pending `fallback`, the JSON [`PendingFallback`] (recipient, template, correlation id); once taken `taken_at` (Unix µs) | the fallback retention after the last change (default 24 h, [`DEFAULT_FALLBACK_RETENTION`](crate::conversation::fallback::DEFAULT_FALLBACK_RETENTION)) |
 //! | `<prefix>fallbacks:pending` | sorted set of the pending fallbacks' transids, scored by expiry (server ms) | none; expired members are dropped on each count |
@@ -35,6 +38,37 @@
 //! A transid longer than [`MAX_PLAIN_KEY_CHARS`](crate::conversation::fallback::MAX_PLAIN_KEY_CHARS)
 //! or with whitespace appears in keys as `sha256:<hex>`.
 //! Nothing else is stored: no message text except a pending fallback's template, no names.
+//!
+//! # Recipient ids in key names
+//!
+//! By default the window and opt-in keys, and the opt-in index, hold recipient ids as they
+//! are: anyone who can list keys (`SCAN`, `KEYS`, `MONITOR`, a replica, a key-space
+//! metrics tool) reads phone numbers and user ids there. With
+//! [`RedisStore::with_hashed_keys`] they hold an HMAC-SHA256 of the id instead, keyed with a
+//! [`KeyHashSecret`] every instance shares: stable across instances, meaningless without
+//! the secret. What is left, and why:
+//!
+//! | where | recipient id, plain keys | with hashed keys |
+//! |---|---|---|
+//! | window key | the id | a keyed hash; the value holds only two timestamps |
+//! | opt-in key, opt-in index | the id | a keyed hash |
+//! | opt-in list values | the id, in each event | the id, in each event: consent evidence must say whose it is, and [`OptInLedger::export`](crate::conversation::optin::OptInLedger::export) reads it from there |
+//! | seen keys | a receipt's destination as an unkeyed SHA-256 (32 hex digits), never as such | the same |
+//! | fallback keys and sets | none (transids) | none |
+//! | pending fallback value | the id, in the JSON [`PendingFallback`]: it is needed to send the fallback, and is deleted when the fallback is taken | the same |
+//!
+//! Nothing needs an id back from a key: the export reads each list's events, which name
+//! their recipient. The seen keys' digest of a destination is unkeyed, with or without
+//! hashed keys: it keeps numbers from being read at a glance, but someone with the keys and
+//! time can find a number by trying them all. Values still reach whoever can read them
+//! (`GET`, `MONITOR`, a backup):
+//! restrict access with Redis ACLs and TLS as for any personal data. A store reads only keys
+//! of its own form: after switching an existing store, run
+//! [`RedisStore::migrate_recipient_keys`]; until then an erasure
+//! ([`OptInStore::erase`], [`WindowStore::forget`]) deletes both forms of the id.
+//!
+//! # Scripts
+//!
 //! Window updates run as one Lua script
 //! (`EVAL`) so a late inbound never moves a window backwards even when two instances record
 //! at once; a claim is one Lua script (check and claim in one step), and so is a release
@@ -80,6 +114,7 @@
 
 mod connection;
 mod fallback;
+mod keys;
 
 use std::fmt;
 use std::future::Future;
@@ -95,6 +130,11 @@ pub use connection::{
     RESPONSE_TIMEOUT,
 };
 pub(crate) use connection::{backend, connect};
+use keys::RecipientIds;
+pub use keys::{
+    HASHED_ID_HEX_DIGITS, KeyHashSecret, KeyHashSecretError, KeyMigration,
+    MIN_KEY_HASH_SECRET_BYTES,
+};
 
 #[cfg(doc)]
 use crate::conversation::fallback::{FallbackStore, PendingFallback};
@@ -172,6 +212,7 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> RedisConnection for C {}
 pub struct RedisStore<C = ConnectionManager> {
     conn: C,
     prefix: Arc<str>,
+    ids: RecipientIds,
 }
 
 impl RedisStore<ConnectionManager> {
@@ -209,6 +250,7 @@ impl<C: RedisConnection> RedisStore<C> {
         Self {
             conn,
             prefix: Arc::from(DEFAULT_PREFIX),
+            ids: RecipientIds::Plain,
         }
     }
 
@@ -231,16 +273,53 @@ impl<C: RedisConnection> RedisStore<C> {
         &self.prefix
     }
 
+    /// Writes recipient ids in key names as a keyed hash of them, not as they are: the
+    /// window key of `447400123456` becomes `<prefix>window:hmac:<32 hex digits>` instead of
+    /// `<prefix>window:447400123456`, and so do the opt-in keys and the members of the
+    /// opt-in index. Whoever can list keys (`SCAN`, `KEYS`, `MONITOR`, a replica, a key-space
+    /// metrics tool) then no longer reads phone numbers or user ids from them. Off by default.
+    ///
+    /// Every instance that shares the store must use the same prefix **and the same
+    /// secret**: the hash is stable for a given secret, so instances with one secret share
+    /// every window and opt-in, and an instance with another secret (or none) sees none of
+    /// them. See [what stays in values](self#recipient-ids-in-key-names) (the consent
+    /// evidence and a pending fallback must name their recipient) and, before you switch an
+    /// existing store, [`migrate_recipient_keys`](Self::migrate_recipient_keys).
+    ///
+    /// ```no_run
+    /// use webex_connect_whatsapp::conversation::store::redis::{KeyHashSecret, RedisStore};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let secret = KeyHashSecret::new(std::env::var("WA_KEY_HASH_SECRET")?)?;
+    /// let store = RedisStore::connect("redis://127.0.0.1:6379/")
+    ///     .await?
+    ///     .with_prefix("shop:wa:")
+    ///     .with_hashed_keys(secret);
+    /// assert!(store.hashes_recipient_keys());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_hashed_keys(mut self, secret: KeyHashSecret) -> Self {
+        self.ids = RecipientIds::Hashed(secret);
+        self
+    }
+
+    /// Whether recipient ids appear in key names as a keyed hash
+    /// ([`with_hashed_keys`](Self::with_hashed_keys)).
+    pub fn hashes_recipient_keys(&self) -> bool {
+        self.ids.is_hashed()
+    }
+
     fn key(&self, kind: &str, id: &str) -> String {
         format!("{}{kind}:{id}", self.prefix)
     }
 
     /// The key of a recipient's `kind` of state and a connection to query it, or why the
     /// recipient id is refused. Checked before the future is built, so the future owns
-    /// nothing borrowed.
+    /// nothing borrowed. The id is checked as given, hashed or not, so a store refuses the
+    /// same ids either way.
     fn recipient_key(&self, kind: &str, waid: &str) -> Result<(String, C), StoreError> {
         check_waid(waid)?;
-        Ok((self.key(kind, waid), self.conn.clone()))
+        Ok((self.key(kind, &self.ids.of(waid)), self.conn.clone()))
     }
 
     /// Sends `command` with the key of a recipient's `kind` of state, then `args`, and reads
@@ -263,6 +342,19 @@ impl<C: RedisConnection> RedisStore<C> {
         }
     }
 
+    /// Every form of `waid` an erasure deletes: the store's own, and with hashed keys also
+    /// the plain id, so that state written before hashing was turned on (and not yet
+    /// [migrated](Self::migrate_recipient_keys)) is erased too.
+    fn erasure_ids(&self, waid: &str) -> Result<Vec<String>, StoreError> {
+        check_waid(waid)?;
+        let own = self.ids.of(waid).into_owned();
+        Ok(if own == waid {
+            vec![own]
+        } else {
+            vec![own, waid.to_owned()]
+        })
+    }
+
     fn optin_index(&self) -> String {
         format!("{}optin:index", self.prefix)
     }
@@ -273,6 +365,7 @@ impl<C> fmt::Debug for RedisStore<C> {
         // The connection is left out: its address may carry credentials.
         f.debug_struct("RedisStore")
             .field("prefix", &self.prefix)
+            .field("hashed_keys", &self.ids.is_hashed())
             .finish_non_exhaustive()
     }
 }
@@ -365,8 +458,20 @@ impl<C: RedisConnection> WindowStore for RedisStore<C> {
     }
 
     fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let deleted = self.query_recipient::<i64>("window", waid, "DEL", &[]);
-        async move { Ok(deleted.await? > 0) }
+        let prepared = self.erasure_ids(waid).map(|ids| {
+            // One DEL per key, not one DEL of both: on Redis Cluster the two forms of an id
+            // may live in different slots.
+            let mut pipe = redis::pipe();
+            for id in &ids {
+                pipe.cmd("DEL").arg(self.key("window", id));
+            }
+            (pipe, self.conn.clone())
+        });
+        async move {
+            let (pipe, mut conn) = prepared?;
+            let deleted: Vec<i64> = pipe.query_async(&mut conn).await.map_err(backend)?;
+            Ok(deleted.iter().any(|&n| n > 0))
+        }
     }
 }
 
@@ -422,11 +527,14 @@ fn parse_events(values: &[String]) -> Result<Vec<ConsentEvent>, StoreError> {
 
 impl<C: RedisConnection> OptInStore for RedisStore<C> {
     fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let key = self.key("optin", event.recipient());
+        let prepared = check_waid(event.recipient()).map(|()| {
+            let member = self.ids.of(event.recipient()).into_owned();
+            (self.key("optin", &member), member)
+        });
         let index = self.optin_index();
         let mut conn = self.conn.clone();
         async move {
-            check_waid(event.recipient())?;
+            let (key, member) = prepared?;
             let json = serde_json::to_string(&event)
                 .map_err(|e| corrupt("consent event", e.to_string()))?;
             let mut pipe = redis::pipe();
@@ -436,7 +544,7 @@ impl<C: RedisConnection> OptInStore for RedisStore<C> {
                 .arg(json)
                 .cmd("SADD")
                 .arg(&index)
-                .arg(event.recipient())
+                .arg(&member)
                 .ignore();
             let (len,): (usize,) = pipe.query_async(&mut conn).await.map_err(backend)?;
             if len > MAX_CONSENT_EVENTS {
@@ -459,50 +567,61 @@ impl<C: RedisConnection> OptInStore for RedisStore<C> {
         let prefix = Arc::clone(&self.prefix);
         let mut conn = self.conn.clone();
         async move {
-            let mut waids: Vec<String> = redis::cmd("SMEMBERS")
+            // The index's members are the ids as they appear in key names: recipient ids, or
+            // their hashes. Either way the events name their recipient, so nothing needs the
+            // id back from a key.
+            let mut members: Vec<String> = redis::cmd("SMEMBERS")
                 .arg(&index)
                 .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
-            // Sorted by recipient, as the in-memory store does, so exports are stable.
-            waids.sort_unstable();
-            let mut all = Vec::new();
-            for chunk in waids.chunks(500) {
+            members.sort_unstable();
+            let mut lists = Vec::with_capacity(members.len());
+            for chunk in members.chunks(500) {
                 let mut pipe = redis::pipe();
-                for waid in chunk {
+                for member in chunk {
                     pipe.cmd("LRANGE")
-                        .arg(format!("{prefix}optin:{waid}"))
+                        .arg(format!("{prefix}optin:{member}"))
                         .arg(0)
                         .arg(-1);
                 }
-                let lists: Vec<Vec<String>> = pipe.query_async(&mut conn).await.map_err(backend)?;
-                for list in &lists {
-                    all.extend(parse_events(list)?);
+                let values: Vec<Vec<String>> =
+                    pipe.query_async(&mut conn).await.map_err(backend)?;
+                for list in &values {
+                    lists.push(parse_events(list)?);
                 }
             }
-            Ok(all)
+            // Sorted by recipient, as the in-memory store does, so exports are stable (a
+            // stable sort: with plain ids this is the members' order already).
+            lists.sort_by(|a, b| {
+                let a = a.first().map(ConsentEvent::recipient);
+                a.cmp(&b.first().map(ConsentEvent::recipient))
+            });
+            Ok(lists.into_iter().flatten().collect())
         }
     }
 
     fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        let prepared = self.recipient_key("optin", waid);
-        let index = self.optin_index();
-        let waid = waid.to_owned();
-        async move {
-            let (key, mut conn) = prepared?;
+        let prepared = self.erasure_ids(waid).map(|ids| {
+            let keys: Vec<String> = ids.iter().map(|id| self.key("optin", id)).collect();
             let mut pipe = redis::pipe();
-            pipe.atomic()
-                .cmd("LLEN")
-                .arg(&key)
-                .cmd("DEL")
-                .arg(&key)
+            pipe.atomic();
+            for key in &keys {
+                pipe.cmd("LLEN").arg(key);
+            }
+            pipe.cmd("DEL")
+                .arg(&keys)
                 .ignore()
                 .cmd("SREM")
-                .arg(&index)
-                .arg(&waid)
+                .arg(self.optin_index())
+                .arg(&ids)
                 .ignore();
-            let (len,): (usize,) = pipe.query_async(&mut conn).await.map_err(backend)?;
-            Ok(len)
+            (pipe, self.conn.clone())
+        });
+        async move {
+            let (pipe, mut conn) = prepared?;
+            let lens: Vec<usize> = pipe.query_async(&mut conn).await.map_err(backend)?;
+            Ok(lens.iter().sum())
         }
     }
 }

@@ -206,6 +206,7 @@ impl DeliveryReceiptBuilder {
             bsuid: None,
             user_handle: None,
             gtrid: None,
+            header_gtrid: super::super::HeaderGtrid::default(),
             raw: raw.into(),
         }
     }
