@@ -7,7 +7,7 @@
     clippy::panic
 )]
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +36,7 @@ const SECRET: &str = "hub-secret";
 struct Hit {
     path: String,
     signature: Option<String>,
+    gtrid: Option<String>,
     body: Vec<u8>,
     json: Value,
 }
@@ -63,6 +64,9 @@ async fn collect(
         path: uri.path().to_owned(),
         signature: headers
             .get("x-hub-signature")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        gtrid: headers
+            .get("x-wx-gtrid")
             .map(|v| v.to_str().unwrap().to_owned()),
         json: serde_json::from_slice(&body).unwrap_or(Value::Null),
         body: body.to_vec(),
@@ -695,6 +699,10 @@ async fn receipts_arrive_in_faq_format_signed_and_echoing_ids() {
     for (hit, status) in hits.iter().zip(["Submitted", "Delivered", "Read"]) {
         assert_eq!(hit.path, "/notify");
         assert_eq!(hit.signature.as_deref(), Some(hmac_hex(&hit.body).as_str()));
+        assert!(
+            hit.gtrid.as_deref().is_some_and(|g| !g.is_empty()),
+            "x-wx-gtrid header"
+        );
         let info = &hit.json["deliveryInfoNotification"]["deliveryInfo"];
         let stamp = info["timeStamp"].as_str().unwrap();
         assert_eq!(stamp.len(), "2019-03-04T09:49:20.429Z".len(), "{stamp}");
@@ -723,6 +731,8 @@ async fn receipts_arrive_in_faq_format_signed_and_echoing_ids() {
             })
         );
     }
+    let gtrids: HashSet<_> = hits.iter().map(|h| h.gtrid.clone()).collect();
+    assert_eq!(gtrids.len(), 3, "one x-wx-gtrid per webhook");
     sandbox.settled().await;
     assert_eq!(
         sandbox.message(&transid).unwrap().receipts,

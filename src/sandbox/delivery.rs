@@ -61,6 +61,9 @@ pub(crate) async fn deliver(
         .webhook_secret
         .as_ref()
         .map(|secret| hub::sign(SignatureAlgorithm::Sha256, secret, &body));
+    // Cisco's docs (6.17/6.20) name `x-wx-gtrid`, a global transaction id, as a webhook
+    // header; one per webhook, the same on each retry. UNVERIFIED: its format; a UUID here.
+    let gtrid = crate::client::generate_correlation_id();
     let mut attempts = 0_u32;
     let (status, error, delivered) = loop {
         attempts += 1;
@@ -68,6 +71,7 @@ pub(crate) async fn deliver(
             .http
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(crate::receiver::GTRID_HEADER, gtrid.as_str())
             .body(body.clone());
         if let Some(signature) = &signature {
             request = request.header(hub::HEADER, signature.as_str());
