@@ -81,9 +81,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use webex_connect_whatsapp::client::{BatchRow, BulkProgress, BulkResult, ClientBuilder};
-use webex_connect_whatsapp::conversation::journal::reconcile::{
-    mark_not_seen, reconcile_receipt,
-};
+use webex_connect_whatsapp::conversation::journal::reconcile::{mark_not_seen, reconcile_receipt};
 use webex_connect_whatsapp::conversation::journal::{
     ContentDigest, FileJournal, Journal as _, JournalEntry, SendState,
 };
@@ -215,26 +213,25 @@ impl Options {
                         n.parse::<usize>()
                             .ok()
                             .filter(|n| (1..=1000).contains(n))
-                            .ok_or_else(|| {
-                                bad(format!("--batch-size is {n:?}; give 1 to 1000"))
-                            })?,
+                            .ok_or_else(|| bad(format!("--batch-size is {n:?}; give 1 to 1000")))?,
                     );
                 }
                 "--not-seen-after" => {
                     let secs = value()?;
-                    not_seen_after =
-                        Some(Duration::from_secs(secs.parse().map_err(|_| {
-                            bad(format!("--not-seen-after is {secs:?}; give whole seconds"))
-                        })?));
+                    not_seen_after = Some(Duration::from_secs(secs.parse().map_err(|_| {
+                        bad(format!("--not-seen-after is {secs:?}; give whole seconds"))
+                    })?));
                 }
                 "--resend-not-seen" => resend_not_seen = true,
-                flag if flag.starts_with("--") => return Err(bad(format!("unknown option {flag}"))),
+                flag if flag.starts_with("--") => {
+                    return Err(bad(format!("unknown option {flag}")));
+                }
                 _ => positional.push(arg.clone()),
             }
         }
         let [csv, template_id] = positional.as_slice() else {
             return Err(bad(
-                "give the CSV file and the template id, once each".to_owned(),
+                "give the CSV file and the template id, once each".to_owned()
             ));
         };
         let template_id = TemplateId::new(template_id.as_str())
@@ -453,7 +450,11 @@ impl<W: Write> Progress<W> {
             ProgressStyle::Lines => writeln!(self.out, "progress: {counts}"),
             ProgressStyle::Bar => {
                 const WIDTH: u64 = 30;
-                let filled = summary.rows.saturating_mul(WIDTH).checked_div(total).unwrap_or(0);
+                let filled = summary
+                    .rows
+                    .saturating_mul(WIDTH)
+                    .checked_div(total)
+                    .unwrap_or(0);
                 let bar = format!(
                     "[{}{}] {counts}",
                     "#".repeat(usize::try_from(filled.min(WIDTH)).unwrap_or(0)),
@@ -508,9 +509,11 @@ pub async fn run<W: Write>(
 ) -> Result<Summary, Failure> {
     let options = Options::parse(args)?;
     let journal = match &options.journal {
-        Some(path) => Some(Arc::new(FileJournal::open(path).map_err(|e| {
-            setup(format!("journal {}: {e}", path.display()))
-        })?)),
+        Some(path) => {
+            Some(Arc::new(FileJournal::open(path).map_err(|e| {
+                setup(format!("journal {}: {e}", path.display()))
+            })?))
+        }
         None => None,
     };
     let client = match &journal {

@@ -362,8 +362,7 @@ mod example {
         let mut progress =
             personalised_batch::Progress::new(Vec::new(), personalised_batch::ProgressStyle::Lines);
         let result =
-            personalised_batch::run(&args, sandbox.client_builder(), &mut out, &mut progress)
-                .await;
+            personalised_batch::run(&args, sandbox.client_builder(), &mut out, &mut progress).await;
         (result, String::from_utf8(out).unwrap())
     }
 
@@ -381,9 +380,11 @@ mod example {
         assert_eq!(summary.rows, 3);
         assert_eq!(out.lines().count(), 4, "{out}");
         assert!(out.contains("line 3\tUS.1****1918\tqueued\t"), "{out}");
-        assert!(out.ends_with(
-            "3 rows: 3 queued, 0 not queued, 0 outcome unknown (3 sent in this run)\n"
-        ));
+        assert!(
+            out.ends_with(
+                "3 rows: 3 queued, 0 not queued, 0 outcome unknown (3 sent in this run)\n"
+            )
+        );
         // One call, and each row got its own parameters.
         assert_eq!(call_sizes(&sandbox), [3]);
         let body: Value = serde_json::from_str(&sandbox.requests()[0].body).unwrap();
