@@ -827,9 +827,9 @@ async fn decide(
     let Some(entry) = entry else {
         return Ok(send(message));
     };
-    let unknown = |why: &str| {
+    let unknown = |why: &str, then: &str| {
         let detail = format!(
-            "{why} in an earlier run{}: it may have been queued, so it is not sent again",
+            "an earlier run: {why}{}; it may have been queued, so it is not sent again{then}",
             entry
                 .detail()
                 .map_or_else(String::new, |d| format!(" ({d})"))
@@ -854,11 +854,11 @@ async fn decide(
         }
         SendState::NotSeen if resend_not_seen => Ok(send(message)),
         SendState::NotSeen => Err(unknown(
-            "no receipt named it by the --not-seen-after deadline (not seen); \
-             --resend-not-seen sends it again",
+            "no receipt named it by the --not-seen-after deadline (not seen)",
+            " unless --resend-not-seen",
         )),
-        SendState::InFlight => Err(unknown("its call was out when the run stopped")),
-        _ => Err(unknown("its answer did not say whether it was queued")),
+        SendState::InFlight => Err(unknown("its call was out when the run stopped", "")),
+        _ => Err(unknown("its answer did not say whether it was queued", "")),
     }
 }
 

@@ -408,6 +408,26 @@ async fn a_kill_before_any_row_is_queued_leaves_the_calls_out_unknown() {
     let queued = sandbox.messages().len();
     let (again, _) = run_ok(&sandbox, &campaign, &[]).await;
     assert_eq!((again.sent, sandbox.messages().len()), (0, queued));
+
+    // No receipt will ever name those rows: once marked not seen they are still not sent...
+    let (marked, lines) = run_ok(&sandbox, &campaign, &["--not-seen-after", "0"]).await;
+    assert_eq!(
+        (marked.sent, marked.outcome_unknown),
+        (0, in_flight.len() as u64)
+    );
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.status == "OUTCOME UNKNOWN")
+            .all(|l| l.detail.contains("(not seen)") && l.detail.contains("--resend-not-seen")),
+        "{lines:?}"
+    );
+    // ...until the operator chooses to: then each goes out once.
+    let (resent, _) = run_ok(&sandbox, &campaign, &["--resend-not-seen"]).await;
+    assert_eq!(resent.sent, in_flight.len() as u64);
+    assert!(resent.all_queued());
+    assert!(sandbox.queued_twice().is_empty());
+    assert!(queued_per_id(&sandbox).values().all(|n| *n == 1));
 }
 
 #[tokio::test]
@@ -631,4 +651,29 @@ fn options_that_need_a_journal_are_refused_without_one() {
     assert_eq!(ok.batch_size, Some(10));
     assert_eq!(ok.not_seen_after, Some(Duration::from_secs(3600)));
     assert!(!ok.resend_not_seen);
+}
+
+#[tokio::test]
+async fn a_terminal_gets_a_bar_redrawn_in_place() {
+    let sandbox = sandbox().await;
+    let campaign = Campaign::new("bar", 3);
+    let mut out = Vec::new();
+    let mut progress = Progress::new(Vec::new(), ProgressStyle::Bar);
+    let summary = personalised_batch::run(
+        &campaign.args(&[]),
+        sandbox.client_builder(),
+        &mut out,
+        &mut progress,
+    )
+    .await
+    .unwrap();
+    assert!(summary.all_queued());
+    let bar = String::from_utf8(progress.into_inner()).unwrap();
+    // The last drawing: a full bar, redrawn over the line with `\r`, then left in place.
+    let last = bar.rsplit('\r').next().unwrap();
+    assert!(
+        last.starts_with(&format!("[{}] 3/3 rows done (3 queued", "#".repeat(30))),
+        "{bar:?}"
+    );
+    assert!(bar.ends_with('\n') && !bar.contains("progress:"), "{bar:?}");
 }
