@@ -23,12 +23,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use personalised_batch::{
     EXIT_ALL_QUEUED, EXIT_JOURNAL_MISMATCH, EXIT_NOT_QUEUED, EXIT_OUTCOME_UNKNOWN, EXIT_USAGE,
     Failure, Progress, ProgressStyle, Summary,
 };
+use tokio::io::AsyncReadExt as _;
 use webex_connect_whatsapp::client::{
     APP_ID_VAR, BASE_URL_VAR, ClientBuilder, REGION_VAR, SERVICE_ID_VAR, SERVICE_KEY_VAR,
     SERVICE_SECRET_VAR, TPS_VAR,
@@ -58,6 +61,12 @@ async fn child_campaign() {
     let code = personalised_batch::cli(&args, ClientBuilder::from_env()).await;
     std::process::exit(i32::from(code));
 }
+
+/// Held shared while this process has a journal file open, and exclusively while it starts a
+/// child. A child inherits the process's open files from the fork until its exec closes
+/// them, and with a journal's file the journal's lock: a run of another test that reopened
+/// its journal in that moment would find it locked.
+static JOURNALS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// A campaign's files: its CSV of `rows` rows and its journal, in a directory of its own.
 struct Campaign {
@@ -105,6 +114,7 @@ impl Campaign {
 
     /// The correlation ids the journal holds in each state, read after a kill.
     async fn journal_states(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let _open = JOURNALS.read().await;
         let journal = FileJournal::open(&self.journal).unwrap();
         let mut states: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for entry in journal.entries().await.unwrap() {
@@ -186,7 +196,14 @@ fn queued_per_id(sandbox: &Sandbox) -> BTreeMap<String, usize> {
 }
 
 /// Starts the example in a child process on `args`, pointed at `sandbox`.
-fn spawn(sandbox: &Sandbox, args: &[String]) -> Child {
+async fn spawn(sandbox: &Sandbox, args: &[String]) -> Child {
+    spawn_at(sandbox, sandbox.base_url().as_ref(), args).await
+}
+
+/// Starts the example in a child process on `args`, with `sandbox`'s credentials but
+/// sending to `base_url`.
+async fn spawn_at(sandbox: &Sandbox, base_url: &str, args: &[String]) -> Child {
+    let _no_journal_open = JOURNALS.write().await;
     Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -199,7 +216,7 @@ fn spawn(sandbox: &Sandbox, args: &[String]) -> Child {
         .env(CHILD_ARGS, args.join("\n"))
         .env(SERVICE_KEY_VAR, sandbox.service_key())
         .env(APP_ID_VAR, sandbox.app_id().as_str())
-        .env(BASE_URL_VAR, sandbox.base_url().as_str())
+        .env(BASE_URL_VAR, base_url)
         .env_remove(SERVICE_ID_VAR)
         .env_remove(SERVICE_SECRET_VAR)
         .env_remove(REGION_VAR)
@@ -208,6 +225,26 @@ fn spawn(sandbox: &Sandbox, args: &[String]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// A server that takes connections and reads requests but never answers nor passes them on:
+/// a platform that has not processed anything yet. Returns its base URL and how many
+/// connections it took.
+async fn black_hole() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let taken = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&taken);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut sink = [0_u8; 4096];
+                while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    (url, taken)
 }
 
 /// Kills `child` with SIGKILL once `reached` holds; returns what it printed on stdout.
@@ -236,6 +273,7 @@ async fn kill_when(mut child: Child, point: &str, mut reached: impl FnMut() -> b
 
 /// Runs the example in this process; returns its result, its stdout and its progress output.
 async fn run(sandbox: &Sandbox, args: &[String]) -> (Result<Summary, Failure>, String, String) {
+    let _open = JOURNALS.read().await;
     let mut out = Vec::new();
     let mut progress = Progress::new(Vec::new(), ProgressStyle::Lines);
     let result =
@@ -336,7 +374,7 @@ async fn a_kill_mid_run_resumes_without_sending_any_row_twice() {
     sandbox.set_random_faults(Some(
         RandomFaults::new(7, 1.0, [Fault::Latency(Duration::from_millis(300))]).unwrap(),
     ));
-    let child = spawn(&sandbox, &campaign.args(&["--batch-size", "2"]));
+    let child = spawn(&sandbox, &campaign.args(&["--batch-size", "2"])).await;
     kill_when(child, "ten rows queued", || sandbox.messages().len() >= 10).await;
     sandbox.clear_faults();
     let states = campaign.journal_states().await;
@@ -381,27 +419,29 @@ async fn a_kill_mid_run_resumes_without_sending_any_row_twice() {
 async fn a_kill_before_any_row_is_queued_leaves_the_calls_out_unknown() {
     let sandbox = sandbox().await;
     let campaign = Campaign::new("first-calls", 12);
-    // Every call is rate-limited, so the client waits and retries: the intents are journaled,
-    // nothing is queued when the kill lands.
-    sandbox.set_random_faults(Some(
-        RandomFaults::new(1, 1.0, [Fault::RateLimited]).unwrap(),
-    ));
-    let child = spawn(&sandbox, &campaign.args(&["--batch-size", "2"]));
-    kill_when(child, "the first intents", || {
-        campaign.intents() > 0 && !sandbox.requests().is_empty()
+    // The first run's calls go into a server that never answers: the intents are journaled,
+    // the calls are out, and nothing can be queued when the kill lands.
+    let (unanswered, calls) = black_hole().await;
+    let child = spawn_at(
+        &sandbox,
+        &unanswered,
+        &campaign.args(&["--batch-size", "2"]),
+    )
+    .await;
+    kill_when(child, "the first calls", || {
+        campaign.intents() > 0 && calls.load(Ordering::SeqCst) > 0
     })
     .await;
-    sandbox.clear_faults();
-    assert!(sandbox.messages().is_empty());
     let states = campaign.journal_states().await;
     let in_flight = states.get("in flight").cloned().unwrap_or_default();
     assert!(!in_flight.is_empty(), "{states:?}");
+    assert_eq!(states.len(), 1, "only rows in flight: {states:?}");
 
     let (summary, lines) = run_ok(&sandbox, &campaign, &[]).await;
     check_resume(&sandbox, &in_flight, &summary, &lines);
     assert_eq!(
-        sandbox.messages().len(),
-        campaign.rows - in_flight.len(),
+        summary.sent,
+        (campaign.rows - in_flight.len()) as u64,
         "every row not in flight was sent"
     );
 
@@ -439,7 +479,7 @@ async fn a_kill_after_every_call_went_out_resends_nothing_and_receipts_settle_it
     sandbox.set_random_faults(Some(
         RandomFaults::new(3, 1.0, [Fault::Latency(Duration::from_secs(30))]).unwrap(),
     ));
-    let child = spawn(&sandbox, &campaign.args(&["--batch-size", "4"]));
+    let child = spawn(&sandbox, &campaign.args(&["--batch-size", "4"])).await;
     kill_when(child, "every row queued", || {
         sandbox.messages().len() == campaign.rows
     })
@@ -572,7 +612,7 @@ async fn a_journal_that_does_not_match_the_file_is_refused() {
     // The process exits with the documented code.
     let mut args = campaign.args(&[]);
     args[1] = "9999999999".to_owned();
-    let output = spawn(&sandbox, &args).wait_with_output().unwrap();
+    let output = spawn(&sandbox, &args).await.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(i32::from(EXIT_JOURNAL_MISMATCH)));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error: the journal"), "{stderr}");
@@ -585,7 +625,7 @@ async fn progress_lines_are_printed_while_a_call_is_out() {
     // The only call is answered half a minute after it is queued: any progress line before
     // then comes from the timer, not from a result.
     sandbox.push_fault(Fault::Latency(Duration::from_secs(30)));
-    let mut child = spawn(&sandbox, &campaign.args(&[]));
+    let mut child = spawn(&sandbox, &campaign.args(&[])).await;
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -657,6 +697,7 @@ fn options_that_need_a_journal_are_refused_without_one() {
 async fn a_terminal_gets_a_bar_redrawn_in_place() {
     let sandbox = sandbox().await;
     let campaign = Campaign::new("bar", 3);
+    let _open = JOURNALS.read().await;
     let mut out = Vec::new();
     let mut progress = Progress::new(Vec::new(), ProgressStyle::Bar);
     let summary = personalised_batch::run(
