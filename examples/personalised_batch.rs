@@ -508,6 +508,7 @@ pub async fn run<W: Write>(
     progress: &mut Progress<W>,
 ) -> Result<Summary, Failure> {
     let options = Options::parse(args)?;
+    let campaign = Arc::new(Campaign::open(&options)?);
     let journal = match &options.journal {
         Some(path) => {
             Some(Arc::new(FileJournal::open(path).map_err(|e| {
@@ -522,7 +523,6 @@ pub async fn run<W: Write>(
     }
     .build()
     .map_err(|e| setup(e.to_string()))?;
-    let campaign = Arc::new(Campaign::open(&options)?);
     let total = campaign.check(journal.as_deref()).await?;
     if let Some(journal) = &journal {
         reconcile(&options, journal, out).await?;
