@@ -352,11 +352,17 @@ mod example {
         sandbox: &Sandbox,
         name: &str,
         text: &str,
-    ) -> (Result<personalised_batch::Summary, String>, String) {
+    ) -> (
+        Result<personalised_batch::Summary, personalised_batch::Failure>,
+        String,
+    ) {
         let path = csv_file(name, text);
         let args = [path.display().to_string(), TEMPLATE.to_owned()];
         let mut out = Vec::new();
-        let result = personalised_batch::run(&args, sandbox.client_builder(), &mut out).await;
+        let mut progress =
+            personalised_batch::Progress::new(Vec::new(), personalised_batch::ProgressStyle::Lines);
+        let result =
+            personalised_batch::run(&args, sandbox.client_builder(), &mut out, &mut progress).await;
         (result, String::from_utf8(out).unwrap())
     }
 
@@ -373,8 +379,12 @@ mod example {
         assert!(summary.all_queued(), "{out}");
         assert_eq!(summary.rows, 3);
         assert_eq!(out.lines().count(), 4, "{out}");
-        assert!(out.contains("US.13491208655302741918\tqueued"), "{out}");
-        assert!(out.ends_with("3 rows: 3 queued, 0 not queued, 0 outcome unknown\n"));
+        assert!(out.contains("line 3\tUS.1****1918\tqueued\t"), "{out}");
+        assert!(
+            out.ends_with(
+                "3 rows: 3 queued, 0 not queued, 0 outcome unknown (3 sent in this run)\n"
+            )
+        );
         // One call, and each row got its own parameters.
         assert_eq!(call_sizes(&sandbox), [3]);
         let body: Value = serde_json::from_str(&sandbox.requests()[0].body).unwrap();
@@ -402,7 +412,7 @@ mod example {
             "{out}"
         );
         let counts: BTreeMap<&str, usize> = out.lines().fold(BTreeMap::new(), |mut m, line| {
-            *m.entry(line.split('\t').nth(1).unwrap_or("summary"))
+            *m.entry(line.split('\t').nth(2).unwrap_or("summary"))
                 .or_default() += 1;
             m
         });
@@ -416,7 +426,8 @@ mod example {
             .await
             .0
             .unwrap_err();
-        assert!(e.contains("`phone`"), "{e}");
+        assert!(e.to_string().contains("`phone`"), "{e}");
+        assert_eq!(e.exit_code(), personalised_batch::EXIT_USAGE);
         assert!(sandbox.requests().is_empty());
     }
 }
