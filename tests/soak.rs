@@ -9,6 +9,11 @@
 //! destinations sharing a transid), and 1,000 as personalised batches of 10 elements (a
 //! transid each, `<base>`, `<base>_1`, ...), so the run stays well under a minute in a debug
 //! build on a loaded machine; faults apply per call, as on the platform.
+//!
+//! A second test reads the results slowly (a database write per result, and stalls longer
+//! than the request timeout) while calls are in flight: no answer may turn into a timeout
+//! because of the reader. The kill of a client and a receiver mid-run and a Redis restart are
+//! in `tests/soak_crash.rs`. Run both files with `--nocapture` to see their reports.
 #![cfg(feature = "sandbox")]
 #![allow(
     clippy::unwrap_used,
@@ -408,7 +413,7 @@ async fn no_answer_turns_into_a_timeout_while_the_reader_sleeps_per_result() {
     // always in flight when the reader stalls; about a fifth get a fault instead.
     let slow = std::iter::repeat_n(Fault::Latency(LATENCY), 16);
     let faults = RandomFaults::new(
-        0x51ee_9e,
+        0x51ee_d0e5,
         1.0,
         slow.chain([
             Fault::RateLimited,
