@@ -492,8 +492,10 @@ fn correlation_ids(body: &str) -> Vec<String> {
     ids
 }
 
-/// What the resumed run does with each row, from the journal: the rule of
-/// `examples/personalised_batch.rs`'s resume, on [`JournalEntry::state`].
+/// What the resumed run does with each row, from the journal: the rule a resumed campaign
+/// follows (the one `examples/personalised_batch.rs` is to resume with), on
+/// [`JournalEntry::state`]. Implemented here because that example's resume is not on main
+/// yet; once it is, this can reuse its code through `#[path]`.
 #[derive(Debug, Default)]
 struct Plan {
     /// Not in the journal: never sent; send it.
