@@ -9,6 +9,11 @@
 //! destinations sharing a transid), and 1,000 as personalised batches of 10 elements (a
 //! transid each, `<base>`, `<base>_1`, ...), so the run stays well under a minute in a debug
 //! build on a loaded machine; faults apply per call, as on the platform.
+//!
+//! A second test reads the results slowly (a database write per result, and stalls longer
+//! than the request timeout) while calls are in flight: no answer may turn into a timeout
+//! because of the reader. The kill of a client and a receiver mid-run and a Redis restart are
+//! in `tests/soak_crash.rs`. Run both files with `--nocapture` to see their reports.
 #![cfg(feature = "sandbox")]
 #![allow(
     clippy::unwrap_used,
@@ -322,5 +327,223 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
         destinations.len(),
         stats.released,
         stats.duplicates,
+    );
+}
+
+/// How long the slow reader's client waits for an answer: short, so that an answer left
+/// unread while the reader writes would turn into a timeout.
+const SHORT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What a send became, as the client reported it or as the sandbox's log says it must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Queued,
+    NotQueued,
+    Unknown,
+}
+
+/// The correlation ids a send request carries, one per destination (each element of a
+/// personalised batch too).
+fn correlation_ids(body: &serde_json::Value) -> Vec<String> {
+    let elements = match body {
+        serde_json::Value::Array(elements) => elements.clone(),
+        other => vec![other.clone()],
+    };
+    let mut ids = Vec::new();
+    for element in elements {
+        for d in element["destination"].as_array().into_iter().flatten() {
+            if let Some(id) = d["correlationid"]
+                .as_str()
+                .or_else(|| element["correlationid"].as_str())
+            {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    ids
+}
+
+/// What the client must report for a message whose last request met `faults`: a rate limit
+/// is a certain "not queued" (the last attempt's, once the retries are spent); a 5xx, a 7006,
+/// or an answer lost after queueing is unknown; anything else was answered queued.
+fn expected_outcome(faults: &[Fault]) -> Outcome {
+    if faults.contains(&Fault::RateLimited) {
+        Outcome::NotQueued
+    } else if faults.iter().any(|f| {
+        matches!(
+            f,
+            Fault::InternalError
+                | Fault::HttpStatus(_)
+                | Fault::StatusAfterQueue(_)
+                | Fault::DropAfterQueue
+        )
+    }) {
+        Outcome::Unknown
+    } else {
+        Outcome::Queued
+    }
+}
+
+/// A reader that writes every result to a database (a sleep each, and now and then a write
+/// that waits on a lock for twice the request timeout) while bulk and batch calls are in
+/// flight with a short request timeout. The calls run on their own tasks, so every answer the
+/// sandbox gave reaches the client as given: no result turns into a timeout because the
+/// reader was busy, and each message's outcome is exactly what the sandbox's log of its last
+/// request implies. Nothing is queued twice.
+///
+/// Most calls take 300 ms to answer, so calls are in flight whenever the reader stalls; were
+/// they run by the reader's polls, their answers would wait unread past the timeout. 300
+/// messages (150 bulk, 150 in personalised batches, 10 per call, 4 calls in flight each) and
+/// two stalls keep it to a few seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario, read top to bottom: set up, send and read slowly, compare"
+)]
+async fn no_answer_turns_into_a_timeout_while_the_reader_sleeps_per_result() {
+    const EACH: usize = 150;
+    /// One database write per result.
+    const WRITE: Duration = Duration::from_millis(3);
+    /// A write that waits on a lock: twice the request timeout.
+    const STALL: Duration = Duration::from_secs(2);
+    /// How long the sandbox takes to answer most calls.
+    const LATENCY: Duration = Duration::from_millis(300);
+
+    // Every call is slow (the platform under load, well within the timeout), so calls are
+    // always in flight when the reader stalls; about a fifth get a fault instead.
+    let slow = std::iter::repeat_n(Fault::Latency(LATENCY), 16);
+    let faults = RandomFaults::new(
+        0x51ee_d0e5,
+        1.0,
+        slow.chain([
+            Fault::RateLimited,
+            Fault::InternalError,
+            Fault::HttpStatus(502),
+            Fault::StatusAfterQueue(504),
+            Fault::DropAfterQueue,
+        ]),
+    )
+    .unwrap();
+    let sandbox = Sandbox::builder()
+        .clock(SandboxClock::manual())
+        .seed(11)
+        .receipt_delays(Duration::ZERO, Duration::ZERO, Duration::ZERO)
+        .template(TEMPLATE, ["name", "order"])
+        .random_faults(faults)
+        .start()
+        .await
+        .unwrap();
+    let client = sandbox
+        .client_builder()
+        .request_timeout(SHORT_TIMEOUT)
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .base_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+    let template = |name: &str, order: usize| -> TemplateMessage {
+        serde_json::from_value(json!({
+            "template": TEMPLATE,
+            "parameters": { "name": name, "order": format!("#{order}") }
+        }))
+        .unwrap()
+    };
+    let phone = |i: usize| PhoneNumber::parse(&format!("+4475{i:08}")).unwrap();
+
+    let mut bulk = client
+        .bulk(template("Ana", 7))
+        .batch_size(PER_CALL)
+        .concurrency(4)
+        .send((0..EACH).map(phone));
+    let rows = (EACH..2 * EACH).map(move |i| BatchRow::new(phone(i), template("Ada", i)));
+    let mut batch = client
+        .batch()
+        .batch_size(PER_CALL)
+        .concurrency(4)
+        .send(rows);
+
+    // The reader: one write per result, and a long one after the 50th and the 200th.
+    let handles = [bulk.handle(), batch.handle()];
+    let sent = || -> u64 { handles.iter().map(|h| h.progress().sent).sum() };
+    let mut reported: HashMap<String, Outcome> = HashMap::new();
+    let mut timeouts = 0;
+    let mut stalls = 0;
+    let mut answered_during_stalls = 0;
+    loop {
+        let r = tokio::select! {
+            Some(r) = bulk.next() => r,
+            Some(r) = batch.next() => r,
+            else => break,
+        };
+        let (id, outcome) = match &r.result {
+            Ok(receipt) => (receipt.correlation_id.clone(), Outcome::Queued),
+            Err(e) if e.is_outcome_unknown() => {
+                if e.is_timeout() {
+                    timeouts += 1;
+                }
+                (e.correlation_id().cloned(), Outcome::Unknown)
+            }
+            Err(e) => (e.correlation_id().cloned(), Outcome::NotQueued),
+        };
+        let id = id.expect("every bulk and batch result names its correlation id");
+        assert!(
+            reported.insert(id.to_string(), outcome).is_none(),
+            "{id} reported twice"
+        );
+        tokio::time::sleep(WRITE).await;
+        if matches!(reported.len(), 50 | 200) {
+            stalls += 1;
+            let before = sent();
+            tokio::time::sleep(STALL).await;
+            answered_during_stalls += sent() - before;
+        }
+    }
+    assert_eq!(reported.len(), 2 * EACH);
+    assert_eq!(stalls, 2);
+    // The calls went on while the reader stalled: that is what the stalls are for.
+    assert!(
+        answered_during_stalls > 0,
+        "no call was answered while the reader stalled"
+    );
+
+    // The sandbox's log: each message's last request decides what the client must have seen.
+    let mut expected: HashMap<String, Outcome> = HashMap::new();
+    for request in sandbox.requests() {
+        let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+        for id in correlation_ids(&body) {
+            expected.insert(id, expected_outcome(&request.faults));
+        }
+    }
+    assert_eq!(
+        timeouts, 0,
+        "{timeouts} answers turned into timeouts while the reader was busy"
+    );
+    let differing: Vec<_> = reported
+        .iter()
+        .filter(|(id, outcome)| expected.get(*id) != Some(outcome))
+        .map(|(id, outcome)| (id.clone(), *outcome, expected.get(id).copied()))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} results differ from the sandbox's log (id, reported, expected): {:?}",
+        differing.len(),
+        differing.iter().take(10).collect::<Vec<_>>()
+    );
+    let queued_twice = sandbox.queued_twice();
+    assert!(queued_twice.is_empty(), "queued twice: {queued_twice:?}");
+    let count = |o: Outcome| reported.values().filter(|r| **r == o).count();
+    assert!(count(Outcome::Unknown) > 0, "no ambiguous fault fired");
+    println!(
+        "soak (slow reader): {} messages read with a {WRITE:?} write each and {stalls} stalls of \
+         {STALL:?} (request timeout {SHORT_TIMEOUT:?}; {answered_during_stalls} messages \
+         answered while the reader stalled): {} queued, {} not queued, {} outcome unknown, \
+         each as the sandbox's log says; 0 timeouts, 0 queued twice",
+        reported.len(),
+        count(Outcome::Queued),
+        count(Outcome::NotQueued),
+        count(Outcome::Unknown),
     );
 }
