@@ -166,9 +166,13 @@ impl InboundMessage {
             .as_ref()
             .and_then(|b| bsuid_in_field(b.get(body)))
             .or_else(|| {
+                // `looks_like` first: most user ids are not BSUIDs, and refusing one costs
+                // a copy and an error.
                 user_id
                     .as_ref()
-                    .and_then(|id| Bsuid::new(id.get(body)).ok())
+                    .map(|id| id.get(body))
+                    .filter(|id| Bsuid::looks_like(id))
+                    .and_then(|id| Bsuid::new(id).ok())
             });
         if waid.is_none() && user_id.is_none() && bsuid.is_none() {
             return Err(WebhookError::NoSender);

@@ -465,47 +465,59 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let text = body_str(body)?;
     // The typed reader also takes array-shaped bodies (as serde's derive does); `parse` wants
     // an object, so anything else goes to the scan, which says what it is.
-    if text.trim_start_matches(JSON_WHITESPACE).starts_with('{')
-        && let Some(event) = parse_typed(text)
-    {
-        if let WebhookEvent::DeliveryReceipt(r) = &event
-            && let DeliveryStatus::Unknown(status) = r.status()
-            && click::names_a_click(status)
-        {
-            return Ok(WebhookEvent::Click(ClickEvent::from_raw(text)));
+    if text.trim_start_matches(JSON_WHITESPACE).starts_with('{') {
+        let mut wire = Wire::default();
+        if read_wire(text, &mut wire, false).is_ok() {
+            return Ok(classify(text, &mut wire));
         }
-        return Ok(event);
     }
+    // Not an object, or one the typed reader refuses (a repeated key, say): one more pass
+    // checks it is JSON and finds its `event`.
     let unknown = UnknownEvent::scan(text)?;
-    if unknown.event().is_some_and(click::names_a_click) {
-        return Ok(WebhookEvent::Click(ClickEvent::from_raw(text)));
-    }
-    Ok(WebhookEvent::Unknown(unknown))
+    Ok(unknown_or_click(text, unknown))
 }
 
 /// The whitespace JSON allows between tokens.
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
-/// The typed classification: a receipt or an inbound message naming its sender; `None` for
-/// anything else (not an object, an unknown event, a shape the typed reader refuses).
-fn parse_typed(text: &str) -> Option<WebhookEvent> {
-    let mut wire = Wire::default();
-    read_wire(text, &mut wire, false).ok()?;
+/// What a JSON object read by the typed reader is: a receipt, an inbound message naming its
+/// sender, a click, or an unknown event. The reader has checked the body is one JSON object,
+/// so an unknown event is kept without reading the body again.
+fn classify(text: &str, wire: &mut Wire) -> WebhookEvent {
     if let Some(notification) = wire.notification.as_mut() {
-        return Some(WebhookEvent::DeliveryReceipt(DeliveryReceipt::from_wire(
-            text,
-            notification,
-        )));
-    }
-    let event = InboundEvent::from_wire(wire.top.get(inbound::EVENT)?.as_ref()?.get(text));
-    match event {
-        InboundEvent::Mo | InboundEvent::Postback => {
-            InboundMessage::from_wire(text, event, &mut wire.top)
-                .ok()
-                .map(WebhookEvent::Inbound)
+        let receipt = DeliveryReceipt::from_wire(text, notification);
+        if let DeliveryStatus::Unknown(status) = receipt.status()
+            && click::names_a_click(status)
+        {
+            return WebhookEvent::Click(ClickEvent::from_raw(text));
         }
-        InboundEvent::Unknown(_) => None,
+        return WebhookEvent::DeliveryReceipt(receipt);
     }
+    let event = wire.top.get(inbound::EVENT).and_then(Option::as_ref);
+    // As `scan_object` reads it: a non-empty JSON string (the key cannot repeat here).
+    let name = event
+        .and_then(|e| e.json_string(text))
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned);
+    if let Some(event) = event.map(|e| InboundEvent::from_wire(e.get(text)))
+        && let InboundEvent::Mo | InboundEvent::Postback = event
+        && let Ok(message) = InboundMessage::from_wire(text, event, &mut wire.top)
+    {
+        return WebhookEvent::Inbound(message);
+    }
+    let unknown = UnknownEvent {
+        raw: text.into(),
+        event: name,
+    };
+    unknown_or_click(text, unknown)
+}
+
+/// An unknown event, or a click when its `event` names one.
+fn unknown_or_click(text: &str, unknown: UnknownEvent) -> WebhookEvent {
+    if unknown.event().is_some_and(click::names_a_click) {
+        return WebhookEvent::Click(ClickEvent::from_raw(text));
+    }
+    WebhookEvent::Unknown(unknown)
 }
 
 /// Checks that `text` is exactly one JSON object and reads its top-level `event` string.
