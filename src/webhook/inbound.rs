@@ -694,12 +694,17 @@ pub enum InboundEvent {
 
 impl InboundEvent {
     pub(crate) fn from_wire(value: &str) -> Self {
+        Self::known(value).unwrap_or_else(|| Self::Unknown(value.to_owned()))
+    }
+
+    /// The event `value` names when this crate knows it (`MO`, `postback`, in any letter case).
+    pub(crate) fn known(value: &str) -> Option<Self> {
         if value.eq_ignore_ascii_case("MO") {
-            Self::Mo
+            Some(Self::Mo)
         } else if value.eq_ignore_ascii_case("postback") {
-            Self::Postback
+            Some(Self::Postback)
         } else {
-            Self::Unknown(value.to_owned())
+            None
         }
     }
 

@@ -294,10 +294,15 @@ impl UnknownEvent {
 
     /// Checks `text` is one JSON object and keeps it, with its `event` name.
     fn scan(text: &str) -> Result<Self, WebhookError> {
-        Ok(Self {
-            event: scan_object(text)?,
+        Ok(Self::new(text, scan_object(text)?))
+    }
+
+    /// Keeps `text`, already known to be one JSON object, with its `event` name.
+    fn new(text: &str, event: Option<String>) -> Self {
+        Self {
             raw: text.into(),
-        })
+            event,
+        }
     }
 
     /// The `event` name, when the body has a non-empty string there (`reaction`,
@@ -493,23 +498,22 @@ fn classify(text: &str, wire: &mut Wire) -> WebhookEvent {
         }
         return WebhookEvent::DeliveryReceipt(receipt);
     }
-    let event = wire.top.get(inbound::EVENT).and_then(Option::as_ref);
-    // As `scan_object` reads it: a non-empty JSON string (the key cannot repeat here).
-    let name = event
-        .and_then(|e| e.json_string(text))
-        .filter(|e| !e.is_empty())
-        .map(str::to_owned);
-    if let Some(event) = event.map(|e| InboundEvent::from_wire(e.get(text)))
-        && let InboundEvent::Mo | InboundEvent::Postback = event
+    if let Some(event) = wire.top.get(inbound::EVENT).and_then(Option::as_ref)
+        && let Some(event) = InboundEvent::known(event.get(text))
         && let Ok(message) = InboundMessage::from_wire(text, event, &mut wire.top)
     {
         return WebhookEvent::Inbound(message);
     }
-    let unknown = UnknownEvent {
-        raw: text.into(),
-        event: name,
-    };
-    unknown_or_click(text, unknown)
+    // The `event` as `scan_object` reads it: a non-empty JSON string (the key cannot repeat
+    // here). The inbound reader leaves that slot in place.
+    let event = wire
+        .top
+        .get(inbound::EVENT)
+        .and_then(Option::as_ref)
+        .and_then(|e| e.json_string(text))
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned);
+    unknown_or_click(text, UnknownEvent::new(text, event))
 }
 
 /// An unknown event, or a click when its `event` names one.

@@ -702,6 +702,121 @@ mod tests {
         }
     }
 
+    /// `"key":"v-key"` for each key, comma-separated.
+    fn members(keys: &[&str]) -> String {
+        keys.iter()
+            .map(|k| format!("\"{k}\":\"v-{k}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn check(read: &[(&str, Option<&str>)]) {
+        for (key, value) in read {
+            assert_eq!(value.map(str::to_owned), Some(format!("v-{key}")), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_inbound_slot_reaches_its_accessor() {
+        use crate::ids::TransactionId;
+        use crate::webhook::InboundMessage;
+        let body = format!("{{{}}}", members(INBOUND_KEYS));
+        let m = InboundMessage::from_slice(body.as_bytes()).unwrap();
+        let embedded = (m.attachments_raw(), m.contacts_raw(), m.location_raw());
+        let read = [
+            ("userId", m.user_id()),
+            ("username", m.username()),
+            ("channel", m.channel()),
+            ("appId", m.app_id()),
+            ("event", Some(m.event().as_str())),
+            ("waid", m.waid()),
+            ("message", m.text()),
+            ("attachments", embedded.0.as_deref()),
+            ("contacts", embedded.1.as_deref()),
+            ("location", embedded.2.as_deref()),
+            ("system", m.system()),
+            ("ts", m.timestamp_raw()),
+            ("datetime", m.datetime_raw()),
+            ("tid", m.tid()),
+            ("transid", m.transaction_id().map(TransactionId::as_str)),
+            ("identityKeyHash", m.identity_key_hash()),
+            ("errors", m.errors()),
+            ("buttonText", m.button_text()),
+            ("buttonPayload", m.button_payload()),
+            ("clientUUID", m.client_uuid()),
+            ("bsuid", m.bsuid_raw()),
+            ("userHandle", m.user_handle()),
+            ("x-wx-gtrid", m.gtrid()),
+        ];
+        assert_eq!(read.len(), INBOUND_KEYS.len());
+        check(&read);
+    }
+
+    #[test]
+    fn every_receipt_slot_reaches_its_accessor() {
+        use crate::ids::TransactionId;
+        use crate::webhook::DeliveryReceipt;
+        let receipt = |info: &[&str], notification: &[&str], top: &[&str]| {
+            let comma = |keys: &[&str]| if keys.is_empty() { "" } else { "," };
+            let body = format!(
+                "{{{}{}\"deliveryInfoNotification\":{{{}{}\"deliveryInfo\":{{{}}}}}}}",
+                members(top),
+                comma(top),
+                members(notification),
+                comma(notification),
+                members(info),
+            );
+            DeliveryReceipt::from_slice(body.as_bytes()).unwrap()
+        };
+        let ids = ["bsuid", "userHandle"];
+        let r = receipt(
+            &[
+                "deliveryChannel",
+                "Description",
+                "destinationType",
+                "timeStamp",
+                "code",
+                "additionalInfo",
+                "deliveryStatus",
+                "destination",
+                "identityKeyHash",
+                "bsuid",
+                "userHandle",
+            ],
+            &[
+                "subtid",
+                "transid",
+                "callbackData",
+                "correlationid",
+                "bsuid",
+                "userHandle",
+            ],
+            &["bsuid", "userHandle", "x-wx-gtrid"],
+        );
+        check(&[
+            ("deliveryChannel", r.channel()),
+            ("Description", r.description()),
+            ("destinationType", r.destination_type()),
+            ("timeStamp", r.timestamp_raw()),
+            ("code", Some(r.code().as_str())),
+            ("additionalInfo", r.additional_info()),
+            ("deliveryStatus", Some(r.status().as_str())),
+            ("destination", r.destination()),
+            ("identityKeyHash", r.identity_key_hash()),
+            ("bsuid", r.bsuid()),
+            ("userHandle", r.user_handle()),
+            ("subtid", r.sub_transaction_id()),
+            ("transid", r.transaction_id().map(TransactionId::as_str)),
+            ("callbackData", r.callback_data()),
+            ("correlationid", r.correlation_id()),
+            ("x-wx-gtrid", r.gtrid()),
+        ]);
+        // `bsuid` and `userHandle` beside `deliveryInfo`, then at the top level.
+        for r in [receipt(&[], &ids, &ids), receipt(&[], &[], &ids)] {
+            check(&[("bsuid", r.bsuid()), ("userHandle", r.user_handle())]);
+        }
+    }
+
     /// JSON texts for values: strings plain, escaped and undecodable, numbers, literals,
     /// containers, and a few that are not JSON at all.
     fn value() -> impl Strategy<Value = String> {
