@@ -118,7 +118,7 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// Rounds per payload; each round times one typed batch and one floor batch.
-const ROUNDS: usize = 201;
+const ROUNDS: usize = 501;
 /// About how long one batch runs: long enough for the timer, short enough that a burst of
 /// load from elsewhere spoils few rounds.
 const BATCH_TIME: Duration = Duration::from_micros(300);
@@ -260,8 +260,11 @@ fn main() {
         }
     }
     let mut c = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(700))
+        // Fewer resamples and no plots keep a full run to about a minute.
+        .nresamples(20_000)
+        .without_plots()
         .configure_from_args();
     criterion_groups(&mut c);
     c.final_summary();
