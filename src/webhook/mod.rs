@@ -37,8 +37,14 @@
 //! malformed one never fails the whole parse: its accessor returns the error instead, and the
 //! raw text stays available. A body that cannot be typed (an unknown `event`, a repeated key,
 //! a known field of an unexpected shape, an inbound message naming no sender) is not an error
-//! either: it becomes [`WebhookEvent::Unknown`], found by one more linear pass that builds
-//! nothing but the `event` name.
+//! either: it becomes [`WebhookEvent::Unknown`].
+//!
+//! Bodies in the usual shape (an object whose keys have no escapes, each known key once) are
+//! read by a hand-written single pass that validates the JSON as strictly as `serde_json` and
+//! costs little more than validating it; the BSUID of an inbound message is also checked only
+//! when asked for. Any other body is read by `serde_json`, which decides what it is and
+//! words the errors, and an unknown event in an odd shape costs one more linear pass that
+//! builds nothing but the `event` name.
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
@@ -441,9 +447,9 @@ impl<'de> Deserialize<'de> for WebhookEvent {
 ///   `deliveryInfoNotification` that is not an object, an `MO` with no sender). An authentic
 ///   event is never refused for being new or odd.
 ///
-/// Unknown fields are accepted and kept. The typed cases cost one pass over the body; an
-/// unknown event costs one more, which builds nothing but the `event` name, so the time grows
-/// linearly with the body's size.
+/// Unknown fields are accepted and kept. A body costs one pass over it, and one more for an
+/// object the typed reader refuses (a repeated key, say), which builds nothing but the
+/// `event` name: the time grows linearly with the body's size.
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::{self, WebhookEvent};

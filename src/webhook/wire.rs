@@ -1,6 +1,8 @@
 //! The one-pass reader behind [`super::parse`] and the typed `from_slice` readers: it walks a
-//! body once with `serde_json` and writes each known value straight into a slot, as a position
-//! in the kept body where it can.
+//! body once and writes each known value straight into a slot, as a position in the kept body
+//! where it can. Two readers fill the same slots: the hand-written [`scan`] for bodies in the
+//! usual shape, and `serde_json` for any other (its errors are the ones callers see). The
+//! tests below hold them to the same result.
 //!
 //! Kept apart from `mod.rs` so the public face of the module (events, errors, `parse`) reads
 //! on its own; the receipt's nested levels are read by `delivery`, with the helpers here.
