@@ -553,3 +553,20 @@ proptest! {
         round_trips(&WebhookEvent::Inbound(p));
     }
 }
+
+/// An event of a kind the crate does not type keeps its body's `x-wx-gtrid`, whichever reader
+/// took the body: the one-pass reader, or serde's for a body with an escaped key.
+#[test]
+fn unknown_events_keep_the_body_gtrid_on_both_readers() {
+    for body in [
+        r#"{"event":"reaction","x-wx-gtrid":"g-1","emoji":"+1"}"#,
+        r#"{"ev\u0065nt":"reaction","x-wx-gtrid":"g-1","emoji":"+1"}"#,
+    ] {
+        let event = webhook::parse(body.as_bytes()).unwrap();
+        let WebhookEvent::Unknown(unknown) = &event else {
+            panic!("{body}: {event:?}");
+        };
+        assert_eq!(unknown.gtrid(), Some("g-1"), "{body}");
+        assert_eq!(unknown.event(), Some("reaction"), "{body}");
+    }
+}

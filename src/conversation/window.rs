@@ -65,6 +65,11 @@ use crate::webhook::InboundMessage;
 /// How long a session window stays open after the customer's last inbound message.
 pub const SESSION_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// [`SESSION_WINDOW`] as the `time` crate's duration, so a status costs no conversion.
+const SESSION_WINDOW_SPAN: time::Duration = time::Duration::seconds(24 * 60 * 60);
+const _: () =
+    assert!(SESSION_WINDOW_SPAN.whole_seconds().unsigned_abs() == SESSION_WINDOW.as_secs());
+
 /// How long an entry is kept after its window closed, unless set with
 /// [`SessionWindows::with_retention`].
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -113,7 +118,7 @@ impl WindowStatus {
     /// assert_eq!(closed, WindowStatus::Closed { since: t + Duration::hours(24) });
     /// ```
     pub fn from_last_inbound(last_inbound: OffsetDateTime, now: OffsetDateTime) -> Self {
-        let end = saturating_add(last_inbound, SESSION_WINDOW);
+        let end = last_inbound.saturating_add(SESSION_WINDOW_SPAN);
         if now < end {
             Self::Open { until: end }
         } else {

@@ -29,6 +29,7 @@ pub use builder::DeliveryReceiptBuilder;
 
 /// The `deliveryInfoNotification` object of a receipt body, as read by [`NotificationSeed`].
 #[derive(Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) struct WireNotification {
     /// Indexed like [`NOTIFICATION_KEYS`] minus `deliveryInfo`.
     fields: [Option<Text>; 6],
@@ -163,6 +164,23 @@ macro_rules! optional_level {
             }
         }
     };
+}
+
+/// The fast reader's `deliveryInfoNotification` object (the cursor just past its `{`): as
+/// [`NotificationSeed`] reads it, `None` when the `serde_json` reader must decide.
+pub(crate) fn scan_notification(
+    cursor: &mut super::wire::Cursor<'_>,
+    notification: &mut WireNotification,
+) -> Option<()> {
+    let WireNotification { fields, info, .. } = notification;
+    super::wire::read_level(cursor, fields, notification_key, INFO_BIT, |cursor| {
+        if cursor.null()? {
+            return Some(());
+        }
+        cursor.open_object()?;
+        // `deliveryInfo` has no nested level: `info_key` never names one.
+        super::wire::read_level(cursor, info, info_key, INFO_BIT, |_| None)
+    })
 }
 
 /// Reads an optional `deliveryInfoNotification` value into `slot` (`null` leaves it `None`).

@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use mime::Mime;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -88,8 +89,9 @@ pub struct InboundMessage {
     raw: Box<str>,
     event: InboundEvent,
     waid: Option<Text>,
-    /// `bsuid`, else `userId`, read as a business-scoped user id, when it has that form.
-    bsuid: Option<Bsuid>,
+    /// `bsuid`, else `userId`, read as a business-scoped user id, when it has that form;
+    /// filled on first use (see [`sender_bsuid`]).
+    bsuid: OnceLock<Option<Bsuid>>,
     /// The `bsuid` field as received.
     bsuid_field: Option<Text>,
     user_id: Option<Text>,
@@ -156,23 +158,17 @@ impl InboundMessage {
         let mut t = |slot| take_text(top, slot);
         let waid = t(WAID);
         let user_id = t(USER_ID);
-        // A username user has no phone number: the BSUID is then the only id.
-        // Cisco's 6.17 release notes say webhooks gained a `bsuid` field (reference §13); the
-        // 2026 pages say username users arrive with `userId` set (§12.1). UNVERIFIED which
-        // one a given tenant sends, and whether `bsuid` is a string or, like the send API's,
-        // an array: so `bsuid` is read first, as a string or an array of strings, then
-        // `userId` when it has the BSUID form; anything else in `userId` stays a plain user id.
         let bsuid_field = t(BSUID);
-        let bsuid = bsuid_field
-            .as_ref()
-            .and_then(|b| bsuid_in_field(b.get(body)))
-            .or_else(|| {
-                user_id
-                    .as_ref()
-                    .and_then(|id| Bsuid::new(id.get(body)).ok())
-            });
-        if waid.is_none() && user_id.is_none() && bsuid.is_none() {
-            return Err(WebhookError::NoSender);
+        // A username user has no phone number: the BSUID is then the only id, and it must be
+        // valid for the message to name its sender. Otherwise it is checked when first asked
+        // for (see `sender_bsuid`), which many handlers never do.
+        let mut bsuid = OnceLock::new();
+        if waid.is_none() && user_id.is_none() {
+            let only_id = sender_bsuid(body, bsuid_field.as_ref(), None);
+            if only_id.is_none() {
+                return Err(WebhookError::NoSender);
+            }
+            bsuid = OnceLock::from(only_id);
         }
         Ok(Self {
             event,
@@ -265,7 +261,11 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bsuid(&self) -> Option<&Bsuid> {
-        self.bsuid.as_ref()
+        self.bsuid
+            .get_or_init(|| {
+                sender_bsuid(&self.raw, self.bsuid_field.as_ref(), self.user_id.as_ref())
+            })
+            .as_ref()
     }
 
     /// The `bsuid` field exactly as received, valid or not (the JSON text when it is not a
@@ -296,7 +296,7 @@ impl InboundMessage {
     pub fn sender_ids(&self) -> impl Iterator<Item = &str> {
         self.waid()
             .into_iter()
-            .chain(self.bsuid.as_ref().map(Bsuid::as_str))
+            .chain(self.bsuid().map(Bsuid::as_str))
     }
 
     /// Who to answer: the phone number when `waid` is one, else the BSUID. `None` when the
@@ -322,7 +322,7 @@ impl InboundMessage {
             .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|w| PhoneNumber::parse(&format!("+{w}")).ok())
             .map(Recipient::from)
-            .or_else(|| self.bsuid.clone().map(Recipient::from))
+            .or_else(|| self.bsuid().cloned().map(Recipient::from))
     }
 
     /// What happened (`event`): a message (`MO`) or a button reply (`postback`).
@@ -625,6 +625,26 @@ impl InboundMessage {
     }
 }
 
+/// The sender's BSUID: from the `bsuid` field, else from `userId` when it has the BSUID form.
+///
+/// Cisco's 6.17 release notes say webhooks gained a `bsuid` field (reference §13); the 2026
+/// pages say username users arrive with `userId` set (§12.1). UNVERIFIED which one a given
+/// tenant sends, and whether `bsuid` is a string or, like the send API's, an array: so
+/// `bsuid` is read first, as a string or an array of strings, then `userId` when it has the
+/// BSUID form; anything else in `userId` stays a plain user id.
+fn sender_bsuid(body: &str, bsuid_field: Option<&Text>, user_id: Option<&Text>) -> Option<Bsuid> {
+    bsuid_field
+        .and_then(|b| bsuid_in_field(b.get(body)))
+        .or_else(|| {
+            // `looks_like` first: most user ids are not BSUIDs, and refusing one costs a copy
+            // and an error.
+            user_id
+                .map(|id| id.get(body))
+                .filter(|id| Bsuid::looks_like(id))
+                .and_then(|id| Bsuid::new(id).ok())
+        })
+}
+
 /// A BSUID from a `bsuid` field: the string itself, or the first valid entry when it holds an
 /// array (the send API's shape).
 fn bsuid_in_field(text: &str) -> Option<Bsuid> {
@@ -643,7 +663,7 @@ impl fmt::Debug for InboundMessage {
         f.debug_struct("InboundMessage")
             .field("event", &self.event)
             .field("waid", &self.waid().map(crate::phone::mask))
-            .field("bsuid", &self.bsuid)
+            .field("bsuid", &self.bsuid())
             .field("username", &self.username().map(|_| "…"))
             .field("user_handle", &self.user_handle().map(|_| "…"))
             .field("app_id", &self.app_id())
@@ -680,12 +700,17 @@ pub enum InboundEvent {
 
 impl InboundEvent {
     pub(crate) fn from_wire(value: &str) -> Self {
+        Self::known(value).unwrap_or_else(|| Self::Unknown(value.to_owned()))
+    }
+
+    /// The event `value` names when this crate knows it (`MO`, `postback`, in any letter case).
+    pub(crate) fn known(value: &str) -> Option<Self> {
         if value.eq_ignore_ascii_case("MO") {
-            Self::Mo
+            Some(Self::Mo)
         } else if value.eq_ignore_ascii_case("postback") {
-            Self::Postback
+            Some(Self::Postback)
         } else {
-            Self::Unknown(value.to_owned())
+            None
         }
     }
 

@@ -37,8 +37,14 @@
 //! malformed one never fails the whole parse: its accessor returns the error instead, and the
 //! raw text stays available. A body that cannot be typed (an unknown `event`, a repeated key,
 //! a known field of an unexpected shape, an inbound message naming no sender) is not an error
-//! either: it becomes [`WebhookEvent::Unknown`], found by one more linear pass that builds
-//! nothing but the `event` name.
+//! either: it becomes [`WebhookEvent::Unknown`].
+//!
+//! Bodies in the usual shape (an object whose keys have no escapes, each known key once) are
+//! read by a hand-written single pass that validates the JSON as strictly as `serde_json` and
+//! costs little more than validating it; the BSUID of an inbound message is also checked only
+//! when asked for. Any other body is read by `serde_json`, which decides what it is and
+//! words the errors, and an unknown event in an odd shape costs one more linear pass that
+//! builds nothing but the `event` name.
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
@@ -298,12 +304,18 @@ impl UnknownEvent {
     /// Checks `text` is one JSON object and keeps it, with its `event` name and `x-wx-gtrid`.
     fn scan(text: &str) -> Result<Self, WebhookError> {
         let Scanned { event, gtrid } = scan_object(text)?;
-        Ok(Self {
+        Ok(Self::new(text, event, gtrid))
+    }
+
+    /// Keeps `text`, already known to be one JSON object, with its `event` name and its
+    /// body's `x-wx-gtrid`.
+    fn new(text: &str, event: Option<String>, gtrid: Option<String>) -> Self {
+        Self {
             event,
             gtrid,
             raw: text.into(),
             header_gtrid: HeaderGtrid::default(),
-        })
+        }
     }
 
     /// The global transaction id: the body's top-level `x-wx-gtrid` string, else the
@@ -524,9 +536,9 @@ impl<'de> Deserialize<'de> for WebhookEvent {
 ///   `deliveryInfoNotification` that is not an object, an `MO` with no sender). An authentic
 ///   event is never refused for being new or odd.
 ///
-/// Unknown fields are accepted and kept. The typed cases cost one pass over the body; an
-/// unknown event costs one more, which builds nothing but the `event` name, so the time grows
-/// linearly with the body's size.
+/// Unknown fields are accepted and kept. A body costs one pass over it, and one more for an
+/// object the typed reader refuses (a repeated key, say), which builds nothing but the
+/// `event` name: the time grows linearly with the body's size.
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::{self, WebhookEvent};
@@ -553,47 +565,61 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let text = body_str(body)?;
     // The typed reader also takes array-shaped bodies (as serde's derive does); `parse` wants
     // an object, so anything else goes to the scan, which says what it is.
-    if text.trim_start_matches(JSON_WHITESPACE).starts_with('{')
-        && let Some(event) = parse_typed(text)
-    {
-        if let WebhookEvent::DeliveryReceipt(r) = &event
-            && let DeliveryStatus::Unknown(status) = r.status()
-            && click::names_a_click(status)
-        {
-            return Ok(WebhookEvent::Click(ClickEvent::from_raw(text)));
+    if text.trim_start_matches(JSON_WHITESPACE).starts_with('{') {
+        let mut wire = Wire::default();
+        if read_wire(text, &mut wire, false).is_ok() {
+            return Ok(classify(text, &mut wire));
         }
-        return Ok(event);
     }
+    // Not an object, or one the typed reader refuses (a repeated key, say): one more pass
+    // checks it is JSON and finds its `event`.
     let unknown = UnknownEvent::scan(text)?;
-    if unknown.event().is_some_and(click::names_a_click) {
-        return Ok(WebhookEvent::Click(ClickEvent::from_raw(text)));
-    }
-    Ok(WebhookEvent::Unknown(unknown))
+    Ok(unknown_or_click(text, unknown))
 }
 
 /// The whitespace JSON allows between tokens.
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
-/// The typed classification: a receipt or an inbound message naming its sender; `None` for
-/// anything else (not an object, an unknown event, a shape the typed reader refuses).
-fn parse_typed(text: &str) -> Option<WebhookEvent> {
-    let mut wire = Wire::default();
-    read_wire(text, &mut wire, false).ok()?;
+/// What a JSON object read by the typed reader is: a receipt, an inbound message naming its
+/// sender, a click, or an unknown event. The reader has checked the body is one JSON object,
+/// so an unknown event is kept without reading the body again.
+fn classify(text: &str, wire: &mut Wire) -> WebhookEvent {
     if let Some(notification) = wire.notification.as_mut() {
-        return Some(WebhookEvent::DeliveryReceipt(DeliveryReceipt::from_wire(
-            text,
-            notification,
-        )));
-    }
-    let event = InboundEvent::from_wire(wire.top.get(inbound::EVENT)?.as_ref()?.get(text));
-    match event {
-        InboundEvent::Mo | InboundEvent::Postback => {
-            InboundMessage::from_wire(text, event, &mut wire.top)
-                .ok()
-                .map(WebhookEvent::Inbound)
+        let receipt = DeliveryReceipt::from_wire(text, notification);
+        if let DeliveryStatus::Unknown(status) = receipt.status()
+            && click::names_a_click(status)
+        {
+            return WebhookEvent::Click(ClickEvent::from_raw(text));
         }
-        InboundEvent::Unknown(_) => None,
+        return WebhookEvent::DeliveryReceipt(receipt);
     }
+    if let Some(event) = wire.top.get(inbound::EVENT).and_then(Option::as_ref)
+        && let Some(event) = InboundEvent::known(event.get(text))
+        && let Ok(message) = InboundMessage::from_wire(text, event, &mut wire.top)
+    {
+        return WebhookEvent::Inbound(message);
+    }
+    // The `event` and `x-wx-gtrid` as `scan_object` reads them: non-empty JSON strings (a key
+    // cannot repeat here). The inbound reader leaves both slots in place when it finds no
+    // sender, before it takes any.
+    let string = |slot: usize| {
+        wire.top
+            .get(slot)
+            .and_then(Option::as_ref)
+            .and_then(|e| e.json_string(text))
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+    };
+    let unknown = UnknownEvent::new(text, string(inbound::EVENT), string(inbound::GTRID));
+    unknown_or_click(text, unknown)
+}
+
+/// An unknown event, or a click when its `event` names one.
+fn unknown_or_click(text: &str, unknown: UnknownEvent) -> WebhookEvent {
+    if unknown.event().is_some_and(click::names_a_click) {
+        return WebhookEvent::Click(ClickEvent::from_raw(text));
+    }
+    WebhookEvent::Unknown(unknown)
 }
 
 /// The top-level strings [`scan_object`] reads.

@@ -1,6 +1,8 @@
 //! The one-pass reader behind [`super::parse`] and the typed `from_slice` readers: it walks a
-//! body once with `serde_json` and writes each known value straight into a slot, as a position
-//! in the kept body where it can.
+//! body once and writes each known value straight into a slot, as a position in the kept body
+//! where it can. Two readers fill the same slots: the hand-written [`scan`] for bodies in the
+//! usual shape, and `serde_json` for any other (its errors are the ones callers see). The
+//! tests below hold them to the same result.
 //!
 //! Kept apart from `mod.rs` so the public face of the module (events, errors, `parse`) reads
 //! on its own; the receipt's nested levels are read by `delivery`, with the helpers here.
@@ -13,27 +15,63 @@ use serde_json::value::RawValue;
 
 use super::{WebhookError, delivery, inbound};
 
-/// Reads a body into `wire` in one pass with `serde_json`, sorting its errors into syntax and
-/// shape problems. With `receipt_only`, the top level reads just `deliveryInfoNotification`.
+mod scan;
+pub(crate) use scan::{Cursor, read_level};
+
+/// Reads a body into `wire` in one pass. With `receipt_only`, the top level reads just
+/// `deliveryInfoNotification` and the fields a receipt takes beside it.
+///
+/// A body in the usual shape is read by the hand-written [`scan`]ner; any other (an escaped
+/// key, a repeated key, an array, invalid JSON...) is read by `serde_json`, whose errors sort
+/// into syntax and shape problems. Both write the same slots, so which one ran never shows.
 pub(crate) fn read_wire(
     text: &str,
     wire: &mut Wire,
     receipt_only: bool,
 ) -> Result<(), WebhookError> {
-    read_pass(text, wire, receipt_only, true).or_else(|_| {
-        // The fast pass decodes escaped strings strictly; anything it refuses is read again
-        // the lenient way, so errors and edge cases (lone surrogates) stay as they were.
+    if scan_wire(text, wire, receipt_only).is_none() {
         *wire = Wire::default();
-        read_pass(text, wire, receipt_only, false)
-    })?;
+        read_pass(text, wire, receipt_only, true).or_else(|_| {
+            // The strict pass decodes escaped strings strictly; anything it refuses is read
+            // again the lenient way, so errors and edge cases (lone surrogates) stay as they
+            // were.
+            *wire = Wire::default();
+            read_pass(text, wire, receipt_only, false)
+        })?;
+    }
     if let Some(notification) = wire.notification.as_mut() {
         notification.keep_top(&mut wire.top);
     }
     Ok(())
 }
 
-/// One pass of [`read_wire`]; `fast` hands escape-free and escaped strings over directly
-/// instead of through their raw text.
+/// The fast reader's pass of [`read_wire`]: `None` hands the body over to [`read_pass`].
+fn scan_wire(text: &str, wire: &mut Wire, receipt_only: bool) -> Option<()> {
+    let mut cursor = Cursor::new(text);
+    cursor.skip_whitespace();
+    cursor.open_object()?;
+    let Wire { top, notification } = wire;
+    let key_of = |key: &str| match top_key(key) {
+        // Read and checked for repeats only where `read_pass` does.
+        Key::Field(slot, ..) if receipt_only && !RECEIPT_TOP_SLOTS.contains(&slot) => Key::Unknown,
+        key => key,
+    };
+    read_level(&mut cursor, top, key_of, NOTIFICATION_BIT, |cursor| {
+        if cursor.null()? {
+            return Some(());
+        }
+        cursor.open_object()?;
+        delivery::scan_notification(
+            cursor,
+            notification.insert(delivery::WireNotification::default()),
+        )
+    })?;
+    cursor.skip_whitespace();
+    cursor.at_end().then_some(())
+}
+
+/// One `serde_json` pass of [`read_wire`]; `fast` hands escape-free and escaped strings over
+/// directly instead of through their raw text.
 fn read_pass(
     text: &str,
     wire: &mut Wire,
@@ -111,6 +149,7 @@ pub(crate) const INBOUND_FIELDS: usize = 23;
 /// (and every `Option` inside it) around several times, which cost more than the parse itself.
 /// Here each value is written once, straight into its slot, as a [`Text`] position in the body.
 #[derive(Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) struct Wire {
     /// Inbound fields, indexed like [`INBOUND_KEYS`]; `""` is kept (as an empty text) so the
     /// models can tell "empty" from "absent" where it matters.
@@ -498,6 +537,24 @@ impl Text {
             Self::Owned(s) => s,
         }
     }
+
+    /// The text, when the value was a JSON string (decoded), not other JSON kept as text.
+    ///
+    /// A copy is only ever a decoded string. A position is a string's content exactly when
+    /// quotes surround it: other JSON text is preceded by the `:` of its key (and maybe
+    /// whitespace), and a string kept whole starts at its own quote.
+    pub(crate) fn json_string<'s>(&'s self, raw: &'s str) -> Option<&'s str> {
+        match self {
+            Self::Span(start, end) => {
+                let bytes = raw.as_bytes();
+                let quoted = start.checked_sub(1).and_then(|before| bytes.get(before))
+                    == Some(&b'"')
+                    && bytes.get(*end) == Some(&b'"');
+                quoted.then(|| self.get(raw))
+            }
+            Self::Owned(s) => Some(s),
+        }
+    }
 }
 
 /// Takes the value out of a slot.
@@ -518,4 +575,398 @@ pub(crate) fn take_transaction_id(
     raw: &str,
 ) -> Option<crate::ids::TransactionId> {
     take_text(slots, slot).map(|t| crate::ids::TransactionId::from(t.into_string(raw)))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fast reader against the `serde_json` reader: whatever the fast reader accepts,
+    //! `serde_json` accepts too and reads into the same slots.
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What [`read_wire`] gave before the fast reader: the `serde_json` passes alone.
+    fn serde_wire(text: &str, receipt_only: bool) -> Result<Wire, WebhookError> {
+        let mut wire = Wire::default();
+        read_pass(text, &mut wire, receipt_only, true).or_else(|_| {
+            wire = Wire::default();
+            read_pass(text, &mut wire, receipt_only, false)
+        })?;
+        Ok(wire)
+    }
+
+    /// The fast reader's slots, when it takes the body.
+    fn fast_wire(text: &str, receipt_only: bool) -> Option<Wire> {
+        let mut wire = Wire::default();
+        scan_wire(text, &mut wire, receipt_only).map(|()| wire)
+    }
+
+    /// Checks the fast reader against `serde_json` on `text` in both modes; true when the
+    /// fast reader took it.
+    fn agrees(text: &str) -> bool {
+        let mut taken = false;
+        for receipt_only in [false, true] {
+            if let Some(fast) = fast_wire(text, receipt_only) {
+                taken = true;
+                assert!(
+                    serde_json::from_str::<de::IgnoredAny>(text).is_ok(),
+                    "fast reader took invalid JSON: {text}"
+                );
+                let slow = serde_wire(text, receipt_only).unwrap_or_else(|e| {
+                    panic!("serde refused what the fast reader took: {e}: {text}")
+                });
+                assert_eq!(fast, slow, "receipt_only {receipt_only}: {text}");
+            }
+        }
+        taken
+    }
+
+    const FIXTURES: &[&str] = &[
+        include_str!("../../tests/fixtures/delivery_delivered.json"),
+        include_str!("../../tests/fixtures/delivery_delivered_offset.json"),
+        include_str!("../../tests/fixtures/delivery_extra_fields.json"),
+        include_str!("../../tests/fixtures/delivery_failed_7200_meta.json"),
+        include_str!("../../tests/fixtures/delivery_failed_7710.json"),
+        include_str!("../../tests/fixtures/delivery_failed_7737.json"),
+        include_str!("../../tests/fixtures/delivery_read.json"),
+        include_str!("../../tests/fixtures/delivery_submitted.json"),
+        include_str!("../../tests/fixtures/event_click_flat.json"),
+        include_str!("../../tests/fixtures/event_click_receipt.json"),
+        include_str!("../../tests/fixtures/event_reaction.json"),
+        include_str!("../../tests/fixtures/event_user_id_update.json"),
+        include_str!("../../tests/fixtures/inbound_audio.json"),
+        include_str!("../../tests/fixtures/inbound_both_ids.json"),
+        include_str!("../../tests/fixtures/inbound_bsuid_user_handle.json"),
+        include_str!("../../tests/fixtures/inbound_document.json"),
+        include_str!("../../tests/fixtures/inbound_extra_fields.json"),
+        include_str!("../../tests/fixtures/inbound_image.json"),
+        include_str!("../../tests/fixtures/inbound_location.json"),
+        include_str!("../../tests/fixtures/inbound_normalized_waid.json"),
+        include_str!("../../tests/fixtures/inbound_postback.json"),
+        include_str!("../../tests/fixtures/inbound_text.json"),
+        include_str!("../../tests/fixtures/inbound_username_user.json"),
+        include_str!("../../tests/fixtures/inbound_video.json"),
+    ];
+
+    #[test]
+    fn the_fast_reader_takes_every_fixture_and_reads_it_as_serde_does() {
+        for fixture in FIXTURES {
+            assert!(agrees(fixture), "fast reader refused {fixture}");
+            assert!(fast_wire(fixture, false).is_some() && fast_wire(fixture, true).is_some());
+        }
+    }
+
+    #[test]
+    fn the_fast_reader_hands_over_what_it_does_not_take() {
+        for body in [
+            // A repeated known key, at each level (`serde_json` refuses it).
+            r#"{"waid":"1","waid":"2"}"#,
+            r#"{"deliveryInfoNotification":{"transid":"1","transid":"2"}}"#,
+            r#"{"deliveryInfoNotification":{"deliveryInfo":{"code":"1","code":"2"}}}"#,
+            r#"{"deliveryInfoNotification":{},"deliveryInfoNotification":{}}"#,
+            // An escaped key may name a known field.
+            r#"{"w\u0061id":"1"}"#,
+            // Levels in array form, or of the wrong type.
+            r#"["x"]"#,
+            r#"{"deliveryInfoNotification":[{"code":"7500"}]}"#,
+            r#"{"deliveryInfoNotification":{"deliveryInfo":["Delivered"]}}"#,
+            r#"{"deliveryInfoNotification":"x"}"#,
+            // A string `serde_json` reads leniently.
+            r#"{"waid":"\ud800"}"#,
+            // Not JSON.
+            r#"{"waid":"1",}"#,
+            r#"{"waid":"1"} x"#,
+            r#"{"waid":01}"#,
+            "{\"waid\":\"a\tb\"}",
+        ] {
+            assert!(fast_wire(body, false).is_none(), "{body}");
+            agrees(body);
+        }
+        let deep = format!(r#"{{"x":{}1{}}}"#, "[".repeat(300), "]".repeat(300));
+        assert!(fast_wire(&deep, false).is_none());
+        assert!(serde_wire(&deep, false).is_ok());
+    }
+
+    #[test]
+    fn values_are_kept_as_serde_keeps_them() {
+        for body in [
+            r#"{"waid":null,"userId":"","message":"a\"b\u00e9","appId":7,"channel":{"a":[1]}}"#,
+            r#"{"attachments":"","contacts":"[]","location":{"lat":1},"system":true}"#,
+            r#"{"attachments":null,"event":"M\u004f","ts":-1.5e3}"#,
+            r#"{"deliveryInfoNotification":null,"bsuid":"IN.1","waid":"1"}"#,
+            r#"{"deliveryInfoNotification":{"deliveryInfo":null,"bsuid":["IN.1"]}}"#,
+            r#"{"deliveryInfoNotification":{"deliveryInfo":{"code":7500,"x":{"deliveryInfo":1}}}}"#,
+            " { \"waid\" : \"1\" , \"u\" : [ ] , \"v\" : { } } \n",
+        ] {
+            assert!(agrees(body), "fast reader refused {body}");
+        }
+    }
+
+    /// `"key":"v-key"` for each key, comma-separated.
+    fn members(keys: &[&str]) -> String {
+        keys.iter()
+            .map(|k| format!("\"{k}\":\"v-{k}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn check(read: &[(&str, Option<&str>)]) {
+        for (key, value) in read {
+            assert_eq!(value.map(str::to_owned), Some(format!("v-{key}")), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_inbound_slot_reaches_its_accessor() {
+        use crate::ids::TransactionId;
+        use crate::webhook::InboundMessage;
+        let body = format!("{{{}}}", members(INBOUND_KEYS));
+        let m = InboundMessage::from_slice(body.as_bytes()).unwrap();
+        let embedded = (m.attachments_raw(), m.contacts_raw(), m.location_raw());
+        let read = [
+            ("userId", m.user_id()),
+            ("username", m.username()),
+            ("channel", m.channel()),
+            ("appId", m.app_id()),
+            ("event", Some(m.event().as_str())),
+            ("waid", m.waid()),
+            ("message", m.text()),
+            ("attachments", embedded.0.as_deref()),
+            ("contacts", embedded.1.as_deref()),
+            ("location", embedded.2.as_deref()),
+            ("system", m.system()),
+            ("ts", m.timestamp_raw()),
+            ("datetime", m.datetime_raw()),
+            ("tid", m.tid()),
+            ("transid", m.transaction_id().map(TransactionId::as_str)),
+            ("identityKeyHash", m.identity_key_hash()),
+            ("errors", m.errors()),
+            ("buttonText", m.button_text()),
+            ("buttonPayload", m.button_payload()),
+            ("clientUUID", m.client_uuid()),
+            ("bsuid", m.bsuid_raw()),
+            ("userHandle", m.user_handle()),
+            ("x-wx-gtrid", m.gtrid()),
+        ];
+        assert_eq!(read.len(), INBOUND_KEYS.len());
+        check(&read);
+    }
+
+    #[test]
+    fn every_receipt_slot_reaches_its_accessor() {
+        use crate::ids::TransactionId;
+        use crate::webhook::DeliveryReceipt;
+        let receipt = |info: &[&str], notification: &[&str], top: &[&str]| {
+            let comma = |keys: &[&str]| if keys.is_empty() { "" } else { "," };
+            let body = format!(
+                "{{{}{}\"deliveryInfoNotification\":{{{}{}\"deliveryInfo\":{{{}}}}}}}",
+                members(top),
+                comma(top),
+                members(notification),
+                comma(notification),
+                members(info),
+            );
+            DeliveryReceipt::from_slice(body.as_bytes()).unwrap()
+        };
+        let ids = ["bsuid", "userHandle"];
+        let r = receipt(
+            &[
+                "deliveryChannel",
+                "Description",
+                "destinationType",
+                "timeStamp",
+                "code",
+                "additionalInfo",
+                "deliveryStatus",
+                "destination",
+                "identityKeyHash",
+                "bsuid",
+                "userHandle",
+            ],
+            &[
+                "subtid",
+                "transid",
+                "callbackData",
+                "correlationid",
+                "bsuid",
+                "userHandle",
+            ],
+            &["bsuid", "userHandle", "x-wx-gtrid"],
+        );
+        check(&[
+            ("deliveryChannel", r.channel()),
+            ("Description", r.description()),
+            ("destinationType", r.destination_type()),
+            ("timeStamp", r.timestamp_raw()),
+            ("code", Some(r.code().as_str())),
+            ("additionalInfo", r.additional_info()),
+            ("deliveryStatus", Some(r.status().as_str())),
+            ("destination", r.destination()),
+            ("identityKeyHash", r.identity_key_hash()),
+            ("bsuid", r.bsuid()),
+            ("userHandle", r.user_handle()),
+            ("subtid", r.sub_transaction_id()),
+            ("transid", r.transaction_id().map(TransactionId::as_str)),
+            ("callbackData", r.callback_data()),
+            ("correlationid", r.correlation_id()),
+            ("x-wx-gtrid", r.gtrid()),
+        ]);
+        // `bsuid` and `userHandle` beside `deliveryInfo`, then at the top level.
+        for r in [receipt(&[], &ids, &ids), receipt(&[], &[], &ids)] {
+            check(&[("bsuid", r.bsuid()), ("userHandle", r.user_handle())]);
+        }
+    }
+
+    /// JSON texts for values: strings plain, escaped and undecodable, numbers, literals,
+    /// containers, and a few that are not JSON at all.
+    fn value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            2 => Just(r#""""#.to_owned()),
+            8 => "[a-zA-Z0-9 ._+-]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            2 => Just(r#""a\"b\\c\/\n\u00e9\uD83D\uDE00""#.to_owned()),
+            1 => Just(r#""\ud800""#.to_owned()),
+            2 => Just(r#""[{\"mime_type\":\"image/jpeg\"}]""#.to_owned()),
+            1 => Just("\"é€😀\"".to_owned()),
+            1 => Just("\"tab\there\"".to_owned()),
+            1 => Just(r#""\x""#.to_owned()),
+            3 => prop_oneof![
+                Just("0"),
+                Just("-0"),
+                Just("12"),
+                Just("1.5e-3"),
+                Just("-7E+2"),
+                Just("01"),
+                Just("1."),
+                Just("-"),
+                Just(".5"),
+            ]
+            .prop_map(str::to_owned),
+            2 => prop_oneof![
+                Just("true"),
+                Just("false"),
+                Just("null"),
+                Just("nul"),
+                Just("True")
+            ]
+            .prop_map(str::to_owned),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec(("[a-z]{1,3}", inner), 0..4).prop_map(|v| {
+                    let members: Vec<String> =
+                        v.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// An object whose keys come from `keys` (known ones, unknown ones, an escaped one),
+    /// with whitespace around some tokens.
+    fn object(
+        keys: &'static [&'static str],
+        values: impl Strategy<Value = String>,
+    ) -> impl Strategy<Value = String> {
+        let ws = prop_oneof![Just(""), Just(""), Just(" "), Just("\n   "), Just("\t\r")];
+        prop::collection::vec((prop::sample::select(keys), values, ws), 0..6).prop_map(|members| {
+            let members: Vec<String> = members
+                .into_iter()
+                .map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}"))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    const TOP: &[&str] = &[
+        "event",
+        "waid",
+        "userId",
+        "message",
+        "attachments",
+        "bsuid",
+        "x-wx-gtrid",
+        "ts",
+        "carrier",
+        "other",
+        "w\\u0061id",
+    ];
+    const NOTIFICATION: &[&str] = &["transid", "subtid", "correlationid", "bsuid", "pricing"];
+    const INFO: &[&str] = &[
+        "code",
+        "deliveryStatus",
+        "destination",
+        "timeStamp",
+        "extra",
+    ];
+
+    /// Bodies in the shapes webhooks have, and odd ones.
+    fn body() -> impl Strategy<Value = String> {
+        let info = prop_oneof![object(INFO, value()), value()];
+        let notification = prop_oneof![
+            object(NOTIFICATION, value()),
+            (object(NOTIFICATION, value()), info).prop_map(|(n, i)| {
+                // The info object first, then the notification's other members.
+                let rest = n.strip_prefix('{').unwrap_or("}");
+                let sep = if rest == "}" { "" } else { "," };
+                format!("{{\"deliveryInfo\":{i}{sep}{rest}")
+            }),
+            value(),
+        ];
+        prop_oneof![
+            object(TOP, value()),
+            (object(TOP, value()), notification).prop_map(|(top, n)| {
+                let rest = top.strip_prefix('{').unwrap_or("}");
+                let sep = if rest == "}" { "" } else { "," };
+                format!("{{\"deliveryInfoNotification\":{n}{sep}{rest}")
+            }),
+        ]
+    }
+
+    #[test]
+    fn the_fast_reader_agrees_with_serde() {
+        use proptest::test_runner::{Config, TestRunner};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (cases, taken) = (3000, AtomicUsize::new(0));
+        TestRunner::new(Config::with_cases(cases))
+            .run(&body(), |body| {
+                if agrees(&body) {
+                    taken.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+            .unwrap();
+        // Not vacuous: the fast reader takes a good share of the bodies.
+        let taken = taken.into_inner();
+        assert!(
+            taken * 5 > cases as usize,
+            "fast reader took only {taken} of {cases}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn the_fast_reader_agrees_with_serde_on_damaged_bodies(
+            body in body(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(&b"{}[]\",:\\ 0-eu\n"[..]),
+            cut in any::<bool>(),
+        ) {
+            let mut bytes = body.into_bytes();
+            let at = at.index(bytes.len() + 1);
+            if cut && at < bytes.len() {
+                bytes.remove(at);
+            } else {
+                bytes.insert(at, byte);
+            }
+            if let Ok(text) = String::from_utf8(bytes) {
+                agrees(&text);
+            }
+        }
+    }
 }

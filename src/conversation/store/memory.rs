@@ -2,7 +2,9 @@
 //! ledger's in-memory store is in [`optin`](crate::conversation::optin): it is not bounded, as
 //! consent evidence must not be evicted.
 
+use std::borrow::Borrow;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -17,6 +19,65 @@ pub const DEFAULT_WINDOW_CAPACITY: usize = 1_000_000;
 
 /// How many keys [`InMemorySeenStore::default`] remembers before evicting the oldest.
 pub const DEFAULT_SEEN_CAPACITY: usize = 100_000;
+
+/// The most bytes of a recipient id kept inside its map entry: phone numbers (up to 15
+/// digits), normalized WAIDs and typical BSUIDs (`US.` and 20 digits) fit.
+const INLINE_KEY_BYTES: usize = 30;
+
+/// A recipient id as the window map keeps it: inside the entry when short, so a lookup in a
+/// large map reads the entry and no second allocation (a cache miss each, at a million
+/// recipients); longer ids (up to [`MAX_RECIPIENT_KEY_CHARS`](super::MAX_RECIPIENT_KEY_CHARS))
+/// on the heap. Hashed and compared as its bytes, which is how lookups by `&[u8]` find it.
+#[derive(Clone)]
+enum WindowKey {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_KEY_BYTES],
+    },
+    Heap(Box<[u8]>),
+}
+
+impl WindowKey {
+    fn new(waid: &str) -> Self {
+        let id = waid.as_bytes();
+        let mut bytes = [0; INLINE_KEY_BYTES];
+        match (bytes.get_mut(..id.len()), u8::try_from(id.len())) {
+            (Some(inline), Ok(len)) => {
+                inline.copy_from_slice(id);
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Heap(id.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Self::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl Borrow<[u8]> for WindowKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+// As `[u8]` hashes and compares, so that `Borrow<[u8]>` finds it.
+impl Hash for WindowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for WindowKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for WindowKey {}
 
 /// A recipient's last inbound time and when it may be dropped.
 #[derive(Debug, Clone, Copy)]
@@ -38,8 +99,11 @@ struct Slot {
 pub struct InMemoryWindowStore {
     /// Ordered by `keep_until`: the first entries are the expired ones and, after them, the
     /// ones whose last inbound message is oldest.
-    inner: RwLock<BoundedMap<Arc<str>, Slot, OffsetDateTime>>,
+    inner: RwLock<WindowMap>,
 }
+
+/// Recipient id -> slot, ordered by `keep_until`.
+type WindowMap = BoundedMap<WindowKey, Slot, OffsetDateTime>;
 
 impl InMemoryWindowStore {
     /// A store that keeps at most `capacity` recipients (at least 1).
@@ -49,13 +113,13 @@ impl InMemoryWindowStore {
         }
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, BoundedMap<Arc<str>, Slot, OffsetDateTime>> {
+    fn read(&self) -> RwLockReadGuard<'_, WindowMap> {
         // A panic elsewhere cannot leave the maps half-updated in a way that matters here
         // (at worst one index entry is stale), so a poisoned lock is still usable.
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, BoundedMap<Arc<str>, Slot, OffsetDateTime>> {
+    fn write(&self) -> RwLockWriteGuard<'_, WindowMap> {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -63,7 +127,7 @@ impl InMemoryWindowStore {
         let InboundRecord { waid, at, now, .. } = inbound;
         check_waid(waid)?;
         let mut slots = self.write();
-        if let Some(slot) = slots.get(waid)
+        if let Some(slot) = slots.get(waid.as_bytes())
             && slot.keep_until > now
             && slot.at >= at
         {
@@ -72,20 +136,20 @@ impl InMemoryWindowStore {
         // Already past its retention: storing it would only hold personal data longer.
         let keep_until = inbound.keep_until;
         if keep_until > now {
-            slots.insert(Arc::from(waid), Slot { at, keep_until }, keep_until);
+            slots.insert(WindowKey::new(waid), Slot { at, keep_until }, keep_until);
         }
         Ok(at)
     }
 
     fn last_sync(&self, waid: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
         self.read()
-            .get(waid)
+            .get(waid.as_bytes())
             .filter(|slot| slot.keep_until > now)
             .map(|slot| slot.at)
     }
 
     fn forget_sync(&self, waid: &str) -> bool {
-        self.write().remove(waid).is_some()
+        self.write().remove(waid.as_bytes()).is_some()
     }
 }
 
@@ -256,5 +320,70 @@ impl<C: Clock> SeenStore for InMemorySeenStore<C> {
         owner: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         std::future::ready(Ok(self.release_sync(key, owner)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+
+    fn at(seconds: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(seconds)
+    }
+
+    fn record(store: &InMemoryWindowStore, waid: &str, seconds: i64) {
+        let inbound = InboundRecord {
+            waid,
+            at: at(seconds),
+            keep_until: at(seconds + 100),
+            now: at(seconds),
+        };
+        store.record_sync(inbound).unwrap();
+    }
+
+    #[test]
+    fn short_and_long_ids_are_kept_apart_and_found() {
+        let store = InMemoryWindowStore::new(10);
+        let long = format!("US.{}", "7".repeat(100));
+        let ids = [
+            "9199xxxxxxxx",
+            "US.134912086553027419180000000", // exactly INLINE_KEY_BYTES
+            "US.1349120865530274191800000000", // one more, on the heap
+            long.as_str(),
+            "é€",
+        ];
+        for (i, id) in ids.iter().enumerate() {
+            record(&store, id, i64::try_from(i).unwrap());
+        }
+        assert_eq!(ids[1].len(), INLINE_KEY_BYTES);
+        for (i, id) in ids.iter().enumerate() {
+            let seconds = i64::try_from(i).unwrap();
+            assert_eq!(store.last_sync(id, at(seconds)), Some(at(seconds)), "{id}");
+        }
+        // A prefix or extension of a kept id is another id.
+        assert_eq!(store.last_sync("9199xxxxxxx", at(0)), None);
+        assert_eq!(store.last_sync("9199xxxxxxxx0", at(0)), None);
+        assert_eq!(store.last_sync(&long[..long.len() - 1], at(0)), None);
+        assert!(store.forget_sync(&long));
+        assert_eq!(store.last_sync(&long, at(3)), None);
+        assert_eq!(store.len(), ids.len() - 1);
+    }
+
+    #[test]
+    fn the_ascii_shortcut_of_check_waid_refuses_what_the_full_check_does() {
+        let long = "9".repeat(super::super::MAX_RECIPIENT_KEY_CHARS + 1);
+        for bad in ["", "91 99", "91\t99", "91\u{7f}99", "\u{0}", long.as_str()] {
+            assert!(check_waid(bad).is_err(), "{bad:?}");
+        }
+        let longest = "9".repeat(super::super::MAX_RECIPIENT_KEY_CHARS);
+        for good in ["!", "~", "9199xxxxxxxx", "US.ENT.1", "é", longest.as_str()] {
+            assert!(check_waid(good).is_ok(), "{good:?}");
+        }
+        // Not ASCII: the full check, by characters.
+        assert!(check_waid("91\u{a0}99").is_err());
+        assert!(check_waid("91\u{85}99").is_err());
+        assert!(check_waid(&"é".repeat(super::super::MAX_RECIPIENT_KEY_CHARS)).is_ok());
     }
 }

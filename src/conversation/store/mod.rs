@@ -137,6 +137,13 @@ pub(crate) fn ttl_millis(ttl: std::time::Duration) -> Result<u64, StoreError> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_waid(waid: &str) -> Result<(), StoreError> {
+    // Every lookup starts here, so the usual id (printable ASCII: digits, a BSUID) passes on
+    // one look at its bytes: in ASCII, whitespace and control characters are the bytes up to
+    // 0x20 and 0x7f, and bytes count characters.
+    let printable = |b: u8| b > b' ' && b < 0x7f;
+    if !waid.is_empty() && waid.len() <= MAX_RECIPIENT_KEY_CHARS && waid.bytes().all(printable) {
+        return Ok(());
+    }
     if waid.is_empty() {
         return Err(StoreError::InvalidRecipient {
             reason: "is empty".into(),
