@@ -4,6 +4,9 @@
 //!
 //! What must hold: nothing is queued twice, every message ends in exactly one known state,
 //! and every receipt of every destination reaches a handler that succeeded, exactly once.
+//! Every send is journaled, and the handler feeds each receipt to the journal: the
+//! outcome-unknown sends the platform queued are resolved by their receipts, and the rest are
+//! marked "not seen".
 //!
 //! 9,000 messages go out as bulk requests of 10 destinations (one message, several
 //! destinations sharing a transid), and 1,000 as personalised batches of 10 elements (a
@@ -30,6 +33,10 @@ use futures_util::StreamExt as _;
 use serde_json::json;
 use webex_connect_whatsapp::client::{BatchRow, BulkResult, RetryPolicy};
 use webex_connect_whatsapp::conversation::delivery::DeliveryState;
+use webex_connect_whatsapp::conversation::journal::reconcile::{
+    mark_not_seen, reconcile_receipt, unresolved,
+};
+use webex_connect_whatsapp::conversation::journal::{InMemoryJournal, Journal as _, SendState};
 use webex_connect_whatsapp::receiver::Receiver;
 use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
 use webex_connect_whatsapp::sandbox::{Fault, RandomFaults, Sandbox, SandboxClock};
@@ -96,15 +103,23 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
         ..Handled::default()
     }));
     let sink = Arc::clone(&handled);
+    // Every send is journaled; the handler feeds each receipt to it, which resolves the
+    // outcome-unknown sends the platform did queue (receipts echo the correlation id).
+    let journal = Arc::new(InMemoryJournal::new());
+    let reconciling = Arc::clone(&journal);
     let app = router_with(
         Arc::clone(&receiver),
         RouterConfig::default(),
         move |event| {
             let sink = Arc::clone(&sink);
+            let journal = Arc::clone(&reconciling);
             async move {
                 let WebhookEvent::DeliveryReceipt(r) = event else {
                     return Ok(());
                 };
+                reconcile_receipt(&*journal, &r, time::OffsetDateTime::now_utc())
+                    .await
+                    .map_err(|_| "the journal failed")?;
                 let key = (
                     r.transaction_id().unwrap().to_string(),
                     r.destination().unwrap_or_default().to_owned(),
@@ -164,6 +179,7 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
 
     let client = sandbox
         .client_builder()
+        .journal(Arc::clone(&journal))
         .request_timeout(Duration::from_secs(20))
         .retry_policy(
             // Resent only on proof of "not processed" (the default rules); two attempts, so
@@ -308,12 +324,37 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
         "the duplicate-receipt fault never fired"
     );
     assert!(stats.released > 0, "no failed event was released");
+    // Reconciliation: the receipts resolved every unknown send the platform queued; what
+    // is left had no receipt, and is marked "not seen" once its deadline passes (here: now).
+    let unresolved_after_receipts = unresolved(&*journal).await.unwrap();
+    assert_eq!(
+        unresolved_after_receipts.len(),
+        counts.outcome_unknown - queued_unknown,
+        "every queued unknown send is resolved by its receipts, and nothing else"
+    );
+    let not_seen = mark_not_seen(&*journal, Duration::ZERO, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(not_seen.len(), unresolved_after_receipts.len());
+    let journal_queued = journal
+        .entries()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| *e.state() == SendState::Queued)
+        .count();
+    assert_eq!(
+        journal_queued,
+        messages.len(),
+        "the journal agrees with the sandbox"
+    );
     let requests = sandbox.requests();
     let destinations: BTreeSet<&str> = messages.iter().map(|m| m.destination.as_str()).collect();
 
     println!(
         "soak: {MESSAGES} messages in {} calls ({} recorded by the sandbox): {} queued with a \
-         transid, {} rejected, {} outcome unknown ({} of those queued); 0 queued twice. \
+         transid, {} rejected, {} outcome unknown ({} of those queued); after reconciliation \
+         with the receipts {} unknown (marked not seen), {} queued in the journal; 0 queued twice. \
          {} receipts for {} destinations handled once each after {failed_calls} failed handler \
          calls ({} events released, {redelivered} webhooks redelivered), {} duplicates \
          suppressed, 0 lost (sent in {sent_in:?}, settled in {settled_in:?})",
@@ -323,6 +364,8 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
         counts.rejected,
         counts.outcome_unknown,
         queued_unknown,
+        not_seen.len(),
+        journal_queued,
         got.len(),
         destinations.len(),
         stats.released,
