@@ -284,6 +284,31 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     }
     assert_eq!(messages.len(), counts.queued + queued_unknown);
 
+    // Reconciliation: the receipts resolved every unknown send the platform queued; what
+    // is left had no receipt, and is marked "not seen" once its deadline passes (here: now).
+    let unresolved_after_receipts = unresolved(&*journal).await.unwrap();
+    assert_eq!(
+        unresolved_after_receipts.len(),
+        counts.outcome_unknown - queued_unknown,
+        "every queued unknown send is resolved by its receipts, and nothing else"
+    );
+    let not_seen = mark_not_seen(&*journal, Duration::ZERO, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(not_seen.len(), unresolved_after_receipts.len());
+    let journal_queued = journal
+        .entries()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| *e.state() == SendState::Queued)
+        .count();
+    assert_eq!(
+        journal_queued,
+        messages.len(),
+        "the journal agrees with the sandbox"
+    );
+
     // Every webhook the sandbox posted was accepted in the end: no event lost.
     let webhooks = sandbox.webhooks();
     let lost: Vec<_> = webhooks.iter().filter(|w| !w.delivered).collect();
@@ -324,30 +349,6 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
         "the duplicate-receipt fault never fired"
     );
     assert!(stats.released > 0, "no failed event was released");
-    // Reconciliation: the receipts resolved every unknown send the platform queued; what
-    // is left had no receipt, and is marked "not seen" once its deadline passes (here: now).
-    let unresolved_after_receipts = unresolved(&*journal).await.unwrap();
-    assert_eq!(
-        unresolved_after_receipts.len(),
-        counts.outcome_unknown - queued_unknown,
-        "every queued unknown send is resolved by its receipts, and nothing else"
-    );
-    let not_seen = mark_not_seen(&*journal, Duration::ZERO, time::OffsetDateTime::now_utc())
-        .await
-        .unwrap();
-    assert_eq!(not_seen.len(), unresolved_after_receipts.len());
-    let journal_queued = journal
-        .entries()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|e| *e.state() == SendState::Queued)
-        .count();
-    assert_eq!(
-        journal_queued,
-        messages.len(),
-        "the journal agrees with the sandbox"
-    );
     let requests = sandbox.requests();
     let destinations: BTreeSet<&str> = messages.iter().map(|m| m.destination.as_str()).collect();
 
