@@ -11,10 +11,9 @@ use webex_connect_whatsapp::receiver::{
     GTRID_HEADER, MAX_GTRID_CHARS, MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, ReceiveError, Received,
     Receiver,
 };
-use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm};
+use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, WebhookSecret};
 use webex_connect_whatsapp::webhook::{
-    self, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError,
-    WebhookEvent, WebhookSecret,
+    self, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError, WebhookEvent,
 };
 
 const SECRET: &str = "receiver-test-secret";

@@ -69,7 +69,8 @@ use webex_connect_whatsapp::conversation::store::redis::RedisStore;
 use webex_connect_whatsapp::receiver::Receiver;
 use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
 use webex_connect_whatsapp::sandbox::{Fault, MESSAGING_PATH, RandomFaults, Sandbox, SandboxClock};
-use webex_connect_whatsapp::webhook::{DeliveryReceipt, WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::signature::WebhookSecret;
+use webex_connect_whatsapp::webhook::{DeliveryReceipt, WebhookEvent};
 use webex_connect_whatsapp::{CorrelationId, PhoneNumber, TemplateMessage};
 
 /// Rows in the campaign.

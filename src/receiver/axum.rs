@@ -64,7 +64,8 @@
 //! use std::time::Duration;
 //! use webex_connect_whatsapp::receiver::axum::{router_with, RouterConfig};
 //! use webex_connect_whatsapp::receiver::Receiver;
-//! use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
+//! use webex_connect_whatsapp::webhook::WebhookEvent;
+//! use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 //!
 //! # async fn save(_: &str) -> Result<(), std::io::Error> { Ok(()) }
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -58,7 +58,8 @@
 //!
 //! ```
 //! use webex_connect_whatsapp::receiver::{ReceiveError, Received, Receiver};
-//! use webex_connect_whatsapp::webhook::{signature, DeliveryReceipt, DeliveryStatus, SignatureAlgorithm, WebhookSecret};
+//! use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+//! use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, WebhookSecret};
 //! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let secret = WebhookSecret::new("hub-secret")?;
 //! let receiver = Receiver::builder().secret(secret.clone()).build()?;
@@ -114,8 +115,8 @@ use crate::conversation::dedupe::{
 use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
 use crate::conversation::store::{Claim, InMemorySeenStore, MAX_TTL_MILLIS, SeenStore, StoreError};
 use crate::setters::value_setters;
-use crate::webhook::signature::{self, VerifyOptions};
-use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
+use crate::webhook::signature::{self, SignatureError, VerifyOptions, WebhookSecret};
+use crate::webhook::{self, WebhookError, WebhookEvent};
 
 /// The largest body accepted unless set with [`ReceiverBuilder::max_body_bytes`]: 64 KiB,
 /// far more than any receipt or inbound message (media arrives as URLs).
@@ -519,7 +520,7 @@ type RememberedClaims = BoundedMap<DedupeKey, (ClaimOwner, Instant), Instant>;
 ///
 /// ```
 /// use webex_connect_whatsapp::receiver::Receiver;
-/// use webex_connect_whatsapp::webhook::WebhookSecret;
+/// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 /// let receiver = Receiver::builder()
 ///     .secret(WebhookSecret::new("hub-secret")?)
 ///     .max_body_bytes(32 * 1024)
@@ -562,7 +563,7 @@ impl Receiver {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::{Receiver, DEFAULT_MAX_BODY_BYTES};
-    /// use webex_connect_whatsapp::webhook::WebhookSecret;
+    /// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
     /// let signed = Receiver::builder().secret(WebhookSecret::new("hub-secret")?).build()?;
     /// assert_eq!(signed.max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
     /// let unsigned = Receiver::builder().allow_unsigned().build()?;
@@ -1071,7 +1072,7 @@ impl Settings {
 /// use std::time::Duration;
 /// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
 /// use webex_connect_whatsapp::receiver::Receiver;
-/// use webex_connect_whatsapp::webhook::WebhookSecret;
+/// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 /// let receiver = Receiver::builder()
 ///     .secret(WebhookSecret::new("hub-secret")?)
 ///     .seen_store(InMemorySeenStore::new(10_000))
@@ -1130,7 +1131,7 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
-    /// use webex_connect_whatsapp::webhook::WebhookSecret;
+    /// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
     /// let receiver = Receiver::builder()
     ///     .secret(WebhookSecret::new("hub-secret")?)
     ///     .allow_legacy_sha1()

@@ -883,9 +883,9 @@ fn serve(
 
 fn webhook_secret(
     secret: Option<Vec<u8>>,
-) -> Result<Option<crate::webhook::WebhookSecret>, SandboxError> {
+) -> Result<Option<crate::webhook::signature::WebhookSecret>, SandboxError> {
     secret
-        .map(crate::webhook::WebhookSecret::from_bytes)
+        .map(crate::webhook::signature::WebhookSecret::from_bytes)
         .transpose()
         .map_err(|_| SandboxError::EmptyWebhookSecret)
 }

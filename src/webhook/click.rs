@@ -27,6 +27,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::body::{self, HeaderGtrid};
 use crate::ids::TransactionId;
 
 /// A recipient opened a tracked link.
@@ -44,7 +45,7 @@ pub struct ClickEvent {
     correlation_id: Option<String>,
     callback_data: Option<String>,
     gtrid: Option<String>,
-    pub(super) header_gtrid: super::HeaderGtrid,
+    pub(super) header_gtrid: HeaderGtrid,
 }
 
 /// Whether a `deliveryStatus` or `event` value names a link click.
@@ -68,7 +69,7 @@ fn first(value: &Value, pointers: &[&str]) -> Option<String> {
 impl ClickEvent {
     /// Wraps a body already known to be a click (a JSON object).
     pub(crate) fn from_raw(raw: &str) -> Self {
-        let value = super::raw_value(raw);
+        let value = body::raw_value(raw);
         let read = |pointers: &[&str]| first(&value, pointers);
         Self {
             transaction_id: read(&["/deliveryInfoNotification/transid", "/transid", "/transId"])
@@ -91,7 +92,7 @@ impl ClickEvent {
             correlation_id: read(&["/deliveryInfoNotification/correlationid", "/correlationid"]),
             callback_data: read(&["/deliveryInfoNotification/callbackData", "/callbackData"]),
             gtrid: read(&["/x-wx-gtrid"]),
-            header_gtrid: super::HeaderGtrid::default(),
+            header_gtrid: HeaderGtrid::default(),
             raw: raw.into(),
             value,
         }
@@ -140,7 +141,7 @@ impl ClickEvent {
                 "/ts",
             ],
         )
-        .and_then(|t| super::parse_timestamp(&t))
+        .and_then(|t| body::parse_timestamp(&t))
     }
 
     /// The body exactly as received.
@@ -165,6 +166,6 @@ impl fmt::Debug for ClickEvent {
 
 impl Serialize for ClickEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        super::serialize_raw(&self.raw, serializer)
+        body::serialize_raw(&self.raw, serializer)
     }
 }
