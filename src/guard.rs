@@ -94,7 +94,7 @@ use crate::send::Content;
 use crate::session::SessionMessage;
 use crate::setters::value_setters;
 use crate::template::TemplateMessage;
-use crate::template::registry::{RegistryError, TemplateRegistry};
+use crate::template::{RegistryError, TemplateRegistry};
 use crate::webhook::{DeliveryCode, DeliveryStatus, WebhookEvent};
 
 /// Why a guarded send was refused (before any request) or failed.

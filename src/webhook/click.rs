@@ -1,25 +1,5 @@
-//! Link clicks: what Webex Connect posts when a recipient opens a tracked link (a message sent
-//! with [`LinkOptions`](crate::send::LinkOptions) and `trackClicks`).
-//!
-//! UNVERIFIED: the platform notes say clicked events "use the same page's format" as delivery
-//! receipts, and show no sample. Every plausible shape is read: a `deliveryInfoNotification`
-//! whose `deliveryStatus` names a click, and a flat body whose `event` names one (`clicked`,
-//! `click`, `linkClicked`, ...). The accessors look for each field where either shape would
-//! put it, and the body is kept exactly as received, so nothing is lost if the shape differs.
-//!
-//! ```
-//! use webex_connect_whatsapp::webhook::{self, WebhookEvent};
-//!
-//! let body = br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryStatus":"Clicked",
-//!     "destination":"9199xxxxxxxx","url":"https://sho.rt/a1","timeStamp":"2026-05-04T09:49:21.157Z"},
-//!     "transid":"5c9f6594","correlationid":"order-1042"}}"#;
-//! let WebhookEvent::Click(click) = webhook::parse(body)? else { unreachable!() };
-//! assert_eq!(click.transaction_id().map(|t| t.as_str()), Some("5c9f6594"));
-//! assert_eq!(click.destination(), Some("9199xxxxxxxx"));
-//! assert_eq!(click.url(), Some("https://sho.rt/a1"));
-//! assert_eq!(click.correlation_id(), Some("order-1042"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Link clicks: what Webex Connect posts when a recipient opens a tracked link (see the
+//! [module docs](crate::webhook#link-clicks)).
 
 use std::fmt;
 

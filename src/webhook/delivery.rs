@@ -1,16 +1,5 @@
-//! Delivery receipts (`deliveryInfoNotification`): the status of a message you sent.
-//!
-//! ```
-//! use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
-//!
-//! let body = std::fs::read("tests/fixtures/delivery_failed_7710.json")?;
-//! let receipt = DeliveryReceipt::from_slice(&body)?;
-//! assert_eq!(receipt.status(), &DeliveryStatus::Failed);
-//! assert_eq!(receipt.code(), &DeliveryCode::ReEngagement);
-//! assert!(receipt.code().is_permanent());
-//! assert_eq!(receipt.code().fix(), Some(DeliveryCode::ReEngagement.fix().unwrap_or_default()));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Delivery receipts (`deliveryInfoNotification`): the status of a message you sent (see the
+//! [module docs](crate::webhook#delivery-receipts)).
 
 use std::fmt;
 

@@ -2,10 +2,12 @@
 
 /// Why a webhook body (or a value inside it) could not be read.
 ///
-/// [`parse`](super::parse) returns only [`WebhookError::NotJson`] and [`WebhookError::NotAnObject`]: any
-/// JSON object is an event, typed or [`WebhookEvent::Unknown`](super::WebhookEvent::Unknown). The other variants come from
-/// the typed readers ([`DeliveryReceipt::from_slice`](super::DeliveryReceipt::from_slice), [`InboundMessage::from_slice`](super::InboundMessage::from_slice)), the
-/// accessors that decode embedded JSON, and the builders.
+/// [`parse`](super::parse) returns only [`WebhookError::NotJson`] and
+/// [`WebhookError::NotAnObject`]: any JSON object is an event, typed or
+/// [`WebhookEvent::Unknown`](super::WebhookEvent::Unknown). The other variants come from the
+/// typed readers ([`DeliveryReceipt::from_slice`](super::DeliveryReceipt::from_slice),
+/// [`InboundMessage::from_slice`](super::InboundMessage::from_slice)), the accessors that
+/// decode embedded JSON, and the builders.
 ///
 /// ```
 /// use webex_connect_whatsapp::webhook::{self, WebhookError};
@@ -31,14 +33,16 @@ pub enum WebhookError {
     },
     /// A known field holds a value of a shape the crate cannot read (for example,
     /// `deliveryInfo` is a string, or a key appears twice). Returned by the typed readers;
-    /// [`parse`](super::parse) hands such a body over as [`WebhookEvent::Unknown`](super::WebhookEvent::Unknown) instead.
+    /// [`parse`](super::parse) hands such a body over as
+    /// [`WebhookEvent::Unknown`](super::WebhookEvent::Unknown) instead.
     #[error("webhook body has an unexpected shape: {reason}")]
     UnexpectedShape {
         /// What the JSON parser reported, with line and column.
         reason: String,
     },
     /// An inbound message names no sender: `waid`, `userId` and `bsuid` are all absent or
-    /// empty. Returned by [`InboundMessage::from_slice`](super::InboundMessage::from_slice); [`parse`](super::parse) hands such a body over as
+    /// empty. Returned by [`InboundMessage::from_slice`](super::InboundMessage::from_slice);
+    /// [`parse`](super::parse) hands such a body over as
     /// [`WebhookEvent::Unknown`](super::WebhookEvent::Unknown) instead.
     #[error(
         "inbound message names no sender: `waid`, `userId` and `bsuid` are all absent or empty; \

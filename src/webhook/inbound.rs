@@ -1,20 +1,5 @@
-//! Inbound messages (`MO`) and button replies (`postback`) from WhatsApp users.
-//!
-//! The body is flat JSON, and `attachments`, `location` and `contacts` hold JSON encoded inside
-//! a string. The sender is a `waid`, a business-scoped user id, or both (see
-//! [`InboundMessage::bsuid`]). Those are decoded by their accessors, so a malformed one never fails the parse:
-//! the accessor returns [`WebhookError::InvalidEmbeddedJson`] and the text stays reachable.
-//!
-//! ```
-//! use webex_connect_whatsapp::webhook::InboundMessage;
-//!
-//! let body = std::fs::read("tests/fixtures/inbound_image.json")?;
-//! let message = InboundMessage::from_slice(&body)?;
-//! assert_eq!(message.waid(), Some("9187xxxxxxxx"));
-//! let attachments = message.attachments()?;
-//! assert_eq!(attachments[0].mime_type, mime::IMAGE_JPEG);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Inbound messages (`MO`) and button replies (`postback`) from WhatsApp users (see the
+//! [module docs](crate::webhook#inbound-messages)).
 
 use std::borrow::Cow;
 use std::fmt;

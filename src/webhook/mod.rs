@@ -2,9 +2,9 @@
 //!
 //! Webex Connect POSTs JSON objects to your webhook: delivery receipts
 //! (`deliveryInfoNotification`, see [`DeliveryReceipt`]), inbound messages and button replies
-//! (a flat body with `"event": "MO"` or `"postback"`, see [`InboundMessage`]), and events this
-//! crate does not model (reactions, link clicks, `user_id_update`, typing, kinds added later,
-//! see [`UnknownEvent`]). [`parse`] tells them apart in one pass and never panics, whatever the
+//! (a flat body with `"event": "MO"` or `"postback"`, see [`InboundMessage`]), link clicks
+//! (see [`ClickEvent`]), and events this crate does not model (reactions, `user_id_update`,
+//! typing, kinds added later, see [`UnknownEvent`]). [`parse`] tells them apart in one pass and never panics, whatever the
 //! bytes. It refuses only a body that is not a JSON object: Webex Connect never retries a
 //! refused (4xx) call, so refusing an authentic event would lose it for good.
 //!
@@ -23,6 +23,67 @@
 //!     WebhookEvent::Unknown(e) => println!("{:?} event, kept raw", e.event()),
 //!     _ => {}
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Delivery receipts
+//!
+//! A receipt (`deliveryInfoNotification`) reports the status of a message you sent; for a
+//! failure, its [`DeliveryCode`] says whether a resend could help and what to fix.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
+//!
+//! let body = std::fs::read("tests/fixtures/delivery_failed_7710.json")?;
+//! let receipt = DeliveryReceipt::from_slice(&body)?;
+//! assert_eq!(receipt.status(), &DeliveryStatus::Failed);
+//! assert_eq!(receipt.code(), &DeliveryCode::ReEngagement);
+//! assert!(receipt.code().is_permanent());
+//! assert_eq!(receipt.code().fix(), Some(DeliveryCode::ReEngagement.fix().unwrap_or_default()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Inbound messages
+//!
+//! Messages (`MO`) and button replies (`postback`) from WhatsApp users. The body is flat JSON,
+//! and `attachments`, `location` and `contacts` hold JSON encoded inside a string. The sender
+//! is a `waid`, a business-scoped user id, or both (see [`InboundMessage::bsuid`]). The
+//! embedded values are decoded by their accessors, so a malformed one never fails the parse:
+//! the accessor returns [`WebhookError::InvalidEmbeddedJson`] and the text stays reachable.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::InboundMessage;
+//!
+//! let body = std::fs::read("tests/fixtures/inbound_image.json")?;
+//! let message = InboundMessage::from_slice(&body)?;
+//! assert_eq!(message.waid(), Some("9187xxxxxxxx"));
+//! let attachments = message.attachments()?;
+//! assert_eq!(attachments[0].mime_type, mime::IMAGE_JPEG);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Link clicks
+//!
+//! A [`ClickEvent`] is what Webex Connect posts when a recipient opens a tracked link (a
+//! message sent with [`LinkOptions`](crate::send::LinkOptions) and `trackClicks`).
+//!
+//! UNVERIFIED: the platform notes say clicked events "use the same page's format" as delivery
+//! receipts, and show no sample. Every plausible shape is read: a `deliveryInfoNotification`
+//! whose `deliveryStatus` names a click, and a flat body whose `event` names one (`clicked`,
+//! `click`, `linkClicked`, ...). The accessors look for each field where either shape would
+//! put it, and the body is kept exactly as received, so nothing is lost if the shape differs.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::{self, WebhookEvent};
+//!
+//! let body = br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryStatus":"Clicked",
+//!     "destination":"9199xxxxxxxx","url":"https://sho.rt/a1","timeStamp":"2026-05-04T09:49:21.157Z"},
+//!     "transid":"5c9f6594","correlationid":"order-1042"}}"#;
+//! let WebhookEvent::Click(click) = webhook::parse(body)? else { unreachable!() };
+//! assert_eq!(click.transaction_id().map(|t| t.as_str()), Some("5c9f6594"));
+//! assert_eq!(click.destination(), Some("9199xxxxxxxx"));
+//! assert_eq!(click.url(), Some("https://sho.rt/a1"));
+//! assert_eq!(click.correlation_id(), Some("order-1042"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -9,9 +9,10 @@ use serde_json::value::RawValue;
 use super::body::{HeaderGtrid, body_str, raw_value, same_json, serialize_raw};
 use super::error::WebhookError;
 
-/// A webhook event the crate cannot type, handed over raw: [`parse`](super::parse) returns it for any JSON
-/// object that is neither a delivery receipt nor an inbound `MO`/`postback` message naming its
-/// sender, so a receiver never refuses (and so never loses) an authentic event it does not know.
+/// A webhook event the crate cannot type, handed over raw: [`parse`](super::parse) returns it
+/// for any JSON object that is neither a delivery receipt nor an inbound `MO`/`postback`
+/// message naming its sender, so a receiver never refuses (and so never loses) an authentic
+/// event it does not know.
 ///
 /// That covers reactions, link clicks, `user_id_update`, typing and any kind added later, and
 /// also bodies of a known kind in a shape the crate cannot read: a repeated key, a
