@@ -332,8 +332,8 @@ mod lost_reply {
 
     use redis::aio::ConnectionLike;
     use redis::{Arg, Cmd, Pipeline, RedisError, RedisFuture, Value};
+    use webex_connect_whatsapp::conversation::redis::RedisStore;
     use webex_connect_whatsapp::conversation::store::SeenStore;
-    use webex_connect_whatsapp::conversation::store::redis::RedisStore;
     use webex_connect_whatsapp::receiver::{ReceiveError, Receiver};
 
     #[derive(Clone, Default)]

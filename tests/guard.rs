@@ -996,7 +996,7 @@ mod redis_server;
 
 #[cfg(feature = "redis")]
 mod redis {
-    use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+    use webex_connect_whatsapp::conversation::redis::RedisStore;
 
     use super::redis_server::RedisServer;
     use super::*;

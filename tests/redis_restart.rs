@@ -26,7 +26,7 @@ use redis_server::RedisServer;
 use webex_connect_whatsapp::client::SharedRateLimit;
 use webex_connect_whatsapp::conversation::fallback::FallbackStore;
 use webex_connect_whatsapp::conversation::optin::OptInLedger;
-use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+use webex_connect_whatsapp::conversation::redis::RedisStore;
 use webex_connect_whatsapp::conversation::store::{SeenStore, StoreError};
 use webex_connect_whatsapp::conversation::window::SessionWindows;
 

@@ -23,7 +23,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 use redis_server::RedisServer;
-use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+use webex_connect_whatsapp::conversation::redis::RedisStore;
 use webex_connect_whatsapp::conversation::store::{Claim, SeenStore};
 
 const LEASE: Duration = Duration::from_secs(60);

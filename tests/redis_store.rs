@@ -28,12 +28,12 @@ use webex_connect_whatsapp::conversation::fallback::{FallbackStore, Take};
 use webex_connect_whatsapp::conversation::optin::{
     ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptInStore, OptOut,
 };
+use webex_connect_whatsapp::conversation::redis::{
+    DEFAULT_PREFIX, KeyHashSecret, KeyHashSecretError, KeyMigration, RedisStore,
+};
 use webex_connect_whatsapp::conversation::store::SeenStore;
 use webex_connect_whatsapp::conversation::store::StoreError;
 use webex_connect_whatsapp::conversation::store::WindowStore;
-use webex_connect_whatsapp::conversation::store::redis::{
-    DEFAULT_PREFIX, KeyHashSecret, KeyHashSecretError, KeyMigration, RedisStore,
-};
 use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 
 /// Starts a server and opens one store on it; `None` when skipping (see the module docs).

@@ -64,8 +64,8 @@ use webex_connect_whatsapp::conversation::journal::reconcile::{
 use webex_connect_whatsapp::conversation::journal::{
     ContentDigest, FileJournal, Journal, JournalEntry, JournalError, SendState,
 };
+use webex_connect_whatsapp::conversation::redis::RedisStore;
 use webex_connect_whatsapp::conversation::store::SeenStore as _;
-use webex_connect_whatsapp::conversation::store::redis::RedisStore;
 use webex_connect_whatsapp::receiver::Receiver;
 use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
 use webex_connect_whatsapp::sandbox::{Fault, MESSAGING_PATH, RandomFaults, Sandbox, SandboxClock};

@@ -45,7 +45,7 @@
 //! The [receiver](crate::receiver) and its axum router do all of this for you.
 //!
 //! [`SeenStore`] is the pluggable backend: [`InMemorySeenStore`] (bounded) by default, or
-//! [`RedisStore`](crate::conversation::store::redis::RedisStore) (feature `redis`) when
+//! [`RedisStore`](crate::conversation::redis::RedisStore) (feature `redis`) when
 //! several receivers share the work.
 
 use std::fmt;

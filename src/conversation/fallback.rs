@@ -7,7 +7,7 @@
 //! the guard sends the template), any other final receipt discards it.
 //!
 //! Every change is one atomic step of a [`FallbackStore`], so several instances sharing a
-//! store (the [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature
+//! store (the [`RedisStore`](crate::conversation::redis::RedisStore) with feature
 //! `redis`) and a process restarted since the send all see the same fallbacks, and of any
 //! number of handlers given the same `7710` exactly one takes the fallback:
 //!
@@ -281,7 +281,7 @@ pub enum Take {
 ///
 /// Implement it to keep fallbacks in your own database. The in-memory default is
 /// [`InMemoryFallbackStore`]; with feature `redis`,
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore) implements it.
+/// [`RedisStore`](crate::conversation::redis::RedisStore) implements it.
 pub trait FallbackStore: Send + Sync {
     /// Keeps `fallback` for the session message `original`, unless a `7710` for it came
     /// first (then it is taken at once: [`Registration::Due`]) or a record exists.
@@ -506,7 +506,7 @@ impl Records {
 ///
 /// It is per process: fallbacks pending at a restart are lost, and behind a load balancer a
 /// `7710` may reach an instance that never saw the send. Share a store such as
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore) then.
+/// [`RedisStore`](crate::conversation::redis::RedisStore) then.
 ///
 /// ```
 /// use webex_connect_whatsapp::conversation::fallback::InMemoryFallbackStore;

@@ -727,7 +727,7 @@ impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
 /// The default [`OptInStore`]: every recipient's events, in this process's memory. No
 /// recipient is evicted (consent evidence must not be), and each keeps at most
 /// [`MAX_CONSENT_EVENTS`] events; for production keep the ledger in a database (the
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature `redis`, or your own
+/// [`RedisStore`](crate::conversation::redis::RedisStore) with feature `redis`, or your own
 /// [`OptInStore`]).
 ///
 /// ```

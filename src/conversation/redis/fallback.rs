@@ -8,7 +8,8 @@ use std::time::Duration;
 use redis::Value;
 use time::OffsetDateTime;
 
-use super::{RedisConnection, RedisStore, backend, corrupt, from_micros, micros};
+use super::connection::backend;
+use super::store::{RedisConnection, RedisStore, corrupt, from_micros, micros};
 use crate::conversation::fallback::{
     FallbackStore, PendingFallback, Registration, Take, UnfinishedFallback, record_key,
 };
