@@ -372,7 +372,11 @@ impl fmt::Debug for DeliveryReceipt {
 
 kept_body_impls!(DeliveryReceipt);
 
-/// The delivery status of a message (`deliveryStatus`).
+/// The delivery status of a message (`deliveryStatus`), as one receipt states it.
+///
+/// A receipt's status is what the platform said once; where a message stands after all its
+/// receipts, in order or not, is a
+/// [`DeliveryState`](crate::conversation::delivery::DeliveryState).
 ///
 /// Unknown values are kept in [`DeliveryStatus::Unknown`]; known ones match in any letter case.
 ///

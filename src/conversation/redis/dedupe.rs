@@ -1,4 +1,4 @@
-//! [`SeenStore`] on Redis: a key per event holding a claim (`p:<owner>`) while it is handled
+//! [`DedupeStore`] on Redis: a key per event holding a claim (`p:<owner>`) while it is handled
 //! and a done mark once it was, each change one script.
 
 use std::future::Future;
@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::connection::backend;
 use super::store::{RedisConnection, RedisStore, corrupt};
-use crate::conversation::store::{Claim, SeenStore, StoreError, ttl_millis};
+use crate::conversation::store::{Claim, DedupeStore, StoreError, ttl_millis};
 
 /// Claims KEYS[1] for ARGV[1] (`p:<owner>`) for ARGV[2] ms unless it holds a claim or a
 /// done mark, and says which it found.
@@ -29,16 +29,16 @@ end
 return 0
 ";
 
-/// What a seen key holds while `owner` handles its event.
+/// What a dedupe mark holds while `owner` handles its event.
 fn pending_value(owner: &str) -> String {
     format!("p:{owner}")
 }
 
-/// What a seen key holds once its event was handled. Any value that does not start with
+/// What a dedupe mark holds once its event was handled. Any value that does not start with
 /// `p:` counts as done, including the tokens earlier versions wrote.
 const DONE_VALUE: &str = "d";
 
-impl<C: RedisConnection> SeenStore for RedisStore<C> {
+impl<C: RedisConnection> DedupeStore for RedisStore<C> {
     fn claim(
         &self,
         key: &str,
@@ -67,7 +67,7 @@ impl<C: RedisConnection> SeenStore for RedisStore<C> {
                     "pending" => Ok(Claim::Pending),
                     "done" => Ok(Claim::Done),
                     _ => Err(corrupt(
-                        "seen-key claim reply",
+                        "dedupe-mark claim reply",
                         "not claimed, pending or done",
                     )),
                 },

@@ -117,7 +117,7 @@ impl<C: RedisConnection> RedisStore<C> {
     ///   and each recipient's next inbound message opens a window again.
     ///   Windows are found with `SCAN` on the connection's server; on Redis Cluster, keys
     ///   on other nodes are not visited and expire the same way.
-    /// - Seen keys, fallbacks and the journal hold no recipient id in their keys: nothing
+    /// - Dedupe marks, fallbacks and the journal hold no recipient id in their keys: nothing
     ///   to move.
     ///
     /// Run it once every instance uses the new setting: an instance still on the old one

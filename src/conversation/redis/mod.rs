@@ -1,5 +1,5 @@
 //! Redis-backed stores (feature `redis`): one [`RedisStore`] implements [`WindowStore`],
-//! [`OptInStore`], [`SeenStore`] and [`FallbackStore`], so several webhook receivers and
+//! [`OptInStore`], [`DedupeStore`] and [`FallbackStore`], so several webhook receivers and
 //! senders behind a load balancer agree on every session window, every consent, every
 //! duplicate and every pending template fallback; [`RedisJournal`] keeps the
 //! [send journal](#the-send-journal) on the same server.
@@ -39,6 +39,9 @@
 //! | `<prefix>fallbacks:pending` | sorted set of the pending fallbacks' transids, scored by expiry (server ms) | none; expired members are dropped on each count |
 //! | `<prefix>fallbacks:taken` | sorted set of the taken, unfinished fallbacks' transids, scored by expiry | none; expired members are dropped on each listing |
 //!
+//! The dedupe marks keep the `seen:` key name of earlier versions, so marks written before
+//! an upgrade still suppress their duplicates after it.
+//!
 //! A transid longer than [`MAX_PLAIN_KEY_CHARS`](crate::conversation::fallback::MAX_PLAIN_KEY_CHARS)
 //! or with whitespace appears in keys as `sha256:<hex>`.
 //! Nothing else is stored: no message text except a pending fallback's template, no names.
@@ -57,12 +60,12 @@
 //! | window key | the id | a keyed hash; the value holds only two timestamps |
 //! | opt-in key, opt-in index | the id | a keyed hash |
 //! | opt-in list values | the id, in each event | the id, in each event: consent evidence must say whose it is, and [`OptInLedger::export`](crate::conversation::optin::OptInLedger::export) reads it from there |
-//! | seen keys | a receipt's destination as an unkeyed SHA-256 (32 hex digits), never as such | the same |
+//! | dedupe marks | a receipt's destination as an unkeyed SHA-256 (32 hex digits), never as such | the same |
 //! | fallback keys and sets | none (transids) | none |
 //! | pending fallback value | the id, in the JSON [`PendingFallback`]: it is needed to send the fallback, and is deleted when the fallback is taken | the same |
 //!
 //! Nothing needs an id back from a key: the export reads each list's events, which name
-//! their recipient. The seen keys' digest of a destination is unkeyed, with or without
+//! their recipient. The dedupe marks' digest of a destination is unkeyed, with or without
 //! hashed keys: it keeps numbers from being read at a glance, but someone with the keys and
 //! time can find a number by trying them all. Values still reach whoever can read them
 //! (`GET`, `MONITOR`, a backup):
@@ -103,7 +106,7 @@
 //! first call after the server is back may still fail (its connection was the old one) and
 //! starts the reconnection.
 //!
-//! Failing is the safe direction for each kind of state: a failed seen-key check makes the
+//! Failing is the safe direction for each kind of state: a failed dedupe mark check makes the
 //! receiver answer 503, so Webex Connect retries the event; a failed window or opt-in read
 //! makes the guard refuse to send ([`GuardError::Store`](crate::guard::GuardError::Store))
 //! rather than guess; a failed fallback change leaves the webhook to be retried, or the

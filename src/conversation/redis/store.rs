@@ -24,7 +24,7 @@ pub trait RedisConnection: ConnectionLike + Clone + Send + Sync + 'static {}
 
 impl<C: ConnectionLike + Clone + Send + Sync + 'static> RedisConnection for C {}
 
-/// Session windows, opt-in ledger, seen-keys and template fallbacks in one Redis database.
+/// Session windows, opt-in ledger, dedupe marks and template fallbacks in one Redis database.
 ///
 /// Clones share the connection. See the [module docs](super) for the keys it writes and for
 /// what happens while the server is unreachable.

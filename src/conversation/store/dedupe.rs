@@ -1,5 +1,5 @@
-//! What [`Deduplicator`](crate::conversation::dedupe::Deduplicator) keeps: the [`SeenStore`]
-//! trait, which claims and completes events in two phases, and [`InMemorySeenStore`], its
+//! What [`Deduplicator`](crate::conversation::dedupe::Deduplicator) keeps: the [`DedupeStore`]
+//! trait, which claims and completes events in two phases, and [`InMemoryDedupeStore`], its
 //! bounded in-memory default (a [`BoundedMap`]).
 
 use std::future::Future;
@@ -12,7 +12,7 @@ use super::error::{StoreError, ttl_millis};
 use crate::conversation::bounded::{BoundedMap, bounded_counts};
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 
-/// What [`SeenStore::claim`] found for a key: may this delivery of the event be handled?
+/// What [`DedupeStore::claim`] found for a key: may this delivery of the event be handled?
 ///
 /// ```
 /// use webex_connect_whatsapp::conversation::store::Claim;
@@ -23,8 +23,8 @@ use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 #[non_exhaustive]
 pub enum Claim {
     /// The key was free and is now claimed by the caller (pending, for the lease): handle
-    /// the event, then [complete](SeenStore::complete) it on success or
-    /// [release](SeenStore::release) it on failure.
+    /// the event, then [complete](DedupeStore::complete) it on success or
+    /// [release](DedupeStore::release) it on failure.
     Claimed,
     /// Another delivery of the event holds a live claim: it is being handled right now (or
     /// its handler crashed, and the claim lasts until its lease ends). Answer 503, so that
@@ -52,9 +52,9 @@ impl Claim {
 ///
 /// ```
 /// use std::time::Duration;
-/// use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore, SeenStore};
+/// use webex_connect_whatsapp::conversation::store::{Claim, InMemoryDedupeStore, DedupeStore};
 /// # tokio::runtime::Runtime::new()?.block_on(async {
-/// let store = InMemorySeenStore::new(1000);
+/// let store = InMemoryDedupeStore::new(1000);
 /// let lease = Duration::from_secs(20);
 /// assert_eq!(store.claim("i:1", "owner-a", lease).await?, Claim::Claimed);
 /// // A second delivery while the first is being handled: retry later.
@@ -71,7 +71,7 @@ impl Claim {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub trait SeenStore: Send + Sync {
+pub trait DedupeStore: Send + Sync {
     /// Claims `key` for `owner` for `lease` unless it is already claimed or done, and says
     /// which it found ([`Claim`]). Implementations must make the check and the claim one
     /// atomic step, across instances for a shared store. Neither a pending claim nor a done
@@ -121,7 +121,7 @@ pub trait SeenStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
+impl<S: DedupeStore + ?Sized> DedupeStore for Arc<S> {
     fn claim(
         &self,
         key: &str,
@@ -148,10 +148,10 @@ impl<S: SeenStore + ?Sized> SeenStore for Arc<S> {
     }
 }
 
-/// How many keys [`InMemorySeenStore::default`] remembers before evicting the oldest.
-pub const DEFAULT_SEEN_CAPACITY: usize = 100_000;
+/// How many keys [`InMemoryDedupeStore::default`] remembers before evicting the oldest.
+pub const DEFAULT_DEDUPE_CAPACITY: usize = 100_000;
 
-/// What [`InMemorySeenStore`] holds for a key.
+/// What [`InMemoryDedupeStore`] holds for a key.
 #[derive(Debug, Clone)]
 enum Mark {
     /// Claimed by this owner while its event is being handled.
@@ -162,38 +162,38 @@ enum Mark {
 
 /// A key's mark and when it ends.
 #[derive(Debug, Clone)]
-struct Seen {
+struct Held {
     mark: Mark,
     until: OffsetDateTime,
 }
 
-/// The default [`SeenStore`]: a bounded map in this process.
+/// The default [`DedupeStore`]: a bounded map in this process.
 ///
 /// Claims end with their lease and done marks with their TTL; when the store is full, the
 /// key written longest ago is forgotten to make room (a duplicate arriving after that would
 /// be handled again, so size the capacity for your peak rate times the TTL). Each call holds
 /// one lock for one map update; no scan runs under it.
-pub struct InMemorySeenStore<C = SystemClock> {
+pub struct InMemoryDedupeStore<C = SystemClock> {
     clock: C,
     /// Key -> its mark, in the order the marks were written.
-    keys: Mutex<BoundedMap<Arc<str>, Seen>>,
+    keys: Mutex<BoundedMap<Arc<str>, Held>>,
 }
 
-impl InMemorySeenStore<SystemClock> {
+impl InMemoryDedupeStore<SystemClock> {
     /// A store that remembers at most `capacity` keys (at least 1), on the system clock.
     pub fn new(capacity: usize) -> Self {
         Self::with_clock(capacity, SystemClock)
     }
 }
 
-impl Default for InMemorySeenStore<SystemClock> {
-    /// A store for [`DEFAULT_SEEN_CAPACITY`] keys.
+impl Default for InMemoryDedupeStore<SystemClock> {
+    /// A store for [`DEFAULT_DEDUPE_CAPACITY`] keys.
     fn default() -> Self {
-        Self::new(DEFAULT_SEEN_CAPACITY)
+        Self::new(DEFAULT_DEDUPE_CAPACITY)
     }
 }
 
-impl<C: Clock> InMemorySeenStore<C> {
+impl<C: Clock> InMemoryDedupeStore<C> {
     /// A store that reads expiry times from `clock` (a
     /// [`ManualClock`](crate::conversation::clock::ManualClock) in tests).
     pub fn with_clock(capacity: usize, clock: C) -> Self {
@@ -206,7 +206,7 @@ impl<C: Clock> InMemorySeenStore<C> {
     /// Writes `mark` for `key` until `ttl` from now, behind every other key in the order.
     fn write(
         &self,
-        keys: &mut BoundedMap<Arc<str>, Seen>,
+        keys: &mut BoundedMap<Arc<str>, Held>,
         key: &str,
         mark: Mark,
         ttl: Duration,
@@ -216,7 +216,7 @@ impl<C: Clock> InMemorySeenStore<C> {
         // Drop expired keys at the front while they are cheap to find.
         keys.pop_front_while(|seen| seen.until <= now);
         let until = saturating_add(now, Duration::from_millis(millis));
-        keys.insert(Arc::from(key), Seen { mark, until }, ());
+        keys.insert(Arc::from(key), Held { mark, until }, ());
         Ok(())
     }
 
@@ -252,8 +252,8 @@ impl<C: Clock> InMemorySeenStore<C> {
     }
 }
 
-impl<C> InMemorySeenStore<C> {
-    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, Seen>> {
+impl<C> InMemoryDedupeStore<C> {
+    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, Held>> {
         // The maps stay consistent enough after a panic elsewhere (a stale order entry at
         // worst), so a poisoned lock is still usable.
         self.keys.lock().unwrap_or_else(PoisonError::into_inner)
@@ -261,9 +261,9 @@ impl<C> InMemorySeenStore<C> {
 }
 
 // Expired keys count until they are looked up again or displaced.
-bounded_counts!(InMemorySeenStore<C>, "keys", |store| store.lock());
+bounded_counts!(InMemoryDedupeStore<C>, "keys", |store| store.lock());
 
-impl<C: Clock> SeenStore for InMemorySeenStore<C> {
+impl<C: Clock> DedupeStore for InMemoryDedupeStore<C> {
     fn claim(
         &self,
         key: &str,

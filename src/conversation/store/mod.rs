@@ -1,5 +1,5 @@
 //! Where the conversation state is kept: one trait per kind of state ([`WindowStore`] for
-//! session windows, [`SeenStore`] for duplicate suppression, and
+//! session windows, [`DedupeStore`] for duplicate suppression, and
 //! [`OptInStore`](crate::conversation::optin::OptInStore) for the opt-in ledger), the
 //! [`StoreError`] they return, and [`RecipientKey`] for the recipients they are keyed on.
 //!
@@ -9,7 +9,7 @@
 //! needs the ledger's values).
 //!
 //! Every trait has an in-memory default that needs no optional dependency
-//! ([`InMemoryWindowStore`], [`InMemorySeenStore`],
+//! ([`InMemoryWindowStore`], [`InMemoryDedupeStore`],
 //! [`InMemoryOptInStore`](crate::conversation::optin::InMemoryOptInStore)). With the `redis`
 //! feature, [`RedisStore`](crate::conversation::redis::RedisStore) implements all three traits
 //! on one Redis server, so several webhook receivers and senders behind a load balancer share
@@ -21,7 +21,7 @@ mod error;
 mod key;
 mod window;
 
-pub use dedupe::{Claim, DEFAULT_SEEN_CAPACITY, InMemorySeenStore, SeenStore};
+pub use dedupe::{Claim, DEFAULT_DEDUPE_CAPACITY, DedupeStore, InMemoryDedupeStore};
 pub(crate) use error::ttl_millis;
 pub use error::{MAX_TTL_MILLIS, StoreError};
 pub use key::{MAX_RECIPIENT_KEY_CHARS, RecipientKey, check_waid};
