@@ -1,7 +1,6 @@
 //! [`DedupeStore`] on Redis: a key per event holding a claim (`p:<owner>`) while it is handled
 //! and a done mark once it was, each change one script.
 
-use std::future::Future;
 use std::time::Duration;
 
 use super::connection::backend;
@@ -39,95 +38,76 @@ fn pending_value(owner: &str) -> String {
 const DONE_VALUE: &str = "d";
 
 impl<C: RedisConnection> DedupeStore for RedisStore<C> {
-    fn claim(
-        &self,
-        key: &str,
-        owner: &str,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
+    async fn claim(&self, key: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
         let key = self.key("seen", key);
         let lease = ttl_millis(lease);
         let pending = pending_value(owner);
         let mut conn = self.conn.clone();
-        async move {
-            let lease = lease?;
-            // One script, so the check and the claim are one atomic step on the server: of
-            // any number of racing instances, exactly one gets "claimed".
-            let found: Result<String, _> = redis::cmd("EVAL")
-                .arg(CLAIM_LUA)
-                .arg(1)
-                .arg(&key)
-                .arg(&pending)
-                .arg(lease)
-                .query_async(&mut conn)
-                .await;
-            match found {
-                Ok(found) => match found.as_str() {
-                    "claimed" => Ok(Claim::Claimed),
-                    "pending" => Ok(Claim::Pending),
-                    "done" => Ok(Claim::Done),
-                    _ => Err(corrupt(
-                        "dedupe-mark claim reply",
-                        "not claimed, pending or done",
-                    )),
-                },
-                Err(err) => {
-                    // The reply may be lost after the server applied the claim (see the
-                    // module docs): undo our own claim, best effort, so the retry counts as
-                    // new. The claim's error is the one worth reporting, so this one is
-                    // dropped.
-                    let _undone: Result<i64, _> = redis::cmd("EVAL")
-                        .arg(RELEASE_OWN_LUA)
-                        .arg(1)
-                        .arg(&key)
-                        .arg(&pending)
-                        .query_async(&mut conn)
-                        .await;
-                    Err(backend(err))
-                }
+        let lease = lease?;
+        // One script, so the check and the claim are one atomic step on the server: of
+        // any number of racing instances, exactly one gets "claimed".
+        let found: Result<String, _> = redis::cmd("EVAL")
+            .arg(CLAIM_LUA)
+            .arg(1)
+            .arg(&key)
+            .arg(&pending)
+            .arg(lease)
+            .query_async(&mut conn)
+            .await;
+        match found {
+            Ok(found) => match found.as_str() {
+                "claimed" => Ok(Claim::Claimed),
+                "pending" => Ok(Claim::Pending),
+                "done" => Ok(Claim::Done),
+                _ => Err(corrupt(
+                    "dedupe-mark claim reply",
+                    "not claimed, pending or done",
+                )),
+            },
+            Err(err) => {
+                // The reply may be lost after the server applied the claim (see the
+                // module docs): undo our own claim, best effort, so the retry counts as
+                // new. The claim's error is the one worth reporting, so this one is
+                // dropped.
+                let _undone: Result<i64, _> = redis::cmd("EVAL")
+                    .arg(RELEASE_OWN_LUA)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(&pending)
+                    .query_async(&mut conn)
+                    .await;
+                Err(backend(err))
             }
         }
     }
 
-    fn complete(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+    async fn complete(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
         let key = self.key("seen", key);
         let ttl = ttl_millis(ttl);
         let mut conn = self.conn.clone();
-        async move {
-            let ttl = ttl?;
-            redis::cmd("SET")
-                .arg(&key)
-                .arg(DONE_VALUE)
-                .arg("PX")
-                .arg(ttl)
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(backend)
-        }
+        let ttl = ttl?;
+        redis::cmd("SET")
+            .arg(&key)
+            .arg(DONE_VALUE)
+            .arg("PX")
+            .arg(ttl)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(backend)
     }
 
-    fn release(
-        &self,
-        key: &str,
-        owner: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    async fn release(&self, key: &str, owner: &str) -> Result<bool, StoreError> {
         let key = self.key("seen", key);
         let pending = pending_value(owner);
         let mut conn = self.conn.clone();
-        async move {
-            let deleted: i64 = redis::cmd("EVAL")
-                .arg(RELEASE_OWN_LUA)
-                .arg(1)
-                .arg(&key)
-                .arg(&pending)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            Ok(deleted > 0)
-        }
+        let deleted: i64 = redis::cmd("EVAL")
+            .arg(RELEASE_OWN_LUA)
+            .arg(1)
+            .arg(&key)
+            .arg(&pending)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(deleted > 0)
     }
 }

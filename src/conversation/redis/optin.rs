@@ -60,32 +60,30 @@ pub(super) fn parse_events(values: &[String]) -> Result<Vec<ConsentEvent>, Store
 }
 
 impl<C: RedisConnection> OptInStore for RedisStore<C> {
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
+    async fn append(&self, event: ConsentEvent) -> Result<(), StoreError> {
         let prepared = check_waid(event.recipient()).map(|()| {
             let member = self.ids.of(event.recipient()).into_owned();
             (self.key("optin", &member), member)
         });
         let index = self.optin_index();
         let mut conn = self.conn.clone();
-        async move {
-            let (key, member) = prepared?;
-            let json = serde_json::to_string(&event)
-                .map_err(|e| corrupt("consent event", e.to_string()))?;
-            let mut pipe = redis::pipe();
-            pipe.atomic()
-                .cmd("RPUSH")
-                .arg(&key)
-                .arg(json)
-                .cmd("SADD")
-                .arg(&index)
-                .arg(&member)
-                .ignore();
-            let (len,): (usize,) = pipe.query_async(&mut conn).await.map_err(backend)?;
-            if len > MAX_CONSENT_EVENTS {
-                trim_consent(&mut conn, &key).await;
-            }
-            Ok(())
+        let (key, member) = prepared?;
+        let json =
+            serde_json::to_string(&event).map_err(|e| corrupt("consent event", e.to_string()))?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("RPUSH")
+            .arg(&key)
+            .arg(json)
+            .cmd("SADD")
+            .arg(&index)
+            .arg(&member)
+            .ignore();
+        let (len,): (usize,) = pipe.query_async(&mut conn).await.map_err(backend)?;
+        if len > MAX_CONSENT_EVENTS {
+            trim_consent(&mut conn, &key).await;
         }
+        Ok(())
     }
 
     fn events(
@@ -96,46 +94,43 @@ impl<C: RedisConnection> OptInStore for RedisStore<C> {
         async move { parse_events(&values.await?) }
     }
 
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
+    async fn export(&self) -> Result<Vec<ConsentEvent>, StoreError> {
         let index = self.optin_index();
         let prefix = Arc::clone(&self.prefix);
         let mut conn = self.conn.clone();
-        async move {
-            // The index's members are the ids as they appear in key names: recipient ids, or
-            // their hashes. Either way the events name their recipient, so nothing needs the
-            // id back from a key.
-            let mut members: Vec<String> = redis::cmd("SMEMBERS")
-                .arg(&index)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            members.sort_unstable();
-            let mut lists = Vec::with_capacity(members.len());
-            for chunk in members.chunks(500) {
-                let mut pipe = redis::pipe();
-                for member in chunk {
-                    pipe.cmd("LRANGE")
-                        .arg(format!("{prefix}optin:{member}"))
-                        .arg(0)
-                        .arg(-1);
-                }
-                let values: Vec<Vec<String>> =
-                    pipe.query_async(&mut conn).await.map_err(backend)?;
-                for list in &values {
-                    lists.push(parse_events(list)?);
-                }
+        // The index's members are the ids as they appear in key names: recipient ids, or
+        // their hashes. Either way the events name their recipient, so nothing needs the
+        // id back from a key.
+        let mut members: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&index)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        members.sort_unstable();
+        let mut lists = Vec::with_capacity(members.len());
+        for chunk in members.chunks(500) {
+            let mut pipe = redis::pipe();
+            for member in chunk {
+                pipe.cmd("LRANGE")
+                    .arg(format!("{prefix}optin:{member}"))
+                    .arg(0)
+                    .arg(-1);
             }
-            // Sorted by recipient, as the in-memory store does, so exports are stable (a
-            // stable sort: with plain ids this is the members' order already).
-            lists.sort_by(|a, b| {
-                let a = a.first().map(ConsentEvent::recipient);
-                a.cmp(&b.first().map(ConsentEvent::recipient))
-            });
-            Ok(lists.into_iter().flatten().collect())
+            let values: Vec<Vec<String>> = pipe.query_async(&mut conn).await.map_err(backend)?;
+            for list in &values {
+                lists.push(parse_events(list)?);
+            }
         }
+        // Sorted by recipient, as the in-memory store does, so exports are stable (a
+        // stable sort: with plain ids this is the members' order already).
+        lists.sort_by(|a, b| {
+            let a = a.first().map(ConsentEvent::recipient);
+            a.cmp(&b.first().map(ConsentEvent::recipient))
+        });
+        Ok(lists.into_iter().flatten().collect())
     }
 
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
+    async fn erase(&self, waid: &str) -> Result<usize, StoreError> {
         let prepared = self.erasure_ids(waid).map(|ids| {
             let keys: Vec<String> = ids.iter().map(|id| self.key("optin", id)).collect();
             let mut pipe = redis::pipe();
@@ -152,10 +147,8 @@ impl<C: RedisConnection> OptInStore for RedisStore<C> {
                 .ignore();
             (pipe, self.conn.clone())
         });
-        async move {
-            let (pipe, mut conn) = prepared?;
-            let lens: Vec<usize> = pipe.query_async(&mut conn).await.map_err(backend)?;
-            Ok(lens.iter().sum())
-        }
+        let (pipe, mut conn) = prepared?;
+        let lens: Vec<usize> = pipe.query_async(&mut conn).await.map_err(backend)?;
+        Ok(lens.iter().sum())
     }
 }

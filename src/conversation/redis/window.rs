@@ -1,8 +1,6 @@
 //! [`WindowStore`] on Redis: one key per recipient holding its last inbound time and when it
 //! may be dropped, updated by one script so a late inbound never moves a window backwards.
 
-use std::future::Future;
-
 use time::OffsetDateTime;
 
 use super::connection::backend;
@@ -34,61 +32,57 @@ fn parse_window(value: &str) -> Result<(OffsetDateTime, OffsetDateTime), StoreEr
 }
 
 impl<C: RedisConnection> WindowStore for RedisStore<C> {
-    fn record_inbound(
+    async fn record_inbound(
         &self,
         inbound: InboundRecord<'_>,
-    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
+    ) -> Result<OffsetDateTime, StoreError> {
         let prepared = self.recipient_key("window", inbound.waid);
         let (at, keep_until, now) = (inbound.at, inbound.keep_until, inbound.now);
-        async move {
-            let (key, mut conn) = prepared?;
-            let ttl_ms = (keep_until - now).whole_milliseconds();
-            if ttl_ms <= 0 {
-                // Past its retention already: report the later of the two, store nothing.
-                let current: Option<String> = redis::cmd("GET")
-                    .arg(&key)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(backend)?;
-                if let Some(current) = current {
-                    let (stored_at, stored_keep) = parse_window(&current)?;
-                    if stored_keep > now && stored_at >= at {
-                        return Ok(stored_at);
-                    }
-                }
-                return Ok(at);
-            }
-            let value = format!("{} {}", micros(at), micros(keep_until));
-            let stored: String = redis::cmd("EVAL")
-                .arg(RECORD_WINDOW_LUA)
-                .arg(1)
+        let (key, mut conn) = prepared?;
+        let ttl_ms = (keep_until - now).whole_milliseconds();
+        if ttl_ms <= 0 {
+            // Past its retention already: report the later of the two, store nothing.
+            let current: Option<String> = redis::cmd("GET")
                 .arg(&key)
-                .arg(micros(at).to_string())
-                .arg(ttl_ms.to_string())
-                .arg(value)
                 .query_async(&mut conn)
                 .await
                 .map_err(backend)?;
-            Ok(parse_window(&stored)?.0)
+            if let Some(current) = current {
+                let (stored_at, stored_keep) = parse_window(&current)?;
+                if stored_keep > now && stored_at >= at {
+                    return Ok(stored_at);
+                }
+            }
+            return Ok(at);
         }
+        let value = format!("{} {}", micros(at), micros(keep_until));
+        let stored: String = redis::cmd("EVAL")
+            .arg(RECORD_WINDOW_LUA)
+            .arg(1)
+            .arg(&key)
+            .arg(micros(at).to_string())
+            .arg(ttl_ms.to_string())
+            .arg(value)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(parse_window(&stored)?.0)
     }
 
-    fn last_inbound(
+    async fn last_inbound(
         &self,
         waid: &str,
         now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
         let value = self.query_recipient::<Option<String>>("window", waid, "GET", &[]);
-        async move {
-            let Some(value) = value.await? else {
-                return Ok(None);
-            };
-            let (at, keep_until) = parse_window(&value)?;
-            Ok((keep_until > now).then_some(at))
-        }
+        let Some(value) = value.await? else {
+            return Ok(None);
+        };
+        let (at, keep_until) = parse_window(&value)?;
+        Ok((keep_until > now).then_some(at))
     }
 
-    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    async fn forget(&self, waid: &str) -> Result<bool, StoreError> {
         let prepared = self.erasure_ids(waid).map(|ids| {
             // One DEL per key, not one DEL of both: on Redis Cluster the two forms of an id
             // may live in different slots.
@@ -98,10 +92,8 @@ impl<C: RedisConnection> WindowStore for RedisStore<C> {
             }
             (pipe, self.conn.clone())
         });
-        async move {
-            let (pipe, mut conn) = prepared?;
-            let deleted: Vec<i64> = pipe.query_async(&mut conn).await.map_err(backend)?;
-            Ok(deleted.iter().any(|&n| n > 0))
-        }
+        let (pipe, mut conn) = prepared?;
+        let deleted: Vec<i64> = pipe.query_async(&mut conn).await.map_err(backend)?;
+        Ok(deleted.iter().any(|&n| n > 0))
     }
 }

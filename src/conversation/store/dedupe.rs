@@ -9,6 +9,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::error::{StoreError, ttl_millis};
+use super::shared::impl_for_arc;
 use crate::conversation::bounded::{BoundedMap, bounded_counts};
 use crate::conversation::clock::{Clock, SystemClock, saturating_add};
 
@@ -121,32 +122,11 @@ pub trait DedupeStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-impl<S: DedupeStore + ?Sized> DedupeStore for Arc<S> {
-    fn claim(
-        &self,
-        key: &str,
-        owner: &str,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
-        (**self).claim(key, owner, lease)
-    }
-
-    fn complete(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).complete(key, ttl)
-    }
-
-    fn release(
-        &self,
-        key: &str,
-        owner: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).release(key, owner)
-    }
-}
+impl_for_arc!(DedupeStore {
+    fn claim(key: &str, owner: &str, lease: Duration) -> Claim;
+    fn complete(key: &str, ttl: Duration) -> ();
+    fn release(key: &str, owner: &str) -> bool;
+});
 
 /// How many keys [`InMemoryDedupeStore::default`] remembers before evicting the oldest.
 pub const DEFAULT_DEDUPE_CAPACITY: usize = 100_000;
@@ -264,28 +244,15 @@ impl<C> InMemoryDedupeStore<C> {
 bounded_counts!(InMemoryDedupeStore<C>, "keys", |store| store.lock());
 
 impl<C: Clock> DedupeStore for InMemoryDedupeStore<C> {
-    fn claim(
-        &self,
-        key: &str,
-        owner: &str,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
-        std::future::ready(self.claim_sync(key, owner, lease))
+    async fn claim(&self, key: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
+        self.claim_sync(key, owner, lease)
     }
 
-    fn complete(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        std::future::ready(self.complete_sync(key, ttl))
+    async fn complete(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.complete_sync(key, ttl)
     }
 
-    fn release(
-        &self,
-        key: &str,
-        owner: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(Ok(self.release_sync(key, owner)))
+    async fn release(&self, key: &str, owner: &str) -> Result<bool, StoreError> {
+        Ok(self.release_sync(key, owner))
     }
 }

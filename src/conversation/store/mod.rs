@@ -19,6 +19,7 @@
 mod dedupe;
 mod error;
 mod key;
+mod shared;
 mod window;
 
 pub use dedupe::{Claim, DEFAULT_DEDUPE_CAPACITY, DedupeStore, InMemoryDedupeStore};
@@ -26,4 +27,5 @@ pub(crate) use error::ttl_millis;
 pub use error::{MAX_TTL_MILLIS, StoreError};
 pub use key::{MAX_RECIPIENT_KEY_CHARS, RecipientKey, check_waid};
 pub(crate) use key::{check_max_chars, checked_key};
+pub(crate) use shared::impl_for_arc;
 pub use window::{DEFAULT_WINDOW_CAPACITY, InMemoryWindowStore, InboundRecord, WindowStore};

@@ -6,12 +6,13 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use time::OffsetDateTime;
 
 use super::error::StoreError;
 use super::key::check_waid;
+use super::shared::impl_for_arc;
 use crate::conversation::bounded::{BoundedMap, bounded_counts};
 
 /// One inbound message for [`WindowStore::record_inbound`]: whose it is, when it came, and
@@ -97,26 +98,11 @@ pub trait WindowStore: Send + Sync {
     fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-impl<S: WindowStore + ?Sized> WindowStore for Arc<S> {
-    fn record_inbound(
-        &self,
-        inbound: InboundRecord<'_>,
-    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        (**self).record_inbound(inbound)
-    }
-
-    fn last_inbound(
-        &self,
-        waid: &str,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
-        (**self).last_inbound(waid, now)
-    }
-
-    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).forget(waid)
-    }
-}
+impl_for_arc!(WindowStore {
+    fn record_inbound(inbound: InboundRecord<'_>) -> OffsetDateTime;
+    fn last_inbound(waid: &str, now: OffsetDateTime) -> Option<OffsetDateTime>;
+    fn forget(waid: &str) -> bool;
+});
 
 /// How many recipients [`InMemoryWindowStore::default`] tracks before evicting.
 pub const DEFAULT_WINDOW_CAPACITY: usize = 1_000_000;
@@ -265,23 +251,23 @@ impl Default for InMemoryWindowStore {
 bounded_counts!(InMemoryWindowStore, "recipients", |store| store.read());
 
 impl WindowStore for InMemoryWindowStore {
-    fn record_inbound(
+    async fn record_inbound(
         &self,
         inbound: InboundRecord<'_>,
-    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        std::future::ready(self.record_sync(inbound))
+    ) -> Result<OffsetDateTime, StoreError> {
+        self.record_sync(inbound)
     }
 
-    fn last_inbound(
+    async fn last_inbound(
         &self,
         waid: &str,
         now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
-        std::future::ready(Ok(self.last_sync(waid, now)))
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(self.last_sync(waid, now))
     }
 
-    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(Ok(self.forget_sync(waid)))
+    async fn forget(&self, waid: &str) -> Result<bool, StoreError> {
+        Ok(self.forget_sync(waid))
     }
 }
 
