@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use time::OffsetDateTime;
 use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
-use webex_connect_whatsapp::template::definition::TemplateDefinition;
+use webex_connect_whatsapp::template::TemplateDefinition;
 use webex_connect_whatsapp::template::{TemplateId, TemplateMessage};
 use webex_connect_whatsapp::{SessionMessage, TemplateCategory, TemplateName};
 

@@ -45,7 +45,8 @@ use webex_connect_whatsapp::conversation::delivery::DeliveryState;
 use webex_connect_whatsapp::phone::mask;
 use webex_connect_whatsapp::receiver::{Receiver, axum::router};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, SandboxUser};
-use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::signature::WebhookSecret;
+use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent};
 use webex_connect_whatsapp::{
     Bsuid, PhoneNumber, Recipient, SessionMessage, TemplateId, TemplateMessage, TransactionId,
 };

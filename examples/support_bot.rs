@@ -15,8 +15,7 @@ use webex_connect_whatsapp::conversation::store::InMemoryWindowStore;
 use webex_connect_whatsapp::conversation::window::SessionWindows;
 use webex_connect_whatsapp::guard::{EventOutcome, FallbackOutcome, GuardedClient};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock};
-use webex_connect_whatsapp::template::definition::TemplateDefinition;
-use webex_connect_whatsapp::template::registry::TemplateRegistry;
+use webex_connect_whatsapp::template::{TemplateDefinition, TemplateRegistry};
 use webex_connect_whatsapp::webhook;
 use webex_connect_whatsapp::{
     PhoneNumber, Recipient, SessionMessage, TemplateCategory, TemplateId, TemplateMessage,

@@ -29,7 +29,8 @@ use std::sync::Arc;
 
 use webex_connect_whatsapp::phone::mask;
 use webex_connect_whatsapp::receiver::{DEFAULT_MAX_BODY_BYTES, Receiver, axum::router};
-use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::WebhookEvent;
+use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name)

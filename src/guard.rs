@@ -58,7 +58,7 @@
 //!
 //! The fallbacks waiting for a `7710` live in a [`FallbackStore`]
 //! ([`fallback_store`](GuardedClientBuilder::fallback_store); in memory by default, or a
-//! [`RedisStore`](crate::conversation::store::redis::RedisStore) shared by every instance),
+//! [`RedisStore`](crate::conversation::redis::RedisStore) shared by every instance),
 //! so the `7710` may reach another instance, or this one after a restart, and still send
 //! the template, exactly once: taking a fallback is one atomic step of the store.
 //!
@@ -94,7 +94,7 @@ use crate::send::Content;
 use crate::session::SessionMessage;
 use crate::setters::value_setters;
 use crate::template::TemplateMessage;
-use crate::template::registry::{RegistryError, TemplateRegistry};
+use crate::template::{RegistryError, TemplateRegistry};
 use crate::webhook::{DeliveryCode, DeliveryStatus, WebhookEvent};
 
 /// Why a guarded send was refused (before any request) or failed.
@@ -452,7 +452,7 @@ impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
 
     /// Keeps the template fallbacks that wait for a `7710` in `store` (pass an `Arc` or a
     /// clone of a shared store to share it with other code), for example a
-    /// [`RedisStore`](crate::conversation::store::redis::RedisStore) that every instance
+    /// [`RedisStore`](crate::conversation::redis::RedisStore) that every instance
     /// uses: a `7710` handled by any of them, or by a restarted process, then sends the
     /// fallback, once. The default keeps them in this process
     /// ([`InMemoryFallbackStore`]).

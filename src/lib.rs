@@ -113,7 +113,7 @@
 //! **Builders.** A type that needs several settings has a `…Builder`; its `build()` returns a
 //! `Result` only when a setting can be refused, and each builder's documentation says which.
 //! [`session::LocationBuilder`], [`session::MediaMessageBuilder`],
-//! [`template::message::TemplateMessageBuilder`], [`send::SendRequestBuilder`],
+//! [`template::TemplateMessageBuilder`], [`send::SendRequestBuilder`],
 //! [`receiver::ReceiverBuilder`] and `ClientBuilder` can fail; [`webhook::DeliveryReceiptBuilder`]
 //! and the guard's builder cannot.
 //!
@@ -147,6 +147,7 @@
 pub mod client;
 pub mod conversation;
 mod conversions;
+mod error_text;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod guard;

@@ -6,7 +6,8 @@
 
 use webex_connect_whatsapp::receiver::{Received, Receiver};
 use webex_connect_whatsapp::sandbox::Sandbox;
-use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::WebhookEvent;
+use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 use webex_connect_whatsapp::{Bsuid, PhoneNumber, Recipient, SessionMessage};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -18,23 +18,23 @@ use webex_connect_whatsapp::conversation::clock::ManualClock;
 use webex_connect_whatsapp::conversation::dedupe::{
     ClaimOwner, DedupeKey, DedupeKeyError, Deduplicator,
 };
-use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore, SeenStore};
+use webex_connect_whatsapp::conversation::store::{Claim, DedupeStore, InMemoryDedupeStore};
 use webex_connect_whatsapp::webhook::{self, DeliveryReceipt, DeliveryStatus, WebhookEvent};
 
 #[tokio::test]
 async fn second_delivery_is_a_duplicate_other_code_is_not() {
-    store_suite::dedupe_duplicates(InMemorySeenStore::new(100)).await;
+    store_suite::dedupe_duplicates(InMemoryDedupeStore::new(100)).await;
 }
 
 #[tokio::test]
 async fn zero_ttl_is_refused() {
-    store_suite::dedupe_zero_ttl_is_refused(InMemorySeenStore::new(100)).await;
+    store_suite::dedupe_zero_ttl_is_refused(InMemoryDedupeStore::new(100)).await;
 }
 
 #[tokio::test]
 async fn keys_expire_after_their_ttl() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let store = InMemorySeenStore::with_clock(100, clock.clone());
+    let store = InMemoryDedupeStore::with_clock(100, clock.clone());
     store_suite::dedupe_ttl_expiry(store, async |by| {
         clock.advance(by);
     })
@@ -44,7 +44,7 @@ async fn keys_expire_after_their_ttl() {
 #[tokio::test]
 async fn a_crashed_claim_blocks_retries_only_until_its_lease_ends() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let store = InMemorySeenStore::with_clock(100, clock.clone());
+    let store = InMemoryDedupeStore::with_clock(100, clock.clone());
     store_suite::dedupe_lease_expiry(store, async |by| {
         clock.advance(by);
     })
@@ -54,7 +54,7 @@ async fn a_crashed_claim_blocks_retries_only_until_its_lease_ends() {
 #[tokio::test]
 async fn a_crashed_receivers_claim_ends_with_its_lease_then_the_retry_is_handled() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let store = Arc::new(InMemorySeenStore::with_clock(100, clock.clone()));
+    let store = Arc::new(InMemoryDedupeStore::with_clock(100, clock.clone()));
     store_suite::receiver_claim_outlives_a_crash_only_for_its_lease(
         store,
         Duration::from_secs(20),
@@ -65,31 +65,31 @@ async fn a_crashed_receivers_claim_ends_with_its_lease_then_the_retry_is_handled
 
 #[tokio::test]
 async fn a_release_never_removes_a_done_mark_or_another_owners_claim() {
-    store_suite::dedupe_release_rules(InMemorySeenStore::new(100)).await;
-    store_suite::dedupe_release_rules(Arc::new(InMemorySeenStore::new(100))).await;
+    store_suite::dedupe_release_rules(InMemoryDedupeStore::new(100)).await;
+    store_suite::dedupe_release_rules(Arc::new(InMemoryDedupeStore::new(100))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_tasks_on_one_key_exactly_one_is_first() {
-    store_suite::dedupe_race(vec![Arc::new(InMemorySeenStore::new(100))], "i:race").await;
+    store_suite::dedupe_race(vec![Arc::new(InMemoryDedupeStore::new(100))], "i:race").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn whole_suite_on_one_shared_store() {
-    store_suite::dedupe_all(Arc::new(InMemorySeenStore::new(1000))).await;
+    store_suite::dedupe_all(Arc::new(InMemoryDedupeStore::new(1000))).await;
 }
 
 const LEASE: Duration = Duration::from_secs(20);
 
 /// Claims and completes `key`: one handled event.
-async fn handled(store: &impl SeenStore, key: &str, ttl: Duration) {
+async fn handled(store: &impl DedupeStore, key: &str, ttl: Duration) {
     assert_eq!(store.claim(key, "o", LEASE).await.unwrap(), Claim::Claimed);
     store.complete(key, ttl).await.unwrap();
 }
 
 #[tokio::test]
 async fn the_store_forgets_the_oldest_key_when_full() {
-    let store = InMemorySeenStore::new(10);
+    let store = InMemoryDedupeStore::new(10);
     let ttl = Duration::from_secs(600);
     for i in 0..25 {
         handled(&store, &format!("i:{i}"), ttl).await;
@@ -111,7 +111,7 @@ async fn the_store_forgets_the_oldest_key_when_full() {
 #[tokio::test]
 async fn expired_keys_are_dropped_first() {
     let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
-    let store = InMemorySeenStore::with_clock(3, clock.clone());
+    let store = InMemoryDedupeStore::with_clock(3, clock.clone());
     handled(&store, "a", Duration::from_secs(1)).await;
     // A claim whose lease ends goes the same way as a done mark whose TTL ends.
     assert!(
@@ -138,7 +138,7 @@ async fn expired_keys_are_dropped_first() {
 
 #[tokio::test]
 async fn deduplicator_counts_each_phase() {
-    let dedupe = Deduplicator::new(InMemorySeenStore::new(100));
+    let dedupe = Deduplicator::new(InMemoryDedupeStore::new(100));
     assert_eq!(dedupe.ttl(), Duration::from_secs(3600));
     assert_eq!(dedupe.lease(), Duration::from_secs(20));
     let key = DedupeKey::inbound("tid-1").unwrap();
@@ -212,7 +212,7 @@ fn receipt(transid: &str, to: &str, status: DeliveryStatus) -> DeliveryReceipt {
 
 #[tokio::test]
 async fn one_transid_two_destinations_are_two_new_receipts() {
-    let dedupe = Deduplicator::new(InMemorySeenStore::new(100));
+    let dedupe = Deduplicator::new(InMemoryDedupeStore::new(100));
     let a = receipt("t-multi", "447400000001", DeliveryStatus::Delivered);
     let b = receipt("t-multi", "447400000002", DeliveryStatus::Delivered);
     let key_a = DedupeKey::for_receipt(&a).unwrap();
@@ -287,7 +287,7 @@ fn a_personalised_batch_suffix_is_its_own_message() {
 
 #[tokio::test]
 async fn a_released_key_does_not_break_the_capacity_bound() {
-    let store = InMemorySeenStore::new(3);
+    let store = InMemoryDedupeStore::new(3);
     for round in 0..10 {
         for i in 0..3 {
             let key = format!("i:{round}-{i}");
@@ -302,7 +302,7 @@ async fn a_released_key_does_not_break_the_capacity_bound() {
 
 #[tokio::test]
 async fn deduplicator_release_is_counted() {
-    let dedupe = Deduplicator::new(InMemorySeenStore::new(100));
+    let dedupe = Deduplicator::new(InMemoryDedupeStore::new(100));
     let key = DedupeKey::inbound("tid-r").unwrap();
     let owner = ClaimOwner::new();
     assert!(dedupe.claim(&key, &owner).await.unwrap().is_claimed());
@@ -332,8 +332,8 @@ mod lost_reply {
 
     use redis::aio::ConnectionLike;
     use redis::{Arg, Cmd, Pipeline, RedisError, RedisFuture, Value};
-    use webex_connect_whatsapp::conversation::store::SeenStore;
-    use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+    use webex_connect_whatsapp::conversation::redis::RedisStore;
+    use webex_connect_whatsapp::conversation::store::DedupeStore;
     use webex_connect_whatsapp::receiver::{ReceiveError, Receiver};
 
     #[derive(Clone, Default)]
@@ -413,7 +413,7 @@ mod lost_reply {
         let conn = LosesClaimReplies::default();
         let receiver = Receiver::builder()
             .allow_unsigned()
-            .seen_store(RedisStore::with_connection(conn.clone()))
+            .dedupe_store(RedisStore::with_connection(conn.clone()))
             .build()
             .unwrap();
         let none: [(&str, &str); 0] = [];

@@ -18,7 +18,8 @@ use webex_connect_whatsapp::conversation::delivery::DeliveryState;
 use webex_connect_whatsapp::receiver::{Receiver, axum::router};
 use webex_connect_whatsapp::sandbox::{Sandbox, SandboxClock, SandboxUser};
 use webex_connect_whatsapp::send::{ResponseCode, SendRequest};
-use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::signature::WebhookSecret;
+use webex_connect_whatsapp::webhook::{DeliveryCode, WebhookEvent};
 use webex_connect_whatsapp::{Bsuid, PhoneNumber, SessionMessage, TemplateMessage, TransactionId};
 
 #[path = "../examples/quickstart.rs"]

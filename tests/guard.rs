@@ -30,8 +30,7 @@ use webex_connect_whatsapp::guard::{
 };
 use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
 use webex_connect_whatsapp::sandbox::{Fault, Sandbox, SandboxClock, WebhookKind};
-use webex_connect_whatsapp::template::definition::TemplateDefinition;
-use webex_connect_whatsapp::template::registry::{RegistryError, TemplateRegistry};
+use webex_connect_whatsapp::template::{RegistryError, TemplateDefinition, TemplateRegistry};
 use webex_connect_whatsapp::webhook::{self, WebhookEvent};
 use webex_connect_whatsapp::{
     PhoneNumber, SessionMessage, TemplateCategory, TemplateId, TemplateMessage, TemplateName,
@@ -769,7 +768,7 @@ async fn registry_refuses(message: TemplateMessage) -> RegistryError {
     }
 }
 
-fn order() -> webex_connect_whatsapp::template::message::TemplateMessageBuilder {
+fn order() -> webex_connect_whatsapp::template::TemplateMessageBuilder {
     TemplateMessage::builder(TemplateId::new(TEMPLATE_ID).unwrap())
 }
 
@@ -997,7 +996,7 @@ mod redis_server;
 
 #[cfg(feature = "redis")]
 mod redis {
-    use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+    use webex_connect_whatsapp::conversation::redis::RedisStore;
 
     use super::redis_server::RedisServer;
     use super::*;

@@ -11,10 +11,9 @@ use webex_connect_whatsapp::receiver::{
     GTRID_HEADER, MAX_GTRID_CHARS, MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, ReceiveError, Received,
     Receiver,
 };
-use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm};
+use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, WebhookSecret};
 use webex_connect_whatsapp::webhook::{
-    self, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError,
-    WebhookEvent, WebhookSecret,
+    self, DeliveryCode, DeliveryReceipt, DeliveryStatus, InboundMessage, WebhookError, WebhookEvent,
 };
 
 const SECRET: &str = "receiver-test-secret";
@@ -349,13 +348,13 @@ mod core {
     #[tokio::test]
     async fn a_release_never_undoes_a_done_mark_nor_another_receivers_claim() {
         use std::sync::Arc;
-        use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
+        use webex_connect_whatsapp::conversation::store::InMemoryDedupeStore;
 
-        let store = Arc::new(InMemorySeenStore::new(100));
+        let store = Arc::new(InMemoryDedupeStore::new(100));
         let build = || {
             Receiver::builder()
                 .allow_unsigned()
-                .seen_store(Arc::clone(&store))
+                .dedupe_store(Arc::clone(&store))
                 .build()
                 .unwrap()
         };
@@ -1047,7 +1046,7 @@ mod at_least_once {
     use tower::ServiceExt as _;
     use webex_connect_whatsapp::conversation::clock::Clock;
     use webex_connect_whatsapp::conversation::store::{
-        Claim, InMemorySeenStore, SeenStore, StoreError,
+        Claim, DedupeStore, InMemoryDedupeStore, StoreError,
     };
     use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
 
@@ -1275,11 +1274,11 @@ mod at_least_once {
         );
     }
 
-    /// An in-memory seen-store that hangs once: the next claim after applying it, or the
+    /// An in-memory dedupe store that hangs once: the next claim after applying it, or the
     /// next completion before applying it, and says so.
     #[derive(Clone)]
     struct Stalling {
-        inner: Arc<InMemorySeenStore>,
+        inner: Arc<InMemoryDedupeStore>,
         stall_claim: Arc<AtomicBool>,
         stall_complete: Arc<AtomicBool>,
         reached: mpsc::UnboundedSender<&'static str>,
@@ -1289,7 +1288,7 @@ mod at_least_once {
         fn new(claim: bool, complete: bool) -> (Self, mpsc::UnboundedReceiver<&'static str>) {
             let (reached, stalled) = mpsc::unbounded_channel();
             let store = Self {
-                inner: Arc::new(InMemorySeenStore::new(100)),
+                inner: Arc::new(InMemoryDedupeStore::new(100)),
                 stall_claim: Arc::new(AtomicBool::new(claim)),
                 stall_complete: Arc::new(AtomicBool::new(complete)),
                 reached,
@@ -1298,7 +1297,7 @@ mod at_least_once {
         }
     }
 
-    impl SeenStore for Stalling {
+    impl DedupeStore for Stalling {
         fn claim(
             &self,
             key: &str,
@@ -1359,7 +1358,7 @@ mod at_least_once {
         let rx = Arc::new(
             Receiver::builder()
                 .secret(secret())
-                .seen_store(store)
+                .dedupe_store(store)
                 .build()
                 .unwrap(),
         );
@@ -1391,7 +1390,7 @@ mod at_least_once {
         let rx = Arc::new(
             Receiver::builder()
                 .secret(secret())
-                .seen_store(store)
+                .dedupe_store(store)
                 .build()
                 .unwrap(),
         );
@@ -1441,7 +1440,7 @@ mod at_least_once {
         let rx = Arc::new(
             Receiver::builder()
                 .secret(secret())
-                .seen_store(InMemorySeenStore::with_clock(100, clock))
+                .dedupe_store(InMemoryDedupeStore::with_clock(100, clock))
                 .claim_lease(Duration::from_secs(4))
                 .build()
                 .unwrap(),

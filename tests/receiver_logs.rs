@@ -28,8 +28,8 @@ use webex_connect_whatsapp::receiver::axum::router;
 use webex_connect_whatsapp::receiver::{
     MAX_GTRID_CHARS, MAX_UNKNOWN_KINDS, OTHER_UNKNOWN_KINDS, Receiver,
 };
-use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm};
-use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::WebhookEvent;
+use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, WebhookSecret};
 
 /// Fields as text: strings as they are, everything else as `Debug` writes it.
 #[derive(Default, Debug, Clone)]

@@ -20,8 +20,8 @@ use std::time::Duration;
 use journal_suite::{Harness, T0, id, intent, outcome, queued};
 use redis::AsyncCommands as _;
 use redis_server::RedisServer;
-use webex_connect_whatsapp::conversation::journal::redis::RedisJournal;
 use webex_connect_whatsapp::conversation::journal::{Journal, JournalError, SendState};
+use webex_connect_whatsapp::conversation::redis::RedisJournal;
 
 /// A journal under one prefix on a server of its own.
 struct Redis {

@@ -1,5 +1,5 @@
 //! Redis goes away and comes back: a real `redis-server` is killed mid-run and started again
-//! on the same port. The stores (windows, opt-ins, seen keys, fallbacks) and the shared rate
+//! on the same port. The stores (windows, opt-ins, dedupe marks, fallbacks) and the shared rate
 //! limit fail while it is down, in the documented direction (an error, never a guess), and
 //! work again once it is back, on the connections they opened before, without a new
 //! `connect`.
@@ -26,8 +26,8 @@ use redis_server::RedisServer;
 use webex_connect_whatsapp::client::SharedRateLimit;
 use webex_connect_whatsapp::conversation::fallback::FallbackStore;
 use webex_connect_whatsapp::conversation::optin::OptInLedger;
-use webex_connect_whatsapp::conversation::store::redis::RedisStore;
-use webex_connect_whatsapp::conversation::store::{SeenStore, StoreError};
+use webex_connect_whatsapp::conversation::redis::RedisStore;
+use webex_connect_whatsapp::conversation::store::{DedupeStore, StoreError};
 use webex_connect_whatsapp::conversation::window::SessionWindows;
 
 const WAID: &str = "919900000001";

@@ -28,12 +28,12 @@ use webex_connect_whatsapp::conversation::fallback::{FallbackStore, Take};
 use webex_connect_whatsapp::conversation::optin::{
     ConsentEvent, ConsentStatus, OptIn, OptInLedger, OptInSource, OptInStore, OptOut,
 };
-use webex_connect_whatsapp::conversation::store::SeenStore;
-use webex_connect_whatsapp::conversation::store::StoreError;
-use webex_connect_whatsapp::conversation::store::WindowStore;
-use webex_connect_whatsapp::conversation::store::redis::{
+use webex_connect_whatsapp::conversation::redis::{
     DEFAULT_PREFIX, KeyHashSecret, KeyHashSecretError, KeyMigration, RedisStore,
 };
+use webex_connect_whatsapp::conversation::store::DedupeStore;
+use webex_connect_whatsapp::conversation::store::StoreError;
+use webex_connect_whatsapp::conversation::store::WindowStore;
 use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 
 /// Starts a server and opens one store on it; `None` when skipping (see the module docs).
@@ -714,7 +714,7 @@ async fn hashed_keys_never_show_the_recipient_id() {
         .unwrap();
 
     let keys = scan_all(&server).await;
-    assert_eq!(keys.len(), 6, "{keys:?}"); // 2 windows, 2 opt-in lists, the index, a seen key
+    assert_eq!(keys.len(), 6, "{keys:?}"); // 2 windows, 2 opt-in lists, the index, a dedupe mark
     for key in &keys {
         for id in ["7400123456", "13491208655302741918"] {
             assert!(!key.contains(id), "{key} shows {id}");

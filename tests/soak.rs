@@ -40,7 +40,8 @@ use webex_connect_whatsapp::conversation::journal::{InMemoryJournal, Journal as 
 use webex_connect_whatsapp::receiver::Receiver;
 use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
 use webex_connect_whatsapp::sandbox::{Fault, RandomFaults, Sandbox, SandboxClock};
-use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::WebhookEvent;
+use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 use webex_connect_whatsapp::{PhoneNumber, TemplateMessage};
 
 const BULK_MESSAGES: usize = 9_000;

@@ -1,6 +1,6 @@
 //! Soak, with crashes: a personalised campaign of 2,000 rows through the client (a
 //! [`FileJournal`]) and the sandbox (a fifth of the calls faulted), its receipts through the
-//! axum router on a [`RedisStore`] seen store, and in the middle of it:
+//! axum router on a [`RedisStore`] dedupe store, and in the middle of it:
 //!
 //! 1. **a kill** of the client and the receiver: each runs on a tokio runtime of its own, and
 //!    both are shut down with [`Runtime::shutdown_background`], which drops every task at
@@ -64,12 +64,13 @@ use webex_connect_whatsapp::conversation::journal::reconcile::{
 use webex_connect_whatsapp::conversation::journal::{
     ContentDigest, FileJournal, Journal, JournalEntry, JournalError, SendState,
 };
-use webex_connect_whatsapp::conversation::store::SeenStore as _;
-use webex_connect_whatsapp::conversation::store::redis::RedisStore;
+use webex_connect_whatsapp::conversation::redis::RedisStore;
+use webex_connect_whatsapp::conversation::store::DedupeStore as _;
 use webex_connect_whatsapp::receiver::Receiver;
 use webex_connect_whatsapp::receiver::axum::{RouterConfig, router_with};
 use webex_connect_whatsapp::sandbox::{Fault, MESSAGING_PATH, RandomFaults, Sandbox, SandboxClock};
-use webex_connect_whatsapp::webhook::{DeliveryReceipt, WebhookEvent, WebhookSecret};
+use webex_connect_whatsapp::webhook::signature::WebhookSecret;
+use webex_connect_whatsapp::webhook::{DeliveryReceipt, WebhookEvent};
 use webex_connect_whatsapp::{CorrelationId, PhoneNumber, TemplateMessage};
 
 /// Rows in the campaign.
@@ -262,7 +263,7 @@ impl ReceiverProcess {
         let receiver = Arc::new(
             Receiver::builder()
                 .secret(WebhookSecret::new(SECRET).unwrap())
-                .seen_store(store.clone())
+                .dedupe_store(store.clone())
                 .claim_lease(LEASE)
                 .build()
                 .unwrap(),
@@ -448,7 +449,7 @@ async fn reopen(path: &Path) -> FileJournal {
     }
 }
 
-/// The seen keys that hold a claim (`p:<owner>`) rather than a done mark.
+/// The dedupe marks that hold a claim (`p:<owner>`) rather than a done mark.
 async fn pending_claims(server: &RedisServer) -> usize {
     let mut conn = server.connection().await;
     let keys: Vec<String> = redis::cmd("KEYS")

@@ -14,15 +14,10 @@ use time::OffsetDateTime;
 use webex_connect_whatsapp::ids::IdError;
 use webex_connect_whatsapp::media::{MediaKind, MediaUrl, MediaUrlError};
 use webex_connect_whatsapp::send::SendRequest;
-use webex_connect_whatsapp::template::definition::{
-    PlaceholderStyle, TemplateButton, TemplateDefinition, TemplateDefinitionError, TemplateHeader,
-    TemplatePart, parse_placeholders,
-};
-use webex_connect_whatsapp::template::message::{
-    TemplateMessage, TemplateMessageError, TemplateParameter,
-};
 use webex_connect_whatsapp::template::{
-    TemplateCategory, TemplateId, TemplateName, TemplateStatus,
+    PlaceholderStyle, TemplateButton, TemplateCategory, TemplateDefinition,
+    TemplateDefinitionError, TemplateHeader, TemplateId, TemplateMessage, TemplateMessageError,
+    TemplateName, TemplateParameter, TemplatePart, TemplateStatus, parse_placeholders,
 };
 use webex_connect_whatsapp::text::TextError;
 use webex_connect_whatsapp::{AppId, PhoneNumber};
@@ -92,9 +87,8 @@ fn reference_example_inside_a_send_request() {
 #[test]
 fn each_parameter_type_has_its_exact_json() {
     let build = |b: fn(
-        webex_connect_whatsapp::template::message::TemplateMessageBuilder,
-    )
-        -> webex_connect_whatsapp::template::message::TemplateMessageBuilder| {
+        webex_connect_whatsapp::template::TemplateMessageBuilder,
+    ) -> webex_connect_whatsapp::template::TemplateMessageBuilder| {
         let m = b(TemplateMessage::builder(id())).build().unwrap();
         serde_json::to_value(&m).unwrap()["parameters"].clone()
     };
@@ -132,8 +126,8 @@ fn each_parameter_type_has_its_exact_json() {
 #[test]
 fn parameter_values_are_checked() {
     let fail = |f: fn(
-        webex_connect_whatsapp::template::message::TemplateMessageBuilder,
-    ) -> webex_connect_whatsapp::template::message::TemplateMessageBuilder| {
+        webex_connect_whatsapp::template::TemplateMessageBuilder,
+    ) -> webex_connect_whatsapp::template::TemplateMessageBuilder| {
         f(TemplateMessage::builder(id())).build().unwrap_err()
     };
     assert!(matches!(
@@ -196,8 +190,8 @@ fn parameter_values_are_checked() {
 #[test]
 fn names_text_and_duplicates_are_checked() {
     let fail = |f: fn(
-        webex_connect_whatsapp::template::message::TemplateMessageBuilder,
-    ) -> webex_connect_whatsapp::template::message::TemplateMessageBuilder| {
+        webex_connect_whatsapp::template::TemplateMessageBuilder,
+    ) -> webex_connect_whatsapp::template::TemplateMessageBuilder| {
         f(TemplateMessage::builder(id())).build().unwrap_err()
     };
     assert!(matches!(
@@ -410,7 +404,7 @@ fn categories_and_statuses() {
 
 // ---------- definitions ----------
 
-fn def(body: &str) -> webex_connect_whatsapp::template::definition::TemplateDefinitionBuilder {
+fn def(body: &str) -> webex_connect_whatsapp::template::TemplateDefinitionBuilder {
     TemplateDefinition::builder(
         TemplateName::new("order_shipped").unwrap(),
         TemplateCategory::Utility,
@@ -467,7 +461,7 @@ fn media_header_and_named_variables() {
     let names: Vec<_> = d
         .variables()
         .iter()
-        .map(webex_connect_whatsapp::template::definition::Variable::name)
+        .map(webex_connect_whatsapp::template::Variable::name)
         .collect();
     assert_eq!(names, ["first_name", "item"]);
     let json = serde_json::to_value(&d).unwrap();

@@ -6,7 +6,7 @@
     clippy::panic
 )]
 
-use webex_connect_whatsapp::template::registry::{OTP_KEY, RegistryError, TemplateRegistry};
+use webex_connect_whatsapp::template::{OTP_KEY, RegistryError, TemplateRegistry};
 use webex_connect_whatsapp::{TemplateId, TemplateMessage};
 
 const FIXTURE: &str = include_str!("fixtures/template_registry.json");
@@ -15,7 +15,7 @@ fn registry() -> TemplateRegistry {
     TemplateRegistry::from_json_str(FIXTURE).unwrap()
 }
 
-fn order() -> webex_connect_whatsapp::template::message::TemplateMessageBuilder {
+fn order() -> webex_connect_whatsapp::template::TemplateMessageBuilder {
     TemplateMessage::builder(TemplateId::new("5139722425xxxxx").unwrap())
 }
 

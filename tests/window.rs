@@ -171,16 +171,16 @@ fn debug_output_does_not_list_recipients() {
 }
 
 /// The sandbox's clock is a `Clock`: a test that moves the sandbox's time moves the windows
-/// and the seen keys it keeps beside the sandbox too.
+/// and the dedupe marks it keeps beside the sandbox too.
 #[cfg(feature = "sandbox")]
 #[tokio::test]
-async fn the_sandbox_clock_drives_windows_and_seen_keys() {
-    use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore, SeenStore};
+async fn the_sandbox_clock_drives_windows_and_dedupe_marks() {
+    use webex_connect_whatsapp::conversation::store::{Claim, DedupeStore, InMemoryDedupeStore};
     use webex_connect_whatsapp::sandbox::SandboxClock;
 
     let clock = SandboxClock::manual();
     let windows = SessionWindows::with_clock(store(10), clock.clone());
-    let seen = InMemorySeenStore::with_clock(10, clock.clone());
+    let seen = InMemoryDedupeStore::with_clock(10, clock.clone());
     windows.record_inbound_now("919900000001").await.unwrap();
     let ttl = std::time::Duration::from_secs(60);
     assert_eq!(seen.claim("i:1", "a", ttl).await.unwrap(), Claim::Claimed);

@@ -108,8 +108,8 @@ mod shared {
     use redis::aio::ConnectionManager;
 
     use super::LocalGcra;
+    use crate::conversation::redis::{backend, connect};
     use crate::conversation::store::StoreError;
-    use crate::conversation::store::redis::{backend, connect};
 
     /// Reserves `ARGV[2]` destinations on the shared schedule and answers how many
     /// microseconds the caller must wait before sending them.
@@ -140,7 +140,7 @@ return wait
     /// # When Redis goes away
     ///
     /// The connection is the reconnecting one the Redis stores use (see
-    /// [`RedisStore`](crate::conversation::store::redis::RedisStore#when-redis-goes-away)):
+    /// [`RedisStore`](crate::conversation::redis::RedisStore#when-redis-goes-away)):
     /// a restarted server is used again without a new `connect`, and while it is unreachable
     /// [`reserve`](Self::reserve) fails within a bounded time.
     ///
@@ -206,8 +206,8 @@ return wait
         }
 
         /// Uses an open connection, for example the one a
-        /// [`RedisStore`](crate::conversation::store::redis::RedisStore) opened
-        /// ([`RedisStore::connection`](crate::conversation::store::redis::RedisStore::connection)).
+        /// [`RedisStore`](crate::conversation::redis::RedisStore) opened
+        /// ([`RedisStore::connection`](crate::conversation::redis::RedisStore::connection)).
         pub fn with_connection(
             conn: ConnectionManager,
             name: &str,

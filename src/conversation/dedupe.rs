@@ -44,8 +44,8 @@
 //! Handlers thus see each event at least once; deduplication makes that effectively once.
 //! The [receiver](crate::receiver) and its axum router do all of this for you.
 //!
-//! [`SeenStore`] is the pluggable backend: [`InMemorySeenStore`] (bounded) by default, or
-//! [`RedisStore`](crate::conversation::store::redis::RedisStore) (feature `redis`) when
+//! [`DedupeStore`] is the pluggable backend: [`InMemoryDedupeStore`] (bounded) by default, or
+//! [`RedisStore`](crate::conversation::redis::RedisStore) (feature `redis`) when
 //! several receivers share the work.
 
 use std::fmt;
@@ -54,7 +54,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::conversation::store::{
-    Claim, InMemorySeenStore, SeenStore, StoreError, check_max_chars,
+    Claim, DedupeStore, InMemoryDedupeStore, StoreError, check_max_chars,
 };
 use crate::ids::TransactionId;
 use crate::webhook::{DeliveryReceipt, WebhookEvent};
@@ -397,9 +397,9 @@ pub struct DedupeStats {
 /// ```
 /// use std::time::Duration;
 /// use webex_connect_whatsapp::conversation::dedupe::{ClaimOwner, DedupeKey, Deduplicator};
-/// use webex_connect_whatsapp::conversation::store::{Claim, InMemorySeenStore};
+/// use webex_connect_whatsapp::conversation::store::{Claim, InMemoryDedupeStore};
 /// # tokio::runtime::Runtime::new()?.block_on(async {
-/// let dedupe = Deduplicator::new(InMemorySeenStore::new(10_000))
+/// let dedupe = Deduplicator::new(InMemoryDedupeStore::new(10_000))
 ///     .with_ttl(Duration::from_secs(600))
 ///     .with_lease(Duration::from_secs(15));
 /// let key = DedupeKey::inbound("1615219932466")?;
@@ -411,7 +411,7 @@ pub struct DedupeStats {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Deduplicator<S = InMemorySeenStore> {
+pub struct Deduplicator<S = InMemoryDedupeStore> {
     store: S,
     ttl: Duration,
     lease: Duration,
@@ -423,16 +423,16 @@ pub struct Deduplicator<S = InMemorySeenStore> {
 }
 
 impl Default for Deduplicator {
-    /// An in-memory deduplicator ([`DEFAULT_SEEN_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`],
+    /// An in-memory deduplicator ([`DEFAULT_DEDUPE_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`],
     /// [`DEFAULT_CLAIM_LEASE`]).
     ///
-    /// [`DEFAULT_SEEN_CAPACITY`]: crate::conversation::store::DEFAULT_SEEN_CAPACITY
+    /// [`DEFAULT_DEDUPE_CAPACITY`]: crate::conversation::store::DEFAULT_DEDUPE_CAPACITY
     fn default() -> Self {
-        Self::new(InMemorySeenStore::default())
+        Self::new(InMemoryDedupeStore::default())
     }
 }
 
-impl<S: SeenStore> Deduplicator<S> {
+impl<S: DedupeStore> Deduplicator<S> {
     /// A deduplicator on `store` remembering handled events for [`DEFAULT_DEDUPE_TTL`], with
     /// claims lasting [`DEFAULT_CLAIM_LEASE`].
     pub fn new(store: S) -> Self {

@@ -7,7 +7,7 @@
 //! the guard sends the template), any other final receipt discards it.
 //!
 //! Every change is one atomic step of a [`FallbackStore`], so several instances sharing a
-//! store (the [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature
+//! store (the [`RedisStore`](crate::conversation::redis::RedisStore) with feature
 //! `redis`) and a process restarted since the send all see the same fallbacks, and of any
 //! number of handlers given the same `7710` exactly one takes the fallback:
 //!
@@ -80,7 +80,7 @@ use time::OffsetDateTime;
 
 use crate::conversation::bounded::BoundedMap;
 use crate::conversation::clock::saturating_add;
-use crate::conversation::store::{StoreError, ttl_millis};
+use crate::conversation::store::{StoreError, impl_for_arc, ttl_millis};
 use crate::ids::{CorrelationId, TransactionId};
 use crate::recipient::Recipient;
 use crate::template::TemplateMessage;
@@ -281,7 +281,7 @@ pub enum Take {
 ///
 /// Implement it to keep fallbacks in your own database. The in-memory default is
 /// [`InMemoryFallbackStore`]; with feature `redis`,
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore) implements it.
+/// [`RedisStore`](crate::conversation::redis::RedisStore) implements it.
 pub trait FallbackStore: Send + Sync {
     /// Keeps `fallback` for the session message `original`, unless a `7710` for it came
     /// first (then it is taken at once: [`Registration::Due`]) or a record exists.
@@ -378,72 +378,21 @@ pub trait FallbackStore: Send + Sync {
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
-impl<S: FallbackStore + ?Sized> FallbackStore for Arc<S> {
+impl_for_arc!(FallbackStore {
     fn register(
-        &self,
         original: &TransactionId,
         fallback: &PendingFallback,
         now: OffsetDateTime,
         retention: Duration,
-    ) -> impl Future<Output = Result<Registration, StoreError>> + Send {
-        (**self).register(original, fallback, now, retention)
-    }
-
-    fn peek(
-        &self,
-        original: &TransactionId,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<PendingFallback>, StoreError>> + Send {
-        (**self).peek(original, now)
-    }
-
-    fn take(
-        &self,
-        original: &TransactionId,
-        now: OffsetDateTime,
-        retention: Duration,
-    ) -> impl Future<Output = Result<Take, StoreError>> + Send {
-        (**self).take(original, now, retention)
-    }
-
-    fn finish(
-        &self,
-        original: &TransactionId,
-        now: OffsetDateTime,
-        retention: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).finish(original, now, retention)
-    }
-
-    fn discard(
-        &self,
-        original: &TransactionId,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).discard(original, now)
-    }
-
-    fn forget(
-        &self,
-        original: &TransactionId,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).forget(original)
-    }
-
-    fn unfinished(
-        &self,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Vec<UnfinishedFallback>, StoreError>> + Send {
-        (**self).unfinished(now)
-    }
-
-    fn pending(
-        &self,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        (**self).pending(now)
-    }
-}
+    ) -> Registration;
+    fn peek(original: &TransactionId, now: OffsetDateTime) -> Option<PendingFallback>;
+    fn take(original: &TransactionId, now: OffsetDateTime, retention: Duration) -> Take;
+    fn finish(original: &TransactionId, now: OffsetDateTime, retention: Duration) -> bool;
+    fn discard(original: &TransactionId, now: OffsetDateTime) -> bool;
+    fn forget(original: &TransactionId) -> bool;
+    fn unfinished(now: OffsetDateTime) -> Vec<UnfinishedFallback>;
+    fn pending(now: OffsetDateTime) -> usize;
+});
 
 /// A `7710` that came before its send's answer, or a fallback whose send is finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,7 +455,7 @@ impl Records {
 ///
 /// It is per process: fallbacks pending at a restart are lost, and behind a load balancer a
 /// `7710` may reach an instance that never saw the send. Share a store such as
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore) then.
+/// [`RedisStore`](crate::conversation::redis::RedisStore) then.
 ///
 /// ```
 /// use webex_connect_whatsapp::conversation::fallback::InMemoryFallbackStore;
@@ -547,8 +496,35 @@ impl InMemoryFallbackStore {
         records.expire(now);
         records
     }
+}
 
-    fn register_sync(
+impl Default for InMemoryFallbackStore {
+    /// A store for [`DEFAULT_FALLBACK_CAPACITY`] records of each kind.
+    fn default() -> Self {
+        Self::new(DEFAULT_FALLBACK_CAPACITY)
+    }
+}
+
+impl fmt::Debug for InMemoryFallbackStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Counts only: the pending fallbacks hold recipients.
+        let records = self.lock();
+        f.debug_struct("InMemoryFallbackStore")
+            .field("capacity", &records.pending.capacity())
+            .field("pending", &records.pending.len())
+            .field("taken", &records.taken.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// When a record changed at `now` expires.
+fn keep_until(now: OffsetDateTime, retention: Duration) -> Result<OffsetDateTime, StoreError> {
+    let millis = ttl_millis(retention)?;
+    Ok(saturating_add(now, Duration::from_millis(millis)))
+}
+
+impl FallbackStore for InMemoryFallbackStore {
+    async fn register(
         &self,
         original: &TransactionId,
         fallback: &PendingFallback,
@@ -581,7 +557,21 @@ impl InMemoryFallbackStore {
         }
     }
 
-    fn take_sync(
+    async fn peek(
+        &self,
+        original: &TransactionId,
+        now: OffsetDateTime,
+    ) -> Result<Option<PendingFallback>, StoreError> {
+        let key = record_key(original);
+        let found = self
+            .records_at(now)
+            .pending
+            .get(&*key)
+            .map(|kept| kept.value.clone());
+        Ok(found)
+    }
+
+    async fn take(
         &self,
         original: &TransactionId,
         now: OffsetDateTime,
@@ -609,7 +599,7 @@ impl InMemoryFallbackStore {
         }
     }
 
-    fn finish_sync(
+    async fn finish(
         &self,
         original: &TransactionId,
         now: OffsetDateTime,
@@ -624,102 +614,27 @@ impl InMemoryFallbackStore {
         records.mark(&key, Mark::Done, keep_until);
         Ok(true)
     }
-}
 
-impl Default for InMemoryFallbackStore {
-    /// A store for [`DEFAULT_FALLBACK_CAPACITY`] records of each kind.
-    fn default() -> Self {
-        Self::new(DEFAULT_FALLBACK_CAPACITY)
-    }
-}
-
-impl fmt::Debug for InMemoryFallbackStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Counts only: the pending fallbacks hold recipients.
-        let records = self.lock();
-        f.debug_struct("InMemoryFallbackStore")
-            .field("capacity", &records.pending.capacity())
-            .field("pending", &records.pending.len())
-            .field("taken", &records.taken.len())
-            .finish_non_exhaustive()
-    }
-}
-
-/// When a record changed at `now` expires.
-fn keep_until(now: OffsetDateTime, retention: Duration) -> Result<OffsetDateTime, StoreError> {
-    let millis = ttl_millis(retention)?;
-    Ok(saturating_add(now, Duration::from_millis(millis)))
-}
-
-impl FallbackStore for InMemoryFallbackStore {
-    fn register(
-        &self,
-        original: &TransactionId,
-        fallback: &PendingFallback,
-        now: OffsetDateTime,
-        retention: Duration,
-    ) -> impl Future<Output = Result<Registration, StoreError>> + Send {
-        std::future::ready(self.register_sync(original, fallback, now, retention))
-    }
-
-    fn peek(
+    async fn discard(
         &self,
         original: &TransactionId,
         now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<PendingFallback>, StoreError>> + Send {
-        let key = record_key(original);
-        let found = self
-            .records_at(now)
-            .pending
-            .get(&*key)
-            .map(|kept| kept.value.clone());
-        std::future::ready(Ok(found))
-    }
-
-    fn take(
-        &self,
-        original: &TransactionId,
-        now: OffsetDateTime,
-        retention: Duration,
-    ) -> impl Future<Output = Result<Take, StoreError>> + Send {
-        std::future::ready(self.take_sync(original, now, retention))
-    }
-
-    fn finish(
-        &self,
-        original: &TransactionId,
-        now: OffsetDateTime,
-        retention: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(self.finish_sync(original, now, retention))
-    }
-
-    fn discard(
-        &self,
-        original: &TransactionId,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    ) -> Result<bool, StoreError> {
         let key = record_key(original);
         let removed = self.records_at(now).pending.remove(&*key).is_some();
-        std::future::ready(Ok(removed))
+        Ok(removed)
     }
 
-    fn forget(
-        &self,
-        original: &TransactionId,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    async fn forget(&self, original: &TransactionId) -> Result<bool, StoreError> {
         let key = record_key(original);
         let mut records = self.lock();
         let pending = records.pending.remove(&*key).is_some();
         let taken = records.taken.remove(&*key).is_some();
         let marked = records.marks.remove(&*key).is_some();
-        std::future::ready(Ok(pending || taken || marked))
+        Ok(pending || taken || marked)
     }
 
-    fn unfinished(
-        &self,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Vec<UnfinishedFallback>, StoreError>> + Send {
+    async fn unfinished(&self, now: OffsetDateTime) -> Result<Vec<UnfinishedFallback>, StoreError> {
         let records = self.records_at(now);
         let mut unfinished: Vec<UnfinishedFallback> = records
             .taken
@@ -728,14 +643,11 @@ impl FallbackStore for InMemoryFallbackStore {
             .collect();
         drop(records);
         unfinished.sort_by_key(|u| u.taken_at);
-        std::future::ready(Ok(unfinished))
+        Ok(unfinished)
     }
 
-    fn pending(
-        &self,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        std::future::ready(Ok(self.records_at(now).pending.len()))
+    async fn pending(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        Ok(self.records_at(now).pending.len())
     }
 }
 

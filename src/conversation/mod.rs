@@ -19,8 +19,9 @@
 //!   nothing is sent twice across crashes and unknown outcomes can be reconciled
 //!   ([`Journal`](journal::Journal)).
 //! - [`store`]: the pluggable storage behind windows and dedupe (the store traits and their
-//!   bounded in-memory stores), recipient keys and store errors, and Redis for every kind of
-//!   state here (feature `redis`).
+//!   bounded in-memory stores), recipient keys and store errors.
+//! - `redis` (feature `redis`): Redis for every kind of state here, the journal included
+//!   (`RedisStore`, `RedisJournal`).
 //!
 //! The [receiver](crate::receiver) and the [guarded client](crate::guard) feed this state
 //! from webhooks and read it before sending; nothing here makes a request.
@@ -32,5 +33,8 @@ pub mod delivery;
 pub mod fallback;
 pub mod journal;
 pub mod optin;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 pub mod store;
 pub mod window;

@@ -43,12 +43,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::conversation::store::{RecipientKey, StoreError, check_max_chars, checked_key};
+use crate::conversation::store::{
+    RecipientKey, StoreError, check_max_chars, checked_key, impl_for_arc,
+};
 use crate::warning::Warning;
 
 /// The longest opt-in wording accepted, in characters.
@@ -703,31 +705,17 @@ pub trait OptInStore: Send + Sync {
     fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
-impl<S: OptInStore + ?Sized> OptInStore for Arc<S> {
-    fn append(&self, event: ConsentEvent) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).append(event)
-    }
-
-    fn events(
-        &self,
-        waid: &str,
-    ) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        (**self).events(waid)
-    }
-
-    fn export(&self) -> impl Future<Output = Result<Vec<ConsentEvent>, StoreError>> + Send {
-        (**self).export()
-    }
-
-    fn erase(&self, waid: &str) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        (**self).erase(waid)
-    }
-}
+impl_for_arc!(OptInStore {
+    fn append(event: ConsentEvent) -> ();
+    fn events(waid: &str) -> Vec<ConsentEvent>;
+    fn export() -> Vec<ConsentEvent>;
+    fn erase(waid: &str) -> usize;
+});
 
 /// The default [`OptInStore`]: every recipient's events, in this process's memory. No
 /// recipient is evicted (consent evidence must not be), and each keeps at most
 /// [`MAX_CONSENT_EVENTS`] events; for production keep the ledger in a database (the
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore) with feature `redis`, or your own
+/// [`RedisStore`](crate::conversation::redis::RedisStore) with feature `redis`, or your own
 /// [`OptInStore`]).
 ///
 /// ```

@@ -46,7 +46,7 @@
 //! # Storage
 //!
 //! [`WindowStore`] is the pluggable backend. [`InMemoryWindowStore`] (the default) is bounded;
-//! with the `redis` feature, [`RedisStore`](crate::conversation::store::redis::RedisStore)
+//! with the `redis` feature, [`RedisStore`](crate::conversation::redis::RedisStore)
 //! shares windows between instances. Only the recipient id and one timestamp are stored, and each entry is
 //! dropped [`retention`](SessionWindows::with_retention) after its window closed (24 hours by
 //! default, so "closed since" stays known for a day).

@@ -17,7 +17,7 @@
 //! | `POST` with a body that is not a JSON object | 400 (not retried) |
 //! | `POST` with a body over the limit | 413 |
 //! | `POST` whose body could not be read to its end (the connection failed) | 503 (retried) |
-//! | the seen-store failed | 503 (retried) |
+//! | the dedupe store failed | 503 (retried) |
 //! | another method | 405 |
 //!
 //! An event of a kind this crate does not model is a new event like any other
@@ -64,7 +64,8 @@
 //! use std::time::Duration;
 //! use webex_connect_whatsapp::receiver::axum::{router_with, RouterConfig};
 //! use webex_connect_whatsapp::receiver::Receiver;
-//! use webex_connect_whatsapp::webhook::{WebhookEvent, WebhookSecret};
+//! use webex_connect_whatsapp::webhook::WebhookEvent;
+//! use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 //!
 //! # async fn save(_: &str) -> Result<(), std::io::Error> { Ok(()) }
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -107,7 +108,7 @@ use tracing::Instrument as _;
 
 use super::{GTRID_HEADER, ReceiveError, Received, Receiver, usable_gtrid};
 use crate::conversation::dedupe::ClaimOwner;
-use crate::conversation::store::{InMemorySeenStore, SeenStore};
+use crate::conversation::store::{DedupeStore, InMemoryDedupeStore};
 use crate::setters::value_setters;
 use crate::webhook::WebhookEvent;
 
@@ -255,7 +256,7 @@ mod sealed {
 /// ```
 pub fn router<S, H, Fut>(receiver: impl Into<Arc<Receiver<S>>>, handler: H) -> Router
 where
-    S: SeenStore + 'static,
+    S: DedupeStore + 'static,
     H: Fn(WebhookEvent) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: HandlerOutcome,
@@ -288,7 +289,7 @@ pub fn router_with<S, H, Fut>(
     handler: H,
 ) -> Router
 where
-    S: SeenStore + 'static,
+    S: DedupeStore + 'static,
     H: Fn(WebhookEvent) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: HandlerOutcome,
@@ -338,7 +339,7 @@ fn within_lease(timeout: Duration, lease: Duration) -> Duration {
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type Handler = Arc<dyn Fn(WebhookEvent) -> BoxFuture + Send + Sync>;
 
-struct Shared<S = InMemorySeenStore> {
+struct Shared<S = InMemoryDedupeStore> {
     receiver: Arc<Receiver<S>>,
     handler: Handler,
     /// Running plus waiting events; a new event that finds none free is answered 503.
@@ -366,7 +367,7 @@ impl<S> Clone for Shared<S> {
 /// token: a claim that never reached the store is not found, and another delivery's claim
 /// or a done mark is never touched. Once the handler succeeded, a drop completes the event
 /// instead: it was handled.
-struct ClaimGuard<S: SeenStore + 'static> {
+struct ClaimGuard<S: DedupeStore + 'static> {
     armed: Option<Armed<S>>,
 }
 
@@ -378,7 +379,7 @@ struct Armed<S> {
     handled: bool,
 }
 
-impl<S: SeenStore + 'static> ClaimGuard<S> {
+impl<S: DedupeStore + 'static> ClaimGuard<S> {
     fn arm(receiver: &Arc<Receiver<S>>, event: &WebhookEvent, owner: &ClaimOwner) -> Self {
         Self {
             armed: Some(Armed {
@@ -423,7 +424,7 @@ impl<S: SeenStore + 'static> ClaimGuard<S> {
     }
 }
 
-impl<S: SeenStore + 'static> Drop for ClaimGuard<S> {
+impl<S: DedupeStore + 'static> Drop for ClaimGuard<S> {
     fn drop(&mut self) {
         let Some(armed) = self.armed.take() else {
             return;
@@ -463,7 +464,7 @@ impl<S: SeenStore + 'static> Drop for ClaimGuard<S> {
     }
 }
 
-async fn handle<S: SeenStore + 'static>(
+async fn handle<S: DedupeStore + 'static>(
     State(shared): State<Shared<S>>,
     request: Request,
 ) -> Response {
@@ -535,7 +536,7 @@ async fn handle<S: SeenStore + 'static>(
 }
 
 /// Runs the handler on a new, claimed event within the limits, and answers.
-async fn run<S: SeenStore + 'static>(
+async fn run<S: DedupeStore + 'static>(
     shared: &Shared<S>,
     event: WebhookEvent,
     guard: ClaimGuard<S>,
@@ -573,7 +574,7 @@ async fn run<S: SeenStore + 'static>(
 }
 
 /// Releases an event that was not handled and answers 503, so Webex Connect retries it.
-async fn unhandled<S: SeenStore + 'static>(guard: ClaimGuard<S>, why: &'static str) -> Response {
+async fn unhandled<S: DedupeStore + 'static>(guard: ClaimGuard<S>, why: &'static str) -> Response {
     guard.release().await;
     tracing::warn!(
         reason = why,
@@ -641,7 +642,7 @@ fn refuse(error: &ReceiveError) -> Response {
 
 /// Reads the body, stopping as soon as it is over the limit (a `Content-Length` over it is
 /// refused before reading anything).
-async fn read_body<S: SeenStore>(
+async fn read_body<S: DedupeStore>(
     mut body: Body,
     receiver: &Receiver<S>,
 ) -> Result<Bytes, ReceiveError> {

@@ -25,7 +25,7 @@
 //!    reported as [`Received::Stale`] (answer 200), never handed over. A timestamp in the
 //!    future counts as now.
 //! 5. **Duplicates**: receipts are keyed on `(transid, destination, subtid, code)`, inbound
-//!    messages on `tid`, other events on a digest of their body, in a [`SeenStore`]
+//!    messages on `tid`, other events on a digest of their body, in a [`DedupeStore`]
 //!    (bounded in memory by default). The call *claims* the event (see below). An event
 //!    already handled is counted and reported as [`Received::Duplicate`] (answer 200); one
 //!    that another delivery is handling right now is refused with
@@ -58,7 +58,8 @@
 //!
 //! ```
 //! use webex_connect_whatsapp::receiver::{ReceiveError, Received, Receiver};
-//! use webex_connect_whatsapp::webhook::{signature, DeliveryReceipt, DeliveryStatus, SignatureAlgorithm, WebhookSecret};
+//! use webex_connect_whatsapp::webhook::{DeliveryReceipt, DeliveryStatus};
+//! use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, WebhookSecret};
 //! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let secret = WebhookSecret::new("hub-secret")?;
 //! let receiver = Receiver::builder().secret(secret.clone()).build()?;
@@ -112,10 +113,12 @@ use crate::conversation::dedupe::{
     MAX_CLAIM_LEASE, MIN_DEDUPE_TTL,
 };
 use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
-use crate::conversation::store::{Claim, InMemorySeenStore, MAX_TTL_MILLIS, SeenStore, StoreError};
+use crate::conversation::store::{
+    Claim, DedupeStore, InMemoryDedupeStore, MAX_TTL_MILLIS, StoreError,
+};
 use crate::setters::value_setters;
-use crate::webhook::signature::{self, VerifyOptions};
-use crate::webhook::{self, SignatureError, WebhookError, WebhookEvent, WebhookSecret};
+use crate::webhook::signature::{self, SignatureError, VerifyOptions, WebhookSecret};
+use crate::webhook::{self, WebhookError, WebhookEvent};
 
 /// The largest body accepted unless set with [`ReceiverBuilder::max_body_bytes`]: 64 KiB,
 /// far more than any receipt or inbound message (media arrives as URLs).
@@ -236,7 +239,7 @@ pub enum ReceiveError {
     /// the platform delivers it again.
     #[error("another delivery of this event is being handled; deliver it again later")]
     InProgress,
-    /// The seen-store failed; the event was not handled, so let Webex Connect retry it.
+    /// The dedupe store failed; the event was not handled, so let Webex Connect retry it.
     #[error("the duplicate store failed, so the event was not handled: {0}")]
     Store(#[from] StoreError),
     /// [`Receiver::complete`] could not mark the handled event done. It *was* handled
@@ -430,7 +433,7 @@ pub struct ReceiverStats {
     pub too_large: u64,
     /// Calls refused for a body that could not be read to its end (503).
     pub unreadable: u64,
-    /// Calls refused, or events left claimed, because the seen-store failed.
+    /// Calls refused, or events left claimed, because the dedupe store failed.
     pub store_errors: u64,
 }
 
@@ -519,7 +522,7 @@ type RememberedClaims = BoundedMap<DedupeKey, (ClaimOwner, Instant), Instant>;
 ///
 /// ```
 /// use webex_connect_whatsapp::receiver::Receiver;
-/// use webex_connect_whatsapp::webhook::WebhookSecret;
+/// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 /// let receiver = Receiver::builder()
 ///     .secret(WebhookSecret::new("hub-secret")?)
 ///     .max_body_bytes(32 * 1024)
@@ -527,7 +530,7 @@ type RememberedClaims = BoundedMap<DedupeKey, (ClaimOwner, Instant), Instant>;
 /// assert!(receiver.requires_signature());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Receiver<S = InMemorySeenStore> {
+pub struct Receiver<S = InMemoryDedupeStore> {
     secret: Option<WebhookSecret>,
     verify: VerifyOptions,
     max_body_bytes: usize,
@@ -562,7 +565,7 @@ impl Receiver {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::{Receiver, DEFAULT_MAX_BODY_BYTES};
-    /// use webex_connect_whatsapp::webhook::WebhookSecret;
+    /// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
     /// let signed = Receiver::builder().secret(WebhookSecret::new("hub-secret")?).build()?;
     /// assert_eq!(signed.max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
     /// let unsigned = Receiver::builder().allow_unsigned().build()?;
@@ -577,7 +580,7 @@ impl Receiver {
     pub fn builder() -> ReceiverBuilder {
         ReceiverBuilder {
             secret: None,
-            store: InMemorySeenStore::default(),
+            store: InMemoryDedupeStore::default(),
             settings: Settings {
                 verify: VerifyOptions::default(),
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -591,7 +594,7 @@ impl Receiver {
     }
 }
 
-impl<S: SeenStore> Receiver<S> {
+impl<S: DedupeStore> Receiver<S> {
     /// Checks one webhook call and returns its event: new (and claimed), a duplicate, or
     /// stale.
     ///
@@ -662,7 +665,7 @@ impl<S: SeenStore> Receiver<S> {
     /// # Errors
     ///
     /// [`ReceiveError::InProgress`] when another delivery of the event is being handled,
-    /// [`ReceiveError::Store`] when the seen-store fails.
+    /// [`ReceiveError::Store`] when the dedupe store fails.
     pub async fn accept(&self, event: WebhookEvent) -> Result<Received, ReceiveError> {
         let owner = ClaimOwner::new();
         let (received, claimed) = self.claim_as(event, &owner).await?;
@@ -740,7 +743,7 @@ impl<S: SeenStore> Receiver<S> {
     ///
     /// # Errors
     ///
-    /// [`ReceiveError::Complete`] when the seen-store fails. The event was handled all the
+    /// [`ReceiveError::Complete`] when the dedupe store fails. The event was handled all the
     /// same: answer 200.
     ///
     /// ```
@@ -782,7 +785,7 @@ impl<S: SeenStore> Receiver<S> {
     ///
     /// # Errors
     ///
-    /// [`ReceiveError::Release`] when the seen-store fails; the retry may then be refused as
+    /// [`ReceiveError::Release`] when the dedupe store fails; the retry may then be refused as
     /// in progress until the claim's lease ends.
     ///
     /// ```
@@ -891,7 +894,7 @@ impl<S> Receiver<S> {
         &self.tracker
     }
 
-    /// The duplicate suppressor (and through it, the seen-store).
+    /// The duplicate suppressor (and through it, the dedupe store).
     pub fn deduplicator(&self) -> &Deduplicator<S> {
         &self.dedupe
     }
@@ -960,7 +963,7 @@ impl<S> Receiver<S> {
     /// What was received so far.
     pub fn stats(&self) -> ReceiverStats
     where
-        S: SeenStore,
+        S: DedupeStore,
     {
         let DedupeStats {
             first,
@@ -1069,12 +1072,12 @@ impl Settings {
 ///
 /// ```
 /// use std::time::Duration;
-/// use webex_connect_whatsapp::conversation::store::InMemorySeenStore;
+/// use webex_connect_whatsapp::conversation::store::InMemoryDedupeStore;
 /// use webex_connect_whatsapp::receiver::Receiver;
-/// use webex_connect_whatsapp::webhook::WebhookSecret;
+/// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 /// let receiver = Receiver::builder()
 ///     .secret(WebhookSecret::new("hub-secret")?)
-///     .seen_store(InMemorySeenStore::new(10_000))
+///     .dedupe_store(InMemoryDedupeStore::new(10_000))
 ///     .dedupe_ttl(Duration::from_secs(2 * 60 * 60))
 ///     .claim_lease(Duration::from_secs(15))
 ///     .max_event_age(Duration::from_secs(60 * 60))
@@ -1086,14 +1089,14 @@ impl Settings {
 /// ```
 #[derive(Debug)]
 #[must_use = "call .build() to get the receiver"]
-pub struct ReceiverBuilder<S = InMemorySeenStore, A = auth_state::NotChosen> {
+pub struct ReceiverBuilder<S = InMemoryDedupeStore, A = auth_state::NotChosen> {
     secret: Option<WebhookSecret>,
     store: S,
     settings: Settings,
     auth: PhantomData<A>,
 }
 
-impl<S: SeenStore> ReceiverBuilder<S, auth_state::NotChosen> {
+impl<S: DedupeStore> ReceiverBuilder<S, auth_state::NotChosen> {
     /// Accepts calls without a signature: use that only behind another authentication
     /// (an authorization profile's header, mTLS, an allow-list of Webex Connect's egress
     /// addresses), or in tests.
@@ -1108,7 +1111,7 @@ impl<S: SeenStore> ReceiverBuilder<S, auth_state::NotChosen> {
     }
 }
 
-impl<S: SeenStore, A> ReceiverBuilder<S, A> {
+impl<S: DedupeStore, A> ReceiverBuilder<S, A> {
     fn with_auth<B>(self, secret: Option<WebhookSecret>) -> ReceiverBuilder<S, B> {
         ReceiverBuilder {
             secret,
@@ -1130,7 +1133,7 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
     ///
     /// ```
     /// use webex_connect_whatsapp::receiver::Receiver;
-    /// use webex_connect_whatsapp::webhook::WebhookSecret;
+    /// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
     /// let receiver = Receiver::builder()
     ///     .secret(WebhookSecret::new("hub-secret")?)
     ///     .allow_legacy_sha1()
@@ -1150,9 +1153,9 @@ impl<S: SeenStore, A> ReceiverBuilder<S, A> {
         fn max_body_bytes(max: usize) => settings.max_body_bytes;
     }
 
-    /// Where seen keys are kept (default: [`InMemorySeenStore::default`]); use a shared
+    /// Where dedupe marks are kept (default: [`InMemoryDedupeStore::default`]); use a shared
     /// store such as Redis when several receivers share the traffic.
-    pub fn seen_store<T: SeenStore>(self, store: T) -> ReceiverBuilder<T, A> {
+    pub fn dedupe_store<T: DedupeStore>(self, store: T) -> ReceiverBuilder<T, A> {
         ReceiverBuilder {
             secret: self.secret,
             store,

@@ -213,7 +213,7 @@ impl SandboxClock {
 }
 
 /// The sandbox's time is a [`Clock`], so the conversation state a test keeps beside a sandbox
-/// (session windows, seen keys) moves with it.
+/// (session windows, dedupe marks) moves with it.
 ///
 /// ```
 /// use std::time::Duration;

@@ -143,7 +143,7 @@ pub(crate) fn inbound_from(
 ) -> Result<InboundMessage, WebhookError> {
     let at = at.to_offset(time::UtcOffset::UTC);
     let Some(waid) = user.waid() else {
-        let ts = crate::webhook::format_timestamp(at);
+        let ts = crate::webhook::body::format_timestamp(at);
         return username_inbound(app_id, user, tid, &ts, content);
     };
     let mut builder = InboundMessage::builder(app_id, waid).tid(tid).timestamp(at);
@@ -201,7 +201,7 @@ fn username_inbound(
         ("ts", q(ts)),
         ("tid", q(tid)),
     ];
-    InboundMessage::from_slice(crate::webhook::ordered_object(&members).as_bytes())
+    InboundMessage::from_slice(crate::webhook::body::ordered_object(&members).as_bytes())
 }
 
 /// An event of kind `kind` from `user`: the envelope every app webhook carries (`userId`,
@@ -227,7 +227,7 @@ pub(crate) fn event(
     if let Some(waid) = user.waid() {
         members.push(("waid", q(waid)));
     }
-    let ts = crate::webhook::format_timestamp(at.to_offset(time::UtcOffset::UTC));
+    let ts = crate::webhook::body::format_timestamp(at.to_offset(time::UtcOffset::UTC));
     members.push(("ts", q(&ts)));
     members.push(("tid", q(tid)));
     for (key, value) in extra {
@@ -237,7 +237,7 @@ pub(crate) fn event(
             None => members.push((key.as_str(), value)),
         }
     }
-    crate::webhook::ordered_object(&members)
+    crate::webhook::body::ordered_object(&members)
 }
 
 /// A digest of a request's content (`channels` or `message`), to tell a message sent twice

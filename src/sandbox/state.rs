@@ -231,7 +231,7 @@ pub(crate) struct Config {
     pub(crate) service_key: String,
     pub(crate) service_id: String,
     pub(crate) service_secret: Vec<u8>,
-    pub(crate) webhook_secret: Option<crate::webhook::WebhookSecret>,
+    pub(crate) webhook_secret: Option<crate::webhook::signature::WebhookSecret>,
     pub(crate) clock: SandboxClock,
     pub(crate) delays: ReceiptDelays,
     pub(crate) webhook_retries: u32,

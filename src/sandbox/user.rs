@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::SandboxError;
+use super::error::SandboxError;
 use crate::phone::mask;
 use crate::recipient::Bsuid;
 

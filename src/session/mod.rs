@@ -48,6 +48,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::error_text::with_sources;
 use crate::media::{MediaError, MediaKind, MediaUrl, MediaUrlError};
 use crate::text::{MessageText, TextError};
 
@@ -522,22 +523,6 @@ impl Wire {
             },
         })
     }
-}
-
-/// Serde errors carry only text, so the source chain is folded into it; a cause whose text
-/// a message already includes (wrappers name their reason) is not repeated.
-pub(crate) fn with_sources(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Empty optional strings in samples (`"name": ""`) mean "not given".

@@ -1,66 +1,5 @@
-//! Template definitions: what you submit for review (header, body, footer, buttons) and what a
-//! send is checked against.
-//!
-//! A [`TemplateDefinition`] can only exist if it satisfies the limits WhatsApp enforces (see
-//! the table on [`TemplateDefinitionBuilder::build`]) and its placeholders are well formed.
-//! Advice that WhatsApp applies only at human review comes from
-//! [`TemplateDefinition::warnings`].
-//!
-//! ```
-//! use webex_connect_whatsapp::template::definition::{TemplateDefinition, TemplatePart};
-//! use webex_connect_whatsapp::{TemplateCategory, TemplateName};
-//!
-//! let def = TemplateDefinition::builder(
-//!     TemplateName::new("order_shipped")?,
-//!     TemplateCategory::Utility,
-//!     "en_US",
-//!     "Hi {{1}}, your order {{2}} has shipped.",
-//! )
-//! .header_text("Order {{1}}")
-//! .footer("Reply STOP to opt out")
-//! .url_button("Track", "https://example.com/track/{{1}}")
-//! .quick_reply("Thanks")
-//! .build()?;
-//!
-//! let names: Vec<(&str, TemplatePart)> =
-//!     def.variables().iter().map(|v| (v.name(), v.part())).collect();
-//! assert_eq!(
-//!     names,
-//!     [
-//!         ("1", TemplatePart::Header),
-//!         ("1", TemplatePart::Body),
-//!         ("2", TemplatePart::Body),
-//!         ("1", TemplatePart::Button(0)),
-//!     ]
-//! );
-//! assert!(def.warnings().is_empty());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! # Serde shape
-//!
-//! Definitions serialize to a flat, hand-writable shape (JSON or TOML); reading one runs every
-//! check again, so a file cannot smuggle in an invalid definition:
-//!
-//! ```json
-//! {
-//!   "name": "order_shipped",
-//!   "category": "UTILITY",
-//!   "language": "en_US",
-//!   "header": {"type": "text", "text": "Order {{1}}"},
-//!   "body": "Hi {{1}}, your order {{2}} has shipped.",
-//!   "footer": "Reply STOP to opt out",
-//!   "buttons": [
-//!     {"type": "url", "text": "Track", "url": "https://example.com/track/{{1}}"},
-//!     {"type": "quick_reply", "text": "Thanks"},
-//!     {"type": "phone_number", "text": "Call us", "phone_number": "+447400123456"},
-//!     {"type": "copy_code", "text": "Copy code"}
-//!   ]
-//! }
-//! ```
-//!
-//! A media header is `{"type": "image"}`, `{"type": "video"}` or `{"type": "document"}`;
-//! `header`, `footer` and `buttons` may be left out.
+//! Template definitions: what you submit for review and what a send is checked against (see
+//! the [module docs](crate::template#definitions)).
 
 use std::fmt;
 
@@ -72,7 +11,8 @@ use crate::phone::PhoneNumber;
 use crate::text::{BodyText, ButtonLabel, FooterText, HeaderText, TextError};
 use crate::warning::Warning;
 
-use super::{TemplateCategory, TemplateName};
+use super::category::TemplateCategory;
+use super::name::TemplateName;
 
 /// The most buttons a template may have, all kinds together.
 pub const MAX_BUTTONS: usize = 10;
@@ -311,7 +251,7 @@ fn malformed(
 /// around a word (`{name}`). Other single braces are ordinary text.
 ///
 /// ```
-/// use webex_connect_whatsapp::template::definition::{parse_placeholders, TemplatePart};
+/// use webex_connect_whatsapp::template::{parse_placeholders, TemplatePart};
 /// let found = parse_placeholders(TemplatePart::Body, "Hi {{1}}, order {{2}}")?;
 /// assert_eq!(found.len(), 2);
 /// assert_eq!((found[1].name(), found[1].start()), ("2", 16));
@@ -573,7 +513,7 @@ impl TemplateDefinition {
     /// start or end of the body, adjacent variables with no text between.
     ///
     /// ```
-    /// use webex_connect_whatsapp::template::definition::TemplateDefinition;
+    /// use webex_connect_whatsapp::template::TemplateDefinition;
     /// use webex_connect_whatsapp::{TemplateCategory, TemplateName};
     /// let def = TemplateDefinition::builder(
     ///     TemplateName::new("message_124a")?,

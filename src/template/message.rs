@@ -1,29 +1,5 @@
-//! The template message you send: the `message` object of a send request,
-//! `{"template": "<template id>", "parameters": {...}}`.
-//!
-//! Parameter keys are the variable names given when the template was created, so they are
-//! strings; values are typed (text, date-time, currency, URL suffix, media header, quick
-//! replies, OTP) and checked when the message is built.
-//!
-//! ```
-//! use webex_connect_whatsapp::template::message::TemplateMessage;
-//! use webex_connect_whatsapp::TemplateId;
-//!
-//! let message = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
-//!     .text("movie", "joker")
-//!     .currency("purchase_value", "USD", 150_000, "EUR 300")
-//!     .quick_reply("Button 1", "BUTTON 1 PAYLOAD")
-//!     .build()?;
-//! assert_eq!(
-//!     serde_json::to_string(&message)?,
-//!     r#"{"template":"5139722425xxxxx","parameters":{"movie":"joker","purchase_value":{"type":"currency","currency_code":"USD","amount_1000":"150000","fallback_value":"EUR 300"},"quickReply":[{"button_text":"Button 1","payload":"BUTTON 1 PAYLOAD"}]}}"#
-//! );
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! Reading a message back (as the sandbox does with incoming requests) runs the same checks on
-//! the parameter types it knows; a value of another shape is kept as raw JSON in
-//! [`TemplateParameter::Unknown`].
+//! The template message you send: the `message` object of a send request (see the
+//! [module docs](crate::template#template-messages)).
 
 use std::fmt;
 
@@ -35,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::media::{MediaKind, MediaUrl, MediaUrlError};
 
-use super::TemplateId;
+use super::name::TemplateId;
 
 /// The longest text value for a body variable, in characters.
 pub const MAX_TEXT_VALUE_CHARS: usize = 1024;
@@ -52,7 +28,7 @@ pub const MAX_OTP_CHARS: usize = 15;
 /// The longest URL-button suffix, in characters (the URL limit).
 pub const MAX_URL_SUFFIX_CHARS: usize = 2000;
 /// The longest parameter name, in characters.
-pub const MAX_NAME_CHARS: usize = 512;
+pub const MAX_PARAMETER_NAME_CHARS: usize = 512;
 /// The key under which quick replies are sent.
 pub const QUICK_REPLY_KEY: &str = "quickReply";
 
@@ -407,7 +383,7 @@ fn check_name(name: &str) -> Result<(), TemplateMessageError> {
         "it is empty"
     } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         "it holds whitespace or a control character"
-    } else if name.chars().count() > MAX_NAME_CHARS {
+    } else if name.chars().count() > MAX_PARAMETER_NAME_CHARS {
         "it is longer than 512 characters"
     } else {
         return Ok(());
@@ -776,7 +752,7 @@ impl TemplateMessageBuilder {
     ///
     /// ```
     /// use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
-    /// use webex_connect_whatsapp::template::message::TemplateMessageError;
+    /// use webex_connect_whatsapp::template::TemplateMessageError;
     /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
     ///
     /// let video = MediaUrl::new("https://cdn.example.com/tour.mp4")?;
@@ -1120,7 +1096,7 @@ impl<'de> Deserialize<'de> for TemplateMessage {
         let mut parameters = Vec::new();
         for (name, value) in wire.parameters.map(|p| p.0).unwrap_or_default() {
             let parameter = read_parameter(&name, value)
-                .map_err(|e| de::Error::custom(crate::session::with_sources(&e)))?;
+                .map_err(|e| de::Error::custom(crate::error_text::with_sources(&e)))?;
             parameters.push((name, parameter));
         }
         Ok(Self {

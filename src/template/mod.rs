@@ -3,9 +3,10 @@
 //! - [`TemplateName`]: the name you register (`order_update`), with WhatsApp's naming rules.
 //! - [`TemplateCategory`], [`TemplateStatus`]: open enums read from and written to the platform.
 //! - [`TemplateId`]: the id Webex Connect gives an approved template; sends carry it.
-//! - [`definition::TemplateDefinition`]: header, body, footer and buttons, with their limits and
-//!   the placeholder rules, for checking before you submit and for checking sends against.
-//! - [`message::TemplateMessage`]: the `message` object of a send request.
+//! - [`TemplateDefinition`]: header, body, footer and buttons, with their limits and the
+//!   placeholder rules, for checking before you submit and for checking sends against.
+//! - [`TemplateMessage`]: the `message` object of a send request.
+//! - [`TemplateRegistry`]: the approved templates you send, checked against their definitions.
 //!
 //! ```
 //! use webex_connect_whatsapp::template::{TemplateCategory, TemplateId, TemplateName};
@@ -22,404 +23,204 @@
 //! assert_eq!(id.as_str(), "5139722425xxxxx");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Definitions
+//!
+//! Template definitions: what you submit for review (header, body, footer, buttons) and what a
+//! send is checked against.
+//!
+//! A [`TemplateDefinition`] can only exist if it satisfies the limits WhatsApp enforces (see
+//! the table on [`TemplateDefinitionBuilder::build`]) and its placeholders are well formed.
+//! Advice that WhatsApp applies only at human review comes from
+//! [`TemplateDefinition::warnings`].
+//!
+//! ```
+//! use webex_connect_whatsapp::template::{TemplateDefinition, TemplatePart};
+//! use webex_connect_whatsapp::{TemplateCategory, TemplateName};
+//!
+//! let def = TemplateDefinition::builder(
+//!     TemplateName::new("order_shipped")?,
+//!     TemplateCategory::Utility,
+//!     "en_US",
+//!     "Hi {{1}}, your order {{2}} has shipped.",
+//! )
+//! .header_text("Order {{1}}")
+//! .footer("Reply STOP to opt out")
+//! .url_button("Track", "https://example.com/track/{{1}}")
+//! .quick_reply("Thanks")
+//! .build()?;
+//!
+//! let names: Vec<(&str, TemplatePart)> =
+//!     def.variables().iter().map(|v| (v.name(), v.part())).collect();
+//! assert_eq!(
+//!     names,
+//!     [
+//!         ("1", TemplatePart::Header),
+//!         ("1", TemplatePart::Body),
+//!         ("2", TemplatePart::Body),
+//!         ("1", TemplatePart::Button(0)),
+//!     ]
+//! );
+//! assert!(def.warnings().is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ### Serde shape
+//!
+//! Definitions serialize to a flat, hand-writable shape (JSON or TOML); reading one runs every
+//! check again, so a file cannot smuggle in an invalid definition:
+//!
+//! ```json
+//! {
+//!   "name": "order_shipped",
+//!   "category": "UTILITY",
+//!   "language": "en_US",
+//!   "header": {"type": "text", "text": "Order {{1}}"},
+//!   "body": "Hi {{1}}, your order {{2}} has shipped.",
+//!   "footer": "Reply STOP to opt out",
+//!   "buttons": [
+//!     {"type": "url", "text": "Track", "url": "https://example.com/track/{{1}}"},
+//!     {"type": "quick_reply", "text": "Thanks"},
+//!     {"type": "phone_number", "text": "Call us", "phone_number": "+447400123456"},
+//!     {"type": "copy_code", "text": "Copy code"}
+//!   ]
+//! }
+//! ```
+//!
+//! A media header is `{"type": "image"}`, `{"type": "video"}` or `{"type": "document"}`;
+//! `header`, `footer` and `buttons` may be left out.
+//!
+//! ## Template messages
+//!
+//! The template message you send: the `message` object of a send request,
+//! `{"template": "<template id>", "parameters": {...}}`.
+//!
+//! Parameter keys are the variable names given when the template was created, so they are
+//! strings; values are typed (text, date-time, currency, URL suffix, media header, quick
+//! replies, OTP) and checked when the message is built.
+//!
+//! ```
+//! use webex_connect_whatsapp::template::TemplateMessage;
+//! use webex_connect_whatsapp::TemplateId;
+//!
+//! let message = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
+//!     .text("movie", "joker")
+//!     .currency("purchase_value", "USD", 150_000, "EUR 300")
+//!     .quick_reply("Button 1", "BUTTON 1 PAYLOAD")
+//!     .build()?;
+//! assert_eq!(
+//!     serde_json::to_string(&message)?,
+//!     r#"{"template":"5139722425xxxxx","parameters":{"movie":"joker","purchase_value":{"type":"currency","currency_code":"USD","amount_1000":"150000","fallback_value":"EUR 300"},"quickReply":[{"button_text":"Button 1","payload":"BUTTON 1 PAYLOAD"}]}}"#
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Reading a message back (as the sandbox does with incoming requests) runs the same checks on
+//! the parameter types it knows; a value of another shape is kept as raw JSON in
+//! [`TemplateParameter::Unknown`].
+//!
+//! ## The registry
+//!
+//! The template registry: your approved templates, by Webex Connect template id, so every
+//! template send is checked against its definition before any request is made.
+//!
+//! A send whose parameters do not match the template fails minutes later with a `7804`
+//! receipt ("template param count mismatch") or one of its siblings (7808, 7816...).
+//! [`TemplateRegistry::check`] catches those mistakes first: the template id is known, every
+//! variable has a value, no extra value is sent, each value has the right type and length, and
+//! the media header kind matches. Errors name the template, the parameter and the rule.
+//!
+//! ```
+//! use webex_connect_whatsapp::template::TemplateDefinition;
+//! use webex_connect_whatsapp::template::{RegistryError, TemplateRegistry};
+//! use webex_connect_whatsapp::{TemplateCategory, TemplateId, TemplateMessage, TemplateName};
+//!
+//! let mut registry = TemplateRegistry::new();
+//! let definition = TemplateDefinition::builder(
+//!     TemplateName::new("order_shipped")?,
+//!     TemplateCategory::Utility,
+//!     "en_US",
+//!     "Hi {{1}}, your order {{2}} has shipped.",
+//! )
+//! .build()?;
+//! registry.register(TemplateId::new("5139722425xxxxx")?, definition)?;
+//! assert!(registry.warnings().is_empty());
+//!
+//! let ok = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
+//!     .text("1", "Ana")
+//!     .text("2", "A-1042")
+//!     .build()?;
+//! registry.check(&ok)?;
+//!
+//! let missing = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
+//!     .text("1", "Ana")
+//!     .build()?;
+//! let err = registry.check(&missing).unwrap_err();
+//! assert!(matches!(err, RegistryError::MissingParameter { ref key, .. } if key == "2"));
+//! assert_eq!(
+//!     err.to_string(),
+//!     "template order_shipped (5139722425xxxxx) needs a value for body variable \"2\", but the message has none"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ### Parameter keys
+//!
+//! Webex Connect names each parameter by the variable's name given at template creation, so by
+//! default a variable `{{1}}` is sent under key `"1"` and `{{first_name}}` under
+//! `"first_name"`. A header and a body variable with the same name share one key (its value
+//! must then fit the header's 60 characters). The other keys are fixed: `image`, `video` or
+//! `document` for a media header, [`QUICK_REPLY_KEY`] (`quickReply`) for quick-reply payloads
+//! and [`OTP_KEY`] (`otp`) for the code of a copy-code button. When your template was created
+//! with other names (the FAQ's `headerText`, `ctaVariable`), map them with
+//! [`RegisteredTemplate::with_key`] or the file's `keys` table.
+//!
+//! ### File format
+//!
+//! [`TemplateRegistry::from_json_str`] and [`TemplateRegistry::from_json_file`] read a file
+//! kept beside your app; each `definition` has the shape described in
+//! [definitions](#definitions), and `keys` is optional:
+//!
+//! ```json
+//! {
+//!   "templates": [
+//!     {
+//!       "id": "5139722425xxxxx",
+//!       "keys": {"header.1": "headerText", "button.0.1": "ctaVariable"},
+//!       "definition": {
+//!         "name": "order_shipped",
+//!         "category": "UTILITY",
+//!         "language": "en_US",
+//!         "header": {"type": "text", "text": "Order {{1}}"},
+//!         "body": "Hi {{1}}, your order {{2}} has shipped.",
+//!         "buttons": [{"type": "url", "text": "Track", "url": "https://example.com/t/{{1}}"}]
+//!       }
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! A key's left side names the variable: `header.<name>`, `body.<name>` or
+//! `button.<index>.<name>` (buttons counted from 0 in definition order).
 
-pub mod definition;
-pub mod message;
-pub mod registry;
+mod category;
+mod definition;
+mod message;
+mod name;
+mod registry;
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::ids::{IdRule, checked_id};
-use crate::warning::Warning;
-
-pub use definition::{TemplateDefinition, TemplateDefinitionError};
-pub use message::{TemplateMessage, TemplateMessageError, TemplateParameter};
-pub use registry::{RegisteredTemplate, RegistryError, TemplateRegistry};
-
-checked_id! {
-    /// A template name as registered with WhatsApp: lowercase ASCII letters, digits and `_`,
-    /// 1 to 512 characters.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::ids::IdError;
-    /// use webex_connect_whatsapp::TemplateName;
-    ///
-    /// let name = TemplateName::new("order_update")?;
-    /// assert_eq!(name.as_str(), "order_update");
-    /// let err = TemplateName::new("Order-Update").unwrap_err();
-    /// assert!(matches!(err, IdError::InvalidCharacter { position: 0, found: 'O', .. }));
-    /// # Ok::<(), IdError>(())
-    /// ```
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    pub struct TemplateName("template name");
-
-    /// The longest name WhatsApp accepts, in characters.
-    pub const MAX_CHARS: usize = 512;
-
-    /// Checks and wraps a template name; an invalid character is reported with its position,
-    /// counted from 0.
-    rules = [
-        IdRule::Chars("lowercase ASCII letters, digits and '_'", |c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
-        }),
-        IdRule::MaxChars(Self::MAX_CHARS),
-    ];
-}
-
-/// Words that say nothing about what a template is for.
-const GENERIC_NAME_WORDS: &[&str] = &[
-    "message",
-    "msg",
-    "template",
-    "tmpl",
-    "tpl",
-    "test",
-    "testing",
-    "temp",
-    "tmp",
-    "hsm",
-    "new",
-    "untitled",
-    "sample",
-    "demo",
-    "example",
-    "notification",
-    "text",
-];
-
-impl TemplateName {
-    /// Advice that does not block the name: WhatsApp asks for descriptive names and reviewers
-    /// reject random ones like `message_124a` (rule `template_name.descriptive`).
-    ///
-    /// A name counts as descriptive when one of its `_`-separated words has at least three
-    /// letters, no digits, and is not a generic word such as `message`, `template` or `test`.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::TemplateName;
-    /// assert!(TemplateName::new("shipping_confirmation_v2")?.warnings().is_empty());
-    /// let w = TemplateName::new("message_124a")?.warnings();
-    /// assert_eq!(w[0].rule(), "template_name.descriptive");
-    /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
-    /// ```
-    pub fn warnings(&self) -> Vec<Warning> {
-        let descriptive = self.0.split('_').any(|word| {
-            word.len() >= 3
-                && word.bytes().all(|b| b.is_ascii_lowercase())
-                && !GENERIC_NAME_WORDS.contains(&word)
-        });
-        if descriptive {
-            Vec::new()
-        } else {
-            vec![Warning::new(
-                "template_name.descriptive",
-                format!(
-                    "template name `{}` is not descriptive; WhatsApp reviewers prefer names that say what the template is for, such as `order_shipped`",
-                    self.0
-                ),
-            )]
-        }
-    }
-}
-
-checked_id! {
-    /// The id Webex Connect gives a registered template (Tools → Templates), e.g. `5139722425xxxxx`.
-    ///
-    /// Sends carry this id, not the template's name; an unknown id fails with 7108.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    example = "5139722425xxxxx", refused = "513 972";
-    pub struct TemplateId("template id");
-
-    /// The longest id accepted. Real ids are about 15 characters; the cap only stops garbage.
-    pub const MAX_CHARS: usize = 256;
-
-    /// Checks and wraps a template id: 1 to [`TemplateId::MAX_CHARS`] characters, no
-    /// whitespace or control characters.
-    rules = [
-        IdRule::Chars("printable characters other than whitespace", |c| {
-            !(c.is_whitespace() || c.is_control())
-        }),
-        IdRule::MaxChars(Self::MAX_CHARS),
-    ];
-}
-
-/// Normalizes a wire or human spelling: `"account update"` and `"Account-Update"` become
-/// `ACCOUNT_UPDATE`.
-fn normalize_wire(value: &str) -> String {
-    value
-        .trim()
-        .chars()
-        .map(|c| match c {
-            ' ' | '-' => '_',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect()
-}
-
-/// Declares an open wire enum: known values by name, anything else kept in `Unknown`.
-macro_rules! open_wire_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+ }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-            /// A value this crate does not know, kept exactly as received.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// Every known value, in declaration order.
-            pub const KNOWN: &'static [Self] = &[$(Self::$variant),+];
-
-            /// Reads a value; the wire form (`ACCOUNT_UPDATE`) and the spaced, any-case form
-            /// (`account update`) are both accepted. Never fails: anything else is kept in
-            /// `Unknown` as given.
-            pub fn parse(value: &str) -> Self {
-                match normalize_wire(value).as_str() {
-                    $( $wire => Self::$variant, )+
-                    _ => Self::Unknown(value.to_owned()),
-                }
-            }
-
-            /// The wire form, e.g. `ACCOUNT_UPDATE`.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( Self::$variant => $wire, )+
-                    Self::Unknown(raw) => raw,
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = std::convert::Infallible;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(Self::parse(s))
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self::parse(value)
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                Ok(Self::parse(&raw))
-            }
-        }
-    };
-}
-
-open_wire_enum! {
-    /// A template category. Meta's current three are [`Marketing`](Self::Marketing),
-    /// [`Utility`](Self::Utility) and [`Authentication`](Self::Authentication); the others are
-    /// legacy (the FAQ's nine, plus `TRANSPORTATION_UPDATE` and `AUTO_REPLY`), which Meta still
-    /// reports as a template's previous category.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::TemplateCategory;
-    /// assert_eq!(TemplateCategory::parse("UTILITY"), TemplateCategory::Utility);
-    /// assert_eq!(TemplateCategory::parse("shipping update").as_str(), "SHIPPING_UPDATE");
-    /// assert_eq!(TemplateCategory::parse("NEW_ONE"), TemplateCategory::Unknown("NEW_ONE".into()));
-    /// assert!(!TemplateCategory::Marketing.is_legacy());
-    /// ```
-    TemplateCategory {
-        /// `MARKETING`: promotions, offers, announcements.
-        Marketing = "MARKETING",
-        /// `UTILITY`: updates about a transaction or account the customer started.
-        Utility = "UTILITY",
-        /// `AUTHENTICATION`: one-time passcodes.
-        Authentication = "AUTHENTICATION",
-        /// Legacy `ACCOUNT_UPDATE`.
-        AccountUpdate = "ACCOUNT_UPDATE",
-        /// Legacy `ALERT_UPDATE`.
-        AlertUpdate = "ALERT_UPDATE",
-        /// Legacy `APPOINTMENT_UPDATE`.
-        AppointmentUpdate = "APPOINTMENT_UPDATE",
-        /// Legacy `ISSUE_RESOLUTION`.
-        IssueResolution = "ISSUE_RESOLUTION",
-        /// Legacy `PAYMENT_UPDATE`.
-        PaymentUpdate = "PAYMENT_UPDATE",
-        /// Legacy `PERSONAL_FINANCE_UPDATE`.
-        PersonalFinanceUpdate = "PERSONAL_FINANCE_UPDATE",
-        /// Legacy `RESERVATION_UPDATE`.
-        ReservationUpdate = "RESERVATION_UPDATE",
-        /// Legacy `SHIPPING_UPDATE`.
-        ShippingUpdate = "SHIPPING_UPDATE",
-        /// Legacy `TICKET_UPDATE`.
-        TicketUpdate = "TICKET_UPDATE",
-        /// Legacy `TRANSPORTATION_UPDATE`.
-        TransportationUpdate = "TRANSPORTATION_UPDATE",
-        /// Legacy `AUTO_REPLY`.
-        AutoReply = "AUTO_REPLY",
-    }
-}
-
-impl TemplateCategory {
-    /// Whether this is one of the legacy categories Meta replaced with marketing, utility and
-    /// authentication. Unknown values are not legacy.
-    pub fn is_legacy(&self) -> bool {
-        !matches!(
-            self,
-            Self::Marketing | Self::Utility | Self::Authentication | Self::Unknown(_)
-        )
-    }
-}
-
-open_wire_enum! {
-    /// The review status of a template, as Meta reports it.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::template::TemplateStatus;
-    /// assert_eq!(TemplateStatus::parse("APPROVED"), TemplateStatus::Approved);
-    /// assert!(TemplateStatus::parse("in appeal") == TemplateStatus::InAppeal);
-    /// assert_eq!(TemplateStatus::parse("SOMETHING").as_str(), "SOMETHING");
-    /// ```
-    TemplateStatus {
-        /// `APPROVED`: can be sent.
-        Approved = "APPROVED",
-        /// `PENDING`: in review.
-        Pending = "PENDING",
-        /// `REJECTED`: refused at review.
-        Rejected = "REJECTED",
-        /// `PAUSED`: paused for low quality.
-        Paused = "PAUSED",
-        /// `DISABLED`: disabled for low quality.
-        Disabled = "DISABLED",
-        /// `IN_APPEAL`: a rejection is being appealed.
-        InAppeal = "IN_APPEAL",
-        /// `PENDING_DELETION`: being deleted.
-        PendingDeletion = "PENDING_DELETION",
-        /// `DELETED`.
-        Deleted = "DELETED",
-        /// `FLAGGED`: quality is low; it may be paused.
-        Flagged = "FLAGGED",
-        /// `REINSTATED`: back after a pause.
-        Reinstated = "REINSTATED",
-        /// `LIMIT_EXCEEDED`: the account has too many templates.
-        LimitExceeded = "LIMIT_EXCEEDED",
-        /// `ARCHIVED`.
-        Archived = "ARCHIVED",
-        /// `LOCKED`: cannot be edited.
-        Locked = "LOCKED",
-    }
-}
-
-impl TemplateStatus {
-    /// Whether a template in this status can be sent.
-    pub fn is_sendable(&self) -> bool {
-        matches!(self, Self::Approved | Self::Reinstated | Self::Flagged)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ids::IdError;
-
-    #[test]
-    fn name_rules() {
-        assert!(TemplateName::new("a").is_ok());
-        assert!(TemplateName::new("a".repeat(512)).is_ok());
-        assert!(matches!(
-            TemplateName::new("a".repeat(513)),
-            Err(IdError::TooLong { actual: 513, .. })
-        ));
-        assert!(matches!(
-            TemplateName::new("order update"),
-            Err(IdError::InvalidCharacter {
-                position: 5,
-                found: ' ',
-                ..
-            })
-        ));
-        assert!(matches!(
-            TemplateName::new("ordér"),
-            Err(IdError::InvalidCharacter {
-                position: 3,
-                found: 'é',
-                ..
-            })
-        ));
-        assert!(matches!(TemplateName::new(""), Err(IdError::Empty { .. })));
-    }
-
-    #[test]
-    fn descriptive_names() {
-        for bad in [
-            "message_124a",
-            "a1",
-            "tmp_2",
-            "test",
-            "x_y_z",
-            "template_01",
-        ] {
-            assert_eq!(TemplateName::new(bad).unwrap().warnings().len(), 1, "{bad}");
-        }
-        for good in ["order_update", "otp_code", "welcome", "refund_issued_v2"] {
-            assert!(
-                TemplateName::new(good).unwrap().warnings().is_empty(),
-                "{good}"
-            );
-        }
-    }
-
-    #[test]
-    fn categories_parse_every_spelling() {
-        for faq in [
-            "account update",
-            "alert update",
-            "appointment update",
-            "issue resolution",
-            "payment update",
-            "personal finance update",
-            "reservation update",
-            "shipping update",
-            "ticket update",
-        ] {
-            let c = TemplateCategory::parse(faq);
-            assert!(c.is_legacy(), "{faq}");
-            assert_eq!(c.as_str(), faq.to_uppercase().replace(' ', "_"));
-        }
-        assert_eq!(
-            serde_json::to_string(&TemplateCategory::PersonalFinanceUpdate).unwrap(),
-            "\"PERSONAL_FINANCE_UPDATE\""
-        );
-        let c: TemplateCategory = serde_json::from_str("\"marketing\"").unwrap();
-        assert_eq!(c, TemplateCategory::Marketing);
-        let u: TemplateCategory = serde_json::from_str("\"Brand New\"").unwrap();
-        assert_eq!(u, TemplateCategory::Unknown("Brand New".into()));
-        assert_eq!(serde_json::to_string(&u).unwrap(), "\"Brand New\"");
-        assert_eq!(TemplateCategory::KNOWN.len(), 14);
-    }
-
-    #[test]
-    fn template_id_rules() {
-        assert!(TemplateId::new("5139722425xxxxx").is_ok());
-        assert!(matches!(TemplateId::new(""), Err(IdError::Empty { .. })));
-        assert!(matches!(
-            TemplateId::new("ab\tc"),
-            Err(IdError::InvalidCharacter { position: 2, .. })
-        ));
-        assert!(serde_json::from_str::<TemplateId>("\" x\"").is_err());
-    }
-}
+pub use category::{TemplateCategory, TemplateStatus};
+pub use definition::{
+    MAX_BUTTON_URL_CHARS, MAX_BUTTONS, MAX_COPY_CODE_BUTTONS, MAX_HEADER_VARIABLES,
+    MAX_LANGUAGE_CHARS, MAX_PHONE_BUTTONS, MAX_QUICK_REPLY_BUTTONS, MAX_URL_BUTTONS, Placeholder,
+    PlaceholderStyle, TemplateButton, TemplateDefinition, TemplateDefinitionBuilder,
+    TemplateDefinitionError, TemplateHeader, TemplatePart, Variable, parse_placeholders,
+};
+pub use message::{
+    MAX_CONSECUTIVE_SPACES, MAX_HEADER_VALUE_CHARS, MAX_OTP_CHARS, MAX_PARAMETER_NAME_CHARS,
+    MAX_QUICK_REPLIES, MAX_QUICK_REPLY_TEXT_CHARS, MAX_TEXT_VALUE_CHARS, MAX_URL_SUFFIX_CHARS,
+    QUICK_REPLY_KEY, QuickReply, TemplateMessage, TemplateMessageBuilder, TemplateMessageError,
+    TemplateParameter,
+};
+pub use name::{TemplateId, TemplateName};
+pub use registry::{OTP_KEY, RegisteredTemplate, RegistryError, TemplateRegistry};

@@ -1,84 +1,5 @@
-//! The template registry: your approved templates, by Webex Connect template id, so every
-//! template send is checked against its definition before any request is made.
-//!
-//! A send whose parameters do not match the template fails minutes later with a `7804`
-//! receipt ("template param count mismatch") or one of its siblings (7808, 7816...).
-//! [`TemplateRegistry::check`] catches those mistakes first: the template id is known, every
-//! variable has a value, no extra value is sent, each value has the right type and length, and
-//! the media header kind matches. Errors name the template, the parameter and the rule.
-//!
-//! ```
-//! use webex_connect_whatsapp::template::definition::TemplateDefinition;
-//! use webex_connect_whatsapp::template::registry::{RegistryError, TemplateRegistry};
-//! use webex_connect_whatsapp::{TemplateCategory, TemplateId, TemplateMessage, TemplateName};
-//!
-//! let mut registry = TemplateRegistry::new();
-//! let definition = TemplateDefinition::builder(
-//!     TemplateName::new("order_shipped")?,
-//!     TemplateCategory::Utility,
-//!     "en_US",
-//!     "Hi {{1}}, your order {{2}} has shipped.",
-//! )
-//! .build()?;
-//! registry.register(TemplateId::new("5139722425xxxxx")?, definition)?;
-//! assert!(registry.warnings().is_empty());
-//!
-//! let ok = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
-//!     .text("1", "Ana")
-//!     .text("2", "A-1042")
-//!     .build()?;
-//! registry.check(&ok)?;
-//!
-//! let missing = TemplateMessage::builder(TemplateId::new("5139722425xxxxx")?)
-//!     .text("1", "Ana")
-//!     .build()?;
-//! let err = registry.check(&missing).unwrap_err();
-//! assert!(matches!(err, RegistryError::MissingParameter { ref key, .. } if key == "2"));
-//! assert_eq!(
-//!     err.to_string(),
-//!     "template order_shipped (5139722425xxxxx) needs a value for body variable \"2\", but the message has none"
-//! );
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! # Parameter keys
-//!
-//! Webex Connect names each parameter by the variable's name given at template creation, so by
-//! default a variable `{{1}}` is sent under key `"1"` and `{{first_name}}` under
-//! `"first_name"`. A header and a body variable with the same name share one key (its value
-//! must then fit the header's 60 characters). The other keys are fixed: `image`, `video` or
-//! `document` for a media header, [`QUICK_REPLY_KEY`] (`quickReply`) for quick-reply payloads
-//! and [`OTP_KEY`] (`otp`) for the code of a copy-code button. When your template was created
-//! with other names (the FAQ's `headerText`, `ctaVariable`), map them with
-//! [`RegisteredTemplate::with_key`] or the file's `keys` table.
-//!
-//! # File format
-//!
-//! [`TemplateRegistry::from_json_str`] and [`TemplateRegistry::from_json_file`] read a file
-//! kept beside your app; each `definition` has the shape described in
-//! [`definition`](super::definition), and `keys` is optional:
-//!
-//! ```json
-//! {
-//!   "templates": [
-//!     {
-//!       "id": "5139722425xxxxx",
-//!       "keys": {"header.1": "headerText", "button.0.1": "ctaVariable"},
-//!       "definition": {
-//!         "name": "order_shipped",
-//!         "category": "UTILITY",
-//!         "language": "en_US",
-//!         "header": {"type": "text", "text": "Order {{1}}"},
-//!         "body": "Hi {{1}}, your order {{2}} has shipped.",
-//!         "buttons": [{"type": "url", "text": "Track", "url": "https://example.com/t/{{1}}"}]
-//!       }
-//!     }
-//!   ]
-//! }
-//! ```
-//!
-//! A key's left side names the variable: `header.<name>`, `body.<name>` or
-//! `button.<index>.<name>` (buttons counted from 0 in definition order).
+//! The template registry: your approved templates, by Webex Connect template id (see the
+//! [module docs](crate::template#the-registry)).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -89,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use crate::media::MediaKind;
 use crate::warning::Warning;
 
-use super::TemplateId;
 use super::definition::{TemplateButton, TemplateDefinition, TemplatePart};
 use super::message::{
     MAX_CONSECUTIVE_SPACES, MAX_HEADER_VALUE_CHARS, MAX_OTP_CHARS, MAX_QUICK_REPLIES,
     MAX_TEXT_VALUE_CHARS, MAX_URL_SUFFIX_CHARS, QUICK_REPLY_KEY, TemplateMessage,
     TemplateParameter,
 };
+use super::name::TemplateId;
 
 /// The key under which the code of a copy-code (OTP) button is sent, as in the FAQ's sample.
 pub const OTP_KEY: &str = "otp";
@@ -328,8 +249,8 @@ struct Slot {
 /// each variable.
 ///
 /// ```
-/// use webex_connect_whatsapp::template::definition::{TemplateDefinition, TemplatePart};
-/// use webex_connect_whatsapp::template::registry::RegisteredTemplate;
+/// use webex_connect_whatsapp::template::{TemplateDefinition, TemplatePart};
+/// use webex_connect_whatsapp::template::RegisteredTemplate;
 /// use webex_connect_whatsapp::{TemplateCategory, TemplateId, TemplateName};
 ///
 /// let definition = TemplateDefinition::builder(
@@ -384,8 +305,8 @@ impl RegisteredTemplate {
     /// [`RegistryError::KeyConflict`] when two variables of different kinds end up on one key.
     ///
     /// ```
-    /// use webex_connect_whatsapp::template::definition::{TemplateDefinition, TemplatePart};
-    /// use webex_connect_whatsapp::template::registry::RegisteredTemplate;
+    /// use webex_connect_whatsapp::template::{TemplateDefinition, TemplatePart};
+    /// use webex_connect_whatsapp::template::RegisteredTemplate;
     /// use webex_connect_whatsapp::{TemplateCategory, TemplateId, TemplateName};
     ///
     /// let definition = TemplateDefinition::builder(
@@ -739,7 +660,7 @@ impl RegisteredTemplate {
 
 /// Your templates by Webex Connect id; checks template sends against their definitions.
 ///
-/// See the [module docs](self) for an example and the file format.
+/// See the [module docs](crate::template#the-registry) for an example and the file format.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateRegistry {
     templates: BTreeMap<TemplateId, RegisteredTemplate>,
@@ -777,7 +698,7 @@ impl TemplateRegistry {
     /// An empty registry.
     ///
     /// ```
-    /// use webex_connect_whatsapp::template::registry::TemplateRegistry;
+    /// use webex_connect_whatsapp::template::TemplateRegistry;
     /// assert!(TemplateRegistry::new().is_empty());
     /// ```
     pub fn new() -> Self {
@@ -847,8 +768,8 @@ impl TemplateRegistry {
             .check(message)
     }
 
-    /// Reads a registry from JSON (see the [module docs](self) for the shape). Every
-    /// definition is checked as it is read.
+    /// Reads a registry from JSON (see the [module docs](crate::template#file-format) for the
+    /// shape). Every definition is checked as it is read.
     ///
     /// # Errors
     ///
@@ -857,7 +778,7 @@ impl TemplateRegistry {
     /// [`RegistryError::KeyConflict`].
     ///
     /// ```
-    /// use webex_connect_whatsapp::template::registry::TemplateRegistry;
+    /// use webex_connect_whatsapp::template::TemplateRegistry;
     /// let registry = TemplateRegistry::from_json_str(r#"{"templates": [{
     ///     "id": "5139722425xxxxx",
     ///     "definition": {"name": "welcome", "category": "UTILITY", "language": "en",
@@ -893,7 +814,7 @@ impl TemplateRegistry {
     /// [`from_json_str`](Self::from_json_str).
     ///
     /// ```
-    /// use webex_connect_whatsapp::template::registry::TemplateRegistry;
+    /// use webex_connect_whatsapp::template::TemplateRegistry;
     /// let registry = TemplateRegistry::from_toml_str(r#"
     ///     [[templates]]
     ///     id = "5139722425xxxxx"

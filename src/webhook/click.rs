@@ -1,25 +1,5 @@
-//! Link clicks: what Webex Connect posts when a recipient opens a tracked link (a message sent
-//! with [`LinkOptions`](crate::send::LinkOptions) and `trackClicks`).
-//!
-//! UNVERIFIED: the platform notes say clicked events "use the same page's format" as delivery
-//! receipts, and show no sample. Every plausible shape is read: a `deliveryInfoNotification`
-//! whose `deliveryStatus` names a click, and a flat body whose `event` names one (`clicked`,
-//! `click`, `linkClicked`, ...). The accessors look for each field where either shape would
-//! put it, and the body is kept exactly as received, so nothing is lost if the shape differs.
-//!
-//! ```
-//! use webex_connect_whatsapp::webhook::{self, WebhookEvent};
-//!
-//! let body = br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryStatus":"Clicked",
-//!     "destination":"9199xxxxxxxx","url":"https://sho.rt/a1","timeStamp":"2026-05-04T09:49:21.157Z"},
-//!     "transid":"5c9f6594","correlationid":"order-1042"}}"#;
-//! let WebhookEvent::Click(click) = webhook::parse(body)? else { unreachable!() };
-//! assert_eq!(click.transaction_id().map(|t| t.as_str()), Some("5c9f6594"));
-//! assert_eq!(click.destination(), Some("9199xxxxxxxx"));
-//! assert_eq!(click.url(), Some("https://sho.rt/a1"));
-//! assert_eq!(click.correlation_id(), Some("order-1042"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Link clicks: what Webex Connect posts when a recipient opens a tracked link (see the
+//! [module docs](crate::webhook#link-clicks)).
 
 use std::fmt;
 
@@ -27,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::body::{self, HeaderGtrid};
 use crate::ids::TransactionId;
 
 /// A recipient opened a tracked link.
@@ -44,7 +25,7 @@ pub struct ClickEvent {
     correlation_id: Option<String>,
     callback_data: Option<String>,
     gtrid: Option<String>,
-    pub(super) header_gtrid: super::HeaderGtrid,
+    pub(super) header_gtrid: HeaderGtrid,
 }
 
 /// Whether a `deliveryStatus` or `event` value names a link click.
@@ -68,7 +49,7 @@ fn first(value: &Value, pointers: &[&str]) -> Option<String> {
 impl ClickEvent {
     /// Wraps a body already known to be a click (a JSON object).
     pub(crate) fn from_raw(raw: &str) -> Self {
-        let value = super::raw_value(raw);
+        let value = body::raw_value(raw);
         let read = |pointers: &[&str]| first(&value, pointers);
         Self {
             transaction_id: read(&["/deliveryInfoNotification/transid", "/transid", "/transId"])
@@ -91,7 +72,7 @@ impl ClickEvent {
             correlation_id: read(&["/deliveryInfoNotification/correlationid", "/correlationid"]),
             callback_data: read(&["/deliveryInfoNotification/callbackData", "/callbackData"]),
             gtrid: read(&["/x-wx-gtrid"]),
-            header_gtrid: super::HeaderGtrid::default(),
+            header_gtrid: HeaderGtrid::default(),
             raw: raw.into(),
             value,
         }
@@ -140,7 +121,7 @@ impl ClickEvent {
                 "/ts",
             ],
         )
-        .and_then(|t| super::parse_timestamp(&t))
+        .and_then(|t| body::parse_timestamp(&t))
     }
 
     /// The body exactly as received.
@@ -165,6 +146,6 @@ impl fmt::Debug for ClickEvent {
 
 impl Serialize for ClickEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        super::serialize_raw(&self.raw, serializer)
+        body::serialize_raw(&self.raw, serializer)
     }
 }

@@ -1,299 +1,24 @@
-//! Delivery receipts (`deliveryInfoNotification`): the status of a message you sent.
-//!
-//! ```
-//! use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
-//!
-//! let body = std::fs::read("tests/fixtures/delivery_failed_7710.json")?;
-//! let receipt = DeliveryReceipt::from_slice(&body)?;
-//! assert_eq!(receipt.status(), &DeliveryStatus::Failed);
-//! assert_eq!(receipt.code(), &DeliveryCode::ReEngagement);
-//! assert!(receipt.code().is_permanent());
-//! assert_eq!(receipt.code().fix(), Some(DeliveryCode::ReEngagement.fix().unwrap_or_default()));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Delivery receipts (`deliveryInfoNotification`): the status of a message you sent (see the
+//! [module docs](crate::webhook#delivery-receipts)).
 
 use std::fmt;
 
-use serde::Deserializer;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{
-    Key, KeySeed, Kind, Text, WebhookError, Wire, inbound, take, take_text, take_transaction_id,
+use super::body::{self, HeaderGtrid};
+use super::error::WebhookError;
+use super::wire::receipt::{
+    ADDITIONAL_INFO, CALLBACK_DATA, CHANNEL, CODE, CORRELATIONID, DESCRIPTION, DESTINATION,
+    DESTINATION_TYPE, IDENTITY_KEY_HASH, INFO_BSUID, INFO_KEYS, INFO_USER_HANDLE,
+    NOTIFICATION_BSUID, NOTIFICATION_KEYS, NOTIFICATION_USER_HANDLE, STATUS, SUBTID, TIMESTAMP,
+    TOP_KEYS, TRANSID, WireNotification,
 };
+use super::wire::slot::{Text, take, take_text, take_transaction_id};
+use super::wire::{Wire, read_wire};
 use crate::ids::TransactionId;
 
-mod builder;
-pub use builder::DeliveryReceiptBuilder;
-
-/// The `deliveryInfoNotification` object of a receipt body, as read by [`NotificationSeed`].
-#[derive(Default)]
-#[cfg_attr(test, derive(Debug, PartialEq))]
-pub(crate) struct WireNotification {
-    /// Indexed like [`NOTIFICATION_KEYS`] minus `deliveryInfo`.
-    fields: [Option<Text>; 6],
-    /// The `deliveryInfo` object, indexed like [`INFO_KEYS`] (all `None` when absent).
-    info: [Option<Text>; 11],
-    /// The top-level `bsuid`, `userHandle` and `x-wx-gtrid`, beside the notification.
-    top: [Option<Text>; 3],
-}
-
-const NOTIFICATION_KEYS: &[&str] = &[
-    "deliveryInfo",
-    "subtid",
-    "transid",
-    "callbackData",
-    "correlationid",
-    "bsuid",
-    "userHandle",
-];
-
-const SUBTID: usize = 0;
-const TRANSID: usize = 1;
-const CALLBACK_DATA: usize = 2;
-const CORRELATIONID: usize = 3;
-const NOTIFICATION_BSUID: usize = 4;
-const NOTIFICATION_USER_HANDLE: usize = 5;
-/// Slot number of `deliveryInfo` in the notification's seen-set.
-const INFO_BIT: usize = 6;
-
-fn notification_key(key: &str) -> Key {
-    match key {
-        "deliveryInfo" => Key::Object("deliveryInfo"),
-        "subtid" => Key::Field(SUBTID, "subtid", Kind::Text),
-        "transid" => Key::Field(TRANSID, "transid", Kind::Text),
-        "callbackData" => Key::Field(CALLBACK_DATA, "callbackData", Kind::Text),
-        "correlationid" => Key::Field(CORRELATIONID, "correlationid", Kind::Text),
-        "bsuid" => Key::Field(NOTIFICATION_BSUID, "bsuid", Kind::Text),
-        "userHandle" => Key::Field(NOTIFICATION_USER_HANDLE, "userHandle", Kind::Text),
-        _ => Key::Unknown,
-    }
-}
-
-impl WireNotification {
-    /// Takes the top-level fields a receipt reads (`bsuid`, `userHandle`, `x-wx-gtrid`) out of
-    /// the top level's slots, so the receipt is built from the notification alone.
-    pub(crate) fn keep_top(&mut self, top: &mut [Option<Text>]) {
-        for (slot, kept) in [inbound::BSUID, inbound::USER_HANDLE, inbound::GTRID]
-            .into_iter()
-            .zip(&mut self.top)
-        {
-            *kept = take(top, slot);
-        }
-    }
-}
-
-/// Top-level keys a receipt reads beside `deliveryInfoNotification`.
-const TOP_KEYS: &[&str] = &[
-    "deliveryInfoNotification",
-    "bsuid",
-    "userHandle",
-    "x-wx-gtrid",
-];
-
-const INFO_KEYS: &[&str] = &[
-    "deliveryChannel",
-    "Description",
-    "destinationType",
-    "timeStamp",
-    "code",
-    "additionalInfo",
-    "deliveryStatus",
-    "destination",
-    "identityKeyHash",
-    "bsuid",
-    "userHandle",
-];
-
-const CHANNEL: usize = 0;
-const DESCRIPTION: usize = 1;
-const DESTINATION_TYPE: usize = 2;
-const TIMESTAMP: usize = 3;
-const CODE: usize = 4;
-const ADDITIONAL_INFO: usize = 5;
-const STATUS: usize = 6;
-const DESTINATION: usize = 7;
-const IDENTITY_KEY_HASH: usize = 8;
-const INFO_BSUID: usize = 9;
-const INFO_USER_HANDLE: usize = 10;
-
-fn info_key(key: &str) -> Key {
-    let field = |slot, name| Key::Field(slot, name, Kind::Text);
-    match key {
-        "deliveryChannel" => field(CHANNEL, "deliveryChannel"),
-        "Description" => field(DESCRIPTION, "Description"),
-        "destinationType" => field(DESTINATION_TYPE, "destinationType"),
-        "timeStamp" => field(TIMESTAMP, "timeStamp"),
-        "code" => field(CODE, "code"),
-        "additionalInfo" => field(ADDITIONAL_INFO, "additionalInfo"),
-        "deliveryStatus" => field(STATUS, "deliveryStatus"),
-        "destination" => field(DESTINATION, "destination"),
-        "identityKeyHash" => field(IDENTITY_KEY_HASH, "identityKeyHash"),
-        "bsuid" => field(INFO_BSUID, "bsuid"),
-        "userHandle" => field(INFO_USER_HANDLE, "userHandle"),
-        _ => Key::Unknown,
-    }
-}
-
-/// Reads a nested level that may be `null` (left unread) or an object (read by `$some`, with
-/// the seed as `$seed` and the deserializer as `$de`). Both levels of a receipt take this shape.
-macro_rules! optional_level {
-    ($ty:ident, |$seed:ident, $de:ident| $some:block) => {
-        impl<'de> DeserializeSeed<'de> for $ty<'_, 'de> {
-            type Value = ();
-            fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-                deserializer.deserialize_option(self)
-            }
-        }
-
-        impl<'de> Visitor<'de> for $ty<'_, 'de> {
-            type Value = ();
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("option")
-            }
-            fn visit_none<E: de::Error>(self) -> Result<(), E> {
-                Ok(())
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-                Ok(())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-                let ($seed, $de) = (self, deserializer);
-                $some
-            }
-        }
-    };
-}
-
-/// The fast reader's `deliveryInfoNotification` object (the cursor just past its `{`): as
-/// [`NotificationSeed`] reads it, `None` when the `serde_json` reader must decide.
-pub(crate) fn scan_notification(
-    cursor: &mut super::wire::Cursor<'_>,
-    notification: &mut WireNotification,
-) -> Option<()> {
-    let WireNotification { fields, info, .. } = notification;
-    super::wire::read_level(cursor, fields, notification_key, INFO_BIT, |cursor| {
-        if cursor.null()? {
-            return Some(());
-        }
-        cursor.open_object()?;
-        // `deliveryInfo` has no nested level: `info_key` never names one.
-        super::wire::read_level(cursor, info, info_key, INFO_BIT, |_| None)
-    })
-}
-
-/// Reads an optional `deliveryInfoNotification` value into `slot` (`null` leaves it `None`).
-pub(crate) struct NotificationSeed<'w, 'de> {
-    pub(crate) body: &'de str,
-    pub(crate) slot: &'w mut Option<WireNotification>,
-    pub(crate) fast: bool,
-}
-
-optional_level!(NotificationSeed, |seed, deserializer| {
-    let notification = seed.slot.insert(WireNotification::default());
-    deserializer.deserialize_struct(
-        "WireNotification",
-        NOTIFICATION_KEYS,
-        NotificationVisitor {
-            body: seed.body,
-            notification,
-            fast: seed.fast,
-        },
-    )
-});
-
-struct NotificationVisitor<'w, 'de> {
-    body: &'de str,
-    notification: &'w mut WireNotification,
-    fast: bool,
-}
-
-impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("struct WireNotification")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut fields =
-            super::SlotReader::new(self.body, &mut self.notification.fields, self.fast);
-        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(notification_key))? {
-            match key {
-                Key::Object(name) => {
-                    fields.mark_seen(INFO_BIT, name)?;
-                    map.next_value_seed(InfoSeed {
-                        body: self.body,
-                        info: &mut self.notification.info,
-                        fast: self.fast,
-                    })?;
-                }
-                Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?;
-                }
-                Key::Unknown => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let info = seq.next_element_seed(InfoSeed {
-            body: self.body,
-            info: &mut self.notification.info,
-            fast: self.fast,
-        })?;
-        if info.is_some() {
-            super::read_seq_slots(&mut seq, self.body, &mut self.notification.fields, |_| {
-                Kind::Text
-            })?;
-        }
-        Ok(())
-    }
-}
-
-/// Reads an optional `deliveryInfo` value into `info` (`null` leaves it empty).
-struct InfoSeed<'w, 'de> {
-    body: &'de str,
-    info: &'w mut [Option<Text>; 11],
-    fast: bool,
-}
-
-optional_level!(InfoSeed, |seed, deserializer| {
-    deserializer.deserialize_struct("WireInfo", INFO_KEYS, InfoVisitor(seed))
-});
-
-struct InfoVisitor<'w, 'de>(InfoSeed<'w, 'de>);
-
-impl<'de> Visitor<'de> for InfoVisitor<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("struct WireInfo")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let InfoSeed { body, info, fast } = self.0;
-        let mut fields = super::SlotReader::new(body, info, fast);
-        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(info_key))? {
-            match key {
-                Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?;
-                }
-                Key::Object(_) | Key::Unknown => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let InfoSeed { body, info, .. } = self.0;
-        super::read_seq_slots(&mut seq, body, info, |_| Kind::Text)
-    }
-}
+pub(super) mod builder;
 
 /// Returned by [`DeliveryReceipt::status`] when the receipt has no `deliveryStatus`.
 static MISSING_STATUS: DeliveryStatus = DeliveryStatus::Unknown(String::new());
@@ -339,7 +64,7 @@ pub struct DeliveryReceipt {
     bsuid: Option<Text>,
     user_handle: Option<Text>,
     gtrid: Option<Text>,
-    pub(super) header_gtrid: super::HeaderGtrid,
+    pub(super) header_gtrid: HeaderGtrid,
 }
 
 impl DeliveryReceipt {
@@ -362,9 +87,9 @@ impl DeliveryReceipt {
     /// known field has a shape the reader cannot take (`deliveryInfo` a string, say);
     /// [`WebhookError::MissingField`] when there is no `deliveryInfoNotification` object.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
-        let text = super::body_str(body)?;
+        let text = body::body_str(body)?;
         let mut wire = Wire::default();
-        super::read_wire(text, &mut wire, true)?;
+        read_wire(text, &mut wire, true)?;
         let notification = wire
             .notification
             .as_mut()
@@ -392,7 +117,7 @@ impl DeliveryReceipt {
             bsuid,
             user_handle,
             gtrid: take_text(top, 2),
-            header_gtrid: super::HeaderGtrid::default(),
+            header_gtrid: HeaderGtrid::default(),
             raw: body.into(),
             status: take(info, STATUS).map(|t| DeliveryStatus::from_wire(t.get(body))),
             code: take(info, CODE).map(|t| DeliveryCode::from_code(t.get(body))),
@@ -487,7 +212,7 @@ impl DeliveryReceipt {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn timestamp(&self) -> Option<OffsetDateTime> {
-        self.timestamp_raw().and_then(super::parse_timestamp)
+        self.timestamp_raw().and_then(body::parse_timestamp)
     }
 
     text_getters! {
@@ -564,7 +289,7 @@ impl DeliveryReceipt {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn gtrid(&self) -> Option<&str> {
-        super::text(&self.raw, self.gtrid.as_ref()).or_else(|| self.header_gtrid.get())
+        body::text(&self.raw, self.gtrid.as_ref()).or_else(|| self.header_gtrid.get())
     }
 
     /// The body exactly as received (or as built).
@@ -593,17 +318,17 @@ impl DeliveryReceipt {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn extra(&self) -> Map<String, Value> {
-        let root = super::raw_value(&self.raw);
+        let root = body::raw_value(&self.raw);
         let mut out = Map::new();
-        super::collect_extra("", root.as_object(), TOP_KEYS, &mut out);
+        body::collect_extra("", root.as_object(), TOP_KEYS, &mut out);
         let notification = root.get("deliveryInfoNotification");
-        super::collect_extra(
+        body::collect_extra(
             "/deliveryInfoNotification",
             notification.and_then(Value::as_object),
             NOTIFICATION_KEYS,
             &mut out,
         );
-        super::collect_extra(
+        body::collect_extra(
             "/deliveryInfoNotification/deliveryInfo",
             notification
                 .and_then(|n| n.get("deliveryInfo"))
@@ -623,7 +348,7 @@ impl DeliveryReceipt {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pointer(&self, pointer: &str) -> Option<Value> {
-        super::raw_value(&self.raw).pointer(pointer).cloned()
+        body::raw_value(&self.raw).pointer(pointer).cloned()
     }
 }
 
@@ -647,7 +372,11 @@ impl fmt::Debug for DeliveryReceipt {
 
 kept_body_impls!(DeliveryReceipt);
 
-/// The delivery status of a message (`deliveryStatus`).
+/// The delivery status of a message (`deliveryStatus`), as one receipt states it.
+///
+/// A receipt's status is what the platform said once; where a message stands after all its
+/// receipts, in order or not, is a
+/// [`DeliveryState`](crate::conversation::delivery::DeliveryState).
 ///
 /// Unknown values are kept in [`DeliveryStatus::Unknown`]; known ones match in any letter case.
 ///

@@ -1,20 +1,5 @@
-//! Inbound messages (`MO`) and button replies (`postback`) from WhatsApp users.
-//!
-//! The body is flat JSON, and `attachments`, `location` and `contacts` hold JSON encoded inside
-//! a string. The sender is a `waid`, a business-scoped user id, or both (see
-//! [`InboundMessage::bsuid`]). Those are decoded by their accessors, so a malformed one never fails the parse:
-//! the accessor returns [`WebhookError::InvalidEmbeddedJson`] and the text stays reachable.
-//!
-//! ```
-//! use webex_connect_whatsapp::webhook::InboundMessage;
-//!
-//! let body = std::fs::read("tests/fixtures/inbound_image.json")?;
-//! let message = InboundMessage::from_slice(&body)?;
-//! assert_eq!(message.waid(), Some("9187xxxxxxxx"));
-//! let attachments = message.attachments()?;
-//! assert_eq!(attachments[0].mime_type, mime::IMAGE_JPEG);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Inbound messages (`MO`) and button replies (`postback`) from WhatsApp users (see the
+//! [module docs](crate::webhook#inbound-messages)).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -26,38 +11,20 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{Text, WebhookError, Wire, take_text, take_transaction_id};
+use super::body::{self, HeaderGtrid};
+use super::error::WebhookError;
+use super::wire::slot::{Text, take_text, take_transaction_id, unescape};
+use super::wire::top::{
+    APP_ID, ATTACHMENTS, BSUID, BUTTON_PAYLOAD, BUTTON_TEXT, CHANNEL, CLIENT_UUID, CONTACTS,
+    DATETIME, ERRORS, EVENT, GTRID, IDENTITY_KEY_HASH, INBOUND_KEYS, LOCATION, MESSAGE, SYSTEM,
+    TID, TRANSID, TS, USER_HANDLE, USER_ID, USERNAME, WAID,
+};
+use super::wire::{Wire, read_wire};
 use crate::ids::TransactionId;
 use crate::phone::PhoneNumber;
 use crate::recipient::{Bsuid, Recipient};
 
-mod builder;
-pub use builder::InboundMessageBuilder;
-
-// Slots of the inbound fields in `Wire::top`, in the order of `super::INBOUND_KEYS`.
-pub(crate) const USER_ID: usize = 0;
-pub(crate) const USERNAME: usize = 1;
-pub(crate) const CHANNEL: usize = 2;
-pub(crate) const APP_ID: usize = 3;
-pub(crate) const EVENT: usize = 4;
-pub(crate) const WAID: usize = 5;
-pub(crate) const MESSAGE: usize = 6;
-pub(crate) const ATTACHMENTS: usize = 7;
-pub(crate) const CONTACTS: usize = 8;
-pub(crate) const LOCATION: usize = 9;
-pub(crate) const SYSTEM: usize = 10;
-pub(crate) const TS: usize = 11;
-pub(crate) const DATETIME: usize = 12;
-pub(crate) const TID: usize = 13;
-pub(crate) const TRANSID: usize = 14;
-pub(crate) const IDENTITY_KEY_HASH: usize = 15;
-pub(crate) const ERRORS: usize = 16;
-pub(crate) const BUTTON_TEXT: usize = 17;
-pub(crate) const BUTTON_PAYLOAD: usize = 18;
-pub(crate) const CLIENT_UUID: usize = 19;
-pub(crate) const BSUID: usize = 20;
-pub(crate) const USER_HANDLE: usize = 21;
-pub(crate) const GTRID: usize = 22;
+pub(super) mod builder;
 
 /// A message or button reply from a WhatsApp user, as posted to your inbound webhook.
 ///
@@ -98,7 +65,7 @@ pub struct InboundMessage {
     username: Option<Text>,
     user_handle: Option<Text>,
     gtrid: Option<Text>,
-    pub(super) header_gtrid: super::HeaderGtrid,
+    pub(super) header_gtrid: HeaderGtrid,
     channel: Option<Text>,
     app_id: Option<Text>,
     message: Option<Text>,
@@ -136,9 +103,9 @@ impl InboundMessage {
     /// known field has a shape the reader cannot take; [`WebhookError::NoSender`] when `waid`,
     /// `userId` and `bsuid` are all absent or empty.
     pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
-        let text = super::body_str(body)?;
+        let text = body::body_str(body)?;
         let mut wire = Wire::default();
-        super::read_wire(text, &mut wire, false)?;
+        read_wire(text, &mut wire, false)?;
         let event = wire
             .top
             .get(EVENT)
@@ -179,7 +146,7 @@ impl InboundMessage {
             username: t(USERNAME),
             user_handle: t(USER_HANDLE),
             gtrid: t(GTRID),
-            header_gtrid: super::HeaderGtrid::default(),
+            header_gtrid: HeaderGtrid::default(),
             channel: t(CHANNEL),
             app_id: t(APP_ID),
             message: t(MESSAGE),
@@ -202,7 +169,7 @@ impl InboundMessage {
 
     /// The undecoded JSON text of a field kept with `Kind::Literal`.
     fn literal<'s>(&'s self, field: Option<&'s Text>) -> Option<&'s str> {
-        super::text(&self.raw, field)
+        body::text(&self.raw, field)
     }
 
     /// Decodes a field that holds JSON inside a string; `None` when the field is absent or
@@ -215,7 +182,7 @@ impl InboundMessage {
     ) -> Result<Option<T>, WebhookError> {
         self.literal(field)
             .map(|text| {
-                super::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
+                body::decode_embedded(text).map_err(|e| WebhookError::InvalidEmbeddedJson {
                     field: name,
                     expected,
                     reason: e.to_string(),
@@ -281,7 +248,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bsuid_raw(&self) -> Option<&str> {
-        super::text(&self.raw, self.bsuid_field.as_ref())
+        body::text(&self.raw, self.bsuid_field.as_ref())
     }
 
     /// Every id the sender can be reached or looked up by, `waid` first, then the BSUID:
@@ -392,7 +359,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn gtrid(&self) -> Option<&str> {
-        super::text(&self.raw, self.gtrid.as_ref()).or_else(|| self.header_gtrid.get())
+        body::text(&self.raw, self.gtrid.as_ref()).or_else(|| self.header_gtrid.get())
     }
 
     /// For a button reply, the `transid` of the message whose button was pressed.
@@ -412,7 +379,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn timestamp(&self) -> Option<OffsetDateTime> {
-        self.timestamp_raw().and_then(super::parse_timestamp)
+        self.timestamp_raw().and_then(body::parse_timestamp)
     }
 
     text_getters! {
@@ -471,7 +438,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn attachments_raw(&self) -> Option<Cow<'_, str>> {
-        self.literal(self.attachments.as_ref()).map(super::unescape)
+        self.literal(self.attachments.as_ref()).map(unescape)
     }
 
     /// The location the user shared, decoded from the `location` JSON string.
@@ -502,7 +469,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn location_raw(&self) -> Option<Cow<'_, str>> {
-        self.literal(self.location.as_ref()).map(super::unescape)
+        self.literal(self.location.as_ref()).map(unescape)
     }
 
     /// Contact cards the user shared, decoded from the `contacts` JSON string.
@@ -538,7 +505,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn contacts_raw(&self) -> Option<Cow<'_, str>> {
-        self.literal(self.contacts.as_ref()).map(super::unescape)
+        self.literal(self.contacts.as_ref()).map(unescape)
     }
 
     text_getters! {
@@ -606,9 +573,9 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn extra(&self) -> Map<String, Value> {
-        let root = super::raw_value(&self.raw);
+        let root = body::raw_value(&self.raw);
         let mut out = Map::new();
-        super::collect_extra("", root.as_object(), super::INBOUND_KEYS, &mut out);
+        body::collect_extra("", root.as_object(), INBOUND_KEYS, &mut out);
         out
     }
 
@@ -621,7 +588,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pointer(&self, pointer: &str) -> Option<Value> {
-        super::raw_value(&self.raw).pointer(pointer).cloned()
+        body::raw_value(&self.raw).pointer(pointer).cloned()
     }
 }
 

@@ -2,9 +2,9 @@
 //!
 //! Webex Connect POSTs JSON objects to your webhook: delivery receipts
 //! (`deliveryInfoNotification`, see [`DeliveryReceipt`]), inbound messages and button replies
-//! (a flat body with `"event": "MO"` or `"postback"`, see [`InboundMessage`]), and events this
-//! crate does not model (reactions, link clicks, `user_id_update`, typing, kinds added later,
-//! see [`UnknownEvent`]). [`parse`] tells them apart in one pass and never panics, whatever the
+//! (a flat body with `"event": "MO"` or `"postback"`, see [`InboundMessage`]), link clicks
+//! (see [`ClickEvent`]), and events this crate does not model (reactions, `user_id_update`,
+//! typing, kinds added later, see [`UnknownEvent`]). [`parse`] tells them apart in one pass and never panics, whatever the
 //! bytes. It refuses only a body that is not a JSON object: Webex Connect never retries a
 //! refused (4xx) call, so refusing an authentic event would lose it for good.
 //!
@@ -23,6 +23,67 @@
 //!     WebhookEvent::Unknown(e) => println!("{:?} event, kept raw", e.event()),
 //!     _ => {}
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Delivery receipts
+//!
+//! A receipt (`deliveryInfoNotification`) reports the status of a message you sent; for a
+//! failure, its [`DeliveryCode`] says whether a resend could help and what to fix.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
+//!
+//! let body = std::fs::read("tests/fixtures/delivery_failed_7710.json")?;
+//! let receipt = DeliveryReceipt::from_slice(&body)?;
+//! assert_eq!(receipt.status(), &DeliveryStatus::Failed);
+//! assert_eq!(receipt.code(), &DeliveryCode::ReEngagement);
+//! assert!(receipt.code().is_permanent());
+//! assert_eq!(receipt.code().fix(), Some(DeliveryCode::ReEngagement.fix().unwrap_or_default()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Inbound messages
+//!
+//! Messages (`MO`) and button replies (`postback`) from WhatsApp users. The body is flat JSON,
+//! and `attachments`, `location` and `contacts` hold JSON encoded inside a string. The sender
+//! is a `waid`, a business-scoped user id, or both (see [`InboundMessage::bsuid`]). The
+//! embedded values are decoded by their accessors, so a malformed one never fails the parse:
+//! the accessor returns [`WebhookError::InvalidEmbeddedJson`] and the text stays reachable.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::InboundMessage;
+//!
+//! let body = std::fs::read("tests/fixtures/inbound_image.json")?;
+//! let message = InboundMessage::from_slice(&body)?;
+//! assert_eq!(message.waid(), Some("9187xxxxxxxx"));
+//! let attachments = message.attachments()?;
+//! assert_eq!(attachments[0].mime_type, mime::IMAGE_JPEG);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Link clicks
+//!
+//! A [`ClickEvent`] is what Webex Connect posts when a recipient opens a tracked link (a
+//! message sent with [`LinkOptions`](crate::send::LinkOptions) and `trackClicks`).
+//!
+//! UNVERIFIED: the platform notes say clicked events "use the same page's format" as delivery
+//! receipts, and show no sample. Every plausible shape is read: a `deliveryInfoNotification`
+//! whose `deliveryStatus` names a click, and a flat body whose `event` names one (`clicked`,
+//! `click`, `linkClicked`, ...). The accessors look for each field where either shape would
+//! put it, and the body is kept exactly as received, so nothing is lost if the shape differs.
+//!
+//! ```
+//! use webex_connect_whatsapp::webhook::{self, WebhookEvent};
+//!
+//! let body = br#"{"deliveryInfoNotification":{"deliveryInfo":{"deliveryStatus":"Clicked",
+//!     "destination":"9199xxxxxxxx","url":"https://sho.rt/a1","timeStamp":"2026-05-04T09:49:21.157Z"},
+//!     "transid":"5c9f6594","correlationid":"order-1042"}}"#;
+//! let WebhookEvent::Click(click) = webhook::parse(body)? else { unreachable!() };
+//! assert_eq!(click.transaction_id().map(|t| t.as_str()), Some("5c9f6594"));
+//! assert_eq!(click.destination(), Some("9199xxxxxxxx"));
+//! assert_eq!(click.url(), Some("https://sho.rt/a1"));
+//! assert_eq!(click.correlation_id(), Some("order-1042"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -46,13 +107,6 @@
 //! words the errors, and an unknown event in an odd shape costs one more linear pass that
 //! builds nothing but the `event` name.
 
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
 /// Writes accessors for string fields of a model that keeps its body: `fn name => field`
 /// reads `field` (a [`Text`] position) out of `raw`. Each keeps its own doc comment.
 macro_rules! text_getters {
@@ -60,7 +114,7 @@ macro_rules! text_getters {
         $(
             $(#[$attr])*
             pub fn $name(&self) -> Option<&str> {
-                $crate::webhook::text(&self.raw, self.$field.as_ref())
+                $crate::webhook::body::text(&self.raw, self.$field.as_ref())
             }
         )*
     };
@@ -106,13 +160,13 @@ macro_rules! kept_body_impls {
     ($ty:ident) => {
         impl PartialEq for $ty {
             fn eq(&self, other: &Self) -> bool {
-                $crate::webhook::same_json(&self.raw, &other.raw)
+                $crate::webhook::body::same_json(&self.raw, &other.raw)
             }
         }
 
         impl serde::Serialize for $ty {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                $crate::webhook::serialize_raw(&self.raw, serializer)
+                $crate::webhook::body::serialize_raw(&self.raw, serializer)
             }
         }
 
@@ -126,102 +180,30 @@ macro_rules! kept_body_impls {
     };
 }
 
-pub mod click;
-pub mod delivery;
-pub mod inbound;
+pub(crate) mod body;
+mod click;
+mod delivery;
+mod error;
+mod inbound;
 pub mod signature;
+mod unknown;
 mod wire;
 
-pub use click::ClickEvent;
-pub use delivery::{
-    DeliveryCode, DeliveryReceipt, DeliveryReceiptBuilder, DeliveryStatus, Retryability,
-};
-pub use inbound::{
-    Attachment, InboundEvent, InboundMessage, InboundMessageBuilder, SharedLocation,
-};
-pub use signature::{SignatureAlgorithm, SignatureError, WebhookSecret};
-pub(crate) use wire::{
-    INBOUND_KEYS, Key, KeySeed, Kind, SlotReader, Text, Wire, read_seq_slots, read_wire, take,
-    take_text, take_transaction_id, unescape,
-};
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// Why a webhook body (or a value inside it) could not be read.
-///
-/// [`parse`] returns only [`WebhookError::NotJson`] and [`WebhookError::NotAnObject`]: any
-/// JSON object is an event, typed or [`WebhookEvent::Unknown`]. The other variants come from
-/// the typed readers ([`DeliveryReceipt::from_slice`], [`InboundMessage::from_slice`]), the
-/// accessors that decode embedded JSON, and the builders.
-///
-/// ```
-/// use webex_connect_whatsapp::webhook::{self, WebhookError};
-///
-/// assert!(matches!(webhook::parse(b"not json"), Err(WebhookError::NotJson { .. })));
-/// assert!(matches!(webhook::parse(b"[1]"), Err(WebhookError::NotAnObject { .. })));
-/// assert!(webhook::parse(br#"{"event":"reaction"}"#).is_ok());
-/// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum WebhookError {
-    /// The body is not JSON (or not UTF-8, which JSON requires).
-    #[error("webhook body is not valid JSON: {reason}")]
-    NotJson {
-        /// What the JSON parser reported, with line and column.
-        reason: String,
-    },
-    /// The body is JSON, but not an object.
-    #[error("webhook body is a JSON {found}, but a JSON object is expected")]
-    NotAnObject {
-        /// The JSON type found: "array", "string", "number", "boolean" or "null".
-        found: &'static str,
-    },
-    /// A known field holds a value of a shape the crate cannot read (for example,
-    /// `deliveryInfo` is a string, or a key appears twice). Returned by the typed readers;
-    /// [`parse`] hands such a body over as [`WebhookEvent::Unknown`] instead.
-    #[error("webhook body has an unexpected shape: {reason}")]
-    UnexpectedShape {
-        /// What the JSON parser reported, with line and column.
-        reason: String,
-    },
-    /// An inbound message names no sender: `waid`, `userId` and `bsuid` are all absent or
-    /// empty. Returned by [`InboundMessage::from_slice`]; [`parse`] hands such a body over as
-    /// [`WebhookEvent::Unknown`] instead.
-    #[error(
-        "inbound message names no sender: `waid`, `userId` and `bsuid` are all absent or empty; \
-         expected a WhatsApp id in `waid` or a business-scoped user id in `userId`"
-    )]
-    NoSender,
-    /// A field the model cannot do without is absent or empty.
-    #[error("{what} has no `{field}` field (or it is empty)")]
-    MissingField {
-        /// The kind of payload, e.g. "inbound message".
-        what: &'static str,
-        /// The wire name of the field.
-        field: &'static str,
-    },
-    /// A value encoded as JSON inside a string (`attachments`, `location`, `contacts`) could not
-    /// be decoded.
-    #[error("`{field}` does not hold valid {expected}: {reason}")]
-    InvalidEmbeddedJson {
-        /// The wire name of the field.
-        field: &'static str,
-        /// What the field should hold.
-        expected: &'static str,
-        /// What was wrong.
-        reason: String,
-    },
-    /// A location value was out of range when building one.
-    #[error("{field} is {value}, but it must be a finite number from {min} to {max}")]
-    InvalidCoordinate {
-        /// "latitude" or "longitude".
-        field: &'static str,
-        /// The value given.
-        value: f64,
-        /// The lowest allowed value.
-        min: f64,
-        /// The highest allowed value.
-        max: f64,
-    },
-}
+pub use click::ClickEvent;
+pub use delivery::builder::DeliveryReceiptBuilder;
+pub use delivery::{DeliveryCode, DeliveryReceipt, DeliveryStatus, Retryability};
+pub use error::WebhookError;
+pub use inbound::builder::InboundMessageBuilder;
+pub use inbound::{Attachment, InboundEvent, InboundMessage, SharedLocation};
+pub use unknown::UnknownEvent;
+
+use body::{HeaderGtrid, body_str};
+use unknown::JSON_WHITESPACE;
+use wire::{Wire, read_wire, top};
 
 /// One parsed webhook call.
 ///
@@ -250,172 +232,6 @@ pub enum WebhookEvent {
     /// An authentic event this crate does not model (a reaction, `user_id_update`, typing,
     /// or a kind added later), kept raw so it is never lost.
     Unknown(UnknownEvent),
-}
-
-/// A webhook event the crate cannot type, handed over raw: [`parse`] returns it for any JSON
-/// object that is neither a delivery receipt nor an inbound `MO`/`postback` message naming its
-/// sender, so a receiver never refuses (and so never loses) an authentic event it does not know.
-///
-/// That covers reactions, link clicks, `user_id_update`, typing and any kind added later, and
-/// also bodies of a known kind in a shape the crate cannot read: a repeated key, a
-/// `deliveryInfoNotification` that is not an object, an `MO` with neither `waid` nor `userId`.
-/// [`Self::raw`] is the body byte for byte; [`Self::event`] names its kind.
-///
-/// ```
-/// use webex_connect_whatsapp::webhook::{self, WebhookEvent};
-///
-/// let body = br#"{"event":"reaction","waid":"9199xxxxxxxx","emoji":"+1"}"#;
-/// let WebhookEvent::Unknown(event) = webhook::parse(body)? else { unreachable!() };
-/// assert_eq!(event.event(), Some("reaction"));
-/// assert_eq!(event.pointer("/waid"), Some(serde_json::json!("9199xxxxxxxx")));
-/// assert_eq!(event.raw(), std::str::from_utf8(body)?);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone)]
-pub struct UnknownEvent {
-    raw: Box<str>,
-    event: Option<String>,
-    /// The top-level `x-wx-gtrid` string, read in the same scan as `event`.
-    gtrid: Option<String>,
-    header_gtrid: HeaderGtrid,
-}
-
-impl UnknownEvent {
-    /// Wraps any JSON object as an unknown event, whatever it holds (even a receipt or an
-    /// inbound message): for tests and simulators that inject events the crate does not type.
-    /// Use [`parse`] to classify a body.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::UnknownEvent;
-    ///
-    /// let e = UnknownEvent::from_slice(br#"{"event":"typing","userId":"US.1349"}"#)?;
-    /// assert_eq!(e.event(), Some("typing"));
-    /// assert!(UnknownEvent::from_slice(b"[]").is_err());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`WebhookError::NotJson`] or [`WebhookError::NotAnObject`], as for [`parse`].
-    pub fn from_slice(body: &[u8]) -> Result<Self, WebhookError> {
-        Self::scan(body_str(body)?)
-    }
-
-    /// Checks `text` is one JSON object and keeps it, with its `event` name and `x-wx-gtrid`.
-    fn scan(text: &str) -> Result<Self, WebhookError> {
-        let Scanned { event, gtrid } = scan_object(text)?;
-        Ok(Self::new(text, event, gtrid))
-    }
-
-    /// Keeps `text`, already known to be one JSON object, with its `event` name and its
-    /// body's `x-wx-gtrid`.
-    fn new(text: &str, event: Option<String>, gtrid: Option<String>) -> Self {
-        Self {
-            event,
-            gtrid,
-            raw: text.into(),
-            header_gtrid: HeaderGtrid::default(),
-        }
-    }
-
-    /// The global transaction id: the body's top-level `x-wx-gtrid` string, else the
-    /// `x-wx-gtrid` HTTP header that came with the event (set by
-    /// [`Receiver::check`](crate::receiver::Receiver::check); see
-    /// [`WebhookEvent::gtrid`] for which wins and why).
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::UnknownEvent;
-    /// let e = UnknownEvent::from_slice(br#"{"event":"typing","x-wx-gtrid":"g-7"}"#)?;
-    /// assert_eq!(e.gtrid(), Some("g-7"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn gtrid(&self) -> Option<&str> {
-        self.gtrid.as_deref().or_else(|| self.header_gtrid.get())
-    }
-
-    /// The `event` name, when the body has a non-empty string there (`reaction`,
-    /// `user_id_update`, `MO`, ...); when the key repeats, the last one, as JSON readers
-    /// usually do. `None` for bodies with no `event`, such as a malformed receipt.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::UnknownEvent;
-    /// assert_eq!(UnknownEvent::from_slice(br#"{"event":"user_id_update"}"#)?.event(), Some("user_id_update"));
-    /// assert_eq!(UnknownEvent::from_slice(br#"{"event":7}"#)?.event(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn event(&self) -> Option<&str> {
-        self.event.as_deref()
-    }
-
-    /// The body exactly as received.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::UnknownEvent;
-    /// let body = r#"{ "event" : "clicked", "a":1, "a":2 }"#;
-    /// assert_eq!(UnknownEvent::from_slice(body.as_bytes())?.raw(), body);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn raw(&self) -> &str {
-        &self.raw
-    }
-
-    /// The body as a JSON value (parsed again on each call). `Null` in the rare case the body
-    /// is valid JSON that [`serde_json::Value`] cannot hold (nesting deeper than 128 levels, a
-    /// number beyond `f64`, an unpaired surrogate escape); [`Self::raw`] still has it.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::UnknownEvent;
-    /// let e = UnknownEvent::from_slice(br#"{"event":"typing","on":true}"#)?;
-    /// assert_eq!(e.value()["on"], true);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn value(&self) -> Value {
-        raw_value(&self.raw)
-    }
-
-    /// The value at a JSON Pointer (RFC 6901), e.g. `/waid` (parses the body again).
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::UnknownEvent;
-    /// let e = UnknownEvent::from_slice(br#"{"event":"clicked","link":{"url":"https://e.com"}}"#)?;
-    /// assert_eq!(e.pointer("/link/url"), Some("https://e.com".into()));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn pointer(&self, pointer: &str) -> Option<Value> {
-        raw_value(&self.raw).pointer(pointer).cloned()
-    }
-}
-
-impl std::fmt::Debug for UnknownEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The body may hold personal data; its kind and size are enough for logs.
-        f.debug_struct("UnknownEvent")
-            .field("event", &self.event)
-            .field("gtrid", &self.gtrid())
-            .field("bytes", &self.raw.len())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Two unknown events are equal when their bodies hold the same JSON.
-impl PartialEq for UnknownEvent {
-    fn eq(&self, other: &Self) -> bool {
-        same_json(&self.raw, &other.raw)
-    }
-}
-
-impl Serialize for UnknownEvent {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_raw(&self.raw, serializer)
-    }
-}
-
-/// Accepts any JSON object.
-impl<'de> Deserialize<'de> for UnknownEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        Self::scan(&value.to_string()).map_err(de::Error::custom)
-    }
 }
 
 impl WebhookEvent {
@@ -482,24 +298,6 @@ impl WebhookEvent {
             Self::Unknown(u) => &mut u.header_gtrid,
         };
         *slot = HeaderGtrid(Some(gtrid));
-    }
-}
-
-/// The `x-wx-gtrid` HTTP header's value kept beside an event. It came with the request, not
-/// in the body, so it takes no part in the event's equality (always equal) and is not
-/// serialized.
-#[derive(Clone, Default)]
-pub(crate) struct HeaderGtrid(Option<Box<str>>);
-
-impl HeaderGtrid {
-    pub(crate) fn get(&self) -> Option<&str> {
-        self.0.as_deref()
-    }
-}
-
-impl PartialEq for HeaderGtrid {
-    fn eq(&self, _: &Self) -> bool {
-        true
     }
 }
 
@@ -577,9 +375,6 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     Ok(unknown_or_click(text, unknown))
 }
 
-/// The whitespace JSON allows between tokens.
-const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
-
 /// What a JSON object read by the typed reader is: a receipt, an inbound message naming its
 /// sender, a click, or an unknown event. The reader has checked the body is one JSON object,
 /// so an unknown event is kept without reading the body again.
@@ -593,7 +388,7 @@ fn classify(text: &str, wire: &mut Wire) -> WebhookEvent {
         }
         return WebhookEvent::DeliveryReceipt(receipt);
     }
-    if let Some(event) = wire.top.get(inbound::EVENT).and_then(Option::as_ref)
+    if let Some(event) = wire.top.get(top::EVENT).and_then(Option::as_ref)
         && let Some(event) = InboundEvent::known(event.get(text))
         && let Ok(message) = InboundMessage::from_wire(text, event, &mut wire.top)
     {
@@ -610,7 +405,7 @@ fn classify(text: &str, wire: &mut Wire) -> WebhookEvent {
             .filter(|e| !e.is_empty())
             .map(str::to_owned)
     };
-    let unknown = UnknownEvent::new(text, string(inbound::EVENT), string(inbound::GTRID));
+    let unknown = UnknownEvent::new(text, string(top::EVENT), string(top::GTRID));
     unknown_or_click(text, unknown)
 }
 
@@ -622,227 +417,113 @@ fn unknown_or_click(text: &str, unknown: UnknownEvent) -> WebhookEvent {
     WebhookEvent::Unknown(unknown)
 }
 
-/// The top-level strings [`scan_object`] reads.
-#[derive(Default)]
-struct Scanned {
-    event: Option<String>,
-    gtrid: Option<String>,
-}
+#[cfg(test)]
+mod tests {
+    //! Every slot the reader fills reaches its model's accessor.
+    #![allow(clippy::unwrap_used)]
 
-/// Checks that `text` is exactly one JSON object and reads its top-level `event` and
-/// `x-wx-gtrid` strings.
-///
-/// Every other value is skipped with [`de::IgnoredAny`], which validates it without building
-/// it (and without `Value`'s limits on depth and number range): one linear pass, whatever the
-/// size or shape of the body.
-fn scan_object(text: &str) -> Result<Scanned, WebhookError> {
-    if !text.trim_start_matches(JSON_WHITESPACE).starts_with('{') {
-        return Err(refusal(text));
+    use super::*;
+    use crate::ids::TransactionId;
+    use wire::receipt;
+    use wire::top::INBOUND_KEYS;
+
+    /// `"key":"v-key"` for each key, comma-separated.
+    fn members(keys: &[&str]) -> String {
+        keys.iter()
+            .map(|k| format!("\"{k}\":\"v-{k}\""))
+            .collect::<Vec<_>>()
+            .join(",")
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    de::Deserializer::deserialize_map(&mut de, ObjectScan)
-        .and_then(|event| de.end().map(|()| event))
-        .map_err(|e| WebhookError::NotJson {
-            reason: e.to_string(),
-        })
-}
 
-/// Why a body that does not start with `{` is refused: not JSON at all, or JSON of which type.
-fn refusal(text: &str) -> WebhookError {
-    if let Err(e) = serde_json::from_str::<de::IgnoredAny>(text) {
-        return WebhookError::NotJson {
-            reason: e.to_string(),
+    fn check(read: &[(&str, Option<&str>)]) {
+        for (key, value) in read {
+            assert_eq!(value.map(str::to_owned), Some(format!("v-{key}")), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_inbound_slot_reaches_its_accessor() {
+        let body = format!("{{{}}}", members(INBOUND_KEYS));
+        let m = InboundMessage::from_slice(body.as_bytes()).unwrap();
+        let embedded = (m.attachments_raw(), m.contacts_raw(), m.location_raw());
+        let read = [
+            ("userId", m.user_id()),
+            ("username", m.username()),
+            ("channel", m.channel()),
+            ("appId", m.app_id()),
+            ("event", Some(m.event().as_str())),
+            ("waid", m.waid()),
+            ("message", m.text()),
+            ("attachments", embedded.0.as_deref()),
+            ("contacts", embedded.1.as_deref()),
+            ("location", embedded.2.as_deref()),
+            ("system", m.system()),
+            ("ts", m.timestamp_raw()),
+            ("datetime", m.datetime_raw()),
+            ("tid", m.tid()),
+            ("transid", m.transaction_id().map(TransactionId::as_str)),
+            ("identityKeyHash", m.identity_key_hash()),
+            ("errors", m.errors()),
+            ("buttonText", m.button_text()),
+            ("buttonPayload", m.button_payload()),
+            ("clientUUID", m.client_uuid()),
+            ("bsuid", m.bsuid_raw()),
+            ("userHandle", m.user_handle()),
+            ("x-wx-gtrid", m.gtrid()),
+        ];
+        assert_eq!(read.len(), INBOUND_KEYS.len());
+        check(&read);
+    }
+
+    #[test]
+    fn every_receipt_slot_reaches_its_accessor() {
+        let read = |info: &[&str], notification: &[&str], top: &[&str]| {
+            let comma = |keys: &[&str]| if keys.is_empty() { "" } else { "," };
+            let body = format!(
+                "{{{}{}\"deliveryInfoNotification\":{{{}{}\"deliveryInfo\":{{{}}}}}}}",
+                members(top),
+                comma(top),
+                members(notification),
+                comma(notification),
+                members(info),
+            );
+            DeliveryReceipt::from_slice(body.as_bytes()).unwrap()
         };
-    }
-    let found = match text.trim_start_matches(JSON_WHITESPACE).bytes().next() {
-        Some(b'[') => "array",
-        Some(b'"') => "string",
-        Some(b't' | b'f') => "boolean",
-        Some(b'n') => "null",
-        _ => "number",
-    };
-    WebhookError::NotAnObject { found }
-}
-
-/// Visits the top-level object for [`scan_object`].
-struct ObjectScan;
-
-impl<'de> de::Visitor<'de> for ObjectScan {
-    type Value = Scanned;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut scanned = Scanned::default();
-        while let Some(key) = map.next_key_seed(ScanKeySeed)? {
-            let slot = match key {
-                ScanKey::Event => &mut scanned.event,
-                ScanKey::Gtrid => &mut scanned.gtrid,
-                ScanKey::Other => {
-                    map.next_value::<de::IgnoredAny>()?;
-                    continue;
-                }
-            };
-            let value: &'de RawValue = map.next_value()?;
-            // A non-string (or undecodable) value names nothing; when a key repeats, the
-            // last one counts, as JSON readers usually do.
-            *slot = serde_json::from_str::<String>(value.get())
-                .ok()
-                .filter(|e| !e.is_empty());
-        }
-        Ok(scanned)
-    }
-}
-
-/// A top-level key as [`ObjectScan`] sees it.
-#[derive(Clone, Copy)]
-enum ScanKey {
-    Event,
-    Gtrid,
-    Other,
-}
-
-/// Reads a key as `event`, `x-wx-gtrid` or another, so no key is copied.
-struct ScanKeySeed;
-
-impl<'de> de::DeserializeSeed<'de> for ScanKeySeed {
-    type Value = ScanKey;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ScanKey, D::Error> {
-        deserializer.deserialize_identifier(self)
-    }
-}
-
-impl de::Visitor<'_> for ScanKeySeed {
-    type Value = ScanKey;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("field identifier")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<ScanKey, E> {
-        Ok(match v {
-            "event" => ScanKey::Event,
-            "x-wx-gtrid" => ScanKey::Gtrid,
-            _ => ScanKey::Other,
-        })
-    }
-}
-
-/// Checks the body is UTF-8 before parsing: JSON must be, and it lets the parser borrow strings.
-pub(crate) fn body_str(body: &[u8]) -> Result<&str, WebhookError> {
-    std::str::from_utf8(body).map_err(|e| WebhookError::NotJson {
-        reason: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-    })
-}
-
-/// Decodes JSON that arrives encoded inside a JSON string (or, leniently, as plain JSON).
-pub(crate) fn decode_embedded<T: serde::de::DeserializeOwned>(
-    literal: &str,
-) -> Result<T, serde_json::Error> {
-    if literal.starts_with('"') {
-        let inner: String = serde_json::from_str(literal)?;
-        serde_json::from_str(&inner)
-    } else {
-        serde_json::from_str(literal)
-    }
-}
-
-/// Reads a string field of a model.
-pub(crate) fn text<'s>(raw: &'s str, field: Option<&'s Text>) -> Option<&'s str> {
-    field.map(|t| t.get(raw))
-}
-
-/// Parses an RFC 3339 timestamp, e.g. `2019-03-04T09:49:21.157Z` or `…+05:30`.
-pub(crate) fn parse_timestamp(value: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(value.trim(), &Rfc3339).ok()
-}
-
-/// Formats a timestamp the way Webex Connect does: milliseconds, `Z` for UTC, else `+hh:mm`.
-pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
-    let (oh, om, _) = at.offset().as_hms();
-    let offset = if at.offset().is_utc() {
-        "Z".to_owned()
-    } else {
-        let sign = if oh < 0 || om < 0 { '-' } else { '+' };
-        format!("{sign}{:02}:{:02}", oh.unsigned_abs(), om.unsigned_abs())
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{offset}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.millisecond()
-    )
-}
-
-/// Parses the kept body again, for on-demand access to fields the models do not read.
-pub(crate) fn raw_value(raw: &str) -> Value {
-    serde_json::from_str(raw).unwrap_or(Value::Null)
-}
-
-/// Whether two kept bodies hold the same JSON: the same bytes, or equal values. Bodies that
-/// `Value` cannot hold compare by bytes only, so two different ones never look equal.
-pub(crate) fn same_json(a: &str, b: &str) -> bool {
-    a == b
-        || matches!(
-            (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)),
-            (Ok(x), Ok(y)) if x == y
-        )
-}
-
-/// Escapes a key for use in a JSON Pointer (RFC 6901).
-fn pointer_token(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-/// Collects the members of `object` whose keys are not in `known`, keyed by JSON Pointer.
-pub(crate) fn collect_extra(
-    prefix: &str,
-    object: Option<&Map<String, Value>>,
-    known: &[&str],
-    out: &mut Map<String, Value>,
-) {
-    for (key, value) in object.into_iter().flatten() {
-        if !known.contains(&key.as_str()) {
-            out.insert(format!("{prefix}/{}", pointer_token(key)), value.clone());
+        let ids = ["bsuid", "userHandle"];
+        // Every key the reader's tables list, so a slot added there without an accessor
+        // below fails here.
+        let notification: Vec<&str> = receipt::NOTIFICATION_KEYS
+            .iter()
+            .copied()
+            .filter(|k| *k != "deliveryInfo")
+            .collect();
+        let top: Vec<&str> = receipt::TOP_KEYS
+            .iter()
+            .copied()
+            .filter(|k| *k != "deliveryInfoNotification")
+            .collect();
+        let r = read(receipt::INFO_KEYS, &notification, &top);
+        check(&[
+            ("deliveryChannel", r.channel()),
+            ("Description", r.description()),
+            ("destinationType", r.destination_type()),
+            ("timeStamp", r.timestamp_raw()),
+            ("code", Some(r.code().as_str())),
+            ("additionalInfo", r.additional_info()),
+            ("deliveryStatus", Some(r.status().as_str())),
+            ("destination", r.destination()),
+            ("identityKeyHash", r.identity_key_hash()),
+            ("bsuid", r.bsuid()),
+            ("userHandle", r.user_handle()),
+            ("subtid", r.sub_transaction_id()),
+            ("transid", r.transaction_id().map(TransactionId::as_str)),
+            ("callbackData", r.callback_data()),
+            ("correlationid", r.correlation_id()),
+            ("x-wx-gtrid", r.gtrid()),
+        ]);
+        // `bsuid` and `userHandle` beside `deliveryInfo`, then at the top level.
+        for r in [read(&[], &ids, &ids), read(&[], &[], &ids)] {
+            check(&[("bsuid", r.bsuid()), ("userHandle", r.user_handle())]);
         }
     }
-}
-
-/// Serializes a model by writing its kept body back, unknown fields included.
-pub(crate) fn serialize_raw<S: serde::Serializer>(
-    raw: &str,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match serde_json::from_str::<Value>(raw) {
-        Ok(value) => value.serialize(serializer),
-        // Valid JSON that `Value` cannot hold (nesting deeper than 128, a number beyond f64,
-        // an unpaired surrogate) is written as it is: exact for serde_json, which is what
-        // webhook bodies are written with.
-        Err(_) => RawValue::from_string(raw.to_owned())
-            .map_err(serde::ser::Error::custom)?
-            .serialize(serializer),
-    }
-}
-
-/// Writes a JSON object with members in the given order (`serde_json`'s map sorts keys, and
-/// the builders reproduce the FAQ's order). Values are JSON texts already.
-pub(crate) fn ordered_object(members: &[(&str, String)]) -> String {
-    let mut out = String::from("{");
-    for (i, (key, value)) in members.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&json_string(key));
-        out.push(':');
-        out.push_str(value);
-    }
-    out.push('}');
-    out
-}
-
-/// A string as JSON text (quoted and escaped).
-pub(crate) fn json_string(value: &str) -> String {
-    Value::from(value).to_string()
 }

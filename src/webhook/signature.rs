@@ -78,7 +78,7 @@ pub enum SignatureError {
 /// The HMAC hash a webhook is configured with.
 ///
 /// ```
-/// use webex_connect_whatsapp::webhook::SignatureAlgorithm;
+/// use webex_connect_whatsapp::webhook::signature::SignatureAlgorithm;
 /// assert_eq!(SignatureAlgorithm::Sha512.hex_len(), 128);
 /// assert_eq!(SignatureAlgorithm::Sha256.prefix(), "sha256=");
 /// ```
@@ -90,7 +90,7 @@ pub enum SignatureAlgorithm {
     /// so that nothing can ask for a SHA-1 signature the crate cannot compute.
     ///
     /// ```
-    /// use webex_connect_whatsapp::webhook::SignatureAlgorithm;
+    /// use webex_connect_whatsapp::webhook::signature::SignatureAlgorithm;
     /// assert_eq!(SignatureAlgorithm::Sha1.hex_len(), 40);
     /// ```
     #[cfg(feature = "legacy-sha1")]
@@ -106,7 +106,7 @@ impl SignatureAlgorithm {
     /// The length of its signature in hex digits.
     ///
     /// ```
-    /// # use webex_connect_whatsapp::webhook::SignatureAlgorithm;
+    /// # use webex_connect_whatsapp::webhook::signature::SignatureAlgorithm;
     /// assert_eq!(SignatureAlgorithm::Sha256.hex_len(), 64);
     /// ```
     pub const fn hex_len(self) -> usize {
@@ -121,7 +121,7 @@ impl SignatureAlgorithm {
     /// The optional prefix naming it in a header value (`sha1=`, `sha256=` or `sha512=`).
     ///
     /// ```
-    /// # use webex_connect_whatsapp::webhook::SignatureAlgorithm;
+    /// # use webex_connect_whatsapp::webhook::signature::SignatureAlgorithm;
     /// assert_eq!(SignatureAlgorithm::Sha512.prefix(), "sha512=");
     /// ```
     pub const fn prefix(self) -> &'static str {
@@ -141,7 +141,7 @@ impl SignatureAlgorithm {
 /// every signature mismatch.
 ///
 /// ```
-/// use webex_connect_whatsapp::webhook::WebhookSecret;
+/// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
 /// let secret = WebhookSecret::new("hunter2")?;
 /// assert_eq!(format!("{secret:?} {secret}"), "WebhookSecret(***) ***");
 /// assert_eq!(WebhookSecret::new(" hunter2\n")?, secret);
@@ -154,7 +154,7 @@ impl WebhookSecret {
     /// Wraps a secret as typed in Webex Connect, without surrounding whitespace.
     ///
     /// ```
-    /// # use webex_connect_whatsapp::webhook::WebhookSecret;
+    /// # use webex_connect_whatsapp::webhook::signature::WebhookSecret;
     /// assert!(WebhookSecret::new("").is_err());
     /// assert!(WebhookSecret::new(" \n").is_err());
     /// ```
@@ -171,7 +171,7 @@ impl WebhookSecret {
     /// or end with whitespace bytes; use [`WebhookSecret::new`] for a typed secret).
     ///
     /// ```
-    /// # use webex_connect_whatsapp::webhook::WebhookSecret;
+    /// # use webex_connect_whatsapp::webhook::signature::WebhookSecret;
     /// assert!(WebhookSecret::from_bytes(vec![0x0b; 20]).is_ok());
     /// ```
     ///

@@ -16,7 +16,7 @@ use webex_connect_whatsapp::conversation::optin::{
 };
 use webex_connect_whatsapp::conversation::store::StoreError;
 use webex_connect_whatsapp::conversation::store::WindowStore;
-use webex_connect_whatsapp::conversation::store::{Claim, SeenStore};
+use webex_connect_whatsapp::conversation::store::{Claim, DedupeStore};
 use webex_connect_whatsapp::conversation::window::{SessionWindows, WindowStatus};
 use webex_connect_whatsapp::receiver::{ReceiveError, Received, Receiver};
 use webex_connect_whatsapp::webhook::InboundMessage;
@@ -576,7 +576,7 @@ pub async fn optin_all<S: OptInStore + Clone>(store: S) {
 
 const LEASE: StdDuration = StdDuration::from_secs(20);
 
-pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
+pub async fn dedupe_duplicates<S: DedupeStore>(store: S) {
     let dedupe = Deduplicator::new(store).with_ttl(StdDuration::from_secs(600));
     let delivered = DedupeKey::receipt(
         "108dd36b-9bca-48e5-ae8b-5f59c64b40a3",
@@ -635,7 +635,7 @@ pub async fn dedupe_duplicates<S: SeenStore>(store: S) {
     assert_eq!(claim(&b).await, Claim::Claimed);
 }
 
-pub async fn dedupe_zero_ttl_is_refused<S: SeenStore>(store: S) {
+pub async fn dedupe_zero_ttl_is_refused<S: DedupeStore>(store: S) {
     let err = store
         .claim("c:zero", "owner", StdDuration::ZERO)
         .await
@@ -661,7 +661,7 @@ pub async fn dedupe_zero_ttl_is_refused<S: SeenStore>(store: S) {
 
 /// `advance` lets time pass: a manual clock for the in-memory store, a real sleep for Redis
 /// (which expires keys by its own clock). A done mark lasts its TTL.
-pub async fn dedupe_ttl_expiry<S: SeenStore>(store: S, advance: impl AsyncFn(StdDuration)) {
+pub async fn dedupe_ttl_expiry<S: DedupeStore>(store: S, advance: impl AsyncFn(StdDuration)) {
     let ttl = StdDuration::from_millis(100);
     assert_eq!(
         store.claim("i:ttl-1", "a", LEASE).await.unwrap(),
@@ -683,7 +683,7 @@ pub async fn dedupe_ttl_expiry<S: SeenStore>(store: S, advance: impl AsyncFn(Std
 /// A claim that is never completed nor released (its process died) turns other deliveries
 /// away only until its lease ends; then the retry claims the event. The late claim does not
 /// extend the first one.
-pub async fn dedupe_lease_expiry<S: SeenStore>(store: S, advance: impl AsyncFn(StdDuration)) {
+pub async fn dedupe_lease_expiry<S: DedupeStore>(store: S, advance: impl AsyncFn(StdDuration)) {
     let lease = StdDuration::from_millis(100);
     assert_eq!(
         store.claim("i:crash", "crashed", lease).await.unwrap(),
@@ -709,7 +709,7 @@ pub async fn dedupe_lease_expiry<S: SeenStore>(store: S, advance: impl AsyncFn(S
 }
 
 /// A release undoes only its owner's pending claim: never another owner's, never a done mark.
-pub async fn dedupe_release_rules<S: SeenStore>(store: S) {
+pub async fn dedupe_release_rules<S: DedupeStore>(store: S) {
     let ttl = StdDuration::from_secs(600);
     assert!(
         !store.release("i:never", "a").await.unwrap(),
@@ -751,7 +751,7 @@ pub async fn dedupe_release_rules<S: SeenStore>(store: S) {
 }
 
 /// Many tasks race on one key, each with its own owner: exactly one claims it.
-pub async fn dedupe_race<S: SeenStore + 'static>(stores: Vec<Arc<S>>, key: &str) {
+pub async fn dedupe_race<S: DedupeStore + 'static>(stores: Vec<Arc<S>>, key: &str) {
     let mut tasks = Vec::new();
     for i in 0..64 {
         let store = Arc::clone(&stores[i % stores.len()]);
@@ -780,7 +780,7 @@ pub async fn dedupe_race<S: SeenStore + 'static>(stores: Vec<Arc<S>>, key: &str)
 /// and is dropped) blocks the platform's retries at another receiver on the same store only
 /// until the claim's lease ends; then the retry is handled, and once completed, later
 /// retries are duplicates. `advance` lets `lease` pass.
-pub async fn receiver_claim_outlives_a_crash_only_for_its_lease<S: SeenStore + Clone>(
+pub async fn receiver_claim_outlives_a_crash_only_for_its_lease<S: DedupeStore + Clone>(
     store: S,
     lease: StdDuration,
     advance: impl AsyncFn(StdDuration),
@@ -788,7 +788,7 @@ pub async fn receiver_claim_outlives_a_crash_only_for_its_lease<S: SeenStore + C
     let build = || {
         Receiver::builder()
             .allow_unsigned()
-            .seen_store(store.clone())
+            .dedupe_store(store.clone())
             .claim_lease(lease)
             .build()
             .unwrap()
@@ -815,7 +815,7 @@ pub async fn receiver_claim_outlives_a_crash_only_for_its_lease<S: SeenStore + C
     ));
 }
 
-pub async fn dedupe_all<S: SeenStore + Clone + 'static>(store: S) {
+pub async fn dedupe_all<S: DedupeStore + Clone + 'static>(store: S) {
     dedupe_duplicates(store.clone()).await;
     dedupe_zero_ttl_is_refused(store.clone()).await;
     dedupe_release_rules(store.clone()).await;

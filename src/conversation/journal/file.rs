@@ -7,10 +7,10 @@ use std::io::{BufRead as _, BufReader, ErrorKind, Seek as _, SeekFrom, Write as 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{
-    EntryIndex, Journal, JournalEntry, JournalError, JournalFuture, JournalRecord, decode_record,
-    encode_record,
-};
+use super::backend::{Journal, JournalFuture};
+use super::entry::{EntryIndex, JournalEntry};
+use super::error::JournalError;
+use super::record::{JournalRecord, decode_record, encode_record};
 use crate::ids::CorrelationId;
 
 /// A [`Journal`] in one file of JSON lines: one [`JournalRecord`] per line, only ever

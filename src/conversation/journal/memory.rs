@@ -3,7 +3,9 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::{EntryIndex, Journal, JournalEntry, JournalFuture, JournalRecord};
+use super::backend::{Journal, JournalFuture};
+use super::entry::{EntryIndex, JournalEntry};
+use super::record::JournalRecord;
 use crate::ids::CorrelationId;
 
 /// A [`Journal`] in memory, lost when the process ends: use a

@@ -92,7 +92,10 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{Journal, JournalEntry, JournalError, JournalRecord, SendOutcome, SendState};
+use super::backend::Journal;
+use super::entry::{JournalEntry, SendState};
+use super::error::JournalError;
+use super::record::{JournalRecord, SendOutcome};
 use crate::ids::CorrelationId;
 use crate::webhook::DeliveryReceipt;
 

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use super::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
 use crate::ids::TransactionId;
-use crate::webhook::Text;
+use crate::webhook::body::{HeaderGtrid, format_timestamp, json_string, ordered_object};
+use crate::webhook::wire::slot::Text;
 
 impl DeliveryReceipt {
     /// Starts a receipt for a message, for the sandbox and for testing your own handlers.
@@ -162,10 +163,8 @@ impl DeliveryReceiptBuilder {
         let description = self
             .description
             .unwrap_or_else(|| code.description().unwrap_or_default().to_owned());
-        let timestamp = crate::webhook::format_timestamp(
-            self.timestamp.unwrap_or_else(OffsetDateTime::now_utc),
-        );
-        let q = |s: &str| crate::webhook::json_string(s);
+        let timestamp = format_timestamp(self.timestamp.unwrap_or_else(OffsetDateTime::now_utc));
+        let q = |s: &str| json_string(s);
         let mut info = vec![
             ("deliveryChannel", q(&self.channel)),
             ("Description", q(&description)),
@@ -179,14 +178,14 @@ impl DeliveryReceiptBuilder {
         if let Some(hash) = &self.identity_key_hash {
             info.push(("identityKeyHash", q(hash)));
         }
-        let notification = crate::webhook::ordered_object(&[
+        let notification = ordered_object(&[
             ("subtid", q(&self.sub_transaction_id)),
-            ("deliveryInfo", crate::webhook::ordered_object(&info)),
+            ("deliveryInfo", ordered_object(&info)),
             ("correlationid", q(&self.correlation_id)),
             ("callbackData", q(&self.callback_data)),
             ("transid", q(self.transaction_id.as_str())),
         ]);
-        let raw = crate::webhook::ordered_object(&[("deliveryInfoNotification", notification)]);
+        let raw = ordered_object(&[("deliveryInfoNotification", notification)]);
         let owned = |s: &str| (!s.is_empty()).then(|| Text::Owned(s.into()));
         DeliveryReceipt {
             description: owned(&description),
@@ -206,7 +205,7 @@ impl DeliveryReceiptBuilder {
             bsuid: None,
             user_handle: None,
             gtrid: None,
-            header_gtrid: super::super::HeaderGtrid::default(),
+            header_gtrid: HeaderGtrid::default(),
             raw: raw.into(),
         }
     }

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use super::{Attachment, InboundMessage, SharedLocation};
 use crate::recipient::{Bsuid, Recipient};
-use crate::webhook::WebhookError;
+use crate::webhook::body::{format_timestamp, json_string, ordered_object};
+use crate::webhook::error::WebhookError;
 
 impl InboundMessage {
     /// Starts an inbound message (an `MO` text by default), for the sandbox and for testing
@@ -207,7 +208,7 @@ impl InboundMessageBuilder {
         if self.waid.is_empty() && self.user_id.is_empty() {
             return Err(WebhookError::NoSender);
         }
-        let q = |s: &str| crate::webhook::json_string(s);
+        let q = |s: &str| json_string(s);
         let embedded = |field: &'static str, value: Result<String, serde_json::Error>| {
             value.map_err(|e| WebhookError::InvalidEmbeddedJson {
                 field,
@@ -215,9 +216,7 @@ impl InboundMessageBuilder {
                 reason: e.to_string(),
             })
         };
-        let ts = crate::webhook::format_timestamp(
-            self.timestamp.unwrap_or_else(OffsetDateTime::now_utc),
-        );
+        let ts = format_timestamp(self.timestamp.unwrap_or_else(OffsetDateTime::now_utc));
         let event = if self.postback.is_some() {
             "postback"
         } else {
@@ -253,7 +252,7 @@ impl InboundMessageBuilder {
         }
         members.push(("ts", q(&ts)));
         members.push(("tid", q(&self.tid)));
-        let raw = crate::webhook::ordered_object(&members);
+        let raw = ordered_object(&members);
         InboundMessage::from_slice(raw.as_bytes())
     }
 }

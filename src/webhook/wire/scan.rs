@@ -13,7 +13,7 @@
 //! Why by hand: the `serde_json` reader drives visitors for every key and value, which cost
 //! about as much again as validating the JSON; here a key costs one byte scan and one match.
 
-use super::{Key, Kind, Text};
+use super::slot::{Key, Kind, Text};
 
 /// The deepest nesting of skipped values this reader follows (`serde_json` has no limit for
 /// skipped values; deeper bodies go to it).

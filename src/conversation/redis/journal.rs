@@ -1,61 +1,5 @@
-//! [`RedisJournal`] (feature `redis`): the send journal in Redis, for several instances that
-//! send one campaign, or a sender and a webhook receiver that reconciles its receipts.
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use webex_connect_whatsapp::conversation::journal::redis::RedisJournal;
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let journal = RedisJournal::connect("redis://127.0.0.1:6379/")
-//!     .await?
-//!     .with_prefix("shop:wa:")
-//!     .with_retention(Duration::from_secs(30 * 24 * 60 * 60))?;
-//! # let _ = journal;
-//! # Ok(()) }
-//! ```
-//!
-//! # Keys and what they hold
-//!
-//! Every key starts with the [prefix](RedisJournal::with_prefix) (default `wcwa:`, the
-//! [Redis stores'](crate::conversation::store::redis::DEFAULT_PREFIX) too, so one prefix
-//! setting serves both):
-//!
-//! | key | value |
-//! |---|---|
-//! | `<prefix>journal:send:<correlation id>` | list of the send's records as JSON, oldest first (`RPUSH` only) |
-//! | `<prefix>journal:order` | sorted set of correlation ids, scored by when each first appeared |
-//! | `<prefix>journal:seq` | the counter that scores them |
-//!
-//! One [`append`](Journal::append) is one Lua script (`EVAL`): Redis runs it without
-//! interleaving any other command, so the appends of several instances never mix, and a
-//! server out of memory refuses it before its first write. Redis does not roll a script
-//! back, though: if another program has put a value of another type under one of the
-//! journal's keys, the script stops there with an error and the records before it stay
-//! (intents of rows the client then does not send, which read as in flight: never resent). [`lookup`](Journal::lookup) folds one list;
-//! [`entries`](Journal::entries) walks the order 500 ids at a time. In Redis Cluster all keys
-//! of one journal must share a slot: give it a prefix with a hash tag, e.g. `{shop-wa}:`.
-//!
-//! # Durability
-//!
-//! An append returns once the server has acknowledged the script. What survives a crash of
-//! the Redis server is the operator's choice: with `appendonly yes` and `appendfsync always`
-//! every acknowledged append is on disk; with the default `appendfsync everysec` up to about
-//! a second of appends can be lost; with snapshots only, everything since the last one. A
-//! journal that loses an intent can let a run send that row again, so run Redis with the AOF
-//! for a journal, or use a [`FileJournal`](super::FileJournal).
-//!
-//! When an append fails without an answer (a timeout, a dropped connection), the server may
-//! still have applied it. The client does not send after a failed append, so such a row reads
-//! as in flight, and is never resent by the crate: the journal errs towards not sending.
-//!
-//! # Retention
-//!
-//! By default nothing expires: an entry that vanished would let a later run send its row
-//! again. [`with_retention`](RedisJournal::with_retention) gives each send's list a
-//! time-to-live, renewed by each record appended to it; the order and counter live as long as
-//! the newest send. Ids whose list expired are dropped from the order when
-//! [`entries`](Journal::entries) meets them. Keep the retention longer than any run of a
-//! campaign can be restarted after.
+//! [`RedisJournal`]: the send journal in Redis (see the
+//! [module docs](crate::conversation::redis#the-send-journal)).
 
 use std::fmt;
 use std::sync::Arc;
@@ -63,10 +7,11 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use super::{
+use super::connection::connect;
+use super::store::{DEFAULT_PREFIX, RedisConnection};
+use crate::conversation::journal::{
     Journal, JournalEntry, JournalError, JournalFuture, JournalRecord, decode_record, encode_record,
 };
-use crate::conversation::store::redis::{DEFAULT_PREFIX, RedisConnection};
 use crate::conversation::store::{StoreError, ttl_millis};
 use crate::ids::CorrelationId;
 
@@ -108,11 +53,11 @@ const PAGE: usize = 500;
 
 /// A [`Journal`] in Redis, shared by every instance that opens it with the same prefix.
 ///
-/// Clones share the connection. See the [module docs](self) for the keys it writes, what
-/// survives a Redis crash and retention.
+/// Clones share the connection. See the [module docs](super#the-send-journal) for the keys it
+/// writes, what survives a Redis crash and retention.
 ///
 /// ```no_run
-/// use webex_connect_whatsapp::conversation::journal::redis::RedisJournal;
+/// use webex_connect_whatsapp::conversation::redis::RedisJournal;
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let journal = RedisJournal::connect("redis://127.0.0.1:6379/").await?;
 /// assert_eq!(journal.prefix(), "wcwa:");
@@ -130,23 +75,21 @@ pub struct RedisJournal<C = ConnectionManager> {
 impl RedisJournal<ConnectionManager> {
     /// Connects to the Redis server at `url` (`redis://[:password@]host:port/db`, or
     /// `rediss://` with redis's TLS features), opening the same kind of connection as
-    /// [`RedisStore::connect`](crate::conversation::store::redis::RedisStore::connect).
+    /// [`RedisStore::connect`](crate::conversation::redis::RedisStore::connect).
     ///
     /// # Errors
     ///
     /// [`JournalError::Backend`] when the URL is malformed or the server cannot be reached.
     /// The message never contains the URL (it may hold a password).
     pub async fn connect(url: &str) -> Result<Self, JournalError> {
-        let conn = crate::conversation::store::redis::connect(url)
-            .await
-            .map_err(|e| JournalError::Backend {
-                store: "redis",
-                // The store's error only names the store again: keep its cause.
-                source: match e {
-                    StoreError::Backend { source, .. } => source,
-                    other => Box::new(other),
-                },
-            })?;
+        let conn = connect(url).await.map_err(|e| JournalError::Backend {
+            store: "redis",
+            // The store's error only names the store again: keep its cause.
+            source: match e {
+                StoreError::Backend { source, .. } => source,
+                other => Box::new(other),
+            },
+        })?;
         Ok(Self::with_connection(conn))
     }
 }
@@ -156,7 +99,7 @@ impl<C: RedisConnection> RedisJournal<C> {
     /// `ConnectionManager`).
     ///
     /// ```no_run
-    /// use webex_connect_whatsapp::conversation::journal::redis::RedisJournal;
+    /// use webex_connect_whatsapp::conversation::redis::RedisJournal;
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
     /// let journal = RedisJournal::with_connection(client.get_multiplexed_async_connection().await?);
@@ -185,7 +128,7 @@ impl<C: RedisConnection> RedisJournal<C> {
     }
 
     /// Lets each send's records expire `retention` after the last one (see
-    /// [Retention](self#retention)); by default nothing expires. Rounded up to whole
+    /// [Retention](super#journal-retention)); by default nothing expires. Rounded up to whole
     /// milliseconds.
     ///
     /// # Errors
@@ -195,7 +138,7 @@ impl<C: RedisConnection> RedisJournal<C> {
     /// ```no_run
     /// use std::time::Duration;
     /// use webex_connect_whatsapp::conversation::journal::JournalError;
-    /// use webex_connect_whatsapp::conversation::journal::redis::RedisJournal;
+    /// use webex_connect_whatsapp::conversation::redis::RedisJournal;
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let journal = RedisJournal::connect("redis://127.0.0.1:6379/").await?;
     /// let kept = journal.clone().with_retention(Duration::from_secs(7 * 24 * 60 * 60))?;

@@ -2,13 +2,13 @@
 //! the pending and list the taken ones, and one Lua script per change so that every change
 //! is atomic across instances (the key table is in the [parent module's docs](super)).
 
-use std::future::Future;
 use std::time::Duration;
 
 use redis::Value;
 use time::OffsetDateTime;
 
-use super::{RedisConnection, RedisStore, backend, corrupt, from_micros, micros};
+use super::connection::backend;
+use super::store::{RedisConnection, RedisStore, corrupt, from_micros, micros};
 use crate::conversation::fallback::{
     FallbackStore, PendingFallback, Registration, Take, UnfinishedFallback, record_key,
 };
@@ -202,13 +202,13 @@ fn parse_unfinished(values: &[Value]) -> Result<Vec<UnfinishedFallback>, StoreEr
 }
 
 impl<C: RedisConnection> FallbackStore for RedisStore<C> {
-    fn register(
+    async fn register(
         &self,
         original: &TransactionId,
         fallback: &PendingFallback,
         now: OffsetDateTime,
         retention: Duration,
-    ) -> impl Future<Output = Result<Registration, StoreError>> + Send {
+    ) -> Result<Registration, StoreError> {
         let keys = self.fallback_keys(original);
         let prepared = ttl_millis(retention).and_then(|ttl| {
             let json = serde_json::to_string(fallback)
@@ -227,168 +227,146 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
             Ok(cmd)
         });
         let mut conn = self.conn.clone();
-        async move {
-            let answer: String = prepared?.query_async(&mut conn).await.map_err(backend)?;
-            match answer.as_str() {
-                "pending" => Ok(Registration::Pending),
-                "due" => Ok(Registration::Due),
-                "known" => Ok(Registration::Known),
-                other => Err(corrupt("fallback registration", other.to_owned())),
-            }
+        let answer: String = prepared?.query_async(&mut conn).await.map_err(backend)?;
+        match answer.as_str() {
+            "pending" => Ok(Registration::Pending),
+            "due" => Ok(Registration::Due),
+            "known" => Ok(Registration::Known),
+            other => Err(corrupt("fallback registration", other.to_owned())),
         }
     }
 
-    fn peek(
+    async fn peek(
         &self,
         original: &TransactionId,
         _now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<PendingFallback>, StoreError>> + Send {
+    ) -> Result<Option<PendingFallback>, StoreError> {
         let keys = self.fallback_keys(original);
         let mut conn = self.conn.clone();
-        async move {
-            let (state, json): (Option<String>, Option<String>) = redis::cmd("HMGET")
-                .arg(&keys.record)
-                .arg("state")
-                .arg("fallback")
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            match (state.as_deref(), json) {
-                (Some("pending"), Some(json)) => parse_fallback(&json).map(Some),
-                (Some("pending"), None) => Err(corrupt(
-                    "pending fallback",
-                    "a pending record without its fallback",
-                )),
-                _ => Ok(None),
-            }
+        let (state, json): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(&keys.record)
+            .arg("state")
+            .arg("fallback")
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        match (state.as_deref(), json) {
+            (Some("pending"), Some(json)) => parse_fallback(&json).map(Some),
+            (Some("pending"), None) => Err(corrupt(
+                "pending fallback",
+                "a pending record without its fallback",
+            )),
+            _ => Ok(None),
         }
     }
 
-    fn take(
+    async fn take(
         &self,
         original: &TransactionId,
         now: OffsetDateTime,
         retention: Duration,
-    ) -> impl Future<Output = Result<Take, StoreError>> + Send {
+    ) -> Result<Take, StoreError> {
         let keys = self.fallback_keys(original);
         let ttl = ttl_millis(retention);
         let mut conn = self.conn.clone();
-        async move {
-            let answer: Vec<Value> = timed(TAKE_LUA)
-                .arg(3)
-                .arg(&keys.record)
-                .arg(&keys.pending)
-                .arg(&keys.taken)
-                .arg(&keys.member)
-                .arg(ttl?)
-                .arg(micros(now).to_string())
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            parse_take(&answer)
-        }
+        let answer: Vec<Value> = timed(TAKE_LUA)
+            .arg(3)
+            .arg(&keys.record)
+            .arg(&keys.pending)
+            .arg(&keys.taken)
+            .arg(&keys.member)
+            .arg(ttl?)
+            .arg(micros(now).to_string())
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        parse_take(&answer)
     }
 
-    fn finish(
+    async fn finish(
         &self,
         original: &TransactionId,
         _now: OffsetDateTime,
         retention: Duration,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    ) -> Result<bool, StoreError> {
         let keys = self.fallback_keys(original);
         let ttl = ttl_millis(retention);
         let mut conn = self.conn.clone();
-        async move {
-            let finished: i64 = script(FINISH_LUA)
-                .arg(2)
-                .arg(&keys.record)
-                .arg(&keys.taken)
-                .arg(&keys.member)
-                .arg(ttl?)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            Ok(finished > 0)
-        }
+        let finished: i64 = script(FINISH_LUA)
+            .arg(2)
+            .arg(&keys.record)
+            .arg(&keys.taken)
+            .arg(&keys.member)
+            .arg(ttl?)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(finished > 0)
     }
 
-    fn discard(
+    async fn discard(
         &self,
         original: &TransactionId,
         _now: OffsetDateTime,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    ) -> Result<bool, StoreError> {
         let keys = self.fallback_keys(original);
         let mut conn = self.conn.clone();
-        async move {
-            let discarded: i64 = script(DISCARD_LUA)
-                .arg(2)
-                .arg(&keys.record)
-                .arg(&keys.pending)
-                .arg(&keys.member)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            Ok(discarded > 0)
-        }
+        let discarded: i64 = script(DISCARD_LUA)
+            .arg(2)
+            .arg(&keys.record)
+            .arg(&keys.pending)
+            .arg(&keys.member)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(discarded > 0)
     }
 
-    fn forget(
-        &self,
-        original: &TransactionId,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+    async fn forget(&self, original: &TransactionId) -> Result<bool, StoreError> {
         let keys = self.fallback_keys(original);
         let mut conn = self.conn.clone();
-        async move {
-            let mut pipe = redis::pipe();
-            pipe.atomic()
-                .cmd("DEL")
-                .arg(&keys.record)
-                .cmd("ZREM")
-                .arg(&keys.pending)
-                .arg(&keys.member)
-                .ignore()
-                .cmd("ZREM")
-                .arg(&keys.taken)
-                .arg(&keys.member)
-                .ignore();
-            let (deleted,): (i64,) = pipe.query_async(&mut conn).await.map_err(backend)?;
-            Ok(deleted > 0)
-        }
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("DEL")
+            .arg(&keys.record)
+            .cmd("ZREM")
+            .arg(&keys.pending)
+            .arg(&keys.member)
+            .ignore()
+            .cmd("ZREM")
+            .arg(&keys.taken)
+            .arg(&keys.member)
+            .ignore();
+        let (deleted,): (i64,) = pipe.query_async(&mut conn).await.map_err(backend)?;
+        Ok(deleted > 0)
     }
 
-    fn unfinished(
+    async fn unfinished(
         &self,
         _now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Vec<UnfinishedFallback>, StoreError>> + Send {
+    ) -> Result<Vec<UnfinishedFallback>, StoreError> {
         let taken = self.fallback_set("taken");
         let records = self.fallback_record_prefix();
         let mut conn = self.conn.clone();
-        async move {
-            let values: Vec<Value> = timed(UNFINISHED_LUA)
-                .arg(1)
-                .arg(&taken)
-                .arg(&records)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            parse_unfinished(&values)
-        }
+        let values: Vec<Value> = timed(UNFINISHED_LUA)
+            .arg(1)
+            .arg(&taken)
+            .arg(&records)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        parse_unfinished(&values)
     }
 
-    fn pending(
-        &self,
-        _now: OffsetDateTime,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+    async fn pending(&self, _now: OffsetDateTime) -> Result<usize, StoreError> {
         let pending = self.fallback_set("pending");
         let mut conn = self.conn.clone();
-        async move {
-            let count: usize = timed(COUNT_LUA)
-                .arg(1)
-                .arg(&pending)
-                .query_async(&mut conn)
-                .await
-                .map_err(backend)?;
-            Ok(count)
-        }
+        let count: usize = timed(COUNT_LUA)
+            .arg(1)
+            .arg(&pending)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(count)
     }
 }

@@ -1,24 +1,111 @@
-//! The bounded in-memory stores of windows and seen keys (a [`BoundedMap`] each). The opt-in
-//! ledger's in-memory store is in [`optin`](crate::conversation::optin): it is not bounded, as
-//! consent evidence must not be evicted.
+//! Where [`SessionWindows`](crate::conversation::window::SessionWindows) keeps each
+//! recipient's last inbound time: the [`WindowStore`] trait, and [`InMemoryWindowStore`], its
+//! bounded in-memory default (a [`BoundedMap`]).
 
 use std::borrow::Borrow;
+use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use time::OffsetDateTime;
 
-use super::{Claim, InboundRecord, SeenStore, StoreError, WindowStore, check_waid, ttl_millis};
+use super::error::StoreError;
+use super::key::check_waid;
+use super::shared::impl_for_arc;
 use crate::conversation::bounded::{BoundedMap, bounded_counts};
-use crate::conversation::clock::{Clock, SystemClock, saturating_add};
+
+/// One inbound message for [`WindowStore::record_inbound`]: whose it is, when it came, and
+/// how long the store may keep it. One value instead of four arguments, so every store and
+/// every wrapper passes it on whole.
+#[derive(Clone, Copy)]
+pub struct InboundRecord<'a> {
+    /// The recipient id (a phone number's digits, a normalized WAID or a BSUID), already
+    /// checked with [`check_waid`].
+    pub waid: &'a str,
+    /// When the message came.
+    pub at: OffsetDateTime,
+    /// When the entry may be dropped.
+    pub keep_until: OffsetDateTime,
+    /// The caller's clock: stores use it for expiry instead of their own.
+    pub now: OffsetDateTime,
+}
+
+impl fmt::Debug for InboundRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The recipient id is personal data: never shown.
+        f.debug_struct("InboundRecord")
+            .field("at", &self.at)
+            .field("keep_until", &self.keep_until)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where [`SessionWindows`](crate::conversation::window::SessionWindows) keeps each recipient's last inbound time.
+///
+/// Implement it to back the windows with your own database. Implementations must keep the
+/// latest time atomically: a late, out-of-order inbound must never replace a later one, even
+/// when two instances record at once.
+///
+/// ```
+/// use time::{Duration, macros::datetime};
+/// use webex_connect_whatsapp::conversation::store::{
+///     InboundRecord, InMemoryWindowStore, WindowStore,
+/// };
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let store = InMemoryWindowStore::new(10);
+/// let t = datetime!(2026-01-01 09:00 UTC);
+/// let keep = t + Duration::hours(48);
+/// let inbound = InboundRecord { waid: "9199xxxxxxxx", at: t, keep_until: keep, now: t };
+/// store.record_inbound(inbound).await?;
+/// assert_eq!(store.last_inbound("9199xxxxxxxx", t).await?, Some(t));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait WindowStore: Send + Sync {
+    /// Records an inbound message (see [`InboundRecord`] for its fields) unless a later one
+    /// from the same recipient is already stored, and returns the time now stored.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn record_inbound(
+        &self,
+        inbound: InboundRecord<'_>,
+    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send;
+
+    /// The time of the last inbound message from `waid`, if one is stored and its
+    /// `keep_until` is after `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails or holds an unreadable value.
+    fn last_inbound(
+        &self,
+        waid: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send;
+
+    /// Deletes what is stored for `waid` (for example on a GDPR erasure request) and says
+    /// whether anything was.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the backend fails.
+    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl_for_arc!(WindowStore {
+    fn record_inbound(inbound: InboundRecord<'_>) -> OffsetDateTime;
+    fn last_inbound(waid: &str, now: OffsetDateTime) -> Option<OffsetDateTime>;
+    fn forget(waid: &str) -> bool;
+});
 
 /// How many recipients [`InMemoryWindowStore::default`] tracks before evicting.
 pub const DEFAULT_WINDOW_CAPACITY: usize = 1_000_000;
-
-/// How many keys [`InMemorySeenStore::default`] remembers before evicting the oldest.
-pub const DEFAULT_SEEN_CAPACITY: usize = 100_000;
 
 /// The most bytes of a recipient id kept inside its map entry: phone numbers (up to 15
 /// digits), normalized WAIDs and typical BSUIDs (`US.` and 20 digits) fit.
@@ -95,7 +182,7 @@ struct Slot {
 ///
 /// It needs no async runtime and no optional dependency. It is per process: behind a load
 /// balancer use a shared store such as
-/// [`RedisStore`](crate::conversation::store::redis::RedisStore).
+/// [`RedisStore`](crate::conversation::redis::RedisStore).
 pub struct InMemoryWindowStore {
     /// Ordered by `keep_until`: the first entries are the expired ones and, after them, the
     /// ones whose last inbound message is oldest.
@@ -164,162 +251,23 @@ impl Default for InMemoryWindowStore {
 bounded_counts!(InMemoryWindowStore, "recipients", |store| store.read());
 
 impl WindowStore for InMemoryWindowStore {
-    fn record_inbound(
+    async fn record_inbound(
         &self,
         inbound: InboundRecord<'_>,
-    ) -> impl Future<Output = Result<OffsetDateTime, StoreError>> + Send {
-        std::future::ready(self.record_sync(inbound))
+    ) -> Result<OffsetDateTime, StoreError> {
+        self.record_sync(inbound)
     }
 
-    fn last_inbound(
+    async fn last_inbound(
         &self,
         waid: &str,
         now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Option<OffsetDateTime>, StoreError>> + Send {
-        std::future::ready(Ok(self.last_sync(waid, now)))
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(self.last_sync(waid, now))
     }
 
-    fn forget(&self, waid: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(Ok(self.forget_sync(waid)))
-    }
-}
-
-/// What [`InMemorySeenStore`] holds for a key.
-#[derive(Debug, Clone)]
-enum Mark {
-    /// Claimed by this owner while its event is being handled.
-    Pending(Arc<str>),
-    /// Handled.
-    Done,
-}
-
-/// A key's mark and when it ends.
-#[derive(Debug, Clone)]
-struct Seen {
-    mark: Mark,
-    until: OffsetDateTime,
-}
-
-/// The default [`SeenStore`]: a bounded map in this process.
-///
-/// Claims end with their lease and done marks with their TTL; when the store is full, the
-/// key written longest ago is forgotten to make room (a duplicate arriving after that would
-/// be handled again, so size the capacity for your peak rate times the TTL). Each call holds
-/// one lock for one map update; no scan runs under it.
-pub struct InMemorySeenStore<C = SystemClock> {
-    clock: C,
-    /// Key -> its mark, in the order the marks were written.
-    keys: Mutex<BoundedMap<Arc<str>, Seen>>,
-}
-
-impl InMemorySeenStore<SystemClock> {
-    /// A store that remembers at most `capacity` keys (at least 1), on the system clock.
-    pub fn new(capacity: usize) -> Self {
-        Self::with_clock(capacity, SystemClock)
-    }
-}
-
-impl Default for InMemorySeenStore<SystemClock> {
-    /// A store for [`DEFAULT_SEEN_CAPACITY`] keys.
-    fn default() -> Self {
-        Self::new(DEFAULT_SEEN_CAPACITY)
-    }
-}
-
-impl<C: Clock> InMemorySeenStore<C> {
-    /// A store that reads expiry times from `clock` (a
-    /// [`ManualClock`](crate::conversation::clock::ManualClock) in tests).
-    pub fn with_clock(capacity: usize, clock: C) -> Self {
-        Self {
-            clock,
-            keys: Mutex::new(BoundedMap::new(capacity.max(1))),
-        }
-    }
-
-    /// Writes `mark` for `key` until `ttl` from now, behind every other key in the order.
-    fn write(
-        &self,
-        keys: &mut BoundedMap<Arc<str>, Seen>,
-        key: &str,
-        mark: Mark,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        let millis = ttl_millis(ttl)?;
-        let now = self.clock.now();
-        // Drop expired keys at the front while they are cheap to find.
-        keys.pop_front_while(|seen| seen.until <= now);
-        let until = saturating_add(now, Duration::from_millis(millis));
-        keys.insert(Arc::from(key), Seen { mark, until }, ());
-        Ok(())
-    }
-
-    fn claim_sync(&self, key: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
-        ttl_millis(lease)?;
-        let now = self.clock.now();
-        let mut keys = self.lock();
-        match keys.get(key) {
-            Some(seen) if seen.until > now => Ok(match seen.mark {
-                Mark::Pending(_) => Claim::Pending,
-                Mark::Done => Claim::Done,
-            }),
-            _ => {
-                self.write(&mut keys, key, Mark::Pending(Arc::from(owner)), lease)?;
-                Ok(Claim::Claimed)
-            }
-        }
-    }
-
-    fn complete_sync(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
-        let mut keys = self.lock();
-        self.write(&mut keys, key, Mark::Done, ttl)
-    }
-
-    fn release_sync(&self, key: &str, owner: &str) -> bool {
-        let now = self.clock.now();
-        let mut keys = self.lock();
-        let ours = keys
-            .get(key)
-            .is_some_and(|seen| matches!(&seen.mark, Mark::Pending(o) if &**o == owner));
-        // An expired claim of ours goes too, but there was nothing left to undo.
-        ours && keys.remove(key).is_some_and(|seen| seen.until > now)
-    }
-}
-
-impl<C> InMemorySeenStore<C> {
-    fn lock(&self) -> MutexGuard<'_, BoundedMap<Arc<str>, Seen>> {
-        // The maps stay consistent enough after a panic elsewhere (a stale order entry at
-        // worst), so a poisoned lock is still usable.
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-// Expired keys count until they are looked up again or displaced.
-bounded_counts!(InMemorySeenStore<C>, "keys", |store| store.lock());
-
-impl<C: Clock> SeenStore for InMemorySeenStore<C> {
-    fn claim(
-        &self,
-        key: &str,
-        owner: &str,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
-        std::future::ready(self.claim_sync(key, owner, lease))
-    }
-
-    fn complete(
-        &self,
-        key: &str,
-        ttl: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        std::future::ready(self.complete_sync(key, ttl))
-    }
-
-    fn release(
-        &self,
-        key: &str,
-        owner: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        std::future::ready(Ok(self.release_sync(key, owner)))
+    async fn forget(&self, waid: &str) -> Result<bool, StoreError> {
+        Ok(self.forget_sync(waid))
     }
 }
 
@@ -369,21 +317,5 @@ mod tests {
         assert!(store.forget_sync(&long));
         assert_eq!(store.last_sync(&long, at(3)), None);
         assert_eq!(store.len(), ids.len() - 1);
-    }
-
-    #[test]
-    fn the_ascii_shortcut_of_check_waid_refuses_what_the_full_check_does() {
-        let long = "9".repeat(super::super::MAX_RECIPIENT_KEY_CHARS + 1);
-        for bad in ["", "91 99", "91\t99", "91\u{7f}99", "\u{0}", long.as_str()] {
-            assert!(check_waid(bad).is_err(), "{bad:?}");
-        }
-        let longest = "9".repeat(super::super::MAX_RECIPIENT_KEY_CHARS);
-        for good in ["!", "~", "9199xxxxxxxx", "US.ENT.1", "é", longest.as_str()] {
-            assert!(check_waid(good).is_ok(), "{good:?}");
-        }
-        // Not ASCII: the full check, by characters.
-        assert!(check_waid("91\u{a0}99").is_err());
-        assert!(check_waid("91\u{85}99").is_err());
-        assert!(check_waid(&"é".repeat(super::super::MAX_RECIPIENT_KEY_CHARS)).is_ok());
     }
 }

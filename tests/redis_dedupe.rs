@@ -1,4 +1,4 @@
-//! The Redis seen-store's two phases against a real `redis-server` started on 127.0.0.1 for
+//! The Redis dedupe store's two phases against a real `redis-server` started on 127.0.0.1 for
 //! each test: a claim that outlives a crash only for its lease, releases that touch only
 //! their own claim, and undoing a claim whose reply was lost without touching another
 //! instance's. (The same commands without a server, on a fake connection, are in
@@ -23,8 +23,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 use redis_server::RedisServer;
-use webex_connect_whatsapp::conversation::store::redis::RedisStore;
-use webex_connect_whatsapp::conversation::store::{Claim, SeenStore};
+use webex_connect_whatsapp::conversation::redis::RedisStore;
+use webex_connect_whatsapp::conversation::store::{Claim, DedupeStore};
 
 const LEASE: Duration = Duration::from_secs(60);
 
