@@ -107,7 +107,7 @@ fn check_ids(transid: &str, destination: &str) -> Result<(), TrackError> {
 
 /// Where a sent message stands at one destination, after all its receipts so far.
 ///
-/// One receipt's [`DeliveryStatus`](crate::webhook::DeliveryStatus) is what the platform said
+/// One receipt's [`DeliveryStatus`] is what the platform said
 /// once; the state folds every status received for the destination into the furthest one.
 ///
 /// Receipts can arrive out of order and more than once, so states only move forward:

@@ -67,4 +67,5 @@ pub use error::JournalError;
 pub use file::FileJournal;
 pub use memory::InMemoryJournal;
 pub use record::{ContentDigest, JournalRecord, SendOutcome};
+#[cfg(feature = "redis")]
 pub(crate) use record::{decode_record, encode_record};

@@ -32,7 +32,7 @@
 //! | key | value | expiry |
 //! |---|---|---|
 //! | `<prefix>window:<id>` | `"<last inbound µs> <keep until µs>"` (Unix microseconds) | at *keep until* (window end + retention) |
-//! | `<prefix>optin:<id>` | list of JSON [`ConsentEvent`]s, oldest first, each naming its recipient; at most [`MAX_CONSENT_EVENTS`] (the oldest by time are dropped, never the latest) | none: consent evidence is kept until [erased](OptInStore::erase) |
+//! | `<prefix>optin:<id>` | list of JSON [`ConsentEvent`]s, oldest first, each naming its recipient; at most [`MAX_CONSENT_EVENTS`] (the oldest by time are dropped, never the latest) | none: consent evidence is kept until [erased](crate::conversation::optin::OptInStore::erase) |
 //! | `<prefix>optin:index` | set of the `<id>`s with a consent list | none |
 //! | `<prefix>seen:<dedupe key>` | `p:<owner token>` while a delivery of the event is being handled (a claim); `d` once it was handled (any value not starting with `p:`, such as the tokens earlier versions wrote, counts as handled) | the claim lease while pending; the dedupe TTL once handled |
 //! | `<prefix>fallback:<transid>` | hash: `state` (`pending`, `failed`: a `7710` came before the send's answer, `taken`, `done`), `original` (the transid), `correlation_id`; while pending `fallback`, the JSON [`PendingFallback`] (recipient, template, correlation id); once taken `taken_at` (Unix µs) | the fallback retention after the last change (default 24 h, [`DEFAULT_FALLBACK_RETENTION`](crate::conversation::fallback::DEFAULT_FALLBACK_RETENTION)) |
@@ -181,6 +181,19 @@
 //! the newest send. Ids whose list expired are dropped from the order when
 //! [`entries`](crate::conversation::journal::Journal::entries) meets them. Keep the retention
 //! longer than any run of a campaign can be restarted after.
+//!
+//! [`WindowStore`]: crate::conversation::store::WindowStore
+//! [`WindowStore::forget`]: crate::conversation::store::WindowStore::forget
+//! [`DedupeStore`]: crate::conversation::store::DedupeStore
+//! [`StoreError::Backend`]: crate::conversation::store::StoreError::Backend
+//! [`OptInStore`]: crate::conversation::optin::OptInStore
+//! [`OptInStore::erase`]: crate::conversation::optin::OptInStore::erase
+//! [`ConsentEvent`]: crate::conversation::optin::ConsentEvent
+//! [`MAX_CONSENT_EVENTS`]: crate::conversation::optin::MAX_CONSENT_EVENTS
+//! [`FallbackStore`]: crate::conversation::fallback::FallbackStore
+//! [`PendingFallback`]: crate::conversation::fallback::PendingFallback
+//! [`ConnectionManager`]: redis::aio::ConnectionManager
+//! [`ConnectionLike`]: redis::aio::ConnectionLike
 
 mod connection;
 mod dedupe;
