@@ -85,6 +85,11 @@ use crate::ids::CorrelationId;
 /// could otherwise both send a row that neither has journaled yet. The lock is advisory and
 /// may not hold on network file systems; keep the file on a local disk.
 ///
+/// The lock belongs to the open file, not to the process: a child made by `fork` without
+/// `exec` shares it and keeps it while the child lives, even after the parent dropped the
+/// journal. A child that `exec`s (such as [`std::process::Command`] starts) does not inherit
+/// it, as the file is opened close-on-exec.
+///
 /// # Blocking and memory
 ///
 /// With the `client` feature and inside a tokio runtime, the write and the sync run on
