@@ -81,11 +81,10 @@ impl BatchRow {
         }
     }
 
-    /// Your own correlation id for this row, echoed in its receipts.
-    #[must_use]
-    pub fn correlation_id(mut self, id: CorrelationId) -> Self {
-        self.correlation_id = Some(id);
-        self
+    crate::setters::setters! {
+        /// Your own correlation id for this row, echoed in its receipts.
+        #[must_use]
+        fn correlation_id(self, id: CorrelationId) => self.correlation_id = Some(id);
     }
 }
 

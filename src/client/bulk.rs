@@ -176,19 +176,15 @@ impl<M> BulkBuilder<M> {
         }
     }
 
-    /// The most destinations per request (default and max 1000; also capped by the client's
-    /// rate limit, as the platform requires).
-    pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = size;
-        self
-    }
+    crate::setters::setters! {
+        /// The most destinations per request (default and max 1000; also capped by the client's
+        /// rate limit, as the platform requires).
+        fn batch_size(self, size: usize) => self.batch_size = size;
 
-    /// The most requests in flight at once (default 4, at least 1; above 65 536 counts as
-    /// 65 536). Each runs to its answer on a tokio task of its own, however slowly the
-    /// results are read.
-    pub fn concurrency(mut self, requests: usize) -> Self {
-        self.concurrency = requests.max(1);
-        self
+        /// The most requests in flight at once (default 4, at least 1; above 65 536 counts as
+        /// 65 536). Each runs to its answer on a tokio task of its own, however slowly the
+        /// results are read.
+        fn concurrency(self, requests: usize) => self.concurrency = requests.max(1);
     }
 
     request_option_setters!("this send");

@@ -117,11 +117,10 @@ impl Destination {
         }
     }
 
-    /// Sets the correlation id of this destination; it overrides the request's.
-    #[must_use]
-    pub fn with_correlation_id(mut self, id: CorrelationId) -> Self {
-        self.correlation_id = Some(id);
-        self
+    crate::setters::setters! {
+        /// Sets the correlation id of this destination; it overrides the request's.
+        #[must_use]
+        fn with_correlation_id(self, id: CorrelationId) => self.correlation_id = Some(id);
     }
 
     /// The WhatsApp ids of this destination (`waid`), as sent.
@@ -417,36 +416,30 @@ pub struct SendRequestBuilder {
 }
 
 impl SendRequestBuilder {
-    /// Adds a recipient: a phone number (`&PhoneNumber` works) or a BSUID.
-    pub fn to(mut self, to: impl Into<Recipient>) -> Self {
-        self.request.destinations.push(Destination::new(to));
-        self
-    }
+    crate::setters::setters! {
+        /// Adds a recipient: a phone number (`&PhoneNumber` works) or a BSUID.
+        fn to(self, to: impl Into<Recipient>) =>
+            self.request.destinations.push(Destination::new(to));
 
-    /// Adds a prepared destination (with its own correlation id).
-    pub fn destination(mut self, destination: Destination) -> Self {
-        self.request.destinations.push(destination);
-        self
-    }
+        /// Adds a prepared destination (with its own correlation id).
+        fn destination(self, destination: Destination) =>
+            self.request.destinations.push(destination);
 
-    /// Adds many destinations.
-    pub fn destinations(mut self, destinations: impl IntoIterator<Item = Destination>) -> Self {
-        self.request.destinations.extend(destinations);
-        self
-    }
+        /// Adds many destinations.
+        fn destinations(self, destinations: impl IntoIterator<Item = Destination>) =>
+            self.request.destinations.extend(destinations);
 
-    crate::setters::value_setters! {
         /// Sets the request-level correlation id, echoed in delivery receipts.
-        fn correlation_id(id: CorrelationId) => request.correlation_id as Some;
+        fn correlation_id(self, id: CorrelationId) => self.request.correlation_id = Some(id);
 
         /// Sets data echoed in delivery receipts.
-        fn callback_data(data: CallbackData) => request.callback_data as Some;
+        fn callback_data(self, data: CallbackData) => self.request.callback_data = Some(data);
 
         /// Sets the URL that receives this request's delivery receipts.
-        fn notify_url(url: Url) => request.notify_url as Some;
+        fn notify_url(self, url: Url) => self.request.notify_url = Some(url);
 
         /// Sets the time after which the message must not be sent.
-        fn expiry(at: OffsetDateTime) => request.expiry as Some;
+        fn expiry(self, at: OffsetDateTime) => self.request.expiry = Some(at);
 
         /// Sets link shortening and click tracking (`options`); the domain it requires is part of
         /// every [`LinkOptions`].
@@ -463,18 +456,15 @@ impl SendRequestBuilder {
         /// assert_eq!(json["options"], serde_json::json!({"trackClicks": "true", "domain": "go.example.com"}));
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        fn link_options(options: LinkOptions) => request.link_options as Some;
-    }
+        fn link_options(self, options: LinkOptions) => self.request.link_options = Some(options);
 
-    crate::setters::string_setters! {
         /// Sets the authorization profile used when calling the notify URL.
-        fn notify_url_auth_id => request.notify_url_auth_id as Some;
-    }
+        fn notify_url_auth_id(self, notify_url_auth_id: impl Into<String>) =>
+            self.request.notify_url_auth_id = Some(notify_url_auth_id.into());
 
-    /// Sets `channels.OTT-Messaging.wa.identity_key_hash` (WhatsApp's identity-change check).
-    pub fn identity_key_hash(mut self, hash: impl Into<String>) -> Self {
-        self.request.identity_key_hash = Some(Value::String(hash.into()));
-        self
+        /// Sets `channels.OTT-Messaging.wa.identity_key_hash` (WhatsApp's identity-change check).
+        fn identity_key_hash(self, hash: impl Into<String>) =>
+            self.request.identity_key_hash = Some(Value::String(hash.into()));
     }
 
     /// Checks the request: 1 to [`MAX_DESTINATIONS`] destinations, each with a `waid` or a
