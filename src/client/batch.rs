@@ -250,9 +250,12 @@ fn request(batcher: &Batcher<Personalised>, row: &RowOf<Content>) -> Result<Send
     if let Some(id) = batcher.correlation_id(row) {
         destination = destination.with_correlation_id(id);
     }
-    let builder = SendRequest::builder(batcher.client.app_id().clone(), row.payload.clone())
-        .destination(destination);
-    Ok(batcher.options.apply(builder).build()?)
+    Ok(
+        SendRequest::builder(batcher.client.app_id().clone(), row.payload.clone())
+            .destination(destination)
+            .options(batcher.options.clone())
+            .build()?,
+    )
 }
 
 /// Reads one answer to a call of `requests`: one result per request, in order.

@@ -10,15 +10,19 @@ use std::task::{Context, Poll};
 
 use futures_util::future::{self, Either};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
+use time::OffsetDateTime;
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tracing::Instrument as _;
+use url::Url;
 
-use super::{Client, Error, RequestOptions, SendReceipt};
-use crate::ids::CorrelationId;
+use super::{Client, Error, SendReceipt};
+use crate::ids::{CallbackData, CorrelationId};
 use crate::phone::mask as mask_phone;
 use crate::recipient::Recipient;
-use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
+use crate::send::{
+    Content, Destination, LinkOptions, MAX_DESTINATIONS, RequestOptions, SendRequest,
+};
 
 /// The default number of requests in flight during a bulk send.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 4;
@@ -187,7 +191,29 @@ impl<M> BulkBuilder<M> {
         fn concurrency(self, requests: usize) => self.concurrency = requests.max(1);
     }
 
-    request_option_setters!("this send");
+    crate::setters::setters! {
+        /// Sets the request-level options of every request of this send whole, replacing any
+        /// set before.
+        fn options(self, options: RequestOptions) => self.options = options;
+
+        /// Sets [`RequestOptions::callback_data`] for every message of this send.
+        fn callback_data(self, data: CallbackData) =>
+            self.options = self.options.callback_data(data);
+
+        /// Sets [`RequestOptions::notify_url`] for every message of this send.
+        fn notify_url(self, url: Url) => self.options = self.options.notify_url(url);
+
+        /// Sets [`RequestOptions::notify_url_auth_id`] for every message of this send.
+        fn notify_url_auth_id(self, notify_url_auth_id: impl Into<String>) =>
+            self.options = self.options.notify_url_auth_id(notify_url_auth_id);
+
+        /// Sets [`RequestOptions::expiry`] for every message of this send.
+        fn expiry(self, at: OffsetDateTime) => self.options = self.options.expiry(at);
+
+        /// Sets [`RequestOptions::link_options`] for every message of this send.
+        fn link_options(self, options: LinkOptions) =>
+            self.options = self.options.link_options(options);
+    }
 
     /// The batch size actually used: the setting, capped at 1000 and at the rate limit.
     pub fn effective_batch_size(&self) -> usize {
@@ -470,10 +496,12 @@ impl BulkBuilder<Content> {
                     None => d,
                 }
             });
-            let builder =
+            let request =
                 SendRequest::builder(batcher.client.app_id().clone(), batcher.mode.clone())
-                    .destinations(destinations);
-            let outcome = match batcher.options.apply(builder).build() {
+                    .destinations(destinations)
+                    .options(batcher.options.clone())
+                    .build();
+            let outcome = match request {
                 Ok(request) => batcher.client.send_request(&request).await,
                 Err(e) => Err(e.into()),
             };
