@@ -31,14 +31,15 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::ids::{IdRule, checked_id};
+use crate::ids::{IdError, IdRule};
+use crate::text::checked_text;
 use crate::warning::Warning;
 
 pub use definition::{TemplateDefinition, TemplateDefinitionError};
 pub use message::{TemplateMessage, TemplateMessageError, TemplateParameter};
 pub use registry::{RegisteredTemplate, RegistryError, TemplateRegistry};
 
-checked_id! {
+checked_text! {
     /// A template name as registered with WhatsApp: lowercase ASCII letters, digits and `_`,
     /// 1 to 512 characters.
     ///
@@ -53,7 +54,7 @@ checked_id! {
     /// # Ok::<(), IdError>(())
     /// ```
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    pub struct TemplateName("template name");
+    pub struct TemplateName("template name"): IdError;
 
     /// The longest name WhatsApp accepts, in characters.
     pub const MAX_CHARS: usize = 512;
@@ -123,13 +124,13 @@ impl TemplateName {
     }
 }
 
-checked_id! {
+checked_text! {
     /// The id Webex Connect gives a registered template (Tools → Templates), e.g. `5139722425xxxxx`.
     ///
     /// Sends carry this id, not the template's name; an unknown id fails with 7108.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     example = "5139722425xxxxx", refused = "513 972";
-    pub struct TemplateId("template id");
+    pub struct TemplateId("template id"): IdError;
 
     /// The longest id accepted. Real ids are about 15 characters; the cap only stops garbage.
     pub const MAX_CHARS: usize = 256;
