@@ -315,7 +315,7 @@ impl ClientBuilder {
         fn retry_policy(self, policy: RetryPolicy) => self.retry = policy;
 
         /// Limits sends to `messages_per_second` (set it to the tenant's TPS); a request to N
-        /// destinations counts N. Shared by all clones. Bulk batches are capped at this size too.
+        /// destinations counts N. Shared by all clones. Bulk calls are capped at this size too.
         fn rate_limit(self, messages_per_second: u32) =>
             match NonZeroU32::new(messages_per_second) {
                 Some(rate) => self.rate_limit = Some(rate),
@@ -325,7 +325,7 @@ impl ClientBuilder {
             };
 
         /// Shares one rate limit with every process whose client uses the same Redis budget
-        /// (feature `redis`); it replaces [`ClientBuilder::rate_limit`]. Bulk batches are capped
+        /// (feature `redis`); it replaces [`ClientBuilder::rate_limit`]. Bulk calls are capped
         /// at its size too.
         #[cfg(feature = "redis")]
         fn shared_rate_limit(self, limit: SharedRateLimit) => {

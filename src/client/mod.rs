@@ -365,7 +365,8 @@ impl Client {
         }
     }
 
-    /// Sends one message to many recipients in batches; see [`BulkBuilder`].
+    /// Sends one message to many recipients, up to 1000 destinations per call; see
+    /// [`BulkBuilder`].
     pub fn bulk(&self, content: impl Into<Content>) -> BulkBuilder {
         BulkBuilder::new(self.clone(), content.into())
     }
@@ -727,7 +728,7 @@ pub(crate) fn repeated_ids(ids: &[(u64, Option<&CorrelationId>)]) -> Vec<Option<
         .collect()
 }
 
-/// The JSON body of a call (one request, or a batch's array of them).
+/// The JSON body of a call (one request, or a personalised batch call's array of them).
 fn json_body(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(value).map_err(|e| {
         Error::from(crate::send::SendRequestError::Invalid {
