@@ -71,7 +71,8 @@ use crate::conversation::journal::Journal;
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
 use crate::send::{
-    Content, Destination, LinkOptions, RequestOptions, ResponseCode, SendRequest, SendResponse,
+    Content, Destination, LinkOptions, RequestOptions, ResponseCode, SendRequest,
+    SendRequestBuilder, SendResponse,
 };
 use throttle::Throttle;
 
@@ -242,9 +243,10 @@ impl RequestOutcome {
 pub struct MessageBuilder<'c> {
     client: &'c Client,
     to: Recipient,
-    content: Content,
     correlation_id: Option<CorrelationId>,
-    options: RequestOptions,
+    /// The request so far: the app id, the content and the request-level options; the
+    /// destination is added by [`MessageBuilder::request`], with its correlation id.
+    request: SendRequestBuilder,
 }
 
 impl MessageBuilder<'_> {
@@ -253,25 +255,25 @@ impl MessageBuilder<'_> {
         fn correlation_id(self, id: CorrelationId) => self.correlation_id = Some(id);
 
         /// Sets this message's request-level options whole, replacing any set before.
-        fn options(self, options: RequestOptions) => self.options = options;
+        fn options(self, options: RequestOptions) => self.request = self.request.options(options);
 
         /// Sets [`RequestOptions::callback_data`] for this message.
         fn callback_data(self, data: CallbackData) =>
-            self.options = self.options.callback_data(data);
+            self.request = self.request.callback_data(data);
 
         /// Sets [`RequestOptions::notify_url`] for this message.
-        fn notify_url(self, url: Url) => self.options = self.options.notify_url(url);
+        fn notify_url(self, url: Url) => self.request = self.request.notify_url(url);
 
         /// Sets [`RequestOptions::notify_url_auth_id`] for this message.
         fn notify_url_auth_id(self, notify_url_auth_id: impl Into<String>) =>
-            self.options = self.options.notify_url_auth_id(notify_url_auth_id);
+            self.request = self.request.notify_url_auth_id(notify_url_auth_id);
 
         /// Sets [`RequestOptions::expiry`] for this message.
-        fn expiry(self, at: OffsetDateTime) => self.options = self.options.expiry(at);
+        fn expiry(self, at: OffsetDateTime) => self.request = self.request.expiry(at);
 
         /// Sets [`RequestOptions::link_options`] for this message.
         fn link_options(self, options: LinkOptions) =>
-            self.options = self.options.link_options(options);
+            self.request = self.request.link_options(options);
     }
 
     /// Builds the request this message would send, without sending it.
@@ -284,12 +286,11 @@ impl MessageBuilder<'_> {
             .correlation_id
             .clone()
             .unwrap_or_else(generate_correlation_id);
-        Ok(
-            SendRequest::builder(self.client.inner.app_id.clone(), self.content.clone())
-                .destination(Destination::new(&self.to).with_correlation_id(id))
-                .options(self.options.clone())
-                .build()?,
-        )
+        Ok(self
+            .request
+            .clone()
+            .destination(Destination::new(&self.to).with_correlation_id(id))
+            .build()?)
     }
 
     /// Sends the message.
@@ -359,9 +360,8 @@ impl Client {
         MessageBuilder {
             client: self,
             to: to.into(),
-            content: content.into(),
             correlation_id: None,
-            options: RequestOptions::default(),
+            request: SendRequest::builder(self.inner.app_id.clone(), content),
         }
     }
 
