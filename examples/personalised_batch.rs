@@ -550,7 +550,7 @@ pub async fn run<W: Write>(
     );
     let mut batch = client.batch();
     if let Some(size) = options.batch_size {
-        batch = batch.batch_size(size);
+        batch = batch.call_size(size);
     }
     let mut results = batch.send_stream(rows);
     let handle = results.handle();

@@ -92,7 +92,6 @@ use crate::ids::TransactionId;
 use crate::recipient::Recipient;
 use crate::send::Content;
 use crate::session::SessionMessage;
-use crate::setters::value_setters;
 use crate::template::TemplateMessage;
 use crate::template::{RegistryError, TemplateRegistry};
 use crate::webhook::{DeliveryCode, DeliveryStatus, WebhookEvent};
@@ -420,13 +419,13 @@ impl<W: WindowStore, C: Clock> GuardedClient<W, C, InMemoryOptInStore> {
 }
 
 impl<W, C, O> GuardedClientBuilder<W, C, O, InMemoryFallbackStore> {
-    /// Keeps pending fallbacks in this process, at most `max` of them (default
-    /// [`DEFAULT_FALLBACK_CAPACITY`](crate::conversation::fallback::DEFAULT_FALLBACK_CAPACITY));
-    /// beyond it the oldest are forgotten. For several instances, or to survive a restart,
-    /// use a shared [`fallback_store`](Self::fallback_store) instead.
-    pub fn max_pending_fallbacks(mut self, max: usize) -> Self {
-        self.fallbacks = Arc::new(InMemoryFallbackStore::new(max));
-        self
+    crate::setters::setters! {
+        /// Keeps pending fallbacks in this process, at most `max` of them (default
+        /// [`DEFAULT_FALLBACK_CAPACITY`](crate::conversation::fallback::DEFAULT_FALLBACK_CAPACITY));
+        /// beyond it the oldest are forgotten. For several instances, or to survive a restart,
+        /// use a shared [`fallback_store`](Self::fallback_store) instead.
+        fn max_pending_fallbacks(self, max: usize) =>
+            self.fallbacks = Arc::new(InMemoryFallbackStore::new(max));
     }
 }
 
@@ -498,32 +497,30 @@ impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
         }
     }
 
-    /// Checks every template send against `registry` before sending.
-    pub fn registry(mut self, registry: impl Into<Arc<TemplateRegistry>>) -> Self {
-        self.registry = Some(registry.into());
-        self
-    }
+    crate::setters::setters! {
+        /// Checks every template send against `registry` before sending.
+        fn registry(self, registry: impl Into<Arc<TemplateRegistry>>) =>
+            self.registry = Some(registry.into());
 
-    value_setters! {
         /// Whether template sends require an active opt-in in the ledger (default: yes once a
         /// ledger is set; without a ledger nothing is enforced).
-        fn enforce_opt_in(enforce: bool) => enforce_opt_in;
+        fn enforce_opt_in(self, enforce: bool) => self.enforce_opt_in = enforce;
 
         /// Lets session messages go to recipients whose window is known to be closed
         /// (default: refused with [`GuardError::WindowClosed`]). For callers who know better,
         /// e.g. from another source of inbound messages.
-        fn allow_closed_window(allow: bool) => allow_closed_window;
+        fn allow_closed_window(self, allow: bool) => self.allow_closed_window = allow;
 
         /// Whether session messages may go to recipients with no known window (default: yes,
         /// since the windows may have been fed only since the last restart).
-        fn allow_unknown_window(allow: bool) => allow_unknown_window;
+        fn allow_unknown_window(self, allow: bool) => self.allow_unknown_window = allow;
 
         /// How long a fallback record is kept after its last change (default
         /// [`DEFAULT_FALLBACK_RETENTION`], 24 hours): a pending fallback whose `7710` has
         /// not come by then is dropped, and an [unfinished](GuardedClient::unfinished_fallbacks)
         /// one is reported until then. A zero retention makes every fallback change fail with
         /// [`StoreError::InvalidTtl`].
-        fn fallback_retention(retention: Duration) => fallback_retention;
+        fn fallback_retention(self, retention: Duration) => self.fallback_retention = retention;
     }
 
     /// Finishes the client (nothing here can fail: the client and the windows were checked

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::checked_text;
+
 /// Implements the read-only string accessors shared by every id newtype.
 macro_rules! string_newtype_common {
     ($name:ident) => {
@@ -83,59 +85,6 @@ macro_rules! string_newtype_parse {
     };
 }
 
-/// Declares an identifier checked on construction: the newtype over `String` (serialized as
-/// its string, checked again when read), its limit constant, its `new` (non-empty, then each
-/// [`IdRule`] in order, failing with [`IdError`]), the string accessors and `FromStr` /
-/// `TryFrom`. Each type keeps its own docs, derives, limit and rules; given a valid `example`
-/// and a `refused` value, its doc example shows both.
-macro_rules! checked_id {
-    (
-        $(#[$meta:meta])*
-        $(example = $example:literal, refused = $refused:expr;)?
-        pub struct $name:ident($what:literal);
-
-        $(#[$cmeta:meta])*
-        pub const $limit:ident: usize = $max:literal;
-
-        $(#[$nmeta:meta])*
-        rules = [$($rule:expr),+ $(,)?];
-    ) => {
-        $(#[$meta])*
-        $(
-            ///
-            /// ```
-            #[doc = concat!("use ", module_path!(), "::", stringify!($name), ";")]
-            #[doc = concat!("let id = ", stringify!($name), "::new(", stringify!($example), ")?;")]
-            #[doc = concat!("assert_eq!(id.as_str(), ", stringify!($example), ");")]
-            #[doc = concat!("assert!(", stringify!($name), "::new(", stringify!($refused), ").is_err());")]
-            /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
-            /// ```
-        )?
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            $(#[$cmeta])*
-            pub const $limit: usize = $max;
-
-            $(#[$nmeta])*
-            ///
-            /// # Errors
-            ///
-            #[doc = concat!("[`IdError`](crate::ids::IdError) naming the first rule the ", $what, " breaks.")]
-            pub fn new(value: impl Into<String>) -> Result<Self, $crate::ids::IdError> {
-                let value = value.into();
-                $crate::ids::IdError::check($what, &value, &[$($rule),+])?;
-                Ok(Self(value))
-            }
-        }
-
-        $crate::ids::string_newtype_common!($name);
-        $crate::ids::string_newtype_parse!($name, $crate::ids::IdError);
-    };
-}
-
-pub(crate) use checked_id;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
 pub(crate) use string_newtype_common;
 #[allow(unused_imports, reason = "used by the newtypes in other modules")]
@@ -226,13 +175,13 @@ impl IdError {
     }
 }
 
-checked_id! {
+checked_text! {
     /// The id of a WhatsApp app (asset) in Webex Connect, e.g. `a_155054536910425280`.
     ///
     /// Sent as `appid` on every request; inbound messages carry it as `appId`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     example = "a_155054536910425280", refused = "a 1";
-    pub struct AppId("app id");
+    pub struct AppId("app id"): IdError;
 
     /// The longest app id accepted. Real ids are about 20 characters; the cap only stops garbage.
     pub const MAX_CHARS: usize = 128;
@@ -247,11 +196,11 @@ checked_id! {
     ];
 }
 
-checked_id! {
+checked_text! {
     /// Your own id for a message (`correlationid`), at most 50 bytes, echoed in delivery receipts.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     example = "order-1234", refused = "x".repeat(51);
-    pub struct CorrelationId("correlation id");
+    pub struct CorrelationId("correlation id"): IdError;
 
     /// The platform's limit, in bytes of UTF-8.
     pub const MAX_BYTES: usize = 50;
@@ -263,11 +212,11 @@ checked_id! {
     ];
 }
 
-checked_id! {
+checked_text! {
     /// Opaque data (`callbackData`) that Webex Connect echoes in every delivery receipt.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
     example = r#"{"order":1234}"#, refused = "";
-    pub struct CallbackData("callback data");
+    pub struct CallbackData("callback data"): IdError;
 
     /// The documented limit (from the Messaging API v1 pages), in characters.
     pub const MAX_CHARS: usize = 2000;

@@ -20,8 +20,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{string_newtype_common, string_newtype_parse};
-
 /// Why a text was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
@@ -97,124 +95,267 @@ pub(crate) fn check_plain(value: &str, max: usize) -> Result<(), PlainTextFault>
     }
 }
 
-/// Declares a non-empty text newtype with a character limit.
-macro_rules! limited_text {
+/// One rule a text follows besides being non-empty (the texts' counterpart of
+/// [`IdRule`](crate::ids::IdRule)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TextRule {
+    /// At most this many characters.
+    MaxChars(usize),
+}
+
+impl TextError {
+    /// Checks a text: non-empty, then each rule in order.
+    pub(crate) fn check(what: &'static str, value: &str, rules: &[TextRule]) -> Result<(), Self> {
+        if value.is_empty() {
+            return Err(Self::Empty { what });
+        }
+        for rule in rules {
+            match *rule {
+                TextRule::MaxChars(max) => check_chars(what, value, max)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Declares a checked string newtype, an identifier ([`IdError`](crate::ids::IdError),
+/// [`IdRule`](crate::ids::IdRule)s on bytes, characters and allowed characters) or a text
+/// ([`TextError`], a [`TextRule`] on characters), in one form:
+///
+/// ```text
+/// checked_text! {
+///     /// The type's docs.
+///     #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///     example = "a valid value", refused = "an invalid one";   // optional
+///     pub struct Name("what errors call it"): IdError;        // or TextError
+///
+///     /// The limit's docs.
+///     pub const MAX_CHARS: usize = 128;                     // or MAX_BYTES
+///
+///     /// The docs of `new`.
+///     rules = [IdRule::MaxChars(Self::MAX_CHARS)];            // checked in order
+/// }
+/// ```
+///
+/// It writes the newtype over `String` (serialized as its string, checked again when read),
+/// the limit constant, `new` (non-empty, then each rule in order), the string accessors and
+/// `FromStr` / `TryFrom`. What differs by error type is said once, in the `@` arms: a text's
+/// limit and `new` docs and its doc example are written from its limit, and a text also gets
+/// `WHAT` and `char_count`; an identifier's doc example shows `example` and `refused`.
+macro_rules! checked_text {
     (
         $(#[$meta:meta])*
-        $name:ident, what = $what:literal, max = $max:literal, example = $example:literal
+        $(example = $example:literal $(, refused = $refused:expr)?;)?
+        pub struct $name:ident($what:literal): $err:ident;
+
+        $(#[$cmeta:meta])*
+        pub const $limit:ident: usize = $max:literal;
+
+        $(#[$nmeta:meta])*
+        rules = [$($rule:expr),+ $(,)?];
     ) => {
         $(#[$meta])*
-        ///
-        /// ```
-        #[doc = concat!("use webex_connect_whatsapp::text::", stringify!($name), ";")]
-        #[doc = concat!("let text = ", stringify!($name), "::new(\"", $example, "\")?;")]
-        #[doc = concat!("assert_eq!(text.as_str(), \"", $example, "\");")]
-        #[doc = concat!("assert!(", stringify!($name), "::new(\"\").is_err());")]
-        #[doc = concat!("assert!(", stringify!($name), "::new(\"é\".repeat(", stringify!($max), " + 1)).is_err());")]
-        /// # Ok::<(), webex_connect_whatsapp::text::TextError>(())
-        /// ```
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        $(#[doc = $crate::text::checked_text!(@example $err, $name, $example, $max $(, $refused)?)])?
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
-            #[doc = concat!("The most characters allowed: ", stringify!($max), ".")]
-            pub const MAX_CHARS: usize = $max;
+            $(#[$cmeta])*
+            #[doc = $crate::text::checked_text!(@limit_doc $err, $max)]
+            pub const $limit: usize = $max;
 
-            /// What the text is called in error messages.
-            pub const WHAT: &'static str = $what;
+            $crate::text::checked_text!(@what $err, $what);
 
-            #[doc = concat!("Checks and wraps the text: 1 to ", stringify!($max), " characters.")]
-            ///
-            /// # Errors
-            ///
-            /// [`TextError`] when the text is empty or too long.
-            pub fn new(value: impl Into<String>) -> Result<Self, TextError> {
+            $(#[$nmeta])*
+            #[doc = $crate::text::checked_text!(@new_doc $err, $what, $max)]
+            pub fn new(value: impl Into<String>) -> Result<Self, $err> {
                 let value = value.into();
-                check_chars(Self::WHAT, &value, Self::MAX_CHARS)?;
+                $err::check($what, &value, &[$($rule),+])?;
                 Ok(Self(value))
             }
 
-            /// The length in characters.
-            pub fn char_count(&self) -> usize {
-                self.0.chars().count()
-            }
+            $crate::text::checked_text!(@char_count $err);
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&self.0).finish()
-            }
-        }
+        $crate::ids::string_newtype_common!($name);
+        $crate::ids::string_newtype_parse!($name, $err);
+    };
 
-        string_newtype_common!($name);
-        string_newtype_parse!($name, TextError);
+    (@example IdError, $name:ident, $example:literal, $max:literal, $refused:expr) => {
+        concat!(
+            "\n```\n",
+            "use ", module_path!(), "::", stringify!($name), ";\n",
+            "let id = ", stringify!($name), "::new(", stringify!($example), ")?;\n",
+            "assert_eq!(id.as_str(), ", stringify!($example), ");\n",
+            "assert!(", stringify!($name), "::new(", stringify!($refused), ").is_err());\n",
+            "# Ok::<(), webex_connect_whatsapp::ids::IdError>(())\n",
+            "```",
+        )
+    };
+    (@example TextError, $name:ident, $example:literal, $max:literal) => {
+        concat!(
+            "\n```\n",
+            "use webex_connect_whatsapp::text::", stringify!($name), ";\n",
+            "let text = ", stringify!($name), "::new(", stringify!($example), ")?;\n",
+            "assert_eq!(text.as_str(), ", stringify!($example), ");\n",
+            "assert!(", stringify!($name), "::new(\"\").is_err());\n",
+            "assert!(", stringify!($name), "::new(\"é\".repeat(", stringify!($max), " + 1)).is_err());\n",
+            "# Ok::<(), webex_connect_whatsapp::text::TextError>(())\n",
+            "```",
+        )
+    };
+
+    (@limit_doc IdError, $max:literal) => { "" };
+    (@limit_doc TextError, $max:literal) => {
+        concat!("The most characters allowed: ", stringify!($max), ".")
+    };
+
+    (@new_doc IdError, $what:literal, $max:literal) => {
+        concat!(
+            "\n# Errors\n\n",
+            "[`IdError`](crate::ids::IdError) naming the first rule the ", $what, " breaks.",
+        )
+    };
+    (@new_doc TextError, $what:literal, $max:literal) => {
+        concat!(
+            "Checks and wraps the text: 1 to ", stringify!($max), " characters.\n\n",
+            "# Errors\n\n",
+            "[`TextError`] when the text is empty or too long.",
+        )
+    };
+
+    (@what IdError, $what:literal) => {};
+    (@what TextError, $what:literal) => {
+        /// What the text is called in error messages.
+        pub const WHAT: &'static str = $what;
+    };
+
+    (@char_count IdError) => {};
+    (@char_count TextError) => {
+        /// The length in characters.
+        pub fn char_count(&self) -> usize {
+            self.0.chars().count()
+        }
     };
 }
 
-limited_text! {
+pub(crate) use checked_text;
+
+checked_text! {
     /// The body of a text message: 1 to 4096 characters (longer texts fail with 7714).
-    MessageText, what = "message text", max = 4096, example = "Hello"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Hello";
+    pub struct MessageText("message text"): TextError;
+    pub const MAX_CHARS: usize = 4096;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The caption of an image, video or document: 1 to 1024 characters.
-    Caption, what = "caption", max = 1024, example = "Your invoice"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Your invoice";
+    pub struct Caption("caption"): TextError;
+    pub const MAX_CHARS: usize = 1024;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The text header of a template or interactive message: 1 to 60 characters.
-    HeaderText, what = "header text", max = 60, example = "Order update"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Order update";
+    pub struct HeaderText("header text"): TextError;
+    pub const MAX_CHARS: usize = 60;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The body of a template or interactive message: 1 to 1024 characters.
-    BodyText, what = "body text", max = 1024, example = "Your order {{1}} has shipped."
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Your order {{1}} has shipped.";
+    pub struct BodyText("body text"): TextError;
+    pub const MAX_CHARS: usize = 1024;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The footer of a template or interactive message: 1 to 60 characters.
-    FooterText, what = "footer text", max = 60, example = "Reply STOP to opt out"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Reply STOP to opt out";
+    pub struct FooterText("footer text"): TextError;
+    pub const MAX_CHARS: usize = 60;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The label of a template button (quick reply, URL, phone, copy code): 1 to 25 characters.
-    ButtonLabel, what = "button label", max = 25, example = "Track order"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Track order";
+    pub struct ButtonLabel("button label"): TextError;
+    pub const MAX_CHARS: usize = 25;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The title of an interactive reply button: 1 to 20 characters.
-    ReplyButtonTitle, what = "reply button title", max = 20, example = "Yes"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Yes";
+    pub struct ReplyButtonTitle("reply button title"): TextError;
+    pub const MAX_CHARS: usize = 20;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The id of an interactive reply button, sent back when it is tapped: 1 to 256 characters.
-    ReplyButtonId, what = "reply button id", max = 256, example = "confirm-42"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "confirm-42";
+    pub struct ReplyButtonId("reply button id"): TextError;
+    pub const MAX_CHARS: usize = 256;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The label of the button that opens an interactive list: 1 to 20 characters.
-    ListButtonText, what = "list button label", max = 20, example = "Choose a slot"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Choose a slot";
+    pub struct ListButtonText("list button label"): TextError;
+    pub const MAX_CHARS: usize = 20;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The title of an interactive list section: 1 to 24 characters.
-    SectionTitle, what = "section title", max = 24, example = "Morning"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "Morning";
+    pub struct SectionTitle("section title"): TextError;
+    pub const MAX_CHARS: usize = 24;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The title of an interactive list row: 1 to 24 characters.
-    RowTitle, what = "row title", max = 24, example = "9:00 to 10:00"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "9:00 to 10:00";
+    pub struct RowTitle("row title"): TextError;
+    pub const MAX_CHARS: usize = 24;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The description of an interactive list row: 1 to 72 characters.
-    RowDescription, what = "row description", max = 72, example = "With Dr Rao"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "With Dr Rao";
+    pub struct RowDescription("row description"): TextError;
+    pub const MAX_CHARS: usize = 72;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
-limited_text! {
+checked_text! {
     /// The id of an interactive list row, sent back when it is picked: 1 to 200 characters.
-    RowId, what = "row id", max = 200, example = "slot-0900"
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    example = "slot-0900";
+    pub struct RowId("row id"): TextError;
+    pub const MAX_CHARS: usize = 200;
+    rules = [TextRule::MaxChars(Self::MAX_CHARS)];
 }
 
 #[cfg(test)]
@@ -251,6 +392,27 @@ mod tests {
         assert_eq!(
             MessageText::new("x".repeat(4100)).unwrap_err().to_string(),
             "message text is 4100 characters long, but the max is 4096"
+        );
+    }
+
+    #[test]
+    fn texts_and_ids_share_one_form_with_their_own_errors() {
+        assert_eq!(
+            format!("{:?}", Caption::new("hi").unwrap()),
+            "Caption(\"hi\")"
+        );
+        assert_eq!(Caption::WHAT, "caption");
+        assert_eq!(RowId::new("é".repeat(3)).unwrap().char_count(), 3);
+        // An id keeps IdError and its units; a text keeps TextError.
+        assert_eq!(
+            crate::ids::CorrelationId::new("x".repeat(51))
+                .unwrap_err()
+                .to_string(),
+            "correlation id is 51 bytes long, but the max is 50"
+        );
+        assert_eq!(
+            RowTitle::new("").unwrap_err(),
+            TextError::Empty { what: "row title" }
         );
     }
 

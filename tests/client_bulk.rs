@@ -1,4 +1,4 @@
-//! Bulk sends: batching, per-recipient results, invalid numbers, progress.
+//! Bulk sends: calls of up to 1000 destinations, per-recipient results, invalid numbers, progress.
 #![cfg(feature = "client")]
 #![allow(
     clippy::unwrap_used,
@@ -117,16 +117,16 @@ async fn one_invalid_number_is_reported_and_the_rest_are_sent() {
         })
         .sum();
     assert_eq!(sent, 9_999);
-    // Batches are filled with valid numbers: still ten requests.
+    // Calls are filled with valid numbers: still ten requests.
     assert_eq!(server.received_requests().await.unwrap().len(), 10);
 }
 
 #[tokio::test]
-async fn the_rate_limit_caps_the_batch_size() {
+async fn the_rate_limit_caps_the_call_size() {
     let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t"))).await;
     let c = builder(&server.uri()).rate_limit(400).build().unwrap();
     let bulk = c.bulk(text("Hi"));
-    assert_eq!(bulk.effective_batch_size(), 400);
+    assert_eq!(bulk.effective_call_size(), 400);
     let results = collect(bulk.send(numbers(800))).await;
     assert_eq!(results.len(), 800);
     let requests = server.received_requests().await.unwrap();
@@ -167,7 +167,7 @@ async fn per_destination_entries_are_mapped() {
 }
 
 #[tokio::test]
-async fn a_rejected_batch_fails_each_of_its_recipients() {
+async fn a_rejected_call_fails_each_of_its_recipients() {
     let server = mock_answering(
         ResponseTemplate::new(200).set_body_json(rejected("7108", "Invalid template ID")),
     )
@@ -176,7 +176,7 @@ async fn a_rejected_batch_fails_each_of_its_recipients() {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let mut stream = c.bulk(text("Hi")).batch_size(10).send(numbers(25));
+    let mut stream = c.bulk(text("Hi")).call_size(10).send(numbers(25));
     let mut n = 0;
     let mut ids = HashSet::new();
     while let Some(r) = stream.next().await {
@@ -207,7 +207,7 @@ async fn an_all_garbage_input_streams_without_requests() {
 }
 
 #[tokio::test]
-async fn a_batch_with_an_unknown_outcome_marks_every_row_unknown_and_is_sent_once() {
+async fn a_call_with_an_unknown_outcome_marks_every_row_unknown_and_is_sent_once() {
     for response in [
         ResponseTemplate::new(502),
         ResponseTemplate::new(200).set_body_json(rejected("7006", "Internal error occurred")),
@@ -215,7 +215,7 @@ async fn a_batch_with_an_unknown_outcome_marks_every_row_unknown_and_is_sent_onc
         let server = mock_answering(response).await;
         // Retries on (the default policy): an unknown outcome must still not be resent.
         let c = client(&server.uri());
-        let mut stream = c.bulk(text("Hi")).batch_size(10).send(numbers(10));
+        let mut stream = c.bulk(text("Hi")).call_size(10).send(numbers(10));
         let mut ids = HashSet::new();
         let mut n = 0;
         while let Some(r) = stream.next().await {
@@ -235,7 +235,7 @@ async fn a_batch_with_an_unknown_outcome_marks_every_row_unknown_and_is_sent_onc
 }
 
 #[tokio::test]
-async fn a_batch_answer_is_decided_per_entry_and_a_partial_rate_limit_is_not_resent() {
+async fn a_call_answer_is_decided_per_entry_and_a_partial_rate_limit_is_not_resent() {
     let server = mock_answering_times(
         ResponseTemplate::new(200).set_body_json(json!({"response": [
             {"code": "7020", "transid": "t-a", "description": "limit"},

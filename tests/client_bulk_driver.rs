@@ -63,11 +63,11 @@ async fn assert_slow_reader_loses_nothing(policy: RetryPolicy, batch: bool) {
     let client = client_of(&sandbox, policy);
     let stream = if batch {
         let rows = (0..9).map(|i| BatchRow::new(phone(i), text(&format!("Hi {i}"))));
-        client.batch().batch_size(3).concurrency(3).send(rows)
+        client.batch().call_size(3).concurrency(3).send(rows)
     } else {
         client
             .bulk(text("Hi"))
-            .batch_size(3)
+            .call_size(3)
             .concurrency(3)
             .send((0..9).map(phone))
     };
@@ -144,11 +144,11 @@ async fn assert_dropped_stream_finishes_its_calls(batch: bool) {
     // Three calls of two rows; two in flight at once.
     let mut stream = if batch {
         let rows = (0..6).map(|i| BatchRow::new(phone(i), text(&format!("Hi {i}"))));
-        client.batch().batch_size(2).concurrency(2).send(rows)
+        client.batch().call_size(2).concurrency(2).send(rows)
     } else {
         client
             .bulk(text("Hi"))
-            .batch_size(2)
+            .call_size(2)
             .concurrency(2)
             .send((0..6).map(phone))
     };

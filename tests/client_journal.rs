@@ -146,7 +146,7 @@ async fn every_kind_of_send_stores_intents_before_the_request_and_outcomes_after
     assert_eq!(outcome.receipts().count(), 2);
     let bulk: Vec<BulkResult> = client
         .bulk(text("News"))
-        .batch_size(3)
+        .call_size(3)
         .send((10..16).map(phone))
         .collect()
         .await;
@@ -296,7 +296,7 @@ async fn a_journal_that_cannot_store_the_intent_prevents_every_send() {
     assert_journal_error(&client.send(&phone(1), text("Hi")).await.unwrap_err());
     let bulk: Vec<BulkResult> = client
         .bulk(text("Hi"))
-        .batch_size(2)
+        .call_size(2)
         .send((0..5).map(phone))
         .collect()
         .await;

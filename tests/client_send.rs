@@ -291,6 +291,60 @@ async fn options_go_on_the_wire() {
         .unwrap();
 }
 
+/// One `RequestOptions` value, handed whole to a message, a bulk send and a personalised
+/// batch, puts the same fields on every request of each.
+#[tokio::test]
+async fn request_options_handed_whole_reach_every_request() {
+    use futures_util::StreamExt as _;
+    use webex_connect_whatsapp::client::BatchRow;
+    use webex_connect_whatsapp::send::RequestOptions;
+
+    let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t-1"))).await;
+    let client = client(&server.uri());
+    let options = RequestOptions::new()
+        .callback_data(CallbackData::new("{\"order\":7}").unwrap())
+        .notify_url("https://example.com/dlr".parse().unwrap())
+        .notify_url_auth_id("auth-1")
+        .expiry(time::macros::datetime!(2030-01-01 00:00 UTC));
+    client
+        .message(phone(1), text("Hi"))
+        // Replaced whole by the next call: only the last value counts.
+        .options(RequestOptions::new().notify_url_auth_id("dropped"))
+        .options(options.clone())
+        .send()
+        .await
+        .unwrap();
+    let bulk: Vec<_> = client
+        .bulk(text("Hi"))
+        .options(options.clone())
+        .send([phone(2)])
+        .collect()
+        .await;
+    assert!(bulk.iter().all(|r| r.result.is_ok()), "{bulk:?}");
+    let batch: Vec<_> = client
+        .batch()
+        .options(options)
+        .send([BatchRow::new(phone(3), text("Hi"))])
+        .collect()
+        .await;
+    assert_eq!(batch.len(), 1);
+    let bodies = support::request_bodies(&server).await;
+    assert_eq!(bodies.len(), 3);
+    for body in bodies {
+        // A personalised batch sends an array of complete requests.
+        let requests = match body {
+            Value::Array(requests) => requests,
+            one => vec![one],
+        };
+        for request in requests {
+            assert_eq!(request["callbackData"], "{\"order\":7}");
+            assert_eq!(request["notifyurl"], "https://example.com/dlr");
+            assert_eq!(request["notifyurlAuthId"], "auth-1");
+            assert_eq!(request["expiry"], "2030-01-01T00:00:00.000Z");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_correlation_id_is_generated_when_none_is_given() {
     let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t-1"))).await;

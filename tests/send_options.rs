@@ -364,12 +364,12 @@ mod client {
     }
 
     #[tokio::test]
-    async fn every_bulk_batch_carries_the_link_options() {
+    async fn every_bulk_call_carries_the_link_options() {
         let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t-1"))).await;
         let client = support::client(&server.uri());
         let results: Vec<BulkResult> = client
             .bulk(text("https://example.com"))
-            .batch_size(2)
+            .call_size(2)
             .link_options(full())
             .send((0..3).map(phone))
             .collect()

@@ -205,15 +205,11 @@ async fn ten_thousand_sends_with_twenty_percent_faults() {
     let started = std::time::Instant::now();
     let bulk = client
         .bulk(template("Ana", 1042))
-        .batch_size(PER_CALL)
+        .call_size(PER_CALL)
         .concurrency(8)
         .send((0..BULK_MESSAGES).map(phone));
     let rows = (BULK_MESSAGES..MESSAGES).map(move |i| BatchRow::new(phone(i), template("Ada", i)));
-    let batch = client
-        .batch()
-        .batch_size(PER_CALL)
-        .concurrency(8)
-        .send(rows);
+    let batch = client.batch().call_size(PER_CALL).concurrency(8).send(rows);
     let mut counts = Counts::default();
     let mut seen = HashSet::new();
     let mut queued_keys = HashSet::new();
@@ -500,15 +496,11 @@ async fn no_answer_turns_into_a_timeout_while_the_reader_sleeps_per_result() {
 
     let mut bulk = client
         .bulk(template("Ana", 7))
-        .batch_size(PER_CALL)
+        .call_size(PER_CALL)
         .concurrency(4)
         .send((0..EACH).map(phone));
     let rows = (EACH..2 * EACH).map(move |i| BatchRow::new(phone(i), template("Ada", i)));
-    let mut batch = client
-        .batch()
-        .batch_size(PER_CALL)
-        .concurrency(4)
-        .send(rows);
+    let mut batch = client.batch().call_size(PER_CALL).concurrency(4).send(rows);
 
     // The reader: one write per result, and a long one after the 50th and the 200th.
     let handles = [bulk.handle(), batch.handle()];

@@ -391,7 +391,7 @@ impl ClientProcess {
             let client = client.journal(journal).build().unwrap();
             let mut results = client
                 .batch()
-                .batch_size(PER_CALL)
+                .call_size(PER_CALL)
                 .concurrency(CONCURRENCY)
                 .send(rows.into_iter().map(row));
             handle_tx.send(results.handle()).unwrap();

@@ -8,7 +8,7 @@
 
 use futures_util::stream::{self, Stream, StreamExt as _};
 
-use super::bulk::{Batcher, BulkBuilder, BulkRecipient, BulkStream, Row, RowOf, Work};
+use super::bulk::{BulkBuilder, BulkRecipient, BulkRun, BulkStream, Row, RowOf, Work};
 use super::journaling::{Intent, digest};
 use super::{
     Answer, Client, Error, SendReceipt, entry_error, error::is_server_error, json_body,
@@ -81,11 +81,10 @@ impl BatchRow {
         }
     }
 
-    /// Your own correlation id for this row, echoed in its receipts.
-    #[must_use]
-    pub fn correlation_id(mut self, id: CorrelationId) -> Self {
-        self.correlation_id = Some(id);
-        self
+    crate::setters::setters! {
+        /// Your own correlation id for this row, echoed in its receipts.
+        #[must_use]
+        fn correlation_id(self, id: CorrelationId) => self.correlation_id = Some(id);
     }
 }
 
@@ -140,16 +139,13 @@ impl BulkBuilder<Personalised> {
         S::Item: Into<BatchRow>,
     {
         let rows = rows.map(Into::<BatchRow>::into).boxed();
-        self.pipeline(
-            rows,
-            |batcher, work| async move { call(&batcher, &work).await },
-        )
+        self.pipeline(rows, |run, work| async move { call(&run, &work).await })
     }
 }
 
 /// Sends one call: checks every row, posts the valid ones as one array, and answers every row.
 async fn call(
-    batcher: &Batcher<Personalised>,
+    run: &BulkRun<Personalised>,
     work: &Work<Content>,
 ) -> Vec<Result<SendReceipt, Error>> {
     let mut results: Vec<Option<Result<SendReceipt, Error>>> = Vec::with_capacity(work.rows.len());
@@ -157,9 +153,9 @@ async fn call(
     let mut sent: Vec<(usize, SendRequest, Option<CorrelationId>)> =
         Vec::with_capacity(work.rows.len());
     for (position, row) in work.rows.iter().enumerate() {
-        match request(batcher, row) {
+        match request(run, row) {
             Ok(request) => {
-                sent.push((position, request, batcher.correlation_id(row)));
+                sent.push((position, request, run.correlation_id(row)));
                 results.push(None);
             }
             Err(error) => results.push(Some(Err(error))),
@@ -186,7 +182,7 @@ async fn call(
     }
     sent.retain(|(position, _, _)| !refused.contains(position));
     if !sent.is_empty() {
-        for (position, answer) in send(batcher, &sent).await {
+        for (position, answer) in send(run, &sent).await {
             if let Some(slot) = results.get_mut(position) {
                 *slot = Some(answer);
             }
@@ -200,7 +196,7 @@ async fn call(
 
 /// Posts `sent` as one array, journaled, and answers each of its rows by its position.
 async fn send(
-    batcher: &Batcher<Personalised>,
+    run: &BulkRun<Personalised>,
     sent: &[(usize, SendRequest, Option<CorrelationId>)],
 ) -> Vec<(usize, Result<SendReceipt, Error>)> {
     let requests: Vec<&SendRequest> = sent.iter().map(|(_, request, _)| request).collect();
@@ -227,10 +223,10 @@ async fn send(
             digest: digest(request.content()),
         })
     });
-    if let Err(error) = batcher.client.journal_intents(intents).await {
+    if let Err(error) = run.client.journal_intents(intents).await {
         return answered(every_row(&error));
     }
-    let answers = batcher
+    let answers = run
         .client
         .execute(body, requests.len(), None, |answer, attempt| {
             decide(&requests, &ids, &answer, attempt)
@@ -241,19 +237,22 @@ async fn send(
         .iter()
         .zip(&answers)
         .filter_map(|(id, answer)| Some((id.as_ref()?, answer)));
-    batcher.client.journal_outcomes(outcomes).await;
+    run.client.journal_outcomes(outcomes).await;
     answered(answers)
 }
 
 /// The complete request of one row, checked.
-fn request(batcher: &Batcher<Personalised>, row: &RowOf<Content>) -> Result<SendRequest, Error> {
+fn request(run: &BulkRun<Personalised>, row: &RowOf<Content>) -> Result<SendRequest, Error> {
     let mut destination = Destination::new(&row.to);
-    if let Some(id) = batcher.correlation_id(row) {
+    if let Some(id) = run.correlation_id(row) {
         destination = destination.with_correlation_id(id);
     }
-    let builder = SendRequest::builder(batcher.client.app_id().clone(), row.payload.clone())
-        .destination(destination);
-    Ok(batcher.options.apply(builder).build()?)
+    Ok(
+        SendRequest::builder(run.client.app_id().clone(), row.payload.clone())
+            .destination(destination)
+            .options(run.options.clone())
+            .build()?,
+    )
 }
 
 /// Reads one answer to a call of `requests`: one result per request, in order.
@@ -274,7 +273,8 @@ fn decide(
     let entries = match &response {
         SendResponse::Array(entries) => entries.as_slice(),
         SendResponse::Object(entry) if entry.code.is_queued() => {
-            // UNVERIFIED: a batch is documented to be answered with one entry per element.
+            // UNVERIFIED: a personalised batch call is documented to be answered with one entry per
+            // element.
             // One `1001` for the call says something was queued but not which elements, so
             // every row's outcome is unknown; and as something was queued, nothing is resent.
             return Ok(ids
@@ -338,8 +338,9 @@ fn decide(
 /// Pairs each request with its answer entry: by the correlation id the entry echoes when
 /// every entry echoes one of ours, else by position when the counts agree.
 ///
-/// UNVERIFIED: the platform notes do not say whether batch answers echo `correlationid`;
-/// both shapes are handled, and an entry that cannot be placed leaves its row unknown.
+/// UNVERIFIED: the platform notes do not say whether personalised batch answers echo
+/// `correlationid`; both shapes are handled, and an entry that cannot be placed leaves its
+/// row unknown.
 fn match_entries<'e>(
     entries: &'e [ResponseEntry],
     ids: &[Option<CorrelationId>],

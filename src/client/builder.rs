@@ -240,72 +240,51 @@ impl ClientBuilder {
         }
     }
 
-    /// Authenticates with a service key (`key` header).
-    pub fn service_key(mut self, key: impl AsRef<str>) -> Self {
-        match ServiceKey::new(key.as_ref()) {
+    crate::setters::setters! {
+        /// Authenticates with a service key (`key` header).
+        fn service_key(self, key: impl AsRef<str>) => match ServiceKey::new(key.as_ref()) {
             Ok(key) => self.credentials = Some(Credentials::ServiceKey(key)),
             Err(e) => self.fail(e),
-        }
-        self
-    }
+        };
 
-    /// Authenticates with a JWT minted from the service id and the base64 service secret.
-    pub fn jwt(mut self, service_id: impl Into<String>, service_secret: &str) -> Self {
-        match JwtCredentials::new(service_id, service_secret) {
-            Ok(jwt) => self.credentials = Some(Credentials::Jwt(jwt)),
-            Err(e) => self.fail(e),
-        }
-        self
-    }
+        /// Authenticates with a JWT minted from the service id and the base64 service secret.
+        fn jwt(self, service_id: impl Into<String>, service_secret: &str) =>
+            match JwtCredentials::new(service_id, service_secret) {
+                Ok(jwt) => self.credentials = Some(Credentials::Jwt(jwt)),
+                Err(e) => self.fail(e),
+            };
 
-    /// Sets already checked credentials.
-    pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
-        self.credentials = Some(credentials.into());
-        self
-    }
+        /// Sets already checked credentials.
+        fn credentials(self, credentials: impl Into<Credentials>) =>
+            self.credentials = Some(credentials.into());
 
-    /// The WhatsApp app id used by [`Client::send`], [`Client::message`] and [`Client::bulk`].
-    pub fn app_id(mut self, app_id: AppId) -> Self {
-        self.app_id = Some(app_id);
-        self
-    }
+        /// The WhatsApp app id used by [`Client::send`], [`Client::message`] and [`Client::bulk`].
+        fn app_id(self, app_id: AppId) => self.app_id = Some(app_id);
 
-    /// Sends to a region's API host.
-    pub fn region(mut self, region: Region) -> Self {
-        self.base_url = Some(region.base_url());
-        self
-    }
+        /// Sends to a region's API host.
+        fn region(self, region: Region) => self.base_url = Some(region.base_url());
 
-    /// Sends to another base URL (a proxy, the sandbox); https, or http on a loopback address.
-    ///
-    /// A URL with a user name or password in it is refused (the error never repeats them): the
-    /// client authenticates with the service key or JWT, and credentials in a URL end up in
-    /// logs and `Debug` output.
-    pub fn base_url(mut self, url: Url) -> Self {
-        match refuse_credentials(&url) {
+        /// Sends to another base URL (a proxy, the sandbox); https, or http on a loopback address.
+        ///
+        /// A URL with a user name or password in it is refused (the error never repeats them): the
+        /// client authenticates with the service key or JWT, and credentials in a URL end up in
+        /// logs and `Debug` output.
+        fn base_url(self, url: Url) => match refuse_credentials(&url) {
             Ok(()) => self.base_url = Some(url),
             Err(e) => self.fail(e),
-        }
-        self
-    }
+        };
 
-    crate::setters::value_setters! {
         /// The timeout for establishing a connection (default 10 s). Not applied to a client given
         /// with [`ClientBuilder::http_client`].
-        fn connect_timeout(timeout: Duration) => connect_timeout;
+        fn connect_timeout(self, timeout: Duration) => self.connect_timeout = timeout;
 
         /// The timeout for each request (default 30 s). A request that times out after being sent
         /// ends in [`Error::OutcomeUnknown`] and is not resent (the default [`RetryPolicy`]).
-        fn request_timeout(timeout: Duration) => request_timeout;
-    }
+        fn request_timeout(self, timeout: Duration) => self.request_timeout = timeout;
 
-    /// The `User-Agent` header (default `webex-connect-whatsapp/<version>`).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
+        /// The `User-Agent` header (default `webex-connect-whatsapp/<version>`).
+        fn user_agent(self, user_agent: impl Into<String>) => self.user_agent = user_agent.into();
 
-    crate::setters::value_setters! {
         /// Uses your `reqwest::Client` (proxies, TLS roots, pools). It keeps **its own settings**:
         /// its timeouts still apply, and the protections the built-in client has are yours to set.
         /// Build it with `.redirect(reqwest::redirect::Policy::none())` (else a redirect is
@@ -329,75 +308,69 @@ impl ClientBuilder {
         ///     .build()?;
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
-        fn http_client(client: reqwest::Client) => http as Some;
+        fn http_client(self, client: reqwest::Client) => self.http = Some(client);
 
         /// When failures are resent (default [`RetryPolicy::default`]: only with proof that the
         /// message was not processed; [`RetryPolicy::at_least_once`] also resends ambiguous ones).
-        fn retry_policy(policy: RetryPolicy) => retry;
-    }
+        fn retry_policy(self, policy: RetryPolicy) => self.retry = policy;
 
-    /// Limits sends to `messages_per_second` (set it to the tenant's TPS); a request to N
-    /// destinations counts N. Shared by all clones. Bulk batches are capped at this size too.
-    pub fn rate_limit(mut self, messages_per_second: u32) -> Self {
-        match NonZeroU32::new(messages_per_second) {
-            Some(rate) => self.rate_limit = Some(rate),
-            None => self.fail(Error::config(
-                "the rate limit is 0 messages per second; it must be at least 1",
-            )),
-        }
-        self
-    }
+        /// Limits sends to `messages_per_second` (set it to the tenant's TPS); a request to N
+        /// destinations counts N. Shared by all clones. Bulk calls are capped at this size too.
+        fn rate_limit(self, messages_per_second: u32) =>
+            match NonZeroU32::new(messages_per_second) {
+                Some(rate) => self.rate_limit = Some(rate),
+                None => self.fail(Error::config(
+                    "the rate limit is 0 messages per second; it must be at least 1",
+                )),
+            };
 
-    /// Shares one rate limit with every process whose client uses the same Redis budget
-    /// (feature `redis`); it replaces [`ClientBuilder::rate_limit`]. Bulk batches are capped
-    /// at its size too.
-    #[cfg(feature = "redis")]
-    pub fn shared_rate_limit(mut self, limit: SharedRateLimit) -> Self {
-        self.rate_limit = Some(limit.per_second);
-        self.shared_rate_limit = Some(limit);
-        self
-    }
+        /// Shares one rate limit with every process whose client uses the same Redis budget
+        /// (feature `redis`); it replaces [`ClientBuilder::rate_limit`]. Bulk calls are capped
+        /// at its size too.
+        #[cfg(feature = "redis")]
+        fn shared_rate_limit(self, limit: SharedRateLimit) => {
+            self.rate_limit = Some(limit.per_second);
+            self.shared_rate_limit = Some(limit);
+        };
 
-    /// Records every send in `journal`: before a call goes out, one
-    /// [`JournalRecord::Intent`](crate::conversation::journal::JournalRecord::Intent) per
-    /// message (its correlation id, its destination as sent, a digest of its content), stored
-    /// before anything is sent; after the call's final answer, one
-    /// [`JournalRecord::Outcome`](crate::conversation::journal::JournalRecord::Outcome) per
-    /// message. It applies to [`Client::send`], [`Client::message`], [`Client::send_request`],
-    /// [`Client::bulk`] and [`Client::batch`], once per call however many attempts the retry
-    /// policy makes.
-    ///
-    /// A message whose intent has no outcome may have reached the platform (the process
-    /// stopped while its call was out, or the outcome could not be stored): reconcile its
-    /// correlation id against delivery receipts before sending it again. When the journal
-    /// cannot store an intent, nothing is sent and every message of the call fails with
-    /// [`Error::Journal`]; when it cannot store an outcome, that is logged at `error` level
-    /// and the results are returned as usual.
-    ///
-    /// Each message needs its own correlation id for its entry to be its own, so with a
-    /// journal, a request whose destinations would share its request-level id is refused
-    /// ([`Error::DuplicateCorrelationId`]).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use webex_connect_whatsapp::client::Client;
-    /// use webex_connect_whatsapp::conversation::journal::InMemoryJournal;
-    /// use webex_connect_whatsapp::AppId;
-    ///
-    /// let journal = Arc::new(InMemoryJournal::new());
-    /// let client = Client::builder()
-    ///     .service_key("k-123")
-    ///     .app_id(AppId::new("a_1")?)
-    ///     .base_url("http://127.0.0.1:8080".parse()?)
-    ///     .journal(Arc::clone(&journal))
-    ///     .build()?;
-    /// assert!(client.journal().is_some());
-    /// assert!(format!("{client:?}").contains(r#"journal: "present""#));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn journal(mut self, journal: impl Journal + 'static) -> Self {
-        self.journal = Some(Arc::new(journal));
-        self
+        /// Records every send in `journal`: before a call goes out, one
+        /// [`JournalRecord::Intent`](crate::conversation::journal::JournalRecord::Intent) per
+        /// message (its correlation id, its destination as sent, a digest of its content), stored
+        /// before anything is sent; after the call's final answer, one
+        /// [`JournalRecord::Outcome`](crate::conversation::journal::JournalRecord::Outcome) per
+        /// message. It applies to [`Client::send`], [`Client::message`], [`Client::send_request`],
+        /// [`Client::bulk`] and [`Client::batch`], once per call however many attempts the retry
+        /// policy makes.
+        ///
+        /// A message whose intent has no outcome may have reached the platform (the process
+        /// stopped while its call was out, or the outcome could not be stored): reconcile its
+        /// correlation id against delivery receipts before sending it again. When the journal
+        /// cannot store an intent, nothing is sent and every message of the call fails with
+        /// [`Error::Journal`]; when it cannot store an outcome, that is logged at `error` level
+        /// and the results are returned as usual.
+        ///
+        /// Each message needs its own correlation id for its entry to be its own, so with a
+        /// journal, a request whose destinations would share its request-level id is refused
+        /// ([`Error::DuplicateCorrelationId`]).
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// use webex_connect_whatsapp::client::Client;
+        /// use webex_connect_whatsapp::conversation::journal::InMemoryJournal;
+        /// use webex_connect_whatsapp::AppId;
+        ///
+        /// let journal = Arc::new(InMemoryJournal::new());
+        /// let client = Client::builder()
+        ///     .service_key("k-123")
+        ///     .app_id(AppId::new("a_1")?)
+        ///     .base_url("http://127.0.0.1:8080".parse()?)
+        ///     .journal(Arc::clone(&journal))
+        ///     .build()?;
+        /// assert!(client.journal().is_some());
+        /// assert!(format!("{client:?}").contains(r#"journal: "present""#));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn journal(self, journal: impl Journal + 'static) => self.journal = Some(Arc::new(journal));
     }
 
     /// Checks the settings and builds the client.

@@ -1,4 +1,4 @@
-//! One message to many recipients: batches of up to 1000 destinations, bounded concurrency,
+//! One message to many recipients: calls of up to 1000 destinations each, bounded concurrency,
 //! results streamed out in bounded memory.
 
 use std::fmt;
@@ -10,15 +10,19 @@ use std::task::{Context, Poll};
 
 use futures_util::future::{self, Either};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt as _};
+use time::OffsetDateTime;
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tracing::Instrument as _;
+use url::Url;
 
-use super::{Client, Error, RequestOptions, SendReceipt};
-use crate::ids::CorrelationId;
+use super::{Client, Error, SendReceipt};
+use crate::ids::{CallbackData, CorrelationId};
 use crate::phone::mask as mask_phone;
 use crate::recipient::Recipient;
-use crate::send::{Content, Destination, MAX_DESTINATIONS, SendRequest};
+use crate::send::{
+    Content, Destination, LinkOptions, MAX_DESTINATIONS, RequestOptions, SendRequest,
+};
 
 /// The default number of requests in flight during a bulk send.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 4;
@@ -160,7 +164,7 @@ pub struct BulkBuilder<M = Content> {
     pub(super) client: Client,
     /// What every recipient gets ([`Content`]), or [`Personalised`]: each row brings its own.
     pub(super) mode: M,
-    batch_size: usize,
+    call_size: usize,
     concurrency: usize,
     pub(super) options: RequestOptions,
 }
@@ -170,41 +174,62 @@ impl<M> BulkBuilder<M> {
         Self {
             client,
             mode,
-            batch_size: MAX_DESTINATIONS,
+            call_size: MAX_DESTINATIONS,
             concurrency: DEFAULT_BULK_CONCURRENCY,
             options: RequestOptions::default(),
         }
     }
 
-    /// The most destinations per request (default and max 1000; also capped by the client's
-    /// rate limit, as the platform requires).
-    pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = size;
-        self
+    crate::setters::setters! {
+        /// The most destinations (or, for a personalised batch, rows) per call: one request
+        /// (default and max 1000; also capped by the client's rate limit, as the platform
+        /// requires). Formerly `call_size`.
+        fn call_size(self, size: usize) => self.call_size = size;
+
+        /// The most requests in flight at once (default 4, at least 1; above 65 536 counts as
+        /// 65 536). Each runs to its answer on a tokio task of its own, however slowly the
+        /// results are read.
+        fn concurrency(self, requests: usize) => self.concurrency = requests.max(1);
     }
 
-    /// The most requests in flight at once (default 4, at least 1; above 65 536 counts as
-    /// 65 536). Each runs to its answer on a tokio task of its own, however slowly the
-    /// results are read.
-    pub fn concurrency(mut self, requests: usize) -> Self {
-        self.concurrency = requests.max(1);
-        self
+    crate::setters::setters! {
+        /// Sets the request-level options of every request of this send whole, replacing any
+        /// set before.
+        fn options(self, options: RequestOptions) => self.options = options;
+
+        /// Sets [`RequestOptions::callback_data`] for every message of this send.
+        fn callback_data(self, data: CallbackData) =>
+            self.options = self.options.callback_data(data);
+
+        /// Sets [`RequestOptions::notify_url`] for every message of this send.
+        fn notify_url(self, url: Url) => self.options = self.options.notify_url(url);
+
+        /// Sets [`RequestOptions::notify_url_auth_id`] for every message of this send.
+        fn notify_url_auth_id(self, notify_url_auth_id: impl Into<String>) =>
+            self.options = self.options.notify_url_auth_id(notify_url_auth_id);
+
+        /// Sets [`RequestOptions::expiry`] for every message of this send.
+        fn expiry(self, at: OffsetDateTime) => self.options = self.options.expiry(at);
+
+        /// Sets [`RequestOptions::link_options`] for every message of this send.
+        fn link_options(self, options: LinkOptions) =>
+            self.options = self.options.link_options(options);
     }
 
-    request_option_setters!("this send");
-
-    /// The batch size actually used: the setting, capped at 1000 and at the rate limit.
-    pub fn effective_batch_size(&self) -> usize {
+    /// The call size actually used: the [`call_size`](Self::call_size) setting, capped at 1000
+    /// and at the rate limit. Formerly `effective_batch_size`.
+    #[doc(alias = "effective_batch_size")]
+    pub fn effective_call_size(&self) -> usize {
         let rate = self
             .client
             .rate_limit()
             .map_or(usize::MAX, |r| usize::try_from(r).unwrap_or(usize::MAX));
-        self.batch_size.clamp(1, MAX_DESTINATIONS).min(rate)
+        self.call_size.clamp(1, MAX_DESTINATIONS).min(rate)
     }
 
-    /// Runs the pipeline every bulk mode shares: rows are read lazily into batches of
-    /// [`Self::effective_batch_size`], recipients checked on the way, `call` sends one batch,
-    /// and at most `concurrency` batches are in flight.
+    /// Runs the pipeline every bulk mode shares: rows are read lazily into calls of
+    /// [`Self::effective_call_size`] rows, recipients checked on the way, `call` sends one,
+    /// and at most `concurrency` calls are in flight.
     ///
     /// Nothing starts until the stream is first polled. Then a driver task reads the rows and
     /// starts each call on a tokio task of its own, which runs the call to its answer, counts
@@ -215,19 +240,19 @@ impl<M> BulkBuilder<M> {
     pub(super) fn pipeline<T, F, Fut>(self, rows: BoxStream<'static, T>, call: F) -> BulkStream
     where
         T: Row + Send + 'static,
-        F: Fn(Arc<Batcher<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
+        F: Fn(Arc<BulkRun<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<Result<SendReceipt, Error>>> + Send + 'static,
         M: Send + Sync + 'static,
     {
-        let batch_size = self.effective_batch_size();
+        let call_size = self.effective_call_size();
         let concurrency = self.concurrency.clamp(1, MAX_CONCURRENCY);
         let counters = Arc::new(Counters::default());
         let (settled_tx, settled) = watch::channel(());
-        let batcher = Arc::new(Batcher {
+        let run = Arc::new(BulkRun {
             client: self.client,
             mode: self.mode,
             options: self.options,
-            run: format!("{:08x}", fastrand::u32(..)),
+            run_id: format!("{:08x}", fastrand::u32(..)),
         });
         let driver = Driver {
             reader: Reader {
@@ -236,9 +261,9 @@ impl<M> BulkBuilder<M> {
                 done: false,
                 counters: Arc::clone(&counters),
             },
-            batcher,
+            run,
             call: Arc::new(call),
-            batch_size,
+            call_size,
             concurrency,
             settled: settled_tx,
         };
@@ -256,9 +281,9 @@ const MAX_CONCURRENCY: usize = 1 << 16;
 /// Everything a bulk send needs to run, until its stream is first polled.
 struct Driver<M, T, F> {
     reader: Reader<T>,
-    batcher: Arc<Batcher<M>>,
+    run: Arc<BulkRun<M>>,
     call: Arc<F>,
-    batch_size: usize,
+    call_size: usize,
     concurrency: usize,
     /// Dropped once every call the send started has ended: [`BulkHandle::settled`] waits
     /// for that.
@@ -277,14 +302,14 @@ trait Start: Send {
 impl<M, T, F, Fut> Start for Driver<M, T, F>
 where
     T: Row + Send + 'static,
-    F: Fn(Arc<Batcher<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
+    F: Fn(Arc<BulkRun<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<Result<SendReceipt, Error>>> + Send + 'static,
     M: Send + Sync + 'static,
 {
     fn start(self: Box<Self>, runtime: &Handle) -> mpsc::Receiver<Vec<BulkResult>> {
         // Each queued item is one call's results: with a slot per call, calls that finish
         // together do not wait on each other, and memory stays within twice `concurrency`
-        // batches.
+        // calls' worth of rows.
         let (tx, rx) = mpsc::channel(self.concurrency);
         let spawner = runtime.clone();
         runtime.spawn(self.drive(tx, spawner).in_current_span());
@@ -294,13 +319,13 @@ where
     fn refuse(self: Box<Self>) -> BoxStream<'static, BulkResult> {
         let Self {
             reader,
-            batcher,
-            batch_size,
+            run,
+            call_size,
             ..
         } = *self;
         let counters = Arc::clone(&reader.counters);
         let work = stream::unfold(reader, move |mut reader| async move {
-            let work = reader.next_work(batch_size).await?;
+            let work = reader.next_work(call_size).await?;
             Some((work, reader))
         });
         work.flat_map(move |work| {
@@ -310,9 +335,7 @@ where
             );
             let mut out = work.invalid;
             for row in &work.rows {
-                let result = Err(refused
-                    .clone()
-                    .with_correlation_id(batcher.correlation_id(row)));
+                let result = Err(refused.clone().with_correlation_id(run.correlation_id(row)));
                 counters.count(&result);
                 out.push(BulkResult {
                     index: row.index,
@@ -329,7 +352,7 @@ where
 impl<M, T, F, Fut> Driver<M, T, F>
 where
     T: Row + Send + 'static,
-    F: Fn(Arc<Batcher<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
+    F: Fn(Arc<BulkRun<M>>, Work<T::Payload>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<Result<SendReceipt, Error>>> + Send + 'static,
     M: Send + Sync + 'static,
 {
@@ -338,9 +361,9 @@ where
     async fn drive(self, tx: mpsc::Sender<Vec<BulkResult>>, runtime: Handle) {
         let Self {
             mut reader,
-            batcher,
+            run,
             call,
-            batch_size,
+            call_size,
             concurrency,
             settled,
         } = self;
@@ -351,7 +374,7 @@ where
             else {
                 break;
             };
-            let Some(Some(mut work)) = unless_dropped(&tx, reader.next_work(batch_size)).await
+            let Some(Some(mut work)) = unless_dropped(&tx, reader.next_work(call_size)).await
             else {
                 break;
             };
@@ -367,7 +390,7 @@ where
                 break;
             }
             let task = run_call(
-                Arc::clone(&batcher),
+                Arc::clone(&run),
                 Arc::clone(&call),
                 work,
                 Arc::clone(&reader.counters),
@@ -402,23 +425,23 @@ async fn unless_dropped<T>(
 /// them to the stream (or drops them when the stream is gone: the journal and the counters
 /// already have them). `slot` is held until then.
 async fn run_call<M, P, F, Fut>(
-    batcher: Arc<Batcher<M>>,
+    run: Arc<BulkRun<M>>,
     call: Arc<F>,
     mut work: Work<P>,
     counters: Arc<Counters>,
     tx: mpsc::Sender<Vec<BulkResult>>,
     slot: OwnedSemaphorePermit,
 ) where
-    F: Fn(Arc<Batcher<M>>, Work<P>) -> Fut,
+    F: Fn(Arc<BulkRun<M>>, Work<P>) -> Fut,
     Fut: Future<Output = Vec<Result<SendReceipt, Error>>>,
 {
     let invalid = std::mem::take(&mut work.invalid);
     let rows: Vec<(u64, String, Option<CorrelationId>)> = work
         .rows
         .iter()
-        .map(|r| (r.index, r.to.to_string(), batcher.correlation_id(r)))
+        .map(|r| (r.index, r.to.to_string(), run.correlation_id(r)))
         .collect();
-    let results = call(Arc::clone(&batcher), work).await;
+    let results = call(Arc::clone(&run), work).await;
     counters.sent.fetch_add(
         u64::try_from(rows.len()).unwrap_or(u64::MAX),
         Ordering::Relaxed,
@@ -456,7 +479,7 @@ impl BulkBuilder<Content> {
         self.send_stream(stream::iter(recipients))
     }
 
-    /// Sends to every recipient of a stream (read lazily, as batches are needed).
+    /// Sends to every recipient of a stream (read lazily, as calls need them).
     ///
     /// Each destination gets the correlation id `{run}-{index}`, where `run` is random per
     /// bulk send and `index` the recipient's position, so delivery receipts map back to inputs.
@@ -466,24 +489,25 @@ impl BulkBuilder<Content> {
         S::Item: Into<BulkRecipient>,
     {
         let rows = recipients.map(Into::<BulkRecipient>::into).boxed();
-        self.pipeline(rows, |batcher, work| async move {
+        self.pipeline(rows, |run, work| async move {
             let destinations = work.rows.iter().map(|row| {
                 let d = Destination::new(&row.to);
-                match batcher.correlation_id(row) {
+                match run.correlation_id(row) {
                     Some(id) => d.with_correlation_id(id),
                     None => d,
                 }
             });
-            let builder =
-                SendRequest::builder(batcher.client.app_id().clone(), batcher.mode.clone())
-                    .destinations(destinations);
-            let outcome = match batcher.options.apply(builder).build() {
-                Ok(request) => batcher.client.send_request(&request).await,
+            let request = SendRequest::builder(run.client.app_id().clone(), run.mode.clone())
+                .destinations(destinations)
+                .options(run.options.clone())
+                .build();
+            let outcome = match request {
+                Ok(request) => run.client.send_request(&request).await,
                 Err(e) => Err(e.into()),
             };
             match outcome {
                 Ok(outcome) => outcome.results,
-                Err(error) => batcher.for_every_row(&work, &error),
+                Err(error) => run.for_every_row(&work, &error),
             }
         })
     }
@@ -504,21 +528,21 @@ impl Row for BulkRecipient {
     }
 }
 
-/// What every batch of one bulk send shares.
-pub(super) struct Batcher<M> {
+/// What every call of one bulk send shares.
+pub(super) struct BulkRun<M> {
     pub(super) client: Client,
     pub(super) mode: M,
     pub(super) options: RequestOptions,
     /// Random per send, so correlation ids `{run}-{index}` from two sends never meet.
-    run: String,
+    run_id: String,
 }
 
-impl<M> Batcher<M> {
+impl<M> BulkRun<M> {
     /// The row's own correlation id, else `{run}-{index}`.
     pub(super) fn correlation_id<P>(&self, row: &RowOf<P>) -> Option<CorrelationId> {
         row.correlation_id
             .clone()
-            .or_else(|| CorrelationId::new(format!("{}-{}", self.run, row.index)).ok())
+            .or_else(|| CorrelationId::new(format!("{}-{}", self.run_id, row.index)).ok())
     }
 
     /// A whole-call failure, told to every row with the row's own correlation id.
@@ -534,7 +558,7 @@ impl<M> Batcher<M> {
     }
 }
 
-/// A checked row in a batch.
+/// A checked row of a call.
 pub(super) struct RowOf<P> {
     pub(super) index: u64,
     pub(super) to: Recipient,
@@ -556,17 +580,17 @@ struct Reader<T> {
 }
 
 impl<T: Row> Reader<T> {
-    async fn next_work(&mut self, batch_size: usize) -> Option<Work<T::Payload>> {
+    async fn next_work(&mut self, call_size: usize) -> Option<Work<T::Payload>> {
         if self.done {
             return None;
         }
         let mut work = Work {
             invalid: Vec::new(),
-            rows: Vec::with_capacity(batch_size),
+            rows: Vec::with_capacity(call_size),
         };
-        // Invalid inputs ride along with the next batch, but never more than a batch's worth,
+        // Invalid inputs ride along with the next call, but never more than a call's worth,
         // so a file of garbage still streams in bounded memory.
-        while work.rows.len() < batch_size && work.invalid.len() < batch_size {
+        while work.rows.len() < call_size && work.invalid.len() < call_size {
             let Some(row) = self.input.next().await else {
                 self.done = true;
                 break;
@@ -622,10 +646,10 @@ pub struct BulkStream {
 enum StreamState {
     /// Not polled yet: nothing sent.
     Idle(Box<dyn Start>),
-    /// The driver runs; `batch` holds what is left of the last call's results.
+    /// The driver runs; `call_results` holds what is left of the last call's results.
     Running {
         results: mpsc::Receiver<Vec<BulkResult>>,
-        batch: std::vec::IntoIter<BulkResult>,
+        call_results: std::vec::IntoIter<BulkResult>,
     },
     /// Polled outside a tokio runtime: every row fails without a call.
     Refused(BoxStream<'static, BulkResult>),
@@ -669,17 +693,20 @@ impl Stream for BulkStream {
                     self.state = match Handle::try_current() {
                         Ok(runtime) => StreamState::Running {
                             results: driver.start(&runtime),
-                            batch: Vec::new().into_iter(),
+                            call_results: Vec::new().into_iter(),
                         },
                         Err(_) => StreamState::Refused(driver.refuse()),
                     };
                 }
-                StreamState::Running { results, batch } => {
-                    if let Some(result) = batch.next() {
+                StreamState::Running {
+                    results,
+                    call_results,
+                } => {
+                    if let Some(result) = call_results.next() {
                         return Poll::Ready(Some(result));
                     }
                     match results.poll_recv(cx) {
-                        Poll::Ready(Some(next)) => *batch = next.into_iter(),
+                        Poll::Ready(Some(next)) => *call_results = next.into_iter(),
                         Poll::Ready(None) => return Poll::Ready(None),
                         Poll::Pending => return Poll::Pending,
                     }

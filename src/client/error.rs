@@ -11,38 +11,6 @@ use crate::send::{ResponseCode, SendRequestError};
 /// The most characters of an unreadable response body kept in [`Error::Undecodable`].
 pub const MAX_RAW_BODY_CHARS: usize = 1024;
 
-/// The variants that carry a correlation id, as one pattern binding it to `$id`: the one
-/// list [`Error::correlation_id`] reads and `with_correlation_id` writes.
-macro_rules! correlated {
-    ($id:ident) => {
-        Error::Rejected {
-            correlation_id: $id,
-            ..
-        } | Error::RateLimited {
-            correlation_id: $id,
-            ..
-        } | Error::NotReceived {
-            correlation_id: $id,
-            ..
-        } | Error::Redirected {
-            correlation_id: $id,
-            ..
-        } | Error::Transport {
-            correlation_id: $id,
-            ..
-        } | Error::OutcomeUnknown {
-            correlation_id: $id,
-            ..
-        } | Error::Undecodable {
-            correlation_id: $id,
-            ..
-        } | Error::Journal {
-            correlation_id: $id,
-            ..
-        }
-    };
-}
-
 /// Why a send failed, and whether the message may have been queued.
 ///
 /// Three questions matter after a failure, and each has an accessor:
@@ -746,10 +714,22 @@ impl Error {
 
     /// The correlation id of the message, to match delivery receipts.
     pub fn correlation_id(&self) -> Option<&CorrelationId> {
+        // Exhaustive, as in `correlation_slot_mut`: a new variant must say whether it has one.
         match self {
-            correlated!(id) => id.as_ref(),
             Self::DuplicateCorrelationId { correlation_id, .. } => Some(correlation_id),
-            _ => None,
+            Self::Rejected { correlation_id, .. }
+            | Self::RateLimited { correlation_id, .. }
+            | Self::NotReceived { correlation_id, .. }
+            | Self::Redirected { correlation_id, .. }
+            | Self::Transport { correlation_id, .. }
+            | Self::OutcomeUnknown { correlation_id, .. }
+            | Self::Undecodable { correlation_id, .. }
+            | Self::Journal { correlation_id, .. } => correlation_id.as_ref(),
+            Self::Config { .. }
+            | Self::Env { .. }
+            | Self::InvalidRequest { .. }
+            | Self::InvalidRecipient { .. }
+            | Self::Authentication { .. } => None,
         }
     }
 
@@ -830,10 +810,32 @@ impl Error {
     }
 
     pub(crate) fn with_correlation_id(mut self, id: Option<CorrelationId>) -> Self {
-        if let correlated!(slot) = &mut self {
+        if let Some(slot) = self.correlation_slot_mut() {
             *slot = id;
         }
         self
+    }
+
+    /// The optional correlation id of the variants that carry one, which
+    /// [`Self::with_correlation_id`] sets after the fact and [`Self::correlation_id`] reads.
+    /// Exhaustive, as in `correlation_id`: a new variant must say whether it has one.
+    fn correlation_slot_mut(&mut self) -> Option<&mut Option<CorrelationId>> {
+        match self {
+            Self::Rejected { correlation_id, .. }
+            | Self::RateLimited { correlation_id, .. }
+            | Self::NotReceived { correlation_id, .. }
+            | Self::Redirected { correlation_id, .. }
+            | Self::Transport { correlation_id, .. }
+            | Self::OutcomeUnknown { correlation_id, .. }
+            | Self::Undecodable { correlation_id, .. }
+            | Self::Journal { correlation_id, .. } => Some(correlation_id),
+            Self::Config { .. }
+            | Self::Env { .. }
+            | Self::InvalidRequest { .. }
+            | Self::InvalidRecipient { .. }
+            | Self::DuplicateCorrelationId { .. }
+            | Self::Authentication { .. } => None,
+        }
     }
 }
 
@@ -897,6 +899,36 @@ const _: () = {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// `with_correlation_id` and `correlation_id` list the variants that carry an id in two
+    /// matches: whatever the first sets, the second reads back.
+    #[test]
+    fn a_correlation_id_set_after_the_fact_reads_back() {
+        let id = CorrelationId::new("order-1").unwrap();
+        let carrying = [
+            Error::rejected(ResponseCode::InvalidParameters, None, None, 200),
+            Error::from_status(429, None).unwrap(),
+            Error::from_status(408, None).unwrap(),
+            Error::redirected(302, None),
+            Error::undecodable(200, b"", None),
+            Error::outcome_unknown(OutcomeUnknownReason::TimedOut, None, None, None),
+            Error::journal(JournalError::Io {
+                path: "j".to_owned(),
+                action: "written",
+                source: std::io::Error::other("disk full"),
+            }),
+        ];
+        for error in carrying {
+            let mut slot = error.clone();
+            assert!(slot.correlation_slot_mut().is_some(), "{error:?}");
+            let stamped = error.with_correlation_id(Some(id.clone()));
+            assert_eq!(stamped.correlation_id(), Some(&id), "{stamped:?}");
+        }
+        let config = Error::config("bad").with_correlation_id(Some(id));
+        assert_eq!(config.correlation_id(), None);
+    }
+
     /// `Result<_, Error>` is returned everywhere; clippy's `result_large_err` draws the line
     /// at 128 bytes.
     #[test]

@@ -31,42 +31,6 @@
 //! # Ok(()) }
 //! ```
 
-/// The request-level option setters that one message ([`MessageBuilder`]) and a bulk or
-/// batch send ([`BulkBuilder`]) share, written once; `$whose` names what they apply to.
-macro_rules! request_option_setters {
-    ($whose:literal) => {
-        #[doc = concat!("Data echoed in every delivery receipt of ", $whose, ".")]
-        pub fn callback_data(mut self, data: $crate::ids::CallbackData) -> Self {
-            self.options.callback_data = Some(data);
-            self
-        }
-
-        #[doc = concat!("The URL that receives the delivery receipts of ", $whose, ".")]
-        pub fn notify_url(mut self, url: ::url::Url) -> Self {
-            self.options.notify_url = Some(url);
-            self
-        }
-
-        /// The authorization profile Webex Connect applies when calling the notify URL.
-        pub fn notify_url_auth_id(mut self, id: impl Into<String>) -> Self {
-            self.options.notify_url_auth_id = Some(id.into());
-            self
-        }
-
-        #[doc = concat!("The time after which ", $whose, " must not be sent.")]
-        pub fn expiry(mut self, at: ::time::OffsetDateTime) -> Self {
-            self.options.expiry = Some(at);
-            self
-        }
-
-        #[doc = concat!("Link shortening and click tracking for ", $whose, " (`options`).")]
-        pub fn link_options(mut self, options: $crate::send::LinkOptions) -> Self {
-            self.options.link_options = Some(options);
-            self
-        }
-    };
-}
-
 mod auth;
 mod batch;
 mod builder;
@@ -107,7 +71,8 @@ use crate::conversation::journal::Journal;
 use crate::ids::{AppId, CallbackData, CorrelationId, TransactionId};
 use crate::recipient::Recipient;
 use crate::send::{
-    Content, Destination, LinkOptions, ResponseCode, SendRequest, SendRequestBuilder, SendResponse,
+    Content, Destination, LinkOptions, RequestOptions, ResponseCode, SendRequest,
+    SendRequestBuilder, SendResponse,
 };
 use throttle::Throttle;
 
@@ -278,51 +243,38 @@ impl RequestOutcome {
 pub struct MessageBuilder<'c> {
     client: &'c Client,
     to: Recipient,
-    content: Content,
     correlation_id: Option<CorrelationId>,
-    options: RequestOptions,
-}
-
-/// The request-level options that [`MessageBuilder`] and [`BulkBuilder`] both offer, so that
-/// one message and a bulk send carry them into the request the same way.
-#[derive(Debug, Clone, Default)]
-struct RequestOptions {
-    callback_data: Option<CallbackData>,
-    notify_url: Option<Url>,
-    notify_url_auth_id: Option<String>,
-    expiry: Option<OffsetDateTime>,
-    link_options: Option<LinkOptions>,
-}
-
-impl RequestOptions {
-    fn apply(&self, mut builder: SendRequestBuilder) -> SendRequestBuilder {
-        if let Some(data) = &self.callback_data {
-            builder = builder.callback_data(data.clone());
-        }
-        if let Some(url) = &self.notify_url {
-            builder = builder.notify_url(url.clone());
-        }
-        if let Some(id) = &self.notify_url_auth_id {
-            builder = builder.notify_url_auth_id(id.clone());
-        }
-        if let Some(at) = self.expiry {
-            builder = builder.expiry(at);
-        }
-        if let Some(options) = &self.link_options {
-            builder = builder.link_options(options.clone());
-        }
-        builder
-    }
+    /// The request so far: the app id, the content and the request-level options; the
+    /// destination is added by [`MessageBuilder::request`], with its correlation id.
+    request: SendRequestBuilder,
 }
 
 impl MessageBuilder<'_> {
-    /// Your correlation id, echoed in delivery receipts (else the client generates one).
-    pub fn correlation_id(mut self, id: CorrelationId) -> Self {
-        self.correlation_id = Some(id);
-        self
-    }
+    crate::setters::setters! {
+        /// Your correlation id, echoed in delivery receipts (else the client generates one).
+        fn correlation_id(self, id: CorrelationId) => self.correlation_id = Some(id);
 
-    request_option_setters!("this message");
+        /// Sets this message's request-level options whole, replacing any set before.
+        fn options(self, options: RequestOptions) => self.request = self.request.options(options);
+
+        /// Sets [`RequestOptions::callback_data`] for this message.
+        fn callback_data(self, data: CallbackData) =>
+            self.request = self.request.callback_data(data);
+
+        /// Sets [`RequestOptions::notify_url`] for this message.
+        fn notify_url(self, url: Url) => self.request = self.request.notify_url(url);
+
+        /// Sets [`RequestOptions::notify_url_auth_id`] for this message.
+        fn notify_url_auth_id(self, notify_url_auth_id: impl Into<String>) =>
+            self.request = self.request.notify_url_auth_id(notify_url_auth_id);
+
+        /// Sets [`RequestOptions::expiry`] for this message.
+        fn expiry(self, at: OffsetDateTime) => self.request = self.request.expiry(at);
+
+        /// Sets [`RequestOptions::link_options`] for this message.
+        fn link_options(self, options: LinkOptions) =>
+            self.request = self.request.link_options(options);
+    }
 
     /// Builds the request this message would send, without sending it.
     ///
@@ -334,9 +286,11 @@ impl MessageBuilder<'_> {
             .correlation_id
             .clone()
             .unwrap_or_else(generate_correlation_id);
-        let builder = SendRequest::builder(self.client.inner.app_id.clone(), self.content.clone())
-            .destination(Destination::new(&self.to).with_correlation_id(id));
-        Ok(self.options.apply(builder).build()?)
+        Ok(self
+            .request
+            .clone()
+            .destination(Destination::new(&self.to).with_correlation_id(id))
+            .build()?)
     }
 
     /// Sends the message.
@@ -406,13 +360,13 @@ impl Client {
         MessageBuilder {
             client: self,
             to: to.into(),
-            content: content.into(),
             correlation_id: None,
-            options: RequestOptions::default(),
+            request: SendRequest::builder(self.inner.app_id.clone(), content),
         }
     }
 
-    /// Sends one message to many recipients in batches; see [`BulkBuilder`].
+    /// Sends one message to many recipients, up to 1000 destinations per call; see
+    /// [`BulkBuilder`].
     pub fn bulk(&self, content: impl Into<Content>) -> BulkBuilder {
         BulkBuilder::new(self.clone(), content.into())
     }
@@ -774,7 +728,7 @@ pub(crate) fn repeated_ids(ids: &[(u64, Option<&CorrelationId>)]) -> Vec<Option<
         .collect()
 }
 
-/// The JSON body of a call (one request, or a batch's array of them).
+/// The JSON body of a call (one request, or a personalised batch call's array of them).
 fn json_body(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(value).map_err(|e| {
         Error::from(crate::send::SendRequestError::Invalid {

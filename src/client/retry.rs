@@ -100,40 +100,32 @@ impl RetryPolicy {
         Self::default().resend_when_outcome_unknown(true)
     }
 
-    /// Whether failures with an unknown outcome are resent too; see
-    /// [`RetryPolicy::at_least_once`] for what that risks (a message delivered twice).
-    pub fn resend_when_outcome_unknown(mut self, resend: bool) -> Self {
-        self.resend_unknown = resend;
-        self
+    crate::setters::setters! {
+        /// Whether failures with an unknown outcome are resent too; see
+        /// [`RetryPolicy::at_least_once`] for what that risks (a message delivered twice).
+        fn resend_when_outcome_unknown(self, resend: bool) => self.resend_unknown = resend;
+
+        /// The most attempts in all, the first included (at least 1).
+        fn max_attempts(self, attempts: u32) => self.max_attempts = attempts.max(1);
+
+        /// The delay before the first retry; later ones double.
+        fn base_delay(self, delay: Duration) => self.base_delay = delay;
+
+        /// The longest computed delay (a server's `Retry-After` may be longer).
+        fn max_delay(self, delay: Duration) => self.max_delay = delay;
+
+        /// The total time budget from the first attempt; no retry starts after it.
+        fn deadline(self, deadline: Duration) => self.deadline = deadline;
+
+        /// Calls `hook` before each retry (for logs and metrics).
+        fn on_retry(self, hook: impl Fn(&RetryEvent<'_>) + Send + Sync + 'static) =>
+            self.hook = Some(Arc::new(hook));
     }
 
     /// Whether this policy resends failures with an unknown outcome (and so may deliver a
     /// message twice).
     pub fn resends_when_outcome_unknown(&self) -> bool {
         self.resend_unknown
-    }
-
-    /// The most attempts in all, the first included (at least 1).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
-    crate::setters::value_setters! {
-        /// The delay before the first retry; later ones double.
-        fn base_delay(delay: Duration) => base_delay;
-
-        /// The longest computed delay (a server's `Retry-After` may be longer).
-        fn max_delay(delay: Duration) => max_delay;
-
-        /// The total time budget from the first attempt; no retry starts after it.
-        fn deadline(deadline: Duration) => deadline;
-    }
-
-    /// Calls `hook` before each retry (for logs and metrics).
-    pub fn on_retry(mut self, hook: impl Fn(&RetryEvent<'_>) + Send + Sync + 'static) -> Self {
-        self.hook = Some(Arc::new(hook));
-        self
     }
 
     /// The configured number of attempts.

@@ -448,27 +448,23 @@ impl<S: DedupeStore> Deduplicator<S> {
         }
     }
 
-    /// How long a handled event is remembered. Not checked here (a zero TTL fails each
-    /// [`complete`](Self::complete)); [`ReceiverBuilder::build`] checks it against
-    /// [`MIN_DEDUPE_TTL`].
-    ///
-    /// [`ReceiverBuilder::build`]: crate::receiver::ReceiverBuilder::build
-    #[must_use]
-    pub fn with_ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
-        self
-    }
+    crate::setters::setters! {
+        /// How long a handled event is remembered. Not checked here (a zero TTL fails each
+        /// [`complete`](Self::complete)); [`ReceiverBuilder::build`] checks it against
+        /// [`MIN_DEDUPE_TTL`].
+        ///
+        /// [`ReceiverBuilder::build`]: crate::receiver::ReceiverBuilder::build
+        #[must_use]
+        fn with_ttl(self, ttl: Duration) => self.ttl = ttl;
 
-    /// How long a claim lasts when it is neither completed nor released: longer than your
-    /// handler may take, shorter than the platform's 60 s before a retry. Not checked here (a
-    /// zero lease fails each [`claim`](Self::claim)); [`ReceiverBuilder::build`] checks it
-    /// against [`MAX_CLAIM_LEASE`].
-    ///
-    /// [`ReceiverBuilder::build`]: crate::receiver::ReceiverBuilder::build
-    #[must_use]
-    pub fn with_lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
-        self
+        /// How long a claim lasts when it is neither completed nor released: longer than your
+        /// handler may take, shorter than the platform's 60 s before a retry. Not checked here (a
+        /// zero lease fails each [`claim`](Self::claim)); [`ReceiverBuilder::build`] checks it
+        /// against [`MAX_CLAIM_LEASE`].
+        ///
+        /// [`ReceiverBuilder::build`]: crate::receiver::ReceiverBuilder::build
+        #[must_use]
+        fn with_lease(self, lease: Duration) => self.lease = lease;
     }
 
     /// Claims the event for `owner` for the [lease](Self::lease), unless another delivery

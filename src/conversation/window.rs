@@ -200,13 +200,12 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         }
     }
 
-    /// How long an entry is kept after its window closed (default [`DEFAULT_RETENTION`]).
-    /// During that time [`status`](Self::status) answers [`WindowStatus::Closed`]; after it,
-    /// [`WindowStatus::Unknown`].
-    #[must_use]
-    pub fn with_retention(mut self, retention: Duration) -> Self {
-        self.retention = retention;
-        self
+    crate::setters::setters! {
+        /// How long an entry is kept after its window closed (default [`DEFAULT_RETENTION`]).
+        /// During that time [`status`](Self::status) answers [`WindowStatus::Closed`]; after it,
+        /// [`WindowStatus::Unknown`].
+        #[must_use]
+        fn with_retention(self, retention: Duration) => self.retention = retention;
     }
 
     /// How long an entry is kept after its window closed.

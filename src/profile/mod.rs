@@ -272,33 +272,31 @@ pub struct BusinessProfileBuilder {
 }
 
 impl BusinessProfileBuilder {
-    crate::setters::string_setters! {
+    crate::setters::setters! {
         /// Sets the About text (at most [`MAX_ABOUT_CHARS`]; WhatsApp shows
         /// [`META_ABOUT_VISIBLE_CHARS`]).
-        fn about => about as Some;
+        fn about(self, about: impl Into<String>) => self.about = Some(about.into());
 
         /// Sets the address (at most [`MAX_ADDRESS_CHARS`]).
-        fn address => address as Some;
+        fn address(self, address: impl Into<String>) => self.address = Some(address.into());
 
         /// Sets the description (at most [`MAX_DESCRIPTION_CHARS`]).
-        fn description => description as Some;
+        fn description(self, description: impl Into<String>) =>
+            self.description = Some(description.into());
 
         /// Sets the contact email (checked as [`BusinessEmail::new`] does).
-        fn email => email as Some;
-    }
+        fn email(self, email: impl Into<String>) => self.email = Some(email.into());
 
-    /// Adds a website. Meta takes at most [`META_MAX_WEBSITES`], `http`/`https` only, each at
-    /// most [`META_MAX_WEBSITE_CHARS`]; breaking those gives warnings, not errors.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::profile::BusinessProfile;
-    /// let profile = BusinessProfile::builder().website("ftp://shop.example").build()?;
-    /// assert_eq!(profile.warnings()[0].rule(), "profile.website.scheme");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn website(mut self, url: impl Into<String>) -> Self {
-        self.websites.push(url.into());
-        self
+        /// Adds a website. Meta takes at most [`META_MAX_WEBSITES`], `http`/`https` only, each at
+        /// most [`META_MAX_WEBSITE_CHARS`]; breaking those gives warnings, not errors.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::profile::BusinessProfile;
+        /// let profile = BusinessProfile::builder().website("ftp://shop.example").build()?;
+        /// assert_eq!(profile.warnings()[0].rule(), "profile.website.scheme");
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn website(self, url: impl Into<String>) => self.websites.push(url.into());
     }
 
     /// Checks the fields and returns the profile; its [`BusinessProfile::warnings`] say what

@@ -109,7 +109,6 @@ use tracing::Instrument as _;
 use super::{GTRID_HEADER, ReceiveError, Received, Receiver, usable_gtrid};
 use crate::conversation::dedupe::ClaimOwner;
 use crate::conversation::store::{DedupeStore, InMemoryDedupeStore};
-use crate::setters::value_setters;
 use crate::webhook::WebhookEvent;
 
 /// How long a handler may take unless set with [`RouterConfig::handler_timeout`]: 8 s,
@@ -158,25 +157,20 @@ impl Default for RouterConfig {
 const MAX_HANDLER_TIMEOUT: Duration = Duration::from_secs(9);
 
 impl RouterConfig {
-    /// How many handlers run at once (at least 1).
-    pub fn max_concurrent(mut self, n: usize) -> Self {
-        self.max_concurrent = n.max(1);
-        self
-    }
+    crate::setters::setters! {
+        /// How many handlers run at once (at least 1).
+        fn max_concurrent(self, n: usize) => self.max_concurrent = n.max(1);
 
-    value_setters! {
         /// How many more events may wait for a free slot (0: none waits; a new event that
         /// finds every slot taken is answered 503 at once).
-        fn max_queued(n: usize) => max_queued;
-    }
+        fn max_queued(self, n: usize) => self.max_queued = n;
 
-    /// How long a handler may take, waiting for a slot included (capped at 9 s, under Webex
-    /// Connect's 10 s; at least 1 ms). Past it the handler is cancelled, the event released,
-    /// and the call answered 503. [`router_with`] also keeps it under three quarters of the
-    /// receiver's [claim lease](super::ReceiverBuilder::claim_lease).
-    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
-        self.handler_timeout = timeout.clamp(Duration::from_millis(1), MAX_HANDLER_TIMEOUT);
-        self
+        /// How long a handler may take, waiting for a slot included (capped at 9 s, under Webex
+        /// Connect's 10 s; at least 1 ms). Past it the handler is cancelled, the event released,
+        /// and the call answered 503. [`router_with`] also keeps it under three quarters of the
+        /// receiver's [claim lease](super::ReceiverBuilder::claim_lease).
+        fn handler_timeout(self, timeout: Duration) =>
+            self.handler_timeout = timeout.clamp(Duration::from_millis(1), MAX_HANDLER_TIMEOUT);
     }
 
     /// The configured [`max_concurrent`](Self::max_concurrent).

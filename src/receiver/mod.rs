@@ -116,7 +116,6 @@ use crate::conversation::delivery::{DEFAULT_TRACKED_MESSAGES, DeliveryTracker};
 use crate::conversation::store::{
     Claim, DedupeStore, InMemoryDedupeStore, MAX_TTL_MILLIS, StoreError,
 };
-use crate::setters::value_setters;
 use crate::webhook::signature::{self, SignatureError, VerifyOptions, WebhookSecret};
 use crate::webhook::{self, WebhookError, WebhookEvent};
 
@@ -1127,30 +1126,58 @@ impl<S: DedupeStore, A> ReceiverBuilder<S, A> {
         self.with_auth(Some(secret))
     }
 
-    /// Also accepts HMAC-SHA1 signatures, for a webhook still set to Webex Connect's legacy
-    /// algorithm. Without this, a SHA-1 signature is refused (401) with
-    /// [`SignatureError::LegacySha1NotAllowed`]. Prefer switching the webhook to SHA-256.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::receiver::Receiver;
-    /// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
-    /// let receiver = Receiver::builder()
-    ///     .secret(WebhookSecret::new("hub-secret")?)
-    ///     .allow_legacy_sha1()
-    ///     .build()?;
-    /// assert!(receiver.accepts_legacy_sha1());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[cfg(feature = "legacy-sha1")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
-    pub fn allow_legacy_sha1(mut self) -> Self {
-        self.settings.verify = self.settings.verify.allow_legacy_sha1();
-        self
-    }
+    crate::setters::setters! {
+        /// Also accepts HMAC-SHA1 signatures, for a webhook still set to Webex Connect's legacy
+        /// algorithm. Without this, a SHA-1 signature is refused (401) with
+        /// [`SignatureError::LegacySha1NotAllowed`]. Prefer switching the webhook to SHA-256.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::receiver::Receiver;
+        /// use webex_connect_whatsapp::webhook::signature::WebhookSecret;
+        /// let receiver = Receiver::builder()
+        ///     .secret(WebhookSecret::new("hub-secret")?)
+        ///     .allow_legacy_sha1()
+        ///     .build()?;
+        /// assert!(receiver.accepts_legacy_sha1());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[cfg(feature = "legacy-sha1")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
+        fn allow_legacy_sha1(self) =>
+            self.settings.verify = self.settings.verify.allow_legacy_sha1();
 
-    value_setters! {
         /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
-        fn max_body_bytes(max: usize) => settings.max_body_bytes;
+        fn max_body_bytes(self, max: usize) => self.settings.max_body_bytes = max;
+
+        /// How long a handled event is remembered for duplicate suppression (default
+        /// [`DEFAULT_DEDUPE_TTL`], one
+        /// hour). [`build`](Self::build) refuses less than
+        /// [`MIN_DEDUPE_TTL`] (five minutes,
+        /// as long as the platform's retries last).
+        fn dedupe_ttl(self, ttl: Duration) => self.settings.dedupe_ttl = ttl;
+
+        /// How long a claim on a new event lasts if it is neither completed nor released, for
+        /// instance because the process died while handling it (default
+        /// [`DEFAULT_CLAIM_LEASE`], 20 s).
+        /// Meanwhile every other delivery of the event is answered 503. Keep it longer than
+        /// your handler may take: the axum router cuts its handlers off at three quarters of
+        /// the lease. [`build`](Self::build) refuses zero and more than
+        /// [`MAX_CLAIM_LEASE`] (30 s, under
+        /// the platform's gap before a retry).
+        fn claim_lease(self, lease: Duration) => self.settings.claim_lease = lease;
+
+        /// Refuses replays: an event whose timestamp is older than `age` is not handed over
+        /// but answered as [`Received::Stale`] (200) and counted in
+        /// [`ReceiverStats::stale`]. A timestamp in the future counts as now; an event
+        /// without one is never stale. Off by default. [`build`](Self::build) refuses an age
+        /// shorter than [`MIN_MAX_EVENT_AGE`] (a retry could be refused, and lost) or longer
+        /// than the dedupe TTL (an accepted event might no longer be covered by duplicate
+        /// suppression).
+        fn max_event_age(self, age: Duration) => self.settings.max_event_age = Some(age);
+
+        /// How many (transid, destination) delivery states the [`DeliveryTracker`] remembers
+        /// (default [`DEFAULT_TRACKED_MESSAGES`]).
+        fn tracked_messages(self, capacity: usize) => self.settings.tracked_messages = capacity;
     }
 
     /// Where dedupe marks are kept (default: [`InMemoryDedupeStore::default`]); use a shared
@@ -1162,38 +1189,6 @@ impl<S: DedupeStore, A> ReceiverBuilder<S, A> {
             settings: self.settings,
             auth: PhantomData,
         }
-    }
-
-    value_setters! {
-        /// How long a handled event is remembered for duplicate suppression (default
-        /// [`DEFAULT_DEDUPE_TTL`], one
-        /// hour). [`build`](Self::build) refuses less than
-        /// [`MIN_DEDUPE_TTL`] (five minutes,
-        /// as long as the platform's retries last).
-        fn dedupe_ttl(ttl: Duration) => settings.dedupe_ttl;
-
-        /// How long a claim on a new event lasts if it is neither completed nor released, for
-        /// instance because the process died while handling it (default
-        /// [`DEFAULT_CLAIM_LEASE`], 20 s).
-        /// Meanwhile every other delivery of the event is answered 503. Keep it longer than
-        /// your handler may take: the axum router cuts its handlers off at three quarters of
-        /// the lease. [`build`](Self::build) refuses zero and more than
-        /// [`MAX_CLAIM_LEASE`] (30 s, under
-        /// the platform's gap before a retry).
-        fn claim_lease(lease: Duration) => settings.claim_lease;
-
-        /// Refuses replays: an event whose timestamp is older than `age` is not handed over
-        /// but answered as [`Received::Stale`] (200) and counted in
-        /// [`ReceiverStats::stale`]. A timestamp in the future counts as now; an event
-        /// without one is never stale. Off by default. [`build`](Self::build) refuses an age
-        /// shorter than [`MIN_MAX_EVENT_AGE`] (a retry could be refused, and lost) or longer
-        /// than the dedupe TTL (an accepted event might no longer be covered by duplicate
-        /// suppression).
-        fn max_event_age(age: Duration) => settings.max_event_age as Some;
-
-        /// How many (transid, destination) delivery states the [`DeliveryTracker`] remembers
-        /// (default [`DEFAULT_TRACKED_MESSAGES`]).
-        fn tracked_messages(capacity: usize) => settings.tracked_messages;
     }
 
     /// Builds the receiver. Available once [`secret`](Self::secret) or

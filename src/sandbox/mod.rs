@@ -891,87 +891,69 @@ pub struct SandboxBuilder {
 }
 
 impl SandboxBuilder {
-    crate::setters::value_setters! {
+    crate::setters::setters! {
         /// The app id requests must carry.
-        fn app_id(app_id: AppId) => app_id as Some;
+        fn app_id(self, app_id: AppId) => self.app_id = Some(app_id);
 
         /// The clock; keep a clone to move it.
-        fn clock(clock: SandboxClock) => clock as Some;
+        fn clock(self, clock: SandboxClock) => self.clock = Some(clock);
 
         /// The service-level receipt URL, for requests without `notifyurl`.
-        fn delivery_url(url: Url) => delivery_url as Some;
+        fn delivery_url(self, url: Url) => self.delivery_url = Some(url);
 
         /// The URL that receives inbound (MO) messages.
-        fn inbound_url(url: Url) => inbound_url as Some;
-    }
+        fn inbound_url(self, url: Url) => self.inbound_url = Some(url);
 
-    crate::setters::string_setters! {
         /// The service key accepted in the `key` header.
-        fn service_key => service_key as Some;
+        fn service_key(self, service_key: impl Into<String>) =>
+            self.service_key = Some(service_key.into());
 
         /// The service id a JWT's `iss` must name.
-        fn service_id => service_id as Some;
+        fn service_id(self, service_id: impl Into<String>) =>
+            self.service_id = Some(service_id.into());
 
         /// The service secret, base64-encoded (checked by [`SandboxBuilder::start`]).
-        fn service_secret => service_secret as Some;
-    }
+        fn service_secret(self, service_secret: impl Into<String>) =>
+            self.service_secret = Some(service_secret.into());
 
-    /// Signs every webhook with `x-hub-signature` using this secret.
-    pub fn webhook_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
-        self.webhook_secret = Some(secret.as_ref().to_vec());
-        self
-    }
+        /// Signs every webhook with `x-hub-signature` using this secret.
+        fn webhook_secret(self, secret: impl AsRef<[u8]>) =>
+            self.webhook_secret = Some(secret.as_ref().to_vec());
 
-    /// Sandbox-time delays: from queueing to Submitted (or to the Failed receipt), then to
-    /// Delivered, then to Read.
-    pub fn receipt_delays(
-        mut self,
-        submitted: Duration,
-        delivered: Duration,
-        read: Duration,
-    ) -> Self {
-        self.delays = Some(ReceiptDelays {
-            submitted,
-            delivered,
-            read,
-        });
-        self
-    }
+        /// Sandbox-time delays: from queueing to Submitted (or to the Failed receipt), then to
+        /// Delivered, then to Read.
+        fn receipt_delays(self, submitted: Duration, delivered: Duration, read: Duration) =>
+            self.delays = Some(ReceiptDelays { submitted, delivered, read });
 
-    crate::setters::value_setters! {
         /// How many times a failed webhook is posted again (Webex Connect: 3).
-        fn webhook_retries(retries: u32) => webhook_retries as Some;
+        fn webhook_retries(self, retries: u32) => self.webhook_retries = Some(retries);
 
         /// The sandbox-time wait before each webhook retry (Webex Connect: 60 s). With a manual
         /// clock a retry waits until the clock is advanced past it.
-        fn webhook_retry_delay(delay: Duration) => webhook_retry_delay as Some;
+        fn webhook_retry_delay(self, delay: Duration) => self.webhook_retry_delay = Some(delay);
 
         /// How long after a customer's message session messages are allowed (24 h).
-        fn session_window(window: Duration) => window as Some;
+        fn session_window(self, window: Duration) => self.window = Some(window);
 
         /// How an accepted request's `response` array is laid out (see [`ResponseShape`]).
-        fn response_shape(shape: ResponseShape) => response_shape;
+        fn response_shape(self, shape: ResponseShape) => self.response_shape = shape;
 
         /// The tenant's TPS, counted in destinations: a call with more destinations than this is
         /// refused with `7009`, and destinations above this many per (sandbox) second with `7020`.
-        fn tps_limit(limit: u32) => tps_limit as Some;
+        fn tps_limit(self, limit: u32) => self.tps_limit = Some(limit);
 
         /// Injects random faults (see [`Fault`]).
-        fn random_faults(faults: RandomFaults) => random_faults as Some;
+        fn random_faults(self, faults: RandomFaults) => self.random_faults = Some(faults);
 
         /// Seeds the generator of transids, keys and tids, for repeatable runs.
-        fn seed(seed: u64) => seed as Some;
-    }
+        fn seed(self, seed: u64) => self.seed = Some(seed);
 
-    /// Registers a template (see [`Sandbox::register_template`]).
-    pub fn template<I, S>(mut self, id: impl Into<String>, variables: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.templates
-            .insert(id.into(), variables.into_iter().map(Into::into).collect());
-        self
+        /// Registers a template (see [`Sandbox::register_template`]).
+        fn template(
+            self,
+            id: impl Into<String>,
+            variables: impl IntoIterator<Item = impl Into<String>>,
+        ) => self.templates.insert(id.into(), variables.into_iter().map(Into::into).collect());
     }
 
     /// Binds 127.0.0.1 on a free port and starts serving on the current tokio runtime.

@@ -85,20 +85,19 @@ impl SandboxUser {
         }
     }
 
-    /// Adds the user's business-scoped user id, sent in `userId`.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::Bsuid;
-    /// use webex_connect_whatsapp::sandbox::SandboxUser;
-    ///
-    /// let user = SandboxUser::phone("919900012345")?.with_bsuid(Bsuid::new("IN.77")?);
-    /// assert_eq!(user.ids().collect::<Vec<_>>(), ["919900012345", "IN.77"]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_bsuid(mut self, bsuid: Bsuid) -> Self {
-        self.bsuid = Some(bsuid);
-        self
+    crate::setters::setters! {
+        /// Adds the user's business-scoped user id, sent in `userId`.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::Bsuid;
+        /// use webex_connect_whatsapp::sandbox::SandboxUser;
+        ///
+        /// let user = SandboxUser::phone("919900012345")?.with_bsuid(Bsuid::new("IN.77")?);
+        /// assert_eq!(user.ids().collect::<Vec<_>>(), ["919900012345", "IN.77"]);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[must_use]
+        fn with_bsuid(self, bsuid: Bsuid) => self.bsuid = Some(bsuid);
     }
 
     /// The WhatsApp id (`waid`), `None` for a username user.

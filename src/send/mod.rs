@@ -23,6 +23,7 @@
 
 mod error;
 mod options;
+mod request_options;
 mod response;
 
 use serde::de::Error as _;
@@ -36,6 +37,7 @@ pub use options::{
     LinkOptions, LinkOptionsBuilder, LinkOptionsError, MAX_LINK_DOMAIN_CHARS,
     MAX_LINK_DOMAIN_LABEL_CHARS, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS,
 };
+pub use request_options::RequestOptions;
 pub use response::{ResponseCode, ResponseEntry, SendResponse};
 
 use crate::ids::{AppId, CallbackData, CorrelationId};
@@ -117,11 +119,10 @@ impl Destination {
         }
     }
 
-    /// Sets the correlation id of this destination; it overrides the request's.
-    #[must_use]
-    pub fn with_correlation_id(mut self, id: CorrelationId) -> Self {
-        self.correlation_id = Some(id);
-        self
+    crate::setters::setters! {
+        /// Sets the correlation id of this destination; it overrides the request's.
+        #[must_use]
+        fn with_correlation_id(self, id: CorrelationId) => self.correlation_id = Some(id);
     }
 
     /// The WhatsApp ids of this destination (`waid`), as sent.
@@ -172,11 +173,7 @@ pub struct SendRequest {
     content: Content,
     identity_key_hash: Option<Value>,
     correlation_id: Option<CorrelationId>,
-    callback_data: Option<CallbackData>,
-    notify_url: Option<Url>,
-    notify_url_auth_id: Option<String>,
-    expiry: Option<OffsetDateTime>,
-    link_options: Option<LinkOptions>,
+    options: RequestOptions,
 }
 
 impl SendRequest {
@@ -190,11 +187,7 @@ impl SendRequest {
                 content: content.into(),
                 identity_key_hash: None,
                 correlation_id: None,
-                callback_data: None,
-                notify_url: None,
-                notify_url_auth_id: None,
-                expiry: None,
-                link_options: None,
+                options: RequestOptions::new(),
             },
         }
     }
@@ -273,27 +266,28 @@ impl SendRequest {
                 CorrelationId::new(v).map_err(|e| SendRequestError::invalid("correlationid", e))?,
             );
         }
+        let mut options = RequestOptions::new();
         if let Some(v) = take_opt_str(&mut map, "callbackData")? {
-            builder = builder.callback_data(
+            options = options.callback_data(
                 CallbackData::new(v).map_err(|e| SendRequestError::invalid("callbackData", e))?,
             );
         }
         if let Some(v) = take_opt_str(&mut map, "notifyurl")? {
-            builder = builder
+            options = options
                 .notify_url(Url::parse(&v).map_err(|e| SendRequestError::invalid("notifyurl", e))?);
         }
         if let Some(v) = take_opt_str(&mut map, "notifyurlAuthId")? {
-            builder = builder.notify_url_auth_id(v);
+            options = options.notify_url_auth_id(v);
         }
         if let Some(v) = take_opt_str(&mut map, "expiry")? {
             let at = OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| SendRequestError::invalid("expiry", e))?;
-            builder = builder.expiry(at);
+            options = options.expiry(at);
         }
         match map.remove("options") {
             None | Some(Value::Null) => {}
-            Some(Value::Object(options)) => {
-                builder = builder.link_options(LinkOptions::from_wire(options)?);
+            Some(Value::Object(link)) => {
+                options = options.link_options(LinkOptions::from_wire(link)?);
             }
             Some(other) => {
                 return Err(SendRequestError::invalid(
@@ -302,7 +296,7 @@ impl SendRequest {
                 ));
             }
         }
-        builder.build()
+        builder.options(options).build()
     }
 
     /// The WhatsApp app id (`appid`).
@@ -327,27 +321,27 @@ impl SendRequest {
 
     /// The data echoed in delivery receipts (`callbackData`).
     pub fn callback_data(&self) -> Option<&CallbackData> {
-        self.callback_data.as_ref()
+        self.options.callback_data.as_ref()
     }
 
     /// Where delivery receipts for this request go (`notifyurl`).
     pub fn notify_url(&self) -> Option<&Url> {
-        self.notify_url.as_ref()
+        self.options.notify_url.as_ref()
     }
 
     /// The authorization profile applied when calling the notify URL (`notifyurlAuthId`).
     pub fn notify_url_auth_id(&self) -> Option<&str> {
-        self.notify_url_auth_id.as_deref()
+        self.options.notify_url_auth_id.as_deref()
     }
 
     /// The time after which the message is not sent (`expiry`).
     pub fn expiry(&self) -> Option<OffsetDateTime> {
-        self.expiry
+        self.options.expiry
     }
 
     /// Link shortening and click tracking (`options`).
     pub fn link_options(&self) -> Option<&LinkOptions> {
-        self.link_options.as_ref()
+        self.options.link_options.as_ref()
     }
 
     /// A copy of this request for other recipients: the same content and options.
@@ -417,64 +411,48 @@ pub struct SendRequestBuilder {
 }
 
 impl SendRequestBuilder {
-    /// Adds a recipient: a phone number (`&PhoneNumber` works) or a BSUID.
-    pub fn to(mut self, to: impl Into<Recipient>) -> Self {
-        self.request.destinations.push(Destination::new(to));
-        self
-    }
+    crate::setters::setters! {
+        /// Adds a recipient: a phone number (`&PhoneNumber` works) or a BSUID.
+        fn to(self, to: impl Into<Recipient>) =>
+            self.request.destinations.push(Destination::new(to));
 
-    /// Adds a prepared destination (with its own correlation id).
-    pub fn destination(mut self, destination: Destination) -> Self {
-        self.request.destinations.push(destination);
-        self
-    }
+        /// Adds a prepared destination (with its own correlation id).
+        fn destination(self, destination: Destination) =>
+            self.request.destinations.push(destination);
 
-    /// Adds many destinations.
-    pub fn destinations(mut self, destinations: impl IntoIterator<Item = Destination>) -> Self {
-        self.request.destinations.extend(destinations);
-        self
-    }
+        /// Adds many destinations.
+        fn destinations(self, destinations: impl IntoIterator<Item = Destination>) =>
+            self.request.destinations.extend(destinations);
 
-    crate::setters::value_setters! {
         /// Sets the request-level correlation id, echoed in delivery receipts.
-        fn correlation_id(id: CorrelationId) => request.correlation_id as Some;
+        fn correlation_id(self, id: CorrelationId) => self.request.correlation_id = Some(id);
 
-        /// Sets data echoed in delivery receipts.
-        fn callback_data(data: CallbackData) => request.callback_data as Some;
+        /// Sets the request-level options whole, replacing any set before.
+        fn options(self, options: RequestOptions) => self.request.options = options;
 
-        /// Sets the URL that receives this request's delivery receipts.
-        fn notify_url(url: Url) => request.notify_url as Some;
+        /// Sets [`RequestOptions::callback_data`].
+        fn callback_data(self, data: CallbackData) =>
+            self.request.options = self.request.options.callback_data(data);
 
-        /// Sets the time after which the message must not be sent.
-        fn expiry(at: OffsetDateTime) => request.expiry as Some;
+        /// Sets [`RequestOptions::notify_url`].
+        fn notify_url(self, url: Url) =>
+            self.request.options = self.request.options.notify_url(url);
 
-        /// Sets link shortening and click tracking (`options`); the domain it requires is part of
-        /// every [`LinkOptions`].
-        ///
-        /// ```
-        /// use webex_connect_whatsapp::send::{LinkOptions, SendRequest};
-        /// use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
-        ///
-        /// let request = SendRequest::builder(AppId::new("a_1")?, SessionMessage::text("See https://example.com/a")?)
-        ///     .to(&PhoneNumber::parse("+44 7400 123456")?)
-        ///     .link_options(LinkOptions::builder("go.example.com").track_clicks(true).build()?)
-        ///     .build()?;
-        /// let json = serde_json::to_value(&request)?;
-        /// assert_eq!(json["options"], serde_json::json!({"trackClicks": "true", "domain": "go.example.com"}));
-        /// # Ok::<(), Box<dyn std::error::Error>>(())
-        /// ```
-        fn link_options(options: LinkOptions) => request.link_options as Some;
-    }
+        /// Sets [`RequestOptions::notify_url_auth_id`].
+        fn notify_url_auth_id(self, notify_url_auth_id: impl Into<String>) =>
+            self.request.options = self.request.options.notify_url_auth_id(notify_url_auth_id);
 
-    crate::setters::string_setters! {
-        /// Sets the authorization profile used when calling the notify URL.
-        fn notify_url_auth_id => request.notify_url_auth_id as Some;
-    }
+        /// Sets [`RequestOptions::expiry`].
+        fn expiry(self, at: OffsetDateTime) =>
+            self.request.options = self.request.options.expiry(at);
 
-    /// Sets `channels.OTT-Messaging.wa.identity_key_hash` (WhatsApp's identity-change check).
-    pub fn identity_key_hash(mut self, hash: impl Into<String>) -> Self {
-        self.request.identity_key_hash = Some(Value::String(hash.into()));
-        self
+        /// Sets [`RequestOptions::link_options`].
+        fn link_options(self, options: LinkOptions) =>
+            self.request.options = self.request.options.link_options(options);
+
+        /// Sets `channels.OTT-Messaging.wa.identity_key_hash` (WhatsApp's identity-change check).
+        fn identity_key_hash(self, hash: impl Into<String>) =>
+            self.request.identity_key_hash = Some(Value::String(hash.into()));
     }
 
     /// Checks the request: 1 to [`MAX_DESTINATIONS`] destinations, each with a `waid` or a
@@ -507,7 +485,7 @@ impl SendRequestBuilder {
                 format!("entry {index} has neither a waid nor a bsuid; give at least one"),
             ));
         }
-        if let Some(url) = &request.notify_url {
+        if let Some(url) = &request.options.notify_url {
             check_notify_url(url)
                 .map_err(|reason| SendRequestError::invalid("notifyurl", reason))?;
         }
@@ -579,7 +557,7 @@ impl Serialize for SendRequest {
                     },
                 },
             });
-        let expiry = match self.expiry {
+        let expiry = match self.options.expiry {
             Some(at) => Some(format_expiry(at).map_err(serde::ser::Error::custom)?),
             None => None,
         };
@@ -590,11 +568,11 @@ impl Serialize for SendRequest {
             channels,
             message: template,
             correlationid: self.correlation_id.as_ref(),
-            callback_data: self.callback_data.as_ref(),
-            notifyurl: self.notify_url.as_ref().map(Url::as_str),
-            notify_url_auth_id: self.notify_url_auth_id.as_deref(),
+            callback_data: self.options.callback_data.as_ref(),
+            notifyurl: self.options.notify_url.as_ref().map(Url::as_str),
+            notify_url_auth_id: self.options.notify_url_auth_id.as_deref(),
             expiry,
-            options: self.link_options.as_ref(),
+            options: self.options.link_options.as_ref(),
         }
         .serialize(serializer)
     }
@@ -658,6 +636,45 @@ mod tests {
         );
         let back = SendRequest::from_slice(&serde_json::to_vec(&request).unwrap()).unwrap();
         assert_eq!(back, request);
+    }
+
+    #[test]
+    fn options_whole_and_one_by_one_build_the_same_request() {
+        let to = PhoneNumber::parse("+44 7400 123456").unwrap();
+        let at = time::macros::datetime!(2015-04-12 13:00:19.456 UTC);
+        let url = Url::parse("https://example.com/dlr").unwrap();
+        let one_by_one = SendRequest::builder(app(), text())
+            .to(&to)
+            .callback_data(CallbackData::new("cb").unwrap())
+            .notify_url(url.clone())
+            .notify_url_auth_id("auth-1")
+            .expiry(at)
+            .build()
+            .unwrap();
+        let whole = SendRequest::builder(app(), text())
+            .to(&to)
+            .options(
+                RequestOptions::new()
+                    .callback_data(CallbackData::new("cb").unwrap())
+                    .notify_url(url.clone())
+                    .notify_url_auth_id("auth-1")
+                    .expiry(at),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(whole, one_by_one);
+        // The notify URL is checked however it was set.
+        let plain = SendRequest::builder(app(), text())
+            .to(&to)
+            .options(RequestOptions::new().notify_url(Url::parse("http://example.com/x").unwrap()))
+            .build();
+        assert!(matches!(
+            plain,
+            Err(SendRequestError::Invalid {
+                field: "notifyurl",
+                ..
+            })
+        ));
     }
 
     #[test]

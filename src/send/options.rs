@@ -344,31 +344,23 @@ pub struct LinkOptionsBuilder {
 }
 
 impl LinkOptionsBuilder {
-    crate::setters::value_setters! {
+    crate::setters::setters! {
         /// Tracks clicks on the shortened links (`trackClicks`).
-        fn track_clicks(on: bool) => options.track_clicks as Some;
+        fn track_clicks(self, on: bool) => self.options.track_clicks = Some(on);
 
         /// Shortens the links in the message (`shortenLinks`).
-        fn shorten_links(on: bool) => options.shorten_links as Some;
-    }
+        fn shorten_links(self, on: bool) => self.options.shorten_links = Some(on);
 
-    /// Adds a tag, sent as the next `tagN` (at most [`MAX_LINK_TAGS`], each 1 to
-    /// [`MAX_LINK_TAG_CHARS`] characters with no control character).
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
-        self.options.tags.push(tag.into());
-        self
-    }
+        /// Adds a tag, sent as the next `tagN` (at most [`MAX_LINK_TAGS`], each 1 to
+        /// [`MAX_LINK_TAG_CHARS`] characters with no control character).
+        fn tag(self, tag: impl Into<String>) => self.options.tags.push(tag.into());
 
-    /// Adds several tags, in order.
-    pub fn tags<T: Into<String>>(mut self, tags: impl IntoIterator<Item = T>) -> Self {
-        self.options.tags.extend(tags.into_iter().map(Into::into));
-        self
-    }
+        /// Adds several tags, in order.
+        fn tags(self, tags: impl IntoIterator<Item = impl Into<String>>) =>
+            self.options.tags.extend(tags.into_iter().map(Into::into));
 
-    /// Lets the platform use the fallback URL (`allowFallbackURL`).
-    pub fn allow_fallback_url(mut self, on: bool) -> Self {
-        self.options.allow_fallback_url = Some(on);
-        self
+        /// Lets the platform use the fallback URL (`allowFallbackURL`).
+        fn allow_fallback_url(self, on: bool) => self.options.allow_fallback_url = Some(on);
     }
 
     /// Checks the options: the domain is a bare host name, the tags are within limits.

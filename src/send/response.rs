@@ -252,21 +252,21 @@ impl ResponseEntry {
         }
     }
 
-    /// Sets the transaction id.
-    #[must_use]
-    pub fn with_transaction_id(mut self, transaction_id: impl Into<TransactionId>) -> Self {
-        self.transaction_id = Some(transaction_id.into());
-        self
-    }
+    crate::setters::setters! {
+        /// Sets the transaction id.
+        #[must_use]
+        fn with_transaction_id(self, transaction_id: impl Into<TransactionId>) =>
+            self.transaction_id = Some(transaction_id.into());
 
-    crate::setters::string_setters! {
         /// Sets the description.
         #[must_use]
-        fn with_description => description as Some;
+        fn with_description(self, description: impl Into<String>) =>
+            self.description = Some(description.into());
 
         /// Sets the echoed correlation id.
         #[must_use]
-        fn with_correlation_id => correlation_id as Some;
+        fn with_correlation_id(self, correlation_id: impl Into<String>) =>
+            self.correlation_id = Some(correlation_id.into());
     }
 }
 

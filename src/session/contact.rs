@@ -48,46 +48,30 @@ impl Contact {
         }
     }
 
-    /// Adds a phone number.
-    #[must_use]
-    pub fn phone(mut self, phone: ContactPhone) -> Self {
-        self.phones.push(phone);
-        self
-    }
+    crate::setters::setters! {
+        /// Adds a phone number.
+        #[must_use]
+        fn phone(self, phone: ContactPhone) => self.phones.push(phone);
 
-    /// Adds an email address.
-    #[must_use]
-    pub fn email(mut self, email: ContactEmail) -> Self {
-        self.emails.push(email);
-        self
-    }
+        /// Adds an email address.
+        #[must_use]
+        fn email(self, email: ContactEmail) => self.emails.push(email);
 
-    /// Adds a web site.
-    #[must_use]
-    pub fn url(mut self, url: ContactUrl) -> Self {
-        self.urls.push(url);
-        self
-    }
+        /// Adds a web site.
+        #[must_use]
+        fn url(self, url: ContactUrl) => self.urls.push(url);
 
-    /// Adds a postal address.
-    #[must_use]
-    pub fn address(mut self, address: ContactAddress) -> Self {
-        self.addresses.push(address);
-        self
-    }
+        /// Adds a postal address.
+        #[must_use]
+        fn address(self, address: ContactAddress) => self.addresses.push(address);
 
-    /// Sets the organization.
-    #[must_use]
-    pub fn org(mut self, org: ContactOrg) -> Self {
-        self.org = Some(org);
-        self
-    }
+        /// Sets the organization.
+        #[must_use]
+        fn org(self, org: ContactOrg) => self.org = Some(org);
 
-    /// Sets the birthday (`YYYY-MM-DD`).
-    #[must_use]
-    pub fn birthday(mut self, birthday: impl Into<String>) -> Self {
-        self.birthday = Some(birthday.into());
-        self
+        /// Sets the birthday (`YYYY-MM-DD`).
+        #[must_use]
+        fn birthday(self, birthday: impl Into<String>) => self.birthday = Some(birthday.into());
     }
 
     fn check(&self, index: usize) -> Result<(), SessionMessageError> {
@@ -150,26 +134,28 @@ impl ContactName {
         }
     }
 
-    crate::setters::string_setters! {
+    crate::setters::setters! {
         /// Sets the first name.
         #[must_use]
-        fn first_name => first_name as Some;
+        fn first_name(self, first_name: impl Into<String>) =>
+            self.first_name = Some(first_name.into());
 
         /// Sets the last name.
         #[must_use]
-        fn last_name => last_name as Some;
+        fn last_name(self, last_name: impl Into<String>) => self.last_name = Some(last_name.into());
 
         /// Sets the middle name.
         #[must_use]
-        fn middle_name => middle_name as Some;
+        fn middle_name(self, middle_name: impl Into<String>) =>
+            self.middle_name = Some(middle_name.into());
 
         /// Sets the suffix.
         #[must_use]
-        fn suffix => suffix as Some;
+        fn suffix(self, suffix: impl Into<String>) => self.suffix = Some(suffix.into());
 
         /// Sets the prefix.
         #[must_use]
-        fn prefix => prefix as Some;
+        fn prefix(self, prefix: impl Into<String>) => self.prefix = Some(prefix.into());
     }
 }
 

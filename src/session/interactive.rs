@@ -298,29 +298,20 @@ pub struct ListMessageBuilder {
 }
 
 impl ListMessageBuilder {
-    crate::setters::string_setters! {
+    crate::setters::setters! {
         /// Sets a text header of 1 to 60 characters.
-        fn header => header as Some;
+        fn header(self, header: impl Into<String>) => self.header = Some(header.into());
 
         /// Sets a footer of 1 to 60 characters.
-        fn footer => footer as Some;
-    }
+        fn footer(self, footer: impl Into<String>) => self.footer = Some(footer.into());
 
-    /// Adds a section with a title of 1 to 24 characters.
-    pub fn section(
-        mut self,
-        title: impl Into<String>,
-        rows: impl IntoIterator<Item = ListRow>,
-    ) -> Self {
-        self.sections
-            .push((Some(title.into()), rows.into_iter().collect()));
-        self
-    }
+        /// Adds a section with a title of 1 to 24 characters.
+        fn section(self, title: impl Into<String>, rows: impl IntoIterator<Item = ListRow>) =>
+            self.sections.push((Some(title.into()), rows.into_iter().collect()));
 
-    /// Adds a section without a title; allowed only when the list has one section.
-    pub fn untitled_section(mut self, rows: impl IntoIterator<Item = ListRow>) -> Self {
-        self.sections.push((None, rows.into_iter().collect()));
-        self
+        /// Adds a section without a title; allowed only when the list has one section.
+        fn untitled_section(self, rows: impl IntoIterator<Item = ListRow>) =>
+            self.sections.push((None, rows.into_iter().collect()));
     }
 
     /// Checks the list: the texts' lengths, 1 to 10 sections, each with rows and, when there
@@ -386,45 +377,38 @@ pub struct ReplyButtonsBuilder {
 }
 
 impl ReplyButtonsBuilder {
-    /// Sets a text header of 1 to 60 characters (replacing a media header).
-    pub fn header(mut self, header: impl Into<String>) -> Self {
-        self.header = Some(header.into());
-        self.media_header = None;
-        self
-    }
+    crate::setters::setters! {
+        /// Sets a text header of 1 to 60 characters (replacing a media header).
+        fn header(self, header: impl Into<String>) => {
+            self.header = Some(header.into());
+            self.media_header = None;
+        };
 
-    /// Sets an image header (replacing a text header).
-    pub fn image_header(mut self, url: MediaUrl) -> Self {
-        self.header = None;
-        self.media_header = Some(ReplyHeader::Image(url));
-        self
-    }
+        /// Sets an image header (replacing a text header).
+        fn image_header(self, url: MediaUrl) => {
+            self.header = None;
+            self.media_header = Some(ReplyHeader::Image(url));
+        };
 
-    /// Sets a video header (replacing a text header).
-    pub fn video_header(mut self, url: MediaUrl) -> Self {
-        self.header = None;
-        self.media_header = Some(ReplyHeader::Video(url));
-        self
-    }
+        /// Sets a video header (replacing a text header).
+        fn video_header(self, url: MediaUrl) => {
+            self.header = None;
+            self.media_header = Some(ReplyHeader::Video(url));
+        };
 
-    /// Sets a document header with an optional file name (replacing a text header).
-    pub fn document_header(mut self, url: MediaUrl, filename: Option<String>) -> Self {
-        self.header = None;
-        self.media_header = Some(ReplyHeader::Document { url, filename });
-        self
-    }
+        /// Sets a document header with an optional file name (replacing a text header).
+        fn document_header(self, url: MediaUrl, filename: Option<String>) => {
+            self.header = None;
+            self.media_header = Some(ReplyHeader::Document { url, filename });
+        };
 
-    /// Sets a footer of 1 to 60 characters.
-    pub fn footer(mut self, footer: impl Into<String>) -> Self {
-        self.footer = Some(footer.into());
-        self
-    }
+        /// Sets a footer of 1 to 60 characters.
+        fn footer(self, footer: impl Into<String>) => self.footer = Some(footer.into());
 
-    /// Adds a button: an id of 1 to 256 characters (sent back when tapped) and a title of 1
-    /// to 20.
-    pub fn button(mut self, id: impl Into<String>, title: impl Into<String>) -> Self {
-        self.buttons.push((id.into(), title.into()));
-        self
+        /// Adds a button: an id of 1 to 256 characters (sent back when tapped) and a title of 1
+        /// to 20.
+        fn button(self, id: impl Into<String>, title: impl Into<String>) =>
+            self.buttons.push((id.into(), title.into()));
     }
 
     /// Checks the message: the texts' lengths, a non-empty document file name when given,

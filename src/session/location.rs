@@ -77,16 +77,13 @@ pub struct LocationBuilder {
 }
 
 impl LocationBuilder {
-    /// Sets the place's name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.location.name = Some(name.into());
-        self
-    }
+    crate::setters::setters! {
+        /// Sets the place's name.
+        fn name(self, name: impl Into<String>) => self.location.name = Some(name.into());
 
-    /// Sets the place's address; WhatsApp shows it only with a name.
-    pub fn address(mut self, address: impl Into<String>) -> Self {
-        self.location.address = Some(address.into());
-        self
+        /// Sets the place's address; WhatsApp shows it only with a name.
+        fn address(self, address: impl Into<String>) =>
+            self.location.address = Some(address.into());
     }
 
     /// Checks the location: finite coordinates in range, a non-empty name and address when

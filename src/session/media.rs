@@ -131,53 +131,47 @@ pub struct MediaMessageBuilder {
 }
 
 impl MediaMessageBuilder {
-    crate::setters::string_setters! {
+    crate::setters::setters! {
         /// Sets the caption (image, video and document only; 1 to 1024 characters).
-        fn caption => caption as Some;
+        fn caption(self, caption: impl Into<String>) => self.caption = Some(caption.into());
 
         /// Sets the file name shown for a document.
-        fn filename => filename as Some;
-    }
+        fn filename(self, filename: impl Into<String>) => self.filename = Some(filename.into());
 
-    /// Declares the file's size in bytes (its `Content-Length`, say), so that
-    /// [`build`](Self::build) refuses a file over the kind's cap
-    /// ([`MediaKind::max_bytes_for`]: 5 MB images, 16 MB audio and video, 64 MiB documents,
-    /// 100 KB stickers or 500 KB animated ones) instead of Webex Connect failing the delivery
-    /// later. Nothing of it is sent; without it the size is not checked. To check a file you
-    /// fetch yourself, [`media::check`] takes the size too.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::media::{MediaUrl, MAX_VIDEO_BYTES};
-    /// use webex_connect_whatsapp::session::SessionMessageError;
-    /// use webex_connect_whatsapp::SessionMessage;
-    ///
-    /// let url = MediaUrl::new("https://cdn.example.com/tour.mp4")?;
-    /// SessionMessage::video(url.clone(), "video/mp4").size_bytes(MAX_VIDEO_BYTES).build()?;
-    /// let e = SessionMessage::video(url, "video/mp4").size_bytes(70_000_000).build().unwrap_err();
-    /// assert!(matches!(e, SessionMessageError::MediaTooLarge { size: 70_000_000, max: MAX_VIDEO_BYTES, .. }));
-    /// assert!(e.to_string().starts_with("video media is 70000000 bytes, but the max for video is 16000000 bytes (16 MB)"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn size_bytes(mut self, size: u64) -> Self {
-        self.size_bytes = Some(size);
-        self
-    }
+        /// Declares the file's size in bytes (its `Content-Length`, say), so that
+        /// [`build`](Self::build) refuses a file over the kind's cap
+        /// ([`MediaKind::max_bytes_for`]: 5 MB images, 16 MB audio and video, 64 MiB documents,
+        /// 100 KB stickers or 500 KB animated ones) instead of Webex Connect failing the delivery
+        /// later. Nothing of it is sent; without it the size is not checked. To check a file you
+        /// fetch yourself, [`media::check`] takes the size too.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::media::{MediaUrl, MAX_VIDEO_BYTES};
+        /// use webex_connect_whatsapp::session::SessionMessageError;
+        /// use webex_connect_whatsapp::SessionMessage;
+        ///
+        /// let url = MediaUrl::new("https://cdn.example.com/tour.mp4")?;
+        /// SessionMessage::video(url.clone(), "video/mp4").size_bytes(MAX_VIDEO_BYTES).build()?;
+        /// let e = SessionMessage::video(url, "video/mp4").size_bytes(70_000_000).build().unwrap_err();
+        /// assert!(matches!(e, SessionMessageError::MediaTooLarge { size: 70_000_000, max: MAX_VIDEO_BYTES, .. }));
+        /// assert!(e.to_string().starts_with("video media is 70000000 bytes, but the max for video is 16000000 bytes (16 MB)"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn size_bytes(self, size: u64) => self.size_bytes = Some(size);
 
-    /// Declares a sticker as animated, which raises its cap for
-    /// [`size_bytes`](Self::size_bytes) from 100 KB to 500 KB. Nothing of it is sent, and it
-    /// changes nothing for other kinds.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
-    ///
-    /// let url = MediaUrl::new("https://cdn.example.com/wave.webp")?;
-    /// assert!(SessionMessage::sticker(url.clone(), "image/webp").size_bytes(400_000).build().is_err());
-    /// SessionMessage::sticker(url, "image/webp").size_bytes(400_000).animated(true).build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn animated(mut self, on: bool) -> Self {
-        self.animated = on;
-        self
+        /// Declares a sticker as animated, which raises its cap for
+        /// [`size_bytes`](Self::size_bytes) from 100 KB to 500 KB. Nothing of it is sent, and it
+        /// changes nothing for other kinds.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::{MediaUrl, SessionMessage};
+        ///
+        /// let url = MediaUrl::new("https://cdn.example.com/wave.webp")?;
+        /// assert!(SessionMessage::sticker(url.clone(), "image/webp").size_bytes(400_000).build().is_err());
+        /// SessionMessage::sticker(url, "image/webp").size_bytes(400_000).animated(true).build()?;
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn animated(self, on: bool) => self.animated = on;
     }
 
     /// Checks the message: a MIME type WhatsApp takes for the kind (see [`media::check`]:

@@ -929,16 +929,14 @@ pub struct TemplateDefinitionBuilder {
 }
 
 impl TemplateDefinitionBuilder {
-    /// Sets a text header: at most 60 characters and one variable.
-    pub fn header_text(mut self, text: impl Into<String>) -> Self {
-        self.wire.header = Some(HeaderWire::Text { text: text.into() });
-        self
-    }
+    crate::setters::setters! {
+        /// Sets a text header: at most 60 characters and one variable.
+        fn header_text(self, text: impl Into<String>) =>
+            self.wire.header = Some(HeaderWire::Text { text: text.into() });
 
-    /// Sets a media header: image, video or document (others fail in `build`). The media
-    /// itself is given at send time.
-    pub fn header_media(mut self, kind: MediaKind) -> Self {
-        self.wire.header = match kind {
+        /// Sets a media header: image, video or document (others fail in `build`). The media
+        /// itself is given at send time.
+        fn header_media(self, kind: MediaKind) => self.wire.header = match kind {
             MediaKind::Image => Some(HeaderWire::Image),
             MediaKind::Video => Some(HeaderWire::Video),
             MediaKind::Document => Some(HeaderWire::Document),
@@ -948,47 +946,28 @@ impl TemplateDefinitionBuilder {
                 None
             }
         };
-        self
-    }
 
-    /// Sets the footer: fixed text, at most 60 characters, no variables.
-    pub fn footer(mut self, text: impl Into<String>) -> Self {
-        self.wire.footer = Some(text.into());
-        self
-    }
+        /// Sets the footer: fixed text, at most 60 characters, no variables.
+        fn footer(self, text: impl Into<String>) => self.wire.footer = Some(text.into());
 
-    /// Adds a quick-reply button.
-    pub fn quick_reply(mut self, label: impl Into<String>) -> Self {
-        self.wire
-            .buttons
-            .push(ButtonWire::QuickReply { text: label.into() });
-        self
-    }
+        /// Adds a quick-reply button.
+        fn quick_reply(self, label: impl Into<String>) =>
+            self.wire.buttons.push(ButtonWire::QuickReply { text: label.into() });
 
-    /// Adds a URL button; the URL may end in one variable (`https://x.com/o/{{1}}`).
-    pub fn url_button(mut self, label: impl Into<String>, url: impl Into<String>) -> Self {
-        self.wire.buttons.push(ButtonWire::Url {
-            text: label.into(),
-            url: url.into(),
-        });
-        self
-    }
+        /// Adds a URL button; the URL may end in one variable (`https://x.com/o/{{1}}`).
+        fn url_button(self, label: impl Into<String>, url: impl Into<String>) =>
+            self.wire.buttons.push(ButtonWire::Url { text: label.into(), url: url.into() });
 
-    /// Adds a phone-number button.
-    pub fn phone_button(mut self, label: impl Into<String>, phone_number: &PhoneNumber) -> Self {
-        self.wire.buttons.push(ButtonWire::PhoneNumber {
-            text: label.into(),
-            phone_number: phone_number.e164().to_owned(),
-        });
-        self
-    }
+        /// Adds a phone-number button.
+        fn phone_button(self, label: impl Into<String>, phone_number: &PhoneNumber) =>
+            self.wire.buttons.push(ButtonWire::PhoneNumber {
+                text: label.into(),
+                phone_number: phone_number.e164().to_owned(),
+            });
 
-    /// Adds a copy-code (OTP) button.
-    pub fn copy_code_button(mut self, label: impl Into<String>) -> Self {
-        self.wire
-            .buttons
-            .push(ButtonWire::CopyCode { text: label.into() });
-        self
+        /// Adds a copy-code (OTP) button.
+        fn copy_code_button(self, label: impl Into<String>) =>
+            self.wire.buttons.push(ButtonWire::CopyCode { text: label.into() });
     }
 
     /// Checks everything and returns the definition.

@@ -605,9 +605,11 @@ pub struct TemplateMessageBuilder {
 }
 
 impl TemplateMessageBuilder {
-    fn push(mut self, name: &str, value: TemplateParameter, max_text: Option<usize>) -> Self {
+    /// Adds `value` under `name` once both are checked (`max_text` replaces the body-text
+    /// limit for a text value), or keeps the error; nothing after the first error is added.
+    fn push(&mut self, name: &str, value: TemplateParameter, max_text: Option<usize>) {
         if self.error.is_some() {
-            return self;
+            return;
         }
         let checked = match (max_text, &value) {
             (Some(max), TemplateParameter::Text(text)) => {
@@ -628,111 +630,14 @@ impl TemplateMessageBuilder {
             Ok(()) => self.message.parameters.push((name.to_owned(), value)),
             Err(e) => self.error = Some(e),
         }
-        self
     }
 
-    /// Adds a body text variable: non-empty, no newline or tab, at most four consecutive
-    /// spaces, at most 1024 characters.
-    pub fn text(self, name: &str, value: impl Into<String>) -> Self {
-        self.push(name, TemplateParameter::Text(value.into()), None)
-    }
-
-    /// Adds several body text variables, as [`TemplateMessageBuilder::text`] does for each
-    /// `(name, value)` pair, in order (from a map, a config file or command-line arguments).
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
-    ///
-    /// let message = TemplateMessage::builder(TemplateId::new("5139722425")?)
-    ///     .texts([("name", "Jane"), ("order", "1234")])
-    ///     .build()?;
-    /// assert_eq!(message.parameter("order").and_then(|p| p.as_text()), Some("1234"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn texts<N, V>(self, pairs: impl IntoIterator<Item = (N, V)>) -> Self
-    where
-        N: AsRef<str>,
-        V: Into<String>,
-    {
-        pairs.into_iter().fold(self, |builder, (name, value)| {
-            builder.text(name.as_ref(), value)
-        })
-    }
-
-    /// Adds the header text variable: the text rules, at most 60 characters.
-    pub fn header_text(self, name: &str, value: impl Into<String>) -> Self {
-        self.push(
-            name,
-            TemplateParameter::Text(value.into()),
-            Some(MAX_HEADER_VALUE_CHARS),
-        )
-    }
-
-    /// Adds a date-time variable. WhatsApp takes whole seconds, so any fraction of a second
-    /// in `at` is not sent.
-    pub fn date_time(
-        self,
-        name: &str,
-        fallback_value: impl Into<String>,
-        at: OffsetDateTime,
-    ) -> Self {
-        self.push(
-            name,
-            TemplateParameter::DateTime {
-                fallback_value: fallback_value.into(),
-                timestamp: at.unix_timestamp(),
-            },
-            None,
-        )
-    }
-
-    /// Adds a currency variable: an ISO 4217 code, the amount times 1000 (greater than 0) and
-    /// a fallback text.
-    pub fn currency(
-        self,
-        name: &str,
-        currency_code: impl Into<String>,
-        amount_1000: u64,
-        fallback_value: impl Into<String>,
-    ) -> Self {
-        self.push(
-            name,
-            TemplateParameter::Currency {
-                currency_code: currency_code.into(),
-                amount_1000,
-                fallback_value: fallback_value.into(),
-            },
-            None,
-        )
-    }
-
-    /// Adds the dynamic suffix of a URL button (no whitespace, at most 2000 characters).
-    pub fn url_suffix(self, name: &str, payload: impl Into<String>) -> Self {
-        self.push(
-            name,
-            TemplateParameter::Url {
-                payload: payload.into(),
-            },
-            None,
-        )
-    }
-
-    /// Adds a media header (image, video or document) by link; the key is the kind's name.
-    /// The link is a [`MediaUrl`], so it is https (http only on a loopback address).
-    pub fn media_header(self, kind: MediaKind, link: MediaUrl) -> Self {
-        self.media(kind, link, None)
-    }
-
-    /// Adds a document header with the file name shown to the customer.
-    pub fn document_header(self, link: MediaUrl, filename: impl Into<String>) -> Self {
-        self.media(MediaKind::Document, link, Some(filename.into()))
-    }
-
-    fn media(mut self, kind: MediaKind, link: MediaUrl, filename: Option<String>) -> Self {
+    /// Adds a media header under its kind's key, as [`push`](Self::push) does.
+    fn push_media(&mut self, kind: MediaKind, link: MediaUrl, filename: Option<String>) {
         let Some(key) = media_key(kind) else {
             self.error
                 .get_or_insert(TemplateMessageError::InvalidMediaKind { kind });
-            return self;
+            return;
         };
         self.push(
             key,
@@ -742,46 +647,14 @@ impl TemplateMessageBuilder {
                 filename,
             },
             None,
-        )
+        );
     }
 
-    /// Declares the size in bytes of the media header's file (its `Content-Length`, say), so
-    /// that [`build`](Self::build) refuses a file over the kind's cap
-    /// ([`MediaKind::max_bytes`]: 5 MB images, 16 MB videos, 64 MiB documents). Nothing of it
-    /// is sent; without it the size is not checked.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
-    /// use webex_connect_whatsapp::template::TemplateMessageError;
-    /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
-    ///
-    /// let video = MediaUrl::new("https://cdn.example.com/tour.mp4")?;
-    /// let e = TemplateMessage::builder(TemplateId::new("5139722425")?)
-    ///     .media_header(MediaKind::Video, video)
-    ///     .header_size_bytes(70_000_000)
-    ///     .build()
-    ///     .unwrap_err();
-    /// assert!(matches!(e, TemplateMessageError::MediaTooLarge { kind: MediaKind::Video, .. }));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn header_size_bytes(mut self, size: u64) -> Self {
-        self.header_size = Some(size);
-        self
-    }
-
-    /// Adds a quick reply (sent under `quickReply`; at most three).
-    pub fn quick_reply(
-        mut self,
-        button_text: impl Into<String>,
-        payload: impl Into<String>,
-    ) -> Self {
+    /// Adds a quick reply to the `quickReply` list, as [`push`](Self::push) does.
+    fn push_quick_reply(&mut self, reply: QuickReply) {
         if self.error.is_some() {
-            return self;
+            return;
         }
-        let reply = QuickReply {
-            button_text: button_text.into(),
-            payload: payload.into(),
-        };
         let existing = self
             .message
             .parameters
@@ -814,49 +687,156 @@ impl TemplateMessageBuilder {
         if let Err(e) = result {
             self.error = Some(e);
         }
-        self
     }
 
-    /// Adds a raw value, sent exactly as given: the escape hatch for a parameter shape this
-    /// crate does not model yet (a new `type`, or a field the typed setters do not offer).
-    ///
-    /// **Unchecked.** Only the name is checked (non-empty, no whitespace, given once); the
-    /// value is not validated at all. Webex Connect rejects what it does not accept, at once
-    /// (7004) or later in a failed delivery receipt. A template registry check
-    /// ([`TemplateRegistry::check`](super::TemplateRegistry::check)) sees the value as
-    /// `unknown` and refuses it for a typed slot.
-    ///
-    /// Reading the message back (serde, or `SendRequest::from_slice`) gives the same JSON: a
-    /// value in a shape this crate models is checked as that type, and stays raw only when
-    /// the typed form would drop a field.
-    ///
-    /// ```
-    /// use serde_json::json;
-    /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
-    ///
-    /// let message = TemplateMessage::builder(TemplateId::new("5139722425")?)
-    ///     .text("name", "Ada")
-    ///     .raw("where", json!({"type": "location", "latitude": "52.52", "longitude": "13.40"}))
-    ///     .build()?;
-    /// assert_eq!(
-    ///     serde_json::to_value(&message)?["parameters"]["where"],
-    ///     json!({"type": "location", "latitude": "52.52", "longitude": "13.40"})
-    /// );
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn raw(self, name: &str, value: Value) -> Self {
-        self.push(name, TemplateParameter::Unknown(value), None)
-    }
+    crate::setters::setters! {
+        /// Adds a body text variable: non-empty, no newline or tab, at most four consecutive
+        /// spaces, at most 1024 characters.
+        fn text(self, name: &str, value: impl Into<String>) =>
+            self.push(name, TemplateParameter::Text(value.into()), None);
 
-    /// Adds a one-time passcode (at most 15 characters, no spaces).
-    pub fn otp(self, name: &str, value: impl Into<String>) -> Self {
-        self.push(
+        /// Adds several body text variables, as [`TemplateMessageBuilder::text`] does for each
+        /// `(name, value)` pair, in order (from a map, a config file or command-line arguments).
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+        ///
+        /// let message = TemplateMessage::builder(TemplateId::new("5139722425")?)
+        ///     .texts([("name", "Jane"), ("order", "1234")])
+        ///     .build()?;
+        /// assert_eq!(message.parameter("order").and_then(|p| p.as_text()), Some("1234"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn texts(self, pairs: impl IntoIterator<Item = (impl AsRef<str>, impl Into<String>)>) =>
+            for (name, value) in pairs {
+                self.push(name.as_ref(), TemplateParameter::Text(value.into()), None);
+            };
+
+        /// Adds the header text variable: the text rules, at most 60 characters.
+        fn header_text(self, name: &str, value: impl Into<String>) => self.push(
+            name,
+            TemplateParameter::Text(value.into()),
+            Some(MAX_HEADER_VALUE_CHARS),
+        );
+
+        /// Adds a date-time variable. WhatsApp takes whole seconds, so any fraction of a second
+        /// in `at` is not sent.
+        fn date_time(
+            self,
+            name: &str,
+            fallback_value: impl Into<String>,
+            at: OffsetDateTime,
+        ) => self.push(
+            name,
+            TemplateParameter::DateTime {
+                fallback_value: fallback_value.into(),
+                timestamp: at.unix_timestamp(),
+            },
+            None,
+        );
+
+        /// Adds a currency variable: an ISO 4217 code, the amount times 1000 (greater than 0)
+        /// and a fallback text.
+        fn currency(
+            self,
+            name: &str,
+            currency_code: impl Into<String>,
+            amount_1000: u64,
+            fallback_value: impl Into<String>,
+        ) => self.push(
+            name,
+            TemplateParameter::Currency {
+                currency_code: currency_code.into(),
+                amount_1000,
+                fallback_value: fallback_value.into(),
+            },
+            None,
+        );
+
+        /// Adds the dynamic suffix of a URL button (no whitespace, at most 2000 characters).
+        fn url_suffix(self, name: &str, payload: impl Into<String>) => self.push(
+            name,
+            TemplateParameter::Url {
+                payload: payload.into(),
+            },
+            None,
+        );
+
+        /// Adds a media header (image, video or document) by link; the key is the kind's name.
+        /// The link is a [`MediaUrl`], so it is https (http only on a loopback address).
+        fn media_header(self, kind: MediaKind, link: MediaUrl) =>
+            self.push_media(kind, link, None);
+
+        /// Adds a document header with the file name shown to the customer.
+        fn document_header(self, link: MediaUrl, filename: impl Into<String>) =>
+            self.push_media(MediaKind::Document, link, Some(filename.into()));
+
+        /// Declares the size in bytes of the media header's file (its `Content-Length`, say), so
+        /// that [`build`](Self::build) refuses a file over the kind's cap
+        /// ([`MediaKind::max_bytes`]: 5 MB images, 16 MB videos, 64 MiB documents). Nothing of it
+        /// is sent; without it the size is not checked.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::media::{MediaKind, MediaUrl};
+        /// use webex_connect_whatsapp::template::TemplateMessageError;
+        /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+        ///
+        /// let video = MediaUrl::new("https://cdn.example.com/tour.mp4")?;
+        /// let e = TemplateMessage::builder(TemplateId::new("5139722425")?)
+        ///     .media_header(MediaKind::Video, video)
+        ///     .header_size_bytes(70_000_000)
+        ///     .build()
+        ///     .unwrap_err();
+        /// assert!(matches!(e, TemplateMessageError::MediaTooLarge { kind: MediaKind::Video, .. }));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn header_size_bytes(self, size: u64) => self.header_size = Some(size);
+
+        /// Adds a quick reply (sent under `quickReply`; at most three).
+        fn quick_reply(self, button_text: impl Into<String>, payload: impl Into<String>) =>
+            self.push_quick_reply(QuickReply {
+                button_text: button_text.into(),
+                payload: payload.into(),
+            });
+
+        /// Adds a raw value, sent exactly as given: the escape hatch for a parameter shape this
+        /// crate does not model yet (a new `type`, or a field the typed setters do not offer).
+        ///
+        /// **Unchecked.** Only the name is checked (non-empty, no whitespace, given once); the
+        /// value is not validated at all. Webex Connect rejects what it does not accept, at once
+        /// (7004) or later in a failed delivery receipt. A template registry check
+        /// ([`TemplateRegistry::check`](super::TemplateRegistry::check)) sees the value as
+        /// `unknown` and refuses it for a typed slot.
+        ///
+        /// Reading the message back (serde, or `SendRequest::from_slice`) gives the same JSON: a
+        /// value in a shape this crate models is checked as that type, and stays raw only when
+        /// the typed form would drop a field.
+        ///
+        /// ```
+        /// use serde_json::json;
+        /// use webex_connect_whatsapp::{TemplateId, TemplateMessage};
+        ///
+        /// let message = TemplateMessage::builder(TemplateId::new("5139722425")?)
+        ///     .text("name", "Ada")
+        ///     .raw("where", json!({"type": "location", "latitude": "52.52", "longitude": "13.40"}))
+        ///     .build()?;
+        /// assert_eq!(
+        ///     serde_json::to_value(&message)?["parameters"]["where"],
+        ///     json!({"type": "location", "latitude": "52.52", "longitude": "13.40"})
+        /// );
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn raw(self, name: &str, value: Value) =>
+            self.push(name, TemplateParameter::Unknown(value), None);
+
+        /// Adds a one-time passcode (at most 15 characters, no spaces).
+        fn otp(self, name: &str, value: impl Into<String>) => self.push(
             name,
             TemplateParameter::Otp {
                 value: value.into(),
             },
             None,
-        )
+        );
     }
 
     /// Returns the message, or the first error a setter found.

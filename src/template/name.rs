@@ -6,10 +6,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{IdRule, checked_id};
+use crate::ids::{IdError, IdRule};
+use crate::text::checked_text;
 use crate::warning::Warning;
 
-checked_id! {
+checked_text! {
     /// A template name as registered with WhatsApp: lowercase ASCII letters, digits and `_`,
     /// 1 to 512 characters.
     ///
@@ -24,7 +25,7 @@ checked_id! {
     /// # Ok::<(), IdError>(())
     /// ```
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    pub struct TemplateName("template name");
+    pub struct TemplateName("template name"): IdError;
 
     /// The longest name WhatsApp accepts, in characters.
     pub const MAX_CHARS: usize = 512;
@@ -94,7 +95,7 @@ impl TemplateName {
     }
 }
 
-checked_id! {
+checked_text! {
     /// The id Webex Connect gives a registered template (Tools → Templates), e.g. `5139722425xxxxx`.
     ///
     /// Sends carry this id, not the template's name; an unknown id fails with 7108.
@@ -107,7 +108,7 @@ checked_id! {
     /// # Ok::<(), webex_connect_whatsapp::ids::IdError>(())
     /// ```
     #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    pub struct TemplateId("template id");
+    pub struct TemplateId("template id"): IdError;
 
     /// The longest id accepted. Real ids are about 15 characters; the cap only stops garbage.
     pub const MAX_CHARS: usize = 256;

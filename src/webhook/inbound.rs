@@ -742,18 +742,17 @@ impl Attachment {
         }
     }
 
-    /// Sets the caption.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::Attachment;
-    /// let a = Attachment::new(mime::IMAGE_JPEG, "https://example.com/a.jpg".parse()?).with_caption("Hi");
-    /// assert_eq!(a.caption.as_deref(), Some("Hi"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_caption(mut self, caption: impl Into<String>) -> Self {
-        self.caption = Some(caption.into());
-        self
+    crate::setters::setters! {
+        /// Sets the caption.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::webhook::Attachment;
+        /// let a = Attachment::new(mime::IMAGE_JPEG, "https://example.com/a.jpg".parse()?).with_caption("Hi");
+        /// assert_eq!(a.caption.as_deref(), Some("Hi"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[must_use]
+        fn with_caption(self, caption: impl Into<String>) => self.caption = Some(caption.into());
     }
 }
 
@@ -869,18 +868,18 @@ impl SharedLocation {
         })
     }
 
-    crate::setters::string_setters! {
+    crate::setters::setters! {
         /// Sets the place's name.
         #[must_use]
-        fn with_name => name as Some;
+        fn with_name(self, name: impl Into<String>) => self.name = Some(name.into());
 
         /// Sets the address.
         #[must_use]
-        fn with_address => address as Some;
+        fn with_address(self, address: impl Into<String>) => self.address = Some(address.into());
 
         /// Sets the place's URL.
         #[must_use]
-        fn with_url => url as Some;
+        fn with_url(self, url: impl Into<String>) => self.url = Some(url.into());
     }
 
     /// The latitude in degrees; `None` when absent or not a number (see

@@ -280,27 +280,26 @@ pub struct VerifyOptions {
 }
 
 impl VerifyOptions {
-    /// Also accepts HMAC-SHA1 signatures (40 hex digits, or the `sha1=` prefix), for a
-    /// webhook still configured with Webex Connect's legacy algorithm. SHA-1 is weaker:
-    /// prefer switching the webhook to SHA-256.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, SignatureError, VerifyOptions, WebhookSecret};
-    /// let secret = WebhookSecret::new("s3cret")?;
-    /// let sig = signature::sign(SignatureAlgorithm::Sha1, &secret, b"{}");
-    /// let headers = [("x-hub-signature", sig.as_str())];
-    /// assert_eq!(signature::verify(headers, b"{}", &secret), Err(SignatureError::LegacySha1NotAllowed));
-    ///
-    /// let legacy = VerifyOptions::default().allow_legacy_sha1();
-    /// assert!(legacy.legacy_sha1_allowed());
-    /// assert_eq!(signature::verify_with(headers, b"{}", &secret, legacy)?, SignatureAlgorithm::Sha1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[cfg(feature = "legacy-sha1")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
-    pub fn allow_legacy_sha1(mut self) -> Self {
-        self.legacy_sha1 = true;
-        self
+    crate::setters::setters! {
+        /// Also accepts HMAC-SHA1 signatures (40 hex digits, or the `sha1=` prefix), for a
+        /// webhook still configured with Webex Connect's legacy algorithm. SHA-1 is weaker:
+        /// prefer switching the webhook to SHA-256.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::webhook::signature::{self, SignatureAlgorithm, SignatureError, VerifyOptions, WebhookSecret};
+        /// let secret = WebhookSecret::new("s3cret")?;
+        /// let sig = signature::sign(SignatureAlgorithm::Sha1, &secret, b"{}");
+        /// let headers = [("x-hub-signature", sig.as_str())];
+        /// assert_eq!(signature::verify(headers, b"{}", &secret), Err(SignatureError::LegacySha1NotAllowed));
+        ///
+        /// let legacy = VerifyOptions::default().allow_legacy_sha1();
+        /// assert!(legacy.legacy_sha1_allowed());
+        /// assert_eq!(signature::verify_with(headers, b"{}", &secret, legacy)?, SignatureAlgorithm::Sha1);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[cfg(feature = "legacy-sha1")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "legacy-sha1")))]
+        fn allow_legacy_sha1(self) => self.legacy_sha1 = true;
     }
 
     /// Whether HMAC-SHA1 signatures are accepted (never without the `legacy-sha1` feature).

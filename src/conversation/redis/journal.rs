@@ -114,12 +114,11 @@ impl<C: RedisConnection> RedisJournal<C> {
         }
     }
 
-    /// Puts every key under `prefix` (e.g. `"shop:wa:"`, or `"campaign-42:"` for one journal
-    /// per campaign).
-    #[must_use]
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = Arc::from(prefix.into());
-        self
+    crate::setters::setters! {
+        /// Puts every key under `prefix` (e.g. `"shop:wa:"`, or `"campaign-42:"` for one journal
+        /// per campaign).
+        #[must_use]
+        fn with_prefix(self, prefix: impl Into<String>) => self.prefix = Arc::from(prefix.into());
     }
 
     /// The key prefix.

@@ -88,47 +88,43 @@ impl<C: RedisConnection> RedisStore<C> {
         &self.conn
     }
 
-    /// Puts every key under `prefix` (e.g. `"shop:wa:"`), so several apps or test runs can
-    /// share one database.
-    #[must_use]
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = Arc::from(prefix.into());
-        self
+    crate::setters::setters! {
+        /// Puts every key under `prefix` (e.g. `"shop:wa:"`), so several apps or test runs can
+        /// share one database.
+        #[must_use]
+        fn with_prefix(self, prefix: impl Into<String>) => self.prefix = Arc::from(prefix.into());
+
+        /// Writes recipient ids in key names as a keyed hash of them, not as they are: the
+        /// window key of `447400123456` becomes `<prefix>window:hmac:<32 hex digits>` instead of
+        /// `<prefix>window:447400123456`, and so do the opt-in keys and the members of the
+        /// opt-in index. Whoever can list keys (`SCAN`, `KEYS`, `MONITOR`, a replica, a key-space
+        /// metrics tool) then no longer reads phone numbers or user ids from them. Off by default.
+        ///
+        /// Every instance that shares the store must use the same prefix **and the same
+        /// secret**: the hash is stable for a given secret, so instances with one secret share
+        /// every window and opt-in, and an instance with another secret (or none) sees none of
+        /// them. See [what stays in values](super#recipient-ids-in-key-names) (the consent
+        /// evidence and a pending fallback must name their recipient) and, before you switch an
+        /// existing store, [`migrate_recipient_keys`](Self::migrate_recipient_keys).
+        ///
+        /// ```no_run
+        /// use webex_connect_whatsapp::conversation::redis::{KeyHashSecret, RedisStore};
+        /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+        /// let secret = KeyHashSecret::new(std::env::var("WA_KEY_HASH_SECRET")?)?;
+        /// let store = RedisStore::connect("redis://127.0.0.1:6379/")
+        ///     .await?
+        ///     .with_prefix("shop:wa:")
+        ///     .with_hashed_keys(secret);
+        /// assert!(store.hashes_recipient_keys());
+        /// # Ok(()) }
+        /// ```
+        #[must_use]
+        fn with_hashed_keys(self, secret: KeyHashSecret) => self.ids = RecipientIds::Hashed(secret);
     }
 
     /// The key prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix
-    }
-
-    /// Writes recipient ids in key names as a keyed hash of them, not as they are: the
-    /// window key of `447400123456` becomes `<prefix>window:hmac:<32 hex digits>` instead of
-    /// `<prefix>window:447400123456`, and so do the opt-in keys and the members of the
-    /// opt-in index. Whoever can list keys (`SCAN`, `KEYS`, `MONITOR`, a replica, a key-space
-    /// metrics tool) then no longer reads phone numbers or user ids from them. Off by default.
-    ///
-    /// Every instance that shares the store must use the same prefix **and the same
-    /// secret**: the hash is stable for a given secret, so instances with one secret share
-    /// every window and opt-in, and an instance with another secret (or none) sees none of
-    /// them. See [what stays in values](super#recipient-ids-in-key-names) (the consent
-    /// evidence and a pending fallback must name their recipient) and, before you switch an
-    /// existing store, [`migrate_recipient_keys`](Self::migrate_recipient_keys).
-    ///
-    /// ```no_run
-    /// use webex_connect_whatsapp::conversation::redis::{KeyHashSecret, RedisStore};
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let secret = KeyHashSecret::new(std::env::var("WA_KEY_HASH_SECRET")?)?;
-    /// let store = RedisStore::connect("redis://127.0.0.1:6379/")
-    ///     .await?
-    ///     .with_prefix("shop:wa:")
-    ///     .with_hashed_keys(secret);
-    /// assert!(store.hashes_recipient_keys());
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn with_hashed_keys(mut self, secret: KeyHashSecret) -> Self {
-        self.ids = RecipientIds::Hashed(secret);
-        self
     }
 
     /// Whether recipient ids appear in key names as a keyed hash

@@ -79,7 +79,7 @@ pub struct DeliveryReceiptBuilder {
 }
 
 impl DeliveryReceiptBuilder {
-    crate::setters::value_setters! {
+    crate::setters::setters! {
         /// Sets the status code (default: from the status).
         ///
         /// ```
@@ -87,7 +87,7 @@ impl DeliveryReceiptBuilder {
         /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).code(DeliveryCode::ReEngagement).build();
         /// assert_eq!(r.description(), Some("Re-engagement message"));
         /// ```
-        fn code(code: DeliveryCode) => code as Some;
+        fn code(self, code: DeliveryCode) => self.code = Some(code);
 
         /// Sets `timeStamp` (default: now). Written with milliseconds, `Z` for UTC, else the
         /// offset (`+05:30`), as the platform does.
@@ -99,10 +99,8 @@ impl DeliveryReceiptBuilder {
         ///     .timestamp(datetime!(2019-03-04 15:19:21.157 +05:30)).build();
         /// assert_eq!(r.timestamp_raw(), Some("2019-03-04T15:19:21.157+05:30"));
         /// ```
-        fn timestamp(at: OffsetDateTime) => timestamp as Some;
-    }
+        fn timestamp(self, at: OffsetDateTime) => self.timestamp = Some(at);
 
-    crate::setters::string_setters! {
         /// Sets `Description` (default: [`DeliveryCode::description`]).
         ///
         /// ```
@@ -110,7 +108,8 @@ impl DeliveryReceiptBuilder {
         /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).description("Oops").build();
         /// assert_eq!(r.description(), Some("Oops"));
         /// ```
-        fn description => description as Some;
+        fn description(self, description: impl Into<String>) =>
+            self.description = Some(description.into());
 
         /// Sets `additionalInfo`.
         ///
@@ -119,10 +118,12 @@ impl DeliveryReceiptBuilder {
         /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Failed).additional_info("(#131049) | x").build();
         /// assert_eq!(r.meta_error_code(), Some(131_049));
         /// ```
-        fn additional_info => additional_info;
+        fn additional_info(self, additional_info: impl Into<String>) =>
+            self.additional_info = additional_info.into();
 
         /// Sets `destination` (a WhatsApp id: digits with country code, no `+`).
-        fn destination => destination;
+        fn destination(self, destination: impl Into<String>) =>
+            self.destination = destination.into();
 
         /// Sets `destinationType` (default `waid`).
         ///
@@ -131,19 +132,24 @@ impl DeliveryReceiptBuilder {
         /// let r = DeliveryReceipt::builder("t", DeliveryStatus::Read).destination_type("bsuid").build();
         /// assert_eq!(r.destination_type(), Some("bsuid"));
         /// ```
-        fn destination_type => destination_type;
+        fn destination_type(self, destination_type: impl Into<String>) =>
+            self.destination_type = destination_type.into();
 
         /// Sets `subtid`.
-        fn sub_transaction_id => sub_transaction_id;
+        fn sub_transaction_id(self, sub_transaction_id: impl Into<String>) =>
+            self.sub_transaction_id = sub_transaction_id.into();
 
         /// Sets `correlationid` (echo of the send request's).
-        fn correlation_id => correlation_id;
+        fn correlation_id(self, correlation_id: impl Into<String>) =>
+            self.correlation_id = correlation_id.into();
 
         /// Sets `callbackData` (echo of the send request's).
-        fn callback_data => callback_data;
+        fn callback_data(self, callback_data: impl Into<String>) =>
+            self.callback_data = callback_data.into();
 
         /// Adds `identityKeyHash` to `deliveryInfo` (absent by default, as in the FAQ samples).
-        fn identity_key_hash => identity_key_hash as Some;
+        fn identity_key_hash(self, identity_key_hash: impl Into<String>) =>
+            self.identity_key_hash = Some(identity_key_hash.into());
     }
 
     /// Finishes the receipt.

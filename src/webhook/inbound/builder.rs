@@ -92,105 +92,92 @@ pub struct InboundMessageBuilder {
 }
 
 impl InboundMessageBuilder {
-    /// Adds an attachment (encoded into the `attachments` JSON string).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{Attachment, InboundMessage};
-    /// let a = Attachment::new(mime::IMAGE_PNG, "https://example.com/a.png".parse()?).with_caption("A");
-    /// let m = InboundMessage::builder("a_1", "1").attachment(a).build()?;
-    /// assert_eq!(m.attachments()?[0].caption.as_deref(), Some("A"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn attachment(mut self, attachment: Attachment) -> Self {
-        self.attachments.push(attachment);
-        self
-    }
+    crate::setters::setters! {
+        /// Adds an attachment (encoded into the `attachments` JSON string).
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::{Attachment, InboundMessage};
+        /// let a = Attachment::new(mime::IMAGE_PNG, "https://example.com/a.png".parse()?).with_caption("A");
+        /// let m = InboundMessage::builder("a_1", "1").attachment(a).build()?;
+        /// assert_eq!(m.attachments()?[0].caption.as_deref(), Some("A"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn attachment(self, attachment: Attachment) => self.attachments.push(attachment);
 
-    /// Sets the shared location (encoded into the `location` JSON string).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{InboundMessage, SharedLocation};
-    /// let m = InboundMessage::builder("a_1", "1").location(SharedLocation::new(17.4, 78.3)?).build()?;
-    /// assert_eq!(m.location()?.and_then(|l| l.longitude()), Some(78.3));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn location(mut self, location: SharedLocation) -> Self {
-        self.location = Some(location);
-        self
-    }
+        /// Sets the shared location (encoded into the `location` JSON string).
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::{InboundMessage, SharedLocation};
+        /// let m = InboundMessage::builder("a_1", "1").location(SharedLocation::new(17.4, 78.3)?).build()?;
+        /// assert_eq!(m.location()?.and_then(|l| l.longitude()), Some(78.3));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn location(self, location: SharedLocation) => self.location = Some(location);
 
-    /// Makes it a button reply (`event: "postback"`) with `buttonText` and `buttonPayload`.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
-    /// let m = InboundMessage::builder("a_1", "1").postback("Yes", "YES_1").build()?;
-    /// assert_eq!(m.event(), &InboundEvent::Postback);
-    /// assert_eq!(m.button_payload(), Some("YES_1"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn postback(mut self, button_text: impl Into<String>, payload: impl Into<String>) -> Self {
-        self.postback = Some((button_text.into(), payload.into()));
-        self
-    }
+        /// Makes it a button reply (`event: "postback"`) with `buttonText` and `buttonPayload`.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::{InboundEvent, InboundMessage};
+        /// let m = InboundMessage::builder("a_1", "1").postback("Yes", "YES_1").build()?;
+        /// assert_eq!(m.event(), &InboundEvent::Postback);
+        /// assert_eq!(m.button_payload(), Some("YES_1"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn postback(self, button_text: impl Into<String>, payload: impl Into<String>) =>
+            self.postback = Some((button_text.into(), payload.into()));
 
-    /// Sets the sender's business-scoped user id, written to `userId`.
-    ///
-    /// With an empty `waid` this simulates a username user, who reaches the business with no
-    /// phone number; with a `waid` it simulates a user who sends both ids.
-    ///
-    /// UNVERIFIED: where the platform puts the BSUID inbound is not documented; `userId` is
-    /// the field inbound bodies already carry (the parser also reads a `bsuid` field). A
-    /// missing phone number is written as `"waid":""` rather than left out, because the
-    /// documented sample sends every field and uses `""` for "not set" (`userId`,
-    /// `username`, `location`); the parser reads an absent `waid` the same way.
-    ///
-    /// ```
-    /// use webex_connect_whatsapp::Bsuid;
-    /// use webex_connect_whatsapp::webhook::InboundMessage;
-    ///
-    /// let id = Bsuid::new("US.13491208655302741918")?;
-    /// let m = InboundMessage::builder("a_1", "").bsuid(id.clone()).username("asha").text("Hi").build()?;
-    /// assert_eq!(m.waid(), None);
-    /// assert_eq!(m.bsuid(), Some(&id));
-    /// assert_eq!(m.reply_to(), Some(id.into()));
-    /// assert!(m.raw().contains(r#""userId":"US.13491208655302741918""#));
-    /// assert!(m.raw().contains(r#""waid":"""#));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn bsuid(mut self, bsuid: Bsuid) -> Self {
-        self.user_id = bsuid.into_string();
-        self
-    }
+        /// Sets the sender's business-scoped user id, written to `userId`.
+        ///
+        /// With an empty `waid` this simulates a username user, who reaches the business with no
+        /// phone number; with a `waid` it simulates a user who sends both ids.
+        ///
+        /// UNVERIFIED: where the platform puts the BSUID inbound is not documented; `userId` is
+        /// the field inbound bodies already carry (the parser also reads a `bsuid` field). A
+        /// missing phone number is written as `"waid":""` rather than left out, because the
+        /// documented sample sends every field and uses `""` for "not set" (`userId`,
+        /// `username`, `location`); the parser reads an absent `waid` the same way.
+        ///
+        /// ```
+        /// use webex_connect_whatsapp::Bsuid;
+        /// use webex_connect_whatsapp::webhook::InboundMessage;
+        ///
+        /// let id = Bsuid::new("US.13491208655302741918")?;
+        /// let m = InboundMessage::builder("a_1", "").bsuid(id.clone()).username("asha").text("Hi").build()?;
+        /// assert_eq!(m.waid(), None);
+        /// assert_eq!(m.bsuid(), Some(&id));
+        /// assert_eq!(m.reply_to(), Some(id.into()));
+        /// assert!(m.raw().contains(r#""userId":"US.13491208655302741918""#));
+        /// assert!(m.raw().contains(r#""waid":"""#));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn bsuid(self, bsuid: Bsuid) => self.user_id = bsuid.into_string();
 
-    /// Sets `ts` (default: now), written with milliseconds and `Z` or the offset.
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::webhook::InboundMessage;
-    /// use time::macros::datetime;
-    /// let m = InboundMessage::builder("a_1", "1").timestamp(datetime!(2019-03-03 07:40:51.297 UTC)).build()?;
-    /// assert_eq!(m.timestamp_raw(), Some("2019-03-03T07:40:51.297Z"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn timestamp(mut self, at: OffsetDateTime) -> Self {
-        self.timestamp = Some(at);
-        self
-    }
+        /// Sets `ts` (default: now), written with milliseconds and `Z` or the offset.
+        ///
+        /// ```
+        /// # use webex_connect_whatsapp::webhook::InboundMessage;
+        /// use time::macros::datetime;
+        /// let m = InboundMessage::builder("a_1", "1").timestamp(datetime!(2019-03-03 07:40:51.297 UTC)).build()?;
+        /// assert_eq!(m.timestamp_raw(), Some("2019-03-03T07:40:51.297Z"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn timestamp(self, at: OffsetDateTime) => self.timestamp = Some(at);
 
-    crate::setters::string_setters! {
         /// Sets the message text (`message`).
-        fn text => text;
+        fn text(self, text: impl Into<String>) => self.text = text.into();
 
         /// Sets `transid` (for a button reply: the message whose button was pressed).
-        fn transaction_id => transaction_id as Some;
+        fn transaction_id(self, transaction_id: impl Into<String>) =>
+            self.transaction_id = Some(transaction_id.into());
 
         /// Sets `userId` as given (see [`Self::bsuid`] for a business-scoped user id).
-        fn user_id => user_id;
+        fn user_id(self, user_id: impl Into<String>) => self.user_id = user_id.into();
 
         /// Sets `username`, the WhatsApp username (or profile name) the platform passes on.
-        fn username => username;
+        fn username(self, username: impl Into<String>) => self.username = username.into();
 
         /// Sets `tid`, the platform's id of the inbound message.
-        fn tid => tid;
+        fn tid(self, tid: impl Into<String>) => self.tid = tid.into();
     }
 
     /// Finishes the message.

@@ -121,34 +121,38 @@ fn info_key(key: &str) -> Key {
     }
 }
 
-/// Reads a nested level that may be `null` (left unread) or an object (read by `$some`, with
-/// the seed as `$seed` and the deserializer as `$de`). Both levels of a receipt take this shape.
-macro_rules! optional_level {
-    ($ty:ident, |$seed:ident, $de:ident| $some:block) => {
-        impl<'de> DeserializeSeed<'de> for $ty<'_, 'de> {
-            type Value = ();
-            fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-                deserializer.deserialize_option(self)
-            }
-        }
+/// A nested level of a receipt that may be `null` (left unread) or an object, which
+/// [`OptionalLevel::read_some`] reads. Both levels of a receipt take this shape.
+trait OptionalLevel<'de>: Sized {
+    /// Reads the level when it is present (not `null`).
+    fn read_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error>;
+}
 
-        impl<'de> Visitor<'de> for $ty<'_, 'de> {
-            type Value = ();
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("option")
-            }
-            fn visit_none<E: de::Error>(self) -> Result<(), E> {
-                Ok(())
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-                Ok(())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-                let ($seed, $de) = (self, deserializer);
-                $some
-            }
+/// Reads `level` from `deserializer`: `null` leaves it unread, anything else goes to
+/// [`OptionalLevel::read_some`]. Each level's `DeserializeSeed` calls this.
+fn read_optional_level<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    level: impl OptionalLevel<'de>,
+) -> Result<(), D::Error> {
+    struct LevelVisitor<L>(L);
+
+    impl<'de, L: OptionalLevel<'de>> Visitor<'de> for LevelVisitor<L> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("option")
         }
-    };
+        fn visit_none<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            self.0.read_some(deserializer)
+        }
+    }
+
+    deserializer.deserialize_option(LevelVisitor(level))
 }
 
 /// The fast reader's `deliveryInfoNotification` object (the cursor just past its `{`): as
@@ -175,18 +179,27 @@ pub(crate) struct NotificationSeed<'w, 'de> {
     pub(crate) fast: bool,
 }
 
-optional_level!(NotificationSeed, |seed, deserializer| {
-    let notification = seed.slot.insert(WireNotification::default());
-    deserializer.deserialize_struct(
-        "WireNotification",
-        NOTIFICATION_KEYS,
-        NotificationVisitor {
-            body: seed.body,
-            notification,
-            fast: seed.fast,
-        },
-    )
-});
+impl<'de> DeserializeSeed<'de> for NotificationSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        read_optional_level(deserializer, self)
+    }
+}
+
+impl<'de> OptionalLevel<'de> for NotificationSeed<'_, 'de> {
+    fn read_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let notification = self.slot.insert(WireNotification::default());
+        deserializer.deserialize_struct(
+            "WireNotification",
+            NOTIFICATION_KEYS,
+            NotificationVisitor {
+                body: self.body,
+                notification,
+                fast: self.fast,
+            },
+        )
+    }
+}
 
 struct NotificationVisitor<'w, 'de> {
     body: &'de str,
@@ -245,9 +258,18 @@ struct InfoSeed<'w, 'de> {
     fast: bool,
 }
 
-optional_level!(InfoSeed, |seed, deserializer| {
-    deserializer.deserialize_struct("WireInfo", INFO_KEYS, InfoVisitor(seed))
-});
+impl<'de> DeserializeSeed<'de> for InfoSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        read_optional_level(deserializer, self)
+    }
+}
+
+impl<'de> OptionalLevel<'de> for InfoSeed<'_, 'de> {
+    fn read_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_struct("WireInfo", INFO_KEYS, InfoVisitor(self))
+    }
+}
 
 struct InfoVisitor<'w, 'de>(InfoSeed<'w, 'de>);
 
