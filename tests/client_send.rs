@@ -37,6 +37,9 @@ fn envelope(content: Value, correlation_id: &str) -> Value {
         "deliverychannel": "whatsapp",
         "appid": APP,
         "destination": [{"waid": ["447400000001"], "correlationid": correlation_id}],
+        // One destination: the id is also sent at the top level, where the published
+        // WhatsApp samples put it.
+        "correlationid": correlation_id,
     });
     let obj = body.as_object_mut().unwrap();
     if content.get("template").is_some() {
@@ -269,6 +272,7 @@ async fn options_go_on_the_wire() {
             "deliverychannel": "whatsapp",
             "appid": APP,
             "destination": [{"waid": ["447400000001"], "correlationid": "order-7"}],
+            "correlationid": "order-7",
             "channels": {"OTT-Messaging": {"wa": {"type": "text", "text": {"body": "Hi"}}}},
             "callbackData": "{\"order\":7}",
             "notifyurl": "https://example.com/dlr",
@@ -825,4 +829,31 @@ async fn a_queued_answer_with_a_5xx_status_is_still_queued() {
     let (r, n) = answer(ResponseTemplate::new(500).set_body_json(queued("t-odd"))).await;
     r.unwrap();
     assert_eq!(n, 1);
+}
+
+#[test]
+fn one_destination_carries_its_correlation_id_at_the_top_level_too_and_several_do_not() {
+    use webex_connect_whatsapp::send::{Destination, SendRequest};
+    let id = |s: &str| CorrelationId::new(s).unwrap();
+    let one = SendRequest::builder(
+        AppId::new(APP).unwrap(),
+        SessionMessage::text("Hi").unwrap(),
+    )
+    .destination(Destination::new(&phone(1)).with_correlation_id(id("c-1")))
+    .build()
+    .unwrap();
+    let wire = serde_json::to_value(&one).unwrap();
+    assert_eq!(wire["correlationid"], "c-1");
+    assert_eq!(wire["destination"][0]["correlationid"], "c-1");
+
+    let two = SendRequest::builder(
+        AppId::new(APP).unwrap(),
+        SessionMessage::text("Hi").unwrap(),
+    )
+    .destination(Destination::new(&phone(1)).with_correlation_id(id("c-1")))
+    .destination(Destination::new(&phone(2)).with_correlation_id(id("c-2")))
+    .build()
+    .unwrap();
+    let wire = serde_json::to_value(&two).unwrap();
+    assert!(wire.get("correlationid").is_none(), "{wire}");
 }

@@ -567,7 +567,17 @@ impl Serialize for SendRequest {
             destination: &self.destinations,
             channels,
             message: template,
-            correlationid: self.correlation_id.as_ref(),
+            // Every published WhatsApp sample sets `correlationid` at the top level; the
+            // per-destination one is documented only in the Send Message v1 table
+            // (UNVERIFIED for WhatsApp). With one destination the id goes in both places, so
+            // receipts echo it whichever the platform reads.
+            correlationid: self
+                .correlation_id
+                .as_ref()
+                .or(match self.destinations.as_slice() {
+                    [only] => only.correlation_id(),
+                    _ => None,
+                }),
             callback_data: self.options.callback_data.as_ref(),
             notifyurl: self.options.notify_url.as_ref().map(Url::as_str),
             notify_url_auth_id: self.options.notify_url_auth_id.as_deref(),
