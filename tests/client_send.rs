@@ -839,7 +839,7 @@ fn one_destination_carries_its_correlation_id_at_the_top_level_too_and_several_d
         AppId::new(APP).unwrap(),
         SessionMessage::text("Hi").unwrap(),
     )
-    .destination(Destination::new(&phone(1)).with_correlation_id(id("c-1")))
+    .destination(Destination::new(phone(1)).with_correlation_id(id("c-1")))
     .build()
     .unwrap();
     let wire = serde_json::to_value(&one).unwrap();
@@ -850,8 +850,8 @@ fn one_destination_carries_its_correlation_id_at_the_top_level_too_and_several_d
         AppId::new(APP).unwrap(),
         SessionMessage::text("Hi").unwrap(),
     )
-    .destination(Destination::new(&phone(1)).with_correlation_id(id("c-1")))
-    .destination(Destination::new(&phone(2)).with_correlation_id(id("c-2")))
+    .destination(Destination::new(phone(1)).with_correlation_id(id("c-1")))
+    .destination(Destination::new(phone(2)).with_correlation_id(id("c-2")))
     .build()
     .unwrap();
     let wire = serde_json::to_value(&two).unwrap();
