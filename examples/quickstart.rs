@@ -227,7 +227,7 @@ pub(crate) async fn run_offline() -> Result<Summary, BoxError> {
     summary.read.push(transid);
 
     println!("\n== a day later: the window has closed");
-    w.clock.advance(Duration::from_secs(25 * 60 * 60));
+    w.clock.advance(Duration::from_hours(25));
     let late = SessionMessage::text("Did the parcel arrive?")?;
     let transid = send(&w.client, &to, late, "text").await?;
     let state = wait_for(&mut w, &transid, |s| s.failure_code().is_some()).await?;

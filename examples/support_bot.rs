@@ -137,8 +137,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sandbox.settled().await;
 
     println!("2. A day later the window is closed; the bot sends the template.");
-    sandbox_clock.advance(Duration::from_secs(24 * 3600));
-    clock.advance(std::time::Duration::from_secs(24 * 60 * 60));
+    sandbox_clock.advance(Duration::from_hours(24));
+    clock.advance(std::time::Duration::from_hours(24));
     answer(&bot, &customer).await?;
     sandbox.settled().await;
 
@@ -146,7 +146,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sandbox.inbound_text(&waid, "Any news?").await?;
     // The bot's clock runs one second behind the platform's: it still sees the window open.
     clock.advance(std::time::Duration::from_secs(24 * 3600 - 1));
-    sandbox_clock.advance(Duration::from_secs(24 * 3600));
+    sandbox_clock.advance(Duration::from_hours(24));
     answer(&bot, &customer).await?;
     sandbox.settled().await;
     while let Ok(note) = notes.try_recv() {

@@ -80,11 +80,10 @@ fn tokens_are_cached_then_refreshed_before_expiry() {
     let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let first = jwt.token_at(t0);
     // Still valid with more than the margin left: the same token.
-    let before_refresh =
-        t0 + Duration::from_secs(3600) - JWT_REFRESH_MARGIN - Duration::from_secs(1);
+    let before_refresh = t0 + Duration::from_hours(1) - JWT_REFRESH_MARGIN - Duration::from_secs(1);
     assert_eq!(jwt.token_at(before_refresh), first);
     // Within the margin: a new token, minted at that time, before the old one expired.
-    let at_refresh = t0 + Duration::from_secs(3600) - JWT_REFRESH_MARGIN;
+    let at_refresh = t0 + Duration::from_hours(1) - JWT_REFRESH_MARGIN;
     let second = jwt.token_at(at_refresh);
     assert_ne!(second, first);
     let claims = verify(&second);

@@ -133,7 +133,7 @@ async fn a_retry_after_beyond_the_deadline_is_returned_not_waited() {
         .build()
         .unwrap();
     let e = client.send(&phone(1), text("Hi")).await.unwrap_err();
-    assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(e.retry_after(), Some(Duration::from_hours(1)));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 

@@ -90,7 +90,7 @@ async fn handled(store: &impl DedupeStore, key: &str, ttl: Duration) {
 #[tokio::test]
 async fn the_store_forgets_the_oldest_key_when_full() {
     let store = InMemoryDedupeStore::new(10);
-    let ttl = Duration::from_secs(600);
+    let ttl = Duration::from_mins(10);
     for i in 0..25 {
         handled(&store, &format!("i:{i}"), ttl).await;
         assert!(store.len() <= 10);
@@ -122,7 +122,7 @@ async fn expired_keys_are_dropped_first() {
             .is_claimed()
     );
     clock.advance(Duration::from_secs(2));
-    handled(&store, "c", Duration::from_secs(60)).await;
+    handled(&store, "c", Duration::from_mins(1)).await;
     assert_eq!(
         store.len(),
         1,
@@ -139,7 +139,7 @@ async fn expired_keys_are_dropped_first() {
 #[tokio::test]
 async fn deduplicator_counts_each_phase() {
     let dedupe = Deduplicator::new(InMemoryDedupeStore::new(100));
-    assert_eq!(dedupe.ttl(), Duration::from_secs(3600));
+    assert_eq!(dedupe.ttl(), Duration::from_hours(1));
     assert_eq!(dedupe.lease(), Duration::from_secs(20));
     let key = DedupeKey::inbound("tid-1").unwrap();
     let owner = ClaimOwner::new();
@@ -391,7 +391,7 @@ mod lost_reply {
         let conn = LosesClaimReplies::default();
         let store = RedisStore::with_connection(conn.clone()).with_prefix("t:");
         let err = store
-            .claim("i:lost", "owner-1", Duration::from_secs(60))
+            .claim("i:lost", "owner-1", Duration::from_mins(1))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("redis"), "{err}");
@@ -441,7 +441,7 @@ mod lost_reply {
         let conn = LosesClaimReplies::default();
         let store = RedisStore::with_connection(conn.clone()).with_prefix("t:");
         store
-            .complete("i:done", Duration::from_secs(3600))
+            .complete("i:done", Duration::from_hours(1))
             .await
             .unwrap();
         assert!(store.release("i:other", "owner-2").await.unwrap());

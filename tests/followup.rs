@@ -39,7 +39,7 @@ fn groups_failures_by_code_with_the_fix() {
         failed("d", DeliveryCode::TemplateParamCountMismatch),
         failed("a", DeliveryCode::ReEngagement), // a retried webhook
     ];
-    let report = FollowUpReport::from_receipts(&receipts, T, Duration::from_secs(10 * 60));
+    let report = FollowUpReport::from_receipts(&receipts, T, Duration::from_mins(10));
     assert_eq!(report.tracked, 4);
     let codes: Vec<_> = report
         .failures
@@ -77,7 +77,7 @@ fn stuck_ids(report: &FollowUpReport) -> Vec<&str> {
 
 #[test]
 fn reports_messages_stuck_at_submitted() {
-    let mut follow_up = DeliveryFollowUp::new(Duration::from_secs(30 * 60));
+    let mut follow_up = DeliveryFollowUp::new(Duration::from_mins(30));
     follow_up.record(&submitted("old", T));
     follow_up.record(&submitted("new", T + time::Duration::minutes(20)));
     follow_up.record(&submitted("done", T));
@@ -91,7 +91,7 @@ fn reports_messages_stuck_at_submitted() {
 
     let report = follow_up.report(T + time::Duration::minutes(30));
     assert_eq!(stuck_ids(&report), ["old"]);
-    assert_eq!(report.stuck[0].waiting, Duration::from_secs(30 * 60));
+    assert_eq!(report.stuck[0].waiting, Duration::from_mins(30));
     assert!(report.failures.is_empty());
 
     let later = follow_up.report(T + time::Duration::hours(2));
@@ -108,7 +108,7 @@ fn reads_parsed_webhooks() {
     let WebhookEvent::DeliveryReceipt(receipt) = webhook::parse(body).unwrap() else {
         panic!("not a receipt");
     };
-    let report = FollowUpReport::from_receipts([&receipt], T, Duration::from_secs(60));
+    let report = FollowUpReport::from_receipts([&receipt], T, Duration::from_mins(1));
     assert_eq!(report.failures[0].messages[0].transaction_id.as_str(), "x1");
     assert!(!report.is_clean());
 }
@@ -122,7 +122,7 @@ fn to(id: &str, destination: &str, status: DeliveryStatus) -> DeliveryReceipt {
 
 #[test]
 fn one_transid_to_two_destinations_is_two_messages() {
-    let mut follow_up = DeliveryFollowUp::new(Duration::from_secs(10 * 60));
+    let mut follow_up = DeliveryFollowUp::new(Duration::from_mins(10));
     // One request, one transid, two destinations: each gets its own receipts.
     follow_up.record(&to("multi", "447400000001", DeliveryStatus::Submitted));
     follow_up.record(&to("multi", "447400000002", DeliveryStatus::Submitted));
@@ -170,7 +170,7 @@ fn a_personalised_batch_suffix_is_its_own_message() {
             to("b7f3_1", "447400000002", DeliveryStatus::Submitted),
         ],
         T + time::Duration::hours(1),
-        Duration::from_secs(10 * 60),
+        Duration::from_mins(10),
     );
     let ids: Vec<_> = report
         .stuck

@@ -164,7 +164,7 @@ impl World {
         self.customer_writes("hi").await;
         self.clock
             .advance(std::time::Duration::from_secs(24 * 3600 - 1));
-        self.sandbox_clock.advance(Duration::from_secs(24 * 3600));
+        self.sandbox_clock.advance(Duration::from_hours(24));
         let from = self.sandbox.webhooks().len();
         let outcome = guard
             .send_with_fallback(&to(), text("It ships today"), order_template())
@@ -277,7 +277,7 @@ async fn open_window_sends_the_text() {
 async fn closed_window_sends_the_template() {
     let world = World::start(|b| b).await;
     world.customer_writes("hi").await;
-    world.advance(Duration::from_secs(24 * 3600));
+    world.advance(Duration::from_hours(24));
     let outcome = world
         .guard
         .send_with_fallback(&to(), text("It ships today"), order_template())
@@ -524,7 +524,7 @@ async fn handler_dropped_after_take<S: FallbackStore + 'static>(world: &World, s
     gated.gate.notify_one();
     // Not a speed check: without its own task the send is gone with the handler, and this
     // would wait forever instead of failing.
-    tokio::time::timeout(Duration::from_secs(60), gated.finished.notified())
+    tokio::time::timeout(Duration::from_mins(1), gated.finished.notified())
         .await
         .expect("the template's send was cancelled with its handler");
     world.sandbox.settled().await;
@@ -551,7 +551,7 @@ async fn a_fallback_taken_by_a_crashed_instance_is_reported_and_never_sent_again
     // Another instance took the fallback and died before sending it.
     let crashed_at = world.clock.now();
     let taken = shared
-        .take(&original, crashed_at, Duration::from_secs(3600))
+        .take(&original, crashed_at, Duration::from_hours(1))
         .await
         .unwrap();
     let Take::Taken(fallback) = taken else {
@@ -713,7 +713,7 @@ async fn a_failing_fallback_store_reports_the_sent_message_and_lets_receipts_be_
 async fn closed_window_session_send_fails_fast_without_a_request() {
     let world = World::start(|b| b).await;
     world.customer_writes("hi").await;
-    world.advance(Duration::from_secs(24 * 3600));
+    world.advance(Duration::from_hours(24));
     let err = world
         .guard
         .send_session(&to(), text("too late"))
@@ -729,7 +729,7 @@ async fn closed_window_session_send_fails_fast_without_a_request() {
     // Callers who know better can switch the guard off.
     let world = World::start(|b| b.allow_closed_window(true)).await;
     world.customer_writes("hi").await;
-    world.advance(Duration::from_secs(24 * 3600));
+    world.advance(Duration::from_hours(24));
     world
         .guard
         .send_session(&to(), text("anyway"))
@@ -958,7 +958,7 @@ async fn opt_in_is_enforced_for_templates() {
 
     // The fallback path is guarded the same way: the window is open (STOP opened it), so
     // the session message goes; a closed window would need the template and is refused.
-    world.advance(Duration::from_secs(24 * 3600));
+    world.advance(Duration::from_hours(24));
     let err = world
         .guard
         .send_with_fallback(&to(), text("hello"), order_template())
@@ -1277,9 +1277,7 @@ mod bsuid {
         assert_eq!(platform.destinations().await, [json!([{"bsuid": [BSUID]}])]);
 
         // A day later the window is closed for the BSUID too.
-        platform
-            .clock
-            .advance(std::time::Duration::from_secs(24 * 60 * 60));
+        platform.clock.advance(std::time::Duration::from_hours(24));
         let err = platform
             .guard
             .send_session(&to, text("too late"))
@@ -1310,7 +1308,7 @@ mod bsuid {
             .unwrap();
 
         // The username user writes STOP: recorded under the BSUID, which is then refused.
-        platform.clock.advance(std::time::Duration::from_secs(60));
+        platform.clock.advance(std::time::Duration::from_mins(1));
         let mut stop = json!({"event": "MO", "userId": BSUID, "message": "STOP"});
         let event = webhook::parse(stop.to_string().as_bytes()).unwrap();
         let outcome = platform.guard.handle_event(&event).await.unwrap();
@@ -1337,7 +1335,7 @@ mod bsuid {
         assert!(ledger.status(&to()).await.unwrap().is_opted_in());
 
         // They opt in again by both ids, then a STOP carrying both ids blocks both.
-        platform.clock.advance(std::time::Duration::from_secs(60));
+        platform.clock.advance(std::time::Duration::from_mins(1));
         let again = platform.clock.now();
         for id in [Recipient::from(to()), Recipient::from(bsuid())] {
             let opt_in = OptIn::new(&id, OptInSource::App, again, wording).unwrap();

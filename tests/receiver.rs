@@ -394,10 +394,10 @@ mod core {
         use std::time::Duration;
         let rx = Receiver::builder()
             .allow_unsigned()
-            .max_event_age(Duration::from_secs(60 * 60))
+            .max_event_age(Duration::from_hours(1))
             .build()
             .unwrap();
-        assert_eq!(rx.max_event_age(), Some(Duration::from_secs(60 * 60)));
+        assert_eq!(rx.max_event_age(), Some(Duration::from_hours(1)));
         let none: [(&str, &str); 0] = [];
         let now = time::OffsetDateTime::now_utc();
         // A replay of an event from two hours ago, beyond the dedupe window's worth.
@@ -465,7 +465,7 @@ mod core {
         );
         assert!(
             DEFAULT_CLAIM_LEASE > Duration::from_secs(9)
-                && DEFAULT_CLAIM_LEASE < Duration::from_secs(60)
+                && DEFAULT_CLAIM_LEASE < Duration::from_mins(1)
         );
 
         // The bounds themselves are accepted.
@@ -482,12 +482,12 @@ mod core {
             .unwrap();
 
         let err = builder()
-            .dedupe_ttl(Duration::from_secs(60))
+            .dedupe_ttl(Duration::from_mins(1))
             .build()
             .unwrap_err();
         assert!(
             matches!(err, ReceiverBuildError::DedupeTtl { ttl, min, .. }
-                if ttl == Duration::from_secs(60) && min == MIN_DEDUPE_TTL),
+                if ttl == Duration::from_mins(1) && min == MIN_DEDUPE_TTL),
             "{err}"
         );
         assert!(err.to_string().contains("at least 300s"), "{err}");
@@ -522,12 +522,12 @@ mod core {
         );
         // Longer than the dedupe TTL: an accepted event might not be covered by dedupe.
         let err = builder()
-            .dedupe_ttl(Duration::from_secs(600))
+            .dedupe_ttl(Duration::from_mins(10))
             .max_event_age(Duration::from_secs(601))
             .build()
             .unwrap_err();
         assert!(
-            matches!(err, ReceiverBuildError::MaxEventAge { max, .. } if max == Duration::from_secs(600)),
+            matches!(err, ReceiverBuildError::MaxEventAge { max, .. } if max == Duration::from_mins(10)),
             "{err}"
         );
         assert!(
@@ -1119,7 +1119,7 @@ mod at_least_once {
     #[test]
     fn the_timeout_stays_under_the_platforms_10_seconds() {
         assert!(RouterConfig::default().timeout() < Duration::from_secs(10));
-        let config = RouterConfig::default().handler_timeout(Duration::from_secs(60));
+        let config = RouterConfig::default().handler_timeout(Duration::from_mins(1));
         assert!(config.timeout() < Duration::from_secs(10));
     }
 

@@ -26,7 +26,7 @@ use redis_server::RedisServer;
 use webex_connect_whatsapp::conversation::redis::RedisStore;
 use webex_connect_whatsapp::conversation::store::{Claim, DedupeStore};
 
-const LEASE: Duration = Duration::from_secs(60);
+const LEASE: Duration = Duration::from_mins(1);
 
 #[tokio::test]
 async fn a_crashed_claim_blocks_retries_only_until_its_lease_ends() {
@@ -128,7 +128,7 @@ async fn what_a_claim_and_a_done_mark_hold_and_for_how_long() {
     assert_eq!(value.as_deref(), Some("p:owner-1"));
     assert!(pttl > 0 && pttl <= 20_000, "{pttl}");
     store
-        .complete("i:1", Duration::from_secs(3600))
+        .complete("i:1", Duration::from_hours(1))
         .await
         .unwrap();
     let (value, pttl) = get(&mut conn).await;

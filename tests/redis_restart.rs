@@ -31,7 +31,7 @@ use webex_connect_whatsapp::conversation::store::{DedupeStore, StoreError};
 use webex_connect_whatsapp::conversation::window::SessionWindows;
 
 const WAID: &str = "919900000001";
-const TTL: Duration = Duration::from_secs(60);
+const TTL: Duration = Duration::from_mins(1);
 
 /// Runs `call` until it succeeds, a bounded number of times: the first call after the server
 /// is back may fail on the connection that died, and starts the reconnection. Returns the

@@ -335,7 +335,7 @@ async fn two_instances_never_report_a_seen_key_as_first_twice() {
                     .claim(
                         &format!("i:{n}"),
                         ClaimOwner::new().as_str(),
-                        StdDuration::from_secs(60),
+                        StdDuration::from_mins(1),
                     )
                     .await
                     .unwrap()
@@ -387,7 +387,7 @@ async fn keys_carry_ttls_and_the_prefix() {
     let windows = SessionWindows::new(store.clone());
     windows.record_inbound_now("919900000001").await.unwrap();
     store
-        .claim("i:1", "owner", StdDuration::from_secs(60))
+        .claim("i:1", "owner", StdDuration::from_mins(1))
         .await
         .unwrap();
     OptInLedger::new(store.clone())
@@ -551,7 +551,7 @@ async fn unreadable_values_are_typed_errors() {
     for err in [
         store.peek(&t, now).await.unwrap_err(),
         store
-            .take(&t, now, StdDuration::from_secs(60))
+            .take(&t, now, StdDuration::from_mins(1))
             .await
             .unwrap_err(),
     ] {
@@ -709,7 +709,7 @@ async fn hashed_keys_never_show_the_recipient_id() {
         .await
         .unwrap();
     store
-        .claim("i:1", "owner", StdDuration::from_secs(60))
+        .claim("i:1", "owner", StdDuration::from_mins(1))
         .await
         .unwrap();
 

@@ -47,7 +47,7 @@ const TEMPLATE: &str = "5139722425";
 const CHILD_ARGS: &str = "PERSONALISED_BATCH_CHILD_ARGS";
 /// How long a test waits for a child to reach a point before it gives up (a hang guard, not
 /// a timing assertion).
-const PATIENCE: Duration = Duration::from_secs(60);
+const PATIENCE: Duration = Duration::from_mins(1);
 
 /// Not a test of its own: the example's process, for the kill tests. Run alone (without
 /// [`CHILD_ARGS`]) it does nothing.
@@ -689,7 +689,7 @@ fn options_that_need_a_journal_are_refused_without_one() {
     ]))
     .unwrap();
     assert_eq!(ok.batch_size, Some(10));
-    assert_eq!(ok.not_seen_after, Some(Duration::from_secs(3600)));
+    assert_eq!(ok.not_seen_after, Some(Duration::from_hours(1)));
     assert!(!ok.resend_not_seen);
 }
 

@@ -875,7 +875,7 @@ async fn session_window_opens_with_inbound_and_closes_after_24_hours() {
 
     // The customer writes: the window is open.
     open_window(&sandbox).await;
-    clock.advance(Duration::from_secs(23 * 3600));
+    clock.advance(Duration::from_hours(23));
     send(&sandbox, &text_body(&app, "hello")).await;
     assert_eq!(
         codes(&collector.wait_for(4).await)[1..],
@@ -883,7 +883,7 @@ async fn session_window_opens_with_inbound_and_closes_after_24_hours() {
     );
 
     // 24 hours after the customer's message: closed again.
-    clock.advance(Duration::from_secs(3600));
+    clock.advance(Duration::from_hours(1));
     send(&sandbox, &text_body(&app, "hello")).await;
     assert_eq!(codes(&collector.wait_for(5).await)[4], "7710");
     let fates: Vec<_> = sandbox.messages().into_iter().map(|m| m.fate).collect();

@@ -88,17 +88,17 @@ const PREFIX: &str = "soak-crash:";
 /// far above what a handler takes here (a few milliseconds).
 const LEASE: Duration = Duration::from_secs(2);
 /// Webex Connect's wait before a webhook retry, in sandbox time.
-const RETRY_DELAY: Duration = Duration::from_secs(60);
+const RETRY_DELAY: Duration = Duration::from_mins(1);
 /// The handler's database write, and one that waits on a lock, every so many calls.
 const WRITE: Duration = Duration::from_millis(2);
 const SLOW_WRITE: Duration = Duration::from_millis(200);
 const SLOW_EVERY: u64 = 25;
 /// How long after its last intent a send with no receipt is taken for not seen.
-const NOT_SEEN_AFTER: Duration = Duration::from_secs(60 * 60);
+const NOT_SEEN_AFTER: Duration = Duration::from_hours(1);
 /// How many 503s the receiver answers while Redis is down before it comes back.
 const ANSWERS_WHILE_DOWN: u64 = 20;
 /// The longest any wait in this test may take before it fails the test.
-const PATIENCE: Duration = Duration::from_secs(60);
+const PATIENCE: Duration = Duration::from_mins(1);
 
 /// A receipt's identity: transid, destination and code.
 type ReceiptKey = (String, String, String);

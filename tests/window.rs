@@ -90,10 +90,10 @@ async fn expired_entries_are_evicted_before_live_ones() {
         .with_retention(std::time::Duration::ZERO);
     // An old recipient whose entry expires first...
     windows.record_inbound_now("1000").await.unwrap();
-    clock.advance(std::time::Duration::from_secs(23 * 60 * 60));
+    clock.advance(std::time::Duration::from_hours(23));
     windows.record_inbound_now("2000").await.unwrap();
     windows.record_inbound_now("3000").await.unwrap();
-    clock.advance(std::time::Duration::from_secs(2 * 60 * 60));
+    clock.advance(std::time::Duration::from_hours(2));
     // ...then a refresh of "1000" after it expired moves it to the back of the queue.
     windows.record_inbound_now("1000").await.unwrap();
     windows.record_inbound_now("4000").await.unwrap();
@@ -112,9 +112,9 @@ async fn expired_entry_is_evicted_rather_than_the_oldest_live_one() {
     let windows = SessionWindows::with_clock(Arc::clone(&store), clock.clone())
         .with_retention(std::time::Duration::ZERO);
     windows.record_inbound_now("1000").await.unwrap();
-    clock.advance(std::time::Duration::from_secs(60 * 60));
+    clock.advance(std::time::Duration::from_hours(1));
     windows.record_inbound_now("2000").await.unwrap();
-    clock.advance(std::time::Duration::from_secs(24 * 60 * 60)); // "1000" expired, "2000" too
+    clock.advance(std::time::Duration::from_hours(24)); // "1000" expired, "2000" too
     windows.record_inbound_now("3000").await.unwrap();
     assert_eq!(store.len(), 2);
     assert_eq!(windows.status("1000").await.unwrap(), WindowStatus::Unknown);
@@ -182,7 +182,7 @@ async fn the_sandbox_clock_drives_windows_and_dedupe_marks() {
     let windows = SessionWindows::with_clock(store(10), clock.clone());
     let seen = InMemoryDedupeStore::with_clock(10, clock.clone());
     windows.record_inbound_now("919900000001").await.unwrap();
-    let ttl = std::time::Duration::from_secs(60);
+    let ttl = std::time::Duration::from_mins(1);
     assert_eq!(seen.claim("i:1", "a", ttl).await.unwrap(), Claim::Claimed);
     seen.complete("i:1", ttl).await.unwrap();
     assert_eq!(seen.claim("i:1", "b", ttl).await.unwrap(), Claim::Done);

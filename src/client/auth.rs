@@ -12,10 +12,10 @@ use sha2::Sha256;
 use super::error::Error;
 
 /// How long a minted token is valid: the platform expires tokens 60 minutes after `iat`.
-pub const JWT_LIFETIME: Duration = Duration::from_secs(60 * 60);
+pub const JWT_LIFETIME: Duration = Duration::from_hours(1);
 
 /// How long before its expiry a cached token is replaced, so a token never expires in flight.
-pub const JWT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub const JWT_REFRESH_MARGIN: Duration = Duration::from_mins(5);
 
 /// A Webex Connect service key, sent in the `key` header.
 ///

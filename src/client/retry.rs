@@ -69,7 +69,7 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
-            deadline: Duration::from_secs(60),
+            deadline: Duration::from_mins(1),
             resend_unknown: false,
             hook: None,
         }

@@ -61,13 +61,13 @@ use crate::webhook::{DeliveryReceipt, WebhookEvent};
 
 /// How long a handled event is remembered unless set with [`Deduplicator::with_ttl`]: one
 /// hour, well beyond Webex Connect's retries (3 attempts, 60 s apart, 10 s timeout each).
-pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(60 * 60);
+pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_hours(1);
 
 /// The shortest dedupe TTL a [`Receiver`](crate::receiver::Receiver) accepts: five minutes,
 /// longer than Webex Connect's retries last (3 retries, 60 s apart or backing off 30, 60 and
 /// 120 s, with a 10 s timeout each). A shorter TTL would forget a handled event while the
 /// platform may still deliver it again.
-pub const MIN_DEDUPE_TTL: Duration = Duration::from_secs(5 * 60);
+pub const MIN_DEDUPE_TTL: Duration = Duration::from_mins(5);
 
 /// How long a claim lasts unless set with [`Deduplicator::with_lease`]: 20 s. That is longer
 /// than the axum router lets a handler run (at most 9 s) plus a margin for the store's round

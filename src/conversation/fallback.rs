@@ -92,7 +92,7 @@ pub const DEFAULT_FALLBACK_CAPACITY: usize = 100_000;
 /// How long the guard keeps a fallback record by default: a `7710` comes within moments of
 /// the session message, and other final receipts discard the fallback sooner; only a
 /// message whose receipts were lost waits this long.
-pub const DEFAULT_FALLBACK_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DEFAULT_FALLBACK_RETENTION: Duration = Duration::from_hours(24);
 
 /// Transaction ids up to this many characters are stored as they are; longer ones (which
 /// the platform does not send, but a webhook may carry) are stored under their SHA-256, so
@@ -659,7 +659,7 @@ mod tests {
     use crate::template::TemplateId;
 
     const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
-    const KEEP: Duration = Duration::from_secs(3600);
+    const KEEP: Duration = Duration::from_hours(1);
 
     fn fallback(id: &str) -> PendingFallback {
         let template = TemplateMessage::builder(TemplateId::new("5139722425xxxxx").unwrap())

@@ -63,7 +63,7 @@ use crate::conversation::store::{
 use crate::webhook::InboundMessage;
 
 /// How long a session window stays open after the customer's last inbound message.
-pub const SESSION_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+pub const SESSION_WINDOW: Duration = Duration::from_hours(24);
 
 /// [`SESSION_WINDOW`] as the `time` crate's duration, so a status costs no conversion.
 const SESSION_WINDOW_SPAN: time::Duration = time::Duration::seconds(24 * 60 * 60);
@@ -72,7 +72,7 @@ const _: () =
 
 /// How long an entry is kept after its window closed, unless set with
 /// [`SessionWindows::with_retention`].
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DEFAULT_RETENTION: Duration = Duration::from_hours(24);
 
 /// Whether a session message may be sent to a recipient now.
 ///

@@ -265,7 +265,7 @@ fn rfc3339(at: &OffsetDateTime) -> String {
 
 impl DisplayNameChangePolicy {
     /// The first window after registration, and the wait between changes after it: 30 days.
-    pub const WINDOW: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+    pub const WINDOW: Duration = Duration::from_hours(30 * 24);
 
     /// Changes allowed in the first window: 3.
     pub const FIRST_WINDOW_CHANGES: usize = 3;

@@ -127,7 +127,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// Connect's retries may last (see
 /// [`MIN_DEDUPE_TTL`]), so that a retry of an
 /// event whose first delivery failed is never refused as stale (it would be lost).
-pub const MIN_MAX_EVENT_AGE: Duration = Duration::from_secs(5 * 60);
+pub const MIN_MAX_EVENT_AGE: Duration = Duration::from_mins(5);
 
 /// The HTTP header in which Webex Connect sends its global transaction id with a webhook
 /// (Cisco's docs; the same id may also be in the body as `x-wx-gtrid`). Matched in any

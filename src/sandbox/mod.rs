@@ -1002,7 +1002,7 @@ impl SandboxBuilder {
             webhook_retry_delay: self
                 .webhook_retry_delay
                 .unwrap_or(Duration::from_millis(100)),
-            window: self.window.unwrap_or(Duration::from_secs(24 * 60 * 60)),
+            window: self.window.unwrap_or(Duration::from_hours(24)),
             response_shape: self.response_shape,
         };
         let state = State {

@@ -15,7 +15,7 @@ use webex_connect_whatsapp::{
 };
 
 pub const NOW: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
-pub const KEEP: Duration = Duration::from_secs(3600);
+pub const KEEP: Duration = Duration::from_hours(1);
 
 pub fn template() -> TemplateMessage {
     TemplateMessage::builder(TemplateId::new("5139722425xxxxx").unwrap())

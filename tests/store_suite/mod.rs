@@ -69,7 +69,7 @@ pub async fn window_boundaries<S: WindowStore>(store: S) {
     );
 
     // A new inbound reopens it for another 24 hours.
-    clock.advance(std::time::Duration::from_secs(2 * 60 * 60));
+    clock.advance(std::time::Duration::from_hours(2));
     let t2 = clock.now();
     windows.record_inbound_now(waid).await.unwrap();
     assert_eq!(
@@ -132,7 +132,7 @@ pub async fn window_sub_microsecond_is_dropped<S: WindowStore>(store: S) {
 
 pub async fn window_retention_and_forget<S: WindowStore>(store: S) {
     let (windows, clock) = windows(store);
-    let windows = windows.with_retention(std::time::Duration::from_secs(60 * 60));
+    let windows = windows.with_retention(std::time::Duration::from_hours(1));
     let waid = "919900000004";
     let t = clock.now();
     windows.record_inbound(waid, t).await.unwrap();
@@ -270,7 +270,7 @@ pub async fn window_message_opens_every_sender_id<S: WindowStore>(store: S) {
 
     // A later message by phone only moves the phone's window, not the BSUID's: the ids are
     // linked only by messages that carry both.
-    clock.advance(std::time::Duration::from_secs(60 * 60));
+    clock.advance(std::time::Duration::from_hours(1));
     windows
         .record_message(&inbound(Some("447400123499"), None))
         .await
@@ -577,7 +577,7 @@ pub async fn optin_all<S: OptInStore + Clone>(store: S) {
 const LEASE: StdDuration = StdDuration::from_secs(20);
 
 pub async fn dedupe_duplicates<S: DedupeStore>(store: S) {
-    let dedupe = Deduplicator::new(store).with_ttl(StdDuration::from_secs(600));
+    let dedupe = Deduplicator::new(store).with_ttl(StdDuration::from_mins(10));
     let delivered = DedupeKey::receipt(
         "108dd36b-9bca-48e5-ae8b-5f59c64b40a3",
         "447400123456",
@@ -710,7 +710,7 @@ pub async fn dedupe_lease_expiry<S: DedupeStore>(store: S, advance: impl AsyncFn
 
 /// A release undoes only its owner's pending claim: never another owner's, never a done mark.
 pub async fn dedupe_release_rules<S: DedupeStore>(store: S) {
-    let ttl = StdDuration::from_secs(600);
+    let ttl = StdDuration::from_mins(10);
     assert!(
         !store.release("i:never", "a").await.unwrap(),
         "nothing to release yet"
@@ -758,7 +758,7 @@ pub async fn dedupe_race<S: DedupeStore + 'static>(stores: Vec<Arc<S>>, key: &st
         let key = key.to_owned();
         tasks.push(tokio::spawn(async move {
             store
-                .claim(&key, &format!("owner-{i}"), StdDuration::from_secs(60))
+                .claim(&key, &format!("owner-{i}"), StdDuration::from_mins(1))
                 .await
                 .unwrap()
         }));
