@@ -349,6 +349,87 @@ async fn request_options_handed_whole_reach_every_request() {
     }
 }
 
+/// Each request-level option set one by one, on a message, a bulk send, a personalised batch
+/// and a bare request builder, reaches the request as the same field.
+#[tokio::test]
+async fn each_option_setter_of_every_builder_reaches_the_request() {
+    use futures_util::StreamExt as _;
+    use webex_connect_whatsapp::client::BatchRow;
+    use webex_connect_whatsapp::send::LinkOptions;
+
+    let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t-1"))).await;
+    let client = client(&server.uri());
+    let data = || CallbackData::new("{\"order\":7}").unwrap();
+    let url = || "https://example.com/dlr".parse().unwrap();
+    let at = time::macros::datetime!(2030-01-01 00:00 UTC);
+    let link = || {
+        LinkOptions::builder("go.example.com")
+            .track_clicks(true)
+            .build()
+            .unwrap()
+    };
+    let message = || text("See https://example.com/a");
+    client
+        .message(phone(1), message())
+        .callback_data(data())
+        .notify_url(url())
+        .notify_url_auth_id("auth-1")
+        .expiry(at)
+        .link_options(link())
+        .send()
+        .await
+        .unwrap();
+    let bulk: Vec<_> = client
+        .bulk(message())
+        .callback_data(data())
+        .notify_url(url())
+        .notify_url_auth_id("auth-1")
+        .expiry(at)
+        .link_options(link())
+        .send([phone(2)])
+        .collect()
+        .await;
+    assert!(bulk.iter().all(|r| r.result.is_ok()), "{bulk:?}");
+    let batch: Vec<_> = client
+        .batch()
+        .callback_data(data())
+        .notify_url(url())
+        .notify_url_auth_id("auth-1")
+        .expiry(at)
+        .link_options(link())
+        .send([BatchRow::new(phone(3), message())])
+        .collect()
+        .await;
+    assert_eq!(batch.len(), 1);
+    let bare = SendRequest::builder(AppId::new(APP).unwrap(), message())
+        .to(phone(4))
+        .callback_data(data())
+        .notify_url(url())
+        .notify_url_auth_id("auth-1")
+        .expiry(at)
+        .link_options(link())
+        .build()
+        .unwrap();
+    let mut requests = vec![serde_json::to_value(&bare).unwrap()];
+    for body in support::request_bodies(&server).await {
+        match body {
+            Value::Array(batch) => requests.extend(batch),
+            one => requests.push(one),
+        }
+    }
+    assert_eq!(requests.len(), 4);
+    for request in requests {
+        assert_eq!(request["callbackData"], "{\"order\":7}");
+        assert_eq!(request["notifyurl"], "https://example.com/dlr");
+        assert_eq!(request["notifyurlAuthId"], "auth-1");
+        assert_eq!(request["expiry"], "2030-01-01T00:00:00.000Z");
+        assert_eq!(
+            request["options"],
+            json!({"trackClicks": "true", "domain": "go.example.com"})
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_correlation_id_is_generated_when_none_is_given() {
     let server = mock_answering(ResponseTemplate::new(200).set_body_json(queued("t-1"))).await;
