@@ -379,7 +379,7 @@ async fn each_option_setter_of_every_builder_reaches_the_request() {
         .send()
         .await
         .unwrap();
-    let bulk: Vec<_> = client
+    let mut results = client
         .bulk(message())
         .callback_data(data())
         .notify_url(url())
@@ -387,20 +387,26 @@ async fn each_option_setter_of_every_builder_reaches_the_request() {
         .expiry(at)
         .link_options(link())
         .send([phone(2)])
-        .collect()
+        .collect::<Vec<_>>()
         .await;
-    assert!(bulk.iter().all(|r| r.result.is_ok()), "{bulk:?}");
-    let batch: Vec<_> = client
-        .batch()
-        .callback_data(data())
-        .notify_url(url())
-        .notify_url_auth_id("auth-1")
-        .expiry(at)
-        .link_options(link())
-        .send([BatchRow::new(phone(3), message())])
-        .collect()
-        .await;
-    assert_eq!(batch.len(), 1);
+    results.extend(
+        client
+            .batch()
+            .callback_data(data())
+            .notify_url(url())
+            .notify_url_auth_id("auth-1")
+            .expiry(at)
+            .link_options(link())
+            .send([BatchRow::new(phone(3), message())])
+            .collect::<Vec<_>>()
+            .await,
+    );
+    assert_eq!(
+        results.len(),
+        2,
+        "one result per bulk recipient and batch row"
+    );
+    assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
     let bare = SendRequest::builder(AppId::new(APP).unwrap(), message())
         .to(phone(4))
         .callback_data(data())
