@@ -483,6 +483,15 @@ impl BulkBuilder<Content> {
     ///
     /// Each destination gets the correlation id `{run}-{index}`, where `run` is random per
     /// bulk send and `index` the recipient's position, so delivery receipts map back to inputs.
+    ///
+    /// Random on purpose: two sends never share an id, so receipts and the journal never mix
+    /// them up. The price is that a bulk send cannot be picked up after a crash by its ids.
+    /// For a send that must resume, send it as a personalised batch
+    /// ([`Client::batch`](super::Client::batch)), giving each row an id of its own that
+    /// survives a restart (a row key, say) with [`BatchRow::correlation_id`], and skip the rows
+    /// the journal already knows, as the `personalised_batch` example does with `--journal`.
+    ///
+    /// [`BatchRow::correlation_id`]: super::BatchRow::correlation_id
     pub fn send_stream<S>(self, recipients: S) -> BulkStream
     where
         S: Stream + Send + 'static,
