@@ -8,10 +8,8 @@ use std::time::Duration;
 use tracing::Instrument as _;
 use url::Url;
 
-use super::payload::DestinationType;
 use super::payload::{self, Receipt, ReceiptStatus};
-use super::state::{MessageFate, SentWebhook, Shared, WebhookKind};
-use crate::ids::TransactionId;
+use super::state::{MessageFate, QueuedMessage, SentWebhook, Shared, WebhookKind};
 use crate::phone::mask;
 use crate::webhook::signature::{self as hub, SignatureAlgorithm};
 
@@ -115,18 +113,14 @@ pub(crate) async fn deliver(
     sent
 }
 
-/// What the receipts of one queued message need.
+/// What the receipts of one queued message need: the message as queued, where it is kept, and
+/// the receipt faults of its request.
 #[derive(Debug, Clone)]
 pub(crate) struct ReceiptPlan {
     /// Where the message is in the state's `messages`.
     pub(crate) index: usize,
-    pub(crate) transaction_id: TransactionId,
-    pub(crate) destination: String,
-    pub(crate) destination_type: DestinationType,
-    pub(crate) correlation_id: String,
-    pub(crate) callback_data: String,
-    pub(crate) fate: MessageFate,
-    pub(crate) url: Option<Url>,
+    /// A copy of the message as queued (the state's copy collects the receipts).
+    pub(crate) message: QueuedMessage,
     pub(crate) duplicate: bool,
     pub(crate) out_of_order: bool,
 }
@@ -143,8 +137,8 @@ fn failure_status(code: &str) -> &'static ReceiptStatus {
 pub(crate) fn spawn_receipts(shared: &Arc<Shared>, plan: ReceiptPlan) {
     let span = tracing::debug_span!(
         "sandbox_receipts",
-        transid = %plan.transaction_id,
-        destination = %mask(&plan.destination),
+        transid = %plan.message.transaction_id,
+        destination = %mask(&plan.message.destination),
     );
     let task_shared = Arc::clone(shared);
     shared.spawn(run_receipts(task_shared, plan).instrument(span));
@@ -152,7 +146,7 @@ pub(crate) fn spawn_receipts(shared: &Arc<Shared>, plan: ReceiptPlan) {
 
 async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
     let delays = shared.config.delays;
-    let steps: Vec<(Duration, &'static ReceiptStatus)> = match &plan.fate {
+    let steps: Vec<(Duration, &'static ReceiptStatus)> = match &plan.message.fate {
         MessageFate::Read if plan.out_of_order => vec![
             (delays.submitted, &payload::SUBMITTED),
             (delays.delivered, &payload::READ),
@@ -167,12 +161,13 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
     };
     for (delay, status) in steps {
         shared.config.clock.sleep(delay).await;
+        let message = &plan.message;
         let receipt = payload::receipt(&Receipt {
-            transaction_id: plan.transaction_id.as_str(),
-            destination: &plan.destination,
-            destination_type: plan.destination_type,
-            correlation_id: &plan.correlation_id,
-            callback_data: &plan.callback_data,
+            transaction_id: message.transaction_id.as_str(),
+            destination: &message.destination,
+            destination_type: message.destination_type,
+            correlation_id: message.correlation_id.as_deref().unwrap_or_default(),
+            callback_data: message.callback_data.as_deref().unwrap_or_default(),
             status,
             at: shared.config.clock.now(),
         });
@@ -180,14 +175,14 @@ async fn run_receipts(shared: Arc<Shared>, plan: ReceiptPlan) {
         let copies = if plan.duplicate { 2 } else { 1 };
         for _ in 0..copies {
             {
-                if let Some(message) = shared.state().messages.get_mut(plan.index) {
-                    message.receipts.push(status.code().to_owned());
+                if let Some(kept) = shared.state().messages.get_mut(plan.index) {
+                    kept.receipts.push(status.code().to_owned());
                 }
             }
-            if let Some(url) = &plan.url {
+            if let Some(url) = &message.notify_url {
                 let kind = WebhookKind::Receipt {
-                    transaction_id: plan.transaction_id.clone(),
-                    destination: plan.destination.clone(),
+                    transaction_id: message.transaction_id.clone(),
+                    destination: message.destination.clone(),
                     code: status.code().to_owned(),
                 };
                 deliver(&shared, url, body.clone(), kind).await;

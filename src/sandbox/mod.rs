@@ -382,7 +382,8 @@ impl Sandbox {
         waid: &str,
         text: impl Into<String>,
     ) -> Result<String, SandboxError> {
-        self.inbound(waid, Inbound::Text(text.into())).await
+        self.inbound_text_from(&SandboxUser::phone(waid)?, text)
+            .await
     }
 
     /// A customer sends an image (`attachments` holds its URL and MIME type); see

@@ -875,37 +875,31 @@ fn queue(
             );
             let message = QueuedMessage {
                 transaction_id: transaction_id.clone(),
-                destination: target.id.clone(),
+                destination: target.id,
                 destination_type: target.kind,
-                correlation_id: correlation_id.clone(),
+                correlation_id,
                 callback_data: callback_data.clone(),
                 kind: content.kind.clone(),
                 content_digest: content.digest.clone(),
                 template_id: content.template_id.clone(),
                 notify_url: url.clone(),
-                fate: fate.clone(),
+                fate,
                 receipts: Vec::new(),
                 queued_at: now,
             };
-            let index = state.messages.len();
+            let plan = ReceiptPlan {
+                index: state.messages.len(),
+                message: message.clone(),
+                duplicate: faults.contains(&Fault::DuplicateReceipts),
+                out_of_order: faults.contains(&Fault::ReceiptsOutOfOrder),
+            };
             state.messages.push(message);
             state
                 .message_index
                 .entry(transaction_id.clone())
                 .or_default()
-                .push(index);
-            plans.push(ReceiptPlan {
-                index,
-                transaction_id: transaction_id.clone(),
-                destination: target.id,
-                destination_type: target.kind,
-                correlation_id: correlation_id.unwrap_or_default(),
-                callback_data: callback_data.clone().unwrap_or_default(),
-                fate,
-                url: url.clone(),
-                duplicate: faults.contains(&Fault::DuplicateReceipts),
-                out_of_order: faults.contains(&Fault::ReceiptsOutOfOrder),
-            });
+                .push(plan.index);
+            plans.push(plan);
         }
     }
     for plan in plans {
