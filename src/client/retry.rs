@@ -21,7 +21,16 @@ pub struct RetryEvent<'a> {
     pub error: &'a Error,
 }
 
-type Hook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
+/// The retry hook. Its own `Debug` (a closure has none) lets [`RetryPolicy`] derive its `Debug`,
+/// so a new setting cannot be left out of it.
+#[derive(Clone)]
+struct Hook(Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>);
+
+impl fmt::Debug for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fn")
+    }
+}
 
 /// When the client resends a request by itself.
 ///
@@ -51,14 +60,14 @@ type Hook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 /// assert!(!policy.resends_when_outcome_unknown());
 /// assert_eq!(RetryPolicy::none().attempts(), 1);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
     deadline: Duration,
-    resend_unknown: bool,
+    resend_when_outcome_unknown: bool,
     hook: Option<Hook>,
 }
 
@@ -70,7 +79,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
             deadline: Duration::from_mins(1),
-            resend_unknown: false,
+            resend_when_outcome_unknown: false,
             hook: None,
         }
     }
@@ -103,7 +112,7 @@ impl RetryPolicy {
     crate::setters::setters! {
         /// Whether failures with an unknown outcome are resent too; see
         /// [`RetryPolicy::at_least_once`] for what that risks (a message delivered twice).
-        fn resend_when_outcome_unknown(self, resend: bool) => self.resend_unknown = resend;
+        fn resend_when_outcome_unknown(self, resend: bool) => self.resend_when_outcome_unknown = resend;
 
         /// The most attempts in all, the first included (at least 1).
         fn max_attempts(self, attempts: u32) => self.max_attempts = attempts.max(1);
@@ -119,13 +128,13 @@ impl RetryPolicy {
 
         /// Calls `hook` before each retry (for logs and metrics).
         fn on_retry(self, hook: impl Fn(&RetryEvent<'_>) + Send + Sync + 'static) =>
-            self.hook = Some(Arc::new(hook));
+            self.hook = Some(Hook(Arc::new(hook)));
     }
 
     /// Whether this policy resends failures with an unknown outcome (and so may deliver a
     /// message twice).
     pub fn resends_when_outcome_unknown(&self) -> bool {
-        self.resend_unknown
+        self.resend_when_outcome_unknown
     }
 
     /// The configured number of attempts.
@@ -153,7 +162,7 @@ impl RetryPolicy {
             return true;
         }
         // A redirect answers the same way every time, so resending it only repeats it.
-        self.resend_unknown
+        self.resend_when_outcome_unknown
             && error.is_outcome_unknown()
             && !matches!(error, Error::Redirected { .. })
     }
@@ -171,22 +180,9 @@ impl RetryPolicy {
     }
 
     pub(crate) fn notify(&self, event: &RetryEvent<'_>) {
-        if let Some(hook) = &self.hook {
+        if let Some(Hook(hook)) = &self.hook {
             hook(event);
         }
-    }
-}
-
-impl fmt::Debug for RetryPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryPolicy")
-            .field("max_attempts", &self.max_attempts)
-            .field("base_delay", &self.base_delay)
-            .field("max_delay", &self.max_delay)
-            .field("deadline", &self.deadline)
-            .field("resend_when_outcome_unknown", &self.resend_unknown)
-            .field("hook", &self.hook.as_ref().map(|_| "Fn"))
-            .finish()
     }
 }
 
