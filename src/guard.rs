@@ -653,8 +653,8 @@ impl<W: WindowStore, C: Clock, O: OptInStore, F: FallbackStore> GuardedClient<W,
         to: impl Into<Recipient>,
         message: TemplateMessage,
     ) -> Result<SendReceipt, GuardError> {
-        let to = to.into();
         self.check_template(&message)?;
+        let to = to.into();
         self.check_opt_in(&to).await?;
         Ok(self.inner.config.client.send(&to, message).await?)
     }
