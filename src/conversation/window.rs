@@ -173,19 +173,19 @@ pub struct SessionWindows<S = InMemoryWindowStore, C = SystemClock> {
     retention: Duration,
 }
 
+impl<S: WindowStore> SessionWindows<S, SystemClock> {
+    /// A tracker on `store` that reads the system clock.
+    pub fn new(store: S) -> Self {
+        Self::with_clock(store, SystemClock)
+    }
+}
+
 impl Default for SessionWindows {
     /// An in-memory tracker ([`DEFAULT_WINDOW_CAPACITY`] recipients) on the system clock.
     ///
     /// [`DEFAULT_WINDOW_CAPACITY`]: crate::conversation::store::DEFAULT_WINDOW_CAPACITY
     fn default() -> Self {
         Self::new(InMemoryWindowStore::default())
-    }
-}
-
-impl<S: WindowStore> SessionWindows<S, SystemClock> {
-    /// A tracker on `store` that reads the system clock.
-    pub fn new(store: S) -> Self {
-        Self::with_clock(store, SystemClock)
     }
 }
 
