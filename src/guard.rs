@@ -352,24 +352,7 @@ impl<W, C, O, F> Clone for GuardedClient<W, C, O, F> {
 
 impl<W, C, O, F> fmt::Debug for GuardedClient<W, C, O, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GuardedClient")
-            .field("client", &self.inner.config.client)
-            .field("opt_in_ledger", &self.inner.config.ledger.is_some())
-            .field("enforce_opt_in", &self.inner.config.enforce_opt_in)
-            .field(
-                "registry",
-                &self.inner.config.registry.as_ref().map(|r| r.len()),
-            )
-            .field(
-                "allow_closed_window",
-                &self.inner.config.allow_closed_window,
-            )
-            .field(
-                "allow_unknown_window",
-                &self.inner.config.allow_unknown_window,
-            )
-            .field("fallback_retention", &self.inner.config.fallback_retention)
-            .finish_non_exhaustive()
+        self.inner.config.fmt_settings("GuardedClient", f)
     }
 }
 
@@ -389,10 +372,23 @@ pub struct GuardedClientBuilder<W, C, O, F = InMemoryFallbackStore> {
 
 impl<W, C, O, F> fmt::Debug for GuardedClientBuilder<W, C, O, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GuardedClientBuilder")
+        self.fmt_settings("GuardedClientBuilder", f)
+    }
+}
+
+impl<W, C, O, F> GuardedClientBuilder<W, C, O, F> {
+    /// The settings, as `name` (a built client holds its builder, so both show the same):
+    /// the client, flags, a count and a duration. The stores are left out: they hold
+    /// recipients.
+    fn fmt_settings(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
             .field("client", &self.client)
+            .field("opt_in_ledger", &self.ledger.is_some())
+            .field("enforce_opt_in", &self.enforce_opt_in)
+            .field("registry", &self.registry.as_ref().map(|r| r.len()))
             .field("allow_closed_window", &self.allow_closed_window)
             .field("allow_unknown_window", &self.allow_unknown_window)
+            .field("fallback_retention", &self.fallback_retention)
             .finish_non_exhaustive()
     }
 }
@@ -657,8 +653,8 @@ impl<W: WindowStore, C: Clock, O: OptInStore, F: FallbackStore> GuardedClient<W,
         to: impl Into<Recipient>,
         message: TemplateMessage,
     ) -> Result<SendReceipt, GuardError> {
-        let to = to.into();
         self.check_template(&message)?;
+        let to = to.into();
         self.check_opt_in(&to).await?;
         Ok(self.inner.config.client.send(&to, message).await?)
     }
@@ -989,5 +985,34 @@ where
             WebhookEvent::Click(_) => Ok(EventOutcome::Click),
             _ => Ok(EventOutcome::Unknown),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AppId;
+
+    #[test]
+    fn the_builder_and_its_client_show_the_same_settings() {
+        let client = Client::builder()
+            .service_key("secret-service-key")
+            .app_id(AppId::new("a_155054536910425280").unwrap())
+            .base_url("http://127.0.0.1:9".parse().unwrap())
+            .build()
+            .unwrap();
+        let builder = GuardedClient::builder(client, SessionWindows::default())
+            .allow_unknown_window(false)
+            .fallback_retention(Duration::from_mins(1));
+        let shown = format!("{builder:?}");
+        assert!(shown.starts_with("GuardedClientBuilder {"), "{shown}");
+        assert!(shown.contains("allow_unknown_window: false"), "{shown}");
+        assert!(shown.contains("fallback_retention: 60s"), "{shown}");
+        assert!(!shown.contains("secret-service-key"), "{shown}");
+        let guard = builder.build();
+        assert_eq!(
+            format!("{guard:?}"),
+            shown.replacen("GuardedClientBuilder", "GuardedClient", 1)
+        );
     }
 }

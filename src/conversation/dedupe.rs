@@ -422,16 +422,6 @@ pub struct Deduplicator<S = InMemoryDedupeStore> {
     completed: AtomicU64,
 }
 
-impl Default for Deduplicator {
-    /// An in-memory deduplicator ([`DEFAULT_DEDUPE_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`],
-    /// [`DEFAULT_CLAIM_LEASE`]).
-    ///
-    /// [`DEFAULT_DEDUPE_CAPACITY`]: crate::conversation::store::DEFAULT_DEDUPE_CAPACITY
-    fn default() -> Self {
-        Self::new(InMemoryDedupeStore::default())
-    }
-}
-
 impl<S: DedupeStore> Deduplicator<S> {
     /// A deduplicator on `store` remembering handled events for [`DEFAULT_DEDUPE_TTL`], with
     /// claims lasting [`DEFAULT_CLAIM_LEASE`].
@@ -545,6 +535,16 @@ impl<S: DedupeStore> Deduplicator<S> {
             released: self.released.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
         }
+    }
+}
+
+impl Default for Deduplicator {
+    /// An in-memory deduplicator ([`DEFAULT_DEDUPE_CAPACITY`] keys, [`DEFAULT_DEDUPE_TTL`],
+    /// [`DEFAULT_CLAIM_LEASE`]).
+    ///
+    /// [`DEFAULT_DEDUPE_CAPACITY`]: crate::conversation::store::DEFAULT_DEDUPE_CAPACITY
+    fn default() -> Self {
+        Self::new(InMemoryDedupeStore::default())
     }
 }
 

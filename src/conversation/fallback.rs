@@ -407,11 +407,19 @@ struct Kept<T> {
     keep_until: OffsetDateTime,
 }
 
+/// Records of one state by key, ordered by expiry.
+type KeptMap<T> = BoundedMap<Arc<str>, Kept<T>, OffsetDateTime>;
+
+/// Keeps `value` under `key` in `map` until `keep_until`.
+fn keep<T>(map: &mut KeptMap<T>, key: &str, value: T, keep_until: OffsetDateTime) {
+    map.insert(Arc::from(key), Kept { value, keep_until }, keep_until);
+}
+
 /// Records by state, each ordered by expiry; a key is in at most one of them.
 struct Records {
-    pending: BoundedMap<Arc<str>, Kept<PendingFallback>, OffsetDateTime>,
-    taken: BoundedMap<Arc<str>, Kept<UnfinishedFallback>, OffsetDateTime>,
-    marks: BoundedMap<Arc<str>, Kept<Mark>, OffsetDateTime>,
+    pending: KeptMap<PendingFallback>,
+    taken: KeptMap<UnfinishedFallback>,
+    marks: KeptMap<Mark>,
 }
 
 impl Records {
@@ -422,27 +430,82 @@ impl Records {
         self.taken.pop_front_while(|kept| kept.keep_until <= now);
         self.marks.pop_front_while(|kept| kept.keep_until <= now);
     }
+}
 
-    fn take_to(&mut self, key: &str, taken: UnfinishedFallback, keep_until: OffsetDateTime) {
-        self.taken.insert(
-            Arc::from(key),
-            Kept {
-                value: taken,
-                keep_until,
-            },
-            keep_until,
-        );
+/// One state change of one fallback, under the store's lock: the steps of
+/// [`register`](FallbackStore::register), [`take`](FallbackStore::take) and
+/// [`finish`](FallbackStore::finish), each keeping what it writes until `keep_until`.
+struct Change<'a> {
+    records: MutexGuard<'a, Records>,
+    key: Cow<'a, str>,
+    keep_until: OffsetDateTime,
+}
+
+impl Change<'_> {
+    fn register(
+        mut self,
+        original: &TransactionId,
+        fallback: &PendingFallback,
+        now: OffsetDateTime,
+    ) -> Registration {
+        let records = &mut *self.records;
+        let key = &*self.key;
+        if records.pending.get(key).is_some() || records.taken.get(key).is_some() {
+            return Registration::Known;
+        }
+        match records.marks.get(key).map(|kept| kept.value) {
+            Some(Mark::Done) => Registration::Known,
+            Some(Mark::Failed) => {
+                records.marks.remove(key);
+                self.move_to_taken(original, &fallback.correlation_id, now);
+                Registration::Due
+            }
+            None => {
+                keep(&mut records.pending, key, fallback.clone(), self.keep_until);
+                Registration::Pending
+            }
+        }
     }
 
-    fn mark(&mut self, key: &str, mark: Mark, keep_until: OffsetDateTime) {
-        self.marks.insert(
-            Arc::from(key),
-            Kept {
-                value: mark,
-                keep_until,
-            },
-            keep_until,
-        );
+    fn take(mut self, original: &TransactionId, now: OffsetDateTime) -> Take {
+        if let Some(kept) = self.records.pending.remove(&*self.key) {
+            self.move_to_taken(original, &kept.value.correlation_id, now);
+            return Take::Taken(kept.value);
+        }
+        if self.records.taken.get(&*self.key).is_some() {
+            return Take::AlreadyTaken;
+        }
+        match self.records.marks.get(&*self.key).map(|kept| kept.value) {
+            Some(Mark::Done) => Take::AlreadyTaken,
+            Some(Mark::Failed) => Take::NotPending,
+            None => {
+                self.mark(Mark::Failed);
+                Take::NotPending
+            }
+        }
+    }
+
+    fn finish(mut self) -> bool {
+        if self.records.taken.remove(&*self.key).is_none() {
+            return false;
+        }
+        self.mark(Mark::Done);
+        true
+    }
+
+    /// Records the fallback as taken at `now`, to be sent with `correlation_id`.
+    fn move_to_taken(
+        &mut self,
+        original: &TransactionId,
+        correlation_id: &CorrelationId,
+        now: OffsetDateTime,
+    ) {
+        let taken = UnfinishedFallback::new(original.clone(), correlation_id.clone(), now);
+        keep(&mut self.records.taken, &self.key, taken, self.keep_until);
+    }
+
+    fn mark(&mut self, mark: Mark) {
+        keep(&mut self.records.marks, &self.key, mark, self.keep_until);
     }
 }
 
@@ -496,6 +559,21 @@ impl InMemoryFallbackStore {
         records.expire(now);
         records
     }
+
+    /// Starts a change to the fallback of `original` at `now`, kept for `retention`.
+    fn change<'a>(
+        &'a self,
+        original: &'a TransactionId,
+        now: OffsetDateTime,
+        retention: Duration,
+    ) -> Result<Change<'a>, StoreError> {
+        let keep_until = saturating_add(now, Duration::from_millis(ttl_millis(retention)?));
+        Ok(Change {
+            records: self.records_at(now),
+            key: record_key(original),
+            keep_until,
+        })
+    }
 }
 
 impl Default for InMemoryFallbackStore {
@@ -517,12 +595,6 @@ impl fmt::Debug for InMemoryFallbackStore {
     }
 }
 
-/// When a record changed at `now` expires.
-fn keep_until(now: OffsetDateTime, retention: Duration) -> Result<OffsetDateTime, StoreError> {
-    let millis = ttl_millis(retention)?;
-    Ok(saturating_add(now, Duration::from_millis(millis)))
-}
-
 impl FallbackStore for InMemoryFallbackStore {
     async fn register(
         &self,
@@ -531,30 +603,9 @@ impl FallbackStore for InMemoryFallbackStore {
         now: OffsetDateTime,
         retention: Duration,
     ) -> Result<Registration, StoreError> {
-        let keep_until = keep_until(now, retention)?;
-        let key = record_key(original);
-        let mut records = self.records_at(now);
-        if records.pending.get(&*key).is_some() || records.taken.get(&*key).is_some() {
-            return Ok(Registration::Known);
-        }
-        match records.marks.get(&*key).map(|kept| kept.value) {
-            Some(Mark::Done) => Ok(Registration::Known),
-            Some(Mark::Failed) => {
-                records.marks.remove(&*key);
-                let taken =
-                    UnfinishedFallback::new(original.clone(), fallback.correlation_id.clone(), now);
-                records.take_to(&key, taken, keep_until);
-                Ok(Registration::Due)
-            }
-            None => {
-                let kept = Kept {
-                    value: fallback.clone(),
-                    keep_until,
-                };
-                records.pending.insert(Arc::from(&*key), kept, keep_until);
-                Ok(Registration::Pending)
-            }
-        }
+        Ok(self
+            .change(original, now, retention)?
+            .register(original, fallback, now))
     }
 
     async fn peek(
@@ -577,26 +628,7 @@ impl FallbackStore for InMemoryFallbackStore {
         now: OffsetDateTime,
         retention: Duration,
     ) -> Result<Take, StoreError> {
-        let keep_until = keep_until(now, retention)?;
-        let key = record_key(original);
-        let mut records = self.records_at(now);
-        if let Some(kept) = records.pending.remove(&*key) {
-            let taken =
-                UnfinishedFallback::new(original.clone(), kept.value.correlation_id.clone(), now);
-            records.take_to(&key, taken, keep_until);
-            return Ok(Take::Taken(kept.value));
-        }
-        if records.taken.get(&*key).is_some() {
-            return Ok(Take::AlreadyTaken);
-        }
-        match records.marks.get(&*key).map(|kept| kept.value) {
-            Some(Mark::Done) => Ok(Take::AlreadyTaken),
-            Some(Mark::Failed) => Ok(Take::NotPending),
-            None => {
-                records.mark(&key, Mark::Failed, keep_until);
-                Ok(Take::NotPending)
-            }
-        }
+        Ok(self.change(original, now, retention)?.take(original, now))
     }
 
     async fn finish(
@@ -605,14 +637,7 @@ impl FallbackStore for InMemoryFallbackStore {
         now: OffsetDateTime,
         retention: Duration,
     ) -> Result<bool, StoreError> {
-        let keep_until = keep_until(now, retention)?;
-        let key = record_key(original);
-        let mut records = self.records_at(now);
-        if records.taken.remove(&*key).is_none() {
-            return Ok(false);
-        }
-        records.mark(&key, Mark::Done, keep_until);
-        Ok(true)
+        Ok(self.change(original, now, retention)?.finish())
     }
 
     async fn discard(

@@ -528,13 +528,6 @@ pub struct OptInLedger<S = InMemoryOptInStore> {
     store: S,
 }
 
-impl Default for OptInLedger {
-    /// A ledger in memory ([`InMemoryOptInStore`]).
-    fn default() -> Self {
-        Self::new(InMemoryOptInStore::default())
-    }
-}
-
 impl<S: OptInStore> OptInLedger<S> {
     /// A ledger kept in `store`.
     pub fn new(store: S) -> Self {
@@ -646,6 +639,13 @@ impl<S: OptInStore> OptInLedger<S> {
             return Ok(0);
         };
         self.store.erase(key).await
+    }
+}
+
+impl Default for OptInLedger {
+    /// A ledger in memory ([`InMemoryOptInStore`]).
+    fn default() -> Self {
+        Self::new(InMemoryOptInStore::default())
     }
 }
 

@@ -173,19 +173,19 @@ pub struct SessionWindows<S = InMemoryWindowStore, C = SystemClock> {
     retention: Duration,
 }
 
+impl<S: WindowStore> SessionWindows<S, SystemClock> {
+    /// A tracker on `store` that reads the system clock.
+    pub fn new(store: S) -> Self {
+        Self::with_clock(store, SystemClock)
+    }
+}
+
 impl Default for SessionWindows {
     /// An in-memory tracker ([`DEFAULT_WINDOW_CAPACITY`] recipients) on the system clock.
     ///
     /// [`DEFAULT_WINDOW_CAPACITY`]: crate::conversation::store::DEFAULT_WINDOW_CAPACITY
     fn default() -> Self {
         Self::new(InMemoryWindowStore::default())
-    }
-}
-
-impl<S: WindowStore> SessionWindows<S, SystemClock> {
-    /// A tracker on `store` that reads the system clock.
-    pub fn new(store: S) -> Self {
-        Self::with_clock(store, SystemClock)
     }
 }
 
@@ -258,6 +258,28 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
             .record_inbound(self.inbound(waid, at, now))
             .await?;
         Ok(WindowStatus::from_last_inbound(latest, now))
+    }
+
+    /// Records an inbound message from `waid` received now (by the clock).
+    ///
+    /// # Errors
+    ///
+    /// As [`record_inbound`](Self::record_inbound).
+    ///
+    /// ```
+    /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let windows = SessionWindows::default();
+    /// assert!(windows.record_inbound_now("9199xxxxxxxx").await?.is_open());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn record_inbound_now<W: RecipientKey + ?Sized>(
+        &self,
+        waid: &W,
+    ) -> Result<WindowStatus, StoreError> {
+        self.record_inbound(waid, self.clock.now()).await
     }
 
     /// Records a parsed inbound message under every id its sender has
@@ -339,29 +361,6 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         received_time(message, self.clock.now())
     }
 
-    /// Records an inbound message from `waid` received now (by the clock).
-    ///
-    /// # Errors
-    ///
-    /// As [`record_inbound`](Self::record_inbound).
-    ///
-    /// ```
-    /// # use webex_connect_whatsapp::conversation::window::SessionWindows;
-    /// # tokio::runtime::Runtime::new()?.block_on(async {
-    /// let windows = SessionWindows::default();
-    /// assert!(windows.record_inbound_now("9199xxxxxxxx").await?.is_open());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # })?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub async fn record_inbound_now<W: RecipientKey + ?Sized>(
-        &self,
-        waid: &W,
-    ) -> Result<WindowStatus, StoreError> {
-        let now = self.clock.now();
-        self.record_inbound(waid, now).await
-    }
-
     /// The window's status now (by the clock).
     ///
     /// # Errors
@@ -382,8 +381,7 @@ impl<S: WindowStore, C: Clock> SessionWindows<S, C> {
         &self,
         waid: &W,
     ) -> Result<WindowStatus, StoreError> {
-        let now = self.clock.now();
-        self.status_at(waid, now).await
+        self.status_at(waid, self.clock.now()).await
     }
 
     /// The window's status at `now`.

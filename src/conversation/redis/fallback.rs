@@ -22,29 +22,29 @@ local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 ";
 
-/// KEYS: record, pending set, taken set. ARGV: member, TTL (ms), fallback JSON, correlation
-/// id, original transid, taken-at (µs).
+/// Run through [`Keys::eval`]; ARGV after the member: TTL (ms), fallback JSON, correlation
+/// id, original transid, taken-at (µs). A record marked `failed` (its `7710` came first) is
+/// taken at once, else the fallback is kept pending; either way the record names its ids and
+/// joins its set.
 const REGISTER_LUA: &str = r"
-local expires = string.format('%.0f', now_ms + tonumber(ARGV[2]))
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then
-  redis.call('HSET', KEYS[1], 'state', 'pending', 'fallback', ARGV[3],
-    'correlation_id', ARGV[4], 'original', ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('ZADD', KEYS[2], expires, ARGV[1])
-  return 'pending'
+if state and state ~= 'failed' then
+  return 'known'
 end
-if state == 'failed' then
-  redis.call('HSET', KEYS[1], 'state', 'taken', 'correlation_id', ARGV[4],
-    'original', ARGV[5], 'taken_at', ARGV[6])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('ZADD', KEYS[3], expires, ARGV[1])
-  return 'due'
+local due = state == 'failed'
+if due then
+  redis.call('HSET', KEYS[1], 'state', 'taken', 'taken_at', ARGV[6])
+else
+  redis.call('HSET', KEYS[1], 'state', 'pending', 'fallback', ARGV[3])
 end
-return 'known'
+redis.call('HSET', KEYS[1], 'correlation_id', ARGV[4], 'original', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local set = due and KEYS[3] or KEYS[2]
+redis.call('ZADD', set, string.format('%.0f', now_ms + tonumber(ARGV[2])), ARGV[1])
+return due and 'due' or 'pending'
 ";
 
-/// KEYS: record, pending set, taken set. ARGV: member, TTL (ms), taken-at (µs).
+/// Run through [`Keys::eval`]; ARGV after the member: TTL (ms), taken-at (µs).
 const TAKE_LUA: &str = r"
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
@@ -67,8 +67,8 @@ end
 return {'already_taken'}
 ";
 
-/// KEYS: record, taken set. ARGV: member, TTL (ms). Keeps only the state, so a repeated
-/// `7710` finds the fallback handled.
+/// Run through [`Keys::eval`]; ARGV after the member: TTL (ms). Keeps only the state, so a
+/// repeated `7710` finds the fallback handled.
 const FINISH_LUA: &str = r"
 if redis.call('HGET', KEYS[1], 'state') ~= 'taken' then
   return 0
@@ -76,11 +76,11 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'state', 'done')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 ";
 
-/// KEYS: record, pending set. ARGV: member.
+/// Run through [`Keys::eval`], with no ARGV after the member.
 const DISCARD_LUA: &str = r"
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then
   return 0
@@ -123,6 +123,22 @@ struct Keys {
     member: String,
 }
 
+impl Keys {
+    /// An `EVAL` of one fallback's `script`, which every such script reads the same way:
+    /// `KEYS` are the record, the pending set and the taken set; `ARGV[1]` is the member, and
+    /// the script's own arguments, added by the caller, follow.
+    fn eval(&self, script: &str) -> redis::Cmd {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(script)
+            .arg(3)
+            .arg(&self.record)
+            .arg(&self.pending)
+            .arg(&self.taken)
+            .arg(&self.member);
+        cmd
+    }
+}
+
 impl<C: RedisConnection> RedisStore<C> {
     fn fallback_record_prefix(&self) -> String {
         format!("{}fallback:", self.prefix)
@@ -141,19 +157,17 @@ impl<C: RedisConnection> RedisStore<C> {
             member,
         }
     }
+
+    /// Sends `cmd` and reads its answer.
+    async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn).await.map_err(backend)
+    }
 }
 
-/// A script that starts by reading the server's time.
-fn timed(script: &str) -> redis::Cmd {
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(format!("{NOW_MS_LUA}{script}"));
-    cmd
-}
-
-fn script(script: &str) -> redis::Cmd {
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(script);
-    cmd
+/// `script`, starting by reading the server's time.
+fn timed(script: &str) -> String {
+    format!("{NOW_MS_LUA}{script}")
 }
 
 fn parse_fallback(json: &str) -> Result<PendingFallback, StoreError> {
@@ -209,25 +223,16 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
         now: OffsetDateTime,
         retention: Duration,
     ) -> Result<Registration, StoreError> {
-        let keys = self.fallback_keys(original);
-        let prepared = ttl_millis(retention).and_then(|ttl| {
-            let json = serde_json::to_string(fallback)
-                .map_err(|e| corrupt("pending fallback", e.to_string()))?;
-            let mut cmd = timed(REGISTER_LUA);
-            cmd.arg(3)
-                .arg(&keys.record)
-                .arg(&keys.pending)
-                .arg(&keys.taken)
-                .arg(&keys.member)
-                .arg(ttl)
-                .arg(json)
-                .arg(fallback.correlation_id().as_str())
-                .arg(original.as_str())
-                .arg(micros(now).to_string());
-            Ok(cmd)
-        });
-        let mut conn = self.conn.clone();
-        let answer: String = prepared?.query_async(&mut conn).await.map_err(backend)?;
+        let ttl = ttl_millis(retention)?;
+        let json = serde_json::to_string(fallback)
+            .map_err(|e| corrupt("pending fallback", e.to_string()))?;
+        let mut cmd = self.fallback_keys(original).eval(&timed(REGISTER_LUA));
+        cmd.arg(ttl)
+            .arg(json)
+            .arg(fallback.correlation_id().as_str())
+            .arg(original.as_str())
+            .arg(micros(now).to_string());
+        let answer: String = self.run(&cmd).await?;
         match answer.as_str() {
             "pending" => Ok(Registration::Pending),
             "due" => Ok(Registration::Due),
@@ -241,15 +246,11 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
         original: &TransactionId,
         _now: OffsetDateTime,
     ) -> Result<Option<PendingFallback>, StoreError> {
-        let keys = self.fallback_keys(original);
-        let mut conn = self.conn.clone();
-        let (state, json): (Option<String>, Option<String>) = redis::cmd("HMGET")
-            .arg(&keys.record)
+        let mut cmd = redis::cmd("HMGET");
+        cmd.arg(&self.fallback_keys(original).record)
             .arg("state")
-            .arg("fallback")
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
+            .arg("fallback");
+        let (state, json): (Option<String>, Option<String>) = self.run(&cmd).await?;
         match (state.as_deref(), json) {
             (Some("pending"), Some(json)) => parse_fallback(&json).map(Some),
             (Some("pending"), None) => Err(corrupt(
@@ -266,21 +267,9 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
         now: OffsetDateTime,
         retention: Duration,
     ) -> Result<Take, StoreError> {
-        let keys = self.fallback_keys(original);
-        let ttl = ttl_millis(retention);
-        let mut conn = self.conn.clone();
-        let answer: Vec<Value> = timed(TAKE_LUA)
-            .arg(3)
-            .arg(&keys.record)
-            .arg(&keys.pending)
-            .arg(&keys.taken)
-            .arg(&keys.member)
-            .arg(ttl?)
-            .arg(micros(now).to_string())
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        parse_take(&answer)
+        let mut cmd = self.fallback_keys(original).eval(&timed(TAKE_LUA));
+        cmd.arg(ttl_millis(retention)?).arg(micros(now).to_string());
+        parse_take(&self.run::<Vec<Value>>(&cmd).await?)
     }
 
     async fn finish(
@@ -289,19 +278,9 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
         _now: OffsetDateTime,
         retention: Duration,
     ) -> Result<bool, StoreError> {
-        let keys = self.fallback_keys(original);
-        let ttl = ttl_millis(retention);
-        let mut conn = self.conn.clone();
-        let finished: i64 = script(FINISH_LUA)
-            .arg(2)
-            .arg(&keys.record)
-            .arg(&keys.taken)
-            .arg(&keys.member)
-            .arg(ttl?)
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        Ok(finished > 0)
+        let mut cmd = self.fallback_keys(original).eval(FINISH_LUA);
+        cmd.arg(ttl_millis(retention)?);
+        Ok(self.run::<i64>(&cmd).await? > 0)
     }
 
     async fn discard(
@@ -309,22 +288,12 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
         original: &TransactionId,
         _now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let keys = self.fallback_keys(original);
-        let mut conn = self.conn.clone();
-        let discarded: i64 = script(DISCARD_LUA)
-            .arg(2)
-            .arg(&keys.record)
-            .arg(&keys.pending)
-            .arg(&keys.member)
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        Ok(discarded > 0)
+        let cmd = self.fallback_keys(original).eval(DISCARD_LUA);
+        Ok(self.run::<i64>(&cmd).await? > 0)
     }
 
     async fn forget(&self, original: &TransactionId) -> Result<bool, StoreError> {
         let keys = self.fallback_keys(original);
-        let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         pipe.atomic()
             .cmd("DEL")
@@ -337,6 +306,7 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
             .arg(&keys.taken)
             .arg(&keys.member)
             .ignore();
+        let mut conn = self.conn.clone();
         let (deleted,): (i64,) = pipe.query_async(&mut conn).await.map_err(backend)?;
         Ok(deleted > 0)
     }
@@ -345,28 +315,19 @@ impl<C: RedisConnection> FallbackStore for RedisStore<C> {
         &self,
         _now: OffsetDateTime,
     ) -> Result<Vec<UnfinishedFallback>, StoreError> {
-        let taken = self.fallback_set("taken");
-        let records = self.fallback_record_prefix();
-        let mut conn = self.conn.clone();
-        let values: Vec<Value> = timed(UNFINISHED_LUA)
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(timed(UNFINISHED_LUA))
             .arg(1)
-            .arg(&taken)
-            .arg(&records)
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        parse_unfinished(&values)
+            .arg(self.fallback_set("taken"))
+            .arg(self.fallback_record_prefix());
+        parse_unfinished(&self.run::<Vec<Value>>(&cmd).await?)
     }
 
     async fn pending(&self, _now: OffsetDateTime) -> Result<usize, StoreError> {
-        let pending = self.fallback_set("pending");
-        let mut conn = self.conn.clone();
-        let count: usize = timed(COUNT_LUA)
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(timed(COUNT_LUA))
             .arg(1)
-            .arg(&pending)
-            .query_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        Ok(count)
+            .arg(self.fallback_set("pending"));
+        self.run(&cmd).await
     }
 }
