@@ -46,6 +46,7 @@ use crate::conversation::bounded::{BoundedMap, bounded_counts};
 use crate::conversation::dedupe::MAX_KEY_PART_CHARS;
 use crate::conversation::store::{MAX_RECIPIENT_KEY_CHARS, check_max_chars};
 use crate::ids::TransactionId;
+use crate::phone::mask;
 use crate::webhook::{DeliveryCode, DeliveryReceipt, DeliveryStatus};
 
 /// How many messages [`DeliveryTracker::default`] remembers before forgetting the oldest.
@@ -652,7 +653,9 @@ impl DeliveryFollowUp {
 }
 
 /// A message (one destination of a transid) still at Submitted after the threshold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` masks the destination (personal data).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StuckMessage {
     /// Its transaction id.
@@ -668,7 +671,9 @@ pub struct StuckMessage {
 }
 
 /// One failed message (one destination of a transid) of a [`FailureGroup`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` masks the destination (personal data).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FailedMessage {
     /// Its transaction id.
@@ -677,6 +682,48 @@ pub struct FailedMessage {
     pub correlation_id: Option<String>,
     /// The recipient as the receipt gave it (personal data: mask it in logs).
     pub destination: Option<String>,
+}
+
+impl fmt::Debug for StuckMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("StuckMessage");
+        message_fields(
+            &mut debug,
+            &self.transaction_id,
+            self.correlation_id.as_deref(),
+            self.destination.as_deref(),
+        )
+        .field("submitted_at", &self.submitted_at)
+        .field("waiting", &self.waiting)
+        .finish()
+    }
+}
+
+impl fmt::Debug for FailedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("FailedMessage");
+        message_fields(
+            &mut debug,
+            &self.transaction_id,
+            self.correlation_id.as_deref(),
+            self.destination.as_deref(),
+        )
+        .finish()
+    }
+}
+
+/// The fields a stuck and a failed message share, the destination masked: a report is
+/// printed with `{:?}` into logs, and the destination is a phone number or user id.
+fn message_fields<'s, 'a, 'b>(
+    debug: &'s mut fmt::DebugStruct<'a, 'b>,
+    transaction_id: &TransactionId,
+    correlation_id: Option<&str>,
+    destination: Option<&str>,
+) -> &'s mut fmt::DebugStruct<'a, 'b> {
+    debug
+        .field("transaction_id", transaction_id)
+        .field("correlation_id", &correlation_id)
+        .field("destination", &destination.map(mask))
 }
 
 /// The failed messages with one code, and what to do about them.
@@ -787,5 +834,28 @@ mod tests {
         let failed = DeliveryState::Failed(DeliveryCode::MessageTooLong);
         assert_eq!(Read.fold(failed.clone()), failed);
         assert_eq!(failed.clone().fold(Read), failed);
+    }
+
+    #[test]
+    fn a_report_debug_masks_the_destination() {
+        let transaction_id = TransactionId::from("t-1");
+        let destination = Some("919900012345".to_owned());
+        let failed = FailedMessage {
+            transaction_id: transaction_id.clone(),
+            correlation_id: Some("c-1".to_owned()),
+            destination: destination.clone(),
+        };
+        let stuck = StuckMessage {
+            transaction_id,
+            correlation_id: None,
+            destination,
+            submitted_at: OffsetDateTime::UNIX_EPOCH,
+            waiting: Duration::from_mins(20),
+        };
+        for debug in [format!("{failed:?}"), format!("{stuck:?}")] {
+            assert!(!debug.contains("919900012345"), "{debug}");
+            assert!(debug.contains("9199") && debug.contains("t-1"), "{debug}");
+        }
+        assert!(format!("{stuck:?}").contains("waiting: 1200s"), "{stuck:?}");
     }
 }
