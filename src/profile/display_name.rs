@@ -8,18 +8,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::ids::{string_newtype_common, string_newtype_parse};
+use crate::limits::{MAX_ACRONYM_LETTERS, MAX_DISPLAY_NAME_CHARS, MIN_DISPLAY_NAME_CHARS};
 use crate::text::{PlainTextFault, check_plain};
 use crate::warning::Warning;
-
-/// The longest display name accepted. The sources set no limit; this only stops garbage.
-pub const MAX_DISPLAY_NAME_CHARS: usize = 512;
-
-/// Display names shorter than this get a warning.
-pub const MIN_DISPLAY_NAME_CHARS: usize = 3;
-
-/// All-caps names with at most this many letters count as acronyms (`IBM`, `BMW AG`) and get no
-/// all-caps warning.
-pub const MAX_ACRONYM_LETTERS: usize = 5;
 
 /// Why a display name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

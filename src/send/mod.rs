@@ -33,21 +33,16 @@ use time::OffsetDateTime;
 use url::Url;
 
 pub use error::SendRequestError;
-pub use options::{
-    LinkOptions, LinkOptionsBuilder, LinkOptionsError, MAX_LINK_DOMAIN_CHARS,
-    MAX_LINK_DOMAIN_LABEL_CHARS, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS,
-};
+pub use options::{LinkOptions, LinkOptionsBuilder, LinkOptionsError};
 pub use request_options::RequestOptions;
 pub use response::{ResponseCode, ResponseEntry, SendResponse};
 
 use crate::ids::{AppId, CallbackData, CorrelationId};
+use crate::limits::MAX_DESTINATIONS;
 use crate::recipient::Recipient;
 use crate::session::SessionMessage;
 use crate::template::TemplateMessage;
 use crate::url::NotHttps;
-
-/// The most destinations one request may carry (error 7009 above it).
-pub const MAX_DESTINATIONS: usize = 1000;
 
 /// The `deliverychannel` value for WhatsApp.
 pub const DELIVERY_CHANNEL: &str = "whatsapp";

@@ -6,22 +6,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::error::SendRequestError;
+use crate::limits::{
+    MAX_LINK_DOMAIN_CHARS, MAX_LINK_DOMAIN_LABEL_CHARS, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS,
+};
 use crate::text::{PlainTextFault, check_plain};
-
-/// The most `tagN` labels one request's [`LinkOptions`] may carry.
-///
-/// UNVERIFIED: the platform documents `tag1..n` with no limit; ten keeps reports readable
-/// and is raised easily if the platform documents more.
-pub const MAX_LINK_TAGS: usize = 10;
-
-/// The longest link tag, in characters. UNVERIFIED: the platform documents no limit.
-pub const MAX_LINK_TAG_CHARS: usize = 255;
-
-/// The longest link-shortening domain, in characters (the DNS limit).
-pub const MAX_LINK_DOMAIN_CHARS: usize = 253;
-
-/// The longest label of a link-shortening domain, in characters (the DNS limit).
-pub const MAX_LINK_DOMAIN_LABEL_CHARS: usize = 63;
 
 /// Why [`LinkOptions`] were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
