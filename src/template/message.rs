@@ -313,31 +313,28 @@ impl Serialize for TemplateParameter {
             Self::DateTime {
                 fallback_value,
                 timestamp,
-            } => {
-                let mut map = serializer.serialize_map(Some(3))?;
-                map.serialize_entry("type", "date_time")?;
-                map.serialize_entry("fallback_value", fallback_value)?;
-                map.serialize_entry("timestamp", &timestamp.to_string())?;
-                map.end()
-            }
+            } => serialize_typed(
+                serializer,
+                "date_time",
+                &[
+                    ("fallback_value", fallback_value),
+                    ("timestamp", &timestamp.to_string()),
+                ],
+            ),
             Self::Currency {
                 currency_code,
                 amount_1000,
                 fallback_value,
-            } => {
-                let mut map = serializer.serialize_map(Some(4))?;
-                map.serialize_entry("type", "currency")?;
-                map.serialize_entry("currency_code", currency_code)?;
-                map.serialize_entry("amount_1000", &amount_1000.to_string())?;
-                map.serialize_entry("fallback_value", fallback_value)?;
-                map.end()
-            }
-            Self::Url { payload } => {
-                let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("type", "url")?;
-                map.serialize_entry("payload", payload)?;
-                map.end()
-            }
+            } => serialize_typed(
+                serializer,
+                "currency",
+                &[
+                    ("currency_code", currency_code),
+                    ("amount_1000", &amount_1000.to_string()),
+                    ("fallback_value", fallback_value),
+                ],
+            ),
+            Self::Url { payload } => serialize_typed(serializer, "url", &[("payload", payload)]),
             Self::Media { link, filename, .. } => {
                 let mut map = serializer.serialize_map(None)?;
                 map.serialize_entry("link", link.as_str())?;
@@ -347,15 +344,25 @@ impl Serialize for TemplateParameter {
                 map.end()
             }
             Self::QuickReplies(replies) => replies.serialize(serializer),
-            Self::Otp { value } => {
-                let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("type", "otp")?;
-                map.serialize_entry("value", value)?;
-                map.end()
-            }
+            Self::Otp { value } => serialize_typed(serializer, "otp", &[("value", value)]),
             Self::Unknown(raw) => raw.serialize(serializer),
         }
     }
+}
+
+/// Writes a typed parameter, `{"type": kind, ...fields}`, with every field a string (the
+/// platform takes numbers such as `timestamp` as strings too).
+fn serialize_typed<S: Serializer>(
+    serializer: S,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+    map.serialize_entry("type", kind)?;
+    for (key, value) in fields {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
 }
 
 fn media_key(kind: MediaKind) -> Option<&'static str> {
