@@ -340,11 +340,7 @@ impl PhoneNumber {
         }
         let leading = waid.chars().take_while(|c| c.is_whitespace()).count();
         let offset = leading + usize::from(digits.len() < trimmed.len());
-        if let Some((index, found)) = digits
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !c.is_ascii_digit())
-        {
+        if let Some((index, found)) = first_char_not(digits, |c| c.is_ascii_digit()) {
             return Err(PhoneNumberError::InvalidCharacter {
                 found,
                 position: offset + index,
@@ -525,6 +521,13 @@ pub(crate) fn country_prefixed_id(value: &str) -> Option<&str> {
         [a, b, b'.', ..] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => value.get(3..),
         _ => None,
     }
+}
+
+/// The first character of `text` that `allowed` refuses, with its position counted in
+/// characters, as the `InvalidCharacter` errors of numbers and user ids report it. It lives
+/// here, below [`crate::recipient`], for the same reason as [`country_prefixed_id`].
+pub(crate) fn first_char_not(text: &str, allowed: impl Fn(char) -> bool) -> Option<(usize, char)> {
+    text.chars().enumerate().find(|&(_, c)| !allowed(c))
 }
 
 /// Refuses a business-scoped user id or normalized WhatsApp id (`US.1349…`, `IN.2149…`) with
