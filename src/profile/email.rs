@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ProfileError, check_len};
+use super::{ProfileError, check_len, trimmed_checked};
 use crate::ids::{string_newtype_common, string_newtype_parse};
 use crate::limits::{MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS, MAX_PROFILE_EMAIL_CHARS};
 
@@ -40,11 +40,11 @@ impl BusinessEmail {
     /// [`ProfileError::TooLong`] above [`MAX_PROFILE_EMAIL_CHARS`],
     /// [`ProfileError::InvalidEmail`] when the address is malformed.
     pub fn new(value: impl Into<String>) -> Result<Self, ProfileError> {
-        let value = value.into();
-        let trimmed = value.trim();
-        check_len("email", Some(trimmed), MAX_PROFILE_EMAIL_CHARS)?;
-        check_email(trimmed).map_err(|reason| ProfileError::InvalidEmail { reason })?;
-        Ok(Self(trimmed.to_owned()))
+        trimmed_checked(value, |email| {
+            check_len("email", Some(email), MAX_PROFILE_EMAIL_CHARS)?;
+            check_email(email).map_err(|reason| ProfileError::InvalidEmail { reason })
+        })
+        .map(Self)
     }
 }
 

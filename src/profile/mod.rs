@@ -314,6 +314,18 @@ impl BusinessProfileBuilder {
     }
 }
 
+/// Trims surrounding whitespace and keeps what is left once `check` accepts it: a display
+/// name and a contact email are checked and stored as WhatsApp will show them.
+fn trimmed_checked<E>(
+    value: impl Into<String>,
+    check: impl FnOnce(&str) -> Result<(), E>,
+) -> Result<String, E> {
+    let value = value.into();
+    let trimmed = value.trim();
+    check(trimmed)?;
+    Ok(trimmed.to_owned())
+}
+
 fn check_len(field: &'static str, value: Option<&str>, max: usize) -> Result<(), ProfileError> {
     let actual = value.map_or(0, |v| v.chars().count());
     if actual > max {
