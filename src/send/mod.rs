@@ -386,14 +386,26 @@ fn take_opt_str(
     map: &mut Map<String, Value>,
     field: &'static str,
 ) -> Result<Option<String>, SendRequestError> {
-    match map.remove(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(SendRequestError::invalid(
+    take_optional(map, field, |value| match value {
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        other => Err(SendRequestError::invalid(
             field,
             format!("expected a string, got {other}"),
         )),
+    })
+}
+
+/// Removes an optional field of a request object: absent and `null` both count as absent;
+/// anything else goes to `read`, which may also find it empty.
+fn take_optional<T>(
+    map: &mut Map<String, Value>,
+    field: &str,
+    read: impl FnOnce(Value) -> Result<Option<T>, SendRequestError>,
+) -> Result<Option<T>, SendRequestError> {
+    match map.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => read(value),
     }
 }
 

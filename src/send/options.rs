@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::error::SendRequestError;
+use super::take_optional;
 use crate::limits::{
     MAX_LINK_DOMAIN_CHARS, MAX_LINK_DOMAIN_LABEL_CHARS, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS,
 };
@@ -256,16 +257,15 @@ fn take_flag(
     map: &mut Map<String, Value>,
     field: &'static str,
 ) -> Result<Option<bool>, SendRequestError> {
-    match map.remove(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(other) => Err(SendRequestError::Invalid {
+    take_optional(map, field, |value| match value {
+        Value::Bool(b) => Ok(Some(b)),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        other => Err(SendRequestError::Invalid {
             field: "options",
             reason: format!("{field} must be true or false, got {other}"),
         }),
-    }
+    })
 }
 
 /// A bare DNS host name: what a link-shortening domain is.
