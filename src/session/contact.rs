@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Body, SessionMessage, SessionMessageError, check_count};
-
 use crate::limits::MAX_CONTACTS;
 
 /// A contact card, in the Meta Cloud API shape. `name.formatted_name` plus one other name
