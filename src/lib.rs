@@ -90,7 +90,8 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`phone`], [`recipient`] | who a message goes to: a phone number or a business-scoped user id |
-//! | [`ids`], [`text`], [`media`] | the platform's ids, texts and captions counted in characters, media kinds, MIME types, size limits and URLs |
+//! | [`ids`], [`text`], [`media`] | the platform's ids, texts and captions counted in characters, media kinds, MIME types and URLs |
+//! | [`limits`] | every limit the validators enforce (phone digits, destinations, buttons, media sizes, profile fields), each with its source |
 //! | [`profile`] | the business profile, its image, display name and email |
 //! | [`session`] | session messages, one file per kind: text, media, location, contact, interactive |
 //! | [`template`] | template names, definitions, template messages and the template registry |
@@ -153,6 +154,7 @@ mod error_text;
 pub mod guard;
 pub mod guide;
 pub mod ids;
+pub mod limits;
 mod lossless;
 pub mod media;
 pub mod phone;

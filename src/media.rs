@@ -32,37 +32,11 @@ use mime::Mime;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::limits::{
+    KILOBYTE, MAX_ANIMATED_STICKER_BYTES, MAX_AUDIO_BYTES, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES,
+    MAX_MEDIA_BYTES, MAX_STICKER_BYTES, MAX_VIDEO_BYTES, MEGABYTE,
+};
 use crate::warning::Warning;
-
-/// The Webex Connect FAQ's cap on any media file: 64 MiB (64 × 2^20 = 67,108,864 bytes).
-///
-/// Per-kind limits ([`MediaKind::max_bytes`]) are counted in 10^6-byte megabytes; the smaller
-/// of the two applies.
-pub const MAX_MEDIA_BYTES: u64 = 64 * 1024 * 1024;
-
-/// One megabyte as the per-kind limits count it: 10^6 bytes.
-pub const MEGABYTE: u64 = 1_000_000;
-
-/// One kilobyte as the sticker limits count it: 10^3 bytes.
-pub const KILOBYTE: u64 = 1_000;
-
-/// Images: 5 MB.
-pub const MAX_IMAGE_BYTES: u64 = 5 * MEGABYTE;
-
-/// Audio: 16 MB.
-pub const MAX_AUDIO_BYTES: u64 = 16 * MEGABYTE;
-
-/// Video: 16 MB.
-pub const MAX_VIDEO_BYTES: u64 = 16 * MEGABYTE;
-
-/// Documents: WhatsApp's 100 MB. [`MAX_MEDIA_BYTES`] is smaller, so 64 MiB applies.
-pub const MAX_DOCUMENT_BYTES: u64 = 100 * MEGABYTE;
-
-/// Static stickers: 100 KB.
-pub const MAX_STICKER_BYTES: u64 = 100 * KILOBYTE;
-
-/// Animated stickers: 500 KB.
-pub const MAX_ANIMATED_STICKER_BYTES: u64 = 500 * KILOBYTE;
 
 const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png"];
 const AUDIO_TYPES: &[&str] = &[
@@ -162,7 +136,8 @@ impl MediaKind {
     /// stickers may reach [`MAX_ANIMATED_STICKER_BYTES`] (see [`MediaKind::max_bytes_for`]).
     ///
     /// ```
-    /// # use webex_connect_whatsapp::media::{MediaKind, MAX_MEDIA_BYTES};
+    /// # use webex_connect_whatsapp::limits::MAX_MEDIA_BYTES;
+    /// # use webex_connect_whatsapp::media::MediaKind;
     /// assert_eq!(MediaKind::Image.max_bytes(), 5_000_000);
     /// assert_eq!(MediaKind::Document.max_bytes(), MAX_MEDIA_BYTES);
     /// assert_eq!(MediaKind::Sticker.max_bytes(), 100_000);

@@ -38,17 +38,12 @@ use phonenumber::metadata::{DATABASE, Database, Descriptor, Metadata};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-/// The most digits an E.164 number has, country code included (ITU-T E.164).
-pub const MAX_DIGITS: usize = 15;
-
-/// Numbers of at most this many digits after the country code that are not valid numbers
-/// are reported as short codes ([`PhoneNumberError::ShortCode`]). WhatsApp refuses short codes.
-pub const SHORT_CODE_MAX_DIGITS: usize = 6;
+use crate::limits::{MAX_PHONE_DIGITS, SHORT_CODE_MAX_DIGITS};
 
 /// The most digits accepted in national input. It leaves room for a trunk prefix (`0`, `06`,
 /// `8`) or an international call prefix (`00`, `011`) in front of a full number; the E.164
-/// result is still held to [`MAX_DIGITS`].
-const MAX_NATIONAL_INPUT_DIGITS: usize = MAX_DIGITS + 5;
+/// result is still held to [`MAX_PHONE_DIGITS`].
+const MAX_NATIONAL_INPUT_DIGITS: usize = MAX_PHONE_DIGITS + 5;
 
 /// Emergency and service numbers that people type by habit. They are refused with
 /// [`PhoneNumberError::Emergency`] rather than "too short", which would suggest adding digits.
@@ -170,7 +165,7 @@ pub enum PhoneNumberError {
     TooLong {
         /// Digits counted (country code included for international input).
         digits: usize,
-        /// The limit, [`MAX_DIGITS`].
+        /// The limit, [`MAX_PHONE_DIGITS`].
         max: usize,
     },
     /// The digits do not form a valid number in the country they belong to. The message
@@ -284,7 +279,7 @@ impl PhoneNumber {
         if digits.len() > MAX_NATIONAL_INPUT_DIGITS {
             return Err(PhoneNumberError::TooLong {
                 digits: digits.len(),
-                max: MAX_DIGITS,
+                max: MAX_PHONE_DIGITS,
             });
         }
         if let Some(rest) = strip_international_prefix(meta, digits) {
@@ -345,11 +340,7 @@ impl PhoneNumber {
         }
         let leading = waid.chars().take_while(|c| c.is_whitespace()).count();
         let offset = leading + usize::from(digits.len() < trimmed.len());
-        if let Some((index, found)) = digits
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !c.is_ascii_digit())
-        {
+        if let Some((index, found)) = first_char_not(digits, |c| c.is_ascii_digit()) {
             return Err(PhoneNumberError::InvalidCharacter {
                 found,
                 position: offset + index,
@@ -532,6 +523,13 @@ pub(crate) fn country_prefixed_id(value: &str) -> Option<&str> {
     }
 }
 
+/// The first character of `text` that `allowed` refuses, with its position counted in
+/// characters, as the `InvalidCharacter` errors of numbers and user ids report it. It lives
+/// here, below [`crate::recipient`], for the same reason as [`country_prefixed_id`].
+pub(crate) fn first_char_not(text: &str, allowed: impl Fn(char) -> bool) -> Option<(usize, char)> {
+    text.chars().enumerate().find(|&(_, c)| !allowed(c))
+}
+
 /// Refuses a business-scoped user id or normalized WhatsApp id (`US.1349…`, `IN.2149…`) with
 /// an error that names what it is, rather than "invalid character 'U'".
 fn refuse_user_id(input: &str) -> Result<(), PhoneNumberError> {
@@ -598,10 +596,10 @@ fn parse_international(scanned: &Scanned) -> Result<PhoneNumber, PhoneNumberErro
 
 /// Reads `digits` as country code plus national number (what follows `+` or an IDD).
 fn parse_international_digits(digits: &str, input: &str) -> Result<PhoneNumber, PhoneNumberError> {
-    if digits.len() > MAX_DIGITS {
+    if digits.len() > MAX_PHONE_DIGITS {
         return Err(PhoneNumberError::TooLong {
             digits: digits.len(),
-            max: MAX_DIGITS,
+            max: MAX_PHONE_DIGITS,
         });
     }
     if digits.starts_with('0') {
@@ -625,10 +623,10 @@ fn parse_international_digits(digits: &str, input: &str) -> Result<PhoneNumber, 
 /// Checks the national significant number and builds the value, or says why it is refused.
 fn finish(country_code: u16, nsn: &str, input: &str) -> Result<PhoneNumber, PhoneNumberError> {
     let total = count_digits(country_code) + nsn.len();
-    if total > MAX_DIGITS {
+    if total > MAX_PHONE_DIGITS {
         return Err(PhoneNumberError::TooLong {
             digits: total,
-            max: MAX_DIGITS,
+            max: MAX_PHONE_DIGITS,
         });
     }
     if let Some(meta) = metadata_for_number(country_code, nsn)

@@ -23,7 +23,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{string_newtype_common, string_newtype_parse};
-use crate::phone::{PhoneNumber, PhoneNumberError, country_prefixed_id};
+use crate::phone::{PhoneNumber, PhoneNumberError, country_prefixed_id, first_char_not};
 
 /// Why a business-scoped user id was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -124,11 +124,7 @@ impl Bsuid {
                 max: Self::MAX_ID_CHARS,
             });
         }
-        if let Some((offset, found)) = id
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !c.is_ascii_alphanumeric())
-        {
+        if let Some((offset, found)) = first_char_not(id, |c| c.is_ascii_alphanumeric()) {
             return Err(BsuidError::InvalidCharacter {
                 found,
                 position: prefix_len + offset,

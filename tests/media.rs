@@ -8,10 +8,10 @@
 
 use mime::Mime;
 use proptest::prelude::*;
-use webex_connect_whatsapp::media::{
-    self, MAX_ANIMATED_STICKER_BYTES, MAX_MEDIA_BYTES, MAX_STICKER_BYTES, MediaError, MediaKind,
-    MediaUrl, MediaUrlError,
+use webex_connect_whatsapp::limits::{
+    MAX_ANIMATED_STICKER_BYTES, MAX_MEDIA_BYTES, MAX_STICKER_BYTES,
 };
+use webex_connect_whatsapp::media::{self, MediaError, MediaKind, MediaUrl, MediaUrlError};
 
 fn m(s: &str) -> Mime {
     s.parse().unwrap()

@@ -9,7 +9,8 @@
 
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use proptest::prelude::*;
-use webex_connect_whatsapp::phone::{MAX_DIGITS, PhoneNumber, PhoneNumberError};
+use webex_connect_whatsapp::limits::MAX_PHONE_DIGITS;
+use webex_connect_whatsapp::phone::{PhoneNumber, PhoneNumberError};
 
 fn e164(input: &str) -> String {
     PhoneNumber::parse(input)
@@ -360,7 +361,7 @@ fn rejects_too_long() {
         PhoneNumber::parse("+44 7400 1234567890"),
         Err(PhoneNumberError::TooLong {
             digits: 16,
-            max: MAX_DIGITS
+            max: MAX_PHONE_DIGITS
         })
     );
     assert_eq!(
@@ -576,7 +577,7 @@ proptest! {
     fn parse_never_panics_and_round_trips(input in phoneish()) {
         if let Ok(p) = PhoneNumber::parse(&input) {
             prop_assert_eq!(PhoneNumber::parse(p.e164()).unwrap(), p.clone());
-            prop_assert!(p.e164().len() <= MAX_DIGITS + 1);
+            prop_assert!(p.e164().len() <= MAX_PHONE_DIGITS + 1);
             prop_assert!(p.waid().bytes().all(|b| b.is_ascii_digit()));
             let json = serde_json::to_string(&p).unwrap();
             prop_assert_eq!(serde_json::from_str::<PhoneNumber>(&json).unwrap(), p);

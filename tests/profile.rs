@@ -10,10 +10,10 @@
 use proptest::prelude::*;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
+use webex_connect_whatsapp::limits::{MAX_ABOUT_CHARS, MAX_DISPLAY_NAME_CHARS};
 use webex_connect_whatsapp::profile::{
     BusinessEmail, BusinessProfile, DisplayName, DisplayNameChangeError, DisplayNameChangePolicy,
-    DisplayNameError, MAX_ABOUT_CHARS, MAX_DISPLAY_NAME_CHARS, ProfileError, ProfileImage,
-    ProfileImageError,
+    DisplayNameError, ProfileError, ProfileImage, ProfileImageError,
 };
 use webex_connect_whatsapp::warning::Warning;
 

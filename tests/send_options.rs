@@ -11,9 +11,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use webex_connect_whatsapp::send::{
-    LinkOptions, LinkOptionsError, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS, SendRequest, SendRequestError,
-};
+use webex_connect_whatsapp::limits::{MAX_LINK_TAG_CHARS, MAX_LINK_TAGS};
+use webex_connect_whatsapp::send::{LinkOptions, LinkOptionsError, SendRequest, SendRequestError};
 use webex_connect_whatsapp::{AppId, PhoneNumber, SessionMessage};
 
 fn request(options: Option<LinkOptions>) -> SendRequest {

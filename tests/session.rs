@@ -10,12 +10,12 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::error::Error as _;
 
+use webex_connect_whatsapp::limits::{MAX_LIST_ROWS, MAX_LIST_SECTIONS, MAX_REPLY_BUTTONS};
 use webex_connect_whatsapp::media::{MediaError, MediaKind, MediaUrl, MediaUrlError};
 use webex_connect_whatsapp::send::{Content, SendRequest};
 use webex_connect_whatsapp::session::{
     Contact, ContactAddress, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl,
-    ListRow, MAX_LIST_ROWS, MAX_LIST_SECTIONS, MAX_REPLY_BUTTONS, ReplyHeader, SessionKind,
-    SessionMessage, SessionMessageError,
+    ListRow, ReplyHeader, SessionKind, SessionMessage, SessionMessageError,
 };
 use webex_connect_whatsapp::text::{MessageText, TextError};
 use webex_connect_whatsapp::{AppId, PhoneNumber};

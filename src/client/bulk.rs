@@ -18,11 +18,10 @@ use url::Url;
 
 use super::{Client, Error, SendReceipt};
 use crate::ids::{CallbackData, CorrelationId};
+use crate::limits::MAX_DESTINATIONS;
 use crate::phone::mask as mask_phone;
 use crate::recipient::Recipient;
-use crate::send::{
-    Content, Destination, LinkOptions, MAX_DESTINATIONS, RequestOptions, SendRequest,
-};
+use crate::send::{Content, Destination, LinkOptions, RequestOptions, SendRequest};
 
 /// The default number of requests in flight during a bulk send.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 4;

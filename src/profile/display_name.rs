@@ -7,19 +7,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::trimmed_checked;
 use crate::ids::{string_newtype_common, string_newtype_parse};
+use crate::limits::{MAX_ACRONYM_LETTERS, MAX_DISPLAY_NAME_CHARS, MIN_DISPLAY_NAME_CHARS};
 use crate::text::{PlainTextFault, check_plain};
 use crate::warning::Warning;
-
-/// The longest display name accepted. The sources set no limit; this only stops garbage.
-pub const MAX_DISPLAY_NAME_CHARS: usize = 512;
-
-/// Display names shorter than this get a warning.
-pub const MIN_DISPLAY_NAME_CHARS: usize = 3;
-
-/// All-caps names with at most this many letters count as acronyms (`IBM`, `BMW AG`) and get no
-/// all-caps warning.
-pub const MAX_ACRONYM_LETTERS: usize = 5;
 
 /// Why a display name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,10 +79,7 @@ impl DisplayName {
     /// [`DisplayNameError::Empty`], [`DisplayNameError::TooLong`] or
     /// [`DisplayNameError::ControlCharacter`].
     pub fn new(value: impl Into<String>) -> Result<Self, DisplayNameError> {
-        let value = value.into();
-        let trimmed = value.trim();
-        check_plain(trimmed, MAX_DISPLAY_NAME_CHARS)?;
-        Ok(Self(trimmed.to_owned()))
+        trimmed_checked(value, |name| Ok(check_plain(name, MAX_DISPLAY_NAME_CHARS)?)).map(Self)
     }
 
     /// WhatsApp's display-name formatting rules that the name breaks, one warning per rule:

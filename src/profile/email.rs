@@ -4,18 +4,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ProfileError, check_len};
+use super::{ProfileError, check_len, trimmed_checked};
 use crate::ids::{string_newtype_common, string_newtype_parse};
+use crate::limits::{MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS, MAX_PROFILE_EMAIL_CHARS};
 
-/// The longest contact email, in characters.
-pub const MAX_EMAIL_CHARS: usize = 128;
-/// The longest local part (before `@`) of a contact email, in characters (RFC 5321).
-pub const MAX_EMAIL_LOCAL_CHARS: usize = 64;
-/// The longest domain label of a contact email, in characters (RFC 1035).
-pub const MAX_EMAIL_LABEL_CHARS: usize = 63;
-
-/// A contact email: at most [`MAX_EMAIL_CHARS`] characters, one `@`, a local part of 1 to
-/// [`MAX_EMAIL_LOCAL_CHARS`] characters without spaces, and a domain with at least one dot
+/// A contact email: at most [`MAX_PROFILE_EMAIL_CHARS`] characters, one `@`, a local part of 1
+/// to [`MAX_EMAIL_LOCAL_CHARS`] characters without spaces, and a domain with at least one dot
 /// whose labels are letters, digits and inner hyphens. This is a sanity check, not RFC 5322:
 /// it refuses typos, not every address a mail server would refuse.
 ///
@@ -43,14 +37,14 @@ impl BusinessEmail {
     ///
     /// # Errors
     ///
-    /// [`ProfileError::TooLong`] above [`MAX_EMAIL_CHARS`], [`ProfileError::InvalidEmail`] when
-    /// the address is malformed.
+    /// [`ProfileError::TooLong`] above [`MAX_PROFILE_EMAIL_CHARS`],
+    /// [`ProfileError::InvalidEmail`] when the address is malformed.
     pub fn new(value: impl Into<String>) -> Result<Self, ProfileError> {
-        let value = value.into();
-        let trimmed = value.trim();
-        check_len("email", Some(trimmed), MAX_EMAIL_CHARS)?;
-        check_email(trimmed).map_err(|reason| ProfileError::InvalidEmail { reason })?;
-        Ok(Self(trimmed.to_owned()))
+        trimmed_checked(value, |email| {
+            check_len("email", Some(email), MAX_PROFILE_EMAIL_CHARS)?;
+            check_email(email).map_err(|reason| ProfileError::InvalidEmail { reason })
+        })
+        .map(Self)
     }
 }
 

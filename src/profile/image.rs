@@ -1,12 +1,6 @@
 //! The profile image: a JPEG whose header gives a large enough, near-square size.
 
-/// The smallest width and height of a profile image, in pixels (FAQ; Meta's own minimum is
-/// 192×192).
-pub const MIN_PROFILE_IMAGE_PIXELS: u32 = 1024;
-
-/// How far from square a profile image may be: the long side divided by the short side is at
-/// most 1.1 (the FAQ asks for "1:1 or a squarish aspect ratio"), written as 11/10.
-pub const MAX_PROFILE_IMAGE_ASPECT: (u32, u32) = (11, 10);
+use crate::limits::{MAX_PROFILE_IMAGE_ASPECT, MIN_PROFILE_IMAGE_PIXELS};
 
 /// A profile image whose JPEG header says it is at least [`MIN_PROFILE_IMAGE_PIXELS`] square
 /// pixels and near-square ([`MAX_PROFILE_IMAGE_ASPECT`]).

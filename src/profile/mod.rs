@@ -33,32 +33,17 @@ mod image;
 
 pub use display_name::{
     DisplayName, DisplayNameChangeError, DisplayNameChangePolicy, DisplayNameError,
-    MAX_ACRONYM_LETTERS, MAX_DISPLAY_NAME_CHARS, MIN_DISPLAY_NAME_CHARS,
 };
-pub use email::{BusinessEmail, MAX_EMAIL_CHARS, MAX_EMAIL_LABEL_CHARS, MAX_EMAIL_LOCAL_CHARS};
-pub use image::{
-    MAX_PROFILE_IMAGE_ASPECT, MIN_PROFILE_IMAGE_PIXELS, ProfileImage, ProfileImageError,
-};
+pub use email::BusinessEmail;
+pub use image::{ProfileImage, ProfileImageError};
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{
+    MAX_ABOUT_CHARS, MAX_PROFILE_ADDRESS_CHARS, MAX_PROFILE_DESCRIPTION_CHARS,
+    META_ABOUT_VISIBLE_CHARS, META_MAX_WEBSITE_CHARS, META_MAX_WEBSITES,
+};
 use crate::warning::Warning;
-
-/// The longest About text the FAQ allows, in characters.
-pub const MAX_ABOUT_CHARS: usize = 256;
-/// How much of the About text WhatsApp shows today (Meta), in characters. Longer texts get a
-/// warning.
-pub const META_ABOUT_VISIBLE_CHARS: usize = 139;
-/// The longest address, in characters.
-pub const MAX_ADDRESS_CHARS: usize = 256;
-/// The longest description the FAQ allows, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 256;
-/// The longest description Meta allows, in characters (the FAQ's limit is stricter).
-pub const META_MAX_DESCRIPTION_CHARS: usize = 512;
-/// The most websites Meta shows on a profile. More get a warning.
-pub const META_MAX_WEBSITES: usize = 2;
-/// The longest website URL Meta accepts, in characters. Longer ones get a warning.
-pub const META_MAX_WEBSITE_CHARS: usize = 256;
 
 /// Why a business profile was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -277,10 +262,10 @@ impl BusinessProfileBuilder {
         /// [`META_ABOUT_VISIBLE_CHARS`]).
         fn about(self, about: impl Into<String>) => self.about = Some(about.into());
 
-        /// Sets the address (at most [`MAX_ADDRESS_CHARS`]).
+        /// Sets the address (at most [`MAX_PROFILE_ADDRESS_CHARS`]).
         fn address(self, address: impl Into<String>) => self.address = Some(address.into());
 
-        /// Sets the description (at most [`MAX_DESCRIPTION_CHARS`]).
+        /// Sets the description (at most [`MAX_PROFILE_DESCRIPTION_CHARS`]).
         fn description(self, description: impl Into<String>) =>
             self.description = Some(description.into());
 
@@ -308,11 +293,15 @@ impl BusinessProfileBuilder {
     /// 256 characters, email 128) and [`ProfileError::InvalidEmail`] for a malformed email.
     pub fn build(self) -> Result<BusinessProfile, ProfileError> {
         check_len("about", self.about.as_deref(), MAX_ABOUT_CHARS)?;
-        check_len("address", self.address.as_deref(), MAX_ADDRESS_CHARS)?;
+        check_len(
+            "address",
+            self.address.as_deref(),
+            MAX_PROFILE_ADDRESS_CHARS,
+        )?;
         check_len(
             "description",
             self.description.as_deref(),
-            MAX_DESCRIPTION_CHARS,
+            MAX_PROFILE_DESCRIPTION_CHARS,
         )?;
         let email = self.email.map(BusinessEmail::new).transpose()?;
         Ok(BusinessProfile {
@@ -323,6 +312,18 @@ impl BusinessProfileBuilder {
             websites: self.websites,
         })
     }
+}
+
+/// Trims surrounding whitespace and keeps what is left once `check` accepts it: a display
+/// name and a contact email are checked and stored as WhatsApp will show them.
+fn trimmed_checked<E>(
+    value: impl Into<String>,
+    check: impl FnOnce(&str) -> Result<(), E>,
+) -> Result<String, E> {
+    let value = value.into();
+    let trimmed = value.trim();
+    check(trimmed)?;
+    Ok(trimmed.to_owned())
 }
 
 fn check_len(field: &'static str, value: Option<&str>, max: usize) -> Result<(), ProfileError> {

@@ -564,7 +564,7 @@ fn code_of(e: &SendRequestError) -> ResponseCode {
 /// The call-wide limits: 1000 destinations, the TPS per call and per second, and the faults
 /// that refuse a call before it is read.
 fn over_limits(shared: &Arc<Shared>, destinations: usize, faults: &[Fault]) -> Option<Answer> {
-    if destinations > crate::send::MAX_DESTINATIONS {
+    if destinations > crate::limits::MAX_DESTINATIONS {
         return Some(Answer::reject(
             shared,
             ResponseCode::TooManyDestinations,

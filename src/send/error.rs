@@ -31,7 +31,7 @@ pub enum SendRequestError {
     TooManyDestinations {
         /// How many were given.
         actual: usize,
-        /// The limit, [`MAX_DESTINATIONS`](super::MAX_DESTINATIONS).
+        /// The limit, [`MAX_DESTINATIONS`](crate::limits::MAX_DESTINATIONS).
         max: usize,
     },
 }

@@ -33,21 +33,16 @@ use time::OffsetDateTime;
 use url::Url;
 
 pub use error::SendRequestError;
-pub use options::{
-    LinkOptions, LinkOptionsBuilder, LinkOptionsError, MAX_LINK_DOMAIN_CHARS,
-    MAX_LINK_DOMAIN_LABEL_CHARS, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS,
-};
+pub use options::{LinkOptions, LinkOptionsBuilder, LinkOptionsError};
 pub use request_options::RequestOptions;
 pub use response::{ResponseCode, ResponseEntry, SendResponse};
 
 use crate::ids::{AppId, CallbackData, CorrelationId};
+use crate::limits::MAX_DESTINATIONS;
 use crate::recipient::Recipient;
 use crate::session::SessionMessage;
 use crate::template::TemplateMessage;
 use crate::url::NotHttps;
-
-/// The most destinations one request may carry (error 7009 above it).
-pub const MAX_DESTINATIONS: usize = 1000;
 
 /// The `deliverychannel` value for WhatsApp.
 pub const DELIVERY_CHANNEL: &str = "whatsapp";
@@ -391,14 +386,26 @@ fn take_opt_str(
     map: &mut Map<String, Value>,
     field: &'static str,
 ) -> Result<Option<String>, SendRequestError> {
-    match map.remove(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(SendRequestError::invalid(
+    take_optional(map, field, |value| match value {
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        other => Err(SendRequestError::invalid(
             field,
             format!("expected a string, got {other}"),
         )),
+    })
+}
+
+/// Removes an optional field of a request object: absent and `null` both count as absent;
+/// anything else goes to `read`, which may also find it empty.
+fn take_optional<T>(
+    map: &mut Map<String, Value>,
+    field: &str,
+    read: impl FnOnce(Value) -> Result<Option<T>, SendRequestError>,
+) -> Result<Option<T>, SendRequestError> {
+    match map.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => read(value),
     }
 }
 

@@ -6,22 +6,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::error::SendRequestError;
+use super::take_optional;
+use crate::limits::{
+    MAX_LINK_DOMAIN_CHARS, MAX_LINK_DOMAIN_LABEL_CHARS, MAX_LINK_TAG_CHARS, MAX_LINK_TAGS,
+};
 use crate::text::{PlainTextFault, check_plain};
-
-/// The most `tagN` labels one request's [`LinkOptions`] may carry.
-///
-/// UNVERIFIED: the platform documents `tag1..n` with no limit; ten keeps reports readable
-/// and is raised easily if the platform documents more.
-pub const MAX_LINK_TAGS: usize = 10;
-
-/// The longest link tag, in characters. UNVERIFIED: the platform documents no limit.
-pub const MAX_LINK_TAG_CHARS: usize = 255;
-
-/// The longest link-shortening domain, in characters (the DNS limit).
-pub const MAX_LINK_DOMAIN_CHARS: usize = 253;
-
-/// The longest label of a link-shortening domain, in characters (the DNS limit).
-pub const MAX_LINK_DOMAIN_LABEL_CHARS: usize = 63;
 
 /// Why [`LinkOptions`] were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -268,16 +257,15 @@ fn take_flag(
     map: &mut Map<String, Value>,
     field: &'static str,
 ) -> Result<Option<bool>, SendRequestError> {
-    match map.remove(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(other) => Err(SendRequestError::Invalid {
+    take_optional(map, field, |value| match value {
+        Value::Bool(b) => Ok(Some(b)),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        other => Err(SendRequestError::Invalid {
             field: "options",
             reason: format!("{field} must be true or false, got {other}"),
         }),
-    }
+    })
 }
 
 /// A bare DNS host name: what a link-shortening domain is.

@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Body, SessionMessage, SessionMessageError, check_count};
-
-/// The most contacts one message may carry.
-pub const MAX_CONTACTS: usize = 5;
+use crate::limits::MAX_CONTACTS;
 
 /// A contact card, in the Meta Cloud API shape. `name.formatted_name` plus one other name
 /// part is required; the rest is optional.

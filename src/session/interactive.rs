@@ -4,20 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Body, SessionMessage, SessionMessageError, check_count, non_empty, read_media_url};
+use crate::limits::{MAX_LIST_ROWS, MAX_LIST_SECTIONS, MAX_REPLY_BUTTONS};
 use crate::media::MediaUrl;
 use crate::text::{
     BodyText, FooterText, HeaderText, ListButtonText, ReplyButtonId, ReplyButtonTitle,
     RowDescription, RowId, RowTitle, SectionTitle,
 };
 
-/// The most reply buttons one message may carry.
-pub const MAX_REPLY_BUTTONS: usize = 3;
-
-/// The most sections one list message may carry.
-pub const MAX_LIST_SECTIONS: usize = 10;
-
-/// The most rows one list message may carry, counted over all its sections.
-pub const MAX_LIST_ROWS: usize = 10;
 /// A row of an interactive list: an id (sent back when picked), a title and an optional
 /// description.
 ///

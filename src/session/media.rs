@@ -146,7 +146,8 @@ impl MediaMessageBuilder {
         /// fetch yourself, [`media::check`] takes the size too.
         ///
         /// ```
-        /// use webex_connect_whatsapp::media::{MediaUrl, MAX_VIDEO_BYTES};
+        /// use webex_connect_whatsapp::limits::MAX_VIDEO_BYTES;
+        /// use webex_connect_whatsapp::media::MediaUrl;
         /// use webex_connect_whatsapp::session::SessionMessageError;
         /// use webex_connect_whatsapp::SessionMessage;
         ///

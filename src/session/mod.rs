@@ -34,11 +34,10 @@ mod text;
 
 pub use contact::{
     Contact, ContactAddress, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl,
-    MAX_CONTACTS,
 };
 pub use interactive::{
-    ListMessage, ListMessageBuilder, ListRow, ListSection, MAX_LIST_ROWS, MAX_LIST_SECTIONS,
-    MAX_REPLY_BUTTONS, ReplyButton, ReplyButtonsBuilder, ReplyButtonsMessage, ReplyHeader,
+    ListMessage, ListMessageBuilder, ListRow, ListSection, ReplyButton, ReplyButtonsBuilder,
+    ReplyButtonsMessage, ReplyHeader,
 };
 pub use location::{Location, LocationBuilder};
 pub use media::{MediaMessage, MediaMessageBuilder};
@@ -184,7 +183,7 @@ pub enum SessionMessageError {
     ContactCount {
         /// How many were given.
         actual: usize,
-        /// The limit, [`MAX_CONTACTS`].
+        /// The limit, [`MAX_CONTACTS`](crate::limits::MAX_CONTACTS).
         max: usize,
     },
     /// A contact's name was incomplete.
@@ -200,7 +199,7 @@ pub enum SessionMessageError {
     ReplyButtonCount {
         /// How many were given.
         actual: usize,
-        /// The limit, [`MAX_REPLY_BUTTONS`].
+        /// The limit, [`MAX_REPLY_BUTTONS`](crate::limits::MAX_REPLY_BUTTONS).
         max: usize,
     },
     /// Too few or too many list sections.
@@ -208,7 +207,7 @@ pub enum SessionMessageError {
     SectionCount {
         /// How many were given.
         actual: usize,
-        /// The limit, [`MAX_LIST_SECTIONS`].
+        /// The limit, [`MAX_LIST_SECTIONS`](crate::limits::MAX_LIST_SECTIONS).
         max: usize,
     },
     /// Too many rows in a list, counted over all sections.
@@ -216,7 +215,7 @@ pub enum SessionMessageError {
     RowCount {
         /// How many rows were given in all.
         actual: usize,
-        /// The limit, [`MAX_LIST_ROWS`].
+        /// The limit, [`MAX_LIST_ROWS`](crate::limits::MAX_LIST_ROWS).
         max: usize,
     },
     /// A list section has no rows.

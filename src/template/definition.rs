@@ -6,6 +6,11 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
+use crate::limits::{
+    MAX_BUTTON_URL_CHARS, MAX_HEADER_VARIABLES, MAX_TEMPLATE_BUTTONS,
+    MAX_TEMPLATE_COPY_CODE_BUTTONS, MAX_TEMPLATE_LANGUAGE_CHARS, MAX_TEMPLATE_PHONE_BUTTONS,
+    MAX_TEMPLATE_QUICK_REPLY_BUTTONS, MAX_TEMPLATE_URL_BUTTONS,
+};
 use crate::media::MediaKind;
 use crate::phone::PhoneNumber;
 use crate::text::{BodyText, ButtonLabel, FooterText, HeaderText, TextError};
@@ -13,23 +18,6 @@ use crate::warning::Warning;
 
 use super::category::TemplateCategory;
 use super::name::TemplateName;
-
-/// The most buttons a template may have, all kinds together.
-pub const MAX_BUTTONS: usize = 10;
-/// The most quick-reply buttons.
-pub const MAX_QUICK_REPLY_BUTTONS: usize = 10;
-/// The most URL buttons.
-pub const MAX_URL_BUTTONS: usize = 2;
-/// The most phone-number buttons.
-pub const MAX_PHONE_BUTTONS: usize = 1;
-/// The most copy-code (OTP) buttons.
-pub const MAX_COPY_CODE_BUTTONS: usize = 1;
-/// The longest URL of a URL button, in characters, placeholder included.
-pub const MAX_BUTTON_URL_CHARS: usize = 2000;
-/// The most variables a text header may hold.
-pub const MAX_HEADER_VARIABLES: usize = 1;
-/// The longest language code accepted (`en_US`, `pt_BR`, `zh_HK` are 5).
-pub const MAX_LANGUAGE_CHARS: usize = 15;
 
 /// A part of a template, used to say where a variable or an error is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -658,7 +646,7 @@ enum ButtonWire {
 
 fn check_language(value: &str) -> Result<(), TemplateDefinitionError> {
     let mut chars = value.chars();
-    let ok = value.chars().count() <= MAX_LANGUAGE_CHARS
+    let ok = value.chars().count() <= MAX_TEMPLATE_LANGUAGE_CHARS
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -762,10 +750,10 @@ fn count_check(
 /// The kinds of button with a limit of their own, in the order they are checked (after the
 /// total): how errors name them and how many a template may have.
 const BUTTON_KINDS: [(&str, usize); 4] = [
-    ("quick reply buttons", MAX_QUICK_REPLY_BUTTONS),
-    ("URL buttons", MAX_URL_BUTTONS),
-    ("phone number buttons", MAX_PHONE_BUTTONS),
-    ("copy code buttons", MAX_COPY_CODE_BUTTONS),
+    ("quick reply buttons", MAX_TEMPLATE_QUICK_REPLY_BUTTONS),
+    ("URL buttons", MAX_TEMPLATE_URL_BUTTONS),
+    ("phone number buttons", MAX_TEMPLATE_PHONE_BUTTONS),
+    ("copy code buttons", MAX_TEMPLATE_COPY_CODE_BUTTONS),
 ];
 
 impl ButtonWire {
@@ -784,7 +772,7 @@ fn validate_buttons(
     raw: Vec<ButtonWire>,
     all: &mut Vec<(TemplatePart, Vec<Placeholder>)>,
 ) -> Result<Vec<TemplateButton>, TemplateDefinitionError> {
-    count_check("buttons", raw.len(), MAX_BUTTONS)?;
+    count_check("buttons", raw.len(), MAX_TEMPLATE_BUTTONS)?;
     for (kind, (what, max)) in BUTTON_KINDS.into_iter().enumerate() {
         count_check(what, raw.iter().filter(|b| b.kind() == kind).count(), max)?;
     }

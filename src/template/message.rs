@@ -9,26 +9,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::limits::{
+    MAX_CONSECUTIVE_SPACES, MAX_OTP_CHARS, MAX_PARAMETER_NAME_CHARS, MAX_QUICK_REPLIES,
+    MAX_QUICK_REPLY_TEXT_CHARS, MAX_TEMPLATE_HEADER_VALUE_CHARS, MAX_TEMPLATE_TEXT_VALUE_CHARS,
+    MAX_URL_SUFFIX_CHARS,
+};
 use crate::media::{MediaKind, MediaUrl, MediaUrlError};
 
 use super::name::TemplateId;
 
-/// The longest text value for a body variable, in characters.
-pub const MAX_TEXT_VALUE_CHARS: usize = 1024;
-/// The longest text value for a header variable, in characters.
-pub const MAX_HEADER_VALUE_CHARS: usize = 60;
-/// The most consecutive spaces a text value may hold.
-pub const MAX_CONSECUTIVE_SPACES: usize = 4;
-/// The most quick replies one send may carry on Webex Connect.
-pub const MAX_QUICK_REPLIES: usize = 3;
-/// The longest quick-reply button text, in characters (the button label limit).
-pub const MAX_QUICK_REPLY_TEXT_CHARS: usize = 25;
-/// The longest OTP value, in characters.
-pub const MAX_OTP_CHARS: usize = 15;
-/// The longest URL-button suffix, in characters (the URL limit).
-pub const MAX_URL_SUFFIX_CHARS: usize = 2000;
-/// The longest parameter name, in characters.
-pub const MAX_PARAMETER_NAME_CHARS: usize = 512;
 /// The key under which quick replies are sent.
 pub const QUICK_REPLY_KEY: &str = "quickReply";
 
@@ -324,31 +313,28 @@ impl Serialize for TemplateParameter {
             Self::DateTime {
                 fallback_value,
                 timestamp,
-            } => {
-                let mut map = serializer.serialize_map(Some(3))?;
-                map.serialize_entry("type", "date_time")?;
-                map.serialize_entry("fallback_value", fallback_value)?;
-                map.serialize_entry("timestamp", &timestamp.to_string())?;
-                map.end()
-            }
+            } => serialize_typed(
+                serializer,
+                "date_time",
+                &[
+                    ("fallback_value", fallback_value),
+                    ("timestamp", &timestamp.to_string()),
+                ],
+            ),
             Self::Currency {
                 currency_code,
                 amount_1000,
                 fallback_value,
-            } => {
-                let mut map = serializer.serialize_map(Some(4))?;
-                map.serialize_entry("type", "currency")?;
-                map.serialize_entry("currency_code", currency_code)?;
-                map.serialize_entry("amount_1000", &amount_1000.to_string())?;
-                map.serialize_entry("fallback_value", fallback_value)?;
-                map.end()
-            }
-            Self::Url { payload } => {
-                let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("type", "url")?;
-                map.serialize_entry("payload", payload)?;
-                map.end()
-            }
+            } => serialize_typed(
+                serializer,
+                "currency",
+                &[
+                    ("currency_code", currency_code),
+                    ("amount_1000", &amount_1000.to_string()),
+                    ("fallback_value", fallback_value),
+                ],
+            ),
+            Self::Url { payload } => serialize_typed(serializer, "url", &[("payload", payload)]),
             Self::Media { link, filename, .. } => {
                 let mut map = serializer.serialize_map(None)?;
                 map.serialize_entry("link", link.as_str())?;
@@ -358,15 +344,25 @@ impl Serialize for TemplateParameter {
                 map.end()
             }
             Self::QuickReplies(replies) => replies.serialize(serializer),
-            Self::Otp { value } => {
-                let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("type", "otp")?;
-                map.serialize_entry("value", value)?;
-                map.end()
-            }
+            Self::Otp { value } => serialize_typed(serializer, "otp", &[("value", value)]),
             Self::Unknown(raw) => raw.serialize(serializer),
         }
     }
+}
+
+/// Writes a typed parameter, `{"type": kind, ...fields}`, with every field a string (the
+/// platform takes numbers such as `timestamp` as strings too).
+fn serialize_typed<S: Serializer>(
+    serializer: S,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+    map.serialize_entry("type", kind)?;
+    for (key, value) in fields {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
 }
 
 fn media_key(kind: MediaKind) -> Option<&'static str> {
@@ -473,7 +469,7 @@ fn check_quick_reply(index: usize, reply: &QuickReply) -> Result<(), TemplateMes
     check_length(
         &format!("{QUICK_REPLY_KEY}[{index}].payload"),
         &reply.payload,
-        MAX_TEXT_VALUE_CHARS,
+        MAX_TEMPLATE_TEXT_VALUE_CHARS,
     )
 }
 
@@ -481,9 +477,9 @@ fn check_quick_reply(index: usize, reply: &QuickReply) -> Result<(), TemplateMes
 fn check_parameter(name: &str, value: &TemplateParameter) -> Result<(), TemplateMessageError> {
     check_name(name)?;
     match value {
-        TemplateParameter::Text(text) => check_text(name, text, MAX_TEXT_VALUE_CHARS),
+        TemplateParameter::Text(text) => check_text(name, text, MAX_TEMPLATE_TEXT_VALUE_CHARS),
         TemplateParameter::DateTime { fallback_value, .. } => {
-            check_text(name, fallback_value, MAX_TEXT_VALUE_CHARS)
+            check_text(name, fallback_value, MAX_TEMPLATE_TEXT_VALUE_CHARS)
         }
         TemplateParameter::Currency {
             currency_code,
@@ -496,7 +492,7 @@ fn check_parameter(name: &str, value: &TemplateParameter) -> Result<(), Template
                     name: name.to_owned(),
                 });
             }
-            check_text(name, fallback_value, MAX_TEXT_VALUE_CHARS)
+            check_text(name, fallback_value, MAX_TEMPLATE_TEXT_VALUE_CHARS)
         }
         TemplateParameter::Url { payload } => {
             check_no_whitespace(name, payload, MAX_URL_SUFFIX_CHARS)
@@ -506,7 +502,7 @@ fn check_parameter(name: &str, value: &TemplateParameter) -> Result<(), Template
                 return Err(TemplateMessageError::InvalidMediaKind { kind: *kind });
             }
             match filename {
-                Some(f) => check_text(name, f, MAX_TEXT_VALUE_CHARS),
+                Some(f) => check_text(name, f, MAX_TEMPLATE_TEXT_VALUE_CHARS),
                 None => Ok(()),
             }
         }
@@ -716,7 +712,7 @@ impl TemplateMessageBuilder {
         fn header_text(self, name: &str, value: impl Into<String>) => self.push(
             name,
             TemplateParameter::Text(value.into()),
-            Some(MAX_HEADER_VALUE_CHARS),
+            Some(MAX_TEMPLATE_HEADER_VALUE_CHARS),
         );
 
         /// Adds a date-time variable. WhatsApp takes whole seconds, so any fraction of a second

@@ -211,14 +211,10 @@ mod registry;
 
 pub use category::{TemplateCategory, TemplateStatus};
 pub use definition::{
-    MAX_BUTTON_URL_CHARS, MAX_BUTTONS, MAX_COPY_CODE_BUTTONS, MAX_HEADER_VARIABLES,
-    MAX_LANGUAGE_CHARS, MAX_PHONE_BUTTONS, MAX_QUICK_REPLY_BUTTONS, MAX_URL_BUTTONS, Placeholder,
-    PlaceholderStyle, TemplateButton, TemplateDefinition, TemplateDefinitionBuilder,
+    Placeholder, PlaceholderStyle, TemplateButton, TemplateDefinition, TemplateDefinitionBuilder,
     TemplateDefinitionError, TemplateHeader, TemplatePart, Variable, parse_placeholders,
 };
 pub use message::{
-    MAX_CONSECUTIVE_SPACES, MAX_HEADER_VALUE_CHARS, MAX_OTP_CHARS, MAX_PARAMETER_NAME_CHARS,
-    MAX_QUICK_REPLIES, MAX_QUICK_REPLY_TEXT_CHARS, MAX_TEXT_VALUE_CHARS, MAX_URL_SUFFIX_CHARS,
     QUICK_REPLY_KEY, QuickReply, TemplateMessage, TemplateMessageBuilder, TemplateMessageError,
     TemplateParameter,
 };

@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{
+    MAX_CONSECUTIVE_SPACES, MAX_OTP_CHARS, MAX_QUICK_REPLIES, MAX_TEMPLATE_HEADER_VALUE_CHARS,
+    MAX_TEMPLATE_TEXT_VALUE_CHARS, MAX_URL_SUFFIX_CHARS,
+};
 use crate::media::MediaKind;
 use crate::warning::Warning;
 
 use super::definition::{TemplateButton, TemplateDefinition, TemplatePart};
-use super::message::{
-    MAX_CONSECUTIVE_SPACES, MAX_HEADER_VALUE_CHARS, MAX_OTP_CHARS, MAX_QUICK_REPLIES,
-    MAX_TEXT_VALUE_CHARS, MAX_URL_SUFFIX_CHARS, QUICK_REPLY_KEY, TemplateMessage,
-    TemplateParameter,
-};
+use super::message::{QUICK_REPLY_KEY, TemplateMessage, TemplateParameter};
 use super::name::TemplateId;
 
 /// The key under which the code of a copy-code (OTP) button is sent, as in the FAQ's sample.
@@ -551,17 +551,17 @@ impl RegisteredTemplate {
         };
         match (&slot.kind, value) {
             (SlotKind::HeaderText, TemplateParameter::Text(text)) => {
-                self.check_text(slot, text, MAX_HEADER_VALUE_CHARS)
+                self.check_text(slot, text, MAX_TEMPLATE_HEADER_VALUE_CHARS)
             }
             (SlotKind::HeaderText, _) => Err(wrong_type("text")),
             (SlotKind::BodyText, TemplateParameter::Text(text)) => {
-                self.check_text(slot, text, MAX_TEXT_VALUE_CHARS)
+                self.check_text(slot, text, MAX_TEMPLATE_TEXT_VALUE_CHARS)
             }
             (
                 SlotKind::BodyText,
                 TemplateParameter::DateTime { fallback_value, .. }
                 | TemplateParameter::Currency { fallback_value, .. },
-            ) => self.check_text(slot, fallback_value, MAX_TEXT_VALUE_CHARS),
+            ) => self.check_text(slot, fallback_value, MAX_TEMPLATE_TEXT_VALUE_CHARS),
             (SlotKind::BodyText, _) => Err(wrong_type("text, date_time or currency")),
             (SlotKind::UrlSuffix { fixed_chars }, TemplateParameter::Url { payload }) => {
                 let max = MAX_URL_SUFFIX_CHARS.saturating_sub(*fixed_chars);
