@@ -3,12 +3,13 @@
 //! `serde_json` ([`NotificationSeed`]).
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::scan::{Cursor, read_level};
-use super::seed::{KeySeed, SlotReader, read_seq_slots};
+use super::seed::{Pass, SlotReader, read_seq_slots};
 use super::slot::{Key, Kind, Text, take};
 use super::top;
 
@@ -174,9 +175,8 @@ pub(crate) fn scan_notification(
 
 /// Reads an optional `deliveryInfoNotification` value into `slot` (`null` leaves it `None`).
 pub(crate) struct NotificationSeed<'w, 'de> {
-    pub(crate) body: &'de str,
+    pub(crate) pass: Pass<'de>,
     pub(crate) slot: &'w mut Option<WireNotification>,
-    pub(crate) fast: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for NotificationSeed<'_, 'de> {
@@ -193,18 +193,16 @@ impl<'de> OptionalLevel<'de> for NotificationSeed<'_, 'de> {
             "WireNotification",
             NOTIFICATION_KEYS,
             NotificationVisitor {
-                body: self.body,
+                pass: self.pass,
                 notification,
-                fast: self.fast,
             },
         )
     }
 }
 
 struct NotificationVisitor<'w, 'de> {
-    body: &'de str,
+    pass: Pass<'de>,
     notification: &'w mut WireNotification,
-    fast: bool,
 }
 
 impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
@@ -214,38 +212,29 @@ impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut fields = SlotReader::new(self.body, &mut self.notification.fields, self.fast);
-        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(notification_key))? {
-            match key {
-                Key::Object(name) => {
-                    fields.mark_seen(INFO_BIT, name)?;
-                    map.next_value_seed(InfoSeed {
-                        body: self.body,
-                        info: &mut self.notification.info,
-                        fast: self.fast,
-                    })?;
-                }
-                Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?;
-                }
-                Key::Unknown => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
+        let info = InfoSeed {
+            pass: self.pass,
+            info: &mut self.notification.info,
+        };
+        SlotReader::new(self.pass, &mut self.notification.fields).read_map(
+            &mut map,
+            notification_key,
+            info,
+        )
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let info = seq.next_element_seed(InfoSeed {
-            body: self.body,
+            pass: self.pass,
             info: &mut self.notification.info,
-            fast: self.fast,
         })?;
         if info.is_some() {
-            read_seq_slots(&mut seq, self.body, &mut self.notification.fields, |_| {
-                Kind::Text
-            })?;
+            read_seq_slots(
+                &mut seq,
+                self.pass.body,
+                &mut self.notification.fields,
+                |_| Kind::Text,
+            )?;
         }
         Ok(())
     }
@@ -253,9 +242,8 @@ impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
 
 /// Reads an optional `deliveryInfo` value into `info` (`null` leaves it empty).
 struct InfoSeed<'w, 'de> {
-    body: &'de str,
+    pass: Pass<'de>,
     info: &'w mut [Option<Text>; 11],
-    fast: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for InfoSeed<'_, 'de> {
@@ -280,23 +268,13 @@ impl<'de> Visitor<'de> for InfoVisitor<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let InfoSeed { body, info, fast } = self.0;
-        let mut fields = SlotReader::new(body, info, fast);
-        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(info_key))? {
-            match key {
-                Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?;
-                }
-                Key::Object(_) | Key::Unknown => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
+        let InfoSeed { pass, info } = self.0;
+        // `deliveryInfo` has no nested level: `info_key` never names one.
+        SlotReader::new(pass, info).read_map(&mut map, info_key, PhantomData::<de::IgnoredAny>)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let InfoSeed { body, info, .. } = self.0;
-        read_seq_slots(&mut seq, body, info, |_| Kind::Text)
+        let InfoSeed { pass, info } = self.0;
+        read_seq_slots(&mut seq, pass.body, info, |_| Kind::Text)
     }
 }
