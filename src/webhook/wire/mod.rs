@@ -16,7 +16,7 @@ pub(super) mod top;
 use serde::de::{self, Deserializer};
 
 use super::error::WebhookError;
-use receipt::{NotificationSeed, WireNotification, scan_notification};
+use receipt::{NotificationLevel, Optional, WireNotification, scan_notification};
 use scan::{Cursor, read_level};
 use seed::{Pass, SlotReader, read_seq_slots};
 use slot::{Key, Text};
@@ -160,18 +160,18 @@ impl<'de> de::Visitor<'de> for TopSeed<'_, 'de> {
         } else {
             top_key
         };
-        let notification = NotificationSeed {
+        let notification = Optional(NotificationLevel {
             pass: self.pass,
             slot: &mut self.wire.notification,
-        };
+        });
         SlotReader::new(self.pass, &mut self.wire.top).read_map(&mut map, key_of, notification)
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let notification = seq.next_element_seed(NotificationSeed {
+        let notification = seq.next_element_seed(Optional(NotificationLevel {
             pass: self.pass,
             slot: &mut self.wire.notification,
-        })?;
+        }))?;
         if self.receipt_only {
             return match notification {
                 Some(()) => Ok(()),
