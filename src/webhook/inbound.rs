@@ -106,8 +106,13 @@ impl InboundMessage {
         let text = body::body_str(body)?;
         let mut wire = Wire::default();
         read_wire(text, &mut wire, false)?;
-        // An absent `event` reads as `Unknown("")`.
-        let event = InboundEvent::from_wire(wire.top_text(EVENT, text).unwrap_or_default());
+        let event = wire
+            .top
+            .get(EVENT)
+            .and_then(Option::as_ref)
+            .map_or(InboundEvent::Unknown(String::new()), |e| {
+                InboundEvent::from_wire(e.get(text))
+            });
         Self::from_wire(text, event, &mut wire.top)
     }
 

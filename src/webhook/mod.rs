@@ -388,9 +388,8 @@ fn classify(text: &str, wire: &mut Wire) -> WebhookEvent {
         }
         return WebhookEvent::DeliveryReceipt(receipt);
     }
-    if let Some(event) = wire
-        .top_text(top::EVENT, text)
-        .and_then(InboundEvent::known)
+    if let Some(event) = wire.top.get(top::EVENT).and_then(Option::as_ref)
+        && let Some(event) = InboundEvent::known(event.get(text))
         && let Ok(message) = InboundMessage::from_wire(text, event, &mut wire.top)
     {
         return WebhookEvent::Inbound(message);

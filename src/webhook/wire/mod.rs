@@ -126,16 +126,6 @@ pub(crate) struct Wire {
     pub(crate) notification: Option<WireNotification>,
 }
 
-impl Wire {
-    /// The top-level field in `slot` as text of `body`, the body it was read from.
-    pub(crate) fn top_text<'s>(&'s self, slot: usize, body: &'s str) -> Option<&'s str> {
-        self.top
-            .get(slot)
-            .and_then(Option::as_ref)
-            .map(|t| t.get(body))
-    }
-}
-
 /// The top level of a body.
 struct TopSeed<'w, 'de> {
     pass: Pass<'de>,
