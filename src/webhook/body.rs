@@ -100,18 +100,21 @@ fn pointer_token(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// Collects the members of `object` whose keys are not in `known`, keyed by JSON Pointer.
-pub(crate) fn collect_extra(
-    prefix: &str,
-    object: Option<&Map<String, Value>>,
-    known: &[&str],
-    out: &mut Map<String, Value>,
-) {
-    for (key, value) in object.into_iter().flatten() {
-        if !known.contains(&key.as_str()) {
-            out.insert(format!("{prefix}/{}", pointer_token(key)), value.clone());
+/// The members of a kept body that its model does not read, keyed by JSON Pointer: `levels`
+/// names each object the model reads by its pointer (`""` for the root) beside the keys it
+/// reads there.
+pub(crate) fn extra_fields(raw: &str, levels: &[(&str, &[&str])]) -> Map<String, Value> {
+    let root = raw_value(raw);
+    let mut out = Map::new();
+    for (pointer, known) in levels {
+        let object = root.pointer(pointer).and_then(Value::as_object);
+        for (key, value) in object.into_iter().flatten() {
+            if !known.contains(&key.as_str()) {
+                out.insert(format!("{pointer}/{}", pointer_token(key)), value.clone());
+            }
         }
     }
+    out
 }
 
 /// Serializes a model by writing its kept body back, unknown fields included.

@@ -318,25 +318,14 @@ impl DeliveryReceipt {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn extra(&self) -> Map<String, Value> {
-        let root = body::raw_value(&self.raw);
-        let mut out = Map::new();
-        body::collect_extra("", root.as_object(), TOP_KEYS, &mut out);
-        let notification = root.get("deliveryInfoNotification");
-        body::collect_extra(
-            "/deliveryInfoNotification",
-            notification.and_then(Value::as_object),
-            NOTIFICATION_KEYS,
-            &mut out,
-        );
-        body::collect_extra(
-            "/deliveryInfoNotification/deliveryInfo",
-            notification
-                .and_then(|n| n.get("deliveryInfo"))
-                .and_then(Value::as_object),
-            INFO_KEYS,
-            &mut out,
-        );
-        out
+        body::extra_fields(
+            &self.raw,
+            &[
+                ("", TOP_KEYS),
+                ("/deliveryInfoNotification", NOTIFICATION_KEYS),
+                ("/deliveryInfoNotification/deliveryInfo", INFO_KEYS),
+            ],
+        )
     }
 
     /// Any value of the body by JSON Pointer (RFC 6901), e.g. `/dataIntegration/context`.

@@ -573,10 +573,7 @@ impl InboundMessage {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn extra(&self) -> Map<String, Value> {
-        let root = body::raw_value(&self.raw);
-        let mut out = Map::new();
-        body::collect_extra("", root.as_object(), INBOUND_KEYS, &mut out);
-        out
+        body::extra_fields(&self.raw, &[("", INBOUND_KEYS)])
     }
 
     /// Any value of the body by JSON Pointer (RFC 6901), e.g. `/dataIntegration/context`.

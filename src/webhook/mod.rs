@@ -435,8 +435,11 @@ mod tests {
             .join(",")
     }
 
-    fn check(read: &[(&str, Option<&str>)]) {
-        for (key, value) in read {
+    /// Checks that each key's accessor, listed in the order of `keys`, read `v-key`; one
+    /// accessor per key, so a slot added to a reader's table without one fails here.
+    fn check(keys: &[&str], read: &[Option<&str>]) {
+        assert_eq!(keys.len(), read.len(), "one accessor per key of {keys:?}");
+        for (key, value) in keys.iter().zip(read) {
             assert_eq!(value.map(str::to_owned), Some(format!("v-{key}")), "{key}");
         }
     }
@@ -446,33 +449,34 @@ mod tests {
         let body = format!("{{{}}}", members(INBOUND_KEYS));
         let m = InboundMessage::from_slice(body.as_bytes()).unwrap();
         let embedded = (m.attachments_raw(), m.contacts_raw(), m.location_raw());
-        let read = [
-            ("userId", m.user_id()),
-            ("username", m.username()),
-            ("channel", m.channel()),
-            ("appId", m.app_id()),
-            ("event", Some(m.event().as_str())),
-            ("waid", m.waid()),
-            ("message", m.text()),
-            ("attachments", embedded.0.as_deref()),
-            ("contacts", embedded.1.as_deref()),
-            ("location", embedded.2.as_deref()),
-            ("system", m.system()),
-            ("ts", m.timestamp_raw()),
-            ("datetime", m.datetime_raw()),
-            ("tid", m.tid()),
-            ("transid", m.transaction_id().map(TransactionId::as_str)),
-            ("identityKeyHash", m.identity_key_hash()),
-            ("errors", m.errors()),
-            ("buttonText", m.button_text()),
-            ("buttonPayload", m.button_payload()),
-            ("clientUUID", m.client_uuid()),
-            ("bsuid", m.bsuid_raw()),
-            ("userHandle", m.user_handle()),
-            ("x-wx-gtrid", m.gtrid()),
-        ];
-        assert_eq!(read.len(), INBOUND_KEYS.len());
-        check(&read);
+        check(
+            INBOUND_KEYS,
+            &[
+                m.user_id(),
+                m.username(),
+                m.channel(),
+                m.app_id(),
+                Some(m.event().as_str()),
+                m.waid(),
+                m.text(),
+                embedded.0.as_deref(),
+                embedded.1.as_deref(),
+                embedded.2.as_deref(),
+                m.system(),
+                m.timestamp_raw(),
+                m.datetime_raw(),
+                m.tid(),
+                m.transaction_id().map(TransactionId::as_str),
+                m.identity_key_hash(),
+                m.errors(),
+                m.button_text(),
+                m.button_payload(),
+                m.client_uuid(),
+                m.bsuid_raw(),
+                m.user_handle(),
+                m.gtrid(),
+            ],
+        );
     }
 
     #[test]
@@ -490,8 +494,7 @@ mod tests {
             DeliveryReceipt::from_slice(body.as_bytes()).unwrap()
         };
         let ids = ["bsuid", "userHandle"];
-        // Every key the reader's tables list, so a slot added there without an accessor
-        // below fails here.
+        // Every key the reader's tables list, each level's keys in their table's order.
         let notification: Vec<&str> = receipt::NOTIFICATION_KEYS
             .iter()
             .copied()
@@ -503,27 +506,37 @@ mod tests {
             .filter(|k| *k != "deliveryInfoNotification")
             .collect();
         let r = read(receipt::INFO_KEYS, &notification, &top);
-        check(&[
-            ("deliveryChannel", r.channel()),
-            ("Description", r.description()),
-            ("destinationType", r.destination_type()),
-            ("timeStamp", r.timestamp_raw()),
-            ("code", Some(r.code().as_str())),
-            ("additionalInfo", r.additional_info()),
-            ("deliveryStatus", Some(r.status().as_str())),
-            ("destination", r.destination()),
-            ("identityKeyHash", r.identity_key_hash()),
-            ("bsuid", r.bsuid()),
-            ("userHandle", r.user_handle()),
-            ("subtid", r.sub_transaction_id()),
-            ("transid", r.transaction_id().map(TransactionId::as_str)),
-            ("callbackData", r.callback_data()),
-            ("correlationid", r.correlation_id()),
-            ("x-wx-gtrid", r.gtrid()),
-        ]);
+        check(
+            receipt::INFO_KEYS,
+            &[
+                r.channel(),
+                r.description(),
+                r.destination_type(),
+                r.timestamp_raw(),
+                Some(r.code().as_str()),
+                r.additional_info(),
+                Some(r.status().as_str()),
+                r.destination(),
+                r.identity_key_hash(),
+                r.bsuid(),
+                r.user_handle(),
+            ],
+        );
+        check(
+            &notification,
+            &[
+                r.sub_transaction_id(),
+                r.transaction_id().map(TransactionId::as_str),
+                r.callback_data(),
+                r.correlation_id(),
+                r.bsuid(),
+                r.user_handle(),
+            ],
+        );
+        check(&top, &[r.bsuid(), r.user_handle(), r.gtrid()]);
         // `bsuid` and `userHandle` beside `deliveryInfo`, then at the top level.
         for r in [read(&[], &ids, &ids), read(&[], &[], &ids)] {
-            check(&[("bsuid", r.bsuid()), ("userHandle", r.user_handle())]);
+            check(&ids, &[r.bsuid(), r.user_handle()]);
         }
     }
 }

@@ -16,9 +16,9 @@ pub(super) mod top;
 use serde::de::{self, Deserializer};
 
 use super::error::WebhookError;
-use receipt::{NotificationSeed, WireNotification, scan_notification};
+use receipt::{NotificationLevel, Optional, WireNotification, scan_notification};
 use scan::{Cursor, read_level};
-use seed::{KeySeed, SlotReader, read_seq_slots};
+use seed::{Pass, SlotReader, read_seq_slots};
 use slot::{Key, Text};
 use top::{INBOUND_FIELDS, NOTIFICATION_BIT, RECEIPT_TOP_SLOTS, inbound_kind, top_key};
 
@@ -82,10 +82,9 @@ fn read_pass(
     let mut de = serde_json::Deserializer::from_str(text);
     de::DeserializeSeed::deserialize(
         TopSeed {
-            body: text,
+            pass: Pass { body: text, fast },
             wire,
             receipt_only,
-            fast,
         },
         &mut de,
     )
@@ -129,10 +128,9 @@ pub(crate) struct Wire {
 
 /// The top level of a body.
 struct TopSeed<'w, 'de> {
-    body: &'de str,
+    pass: Pass<'de>,
     wire: &'w mut Wire,
     receipt_only: bool,
-    fast: bool,
 }
 
 impl<'de> de::DeserializeSeed<'de> for TopSeed<'_, 'de> {
@@ -153,36 +151,27 @@ impl<'de> de::Visitor<'de> for TopSeed<'_, 'de> {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut top = SlotReader::new(self.body, &mut self.wire.top, self.fast);
-        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(top_key))? {
-            match key {
-                Key::Object(name) => {
-                    top.mark_seen(NOTIFICATION_BIT, name)?;
-                    map.next_value_seed(NotificationSeed {
-                        body: self.body,
-                        slot: &mut self.wire.notification,
-                        fast: self.fast,
-                    })?;
-                }
-                Key::Field(slot, name, kind)
-                    if !self.receipt_only || RECEIPT_TOP_SLOTS.contains(&slot) =>
-                {
-                    top.read(&mut map, (slot, name, kind), borrowed)?;
-                }
-                Key::Field(..) | Key::Unknown => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
+        let key_of: fn(&str) -> Key = if self.receipt_only {
+            |key| match top_key(key) {
+                // Read and checked for repeats only where `scan_wire` does.
+                Key::Field(slot, ..) if !RECEIPT_TOP_SLOTS.contains(&slot) => Key::Unknown,
+                key => key,
             }
-        }
-        Ok(())
+        } else {
+            top_key
+        };
+        let notification = Optional(NotificationLevel {
+            pass: self.pass,
+            slot: &mut self.wire.notification,
+        });
+        SlotReader::new(self.pass, &mut self.wire.top).read_map(&mut map, key_of, notification)
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let notification = seq.next_element_seed(NotificationSeed {
-            body: self.body,
+        let notification = seq.next_element_seed(Optional(NotificationLevel {
+            pass: self.pass,
             slot: &mut self.wire.notification,
-            fast: self.fast,
-        })?;
+        }))?;
         if self.receipt_only {
             return match notification {
                 Some(()) => Ok(()),
@@ -193,7 +182,7 @@ impl<'de> de::Visitor<'de> for TopSeed<'_, 'de> {
             };
         }
         if notification.is_some() {
-            read_seq_slots(&mut seq, self.body, &mut self.wire.top, inbound_kind)?;
+            read_seq_slots(&mut seq, self.pass.body, &mut self.wire.top, inbound_kind)?;
         }
         Ok(())
     }
@@ -309,6 +298,38 @@ mod tests {
         let deep = format!(r#"{{"x":{}1{}}}"#, "[".repeat(300), "]".repeat(300));
         assert!(fast_wire(&deep, false).is_none());
         assert!(serde_wire(&deep, false).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_at_every_level_a_read_reads() {
+        for body in [
+            r#"{"waid":"1","waid":"2"}"#,
+            r#"{"bsuid":"1","bsuid":"2","deliveryInfoNotification":{}}"#,
+            r#"{"deliveryInfoNotification":{},"deliveryInfoNotification":{}}"#,
+            r#"{"deliveryInfoNotification":{"deliveryInfo":{},"deliveryInfo":null}}"#,
+            r#"{"deliveryInfoNotification":{"subtid":"1","subtid":"2"}}"#,
+            r#"{"deliveryInfoNotification":{"deliveryInfo":{"code":"1","code":"2"}}}"#,
+        ] {
+            assert!(
+                matches!(
+                    serde_wire(body, false),
+                    Err(WebhookError::UnexpectedShape { .. })
+                ),
+                "{body}"
+            );
+        }
+        // A receipt skips the inbound fields, repeats and all.
+        let repeated_waid = r#"{"waid":"1","waid":"2","deliveryInfoNotification":{"transid":"t"}}"#;
+        let receipt = serde_wire(repeated_waid, true).unwrap();
+        let notification = receipt.notification.unwrap();
+        assert!(notification.fields[receipt::TRANSID].is_some());
+        assert!(
+            serde_wire(
+                r#"{"bsuid":"1","bsuid":"2","deliveryInfoNotification":{}}"#,
+                true
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,18 +1,19 @@
 //! A receipt's levels: the `deliveryInfoNotification` object and the `deliveryInfo` object in
 //! it, their keys and slots, read by the hand-written scanner ([`scan_notification`]) or by
-//! `serde_json` ([`NotificationSeed`]).
+//! `serde_json` ([`NotificationLevel`]).
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::scan::{Cursor, read_level};
-use super::seed::{KeySeed, SlotReader, read_seq_slots};
+use super::seed::{Pass, SlotReader, read_seq_slots};
 use super::slot::{Key, Kind, Text, take};
 use super::top;
 
-/// The `deliveryInfoNotification` object of a receipt body, as read by [`NotificationSeed`].
+/// The `deliveryInfoNotification` object of a receipt body, as read by [`NotificationLevel`].
 #[derive(Default)]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) struct WireNotification {
@@ -121,42 +122,41 @@ fn info_key(key: &str) -> Key {
     }
 }
 
-/// A nested level of a receipt that may be `null` (left unread) or an object, which
-/// [`OptionalLevel::read_some`] reads. Both levels of a receipt take this shape.
-trait OptionalLevel<'de>: Sized {
+/// A nested level of a receipt, read through [`Optional`]: both levels may be `null`.
+trait OptionalLevel<'de> {
     /// Reads the level when it is present (not `null`).
     fn read_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error>;
 }
 
-/// Reads `level` from `deserializer`: `null` leaves it unread, anything else goes to
-/// [`OptionalLevel::read_some`]. Each level's `DeserializeSeed` calls this.
-fn read_optional_level<'de, D: Deserializer<'de>>(
-    deserializer: D,
-    level: impl OptionalLevel<'de>,
-) -> Result<(), D::Error> {
-    struct LevelVisitor<L>(L);
+/// Reads a nested level that may be `null` (left unread) or anything else, which goes to
+/// [`OptionalLevel::read_some`].
+pub(crate) struct Optional<L>(pub(crate) L);
 
-    impl<'de, L: OptionalLevel<'de>> Visitor<'de> for LevelVisitor<L> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("option")
-        }
-        fn visit_none<E: de::Error>(self) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-            self.0.read_some(deserializer)
-        }
+impl<'de, L: OptionalLevel<'de>> DeserializeSeed<'de> for Optional<L> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
     }
+}
 
-    deserializer.deserialize_option(LevelVisitor(level))
+impl<'de, L: OptionalLevel<'de>> Visitor<'de> for Optional<L> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.read_some(deserializer)
+    }
 }
 
 /// The fast reader's `deliveryInfoNotification` object (the cursor just past its `{`): as
-/// [`NotificationSeed`] reads it, `None` when the `serde_json` reader must decide.
+/// [`NotificationLevel`] reads it, `None` when the `serde_json` reader must decide.
 pub(crate) fn scan_notification(
     cursor: &mut Cursor<'_>,
     notification: &mut WireNotification,
@@ -172,39 +172,29 @@ pub(crate) fn scan_notification(
     })
 }
 
-/// Reads an optional `deliveryInfoNotification` value into `slot` (`null` leaves it `None`).
-pub(crate) struct NotificationSeed<'w, 'de> {
-    pub(crate) body: &'de str,
+/// The `deliveryInfoNotification` level, read into `slot` (`null` leaves it `None`).
+pub(crate) struct NotificationLevel<'w, 'de> {
+    pub(crate) pass: Pass<'de>,
     pub(crate) slot: &'w mut Option<WireNotification>,
-    pub(crate) fast: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for NotificationSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        read_optional_level(deserializer, self)
-    }
-}
-
-impl<'de> OptionalLevel<'de> for NotificationSeed<'_, 'de> {
+impl<'de> OptionalLevel<'de> for NotificationLevel<'_, 'de> {
     fn read_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let notification = self.slot.insert(WireNotification::default());
         deserializer.deserialize_struct(
             "WireNotification",
             NOTIFICATION_KEYS,
             NotificationVisitor {
-                body: self.body,
+                pass: self.pass,
                 notification,
-                fast: self.fast,
             },
         )
     }
 }
 
 struct NotificationVisitor<'w, 'de> {
-    body: &'de str,
+    pass: Pass<'de>,
     notification: &'w mut WireNotification,
-    fast: bool,
 }
 
 impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
@@ -214,64 +204,47 @@ impl<'de> Visitor<'de> for NotificationVisitor<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut fields = SlotReader::new(self.body, &mut self.notification.fields, self.fast);
-        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(notification_key))? {
-            match key {
-                Key::Object(name) => {
-                    fields.mark_seen(INFO_BIT, name)?;
-                    map.next_value_seed(InfoSeed {
-                        body: self.body,
-                        info: &mut self.notification.info,
-                        fast: self.fast,
-                    })?;
-                }
-                Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?;
-                }
-                Key::Unknown => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
+        let info = Optional(InfoLevel {
+            pass: self.pass,
+            info: &mut self.notification.info,
+        });
+        SlotReader::new(self.pass, &mut self.notification.fields).read_map(
+            &mut map,
+            notification_key,
+            info,
+        )
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let info = seq.next_element_seed(InfoSeed {
-            body: self.body,
+        let info = seq.next_element_seed(Optional(InfoLevel {
+            pass: self.pass,
             info: &mut self.notification.info,
-            fast: self.fast,
-        })?;
+        }))?;
         if info.is_some() {
-            read_seq_slots(&mut seq, self.body, &mut self.notification.fields, |_| {
-                Kind::Text
-            })?;
+            read_seq_slots(
+                &mut seq,
+                self.pass.body,
+                &mut self.notification.fields,
+                |_| Kind::Text,
+            )?;
         }
         Ok(())
     }
 }
 
-/// Reads an optional `deliveryInfo` value into `info` (`null` leaves it empty).
-struct InfoSeed<'w, 'de> {
-    body: &'de str,
+/// The `deliveryInfo` level, read into `info` (`null` leaves it empty).
+struct InfoLevel<'w, 'de> {
+    pass: Pass<'de>,
     info: &'w mut [Option<Text>; 11],
-    fast: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for InfoSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        read_optional_level(deserializer, self)
-    }
-}
-
-impl<'de> OptionalLevel<'de> for InfoSeed<'_, 'de> {
+impl<'de> OptionalLevel<'de> for InfoLevel<'_, 'de> {
     fn read_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_struct("WireInfo", INFO_KEYS, InfoVisitor(self))
     }
 }
 
-struct InfoVisitor<'w, 'de>(InfoSeed<'w, 'de>);
+struct InfoVisitor<'w, 'de>(InfoLevel<'w, 'de>);
 
 impl<'de> Visitor<'de> for InfoVisitor<'_, 'de> {
     type Value = ();
@@ -280,23 +253,13 @@ impl<'de> Visitor<'de> for InfoVisitor<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let InfoSeed { body, info, fast } = self.0;
-        let mut fields = SlotReader::new(body, info, fast);
-        while let Some((key, borrowed)) = map.next_key_seed(KeySeed(info_key))? {
-            match key {
-                Key::Field(slot, name, kind) => {
-                    fields.read(&mut map, (slot, name, kind), borrowed)?;
-                }
-                Key::Object(_) | Key::Unknown => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
+        let InfoLevel { pass, info } = self.0;
+        // `deliveryInfo` has no nested level: `info_key` never names one.
+        SlotReader::new(pass, info).read_map(&mut map, info_key, PhantomData::<de::IgnoredAny>)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let InfoSeed { body, info, .. } = self.0;
-        read_seq_slots(&mut seq, body, info, |_| Kind::Text)
+        let InfoLevel { pass, info } = self.0;
+        read_seq_slots(&mut seq, pass.body, info, |_| Kind::Text)
     }
 }
