@@ -76,9 +76,10 @@ impl fmt::Debug for ServiceKey {
     }
 }
 
+/// Shows what `Debug` shows, so the redacted form is written once.
 impl fmt::Display for ServiceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ServiceKey(***)")
+        fmt::Debug::fmt(self, f)
     }
 }
 
