@@ -20,7 +20,7 @@ use receipt::{NotificationLevel, Optional, WireNotification, scan_notification};
 use scan::{Cursor, read_level};
 use seed::{Pass, SlotReader, read_seq_slots};
 use slot::{Key, Text};
-use top::{INBOUND_FIELDS, NOTIFICATION_BIT, RECEIPT_TOP_SLOTS, inbound_kind, top_key};
+use top::{INBOUND_FIELDS, NOTIFICATION_BIT, inbound_kind, top_key, top_key_for};
 
 /// Reads a body into `wire` in one pass. With `receipt_only`, the top level reads just
 /// `deliveryInfoNotification` and the fields a receipt takes beside it.
@@ -55,11 +55,7 @@ fn scan_wire(text: &str, wire: &mut Wire, receipt_only: bool) -> Option<()> {
     cursor.skip_whitespace();
     cursor.open_object()?;
     let Wire { top, notification } = wire;
-    let key_of = |key: &str| match top_key(key) {
-        // Read and checked for repeats only where `read_pass` does.
-        Key::Field(slot, ..) if receipt_only && !RECEIPT_TOP_SLOTS.contains(&slot) => Key::Unknown,
-        key => key,
-    };
+    let key_of = |key: &str| top_key_for(key, receipt_only);
     read_level(&mut cursor, top, key_of, NOTIFICATION_BIT, |cursor| {
         if cursor.null()? {
             return Some(());
@@ -152,11 +148,7 @@ impl<'de> de::Visitor<'de> for TopSeed<'_, 'de> {
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let key_of: fn(&str) -> Key = if self.receipt_only {
-            |key| match top_key(key) {
-                // Read and checked for repeats only where `scan_wire` does.
-                Key::Field(slot, ..) if !RECEIPT_TOP_SLOTS.contains(&slot) => Key::Unknown,
-                key => key,
-            }
+            |key| top_key_for(key, true)
         } else {
             top_key
         };

@@ -103,5 +103,17 @@ pub(super) fn inbound_kind(slot: usize) -> Kind {
 /// pipes add, reference §6 and §13).
 pub(super) const RECEIPT_TOP_SLOTS: [usize; 3] = [BSUID, USER_HANDLE, GTRID];
 
+/// [`top_key`], and for a body read as a receipt (`receipt_only`) the inbound fields as unknown
+/// keys, neither read nor checked for repeats. Both readers (fast and `serde_json`) take it, so
+/// they agree on what a receipt refuses.
+// Inlined: the fast reader calls it once per top-level key.
+#[inline]
+pub(super) fn top_key_for(key: &str, receipt_only: bool) -> Key {
+    match top_key(key) {
+        Key::Field(slot, ..) if receipt_only && !RECEIPT_TOP_SLOTS.contains(&slot) => Key::Unknown,
+        key => key,
+    }
+}
+
 /// Slot number of `deliveryInfoNotification` in the top level's seen-set.
 pub(super) const NOTIFICATION_BIT: usize = INBOUND_FIELDS;
